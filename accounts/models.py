@@ -1,0 +1,105 @@
+"""People and agencies: User and Opd."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core import clock
+from core.extensions import db
+from core.permissions import Role
+from core.types import UtcDateTime, enum_column
+
+
+class OpdKind(StrEnum):
+    """What sort of agency an OPD is."""
+
+    BADAN = "badan"
+    DINAS = "dinas"
+    RSUD = "rsud"
+    KECAMATAN = "kecamatan"
+    KELURAHAN = "kelurahan"
+    UPTD = "uptd"
+    SEKRETARIAT = "sekretariat"
+    OTHER = "other"
+
+
+OPD_KIND_LABELS = {
+    OpdKind.BADAN: _l("Agency (badan)"),
+    OpdKind.DINAS: _l("Office (dinas)"),
+    OpdKind.RSUD: _l("Regional hospital (RSUD)"),
+    OpdKind.KECAMATAN: _l("District (kecamatan)"),
+    OpdKind.KELURAHAN: _l("Urban village (kelurahan)"),
+    OpdKind.UPTD: _l("Technical unit (UPTD)"),
+    OpdKind.SEKRETARIAT: _l("Secretariat"),
+    OpdKind.OTHER: _l("Other"),
+}
+
+
+class Opd(db.Model):
+    """An agency of the Pemda (Organisasi Perangkat Daerah). Tasks belong to the OPD, not to its head."""
+
+    __tablename__ = "opds"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(30), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[OpdKind] = so.mapped_column(enum_column(OpdKind), default=OpdKind.DINAS)
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"))
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # The current head; mutasi changes this, and the OPD's tasks stay where they are.
+    head_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
+
+    parent: so.Mapped["Opd | None"] = so.relationship(remote_side=[id])
+    head: so.Mapped["User | None"] = so.relationship(foreign_keys=[head_id], post_update=True)
+
+    def __repr__(self) -> str:
+        return f"<Opd {self.code}>"
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class User(UserMixin, db.Model):
+    """Someone who logs in to Kawal."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique index is case-insensitive on every database.
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    position: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role))
+    opd_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"), index=True)
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="id")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
+    created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+
+    opd: so.Mapped[Opd | None] = so.relationship(foreign_keys=[opd_id])
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+def normalize_email(email: str) -> str:
+    """The form in which emails are stored and compared."""
+    return email.strip().lower()

@@ -1,0 +1,269 @@
+"""Operations on users and OPDs. Each takes the acting user, checks permission and writes the audit trail."""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Opd, User, normalize_email
+from core import audit, clock
+from core.errors import Invalid, NotFound
+from core.extensions import db
+from core.permissions import ROLES_WITH_OPD, Permission, Role, require
+
+MIN_PASSWORD_LENGTH = 8
+USER_FIELDS = ("email", "name", "position", "role", "opd_id", "locale", "active")
+OPD_FIELDS = ("code", "name", "kind", "parent_id", "email", "active", "head_id")
+
+
+# --- lookups -------------------------------------------------------------------------------------------
+
+
+def user_by_email(email: str) -> User | None:
+    """The user with this email, whatever its case."""
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def opd_by_code(code: str) -> Opd | None:
+    """The OPD with this code, whatever its case."""
+    return db.session.scalar(sa.select(Opd).where(sa.func.upper(Opd.code) == code.strip().upper()))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    return user
+
+
+def get_opd(opd_id: int) -> Opd:
+    opd = db.session.get(Opd, opd_id)
+    if opd is None:
+        raise NotFound(_l("No such OPD."))
+    return opd
+
+
+def active_opds() -> list[Opd]:
+    """Every active OPD, by code: the choices of OPD fields."""
+    return list(db.session.scalars(sa.select(Opd).where(Opd.active).order_by(Opd.code)))
+
+
+def opd_heads(opd_id: int) -> list[User]:
+    """Active users of an OPD who may be named its head."""
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.opd_id == opd_id, User.role == Role.OPD_HEAD, User.active).order_by(User.name)
+        )
+    )
+
+
+# --- sign-in and one's own account ---------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; records the login time."""
+    user = user_by_email(email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    user.last_login_at = clock.now()
+    audit.record(user, "login", "user", user.id, scope=f"user:{user.id}")
+    db.session.commit()
+    return user
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Change one's own password, proving the current one."""
+    if not user.check_password(current):
+        raise Invalid(_l("The current password is wrong."), field="current_password")
+    _check_password_strength(new)
+    user.set_password(new)
+    audit.record(user, "change_password", "user", user.id, scope=f"user:{user.id}")
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Choose the language of one's pages and emails."""
+    if locale not in ("id", "en"):
+        raise Invalid(_l("Unknown language."))
+    if user.locale != locale:
+        audit.record(
+            user, "update", "user", user.id, scope=f"user:{user.id}", changes={"locale": [user.locale, locale]}
+        )
+        user.locale = locale
+        db.session.commit()
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password")
+
+
+# --- administration of users ---------------------------------------------------------------------------
+
+
+def list_users(actor, *, search: str = "", page: int = 1, per_page: int = 20):
+    """A page of users, with their OPDs, filtered by a text search."""
+    require(actor, Permission.ADMINISTER)
+    query = sa.select(User).options(so.joinedload(User.opd)).order_by(User.name)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(pattern), User.email.like(pattern)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def create_user(actor, *, password: str, **values) -> User:
+    """Make an account."""
+    require(actor, Permission.ADMINISTER)
+    values = _clean_user_values(values)
+    _check_password_strength(password)
+    if user_by_email(values["email"]):
+        raise Invalid(_l("This email is already in use."), field="email")
+    user = User(**values)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    _adopt_as_head_if_vacant(user)
+    audit.record(
+        actor, "create", "user", user.id, scope=f"user:{user.id}", changes={k: [None, v] for k, v in values.items()}
+    )
+    db.session.commit()
+    return user
+
+
+def update_user(actor, user_id: int, **values) -> User:
+    """Change an account's details, role or OPD."""
+    require(actor, Permission.ADMINISTER)
+    user = get_user(user_id)
+    values = _clean_user_values(values)
+    other = user_by_email(values["email"])
+    if other is not None and other.id != user.id:
+        raise Invalid(_l("This email is already in use."), field="email")
+    if actor is not None and getattr(actor, "id", None) == user.id and not values["active"]:
+        raise Invalid(_l("You cannot deactivate your own account."), field="active")
+    changes = audit.diff(user, values)
+    if changes:
+        _release_headship_if_no_longer_head(user)
+        _adopt_as_head_if_vacant(user)
+        audit.record(actor, "update", "user", user.id, scope=f"user:{user.id}", changes=changes)
+        db.session.commit()
+    return user
+
+
+def set_user_active(actor, user_id: int, active: bool) -> User:
+    """Deactivate (or reactivate) an account; a deactivated user cannot log in and gets no email."""
+    require(actor, Permission.ADMINISTER)
+    user = get_user(user_id)
+    if not active and getattr(actor, "id", None) == user.id:
+        raise Invalid(_l("You cannot deactivate your own account."))
+    if user.active != active:
+        audit.record(actor, "activate" if active else "deactivate", "user", user.id, scope=f"user:{user.id}")
+        user.active = active
+        _release_headship_if_no_longer_head(user)
+        db.session.commit()
+    return user
+
+
+def reset_password(actor, user_id: int, new_password: str) -> User:
+    """Set another user's password, for one who has lost theirs."""
+    require(actor, Permission.ADMINISTER)
+    user = get_user(user_id)
+    _check_password_strength(new_password)
+    user.set_password(new_password)
+    audit.record(actor, "reset_password", "user", user.id, scope=f"user:{user.id}")
+    db.session.commit()
+    return user
+
+
+def _clean_user_values(values: dict) -> dict:
+    values = {name: values.get(name) for name in USER_FIELDS}
+    values["email"] = normalize_email(values["email"] or "")
+    values["name"] = (values["name"] or "").strip()
+    values["position"] = (values["position"] or "").strip() or None
+    values["role"] = Role(values["role"])
+    values["locale"] = values["locale"] or "id"
+    values["active"] = True if values["active"] is None else bool(values["active"])
+    if values["role"] in ROLES_WITH_OPD:
+        if not values["opd_id"]:
+            raise Invalid(_l("OPD heads and OPD staff need an OPD."), field="opd_id")
+        get_opd(values["opd_id"])
+    elif values["role"] != Role.SECRETARIAT:
+        # Administrators and viewers stand outside any OPD; the secretariat keeps its own (Bappeda).
+        values["opd_id"] = values["opd_id"] or None
+    return values
+
+
+def _adopt_as_head_if_vacant(user: User) -> None:
+    """A new active OPD head becomes the head of an OPD that has none."""
+    if user.role == Role.OPD_HEAD and user.active and user.opd is not None and user.opd.head_id is None:
+        user.opd.head = user
+
+
+def _release_headship_if_no_longer_head(user: User) -> None:
+    """An OPD whose head left the role, the OPD or Kawal has no head until one is named."""
+    for opd in db.session.scalars(sa.select(Opd).where(Opd.head_id == user.id)):
+        if not user.active or user.role != Role.OPD_HEAD or user.opd_id != opd.id:
+            opd.head = None
+
+
+# --- administration of OPDs ----------------------------------------------------------------------------
+
+
+def list_opds(actor, *, search: str = "", include_inactive: bool = True) -> list[Opd]:
+    """Every OPD with its parent and head, by code."""
+    require(actor, Permission.READ)
+    query = sa.select(Opd).options(so.joinedload(Opd.parent), so.joinedload(Opd.head)).order_by(Opd.code)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Opd.name).like(pattern), sa.func.lower(Opd.code).like(pattern)))
+    if not include_inactive:
+        query = query.where(Opd.active)
+    return list(db.session.scalars(query))
+
+
+def create_opd(actor, **values) -> Opd:
+    """Add an agency."""
+    require(actor, Permission.ADMINISTER)
+    values = _clean_opd_values(values, None)
+    opd = Opd(**values)
+    db.session.add(opd)
+    db.session.flush()
+    audit.record(
+        actor, "create", "opd", opd.id, scope=f"opd:{opd.id}", changes={k: [None, v] for k, v in values.items()}
+    )
+    db.session.commit()
+    return opd
+
+
+def update_opd(actor, opd_id: int, **values) -> Opd:
+    """Change an agency: name, parent, inbox, head, or whether it is active."""
+    require(actor, Permission.ADMINISTER)
+    opd = get_opd(opd_id)
+    values = _clean_opd_values(values, opd)
+    changes = audit.diff(opd, values)
+    if changes:
+        audit.record(actor, "update", "opd", opd.id, scope=f"opd:{opd.id}", changes=changes)
+        db.session.commit()
+    return opd
+
+
+def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
+    values = {name: values.get(name) for name in OPD_FIELDS}
+    values["code"] = (values["code"] or "").strip().upper()
+    values["name"] = (values["name"] or "").strip()
+    values["email"] = normalize_email(values["email"]) if values["email"] else None
+    values["active"] = True if values["active"] is None else bool(values["active"])
+    values["parent_id"] = values["parent_id"] or None
+    values["head_id"] = values["head_id"] or None
+    other = opd_by_code(values["code"])
+    if other is not None and (opd is None or other.id != opd.id):
+        raise Invalid(_l("Another OPD already has this code."), field="code")
+    if values["parent_id"]:
+        parent = get_opd(values["parent_id"])
+        while opd is not None and parent is not None:
+            if parent.id == opd.id:
+                raise Invalid(_l("An OPD cannot sit under itself."), field="parent_id")
+            parent = parent.parent
+    if values["head_id"]:
+        head = get_user(values["head_id"])
+        if opd is None or head.opd_id != opd.id or head.role != Role.OPD_HEAD or not head.active:
+            raise Invalid(_l("The head must be an active OPD head of this OPD."), field="head_id")
+    return values

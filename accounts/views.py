@@ -1,0 +1,203 @@
+"""Signing in and out, one's own account, and the administration of users and OPDs."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from accounts import services
+from accounts.forms import LanguageForm, LoginForm, OpdForm, PasswordChangeForm, PasswordResetForm, UserForm
+from core.errors import Invalid
+from core.extensions import limiter
+from core.forms import attach_error, form_status
+from core.permissions import Permission
+from core.views import page_number, permission_required
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_account_key() -> str:
+    """Rate-limit key for one account, whichever address the attempts come from."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed_login(response) -> bool:
+    """Only failed attempts use up the allowance; a successful login redirects."""
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Follow ?next= only to a path on this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_login,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            session.pop("locale", None)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+        form.form_errors.append(_("The email or password is wrong, or the account is inactive."))
+    return render_template("accounts/login.html", form=form), form_status(form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            services.set_locale(current_user, form.locale.data)
+        else:
+            session["locale"] = form.locale.data
+    return redirect(_safe_next(request.form.get("next")) or url_for("home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_own_password(current_user, form.current_password.data, form.password.data)
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("home"))
+    return render_template("accounts/password.html", form=form), form_status(form)
+
+
+# --- users ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@permission_required(Permission.ADMINISTER)
+def users():
+    search = request.args.get("q", "")
+    pagination = services.list_users(current_user, search=search, page=page_number())
+    return render_template("accounts/users.html", pagination=pagination, search=search)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def user_new():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(current_user, password=form.password.data, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_form.html", form=form, user=None), form_status(form)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def user_edit(user_id: int):
+    user = services.get_user(user_id)
+    form = UserForm(obj=user, user_id=user.id)
+    if form.validate_on_submit():
+        try:
+            services.update_user(current_user, user.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Account %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("accounts.users"))
+    reset_form = PasswordResetForm()
+    return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form), form_status(form)
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@permission_required(Permission.ADMINISTER)
+def user_reset_password(user_id: int):
+    user = services.get_user(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        services.reset_password(current_user, user.id, form.password.data)
+        flash(_("A new password is set for %(email)s.", email=user.email), "success")
+    else:
+        flash(_("A password needs at least %(n)d characters.", n=services.MIN_PASSWORD_LENGTH), "error")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@permission_required(Permission.ADMINISTER)
+def user_set_active(user_id: int):
+    active = request.form.get("active") == "1"
+    try:
+        user = services.set_user_active(current_user, user_id, active)
+    except Invalid as error:
+        flash(str(error.message), "error")
+    else:
+        flash(
+            _("Account %(email)s activated.", email=user.email)
+            if active
+            else _("Account %(email)s deactivated.", email=user.email),
+            "success",
+        )
+    return redirect(url_for("accounts.users"))
+
+
+# --- OPDs ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/opds")
+@permission_required(Permission.ADMINISTER)
+def opds():
+    search = request.args.get("q", "")
+    return render_template("accounts/opds.html", opds=services.list_opds(current_user, search=search), search=search)
+
+
+@bp.route("/admin/opds/new", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def opd_new():
+    form = OpdForm()
+    if form.validate_on_submit():
+        try:
+            opd = services.create_opd(current_user, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("OPD %(code)s created.", code=opd.code), "success")
+            return redirect(url_for("accounts.opds"))
+    return render_template("accounts/opd_form.html", form=form, opd=None), form_status(form)
+
+
+@bp.route("/admin/opds/<int:opd_id>", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def opd_edit(opd_id: int):
+    opd = services.get_opd(opd_id)
+    form = OpdForm(obj=opd, opd_id=opd.id)
+    if form.validate_on_submit():
+        try:
+            services.update_opd(current_user, opd.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("OPD %(code)s saved.", code=opd.code), "success")
+            return redirect(url_for("accounts.opds"))
+    return render_template("accounts/opd_form.html", form=form, opd=opd), form_status(form)

@@ -1,0 +1,174 @@
+"""create_app(): the one place that knows every package."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from config import Config, config_from_environment, instance_secret_key
+
+
+def create_app(config_class: type[Config] | None = None, overrides: dict | None = None) -> Flask:
+    """Build a Kawal application; nothing is created at import time."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class or config_from_environment())
+    app.config.update(overrides or {})
+    configure(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logger(app)
+    return app
+
+
+def configure(app: Flask) -> None:
+    """Fill in what the environment left open, and refuse what cannot work."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production.")
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    import sqlalchemy as sa
+
+    from core import clock, formatting, markdown, security
+    from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    clock.init_app(app)
+    formatting.init_app(app)
+    markdown.init_app(app)
+    security.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from accounts.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # SQLite enforces foreign keys only when asked, on every connection.
+            @sa.event.listens_for(db.engine, "connect")
+            def _sqlite_foreign_keys(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+
+def select_locale() -> str:
+    """The user's language, or the one chosen on the login page; Indonesian by default."""
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return session.get("locale", "id")
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_bp
+    from forum.views import bp as forum_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(forum_bp)
+
+    @app.get("/")
+    def home():
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login"))
+        return redirect(url_for("forum.forum_list"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from core.errors import DomainError
+    from core.extensions import db
+
+    def render_error(status: int, message: str):
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=message), status
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return render_error(error.status_code, str(error.message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _("The form has expired. Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            400: _("The request could not be understood."),
+            403: _("You are not allowed to see this page."),
+            404: _("This page does not exist."),
+            405: _("This address does not accept that kind of request."),
+            413: _("The upload is too large."),
+            429: _("Too many attempts. Wait a few minutes and try again."),
+        }
+        return render_error(error.code or 500, messages.get(error.code, error.description or ""))
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_error(500, _("Something went wrong on our side. The error has been logged."))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from accounts.models import OPD_KIND_LABELS
+    from core.permissions import ROLE_LABELS, Permission, can
+    from forum import models as forum_models
+
+    @app.context_processor
+    def helpers():
+        return {
+            "can": lambda permission: can(current_user, Permission(permission)),
+            "pemda_name": app.config["KAWAL_PEMDA_NAME"],
+            "role_labels": ROLE_LABELS,
+            "opd_kind_labels": OPD_KIND_LABELS,
+            "forum_kind_labels": forum_models.FORUM_KIND_LABELS,
+            "forum_mode_labels": forum_models.FORUM_MODE_LABELS,
+            "forum_status_labels": forum_models.FORUM_STATUS_LABELS,
+            "category_labels": forum_models.PARTICIPANT_CATEGORY_LABELS,
+            "participant_role_labels": forum_models.PARTICIPANT_ROLE_LABELS,
+            "attendance_labels": forum_models.ATTENDANCE_LABELS,
+            "current_locale": select_locale(),
+            "page_url": page_url,
+        }
+
+    def page_url(page: int) -> str:
+        """This page's address with another ?page= and the same filters."""
+        args = {**request.view_args, **request.args.to_dict(), "page": page}
+        return url_for(request.endpoint, **args)
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.cli import bp as users_cli
+    from demo.cli import bp as seed_cli
+
+    app.register_blueprint(users_cli)
+    app.register_blueprint(seed_cli)
+
+
+def configure_logger(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        app.logger.setLevel(logging.INFO)

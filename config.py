@@ -1,0 +1,109 @@
+"""Settings from the environment (and an optional .env), in one class per way of running Kawal."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv(Path(__file__).with_name(".env"))
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we ship."""
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """Read a yes/no setting: 1, true, yes and on count as yes."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "development"
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    KAWAL_BASE_URL = os.environ.get("KAWAL_BASE_URL", "http://127.0.0.1:5000")
+    KAWAL_TIMEZONE = os.environ.get("KAWAL_TIMEZONE", "Asia/Jakarta")
+    KAWAL_PEMDA_NAME = os.environ.get("KAWAL_PEMDA_NAME", "Pemerintah Kota Tangerang")
+
+    BABEL_DEFAULT_LOCALE = "id"
+    LANGUAGES = ("id", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 5 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 5 minutes")
+
+    # The largest request body at all; each kind of upload has its own, smaller limit.
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 2 * 1024 * 1024))
+    IMPORT_MAX_ROWS = 1000
+    PAGE_SIZE = 20
+
+
+class DevelopmentConfig(Config):
+    """A laptop: SQLite under instance/, a secret key made once and kept there."""
+
+    DEBUG = False
+
+
+class TestConfig(Config):
+    """The test suite: each test passes its own database URL."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    """A real deployment: the secret key and the database must come from the environment."""
+
+    ENV_NAME = "production"
+
+    SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
+
+
+def config_from_environment() -> type[Config]:
+    """Pick the settings class named by KAWAL_ENV (development unless told)."""
+    name = os.environ.get("KAWAL_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"KAWAL_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the development secret key from instance/, making it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

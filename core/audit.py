@@ -1,0 +1,93 @@
+"""The audit trail: one AuditEvent row for every change of state, written by the service that made it."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import has_request_context, request
+
+from core import clock
+from core.extensions import db
+from core.types import UtcDateTime
+
+
+class AuditEvent(db.Model):
+    """Who did what to which thing, when, from where, and what changed."""
+
+    __tablename__ = "audit_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    verb: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int | None]
+    # The page whose history shows this event, e.g. "forum:12" for a participant of forum 12.
+    scope: so.Mapped[str | None] = so.mapped_column(sa.String(60), index=True)
+    changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+
+    actor: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+
+
+def record(
+    actor,
+    verb: str,
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    scope: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit row to the session; the caller's commit makes it durable with the change itself."""
+    # The IP is infrastructure, not a business input, so it is read here rather than passed by every service.
+    ip = request.remote_addr if has_request_context() else None
+    event = AuditEvent(
+        at=clock.now(),
+        actor_id=getattr(actor, "id", None),
+        verb=verb,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        scope=scope,
+        changes=_jsonable(changes or {}),
+        ip=ip,
+    )
+    db.session.add(event)
+    return event
+
+
+def diff(obj, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set attributes on obj and return {field: [old, new]} for those that changed."""
+    changed = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changed[name] = [old, new]
+            setattr(obj, name, new)
+    return changed
+
+
+def history(scope: str, limit: int = 200) -> list[AuditEvent]:
+    """The newest events of one scope, with their actors, in one query."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.scope == scope)
+            .options(so.joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,67 @@
+"""The one source of the current time, so that tests can fix it.
+
+Code asks `clock.now()`; an app may carry a fixed clock in `app.extensions["kawal.clock"]`.
+"""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until it is moved: for tests and for planning 'as of' a moment."""
+
+    def __init__(self, moment: datetime):
+        self.set(moment)
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.moment = moment.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+def init_app(app) -> None:
+    """Give the app the real clock unless one was injected already."""
+    app.extensions.setdefault("kawal.clock", SYSTEM_CLOCK)
+
+
+def now() -> datetime:
+    """The current moment in UTC, from the app's clock."""
+    if has_app_context():
+        return current_app.extensions.get("kawal.clock", SYSTEM_CLOCK).now()
+    return SYSTEM_CLOCK.now()
+
+
+def local_zone() -> ZoneInfo:
+    """The Pemda's time zone."""
+    name = current_app.config["KAWAL_TIMEZONE"] if has_app_context() else "Asia/Jakarta"
+    return ZoneInfo(name)
+
+
+def to_local(moment: datetime) -> datetime:
+    """A UTC moment as the Pemda's wall-clock time."""
+    return moment.astimezone(local_zone())
+
+
+def from_local(wall_clock: datetime) -> datetime:
+    """A naive wall-clock time in the Pemda's zone, as an aware UTC moment."""
+    return wall_clock.replace(tzinfo=local_zone()).astimezone(UTC)
+
+
+def today_local():
+    """Today's date where the Pemda is."""
+    return to_local(now()).date()

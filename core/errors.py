@@ -1,0 +1,39 @@
+"""Domain errors raised by services; one handler in app.py maps them to 403, 404, 409 and 422 pages."""
+
+
+class DomainError(Exception):
+    """A rule of the domain said no. The message is shown to the user, already translated."""
+
+    status_code = 400
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    """The acting user may not do this."""
+
+    status_code = 403
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or the user may not know it does)."""
+
+    status_code = 404
+
+
+class InvalidTransition(DomainError):
+    """A status change that the table of transitions forbids."""
+
+    status_code = 409
+
+
+class Invalid(DomainError):
+    """Input that passed the form but breaks a rule only the service can check."""
+
+    status_code = 422
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,85 @@
+"""Indonesian (and English) dates, times and numbers: "Selasa, 16 Desember 2025", "09.00 WIB", "71,9%"."""
+
+from datetime import date, datetime
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal, format_percent
+from flask_babel import get_locale
+
+from core import clock
+
+# Indonesia's three zones are named by their abbreviations everywhere, never by an offset.
+ZONE_ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def long_date(value: date | datetime | None) -> str:
+    """ "Selasa, 16 Desember 2025"; a datetime is first put in the Pemda's zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.to_local(value).date()
+    return babel_format_date(value, "EEEE, d MMMM y", locale=_locale())
+
+
+def short_date(value: date | datetime | None) -> str:
+    """ "16 Des 2025"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.to_local(value).date()
+    return babel_format_date(value, "d MMM y", locale=_locale())
+
+
+def time_of_day(value: datetime | None) -> str:
+    """ "09.00 WIB" in Indonesian, "09:00 WIB" in English."""
+    if value is None:
+        return ""
+    local = clock.to_local(value)
+    separator = "." if _locale() == "id" else ":"
+    zone = ZONE_ABBREVIATIONS.get(local.tzinfo.key, local.strftime("%Z"))
+    return f"{local:%H}{separator}{local:%M} {zone}"
+
+
+def date_and_time(value: datetime | None) -> str:
+    """ "Selasa, 16 Desember 2025, pukul 09.00 WIB"."""
+    if value is None:
+        return ""
+    from flask_babel import gettext as _
+
+    return _("%(date)s at %(time)s", date=long_date(value), time=time_of_day(value))
+
+
+def number(value) -> str:
+    """A number with the locale's separators: 1.234,5 in Indonesian."""
+    return format_decimal(value, locale=_locale())
+
+
+def percent(ratio: float | None) -> str:
+    """A ratio as a percentage with one decimal: "71,9%"."""
+    if ratio is None:
+        return "–"
+    return format_percent(ratio, "#,##0.0%", locale=_locale())
+
+
+FILTERS = {
+    "long_date": long_date,
+    "short_date": short_date,
+    "time_of_day": time_of_day,
+    "date_and_time": date_and_time,
+    "number": number,
+    "percent": percent,
+}
+
+
+def init_app(app) -> None:
+    """Register the formatters as Jinja filters."""
+    app.jinja_env.filters.update(FILTERS)

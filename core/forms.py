@@ -1,0 +1,59 @@
+"""Helpers shared by every package's forms and views."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField
+
+from core import clock
+from core.errors import Invalid
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 for a submitted form that is shown again with errors, 200 otherwise."""
+    return 422 if form.is_submitted() and form.errors else 200
+
+
+def attach_error(form: FlaskForm, error: Invalid) -> None:
+    """Show a service's refusal next to the field it concerns, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        # WTForms keeps errors as a tuple until validate() runs, so make it a list we can add to.
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+class OptionalIntSelectField(SelectField):
+    """A select whose empty choice means None and whose other choices are ids."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce", lambda v: int(v) if v not in (None, "", "None") else None)
+        kwargs.setdefault("validate_choice", True)
+        super().__init__(*args, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
+def enum_choices(labels: dict) -> list[tuple[str, str]]:
+    """Select choices from an {enum member: label} table."""
+    return [(member.value, label) for member, label in labels.items()]
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed in the Pemda's zone and handed to services as an aware UTC moment."""
+
+    def process_data(self, value):
+        if value is not None and value.tzinfo is not None:
+            value = clock.to_local(value).replace(tzinfo=None)
+        super().process_data(value)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = clock.from_local(self.data)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that needs nothing but its CSRF token: delete, move, deactivate."""

@@ -1,0 +1,85 @@
+"""Roles and the permission table of DESIGN.md, in one place. Services call `require` before they act."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+from core.errors import NotAllowed
+
+
+class Role(StrEnum):
+    """What a user is in Kawal."""
+
+    ADMIN = "admin"
+    SECRETARIAT = "secretariat"
+    OPD_HEAD = "opd_head"
+    OPD_STAFF = "opd_staff"
+    VIEWER = "viewer"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.SECRETARIAT: _l("Secretariat"),
+    Role.OPD_HEAD: _l("OPD head"),
+    Role.OPD_STAFF: _l("OPD staff"),
+    Role.VIEWER: _l("Viewer"),
+}
+
+ROLES_WITH_OPD = frozenset({Role.OPD_HEAD, Role.OPD_STAFF})
+
+
+class Permission(StrEnum):
+    """One row of the permission table."""
+
+    ADMINISTER = "administer"  # users, OPDs, settings
+    EDIT_FORUMS = "edit_forums"  # forums, participants, minutes, recommendations, actions; assign
+    REOPEN_FORUM = "reopen_forum"
+    READ = "read"  # forums, recommendations, actions, assignments, dashboard
+    ACKNOWLEDGE = "acknowledge"  # own OPD
+    REPORT_PROGRESS = "report_progress"  # own OPD
+    SUBMIT = "submit"  # own OPD: done, or "cannot follow up"
+    VERIFY = "verify"  # verify, return, approve "cannot follow up", cancel
+    DOWNLOAD_EVIDENCE = "download_evidence"  # all for the secretariat, own OPD for OPD users
+    DELIVERY_LOG = "delivery_log"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {P.ADMINISTER, P.EDIT_FORUMS, P.REOPEN_FORUM, P.READ, P.VERIFY, P.DOWNLOAD_EVIDENCE, P.DELIVERY_LOG}
+    ),
+    Role.SECRETARIAT: frozenset({P.EDIT_FORUMS, P.REOPEN_FORUM, P.READ, P.VERIFY, P.DOWNLOAD_EVIDENCE, P.DELIVERY_LOG}),
+    Role.OPD_HEAD: frozenset({P.READ, P.ACKNOWLEDGE, P.REPORT_PROGRESS, P.SUBMIT, P.DOWNLOAD_EVIDENCE}),
+    Role.OPD_STAFF: frozenset({P.READ, P.REPORT_PROGRESS, P.DOWNLOAD_EVIDENCE}),
+    Role.VIEWER: frozenset({P.READ}),
+}
+
+
+def can(user, permission: Permission) -> bool:
+    """Whether an active user's role grants the permission."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return permission in ROLE_PERMISSIONS[Role(user.role)]
+
+
+def require(user, permission: Permission) -> None:
+    """Raise NotAllowed unless the user may do this."""
+    if not can(user, permission):
+        raise NotAllowed(_l("You are not allowed to do this."))
+
+
+class _System:
+    """The acting user for command-line and seeding work: an administrator with no account."""
+
+    id = None
+    name = "system"
+    role = Role.ADMIN
+    opd_id = None
+    active = True
+    is_authenticated = True
+
+    def __repr__(self) -> str:
+        return "<System>"
+
+
+SYSTEM = _System()

@@ -1,0 +1,18 @@
+"""`flask seed demo`: the demo Pemda, its accounts and the three real meetings."""
+
+import click
+from flask import Blueprint
+
+from demo import data
+
+bp = Blueprint("seed", __name__, cli_group="seed")
+
+
+@bp.cli.command("demo")
+def demo():
+    """Load the demo data; running it again adds only what is missing."""
+    created = data.load()
+    click.echo(f"Demo data: {created} new records." if created else "Demo data already loaded.")
+    click.echo(f"Demo accounts (password: {data.DEMO_PASSWORD}):")
+    for email, _name, role, opd in data.ACCOUNTS:
+        click.echo(f"  {email:<34} {role}{' / ' + opd if opd else ''}")

@@ -1,0 +1,377 @@
+"""Demo data taken from the news reports in shared/seeds.
+
+What a report does not say (a forum's date, people's names, a venue) is chosen plainly here and marked
+with ASSUMED in a comment, and in the data itself with "[Data demo]" where a user would see it.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from accounts import services as accounts
+from accounts.models import OpdKind
+from core import clock
+from core.extensions import db
+from core.permissions import SYSTEM, Role
+from forum import services as forums
+from forum.models import Forum, ForumStatus, Series
+
+DEMO_PASSWORD = "kawal-demo"
+
+# code, name, kind, parent code
+OPDS = [
+    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah", OpdKind.BADAN, None),
+    ("DINKES", "Dinas Kesehatan", OpdKind.DINAS, None),
+    (
+        "DP3AP2KB",
+        "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk dan Keluarga Berencana",
+        OpdKind.DINAS,
+        None,
+    ),
+    ("DISDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", OpdKind.DINAS, None),
+    ("DINSOS", "Dinas Sosial", OpdKind.DINAS, None),
+    ("RSUD", "RSUD Kota Tangerang", OpdKind.RSUD, None),
+    ("DINDIK", "Dinas Pendidikan", OpdKind.DINAS, None),
+    ("BPKD", "Badan Pengelolaan Keuangan Daerah", OpdKind.BADAN, None),
+    ("INSPEKTORAT", "Inspektorat Daerah", OpdKind.OTHER, None),
+    ("BKPSDM", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", OpdKind.BADAN, None),
+    ("DISKOMINFO", "Dinas Komunikasi dan Informatika", OpdKind.DINAS, None),
+    ("SATPOLPP", "Satuan Polisi Pamong Praja", OpdKind.OTHER, None),
+    ("DISNAKER", "Dinas Ketenagakerjaan", OpdKind.DINAS, None),
+    ("KEC-TANGERANG", "Kecamatan Tangerang", OpdKind.KECAMATAN, None),
+    ("KEC-CIBODAS", "Kecamatan Cibodas", OpdKind.KECAMATAN, None),
+    ("PKM-CIBODAS", "UPTD Puskesmas Cibodas", OpdKind.UPTD, "DINKES"),
+]
+OPD_EMAILS = {"DINKES": "dinkes@example.org", "DP3AP2KB": "dp3ap2kb@example.org", "BAPPEDA": "bappeda@example.org"}
+
+# email, made-up name, role, OPD code
+ACCOUNTS = [
+    ("admin@example.org", "Admin Kawal", Role.ADMIN, None),
+    ("sekretariat@example.org", "Siti Rahmawati", Role.SECRETARIAT, "BAPPEDA"),
+    ("kepala.dinkes@example.org", "dr. Bambang Setiawan", Role.OPD_HEAD, "DINKES"),
+    ("staf.dinkes@example.org", "Dewi Lestari", Role.OPD_STAFF, "DINKES"),
+    ("kepala.dp3ap2kb@example.org", "Hj. Nurhayati", Role.OPD_HEAD, "DP3AP2KB"),
+    ("kepala.disdukcapil@example.org", "Agus Salim", Role.OPD_HEAD, "DISDUKCAPIL"),
+    ("viewer@example.org", "Pemantau DPRD", Role.VIEWER, None),
+]
+POSITIONS = {
+    Role.ADMIN: "Administrator sistem",
+    Role.SECRETARIAT: "Analis Perencanaan, Bidang Sosmasek",
+    Role.OPD_HEAD: "Kepala Dinas",
+    Role.OPD_STAFF: "Perencana Ahli Pertama",
+    Role.VIEWER: "Sekretariat DPRD",
+}
+
+SERIES_TITLE = "Penyusunan Dokumen PPT Kespro 2026"
+
+
+def _at(year, month, day, hour=9, minute=0) -> datetime:
+    """A wall-clock time in the Pemda's zone, as UTC."""
+    return clock.from_local(datetime(year, month, day, hour, minute))
+
+
+def _participant(name, institution, *, category="opd", role="peserta", attendance="hadir", position=None):
+    """A participant row; an institution that is an OPD code becomes that OPD."""
+    opd = accounts.opd_by_code(institution)
+    return {
+        "name": name,
+        "position": position,
+        "opd_id": opd.id if opd else None,
+        "institution": None if opd else institution,
+        "category": category,
+        "role": role,
+        "attendance": attendance,
+    }
+
+
+RENSTRA_MINUTES = """\
+**Forum Rencana Strategis (Renstra) Dinas Kesehatan dan DP3AP2KB Kota Tangerang 2025–2029**
+
+Acara dibuka dengan pemaparan rancangan Renstra dari masing-masing dinas: capaian kinerja, identifikasi
+permasalahan, isu strategis, dan integrasi program unggulan kepala daerah. Pemaparan dilanjutkan dengan
+*logframe* kinerja, strategi dan arah kebijakan, serta sinkronisasi dengan program daerah lainnya.
+
+Sesi tanya jawab berlangsung dinamis. Peserta dari OPD, organisasi profesi, DPRD, BPJS Kesehatan dan
+Ketenagakerjaan, Babinsa, dan unsur masyarakat memberikan masukan strategis yang dirumuskan menjadi
+kesimpulan forum.
+
+*[Data demo] Tanggal dan nama peserta tidak disebut dalam laporan; dipilih untuk contoh.*
+"""
+
+FGD_MINUTES = """\
+**FGD Pembahasan Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi (PPT Kespro)**
+
+1. Lelih Herawati, S.KM, M.Kes (Perencana Ahli Muda, Bappeda Provinsi Banten): rasio kematian ibu di
+   Provinsi Banten menurun pada 2023–2024, namun masih ada disparitas antar kabupaten/kota. PPT Kespro
+   memuat analisis situasi, penetapan prioritas masalah, pemetaan akar masalah, hingga integrasi
+   intervensi lintas OPD, sejalan dengan RPJMN 2025–2029.
+2. dr. Rizka Sofiani, MKM (Dinas Kesehatan Kabupaten Serang): Kabupaten Serang menjadi *pilot project*
+   sejak 2022. Kematian ibu turun hingga 33 kasus pada 2024, dan sampai November 2025 tidak ada kasus
+   baru. Penyusunan PPT Kespro harus lintas sektor dan berkelanjutan.
+3. Diskusi: dasar regulasi PPT Kespro meliputi UU Kesehatan Nomor 17 Tahun 2023, RPJMN, RPJPD, RPJMD dan
+   Renstra perangkat daerah. Kepemimpinan tim SK dapat ditentukan sesuai kesepakatan daerah (Bappeda atau
+   Dinas Kesehatan), bersama Dinas KB dan OPD terkait. Penyusunan dokumen membutuhkan beberapa kali FGD.
+   Dokumen PPT Kespro sebelumnya hampir berakhir masa berlakunya.
+
+*[Data demo] Tempat dan jam tidak disebut dalam laporan; dipilih untuk contoh.*
+"""
+
+PIP_MINUTES = """\
+**Lokakarya Rencana Pelaksanaan Program Performance Improvement Plan (PIP) Sektor Kesehatan TA 2025**
+
+Forum koordinasi lintas OPD Pemerintah Kabupaten Serang bersama tim ahli Kementerian Keuangan, tindak
+lanjut audiensi dengan Bupati, OPD teknis dan Kemenkeu di Pendopo Bupati pada Senin, 16 Juni 2025.
+
+Empat indikator utama PIP bidang kesehatan:
+
+- angka harapan hidup;
+- cakupan imunisasi dasar lengkap pada anak;
+- persentase anak dengan status gizi normal;
+- persalinan di fasilitas kesehatan.
+
+Hasil diskusi dirumuskan tim ahli Kemenkeu menjadi dokumen rencana, yang akan dibahas lagi bersama
+secara daring maupun luring.
+"""
+
+
+def _forums() -> list[dict]:
+    """The three reported meetings, and the announced next FGD of the PPT Kespro series."""
+    today = clock.today_local()
+    next_fgd = today + timedelta(days=14)
+    return [
+        {
+            "values": dict(
+                kind="forum_renstra",
+                title="Forum Renstra Dinas Kesehatan dan DP3AP2KB Kota Tangerang 2025–2029",
+                # ASSUMED: the report gives no date; it was published before 21 July 2025.
+                starts_at=_at(2025, 7, 10, 9, 0),
+                ends_at=_at(2025, 7, 10, 13, 0),
+                venue="Aula RSUD Kota Tangerang",
+                mode="luring",
+                organiser="DINKES",
+                chair="Sekretaris Daerah Kota Tangerang [Data demo]",
+                minute_taker="Siti Rahmawati [Data demo]",
+                agenda="1. Pemaparan rancangan Renstra Dinas Kesehatan\n2. Pemaparan rancangan Renstra DP3AP2KB\n"
+                "3. Logframe kinerja, strategi dan arah kebijakan\n4. Tanya jawab dan perumusan kesimpulan",
+                period_start=2025,
+                period_end=2029,
+            ),
+            "minutes": RENSTRA_MINUTES,
+            "status": ForumStatus.CLOSED,
+            "participants": [
+                _participant("dr. Bambang Setiawan", "DINKES", role="narasumber", position="Kepala Dinas"),
+                _participant("Hj. Nurhayati", "DP3AP2KB", role="narasumber", position="Kepala Dinas"),
+                _participant("Rudi Hartono", "DISDUKCAPIL", position="Sekretaris Dinas", attendance="diwakilkan"),
+                _participant("dr. Ratna Sari", "RSUD", position="Direktur"),
+                _participant("Siti Rahmawati", "BAPPEDA", role="notulis", position="Analis Perencanaan"),
+                _participant("Hendra Wijaya", "KEC-CIBODAS", position="Camat"),
+                _participant("dr. Maya Anggraini", "PKM-CIBODAS", position="Kepala Puskesmas"),
+                _participant("Drs. Ahmad Fauzi", "DPRD Kota Tangerang", category="dprd", position="Anggota Komisi II"),
+                _participant("Lina Marlina", "BPJS Kesehatan Cabang Tangerang", category="bpjs"),
+                _participant("Yusuf Maulana", "BPJS Ketenagakerjaan Cabang Tangerang", category="bpjs"),
+                _participant("Serda Dedi Kurniawan", "Babinsa Koramil Tangerang", category="tni_polri"),
+                _participant("dr. Irwan Prasetyo", "Ikatan Dokter Indonesia (IDI) Kota Tangerang", category="profesi"),
+                _participant("Sri Wahyuni", "Forum Kota Sehat", category="masyarakat", attendance="izin"),
+            ],
+            "recommendations": [
+                (
+                    "Penguatan layanan kesehatan jiwa (keswa) sebagai bagian integral dari layanan dasar di Puskesmas.",
+                    ["kesehatan jiwa", "layanan dasar"],
+                    "Renstra Dinkes 2025–2029: Program Pemenuhan Upaya Kesehatan",
+                ),
+                (
+                    "Koordinasi lintas sektor yang lebih efektif antara Puskesmas, Kelurahan, DP3AP2KB, dan Dukcapil untuk meningkatkan efisiensi layanan masyarakat.",
+                    ["koordinasi lintas sektor"],
+                    None,
+                ),
+                (
+                    "Percepatan ketersediaan sarana visum dan dukungan tenaga psikolog di Puskesmas guna memperkuat layanan penanganan kasus kekerasan dan kesehatan mental.",
+                    ["sarana visum", "tenaga psikolog", "kesehatan jiwa"],
+                    "Renstra DP3AP2KB 2025–2029: Program Perlindungan Perempuan dan Anak",
+                ),
+                (
+                    "Inovasi layanan kesehatan dijabarkan secara lebih teknis dan operasional, agar selaras dengan RPJMD serta mendukung proses penganggaran secara efektif.",
+                    ["inovasi layanan", "penganggaran"],
+                    "RPJMD Kota Tangerang 2025–2029",
+                ),
+            ],
+        },
+        {
+            "values": dict(
+                kind="fgd",
+                title="FGD Pembahasan Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi (PPT Kespro)",
+                series=SERIES_TITLE,
+                # The date is in the report; ASSUMED: the hours and the venue.
+                starts_at=_at(2025, 12, 16, 9, 0),
+                ends_at=_at(2025, 12, 16, 12, 0),
+                venue="Ruang Rapat Bappeda Kota Tangerang [Data demo]",
+                mode="luring",
+                organiser="BAPPEDA",
+                chair="Kepala Bidang Sosmasek, Bappeda [Data demo]",
+                minute_taker="Siti Rahmawati [Data demo]",
+                agenda="1. Paparan PPT Kespro, Bappeda Provinsi Banten\n2. Pengalaman Kabupaten Serang\n"
+                "3. Diskusi: dasar regulasi dan pembentukan tim SK\n4. Rencana tindak lanjut",
+            ),
+            "minutes": FGD_MINUTES,
+            "status": ForumStatus.CLOSED,
+            "participants": [
+                _participant(
+                    "Lelih Herawati, S.KM, M.Kes",
+                    "Bappeda Provinsi Banten",
+                    category="pemerintah_provinsi",
+                    role="narasumber",
+                    position="Perencana Ahli Muda",
+                ),
+                _participant(
+                    "dr. Rizka Sofiani, MKM",
+                    "Dinas Kesehatan Kabupaten Serang",
+                    category="pemerintah_provinsi",
+                    role="narasumber",
+                ),
+                _participant(
+                    "Siti Rahmawati", "BAPPEDA", role="notulis", position="Analis Perencanaan, Bidang Sosmasek"
+                ),
+                _participant("Eko Prasetyo", "BAPPEDA", role="moderator", position="Kepala Bidang Sosmasek"),
+                _participant("Dewi Lestari", "DINKES", position="Perencana Ahli Pertama"),
+                _participant("Fitri Handayani", "DP3AP2KB", position="Kepala Bidang KB"),
+                _participant("Rina Kartika", "DINSOS", position="Analis Kebijakan"),
+                _participant("Joko Susilo", "RSUD", position="Kepala Seksi Pelayanan", attendance="diwakilkan"),
+                _participant("Andi Saputra", "DISDUKCAPIL", attendance="izin"),
+            ],
+            "recommendations": [
+                (
+                    "PPT Kespro masih perlu lebih disosialisasikan. Seluruh peserta diminta menyampaikan informasi ini kepada "
+                    "pimpinan masing-masing OPD, sebagai persiapan penyusunan dokumen PPT Kespro pada tahun 2026.",
+                    ["sosialisasi", "kesehatan reproduksi"],
+                    None,
+                ),
+                (
+                    "Pembentukan tim melalui SK direncanakan akan dibahas kembali pada pertemuan selanjutnya. Kepemimpinan tim "
+                    "ditentukan sesuai kesepakatan daerah (Bappeda atau Dinas Kesehatan), bersama Dinas KB dan OPD terkait.",
+                    ["pembentukan tim sk", "kesehatan reproduksi"],
+                    None,
+                ),
+                (
+                    "Seluruh tahapan penyusunan dokumen PPT Kespro dipersiapkan secara bertahap dan sistematis, termasuk untuk "
+                    "evaluasi oleh Kementerian Dalam Negeri.",
+                    ["kesehatan reproduksi", "evaluasi dokumen"],
+                    "RPJMD Kota Tangerang 2025–2029",
+                ),
+            ],
+        },
+        {
+            "values": dict(
+                kind="fgd",
+                # ASSUMED: the report says drafting needs several FGDs; this is the next one, two weeks from the seeding.
+                title="FGD Lanjutan Penyusunan Dokumen PPT Kespro 2026 [Data demo]",
+                series=SERIES_TITLE,
+                starts_at=_at(next_fgd.year, next_fgd.month, next_fgd.day, 9, 0),
+                venue="Ruang Rapat Bappeda Kota Tangerang",
+                mode="hybrid",
+                online_link="https://meet.example.org/ppt-kespro",
+                organiser="BAPPEDA",
+                agenda="1. Tindak lanjut pertemuan sebelumnya\n2. Pembentukan tim PPT Kespro melalui SK\n3. Jadwal penyusunan dokumen",
+            ),
+            "minutes": None,
+            "status": ForumStatus.SCHEDULED,
+            "participants": [],
+            "recommendations": [],
+        },
+        {
+            "values": dict(
+                kind="lokakarya",
+                title="Lokakarya Rencana Pelaksanaan Program Performance Improvement Plan (PIP) Sektor Kesehatan TA 2025",
+                starts_at=_at(2025, 6, 17, 9, 0),
+                ends_at=_at(2025, 6, 17, 15, 0),
+                venue="Aula KH. Syam'un, Kabupaten Serang",
+                mode="luring",
+                host="Pemerintah Kabupaten Serang",
+                chair="Rahmat Fitriadi, Kepala Dinas Kesehatan Kabupaten Serang",
+                agenda="1. Sambutan Kepala Dinas Kesehatan Kabupaten Serang\n2. Paparan tim ahli Kemenkeu\n"
+                "3. Diskusi akar masalah empat indikator kesehatan",
+            ),
+            "minutes": PIP_MINUTES,
+            "status": ForumStatus.CLOSED,
+            "participants": [
+                _participant(
+                    "Rahmat Fitriadi",
+                    "Dinas Kesehatan Kabupaten Serang",
+                    category="pemerintah_provinsi",
+                    role="pimpinan",
+                    position="Kepala Dinas Kesehatan Kabupaten Serang",
+                ),
+                _participant(
+                    "Tim Ahli Kementerian Keuangan",
+                    "Kementerian Keuangan",
+                    category="pemerintah_pusat",
+                    role="narasumber",
+                ),
+                # ASSUMED: Kota Tangerang's delegation to the workshop.
+                _participant("Eko Prasetyo", "BAPPEDA", position="Kepala Bidang Sosmasek"),
+                _participant("Dewi Lestari", "DINKES", position="Perencana Ahli Pertama"),
+            ],
+            "recommendations": [
+                (
+                    "Hasil diskusi dirumuskan oleh tim ahli Kemenkeu menjadi dokumen rencana PIP, lalu dibahas kembali bersama "
+                    "secara daring maupun luring.",
+                    ["performance improvement plan"],
+                    None,
+                ),
+                (
+                    "Empat indikator utama menjadi tolok ukur keberhasilan PIP: angka harapan hidup, imunisasi dasar lengkap, "
+                    "anak dengan status gizi normal, dan persalinan di fasilitas kesehatan.",
+                    ["imunisasi", "gizi", "kesehatan ibu dan anak"],
+                    None,
+                ),
+            ],
+        },
+    ]
+
+
+def load() -> int:
+    """Create whatever of the demo data is missing; returns how many records were made."""
+    created = 0
+    for code, name, kind, parent in OPDS:
+        if accounts.opd_by_code(code) is None:
+            parent_id = accounts.opd_by_code(parent).id if parent else None
+            accounts.create_opd(
+                SYSTEM, code=code, name=name, kind=kind, parent_id=parent_id, email=OPD_EMAILS.get(code)
+            )
+            created += 1
+    for email, name, role, opd_code in ACCOUNTS:
+        if accounts.user_by_email(email) is None:
+            opd = accounts.opd_by_code(opd_code) if opd_code else None
+            accounts.create_user(
+                SYSTEM, password=DEMO_PASSWORD, email=email, name=name, role=role,
+                opd_id=opd.id if opd else None, position=POSITIONS[role],
+            )  # fmt: skip
+            created += 1
+    series = db.session.scalar(sa.select(Series).where(Series.title == SERIES_TITLE))
+    if series is None:
+        series = forums.create_series(
+            SYSTEM, title=SERIES_TITLE,
+            description="Penyusunan dokumen Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi; "
+            "membutuhkan beberapa kali FGD.",
+        )  # fmt: skip
+        created += 1
+    secretariat = accounts.user_by_email("sekretariat@example.org")
+    for spec in _forums():
+        values = dict(spec["values"])
+        if db.session.scalar(sa.select(Forum.id).where(Forum.title == values["title"])) is not None:
+            continue
+        organiser = values.pop("organiser", None)
+        values["organiser_opd_id"] = accounts.opd_by_code(organiser).id if organiser else None
+        values["series_id"] = series.id if values.pop("series", None) else None
+        forum = forums.create_forum(secretariat, **values)
+        if spec["participants"]:
+            forums.add_participants(secretariat, forum.id, spec["participants"])
+        for text, themes, reference in spec["recommendations"]:
+            forums.add_recommendation(secretariat, forum.id, text=text, themes=themes, planning_ref=reference)
+        if spec["minutes"]:
+            forums.set_minutes(secretariat, forum.id, spec["minutes"])
+        if spec["status"] != ForumStatus.SCHEDULED:
+            forums.change_status(secretariat, forum.id, ForumStatus.HELD)
+        if spec["status"] == ForumStatus.CLOSED:
+            forums.change_status(secretariat, forum.id, ForumStatus.CLOSED)
+        created += 1 + len(spec["participants"]) + len(spec["recommendations"])
+    return created

@@ -1,0 +1,230 @@
+"""Reading a daftar hadir (attendance list) from .xlsx or .csv into participant rows, with each row's problems.
+
+Nothing here writes to the database: the preview shows the rows, and saving goes through
+`services.add_participants`, all or nothing.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
+
+from accounts import services as accounts
+from core.errors import Invalid
+from forum.models import Attendance, ParticipantCategory, ParticipantRole
+
+# Header spellings seen on real attendance lists, in Indonesian and English, normalised by _key().
+COLUMN_ALIASES = {
+    "name": {"nama", "name", "nama lengkap", "nama peserta", "full name"},
+    "position": {"jabatan", "position", "title"},
+    "institution": {"instansi", "institution", "unit kerja", "asal instansi", "asal", "lembaga", "opd"},
+    "opd_code": {"kode opd", "opd code", "kode"},
+    "category": {"unsur", "category", "kategori"},
+    "role": {"peran", "role"},
+    "attendance": {"kehadiran", "attendance", "status kehadiran", "keterangan"},
+    "email": {"email", "e-mail", "surel", "alamat email"},
+    "phone": {"telepon", "phone", "no hp", "no. hp", "hp", "nomor hp", "no telp", "telp", "kontak"},
+}
+ATTENDANCE_WORDS = {
+    "hadir": Attendance.HADIR, "present": Attendance.HADIR, "v": Attendance.HADIR, "ya": Attendance.HADIR,
+    "izin": Attendance.IZIN, "ijin": Attendance.IZIN, "excused": Attendance.IZIN,
+    "diwakilkan": Attendance.DIWAKILKAN, "wakil": Attendance.DIWAKILKAN, "represented": Attendance.DIWAKILKAN,
+    "tidak hadir": Attendance.TIDAK_HADIR, "absent": Attendance.TIDAK_HADIR, "tidak": Attendance.TIDAK_HADIR,
+}  # fmt: skip
+ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
+
+
+@dataclass
+class ImportRow:
+    """One line of the file: the values Kawal would save, and what is wrong with them."""
+
+    line: int
+    values: dict
+    problems: list[str] = field(default_factory=list)
+    opd_label: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _key(text) -> str:
+    return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
+
+
+def read_table(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[tuple[int, dict[str, str]]]:
+    """The file's data rows as (line number, {column: text}); raises Invalid with a clear message."""
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension == ".xls":
+        raise Invalid(_l("Old Excel files (.xls) cannot be read. Save the list as .xlsx or .csv."), field="file")
+    if extension not in ALLOWED_EXTENSIONS:
+        raise Invalid(_l("Upload the attendance list as an .xlsx or .csv file."), field="file")
+    if not data:
+        raise Invalid(_l("The file is empty."), field="file")
+    if len(data) > max_bytes:
+        raise Invalid(_l("The file is larger than %(mb).1f MB.", mb=max_bytes / 1024 / 1024), field="file")
+    grid = _xlsx_grid(data) if extension == ".xlsx" else _csv_grid(data)
+    header_index, columns = _find_header(grid)
+    rows = []
+    for offset, cells in enumerate(grid[header_index + 1 :], start=header_index + 2):
+        record = {name: _text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
+        if any(record.values()):
+            rows.append((offset, record))
+    if not rows:
+        raise Invalid(_l("The file has a header but no participants."), field="file")
+    if len(rows) > max_rows:
+        raise Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
+    return rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _xlsx_grid(data: bytes) -> list[list]:
+    if not data.startswith(b"PK"):
+        raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+    except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same to the user
+        raise Invalid(
+            _l("The workbook could not be read (%(reason)s).", reason=type(error).__name__), field="file"
+        ) from None
+    return grid
+
+
+def _csv_grid(data: bytes) -> list[list]:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if "\x00" in text:
+        raise Invalid(_l("This file is not a text CSV file."), field="file")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _find_header(grid: list[list]) -> tuple[int, dict[str, int]]:
+    """Find the header among the first rows (attendance lists often start with a title) and map its columns."""
+    for index, cells in enumerate(grid[:15]):
+        columns = {}
+        for position, cell in enumerate(cells):
+            for name, aliases in COLUMN_ALIASES.items():
+                if _key(cell) in aliases and name not in columns:
+                    columns[name] = position
+        if "name" in columns:
+            return index, columns
+    if not any(any(_text(c) for c in row) for row in grid):
+        raise Invalid(_l("The file is empty."), field="file")
+    raise Invalid(_l('No header row with a "Nama" (name) column was found.'), field="file")
+
+
+def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:
+    """Turn raw rows into participant values, noting every problem; OPDs are looked up once."""
+    opds = {o.code.upper(): o for o in accounts.active_opds()}
+    opds_by_name = {o.name.lower(): o for o in opds.values()}
+    checked = []
+    for line, raw in rows:
+        problems = []
+        values = {
+            "name": raw.get("name", ""),
+            "position": raw.get("position", ""),
+            "institution": raw.get("institution", ""),
+            "email": raw.get("email", "").lower(),
+            "phone": raw.get("phone", ""),
+            "opd_id": None,
+        }
+        if not values["name"]:
+            problems.append(str(_l("The name is missing.")))
+        opd = None
+        code = raw.get("opd_code", "")
+        if code:
+            opd = opds.get(code.upper())
+            if opd is None:
+                problems.append(str(_l("Unknown OPD code %(code)s.", code=code)))
+        elif values["institution"]:
+            # An institution written as an OPD's code or full name is that OPD.
+            opd = opds.get(values["institution"].upper()) or opds_by_name.get(values["institution"].lower())
+        if opd is not None:
+            values["opd_id"] = opd.id
+            values["institution"] = values["institution"] or None
+        elif not values["institution"] and not code:
+            problems.append(str(_l("The institution is missing.")))
+        if values["email"]:
+            try:
+                validate_email(values["email"], check_deliverability=False)
+            except EmailNotValidError:
+                problems.append(str(_l("%(email)s is not a valid email address.", email=values["email"])))
+        values["category"] = _choice(
+            raw.get("category"),
+            ParticipantCategory,
+            ParticipantCategory.OPD if opd else ParticipantCategory.OTHER,
+            problems,
+            _l("category"),
+        )
+        values["role"] = _choice(raw.get("role"), ParticipantRole, ParticipantRole.PESERTA, problems, _l("role"))
+        attendance = _key(raw.get("attendance"))
+        if not attendance:
+            values["attendance"] = Attendance.HADIR.value
+        elif attendance in ATTENDANCE_WORDS:
+            values["attendance"] = ATTENDANCE_WORDS[attendance].value
+        elif attendance.replace(" ", "_") in Attendance._value2member_map_:
+            values["attendance"] = attendance.replace(" ", "_")
+        else:
+            problems.append(str(_l("Unknown attendance %(value)s.", value=raw.get("attendance"))))
+            values["attendance"] = Attendance.HADIR.value
+        checked.append(ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else ""))
+    return checked
+
+
+def _choice(raw: str | None, enum_class, default, problems: list[str], what) -> str:
+    text = _key(raw).replace(" ", "_").replace("/", "_")
+    if not text:
+        return default.value
+    if text in enum_class._value2member_map_:
+        return text
+    problems.append(str(_l("Unknown %(what)s %(value)s.", what=what, value=raw)))
+    return default.value
+
+
+# The checked rows travel from the preview to the confirmation inside the page, signed, so that the
+# server keeps no state between the two steps and nobody can slip rows in between.
+def _serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import")
+
+
+def seal(forum_id: int, rows: list[ImportRow]) -> str:
+    """A signed token carrying the rows to save."""
+    return _serializer().dumps({"forum": forum_id, "rows": [row.values for row in rows]})
+
+
+def unseal(forum_id: int, token: str, max_age: int = 3600) -> list[dict]:
+    """The rows of a token made by seal() for this forum, or Invalid."""
+    from itsdangerous import BadData
+
+    try:
+        payload = _serializer().loads(token, max_age=max_age)
+    except BadData:
+        raise Invalid(_l("The preview has expired or was changed. Upload the file again.")) from None
+    if payload.get("forum") != forum_id:
+        raise Invalid(_l("The preview has expired or was changed. Upload the file again."))
+    return payload["rows"]

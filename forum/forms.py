@@ -1,0 +1,113 @@
+"""Forms for series, forums, participants, minutes, recommendations and the attendance import."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+
+from accounts import services as accounts
+from core.forms import LocalDateTimeField, OptionalIntSelectField, enum_choices
+from forum import services
+from forum.models import (
+    ATTENDANCE_LABELS,
+    FORUM_KIND_LABELS,
+    FORUM_MODE_LABELS,
+    PARTICIPANT_CATEGORY_LABELS,
+    PARTICIPANT_ROLE_LABELS,
+)
+
+YEAR = [Optional(), NumberRange(min=2000, max=2100)]
+
+
+def _opd_choices(empty_label):
+    return [("", empty_label)] + [(o.id, o.label) for o in accounts.active_opds()]
+
+
+class SeriesForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class ForumForm(FlaskForm):
+    kind = SelectField(_l("Kind of meeting"), choices=enum_choices(FORUM_KIND_LABELS))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    series_id = OptionalIntSelectField(_l("Series (process)"))
+    starts_at = LocalDateTimeField(_l("Starts"), validators=[DataRequired()])
+    ends_at = LocalDateTimeField(_l("Ends"), validators=[Optional()])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
+    mode = SelectField(_l("Mode"), choices=enum_choices(FORUM_MODE_LABELS))
+    online_link = URLField(_l("Online link"), validators=[Optional(), URL(), Length(max=500)])
+    organiser_opd_id = OptionalIntSelectField(_l("Organiser OPD"))
+    host = StringField(_l("Host, for a meeting held by another government"), validators=[Optional(), Length(max=300)])
+    chair = StringField(_l("Chair (pimpinan rapat)"), validators=[Optional(), Length(max=200)])
+    minute_taker = StringField(_l("Minute-taker (notulis)"), validators=[Optional(), Length(max=200)])
+    agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=20000)])
+    period_start = IntegerField(_l("Planning period from"), validators=YEAR)
+    period_end = IntegerField(_l("Planning period to"), validators=YEAR)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.series_id.choices = [("", _l("(none)"))] + [(s.id, s.title) for s in services.all_series()]
+        self.organiser_opd_id.choices = _opd_choices(_l("(none)"))
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in services.FORUM_FIELDS}
+
+
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField(_l("Minutes (Markdown)"), validators=[Optional(), Length(max=200000)])
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class ParticipantForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
+    opd_id = OptionalIntSelectField(_l("OPD"))
+    institution = StringField(_l("Institution, if not an OPD"), validators=[Optional(), Length(max=200)])
+    category = SelectField(_l("Category (unsur)"), choices=enum_choices(PARTICIPANT_CATEGORY_LABELS))
+    role = SelectField(_l("Role"), choices=enum_choices(PARTICIPANT_ROLE_LABELS), default="peserta")
+    attendance = SelectField(_l("Attendance"), choices=enum_choices(ATTENDANCE_LABELS))
+    email = StringField(_l("Email"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opd_id.choices = _opd_choices(_l("(not an OPD)"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not self.opd_id.data and not (self.institution.data or "").strip():
+            self.institution.errors.append(_l("Give the participant's OPD or institution."))
+            return False
+        return valid
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in services.PARTICIPANT_FIELDS}
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("Attendance list (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class ImportConfirmForm(FlaskForm):
+    payload = HiddenField(validators=[DataRequired()])
+
+
+class RecommendationForm(FlaskForm):
+    text = TextAreaField(_l("Recommendation"), validators=[DataRequired(), Length(max=5000)])
+    themes = StringField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
+    planning_ref = StringField(
+        _l("Planning reference (Renstra/RPJMD/RKPD programme)"), validators=[Optional(), Length(max=300)]
+    )
+
+    def values(self) -> dict:
+        return {
+            "text": self.text.data,
+            "planning_ref": self.planning_ref.data,
+            "themes": services.parse_theme_list(self.themes.data),
+        }

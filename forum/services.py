@@ -1,0 +1,537 @@
+"""Operations on series, forums, participants, minutes and recommendations."""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Opd
+from core import audit
+from core.errors import Invalid, InvalidTransition, NotFound
+from core.extensions import db
+from core.permissions import Permission, can, require
+from forum.models import (
+    PRESENT,
+    Attendance,
+    Forum,
+    ForumStatus,
+    Participant,
+    Recommendation,
+    Series,
+    Theme,
+)
+
+FORUM_FIELDS = (
+    "kind", "title", "series_id", "starts_at", "ends_at", "venue", "mode", "online_link", "organiser_opd_id",
+    "host", "chair", "minute_taker", "agenda", "period_start", "period_end",
+)  # fmt: skip
+PARTICIPANT_FIELDS = ("name", "position", "opd_id", "institution", "category", "role", "attendance", "email", "phone")
+RECOMMENDATION_FIELDS = ("text", "planning_ref")
+
+# The one table of forum transitions. Re-opening a closed forum needs its own permission and is audited.
+FORUM_TRANSITIONS: dict[ForumStatus, set[ForumStatus]] = {
+    ForumStatus.SCHEDULED: {ForumStatus.HELD},
+    ForumStatus.HELD: {ForumStatus.CLOSED, ForumStatus.SCHEDULED},
+    ForumStatus.CLOSED: {ForumStatus.HELD},
+}
+
+
+def _scope(forum_id: int) -> str:
+    return f"forum:{forum_id}"
+
+
+def _strip(values: dict) -> dict:
+    """Trim text values and turn blank ones into None."""
+    cleaned = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        cleaned[name] = value
+    return cleaned
+
+
+# --- series --------------------------------------------------------------------------------------------
+
+
+def list_series(actor) -> list[tuple[Series, int]]:
+    """Every series with the number of its forums, newest first."""
+    require(actor, Permission.READ)
+    count = sa.select(sa.func.count(Forum.id)).where(Forum.series_id == Series.id).scalar_subquery()
+    return list(db.session.execute(sa.select(Series, count).order_by(Series.created_at.desc(), Series.id.desc())))
+
+
+def get_series(actor, series_id: int) -> Series:
+    require(actor, Permission.READ)
+    series = db.session.get(Series, series_id)
+    if series is None:
+        raise NotFound(_l("No such series."))
+    return series
+
+
+def series_forums(actor, series_id: int) -> list[Forum]:
+    """The forums of a series in the order they were held."""
+    require(actor, Permission.READ)
+    return list(
+        db.session.scalars(sa.select(Forum).where(Forum.series_id == series_id).order_by(Forum.starts_at, Forum.id))
+    )
+
+
+def create_series(actor, *, title: str, description: str | None = None) -> Series:
+    require(actor, Permission.EDIT_FORUMS)
+    values = _strip({"title": title, "description": description})
+    series = Series(**values)
+    db.session.add(series)
+    db.session.flush()
+    audit.record(actor, "create", "series", series.id, scope=f"series:{series.id}", changes=_as_created(values))
+    db.session.commit()
+    return series
+
+
+def update_series(actor, series_id: int, *, title: str, description: str | None = None) -> Series:
+    require(actor, Permission.EDIT_FORUMS)
+    series = get_series(actor, series_id)
+    changes = audit.diff(series, _strip({"title": title, "description": description}))
+    if changes:
+        audit.record(actor, "update", "series", series.id, scope=f"series:{series.id}", changes=changes)
+        db.session.commit()
+    return series
+
+
+def all_series() -> list[Series]:
+    """Choices for a forum's series field."""
+    return list(db.session.scalars(sa.select(Series).order_by(Series.title)))
+
+
+# --- forums --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ForumFilters:
+    """What the forum list is narrowed to; every field is optional."""
+
+    kind: str | None = None
+    status: str | None = None
+    period: str | None = None  # "2025-2029"
+    organiser_opd_id: int | None = None
+    search: str | None = None
+
+
+def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
+    """A page of forums, newest first, with series and organiser loaded in the same query."""
+    require(actor, Permission.READ)
+    query = (
+        sa.select(Forum)
+        .options(so.joinedload(Forum.series), so.joinedload(Forum.organiser))
+        .order_by(Forum.starts_at.desc(), Forum.id.desc())
+    )
+    if filters.kind:
+        query = query.where(Forum.kind == filters.kind)
+    if filters.status:
+        query = query.where(Forum.status == filters.status)
+    if filters.organiser_opd_id:
+        query = query.where(Forum.organiser_opd_id == filters.organiser_opd_id)
+    if filters.period:
+        start, _, end = filters.period.partition("-")
+        if start.isdigit():
+            query = query.where(Forum.period_start == int(start))
+        if end.isdigit():
+            query = query.where(Forum.period_end == int(end))
+    if filters.search:
+        pattern = f"%{filters.search.strip().lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Forum.title).like(pattern),
+                sa.func.lower(Forum.venue).like(pattern),
+                sa.func.lower(Forum.host).like(pattern),
+            )
+        )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def planning_periods() -> list[str]:
+    """The planning periods that forums name, for the list's filter."""
+    rows = db.session.execute(
+        sa.select(Forum.period_start, Forum.period_end)
+        .where(Forum.period_start.is_not(None))
+        .distinct()
+        .order_by(Forum.period_start.desc())
+    )
+    return [f"{start}-{end}" if end else str(start) for start, end in rows]
+
+
+def get_forum(actor, forum_id: int, *, full: bool = False) -> Forum:
+    """A forum; with full=True its participants, recommendations and themes come in a fixed number of queries."""
+    require(actor, Permission.READ)
+    query = sa.select(Forum).where(Forum.id == forum_id)
+    if full:
+        query = query.options(
+            so.joinedload(Forum.series),
+            so.joinedload(Forum.organiser),
+            so.selectinload(Forum.participants).joinedload(Participant.opd),
+            so.selectinload(Forum.recommendations).selectinload(Recommendation.themes),
+        )
+    forum = db.session.scalar(query)
+    if forum is None:
+        raise NotFound(_l("No such forum."))
+    return forum
+
+
+def create_forum(actor, **values) -> Forum:
+    """Log a meeting; it starts as scheduled."""
+    require(actor, Permission.EDIT_FORUMS)
+    values = _clean_forum_values(values)
+    forum = Forum(**values, status=ForumStatus.SCHEDULED, created_by_id=getattr(actor, "id", None))
+    db.session.add(forum)
+    db.session.flush()
+    audit.record(actor, "create", "forum", forum.id, scope=_scope(forum.id), changes=_as_created(values))
+    db.session.commit()
+    return forum
+
+
+def update_forum(actor, forum_id: int, **values) -> Forum:
+    """Change a forum's header and agenda."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    changes = audit.diff(forum, _clean_forum_values(values))
+    if changes:
+        audit.record(actor, "update", "forum", forum.id, scope=_scope(forum.id), changes=changes)
+        db.session.commit()
+    return forum
+
+
+def set_minutes(actor, forum_id: int, minutes: str | None) -> Forum:
+    """Write the minutes (notulen), in Markdown."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    minutes = (minutes or "").strip() or None
+    if forum.minutes != minutes:
+        # The text itself can be long; the trail keeps its sizes, and the forum keeps the text.
+        audit.record(
+            actor, "update_minutes", "forum", forum.id, scope=_scope(forum.id),
+            changes={"minutes_length": [len(forum.minutes or ""), len(minutes or "")]},
+        )  # fmt: skip
+        forum.minutes = minutes
+        db.session.commit()
+    return forum
+
+
+def change_status(actor, forum_id: int, to: ForumStatus | str, note: str | None = None) -> Forum:
+    """Move a forum along scheduled → held → closed, or re-open it; the one place its status changes."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_forum(actor, forum_id)
+    to = ForumStatus(to)
+    if to not in FORUM_TRANSITIONS[forum.status]:
+        raise InvalidTransition(
+            _l(
+                "A forum that is %(from)s cannot become %(to)s.",
+                **{"from": _status_label(forum.status), "to": _status_label(to)},
+            )
+        )
+    reopening = forum.status == ForumStatus.CLOSED
+    if reopening:
+        require(actor, Permission.REOPEN_FORUM)
+        if not (note or "").strip():
+            raise Invalid(_l("Say why the forum is re-opened."), field="note")
+    changes = {"status": [forum.status.value, to.value]}
+    if note:
+        changes["note"] = note.strip()
+    audit.record(
+        actor, "reopen" if reopening else "change_status", "forum", forum.id, scope=_scope(forum.id), changes=changes
+    )
+    forum.status = to
+    db.session.commit()
+    return forum
+
+
+def allowed_transitions(actor, forum: Forum) -> list[ForumStatus]:
+    """The statuses this user may move this forum to, for the buttons on its page."""
+    if not can(actor, Permission.EDIT_FORUMS):
+        return []
+    targets = FORUM_TRANSITIONS[forum.status]
+    if forum.status == ForumStatus.CLOSED and not can(actor, Permission.REOPEN_FORUM):
+        return []
+    order = list(ForumStatus)
+    return sorted(targets, key=order.index)
+
+
+def forum_history(actor, forum_id: int):
+    """The audit trail of a forum and everything in it."""
+    require(actor, Permission.EDIT_FORUMS)
+    get_forum(actor, forum_id)
+    return audit.history(_scope(forum_id))
+
+
+def _status_label(status: ForumStatus) -> str:
+    from forum.models import FORUM_STATUS_LABELS
+
+    return str(FORUM_STATUS_LABELS[status])
+
+
+def get_open_forum(actor, forum_id: int) -> Forum:
+    """The forum, for a change, refusing when it is closed: closing locks minutes, attendance and recommendations."""
+    forum = get_forum(actor, forum_id)
+    if forum.is_closed:
+        raise InvalidTransition(_l("This forum is closed. Re-open it to change it."))
+    return forum
+
+
+def _clean_forum_values(values: dict) -> dict:
+    values = _strip({name: values.get(name) for name in FORUM_FIELDS})
+    if not values["title"]:
+        raise Invalid(_l("A forum needs a title."), field="title")
+    if values["starts_at"] is None:
+        raise Invalid(_l("A forum needs a start."), field="starts_at")
+    if values["ends_at"] is not None and values["ends_at"] < values["starts_at"]:
+        raise Invalid(_l("The end comes before the start."), field="ends_at")
+    start, end = values["period_start"], values["period_end"]
+    if start and end and end < start:
+        raise Invalid(_l("The planning period ends before it starts."), field="period_end")
+    if values["series_id"] and db.session.get(Series, values["series_id"]) is None:
+        raise Invalid(_l("No such series."), field="series_id")
+    if values["organiser_opd_id"] and db.session.get(Opd, values["organiser_opd_id"]) is None:
+        raise Invalid(_l("No such OPD."), field="organiser_opd_id")
+    return values
+
+
+def _as_created(values: dict) -> dict:
+    return {name: [None, value] for name, value in values.items() if value is not None}
+
+
+# --- participants --------------------------------------------------------------------------------------
+
+
+def get_participant(actor, forum_id: int, participant_id: int) -> Participant:
+    require(actor, Permission.READ)
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.forum_id != forum_id:
+        raise NotFound(_l("No such participant."))
+    return participant
+
+
+def add_participant(actor, forum_id: int, **values) -> Participant:
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    values = _clean_participant_values(values)
+    participant = Participant(forum=forum, **values)
+    db.session.add(participant)
+    db.session.flush()
+    audit.record(actor, "create", "participant", participant.id, scope=_scope(forum.id), changes=_as_created(values))
+    db.session.commit()
+    return participant
+
+
+def update_participant(actor, forum_id: int, participant_id: int, **values) -> Participant:
+    require(actor, Permission.EDIT_FORUMS)
+    get_open_forum(actor, forum_id)
+    participant = get_participant(actor, forum_id, participant_id)
+    changes = audit.diff(participant, _clean_participant_values(values))
+    if changes:
+        audit.record(actor, "update", "participant", participant.id, scope=_scope(forum_id), changes=changes)
+        db.session.commit()
+    return participant
+
+
+def remove_participant(actor, forum_id: int, participant_id: int) -> None:
+    require(actor, Permission.EDIT_FORUMS)
+    get_open_forum(actor, forum_id)
+    participant = get_participant(actor, forum_id, participant_id)
+    audit.record(
+        actor,
+        "delete",
+        "participant",
+        participant.id,
+        scope=_scope(forum_id),
+        changes={"name": [participant.name, None]},
+    )
+    db.session.delete(participant)
+    db.session.commit()
+
+
+def add_participants(actor, forum_id: int, rows: list[dict]) -> list[Participant]:
+    """Add many participants in one transaction: all of them or, on any error, none."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    cleaned = [_clean_participant_values(row) for row in rows]
+    participants = [Participant(forum=forum, **values) for values in cleaned]
+    db.session.add_all(participants)
+    db.session.flush()
+    audit.record(
+        actor, "import", "participant", None, scope=_scope(forum.id), changes={"count": [0, len(participants)]}
+    )
+    db.session.commit()
+    return participants
+
+
+def _clean_participant_values(values: dict) -> dict:
+    values = _strip({name: values.get(name) for name in PARTICIPANT_FIELDS})
+    if not values["name"]:
+        raise Invalid(_l("A participant needs a name."), field="name")
+    if values["email"]:
+        values["email"] = values["email"].lower()
+    if values["opd_id"]:
+        opd = db.session.get(Opd, values["opd_id"])
+        if opd is None:
+            raise Invalid(_l("No such OPD."), field="opd_id")
+    elif not values["institution"]:
+        raise Invalid(_l("Give the participant's OPD or institution."), field="institution")
+    return values
+
+
+@dataclass
+class AttendanceSummary:
+    """How many came, in which capacity, and from which institutions."""
+
+    total: int
+    by_attendance: dict[Attendance, int]
+    present: int
+    institutions_present: list[str]
+
+
+def attendance_summary(participants: list[Participant]) -> AttendanceSummary:
+    """Count the attendance of already-loaded participants (no query)."""
+    counts = Counter(p.attendance for p in participants)
+    institutions = sorted({p.institution_name for p in participants if p.attendance in PRESENT and p.institution_name})
+    return AttendanceSummary(
+        total=len(participants),
+        by_attendance={a: counts.get(a, 0) for a in Attendance},
+        present=sum(counts.get(a, 0) for a in PRESENT),
+        institutions_present=institutions,
+    )
+
+
+# --- recommendations -----------------------------------------------------------------------------------
+
+
+def get_recommendation(actor, forum_id: int, recommendation_id: int) -> Recommendation:
+    require(actor, Permission.READ)
+    recommendation = db.session.get(Recommendation, recommendation_id)
+    if recommendation is None or recommendation.forum_id != forum_id:
+        raise NotFound(_l("No such recommendation."))
+    return recommendation
+
+
+def add_recommendation(
+    actor, forum_id: int, *, text: str, planning_ref: str | None = None, themes: list[str] = ()
+) -> Recommendation:
+    """Add a conclusion at the end of the forum's numbered list."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    values = _clean_recommendation_values({"text": text, "planning_ref": planning_ref})
+    last = db.session.scalar(sa.select(sa.func.max(Recommendation.number)).where(Recommendation.forum_id == forum.id))
+    recommendation = Recommendation(forum=forum, number=(last or 0) + 1, themes=_themes(themes), **values)
+    db.session.add(recommendation)
+    db.session.flush()
+    changes = _as_created(values) | {
+        "number": [None, recommendation.number],
+        "themes": [None, [t.name for t in recommendation.themes]],
+    }
+    audit.record(actor, "create", "recommendation", recommendation.id, scope=_scope(forum.id), changes=changes)
+    db.session.commit()
+    return recommendation
+
+
+def update_recommendation(
+    actor, forum_id: int, recommendation_id: int, *, text: str, planning_ref: str | None = None, themes: list[str] = ()
+) -> Recommendation:
+    require(actor, Permission.EDIT_FORUMS)
+    get_open_forum(actor, forum_id)
+    recommendation = get_recommendation(actor, forum_id, recommendation_id)
+    changes = audit.diff(recommendation, _clean_recommendation_values({"text": text, "planning_ref": planning_ref}))
+    old_themes = [t.name for t in recommendation.themes]
+    recommendation.themes = _themes(themes)
+    new_themes = [t.name for t in recommendation.themes]
+    if sorted(old_themes) != sorted(new_themes):
+        changes["themes"] = [old_themes, new_themes]
+    if changes:
+        audit.record(actor, "update", "recommendation", recommendation.id, scope=_scope(forum_id), changes=changes)
+    db.session.commit()
+    return recommendation
+
+
+def delete_recommendation(actor, forum_id: int, recommendation_id: int) -> None:
+    """Remove a conclusion and close the gap in the numbering."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    recommendation = get_recommendation(actor, forum_id, recommendation_id)
+    audit.record(
+        actor, "delete", "recommendation", recommendation.id, scope=_scope(forum_id),
+        changes={"number": [recommendation.number, None], "text": [recommendation.text, None]},
+    )  # fmt: skip
+    forum.recommendations.remove(recommendation)
+    db.session.flush()
+    _renumber(forum, list(forum.recommendations))
+    db.session.commit()
+
+
+def move_recommendation(actor, forum_id: int, recommendation_id: int, direction: str) -> None:
+    """Swap a conclusion with its neighbour above ("up") or below ("down")."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    ordered = list(forum.recommendations)
+    index = next((i for i, r in enumerate(ordered) if r.id == recommendation_id), None)
+    if index is None:
+        raise NotFound(_l("No such recommendation."))
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    moved = ordered[other]
+    audit.record(
+        actor,
+        "reorder",
+        "recommendation",
+        moved.id,
+        scope=_scope(forum_id),
+        changes={"number": [moved.number, other + 1]},
+    )
+    _renumber(forum, ordered)
+    db.session.commit()
+
+
+def _renumber(forum: Forum, ordered: list[Recommendation]) -> None:
+    """Number 1..n in the given order. Numbers are unique per forum, so park them out of the way first."""
+    for recommendation in ordered:
+        recommendation.number = -recommendation.number - 1000
+    db.session.flush()
+    for position, recommendation in enumerate(ordered, start=1):
+        recommendation.number = position
+    db.session.flush()
+
+
+def _clean_recommendation_values(values: dict) -> dict:
+    values = _strip(values)
+    if not values["text"]:
+        raise Invalid(_l("A recommendation needs a text."), field="text")
+    return values
+
+
+def normalize_theme(name: str) -> str:
+    """One spelling per theme: trimmed, single-spaced, lower-case."""
+    return re.sub(r"\s+", " ", name).strip().lower()[:80]
+
+
+def _themes(names) -> list[Theme]:
+    """The Theme rows for these names, making the ones that do not exist yet."""
+    wanted = list(dict.fromkeys(n for n in (normalize_theme(x) for x in names) if n))
+    if not wanted:
+        return []
+    existing = {t.name: t for t in db.session.scalars(sa.select(Theme).where(Theme.name.in_(wanted)))}
+    themes = []
+    for name in wanted:
+        theme = existing.get(name) or Theme(name=name)
+        db.session.add(theme)
+        themes.append(theme)
+    return themes
+
+
+def theme_names() -> list[str]:
+    """Every theme in use, for suggestions."""
+    return list(db.session.scalars(sa.select(Theme.name).order_by(Theme.name)))
+
+
+def parse_theme_list(text: str | None) -> list[str]:
+    """Themes typed as a comma-separated list."""
+    return [normalize_theme(part) for part in (text or "").split(",") if part.strip()]

@@ -1,0 +1,356 @@
+"""Pages of the meeting log: series, forums, participants, the attendance import, minutes, recommendations."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from accounts import services as accounts
+from core.errors import Invalid
+from core.forms import ConfirmForm, attach_error, form_status
+from core.permissions import Permission, can
+from core.views import page_number, permission_required
+from forum import attendance_import, services
+from forum.forms import (
+    ForumForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    MinutesForm,
+    ParticipantForm,
+    RecommendationForm,
+    SeriesForm,
+    StatusForm,
+)
+from forum.models import FORUM_KIND_LABELS, FORUM_STATUS_LABELS
+
+bp = Blueprint("forum", __name__)
+
+
+def _forum_page(forum_id: int, anchor: str | None = None):
+    return redirect(url_for("forum.forum_view", forum_id=forum_id, _anchor=anchor))
+
+
+# --- series --------------------------------------------------------------------------------------------
+
+
+@bp.get("/series")
+@login_required
+def series_list():
+    return render_template("forum/series_list.html", rows=services.list_series(current_user))
+
+
+@bp.get("/series/<int:series_id>")
+@login_required
+def series_view(series_id: int):
+    series = services.get_series(current_user, series_id)
+    forums = services.series_forums(current_user, series_id)
+    return render_template("forum/series_view.html", series=series, forums=forums)
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def series_new():
+    form = SeriesForm()
+    if form.validate_on_submit():
+        series = services.create_series(current_user, title=form.title.data, description=form.description.data)
+        flash(_("Series created."), "success")
+        return redirect(url_for("forum.series_view", series_id=series.id))
+    return render_template("forum/series_form.html", form=form, series=None), form_status(form)
+
+
+@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def series_edit(series_id: int):
+    series = services.get_series(current_user, series_id)
+    form = SeriesForm(obj=series)
+    if form.validate_on_submit():
+        services.update_series(current_user, series.id, title=form.title.data, description=form.description.data)
+        flash(_("Series saved."), "success")
+        return redirect(url_for("forum.series_view", series_id=series.id))
+    return render_template("forum/series_form.html", form=form, series=series), form_status(form)
+
+
+# --- forums --------------------------------------------------------------------------------------------
+
+
+@bp.get("/forums")
+@login_required
+def forum_list():
+    args = request.args
+    filters = services.ForumFilters(
+        kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
+        status=args.get("status") if args.get("status") in FORUM_STATUS_LABELS else None,
+        period=args.get("period") or None,
+        organiser_opd_id=args.get("opd", type=int),
+        search=args.get("q") or None,
+    )
+    pagination = services.list_forums(
+        current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
+    )
+    return render_template(
+        "forum/forum_list.html",
+        pagination=pagination,
+        filters=filters,
+        periods=services.planning_periods(),
+        opds=accounts.active_opds(),
+    )
+
+
+@bp.route("/forums/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def forum_new():
+    form = ForumForm()
+    if request.method == "GET" and request.args.get("series", type=int):
+        form.series_id.data = request.args.get("series", type=int)
+    if form.validate_on_submit():
+        try:
+            forum = services.create_forum(current_user, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Forum created. Add its participants and recommendations."), "success")
+            return _forum_page(forum.id)
+    return render_template("forum/forum_form.html", form=form, forum=None), form_status(form)
+
+
+@bp.get("/forums/<int:forum_id>")
+@login_required
+def forum_view(forum_id: int):
+    forum = services.get_forum(current_user, forum_id, full=True)
+    return render_template(
+        "forum/forum_view.html",
+        forum=forum,
+        summary=services.attendance_summary(forum.participants),
+        transitions=services.allowed_transitions(current_user, forum),
+        can_edit=can(current_user, Permission.EDIT_FORUMS) and not forum.is_closed,
+        status_form=StatusForm(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def forum_edit(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = ForumForm(obj=forum)
+    if form.validate_on_submit():
+        try:
+            services.update_forum(current_user, forum.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Forum saved."), "success")
+            return _forum_page(forum.id)
+    return render_template("forum/forum_form.html", form=form, forum=forum), form_status(form)
+
+
+@bp.route("/forums/<int:forum_id>/minutes", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def forum_minutes(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = MinutesForm(obj=forum)
+    if form.validate_on_submit():
+        services.set_minutes(current_user, forum.id, form.minutes.data)
+        flash(_("Minutes saved."), "success")
+        return _forum_page(forum.id, "minutes")
+    return render_template("forum/minutes_form.html", form=form, forum=forum), form_status(form)
+
+
+@bp.post("/forums/<int:forum_id>/status")
+@permission_required(Permission.EDIT_FORUMS)
+def forum_status(forum_id: int):
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a status."), "error")
+        return _forum_page(forum_id)
+    try:
+        forum = services.change_status(current_user, forum_id, form.status.data, form.note.data)
+    except Invalid as error:
+        flash(str(error.message), "error")
+        return _forum_page(forum_id)
+    except ValueError:
+        flash(_("Choose a status."), "error")
+        return _forum_page(forum_id)
+    flash(_("The forum is now: %(status)s.", status=FORUM_STATUS_LABELS[forum.status]), "success")
+    return _forum_page(forum.id)
+
+
+@bp.get("/forums/<int:forum_id>/history")
+@permission_required(Permission.EDIT_FORUMS)
+def forum_history(forum_id: int):
+    forum = services.get_forum(current_user, forum_id)
+    return render_template("forum/history.html", forum=forum, events=services.forum_history(current_user, forum_id))
+
+
+# --- participants --------------------------------------------------------------------------------------
+
+
+@bp.route("/forums/<int:forum_id>/participants/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def participant_new(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = ParticipantForm()
+    if form.validate_on_submit():
+        try:
+            services.add_participant(current_user, forum.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("%(name)s added.", name=form.name.data), "success")
+            if request.form.get("again"):
+                return redirect(url_for("forum.participant_new", forum_id=forum.id))
+            return _forum_page(forum.id, "participants")
+    return render_template("forum/participant_form.html", form=form, forum=forum, participant=None), form_status(form)
+
+
+@bp.route("/forums/<int:forum_id>/participants/<int:participant_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def participant_edit(forum_id: int, participant_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    participant = services.get_participant(current_user, forum_id, participant_id)
+    form = ParticipantForm(obj=participant)
+    if form.validate_on_submit():
+        try:
+            services.update_participant(current_user, forum.id, participant.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("%(name)s saved.", name=participant.name), "success")
+            return _forum_page(forum.id, "participants")
+    return render_template("forum/participant_form.html", form=form, forum=forum, participant=participant), form_status(
+        form
+    )
+
+
+@bp.post("/forums/<int:forum_id>/participants/<int:participant_id>/delete")
+@permission_required(Permission.EDIT_FORUMS)
+def participant_delete(forum_id: int, participant_id: int):
+    if ConfirmForm().validate_on_submit():
+        services.remove_participant(current_user, forum_id, participant_id)
+        flash(_("Participant removed."), "success")
+    return _forum_page(forum_id, "participants")
+
+
+@bp.route("/forums/<int:forum_id>/participants/import", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def participant_import(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = ImportUploadForm()
+    rows = None
+    confirm_form = ImportConfirmForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = attendance_import.read_table(
+                upload.filename or "",
+                upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1),
+                max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+                max_rows=current_app.config["IMPORT_MAX_ROWS"],
+            )
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            rows = attendance_import.check_rows(table)
+            confirm_form.payload.data = attendance_import.seal(forum.id, rows)
+    return render_template(
+        "forum/import.html", form=form, forum=forum, rows=rows, confirm_form=confirm_form
+    ), form_status(form)
+
+
+@bp.post("/forums/<int:forum_id>/participants/import/confirm")
+@permission_required(Permission.EDIT_FORUMS)
+def participant_import_confirm(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = ImportConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_("The preview has expired or was changed. Upload the file again."))
+        values = attendance_import.unseal(forum.id, form.payload.data)
+        # Check again at saving time: an OPD may have been deactivated since the preview.
+        rows = attendance_import.check_rows([(i, _as_raw(v)) for i, v in enumerate(values, start=2)])
+        if not all(row.ok for row in rows):
+            raise Invalid(_("Some rows have problems. Correct the file and upload it again."))
+        services.add_participants(current_user, forum.id, [row.values for row in rows])
+    except Invalid as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("forum.participant_import", forum_id=forum.id))
+    flash(_("%(n)d participants imported.", n=len(rows)), "success")
+    return _forum_page(forum.id, "participants")
+
+
+def _as_raw(values: dict) -> dict:
+    """Turn saved row values back into the raw columns that check_rows reads."""
+    opd = accounts.get_opd(values["opd_id"]) if values.get("opd_id") else None
+    return {
+        "name": values.get("name") or "",
+        "position": values.get("position") or "",
+        "institution": values.get("institution") or "",
+        "opd_code": opd.code if opd else "",
+        "category": values.get("category") or "",
+        "role": values.get("role") or "",
+        "attendance": values.get("attendance") or "",
+        "email": values.get("email") or "",
+        "phone": values.get("phone") or "",
+    }
+
+
+# --- recommendations -----------------------------------------------------------------------------------
+
+
+@bp.route("/forums/<int:forum_id>/recommendations/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def recommendation_new(forum_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    form = RecommendationForm()
+    if form.validate_on_submit():
+        try:
+            recommendation = services.add_recommendation(current_user, forum.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Recommendation %(n)d added.", n=recommendation.number), "success")
+            return _forum_page(forum.id, "recommendations")
+    return render_template(
+        "forum/recommendation_form.html", form=form, forum=forum, recommendation=None, themes=services.theme_names()
+    ), form_status(form)
+
+
+@bp.route("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def recommendation_edit(forum_id: int, recommendation_id: int):
+    forum = services.get_open_forum(current_user, forum_id)
+    recommendation = services.get_recommendation(current_user, forum_id, recommendation_id)
+    form = RecommendationForm(obj=recommendation)
+    if request.method == "GET":
+        form.themes.data = ", ".join(t.name for t in recommendation.themes)
+    if form.validate_on_submit():
+        try:
+            services.update_recommendation(current_user, forum.id, recommendation.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Recommendation %(n)d saved.", n=recommendation.number), "success")
+            return _forum_page(forum.id, "recommendations")
+    return render_template(
+        "forum/recommendation_form.html",
+        form=form,
+        forum=forum,
+        recommendation=recommendation,
+        themes=services.theme_names(),
+    ), form_status(form)
+
+
+@bp.post("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/delete")
+@permission_required(Permission.EDIT_FORUMS)
+def recommendation_delete(forum_id: int, recommendation_id: int):
+    if ConfirmForm().validate_on_submit():
+        services.delete_recommendation(current_user, forum_id, recommendation_id)
+        flash(_("Recommendation deleted; the rest are renumbered."), "success")
+    return _forum_page(forum_id, "recommendations")
+
+
+@bp.post("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/move")
+@permission_required(Permission.EDIT_FORUMS)
+def recommendation_move(forum_id: int, recommendation_id: int):
+    if ConfirmForm().validate_on_submit():
+        services.move_recommendation(current_user, forum_id, recommendation_id, request.form.get("direction", ""))
+    return _forum_page(forum_id, "recommendations")

@@ -1,0 +1,17 @@
+// Small progressive enhancements; every page works without them.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const message = form.dataset.confirm || event.submitter?.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// Clicking an existing theme adds it to the comma-separated theme field.
+document.addEventListener("click", (event) => {
+  const chip = event.target.closest("[data-theme]");
+  if (!chip) return;
+  const input = document.querySelector("[data-suggest=themes]");
+  const themes = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+  if (!themes.includes(chip.dataset.theme)) themes.push(chip.dataset.theme);
+  input.value = themes.join(", ");
+  input.focus();
+});
