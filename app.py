@@ -3,7 +3,18 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    has_app_context,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -77,9 +88,15 @@ def register_extensions(app: Flask) -> None:
 
 def select_locale() -> str:
     """The user's language, or the one chosen on the login page; Indonesian by default."""
+    if not has_request_context():
+        return app_default_locale()
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("locale", "id")
+
+
+def app_default_locale() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "id"
 
 
 def register_blueprints(app: Flask) -> None:
@@ -152,9 +169,9 @@ def register_template_helpers(app: Flask) -> None:
             "participant_role_labels": forum_models.PARTICIPANT_ROLE_LABELS,
             "attendance_labels": forum_models.ATTENDANCE_LABELS,
             "current_locale": select_locale(),
-            "page_url": page_url,
         }
 
+    @app.template_global()
     def page_url(page: int) -> str:
         """This page's address with another ?page= and the same filters."""
         args = {**request.view_args, **request.args.to_dict(), "page": page}

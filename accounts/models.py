@@ -5,11 +5,12 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core import clock
+from core import audit, clock
 from core.extensions import db
 from core.permissions import Role
 from core.types import UtcDateTime, enum_column
@@ -38,6 +39,9 @@ OPD_KIND_LABELS = {
     OpdKind.SEKRETARIAT: _l("Secretariat"),
     OpdKind.OTHER: _l("Other"),
 }
+
+
+audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"))
 
 
 class Opd(db.Model):
@@ -94,7 +98,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -6,10 +6,29 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.extensions import db
 from core.types import UtcDateTime
+
+VERB_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "import": _l("imported"),
+    "reorder": _l("reordered"),
+    "change_status": _l("changed the status of"),
+    "reopen": _l("re-opened"),
+    "update_minutes": _l("wrote the minutes of"),
+    "login": _l("logged in as"),
+    "change_password": _l("changed the password of"),
+    "reset_password": _l("set a new password for"),
+    "activate": _l("activated"),
+    "deactivate": _l("deactivated"),
+}
+# Each domain package adds the names of its own entities, so that core needs to know none of them.
+ENTITY_LABELS: dict[str, Any] = {}
 
 
 class AuditEvent(db.Model):
@@ -29,6 +48,13 @@ class AuditEvent(db.Model):
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
 
     actor: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+
+    @property
+    def description(self) -> str:
+        """ "changed participant", in the reader's language."""
+        verb = VERB_LABELS.get(self.verb, self.verb)
+        entity = ENTITY_LABELS.get(self.entity_type, self.entity_type)
+        return f"{verb} {entity}"
 
 
 def record(

@@ -42,17 +42,19 @@ def enum_choices(labels: dict) -> list[tuple[str, str]]:
 
 
 class LocalDateTimeField(DateTimeLocalField):
-    """A date and time typed in the Pemda's zone and handed to services as an aware UTC moment."""
-
-    def process_data(self, value):
-        if value is not None and value.tzinfo is not None:
-            value = clock.to_local(value).replace(tzinfo=None)
-        super().process_data(value)
+    """A date and time typed in the Pemda's zone; its data is always an aware UTC moment."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None:
             self.data = clock.from_local(self.data)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        return clock.to_local(self.data).strftime("%Y-%m-%dT%H:%M")  # what datetime-local inputs read
 
 
 class ConfirmForm(FlaskForm):

@@ -9,8 +9,12 @@ bp = Blueprint("seed", __name__, cli_group="seed")
 
 
 @bp.cli.command("demo")
-def demo():
+@click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
+def demo(if_empty):
     """Load the demo data; running it again adds only what is missing."""
+    if if_empty and data.has_accounts():
+        click.echo("The database has accounts already; demo data not loaded.")
+        return
     created = data.load()
     click.echo(f"Demo data: {created} new records." if created else "Demo data already loaded.")
     click.echo(f"Demo accounts (password: {data.DEMO_PASSWORD}):")

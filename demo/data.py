@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from accounts import services as accounts
-from accounts.models import OpdKind
+from accounts.models import OpdKind, User
 from core import clock
 from core.extensions import db
 from core.permissions import SYSTEM, Role
@@ -326,6 +326,11 @@ def _forums() -> list[dict]:
             ],
         },
     ]
+
+
+def has_accounts() -> bool:
+    """Whether anyone has an account yet."""
+    return db.session.scalar(sa.select(sa.func.count(User.id))) > 0
 
 
 def load() -> int:

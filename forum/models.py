@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd, User
-from core import clock
+from core import audit, clock
 from core.extensions import db
 from core.types import UtcDateTime, enum_column
 
@@ -124,6 +124,11 @@ ATTENDANCE_LABELS = {
 
 # Who counts as "in the room": a representative speaks for the institution as much as its head would.
 PRESENT = (Attendance.HADIR, Attendance.DIWAKILKAN)
+
+
+audit.ENTITY_LABELS.update(
+    forum=_l("forum"), series=_l("series"), participant=_l("participant"), recommendation=_l("recommendation")
+)
 
 
 class Series(db.Model):

@@ -14,6 +14,7 @@ from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Permission, can, require
 from forum.models import (
+    FORUM_STATUS_LABELS,
     PRESENT,
     Attendance,
     Forum,
@@ -227,7 +228,7 @@ def change_status(actor, forum_id: int, to: ForumStatus | str, note: str | None 
         raise InvalidTransition(
             _l(
                 "A forum that is %(from)s cannot become %(to)s.",
-                **{"from": _status_label(forum.status), "to": _status_label(to)},
+                **{"from": FORUM_STATUS_LABELS[forum.status], "to": FORUM_STATUS_LABELS[to]},
             )
         )
     reopening = forum.status == ForumStatus.CLOSED
@@ -262,12 +263,6 @@ def forum_history(actor, forum_id: int):
     require(actor, Permission.EDIT_FORUMS)
     get_forum(actor, forum_id)
     return audit.history(_scope(forum_id))
-
-
-def _status_label(status: ForumStatus) -> str:
-    from forum.models import FORUM_STATUS_LABELS
-
-    return str(FORUM_STATUS_LABELS[status])
 
 
 def get_open_forum(actor, forum_id: int) -> Forum:

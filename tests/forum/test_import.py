@@ -1,0 +1,186 @@
+"""Importing a daftar hadir: good files, bad rows, wrong type, empty, oversize, and the all-or-nothing save."""
+
+import io
+import re
+
+from openpyxl import Workbook
+
+from core.extensions import db
+from forum.models import Participant
+from tests.forum.helpers import make_forum
+
+
+def xlsx(rows, title=True) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    if title:
+        sheet.append(["DAFTAR HADIR FGD PPT KESPRO"])  # a title row above the header, as real lists have
+        sheet.append([])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER = ["No", "Nama", "Jabatan", "Instansi", "Kode OPD", "Unsur", "Kehadiran", "Email"]
+GOOD_ROWS = [
+    HEADER,
+    [
+        1,
+        "Lelih Herawati, S.KM, M.Kes",
+        "Perencana Ahli Muda",
+        "Bappeda Provinsi Banten",
+        "",
+        "pemerintah_provinsi",
+        "Hadir",
+        "",
+    ],
+    [2, "Dewi Lestari", "Perencana", "", "DINKES", "", "hadir", "dewi@example.org"],
+    [3, "Fitri Handayani", "Kabid KB", "Dinas Pemberdayaan Perempuan dan Perlindungan Anak", "", "", "Diwakilkan", ""],
+    [4, "Andi Saputra", "", "DISDUKCAPIL", "", "", "Tidak Hadir", ""],
+]
+
+
+def _setup(app, world):
+    with app.app_context():
+        return make_forum(world).id
+
+
+def _upload(client, forum_id, name, data):
+    return client.post(
+        f"/forums/{forum_id}/participants/import",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _payload(page: str) -> str:
+    return re.search(r'name="payload" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _count(app, forum_id):
+    with app.app_context():
+        return db.session.query(Participant).filter_by(forum_id=forum_id).count()
+
+
+def test_a_good_workbook_previews_then_saves_every_row(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    preview = _upload(client, forum_id, "daftar-hadir.xlsx", xlsx(GOOD_ROWS))
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert "4 baris siap diimpor." in page
+    assert _count(app, forum_id) == 0  # nothing is saved by the preview
+    saved = client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert saved.status_code == 302
+    with app.app_context():
+        people = {p.name: p for p in db.session.query(Participant).filter_by(forum_id=forum_id)}
+        assert people["Dewi Lestari"].opd_id == world.opds["DINKES"]
+        assert people["Fitri Handayani"].opd_id == world.opds["DP3AP2KB"]  # matched by the OPD's full name
+        assert people["Fitri Handayani"].attendance == "diwakilkan"
+        assert people["Andi Saputra"].opd_id == world.opds["DISDUKCAPIL"]  # an OPD code in the Instansi column
+        assert people["Andi Saputra"].attendance == "tidak_hadir"
+        assert people["Lelih Herawati, S.KM, M.Kes"].category == "pemerintah_provinsi"
+        assert people["Lelih Herawati, S.KM, M.Kes"].institution == "Bappeda Provinsi Banten"
+
+
+def test_a_semicolon_csv_from_indonesian_excel_is_read(app, world, client_as):
+    forum_id = _setup(app, world)
+    data = "Nama;Instansi;Kehadiran\nDewi Lestari;DINKES;Hadir\nLina Marlina;BPJS Kesehatan;Izin\n".encode("utf-8-sig")
+    page = _upload(client_as("secretariat"), forum_id, "hadir.csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page
+
+
+def test_bad_rows_are_shown_and_nothing_can_be_saved(app, world, client_as):
+    forum_id = _setup(app, world)
+    rows = [HEADER, [1, "", "x", "DPRD", "", "", "", ""], [2, "Budi", "", "", "XYZ", "", "", ""],
+            [3, "Sari", "", "IDI", "", "", "", "bukan-email"], [4, "Tono", "", "IDI", "", "alien", "kabur", ""]]  # fmt: skip
+    response = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", xlsx(rows))
+    page = response.get_data(as_text=True)
+    assert "4 baris bermasalah" in page
+    assert "Nama belum diisi." in page
+    assert "Kode OPD tidak dikenal: XYZ." in page
+    assert "bukan-email bukan alamat email yang sah." in page
+    assert "unsur tidak dikenal: alien." in page
+    assert "Kehadiran tidak dikenal: kabur." in page
+    assert 'name="payload"' not in page
+
+
+def test_confirming_is_all_or_nothing_even_with_a_forged_payload(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "daftar.xlsx", xlsx(GOOD_ROWS)).get_data(as_text=True)
+    payload = _payload(page)
+    forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
+    response = client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": forged})
+    assert response.status_code == 302
+    assert _count(app, forum_id) == 0
+    other_forum = _setup(app, world)
+    client.post(f"/forums/{other_forum}/participants/import/confirm", data={"payload": payload})
+    assert _count(app, other_forum) == 0  # a preview is bound to its forum
+
+
+def test_an_opd_deactivated_after_the_preview_stops_the_whole_import(app, world, client_as):
+    from accounts import services as accounts
+    from tests.conftest import as_user
+
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    payload = _payload(_upload(client, forum_id, "daftar.xlsx", xlsx(GOOD_ROWS)).get_data(as_text=True))
+    with app.app_context():
+        opd = accounts.get_opd(world.opds["DISDUKCAPIL"])
+        accounts.update_opd(as_user(world.users["admin"].id), opd.id, code=opd.code, name=opd.name, kind=opd.kind,
+                            parent_id=None, email=None, head_id=None, active=False)  # fmt: skip
+    response = client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload},
+                           follow_redirects=True)  # fmt: skip
+    assert "Beberapa baris bermasalah" in response.get_data(as_text=True)
+    assert _count(app, forum_id) == 0
+
+
+def test_wrong_types_are_refused_with_a_message(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    for name, data, message in [
+        ("daftar.pdf", b"%PDF-1.4", "Unggah daftar hadir sebagai berkas .xlsx atau .csv."),
+        ("daftar.xls", b"\xd0\xcf\x11\xe0", "Berkas Excel lama (.xls) tidak dapat dibaca."),
+        ("daftar.xlsx", b"Nama,Instansi\nA,B", "Berkas ini bukan berkas Excel .xlsx yang sah."),
+        ("daftar.xlsx", b"PK\x03\x04rusak", "Berkas Excel tidak dapat dibaca"),
+        ("daftar.csv", b"Nama\x00\x01\x02", "Berkas ini bukan berkas teks CSV."),
+        ("daftar.csv", b"Judul,Lain\n1,2\n", "Tidak ditemukan baris judul dengan kolom"),
+    ]:
+        response = _upload(client, forum_id, name, data)
+        assert response.status_code == 422, name
+        assert message in response.get_data(as_text=True), name
+
+
+def test_empty_files_are_refused(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    for name, data in [
+        ("kosong.csv", b""),
+        ("kosong.xlsx", xlsx([], title=False)),
+        ("judul.csv", b"Nama,Instansi\n,\n"),
+    ]:
+        response = _upload(client, forum_id, name, data)
+        assert response.status_code == 422, name
+        expected = "tidak ada peserta" if name == "judul.csv" else "Berkas kosong."
+        assert expected in response.get_data(as_text=True), name
+
+
+def test_oversized_files_are_refused(make_app, world, client_as):
+    app = make_app(IMPORT_MAX_BYTES=1024)
+    forum_id = _setup(app, world)
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, world.users["secretariat"].id)
+    response = _upload(client, forum_id, "besar.csv", b"Nama\n" + b"A" * 2000)
+    assert response.status_code == 422
+    assert "Ukuran berkas melebihi" in response.get_data(as_text=True)
+    huge = make_app(MAX_CONTENT_LENGTH=4096)
+    client = huge.test_client()
+    login(client, world.users["secretariat"].id)
+    response = _upload(client, forum_id, "raksasa.csv", b"Nama\n" + b"A" * 10000)
+    assert response.status_code == 413
+    assert "Berkas unggahan terlalu besar." in response.get_data(as_text=True)

@@ -1,0 +1,107 @@
+"""The role × route matrix: every route, every role, every method.
+
+A route missing from EXPECTED fails the test, so a new route cannot ship without saying who may use it.
+"""
+
+import pytest
+
+from core.permissions import SYSTEM
+from tests.conftest import as_user, login
+
+EVERYONE = {"admin", "secretariat", "opd_head", "opd_staff", "viewer"}
+EDITORS = {"admin", "secretariat"}
+ADMIN = {"admin"}
+PUBLIC = {"static", "home", "accounts.login", "accounts.language"}
+
+EXPECTED = {
+    "accounts.logout": EVERYONE,
+    "accounts.password": EVERYONE,
+    "accounts.users": ADMIN,
+    "accounts.user_new": ADMIN,
+    "accounts.user_edit": ADMIN,
+    "accounts.user_reset_password": ADMIN,
+    "accounts.user_set_active": ADMIN,
+    "accounts.opds": ADMIN,
+    "accounts.opd_new": ADMIN,
+    "accounts.opd_edit": ADMIN,
+    "forum.series_list": EVERYONE,
+    "forum.series_view": EVERYONE,
+    "forum.series_new": EDITORS,
+    "forum.series_edit": EDITORS,
+    "forum.forum_list": EVERYONE,
+    "forum.forum_new": EDITORS,
+    "forum.forum_view": EVERYONE,
+    "forum.forum_edit": EDITORS,
+    "forum.forum_minutes": EDITORS,
+    "forum.forum_status": EDITORS,
+    "forum.forum_history": EDITORS,
+    "forum.participant_new": EDITORS,
+    "forum.participant_edit": EDITORS,
+    "forum.participant_delete": EDITORS,
+    "forum.participant_import": EDITORS,
+    "forum.participant_import_confirm": EDITORS,
+    "forum.recommendation_new": EDITORS,
+    "forum.recommendation_edit": EDITORS,
+    "forum.recommendation_delete": EDITORS,
+    "forum.recommendation_move": EDITORS,
+}
+
+
+@pytest.fixture
+def sample_ids(app, world):
+    """One of each thing a URL can name; the user named is a spare account, so POSTs harm no tester."""
+    from accounts import services as accounts
+    from forum import services as forums
+    from tests.forum.helpers import make_forum, participant
+
+    with app.app_context():
+        forum = make_forum(world)
+        secretariat = as_user(world.users["secretariat"].id)
+        person = forums.add_participant(secretariat, forum.id, **participant(world))
+        recommendation = forums.add_recommendation(secretariat, forum.id, text="Keswa di Puskesmas")
+        series = forums.create_series(secretariat, title="PPT Kespro 2026")
+        spare = accounts.create_user(
+            SYSTEM, password="sandi-cadangan", email="cadangan@example.org", name="C", role="viewer"
+        )
+        return {
+            "forum_id": forum.id,
+            "participant_id": person.id,
+            "recommendation_id": recommendation.id,
+            "series_id": series.id,
+            "user_id": spare.id,
+            "opd_id": world.opds["PKM-CIBODAS"],
+        }
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            yield rule, method
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC - set(EXPECTED) == set(), "add the new routes to EXPECTED"
+    assert set(EXPECTED) - endpoints == set(), "EXPECTED names routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", [None, "admin", "secretariat", "opd_head", "opd_staff", "viewer"])
+def test_role_route_matrix(app, world, sample_ids, role):
+    checked = 0
+    for rule, method in _routes(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        url = rule.build(sample_ids, append_unknown=False)[1]
+        client = app.test_client()
+        if role:
+            login(client, world.users[role].id)
+        response = client.open(url, method=method)
+        where = f"{method} {url} as {role}"
+        if role is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"], where
+        elif role in EXPECTED[rule.endpoint]:
+            assert response.status_code not in (401, 403) and response.status_code < 500, where
+        else:
+            assert response.status_code == 403, where
+        checked += 1
+    assert checked >= len(EXPECTED)
