@@ -101,7 +101,10 @@ def app_default_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from core.views import IdConverter
     from forum.views import bp as forum_bp
+
+    app.url_map.converters["int"] = IdConverter
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forum_bp)

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import request
 from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
 
 from core.permissions import Permission, require
 
@@ -23,7 +24,26 @@ def permission_required(permission: Permission):
     return decorator
 
 
+# Ids are 32-bit integers in the database; a larger number in a URL names nothing, and PostgreSQL would
+# otherwise answer it with an error instead of an empty result.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """The `int` converter of every route: a larger number than an id can hold is a 404, not a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def id_arg(name: str) -> int | None:
+    """A query-string id, or None for anything that cannot be one."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
 def page_number() -> int:
-    """The ?page= argument, 1 for anything that is not a positive whole number."""
+    """The ?page= argument, 1 for anything that is not a sensible page number."""
     page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
+    return page if page and 0 < page <= 100_000 else 1

@@ -14,9 +14,9 @@ def demo(if_empty):
     """Load the demo data; running it again adds only what is missing."""
     if if_empty and data.has_accounts():
         click.echo("The database has accounts already; demo data not loaded.")
-        return
-    created = data.load()
-    click.echo(f"Demo data: {created} new records." if created else "Demo data already loaded.")
+    else:
+        created = data.load()
+        click.echo(f"Demo data: {created} new records." if created else "Demo data already loaded.")
     click.echo(f"Demo accounts (password: {data.DEMO_PASSWORD}):")
     for email, _name, role, opd in data.ACCOUNTS:
         click.echo(f"  {email:<34} {role}{' / ' + opd if opd else ''}")

@@ -8,7 +8,7 @@ from accounts import services as accounts
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
-from core.views import page_number, permission_required
+from core.views import id_arg, page_number, permission_required
 from forum import attendance_import, services
 from forum.forms import (
     ForumForm,
@@ -80,7 +80,7 @@ def forum_list():
         kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
         status=args.get("status") if args.get("status") in FORUM_STATUS_LABELS else None,
         period=args.get("period") or None,
-        organiser_opd_id=args.get("opd", type=int),
+        organiser_opd_id=id_arg("opd"),
         search=args.get("q") or None,
     )
     pagination = services.list_forums(
@@ -99,8 +99,8 @@ def forum_list():
 @permission_required(Permission.EDIT_FORUMS)
 def forum_new():
     form = ForumForm()
-    if request.method == "GET" and request.args.get("series", type=int):
-        form.series_id.data = request.args.get("series", type=int)
+    if request.method == "GET" and id_arg("series"):
+        form.series_id.data = id_arg("series")
     if form.validate_on_submit():
         try:
             forum = services.create_forum(current_user, **form.values())

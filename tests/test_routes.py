@@ -105,3 +105,12 @@ def test_role_route_matrix(app, world, sample_ids, role):
             assert response.status_code == 403, where
         checked += 1
     assert checked >= len(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/forums/99999999999999999999", "/forums/2147483648/edit", "/series/0", "/admin/users/99999999999",
+     "/forums?page=99999999&opd=99999999999999999999", "/forums/1/participants/99999999999/edit"],
+)  # fmt: skip
+def test_absurd_ids_are_not_found_never_a_crash(client_as, url):
+    assert client_as("admin").get(url).status_code in (200, 404)
