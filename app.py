@@ -101,19 +101,26 @@ def app_default_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from actions.views import bp as actions_bp
+    from actions.views import forum_page_context
+    from core.permissions import ROLES_WITH_OPD
     from core.views import IdConverter
     from forum.views import bp as forum_bp
 
     app.url_map.converters["int"] = IdConverter
-
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forum_bp)
+    app.register_blueprint(actions_bp)
+    # The forum page shows follow-ups, which forum/ must not import: actions/ provides them.
+    app.extensions["forum_page_providers"] = [forum_page_context]
 
     @app.get("/")
     def home():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        return redirect(url_for("forum.forum_list"))
+        if current_user.role in ROLES_WITH_OPD:
+            return redirect(url_for("actions.my_tasks"))
+        return redirect(url_for("actions.action_list"))
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -155,22 +162,37 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from accounts.models import OPD_KIND_LABELS
+    from actions import models as action_models
+    from core import audit
     from core.permissions import ROLE_LABELS, Permission, can
     from forum import models as forum_models
+
+    # Labels are globals, so that imported macros see them too.
+    app.jinja_env.globals.update(
+        role_labels=ROLE_LABELS,
+        opd_kind_labels=OPD_KIND_LABELS,
+        forum_kind_labels=forum_models.FORUM_KIND_LABELS,
+        forum_mode_labels=forum_models.FORUM_MODE_LABELS,
+        forum_status_labels=forum_models.FORUM_STATUS_LABELS,
+        category_labels=forum_models.PARTICIPANT_CATEGORY_LABELS,
+        participant_role_labels=forum_models.PARTICIPANT_ROLE_LABELS,
+        attendance_labels=forum_models.ATTENDANCE_LABELS,
+        status_labels=action_models.STATUS_LABELS,
+        action_kind_labels=action_models.ACTION_KIND_LABELS,
+        assignment_role_labels=action_models.ASSIGNMENT_ROLE_LABELS,
+        cannot_reason_labels=action_models.CANNOT_REASON_LABELS,
+        carry_outcome_labels=action_models.CARRY_OUTCOME_LABELS,
+        decree_stage_labels=action_models.DECREE_STAGE_LABELS,
+        team_role_labels=action_models.TEAM_ROLE_LABELS,
+        bpk_labels=action_models.BPK_LABELS,
+        field_labels=audit.FIELD_LABELS,
+    )
 
     @app.context_processor
     def helpers():
         return {
             "can": lambda permission: can(current_user, Permission(permission)),
             "pemda_name": app.config["KAWAL_PEMDA_NAME"],
-            "role_labels": ROLE_LABELS,
-            "opd_kind_labels": OPD_KIND_LABELS,
-            "forum_kind_labels": forum_models.FORUM_KIND_LABELS,
-            "forum_mode_labels": forum_models.FORUM_MODE_LABELS,
-            "forum_status_labels": forum_models.FORUM_STATUS_LABELS,
-            "category_labels": forum_models.PARTICIPANT_CATEGORY_LABELS,
-            "participant_role_labels": forum_models.PARTICIPANT_ROLE_LABELS,
-            "attendance_labels": forum_models.ATTENDANCE_LABELS,
             "current_locale": select_locale(),
         }
 

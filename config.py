@@ -60,6 +60,9 @@ class Config:
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 2 * 1024 * 1024))
     IMPORT_MAX_ROWS = 1000
     PAGE_SIZE = 20
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR")  # default: instance/attachments
+    EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+    EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "docx", "xlsx")
     PASSWORD_HASH_METHOD = "scrypt"
 
 

@@ -27,8 +27,9 @@ VERB_LABELS = {
     "activate": _l("activated"),
     "deactivate": _l("deactivated"),
 }
-# Each domain package adds the names of its own entities, so that core needs to know none of them.
+# Each domain package adds the names of its own entities and fields, so that core needs to know none of them.
 ENTITY_LABELS: dict[str, Any] = {}
+FIELD_LABELS: dict[str, Any] = {"reason": _l("Reason"), "note": _l("Note")}
 
 
 class AuditEvent(db.Model):
@@ -76,7 +77,7 @@ def record(
         entity_type=entity_type,
         entity_id=entity_id,
         scope=scope,
-        changes=_jsonable(changes or {}),
+        changes=jsonable(changes or {}),
         ip=ip,
     )
     db.session.add(event)
@@ -107,11 +108,12 @@ def history(scope: str, limit: int = 200) -> list[AuditEvent]:
     )
 
 
-def _jsonable(value):
+def jsonable(value):
+    """Dates, enums and the like as JSON-friendly values."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "isoformat"):

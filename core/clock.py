@@ -3,6 +3,7 @@
 Code asks `clock.now()`; an app may carry a fixed clock in `app.extensions["kawal.clock"]`.
 """
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -65,3 +66,15 @@ def from_local(wall_clock: datetime) -> datetime:
 def today_local():
     """Today's date where the Pemda is."""
     return to_local(now()).date()
+
+
+@contextmanager
+def frozen_at(moment: datetime):
+    """Run a block as if it were `moment`: for planning "as of" a time, and for building demo history."""
+    extensions = current_app.extensions
+    previous = extensions.get("kawal.clock", SYSTEM_CLOCK)
+    extensions["kawal.clock"] = FixedClock(moment)
+    try:
+        yield
+    finally:
+        extensions["kawal.clock"] = previous

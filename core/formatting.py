@@ -30,10 +30,12 @@ def long_date(value: date | datetime | None) -> str:
     return babel_format_date(value, "EEEE, d MMMM y", locale=_locale())
 
 
-def short_date(value: date | datetime | None) -> str:
-    """ "16 Des 2025"."""
+def short_date(value: date | datetime | str | None) -> str:
+    """ "16 Des 2025"; an ISO date string (as kept in history data) is read first."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = clock.to_local(value).date()
     return babel_format_date(value, "d MMM y", locale=_locale())
@@ -70,7 +72,15 @@ def percent(ratio: float | None) -> str:
     return format_percent(ratio, "#,##0.0%", locale=_locale())
 
 
+def file_size(size: int) -> str:
+    """ "12,3 KB" or "1,5 MB"."""
+    if size >= 1024 * 1024:
+        return f"{format_decimal(round(size / 1024 / 1024, 1), locale=_locale())} MB"
+    return f"{format_decimal(round(size / 1024, 1), locale=_locale())} KB"
+
+
 FILTERS = {
+    "file_size": file_size,
     "long_date": long_date,
     "short_date": short_date,
     "time_of_day": time_of_day,

@@ -13,6 +13,7 @@ from accounts.models import OpdKind, User
 from core import clock
 from core.extensions import db
 from core.permissions import SYSTEM, Role
+from demo import followups
 from forum import services as forums
 from forum.models import Forum, ForumStatus, Series
 
@@ -379,4 +380,5 @@ def load() -> int:
         if spec["status"] == ForumStatus.CLOSED:
             forums.change_status(secretariat, forum.id, ForumStatus.CLOSED)
         created += 1 + len(spec["participants"]) + len(spec["recommendations"])
+    created += followups.load()
     return created

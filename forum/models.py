@@ -129,6 +129,40 @@ PRESENT = (Attendance.HADIR, Attendance.DIWAKILKAN)
 audit.ENTITY_LABELS.update(
     forum=_l("forum"), series=_l("series"), participant=_l("participant"), recommendation=_l("recommendation")
 )
+audit.FIELD_LABELS.update(
+    kind=_l("Kind"),
+    title=_l("Title"),
+    series_id=_l("Series"),
+    starts_at=_l("Starts"),
+    ends_at=_l("Ends"),
+    venue=_l("Venue"),
+    mode=_l("Mode"),
+    online_link=_l("Online link"),
+    organiser_opd_id=_l("Organiser OPD"),
+    host=_l("Host"),
+    chair=_l("Chair"),
+    minute_taker=_l("Minute-taker"),
+    agenda=_l("Agenda"),
+    period_start=_l("Planning period from"),
+    period_end=_l("Planning period to"),
+    status=_l("Status"),
+    minutes_length=_l("Length of the minutes"),
+    name=_l("Name"),
+    position=_l("Position"),
+    opd_id=_l("OPD"),
+    institution=_l("Institution"),
+    category=_l("Category"),
+    role=_l("Role"),
+    attendance=_l("Attendance"),
+    email=_l("Email"),
+    phone=_l("Phone"),
+    number=_l("Number"),
+    text=_l("Recommendation"),
+    planning_ref=_l("Planning reference"),
+    themes=_l("Themes"),
+    count=_l("Count"),
+    description=_l("Description"),
+)
 
 
 class Series(db.Model):

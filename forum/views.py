@@ -116,8 +116,14 @@ def forum_new():
 @login_required
 def forum_view(forum_id: int):
     forum = services.get_forum(current_user, forum_id, full=True)
+    # Packages built on the meeting log add to this page without forum/ knowing them: app.py registers
+    # providers that take (user, forum) and return extra template context.
+    extra = {}
+    for provider in current_app.extensions.get("forum_page_providers", []):
+        extra.update(provider(current_user, forum))
     return render_template(
         "forum/forum_view.html",
+        **extra,
         forum=forum,
         summary=services.attendance_summary(forum.participants),
         transitions=services.allowed_transitions(current_user, forum),

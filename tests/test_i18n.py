@@ -106,7 +106,9 @@ PAGES = [
     "/forums", "/forums?kind=fgd", "/series", "/series/1", "/forums/1", "/forums/2", "/forums/new",
     "/forums/1/history", "/account/password", "/admin/users", "/admin/users/new", "/admin/opds",
     "/admin/opds/1", "/forums/3/participants/new", "/forums/3/recommendations/new", "/forums/3/participants/import",
-    "/forums/3/edit", "/forums/3/minutes", "/tidak-ada",
+    "/forums/3/edit", "/forums/3/minutes", "/tidak-ada", "/actions", "/actions?overdue=1", "/tasks", "/actions/1",
+    "/actions/1/edit", "/assignments/1", "/assignments/5", "/assignments/9", "/decrees", "/actions/7/decree",
+    "/actions/8/decree", "/forums/1/recommendations/1/actions/new",
 ]  # fmt: skip
 
 

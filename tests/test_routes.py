@@ -8,9 +8,13 @@ import pytest
 from core.permissions import SYSTEM
 from tests.conftest import as_user, login
 
-EVERYONE = {"admin", "secretariat", "opd_head", "opd_staff", "viewer"}
+# opd_head and opd_staff belong to DINKES, which owns the sample task; other_head heads DP3AP2KB.
+EVERYONE = {"admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"}
 EDITORS = {"admin", "secretariat"}
+VERIFIERS = {"admin", "secretariat"}
 ADMIN = {"admin"}
+OWN_HEAD = {"opd_head"}
+OWN_OPD = {"opd_head", "opd_staff"}
 PUBLIC = {"static", "home", "accounts.login", "accounts.language"}
 
 EXPECTED = {
@@ -44,14 +48,46 @@ EXPECTED = {
     "forum.recommendation_edit": EDITORS,
     "forum.recommendation_delete": EDITORS,
     "forum.recommendation_move": EDITORS,
+    "actions.my_tasks": EVERYONE,
+    "actions.action_list": EVERYONE,
+    "actions.action_new": EDITORS,
+    "actions.action_view": EVERYONE,
+    "actions.action_edit": EDITORS,
+    "actions.action_add_opd": EDITORS,
+    "actions.action_cancel": VERIFIERS,
+    "actions.assignment_view": EVERYONE,
+    "actions.assignment_acknowledge": OWN_HEAD,
+    "actions.assignment_pic": OWN_HEAD,
+    "actions.assignment_progress": OWN_OPD,
+    "actions.assignment_submit": OWN_HEAD,
+    "actions.assignment_cannot": OWN_HEAD,
+    "actions.assignment_verify": VERIFIERS,
+    "actions.assignment_cannot_decision": VERIFIERS,
+    "actions.assignment_cancel": VERIFIERS,
+    "actions.assignment_due_date": EDITORS,
+    "actions.assignment_reassign": EDITORS,
+    "actions.evidence_download": {"admin", "secretariat", "opd_head", "opd_staff"},
+    "actions.decree_list": EVERYONE,
+    "actions.decree_view": EVERYONE,
+    "actions.decree_save": EDITORS,
+    "actions.decree_stage": EDITORS,
+    "actions.decree_member_add": EDITORS,
+    "actions.decree_member_delete": EDITORS,
+    "actions.carry_over": EDITORS,
 }
 
 
 @pytest.fixture
 def sample_ids(app, world):
     """One of each thing a URL can name; the user named is a spare account, so POSTs harm no tester."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
     from accounts import services as accounts
+    from actions import services as actions
     from forum import services as forums
+    from tests.actions.helpers import dinkes_assignment, make_action
     from tests.forum.helpers import make_forum, participant
 
     with app.app_context():
@@ -63,7 +99,19 @@ def sample_ids(app, world):
         spare = accounts.create_user(
             SYSTEM, password="sandi-cadangan", email="cadangan@example.org", name="C", role="viewer"
         )
+        action = make_action(world, forum=forum, kind="decree", lead="DINKES", support=())
+        assignment = dinkes_assignment(action)
+        head = as_user(world.users["opd_head"].id)
+        actions.acknowledge(head, assignment.id)
+        pdf = FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="bukti.pdf")
+        report = actions.report_progress(head, assignment.id, percent=10, note="x", files=[pdf])
+        member = actions.add_decree_member(secretariat, action.id, name="Anggota", opd_id=None, position=None,
+                                           team_role="anggota")  # fmt: skip
         return {
+            "action_id": action.id,
+            "assignment_id": assignment.id,
+            "evidence_id": report.evidence[0].id,
+            "member_id": member.id,
             "forum_id": forum.id,
             "participant_id": person.id,
             "recommendation_id": recommendation.id,
@@ -85,7 +133,7 @@ def test_every_route_is_in_the_matrix(app):
     assert set(EXPECTED) - endpoints == set(), "EXPECTED names routes that no longer exist"
 
 
-@pytest.mark.parametrize("role", [None, "admin", "secretariat", "opd_head", "opd_staff", "viewer"])
+@pytest.mark.parametrize("role", [None, "admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"])
 def test_role_route_matrix(app, world, sample_ids, role):
     checked = 0
     for rule, method in _routes(app):

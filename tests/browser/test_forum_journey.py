@@ -13,7 +13,7 @@ def login(page, base, email):
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit].primary")
-    expect(page).to_have_url(f"{base}/forums")
+    expect(page.locator(".usermenu summary")).to_be_visible()
 
 
 def add_participant(page, name, opd=None, institution=None, category="opd"):
@@ -39,7 +39,7 @@ def add_recommendation(page, text, themes):
 def test_secretariat_logs_and_closes_the_fgd_then_reads_it_in_english(live_server, page):
     base = live_server
     login(page, base, "secretariat@example.org")
-
+    page.goto(f"{base}/forums")
     page.click("text=Forum baru")
     page.select_option("#kind", "fgd")
     page.fill("#title", "FGD Pembahasan PPT Kespro")

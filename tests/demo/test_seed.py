@@ -57,3 +57,29 @@ def test_users_create_command(app):
                                     "--password", "sandi-panjang"])  # fmt: skip
     assert duplicate.exit_code != 0
     assert "Email ini sudah dipakai." in duplicate.output
+
+
+def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
+    from actions import services as actions
+    from actions.models import Action, Assignment, Status
+    from core.permissions import SYSTEM
+
+    assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        today = clock.now().date()
+        assignments = db.session.scalars(sa.select(Assignment)).all()
+        statuses = {a.status for a in assignments}
+        assert {Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED,
+                Status.DONE, Status.CANNOT_REQUESTED} <= statuses  # fmt: skip
+        assert any(a.days_late(today) for a in assignments)
+        renstra = db.session.scalar(sa.select(Forum).where(Forum.kind == "forum_renstra"))
+        followups = actions.forum_followups(SYSTEM, renstra.id)
+        assert len(followups) == 4  # every conclusion has its follow-up
+        socialisation = db.session.scalar(sa.select(Action).where(Action.title.like("Menyampaikan hasil FGD%")))
+        assert sorted(a.opd.code for a in socialisation.assignments) == ["BAPPEDA", "DINKES", "DINSOS", "DP3AP2KB", "RSUD"]
+        next_fgd = db.session.scalar(sa.select(Forum).where(Forum.title.like("FGD Lanjutan%")))
+        carried = [item.action.title for item in actions.carry_over_items(SYSTEM, next_fgd)]
+        assert "Pembentukan tim PPT Kespro melalui SK dibahas pada pertemuan selanjutnya" in carried
+        decrees = actions.list_decrees(SYSTEM)
+        assert {d.stage for d in decrees} == {"drafted", "signed"}
+        assert any(d.lead_opd.code == "BAPPEDA" for d in decrees)

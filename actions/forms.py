@@ -1,0 +1,170 @@
+"""Forms of the follow-up pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from accounts import services as accounts
+from actions.models import (
+    ACTION_KIND_LABELS,
+    ASSIGNMENT_ROLE_LABELS,
+    CANNOT_REASON_LABELS,
+    CARRY_OUTCOME_LABELS,
+    TEAM_ROLE_LABELS,
+)
+from core.forms import OptionalIntSelectField, enum_choices
+
+REASON = [DataRequired(_l("Give the reason.")), Length(max=500)]
+SIGNERS = ["Wali Kota Tangerang", "Bupati", "Sekretaris Daerah", "Kepala Bappeda"]
+
+
+def _opd_choices(empty=None):
+    choices = [(o.id, o.label) for o in accounts.active_opds()]
+    return ([("", empty)] if empty else []) + choices
+
+
+class ActionForm(FlaskForm):
+    kind = SelectField(_l("Kind of follow-up"), choices=enum_choices(ACTION_KIND_LABELS))
+    title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    due_date = DateField(_l("Due date"), validators=[DataRequired()])
+    lead_opd_id = OptionalIntSelectField(_l("Lead OPD"))
+    support_opd_ids = SelectMultipleField(_l("Supporting OPDs"), coerce=int, validate_choice=True)
+    all_present = BooleanField(_l("All OPDs present at this forum"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lead_opd_id.choices = _opd_choices(_l("(choose)"))
+        self.support_opd_ids.choices = _opd_choices()
+
+    def values(self) -> dict:
+        return {
+            "kind": self.kind.data,
+            "title": self.title.data,
+            "description": self.description.data,
+            "due_date": self.due_date.data,
+            "lead_opd_id": self.lead_opd_id.data,
+            "support_opd_ids": self.support_opd_ids.data or [],
+            "all_present": self.all_present.data,
+        }
+
+
+class ActionEditForm(FlaskForm):
+    title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    due_date = DateField(_l("Due date"), validators=[DataRequired()])
+    reason = StringField(_l("Reason for the change"), validators=REASON)
+
+
+class AddOpdForm(FlaskForm):
+    opd_id = OptionalIntSelectField(_l("OPD"), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=enum_choices(ASSIGNMENT_ROLE_LABELS), default="support")
+    reason = StringField(_l("Reason"), validators=REASON)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opd_id.choices = _opd_choices(_l("(choose)"))
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=REASON)
+
+
+class DueDateForm(FlaskForm):
+    due_date = DateField(_l("New due date"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=REASON)
+
+
+class ReassignForm(FlaskForm):
+    opd_id = OptionalIntSelectField(_l("New OPD"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=REASON)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opd_id.choices = _opd_choices(_l("(choose)"))
+
+
+class AcknowledgeForm(FlaskForm):
+    pic_name = StringField(_l("Person in charge (PIC)"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class PicForm(FlaskForm):
+    pic_name = StringField(_l("Person in charge (PIC)"), validators=[DataRequired(), Length(max=200)])
+
+
+class ProgressForm(FlaskForm):
+    percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
+    note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
+    files = MultipleFileField(_l("Evidence files (pdf, jpg, png, docx, xlsx)"))
+    links = TextAreaField(_l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)])
+
+    def link_list(self) -> list[str]:
+        return [line.strip() for line in (self.links.data or "").splitlines() if line.strip()]
+
+
+class SubmitForm(FlaskForm):
+    note = StringField(_l("Note for the secretariat"), validators=[Optional(), Length(max=500)])
+
+
+class CannotForm(FlaskForm):
+    category = SelectField(_l("Reason category"), choices=enum_choices(CANNOT_REASON_LABELS))
+    reason = TextAreaField(_l("Explanation"), validators=[DataRequired(_l("Give the reason.")), Length(max=2000)])
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(choices=[("yes", "yes"), ("no", "no")], validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class DecreeForm(FlaskForm):
+    subject = StringField(_l("Subject (tentang)"), validators=[DataRequired(), Length(max=500)])
+    number = StringField(_l("Number"), validators=[Optional(), Length(max=120)])
+    signed_on = DateField(_l("Signed on"), validators=[Optional()])
+    signer = StringField(_l("Signer"), validators=[Optional(), Length(max=200)])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_until = DateField(_l("Valid until"), validators=[Optional()])
+    lead_opd_id = OptionalIntSelectField(_l("Lead OPD (by local agreement)"))
+    document = FileField(_l("Scanned decree (pdf, jpg, png)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lead_opd_id.choices = _opd_choices(_l("(choose)"))
+
+    def values(self) -> dict:
+        names = ("subject", "number", "signed_on", "signer", "valid_from", "valid_until", "lead_opd_id")
+        return {name: getattr(self, name).data for name in names}
+
+
+class StageForm(FlaskForm):
+    stage = HiddenField(validators=[DataRequired()])
+
+
+class MemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    opd_id = OptionalIntSelectField(_l("OPD"))
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    team_role = SelectField(_l("Role in the team"), choices=enum_choices(TEAM_ROLE_LABELS), default="anggota")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opd_id.choices = _opd_choices(_l("(none)"))
+
+
+class CarryOverForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=enum_choices(CARRY_OUTCOME_LABELS))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    due_date = DateField(_l("Due date, when decided"), validators=[Optional()])

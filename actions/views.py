@@ -1,0 +1,451 @@
+"""Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
+its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
+
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from accounts import services as accounts
+from actions import services
+from actions.forms import (
+    SIGNERS,
+    AcknowledgeForm,
+    ActionEditForm,
+    ActionForm,
+    AddOpdForm,
+    CannotForm,
+    CarryOverForm,
+    DecisionForm,
+    DecreeForm,
+    DueDateForm,
+    MemberForm,
+    PicForm,
+    ProgressForm,
+    ReasonForm,
+    ReassignForm,
+    StageForm,
+    SubmitForm,
+)
+from actions.models import STATUS_LABELS, Status
+from core import clock
+from core.errors import Invalid
+from core.forms import ConfirmForm, attach_error, form_status
+from core.permissions import Permission, can
+from core.views import id_arg, page_number, permission_required
+from forum import services as forums
+
+bp = Blueprint("actions", __name__)
+
+
+def _assignment_page(assignment_id: int):
+    return redirect(url_for("actions.assignment_view", assignment_id=assignment_id))
+
+
+# --- the forum page's follow-up panels (forum/ knows nothing of this; app.py plugs it in) ---------------
+
+
+def forum_page_context(actor, forum) -> dict:
+    """Actions under each recommendation, and the earlier meetings' follow-ups on this meeting's agenda."""
+    return {
+        "panels": {"recommendation": "actions/_recommendation_actions.html", "carry_over": "actions/_carry_over.html"},
+        "followups": services.forum_followups(actor, forum.id),
+        "carry_items": services.carry_over_items(actor, forum),
+        "carry_form": CarryOverForm(),
+        "today": clock.today_local(),
+    }
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/tasks")
+@login_required
+def my_tasks():
+    return render_template(
+        "actions/my_tasks.html", assignments=services.my_tasks(current_user), today=clock.today_local()
+    )
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/actions")
+@login_required
+def action_list():
+    args = request.args
+    filters = services.AssignmentFilters(
+        opd_id=id_arg("opd"),
+        status=args.get("status") if args.get("status") in STATUS_LABELS else None,
+        overdue=args.get("overdue") == "1",
+        forum_id=id_arg("forum"),
+        series_id=id_arg("series"),
+        theme=args.get("theme") or None,
+        due_from=_date_arg("due_from"),
+        due_to=_date_arg("due_to"),
+    )
+    pagination = services.list_assignments(
+        current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
+    )
+    return render_template(
+        "actions/list.html",
+        pagination=pagination,
+        filters=filters,
+        opds=accounts.active_opds(),
+        series=forums.all_series(),
+        themes=forums.theme_names(),
+        today=clock.today_local(),
+    )
+
+
+# --- actions -------------------------------------------------------------------------------------------
+
+
+@bp.route("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/actions/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def action_new(forum_id: int, recommendation_id: int):
+    recommendation = forums.get_recommendation(current_user, forum_id, recommendation_id)
+    form = ActionForm()
+    if request.method == "GET":
+        form.title.data = recommendation.text[:300]
+    if form.validate_on_submit():
+        try:
+            action = services.create_action(current_user, recommendation.id, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Follow-up created and given to %(n)d OPDs.", n=len(action.assignments)), "success")
+            return redirect(
+                url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
+            )
+    return render_template(
+        "actions/action_form.html", form=form, recommendation=recommendation, present=services.present_opd_ids(forum_id)
+    ), form_status(form)
+
+
+@bp.get("/actions/<int:action_id>")
+@login_required
+def action_view(action_id: int):
+    action = services.get_action(current_user, action_id)
+    return render_template(
+        "actions/action_view.html",
+        action=action,
+        add_form=AddOpdForm(),
+        cancel_form=ReasonForm(),
+        today=clock.today_local(),
+    )
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def action_edit(action_id: int):
+    action = services.get_action(current_user, action_id)
+    form = ActionEditForm(obj=action)
+    if form.validate_on_submit():
+        try:
+            services.update_action(current_user, action.id, title=form.title.data, description=form.description.data,
+                                   due_date=form.due_date.data, reason=form.reason.data)  # fmt: skip
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Follow-up saved."), "success")
+            return redirect(url_for("actions.action_view", action_id=action.id))
+    return render_template("actions/action_edit.html", form=form, action=action), form_status(form)
+
+
+@bp.post("/actions/<int:action_id>/opds")
+@permission_required(Permission.EDIT_FORUMS)
+def action_add_opd(action_id: int):
+    form = AddOpdForm()
+    if form.validate_on_submit():
+        try:
+            assignment = services.add_opd(current_user, action_id, form.opd_id.data, form.role.data, form.reason.data)
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("%(code)s now has this follow-up.", code=assignment.opd.code), "success")
+            return redirect(url_for("actions.action_view", action_id=action_id))
+    action = services.get_action(current_user, action_id)
+    return render_template(
+        "actions/action_view.html", action=action, add_form=form, cancel_form=ReasonForm(), today=clock.today_local()
+    ), 422
+
+
+@bp.post("/actions/<int:action_id>/cancel")
+@permission_required(Permission.VERIFY)
+def action_cancel(action_id: int):
+    form = ReasonForm()
+    if form.validate_on_submit():
+        services.cancel_action(current_user, action_id, form.reason.data)
+        flash(_("Follow-up cancelled."), "success")
+        return redirect(url_for("actions.action_view", action_id=action_id))
+    action = services.get_action(current_user, action_id)
+    return render_template(
+        "actions/action_view.html", action=action, add_form=AddOpdForm(), cancel_form=form, today=clock.today_local()
+    ), 422
+
+
+# --- the assignment page -------------------------------------------------------------------------------
+
+ASSIGNMENT_FORMS = {
+    "acknowledge_form": AcknowledgeForm,
+    "pic_form": PicForm,
+    "progress_form": ProgressForm,
+    "submit_form": SubmitForm,
+    "cannot_form": CannotForm,
+    "verify_form": DecisionForm,
+    "cannot_decision_form": DecisionForm,
+    "cancel_form": ReasonForm,
+    "due_form": DueDateForm,
+    "reassign_form": ReassignForm,
+}
+
+
+def _render_assignment(assignment_id: int, status: int = 200, **forms):
+    """The assignment page; a form that failed is passed in so that its input and errors are shown again."""
+    assignment = services.get_assignment(current_user, assignment_id)
+    context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
+    if not forms.get("pic_form"):
+        context["pic_form"].pic_name.data = assignment.pic_name
+    return render_template(
+        "actions/assignment.html",
+        assignment=assignment,
+        events=services.timeline(current_user, assignment.id),
+        may=lambda to: services.may(current_user, assignment, Status(to)),
+        may_report=services.may_report(current_user, assignment),
+        may_download=services.may_download(current_user, assignment),
+        can_edit=can(current_user, Permission.EDIT_FORUMS) and assignment.is_open,
+        today=clock.today_local(),
+        **context,
+    ), status
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@login_required
+def assignment_view(assignment_id: int):
+    return _render_assignment(assignment_id)
+
+
+def _handle(assignment_id: int, form_name: str, run, success: str):
+    """Validate one of the page's forms, run the service, and redirect; or show the page again with the errors."""
+    services.refuse_other_opds(current_user, assignment_id)
+    form = ASSIGNMENT_FORMS[form_name]()
+    if form.validate_on_submit():
+        try:
+            result = run(form)
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(result if isinstance(result, str) else success, "success")
+            return _assignment_page(assignment_id)
+    return _render_assignment(assignment_id, 422, **{form_name: form})
+
+
+@bp.post("/assignments/<int:assignment_id>/acknowledge")
+@permission_required(Permission.ACKNOWLEDGE)
+def assignment_acknowledge(assignment_id: int):
+    def run(form):
+        done = services.acknowledge(current_user, assignment_id, pic_name=form.pic_name.data, note=form.note.data)
+        return _("Task acknowledged.") if done else _("This task was already acknowledged; nothing changed.")
+
+    return _handle(assignment_id, "acknowledge_form", run, "")
+
+
+@bp.post("/assignments/<int:assignment_id>/pic")
+@permission_required(Permission.ACKNOWLEDGE)
+def assignment_pic(assignment_id: int):
+    return _handle(assignment_id, "pic_form", lambda f: services.set_pic(current_user, assignment_id, f.pic_name.data),
+                   _("Person in charge saved."))  # fmt: skip
+
+
+@bp.post("/assignments/<int:assignment_id>/progress")
+@permission_required(Permission.REPORT_PROGRESS)
+def assignment_progress(assignment_id: int):
+    def run(form):
+        services.report_progress(current_user, assignment_id, percent=form.percent.data, note=form.note.data,
+                                 files=form.files.data or [], links=form.link_list())  # fmt: skip
+
+    return _handle(assignment_id, "progress_form", run, _("Progress reported."))
+
+
+@bp.post("/assignments/<int:assignment_id>/submit")
+@permission_required(Permission.SUBMIT)
+def assignment_submit(assignment_id: int):
+    return _handle(assignment_id, "submit_form", lambda f: services.submit(current_user, assignment_id, f.note.data),
+                   _("Reported as done. The secretariat will verify it."))  # fmt: skip
+
+
+@bp.post("/assignments/<int:assignment_id>/cannot")
+@permission_required(Permission.SUBMIT)
+def assignment_cannot(assignment_id: int):
+    def run(form):
+        services.request_cannot(current_user, assignment_id, category=form.category.data, reason=form.reason.data)
+
+    return _handle(assignment_id, "cannot_form", run, _("Request sent to the secretariat."))
+
+
+@bp.post("/assignments/<int:assignment_id>/verify")
+@permission_required(Permission.VERIFY)
+def assignment_verify(assignment_id: int):
+    def run(form):
+        accept = form.decision.data == "yes"
+        services.verify(current_user, assignment_id, accept=accept, note=form.note.data)
+        return _("Accepted as done.") if accept else _("Returned to the OPD for rework.")
+
+    return _handle(assignment_id, "verify_form", run, "")
+
+
+@bp.post("/assignments/<int:assignment_id>/cannot-decision")
+@permission_required(Permission.VERIFY)
+def assignment_cannot_decision(assignment_id: int):
+    def run(form):
+        approve = form.decision.data == "yes"
+        services.decide_cannot(current_user, assignment_id, approve=approve, note=form.note.data)
+        return _("Approved: cannot be followed up.") if approve else _("Rejected: the task goes back to work.")
+
+    return _handle(assignment_id, "cannot_decision_form", run, "")
+
+
+@bp.post("/assignments/<int:assignment_id>/cancel")
+@permission_required(Permission.VERIFY)
+def assignment_cancel(assignment_id: int):
+    return _handle(assignment_id, "cancel_form",
+                   lambda f: services.cancel_assignment(current_user, assignment_id, f.reason.data), _("Task cancelled."))  # fmt: skip
+
+
+@bp.post("/assignments/<int:assignment_id>/due-date")
+@permission_required(Permission.EDIT_FORUMS)
+def assignment_due_date(assignment_id: int):
+    def run(form):
+        services.change_due_date(current_user, assignment_id, form.due_date.data, form.reason.data)
+
+    return _handle(assignment_id, "due_form", run, _("Due date changed."))
+
+
+@bp.post("/assignments/<int:assignment_id>/reassign")
+@permission_required(Permission.EDIT_FORUMS)
+def assignment_reassign(assignment_id: int):
+    def run(form):
+        services.reassign(current_user, assignment_id, form.opd_id.data, form.reason.data)
+
+    return _handle(assignment_id, "reassign_form", run, _("Task moved to another OPD."))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def evidence_download(evidence_id: int):
+    attachment = services.evidence_file(current_user, evidence_id)
+    response = send_file(attachment.path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)  # fmt: skip
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- decrees -------------------------------------------------------------------------------------------
+
+
+@bp.get("/decrees")
+@login_required
+def decree_list():
+    return render_template(
+        "actions/decrees.html", decrees=services.list_decrees(current_user), today=clock.today_local()
+    )
+
+
+def _render_decree(action_id: int, status: int = 200, form=None, member_form=None):
+    decree = services.get_decree(current_user, action_id)
+    return render_template(
+        "actions/decree.html",
+        decree=decree,
+        action=services.get_action(current_user, action_id),
+        form=form or DecreeForm(obj=decree, formdata=None),
+        member_form=member_form or MemberForm(formdata=None),
+        signers=SIGNERS,
+        today=clock.today_local(),
+    ), status
+
+
+@bp.get("/actions/<int:action_id>/decree")
+@login_required
+def decree_view(action_id: int):
+    return _render_decree(action_id)
+
+
+@bp.post("/actions/<int:action_id>/decree")
+@permission_required(Permission.EDIT_FORUMS)
+def decree_save(action_id: int):
+    form = DecreeForm()
+    if form.validate_on_submit():
+        try:
+            services.update_decree(current_user, action_id, document=form.document.data, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Decree saved."), "success")
+            return redirect(url_for("actions.decree_view", action_id=action_id))
+    return _render_decree(action_id, 422, form=form)
+
+
+@bp.post("/actions/<int:action_id>/decree/stage")
+@permission_required(Permission.EDIT_FORUMS)
+def decree_stage(action_id: int):
+    form = StageForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_("Choose a stage."))
+        services.set_decree_stage(current_user, action_id, form.stage.data)
+    except (Invalid, ValueError) as error:
+        flash(str(getattr(error, "message", "")) or _("Choose a stage."), "error")
+    else:
+        flash(_("Decree stage changed."), "success")
+    return redirect(url_for("actions.decree_view", action_id=action_id))
+
+
+@bp.post("/actions/<int:action_id>/decree/members")
+@permission_required(Permission.EDIT_FORUMS)
+def decree_member_add(action_id: int):
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            services.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
+                                       position=form.position.data, team_role=form.team_role.data)  # fmt: skip
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Member added."), "success")
+            return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
+    return _render_decree(action_id, 422, member_form=form)
+
+
+@bp.post("/actions/<int:action_id>/decree/members/<int:member_id>/delete")
+@permission_required(Permission.EDIT_FORUMS)
+def decree_member_delete(action_id: int, member_id: int):
+    if ConfirmForm().validate_on_submit():
+        services.remove_decree_member(current_user, action_id, member_id)
+        flash(_("Member removed."), "success")
+    return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
+
+
+# --- carry-over ----------------------------------------------------------------------------------------
+
+
+@bp.post("/forums/<int:forum_id>/carry-over/<int:action_id>")
+@permission_required(Permission.EDIT_FORUMS)
+def carry_over(forum_id: int, action_id: int):
+    form = CarryOverForm()
+    if form.validate_on_submit():
+        try:
+            services.record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
+                                       note=form.note.data, due_date=form.due_date.data)  # fmt: skip
+        except Invalid as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Outcome recorded."), "success")
+    else:
+        flash(_("Choose an outcome; a due date must be a date."), "error")
+    return redirect(url_for("forum.forum_view", forum_id=forum_id, _anchor="carry-over"))

@@ -1,0 +1,83 @@
+"""Follow-ups travel to the next meeting of their series until a meeting resolves them."""
+
+from datetime import timedelta
+
+import pytest
+
+from actions import services
+from actions.models import ActionKind, Status
+from core.errors import NotFound
+from forum import services as forums
+from tests.actions.helpers import TODAY, make_action
+from tests.conftest import as_user
+from tests.forum.helpers import FGD, make_forum
+
+
+@pytest.fixture
+def series_forums(appctx, world):
+    secretariat = as_user(world.users["secretariat"].id)
+    series = forums.create_series(secretariat, title="Penyusunan Dokumen PPT Kespro 2026")
+    first = make_forum(world, series_id=series.id)
+    second = make_forum(world, series_id=series.id, title="FGD kedua", starts_at=FGD["starts_at"] + timedelta(days=30),
+                        ends_at=None)  # fmt: skip
+    third = make_forum(world, series_id=series.id, title="FGD ketiga", starts_at=FGD["starts_at"] + timedelta(days=60),
+                       ends_at=None)  # fmt: skip
+    return first, second, third
+
+
+def _titles(world, forum):
+    return [item.action.title for item in services.carry_over_items(as_user(world.users["viewer"].id), forum)]
+
+
+def test_next_meeting_items_and_open_tasks_appear_on_later_forums_of_the_series(appctx, world, series_forums):
+    first, second, third = series_forums
+    make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",),
+                title="Pembentukan tim melalui SK dibahas kembali")  # fmt: skip
+    make_action(world, forum=first, title="Sosialisasi PPT Kespro")
+    unrelated = make_forum(world, title="Forum lain", starts_at=FGD["starts_at"] + timedelta(days=30), ends_at=None)
+    assert _titles(world, second) == ["Pembentukan tim melalui SK dibahas kembali", "Sosialisasi PPT Kespro"]
+    assert _titles(world, first) == []
+    assert _titles(world, unrelated) == []
+
+
+def test_a_finished_task_does_not_travel_but_a_next_meeting_item_does(appctx, world, series_forums):
+    first, second, _ = series_forums
+    task = make_action(world, forum=first, support=(), title="Sudah selesai")
+    services.cancel_action(as_user(world.users["secretariat"].id), task.id, "Tidak relevan")
+    assert _titles(world, second) == []
+
+
+def test_deciding_turns_it_into_a_decree_and_resolves_it(appctx, world, series_forums):
+    first, second, third = series_forums
+    item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",),
+                       title="Pembentukan tim melalui SK")  # fmt: skip
+    secretariat = as_user(world.users["secretariat"].id)
+    services.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note="Menunggu kesepakatan")
+    assert _titles(world, third) == ["Pembentukan tim melalui SK"]  # discussed: still open for the next one
+    new_due = TODAY + timedelta(days=45)
+    services.record_carry_over(secretariat, second.id, item.id, outcome="decided_decree",
+                               note="Dipimpin Bappeda", due_date=new_due)  # fmt: skip
+    action = services.get_action(secretariat, item.id)
+    assert action.kind == ActionKind.DECREE
+    assert services.get_decree(secretariat, item.id).lead_opd.code == "BAPPEDA"
+    assert {a.due_date for a in action.assignments} == {new_due}
+    # Still shown where it was decided, with the outcome; gone from later meetings.
+    [shown] = services.carry_over_items(secretariat, second)
+    assert shown.outcome.outcome == "decided_decree"
+    assert _titles(world, third) == []
+
+
+def test_closing_cancels_its_open_tasks(appctx, world, series_forums):
+    first, second, _ = series_forums
+    item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",))
+    services.record_carry_over(as_user(world.users["secretariat"].id), second.id, item.id, outcome="closed", note=None)
+    assert {a.status for a in item.assignments} == {Status.CANCELLED}
+
+
+def test_only_items_on_the_agenda_can_be_recorded(appctx, world, series_forums):
+    first, second, _ = series_forums
+    item = make_action(world, forum=second, kind="next_meeting")
+    with pytest.raises(NotFound):
+        services.record_carry_over(
+            as_user(world.users["secretariat"].id), first.id, item.id, outcome="closed", note=None
+        )
