@@ -51,6 +51,7 @@ def forum_page_context(actor, forum) -> dict:
     return {
         "panels": {"recommendation": "actions/_recommendation_actions.html", "carry_over": "actions/_carry_over.html"},
         "followups": services.forum_followups(actor, forum.id),
+        "followups_url": url_for("actions.action_list", forum=forum.id),
         "carry_items": services.carry_over_items(actor, forum),
         "carry_form": CarryOverForm(),
         "today": clock.today_local(),
