@@ -76,7 +76,13 @@ def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
         followups = actions.forum_followups(SYSTEM, renstra.id)
         assert len(followups) == 4  # every conclusion has its follow-up
         socialisation = db.session.scalar(sa.select(Action).where(Action.title.like("Menyampaikan hasil FGD%")))
-        assert sorted(a.opd.code for a in socialisation.assignments) == ["BAPPEDA", "DINKES", "DINSOS", "DP3AP2KB", "RSUD"]
+        assert sorted(a.opd.code for a in socialisation.assignments) == [
+            "BAPPEDA",
+            "DINKES",
+            "DINSOS",
+            "DP3AP2KB",
+            "RSUD",
+        ]
         next_fgd = db.session.scalar(sa.select(Forum).where(Forum.title.like("FGD Lanjutan%")))
         carried = [item.action.title for item in actions.carry_over_items(SYSTEM, next_fgd)]
         assert "Pembentukan tim PPT Kespro melalui SK dibahas pada pertemuan selanjutnya" in carried
