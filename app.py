@@ -2,6 +2,7 @@
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -44,6 +45,10 @@ def configure(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
+    if app.config.get("MAIL_USE_TLS") and app.config.get("MAIL_USE_SSL"):
+        raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set: choose STARTTLS or implicit TLS.")
+    if not app.config.get("MAIL_MESSAGE_ID_DOMAIN"):
+        app.config["MAIL_MESSAGE_ID_DOMAIN"] = urlsplit(app.config["KAWAL_BASE_URL"]).hostname or "kawal.local"
     if not app.config.get("SECRET_KEY"):
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production.")
@@ -54,11 +59,12 @@ def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
     from core import clock, formatting, markdown, security
-    from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
+    mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -106,13 +112,20 @@ def register_blueprints(app: Flask) -> None:
     from core.permissions import ROLES_WITH_OPD
     from core.views import IdConverter
     from forum.views import bp as forum_bp
+    from notifications import subscribers
+    from notifications.views import assignment_page_context
+    from notifications.views import bp as notifications_bp
 
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forum_bp)
     app.register_blueprint(actions_bp)
-    # The forum page shows follow-ups, which forum/ must not import: actions/ provides them.
+    app.register_blueprint(notifications_bp)
+    # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
+    # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]
+    app.extensions["assignment_page_providers"] = [assignment_page_context]
+    subscribers.subscribe(app)
 
     @app.get("/")
     def home():
@@ -166,6 +179,7 @@ def register_template_helpers(app: Flask) -> None:
     from core import audit
     from core.permissions import ROLE_LABELS, Permission, can
     from forum import models as forum_models
+    from notifications import models as notification_models
 
     # Labels are globals, so that imported macros see them too.
     app.jinja_env.globals.update(
@@ -186,6 +200,8 @@ def register_template_helpers(app: Flask) -> None:
         team_role_labels=action_models.TEAM_ROLE_LABELS,
         bpk_labels=action_models.BPK_LABELS,
         field_labels=audit.FIELD_LABELS,
+        mail_status_labels=notification_models.MAIL_STATUS_LABELS,
+        mail_kind_labels=notification_models.MAIL_KIND_LABELS,
     )
 
     @app.context_processor
@@ -193,6 +209,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "can": lambda permission: can(current_user, Permission(permission)),
             "pemda_name": app.config["KAWAL_PEMDA_NAME"],
+            "mail_sink": bool(app.config.get("MAIL_SINK_DIR")),
             "current_locale": select_locale(),
         }
 
@@ -206,11 +223,16 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from accounts.cli import bp as users_cli
     from demo.cli import bp as seed_cli
+    from notifications.cli import bp as reminders_cli
 
     app.register_blueprint(users_cli)
     app.register_blueprint(seed_cli)
+    app.register_blueprint(reminders_cli)
 
 
 def configure_logger(app: Flask) -> None:
+    from notifications.links import install_log_filter
+
+    install_log_filter()
     if not app.debug and not app.testing:
         app.logger.setLevel(logging.INFO)

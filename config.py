@@ -65,11 +65,28 @@ class Config:
     EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "docx", "xlsx")
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # Mail: the development default is the local sink that `make run` starts (`flask reminders sink`).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 8025))
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = env_flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 15))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_CAP_SECONDS = 3600
+    MAIL_SINK_DIR = None
+    REMINDER_PLAN_EVERY_MINUTES = 10
+    REMINDER_SEND_EVERY_SECONDS = 15
+
 
 class DevelopmentConfig(Config):
-    """A laptop: SQLite under instance/, a secret key made once and kept there."""
+    """A laptop: SQLite under instance/, a secret key made once and kept there, mail caught by a local sink."""
 
     DEBUG = False
+    MAIL_SINK_DIR = os.environ.get("MAIL_SINK_DIR", str(Path(__file__).with_name("instance") / "mail"))
 
 
 class TestConfig(Config):

@@ -189,6 +189,8 @@ class Assignment(db.Model):
     due_date_overridden: so.Mapped[bool] = so.mapped_column(default=False)
     pic_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     percent: so.Mapped[int] = so.mapped_column(default=0)
+    # When the OPD was (last) given the task: reassignment starts the acknowledgement clock again.
+    assigned_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)
     acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
     acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)

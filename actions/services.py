@@ -243,7 +243,7 @@ def create_action(
 
 def _new_assignment(actor, action: Action, opd: Opd, role: AssignmentRole, note: str | None = None) -> Assignment:
     assignment = Assignment(action=action, opd=opd, role=role, status=Status.ASSIGNED, due_date=action.due_date,
-                            created_at=clock.now())  # fmt: skip
+                            created_at=clock.now(), assigned_at=clock.now())  # fmt: skip
     db.session.add(assignment)
     _history(actor, assignment, HistoryKind.STATUS, to_status=Status.ASSIGNED, note=note,
              data={"opd": opd.code, "role": role.value})  # fmt: skip
@@ -302,6 +302,7 @@ def add_opd(actor, action_id: int, opd_id: int, role: str, reason: str) -> Assig
                  note=reason)  # fmt: skip
         existing.status, existing.role = Status.ASSIGNED, AssignmentRole(role)
         existing.acknowledged_at = existing.acknowledged_by_id = None
+        existing.assigned_at = clock.now()
         assignment = existing
     else:
         assignment = _new_assignment(actor, action, opd, AssignmentRole(role), note=reason)
@@ -354,6 +355,7 @@ def reassign(actor, assignment_id: int, opd_id: int, reason: str) -> Assignment:
                  changes={"opd": [assignment.opd.code, opd.code], "reason": reason})  # fmt: skip
     assignment.opd, assignment.status = opd, Status.ASSIGNED
     assignment.acknowledged_at = assignment.acknowledged_by_id = assignment.pic_name = None
+    assignment.assigned_at = clock.now()
     db.session.commit()
     events.emit(events.assignment_created, assignment.id, getattr(actor, "id", None))
     return assignment

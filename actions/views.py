@@ -213,6 +213,9 @@ def _render_assignment(assignment_id: int, status: int = 200, **forms):
     context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
     if not forms.get("pic_form"):
         context["pic_form"].pic_name.data = assignment.pic_name
+    # Later packages add to this page without actions/ knowing them (see app.py).
+    for provider in current_app.extensions.get("assignment_page_providers", []):
+        context.update(provider(current_user, assignment))
     return render_template(
         "actions/assignment.html",
         assignment=assignment,

@@ -15,7 +15,7 @@ VERIFIERS = {"admin", "secretariat"}
 ADMIN = {"admin"}
 OWN_HEAD = {"opd_head"}
 OWN_OPD = {"opd_head", "opd_staff"}
-PUBLIC = {"static", "home", "accounts.login", "accounts.language"}
+PUBLIC = {"static", "home", "accounts.login", "accounts.language", "notifications.acknowledge_link"}
 
 EXPECTED = {
     "accounts.logout": EVERYONE,
@@ -74,6 +74,17 @@ EXPECTED = {
     "actions.decree_member_add": EDITORS,
     "actions.decree_member_delete": EDITORS,
     "actions.carry_over": EDITORS,
+    "notifications.delivery_log": VERIFIERS,
+    "notifications.requeue": VERIFIERS,
+    "notifications.preview": VERIFIERS,
+    "notifications.settings": ADMIN,
+    "notifications.settings_save": ADMIN,
+    "notifications.leave_add": ADMIN,
+    "notifications.leave_delete": ADMIN,
+    "notifications.test_email": ADMIN,
+    "notifications.dev_mail": EVERYONE,
+    "notifications.dev_mail_view": EVERYONE,
+    "notifications.dev_mail_html": EVERYONE,
 }
 
 
@@ -107,7 +118,17 @@ def sample_ids(app, world):
         report = actions.report_progress(head, assignment.id, percent=10, note="x", files=[pdf])
         member = actions.add_decree_member(secretariat, action.id, name="Anggota", opd_id=None, position=None,
                                            team_role="anggota")  # fmt: skip
+        from datetime import date
+
+        from notifications import services as notifications
+
+        leave = notifications.add_collective_leave(SYSTEM, date(2025, 12, 26), "Cuti bersama Natal")
+        mail = notifications.queue_test_email(SYSTEM, "uji@example.org")
         return {
+            "message_id": mail.id,
+            "leave_id": leave.id,
+            "name": "contoh.eml",
+            "token": "bukan-token",
             "action_id": action.id,
             "assignment_id": assignment.id,
             "evidence_id": report.evidence[0].id,

@@ -1,0 +1,178 @@
+"""What an outbox row says at send time: its items checked again, its recipient chosen again, its body rendered.
+
+A task acknowledged or finished since planning drops out; a row with nothing left is cancelled.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Opd, User
+from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, Decree, DecreeStage, Status
+from core import clock
+from core.extensions import db
+from core.permissions import Role
+from forum.models import Recommendation
+from notifications import links
+from notifications import policy as policies
+from notifications.mailer import Rendered, render
+from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
+
+# The order of the groups in a digest.
+GROUPS = [Reason.ESCALATION, Reason.OVERDUE, Reason.DUE_SOON, Reason.UNACKNOWLEDGED, Reason.DECREE_EXPIRY]
+GROUP_LABELS = {
+    Reason.NEW_TASK: _l("New task"),
+    Reason.ESCALATION: _l("Overdue for more than %(days)d days (escalated)"),
+    Reason.OVERDUE: _l("Overdue"),
+    Reason.DUE_SOON: _l("Due soon"),
+    Reason.UNACKNOWLEDGED: _l("Not yet acknowledged"),
+    Reason.DECREE_EXPIRY: _l("Decrees nearing the end of their validity"),
+}
+
+
+class NothingToSay(Exception):
+    """Every item of the row was settled before it could be sent."""
+
+
+class NoRecipient(Exception):
+    """The OPD has no active head and no official inbox."""
+
+
+@dataclass
+class Prepared:
+    to: list[str]
+    cc: list[str]
+    rendered: Rendered
+
+
+def still_worth_saying(item: OutboxItem, today) -> bool:
+    """Whether an item should still be in the email, judged on the task's state now."""
+    if item.decree is not None:
+        decree = item.decree
+        return decree.stage == DecreeStage.SIGNED and decree.valid_until is not None and decree.valid_until >= today
+    assignment = item.assignment
+    if assignment is None or assignment.status not in OPEN:
+        return False
+    if item.reason == Reason.UNACKNOWLEDGED:
+        return assignment.status == Status.ASSIGNED
+    if item.reason in (Reason.OVERDUE, Reason.ESCALATION):
+        return assignment.status in WITH_OPD and assignment.due_date < today
+    if item.reason == Reason.DUE_SOON:
+        return assignment.status in WITH_OPD
+    return True
+
+
+def _load_items(row: OutboxMessage) -> list[OutboxItem]:
+    return list(
+        db.session.scalars(
+            sa.select(OutboxItem)
+            .where(OutboxItem.message_id == row.id)
+            .options(
+                so.joinedload(OutboxItem.assignment).joinedload(Assignment.opd),
+                so.joinedload(OutboxItem.assignment)
+                .joinedload(Assignment.action)
+                .joinedload(Action.recommendation)
+                .joinedload(Recommendation.forum),
+                so.joinedload(OutboxItem.decree).joinedload(Decree.action),
+            )
+            .order_by(OutboxItem.id)
+        ).unique()
+    )
+
+
+def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
+    if row.opd_id is None:
+        if not row.recipient:
+            raise NoRecipient("no recipient")
+        user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
+        return row.recipient, user
+    opd = db.session.get(Opd, row.opd_id)
+    head = opd.head
+    if head is not None and head.active:
+        return head.email, head
+    if opd.email:
+        return opd.email, None
+    raise NoRecipient(str(_l("%(code)s has no active head and no official email.", code=opd.code)))
+
+
+def _secretariat_emails() -> list[str]:
+    return list(
+        db.session.scalars(sa.select(User.email).where(User.role == Role.SECRETARIAT, User.active).order_by(User.email))
+    )
+
+
+def _item_view(item: OutboxItem, today, head: User | None, policy: policies.Policy) -> dict:
+    """What the template shows of one item, also kept on the item as the state at send time."""
+    if item.decree is not None:
+        decree = item.decree
+        return {
+            "title": decree.subject, "number": decree.number, "valid_until": decree.valid_until,
+            "days_left": (decree.valid_until - today).days,
+            "url": links.absolute_url("actions.decree_view", action_id=decree.action_id),
+        }  # fmt: skip
+    assignment = item.assignment
+    forum = assignment.action.recommendation.forum
+    view = {
+        "title": assignment.action.title,
+        "forum": forum.title,
+        "opd": assignment.opd.code,
+        "due_date": assignment.due_date,
+        "days_late": assignment.days_late(today),
+        "days_left": assignment.days_left(today),
+        "status": assignment.status.value,
+        "status_label": STATUS_LABELS[assignment.status],
+        "url": links.absolute_url("actions.assignment_view", assignment_id=assignment.id),
+        "acknowledge_url": None,
+    }
+    if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
+        view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id)
+    return view
+
+
+def _snapshot(view: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
+            for k, v in view.items() if k not in ("url", "acknowledge_url", "status_label")}  # fmt: skip
+
+
+def prepare(row: OutboxMessage, now: datetime) -> Prepared:
+    """Check the row's items against the tasks' state now, choose its recipients, and render it."""
+    today = clock.to_local(now).date()
+    policy = policies.current()
+    to, user = _recipient(row)
+    locale = user.locale if user is not None else "id"
+    if row.kind == MailKind.TEST:
+        rendered = render("test", locale, recipient=to, now=now)
+        row.recipient, row.subject = to, rendered.subject
+        return Prepared([to], [], rendered)
+    kept, groups = [], {}
+    for item in _load_items(row):
+        if not still_worth_saying(item, today):
+            item.dropped = True
+            continue
+        view = _item_view(item, today, user, policy)
+        item.state = _snapshot(view)
+        kept.append(item)
+        groups.setdefault(item.reason, []).append(view)
+    if not kept:
+        raise NothingToSay()
+    for views in groups.values():
+        views.sort(key=lambda v: (-v.get("days_late", 0), v.get("due_date") or v.get("valid_until")))
+    opd = db.session.get(Opd, row.opd_id)
+    cc = []
+    if opd.email and opd.email != to:
+        cc.append(opd.email)
+    if Reason.ESCALATION in groups:
+        cc += _secretariat_emails() + ([policy.escalation_email] if policy.escalation_email else [])
+    cc = [address for address in dict.fromkeys(cc) if address != to]
+    context = dict(
+        opd=opd, head=user, groups=[(reason, groups[reason]) for reason in GROUPS if reason in groups],
+        new_tasks=groups.get(Reason.NEW_TASK, []), group_labels=GROUP_LABELS, policy=policy, today=today,
+        counts={reason: len(views) for reason, views in groups.items()},
+        tasks_url=links.absolute_url("actions.my_tasks"),
+    )  # fmt: skip
+    rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)
+    row.recipient, row.recipient_user_id, row.cc, row.subject = to, user.id if user else None, cc, rendered.subject
+    return Prepared([to], cc, rendered)

@@ -1,0 +1,38 @@
+"""Forms of the reminder pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, IntegerField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+
+
+class SettingsForm(FlaskForm):
+    send_time = StringField(_l("Send reminders at (local time, HH:MM)"),
+                            validators=[DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, e.g. 07:30."))])  # fmt: skip
+    unacknowledged_after_working_days = IntegerField(_l("Remind of unacknowledged tasks after (working days)"),
+                                                     validators=[DataRequired(), NumberRange(min=1, max=30)])  # fmt: skip
+    due_soon_days = StringField(_l("Remind before the due date (days, separated by commas)"),
+                                validators=[DataRequired(), Length(max=40)])  # fmt: skip
+    overdue_every_days = IntegerField(_l("Remind of overdue tasks every (days)"),
+                                      validators=[DataRequired(), NumberRange(min=1, max=90)])  # fmt: skip
+    escalate_after_days = IntegerField(_l("Escalate after (days overdue)"),
+                                       validators=[DataRequired(), NumberRange(min=1, max=365)])  # fmt: skip
+    escalation_email = EmailField(_l("Escalation address (e.g. the Sekda's office)"),
+                                  validators=[Optional(), Email(check_deliverability=False), Length(max=254)])  # fmt: skip
+    decree_expiry_days = StringField(_l("Remind before a decree expires (days, separated by commas)"),
+                                     validators=[DataRequired(), Length(max=40)])  # fmt: skip
+    link_valid_days = IntegerField(_l("Acknowledgement links stay valid for (days)"),
+                                   validators=[DataRequired(), NumberRange(min=1, max=60)])  # fmt: skip
+
+
+class LeaveForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class TestEmailForm(FlaskForm):
+    address = EmailField(_l("Send a test email to"), validators=[DataRequired(), Email(check_deliverability=False)])
+
+
+class LinkAcknowledgeForm(FlaskForm):
+    pic_name = StringField(_l("Person in charge (PIC)"), validators=[Optional(), Length(max=200)])

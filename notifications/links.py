@@ -1,0 +1,64 @@
+"""One-click acknowledgement links: signed, expiring, bound to one task and one head; and kept out of the logs."""
+
+import logging
+import re
+
+from flask import current_app, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+ACKNOWLEDGE_SALT = "kawal.acknowledge.v1"
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def acknowledge_token(assignment_id: int, user_id: int) -> str:
+    return _serializer(ACKNOWLEDGE_SALT).dumps({"a": assignment_id, "u": user_id})
+
+
+def read_acknowledge_token(token: str, max_age_days: int) -> tuple[int, int] | None:
+    """(assignment id, user id) from a good token; None when it is tampered, expired or for another purpose."""
+    try:
+        data = _serializer(ACKNOWLEDGE_SALT).loads(token, max_age=max_age_days * 86400)
+        return int(data["a"]), int(data["u"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+
+
+def acknowledge_url(assignment_id: int, user_id: int) -> str:
+    """The absolute link an email carries."""
+    base = current_app.config["KAWAL_BASE_URL"].rstrip("/")
+    return base + url_for("notifications.acknowledge_link", token=acknowledge_token(assignment_id, user_id))
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    return current_app.config["KAWAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+_TOKEN_IN_PATH = re.compile(r"(/a/)[A-Za-z0-9_.\-]+")
+
+
+class RedactTokens(logging.Filter):
+    """Access logs show /a/[token] instead of the token, so a log reader cannot acknowledge tasks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # gunicorn passes its access-log atoms as a dict; werkzeug passes a tuple.
+        if isinstance(record.args, dict):
+            record.args = {k: _redact(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(_redact(a) for a in record.args)
+        record.msg = _redact(record.msg)
+        return True
+
+
+def _redact(value):
+    return _TOKEN_IN_PATH.sub(r"\1[token]", value) if isinstance(value, str) else value
+
+
+def install_log_filter() -> None:
+    """Attach the filter to the access loggers of the dev server and of gunicorn."""
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

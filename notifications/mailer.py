@@ -1,0 +1,126 @@
+"""Email bodies and the SMTP connection.
+
+Messages are built with Flask-Mail's Message from the paired templates under templates/email/. Sending uses
+smtplib directly, because Flask-Mail's connection has no timeout, and a server that never answers must not
+hang the worker; and because a failure on QUIT, after the server accepted the message, must count as sent.
+"""
+
+import contextlib
+import hashlib
+import smtplib
+import socket
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Message
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, locale: str, **context) -> Rendered:
+    """Render email/<template>.txt and .html, and the subject, in the recipient's language."""
+    context["lang"] = locale
+    with force_locale(locale):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        return Rendered(
+            subject=" ".join(subject.split()),
+            text=render_template(f"email/{template}.txt", **context),
+            html=render_template(f"email/{template}.html", **context),
+        )
+
+
+def message_id(dedup_key: str) -> str:
+    """A Message-ID that depends only on the outbox row, so every retry of it carries the same one."""
+    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:24]
+    return f"<kawal.{digest}@{domain}>"
+
+
+def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> Message:
+    message = Message(
+        subject=rendered.subject,
+        recipients=to,
+        cc=cc,
+        body=rendered.text,
+        html=rendered.html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"Auto-Submitted": "auto-generated", "X-Kawal-Key": dedup_key},
+    )
+    message.msgId = message_id(dedup_key)
+    return message
+
+
+class TemporaryFailure(Exception):
+    """Worth another try later: 4xx, refused connection, timeout, dropped connection."""
+
+
+class PermanentFailure(Exception):
+    """Not worth another try: 5xx."""
+
+
+def _classify(error: Exception) -> Exception:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return PermanentFailure(str(error)) if all(code >= 500 for code in codes) else TemporaryFailure(str(error))
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {error.smtp_error.decode(errors='replace') if isinstance(error.smtp_error, bytes) else error.smtp_error}"
+        return PermanentFailure(text) if error.smtp_code >= 500 else TemporaryFailure(text)
+    if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | OSError):
+        return TemporaryFailure(f"{type(error).__name__}: {error}")
+    return TemporaryFailure(f"{type(error).__name__}: {error}")
+
+
+class SmtpSession:
+    """One SMTP connection reused for many messages; opened on first use."""
+
+    def __init__(self, config):
+        if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+            raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set.")
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        timeout = c["MAIL_TIMEOUT"]
+        if c.get("MAIL_USE_SSL"):
+            connection = smtplib.SMTP_SSL(c["MAIL_SERVER"], c["MAIL_PORT"], timeout=timeout)
+        else:
+            connection = smtplib.SMTP(c["MAIL_SERVER"], c["MAIL_PORT"], timeout=timeout)
+            if c.get("MAIL_USE_TLS"):
+                connection.starttls()
+        if c.get("MAIL_USERNAME"):
+            connection.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
+        return connection
+
+    def send(self, message: Message) -> None:
+        """Hand one message to the server; raises TemporaryFailure or PermanentFailure."""
+        try:
+            if self.connection is None:
+                self.connection = self._connect()
+            sender = message.sender if isinstance(message.sender, str) else message.sender[1]
+            self.connection.sendmail(parseaddr(sender)[1], sorted(message.send_to), message.as_bytes())
+        except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
+            self.reset()
+            raise _classify(error) from error
+
+    def reset(self) -> None:
+        """Drop a broken connection; the next send opens a new one."""
+        if self.connection is not None:
+            # Closing a broken socket may fail too; there is nothing left to save.
+            with contextlib.suppress(Exception):
+                self.connection.close()
+        self.connection = None
+
+    def close(self) -> None:
+        """Say QUIT. The messages were accepted already, so a failure here changes nothing."""
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                self.connection.quit()
+        self.reset()

@@ -1,0 +1,144 @@
+"""The reminder policy's settings, the admin's cuti bersama dates, and the outbox."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Opd, User
+from actions.models import Assignment, Decree
+from core import audit
+from core.extensions import db
+from core.types import UtcDateTime, enum_column
+
+audit.ENTITY_LABELS.update(reminder_settings=_l("reminder settings"), holiday=_l("collective leave day"),
+                           outbox=_l("email"))  # fmt: skip
+audit.VERB_LABELS.update(requeue=_l("queued again"))
+
+
+class ReminderSettings(db.Model):
+    """The admin-editable reminder policy: one row, made with the defaults on first use."""
+
+    __tablename__ = "reminder_settings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    send_time: so.Mapped[str] = so.mapped_column(sa.String(5), default="07:30")
+    unacknowledged_after_working_days: so.Mapped[int] = so.mapped_column(default=2)
+    due_soon_days: so.Mapped[str] = so.mapped_column(sa.String(40), default="7,3,1,0")
+    overdue_every_days: so.Mapped[int] = so.mapped_column(default=7)
+    escalate_after_days: so.Mapped[int] = so.mapped_column(default=14)
+    escalation_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    decree_expiry_days: so.Mapped[str] = so.mapped_column(sa.String(40), default="60,30")
+    link_valid_days: so.Mapped[int] = so.mapped_column(default=14)
+
+
+class CollectiveLeave(db.Model):
+    """A cuti bersama day, entered by the admin: no reminders go out on it."""
+
+    __tablename__ = "collective_leave_days"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+
+
+class MailKind(StrEnum):
+    NEW_TASK = "new_task"
+    DIGEST = "digest"
+    TEST = "test"
+
+
+MAIL_KIND_LABELS = {
+    MailKind.NEW_TASK: _l("New task"),
+    MailKind.DIGEST: _l("Daily reminder"),
+    MailKind.TEST: _l("Test email"),
+}
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+MAIL_STATUS_LABELS = {
+    MailStatus.PENDING: _l("Waiting"),
+    MailStatus.SENDING: _l("Sending"),
+    MailStatus.SENT: _l("Sent"),
+    MailStatus.DEAD: _l("Failed"),
+    MailStatus.CANCELLED: _l("Cancelled: nothing left to say"),
+}
+
+
+class Reason(StrEnum):
+    """Why an item is in an email: also the group it is shown in."""
+
+    NEW_TASK = "new_task"
+    OVERDUE = "overdue"
+    ESCALATION = "escalation"
+    DUE_SOON = "due_soon"
+    UNACKNOWLEDGED = "unacknowledged"
+    DECREE_EXPIRY = "decree_expiry"
+
+
+class OutboxMessage(db.Model):
+    """One email, written before any SMTP traffic; its unique dedup key is what prevents a double send."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    dedup_key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    kind: so.Mapped[MailKind] = so.mapped_column(enum_column(MailKind))
+    opd_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"), index=True)
+    local_date: so.Mapped[date]
+    # Chosen at planning time and chosen again at send time: mail goes to whoever heads the OPD then.
+    recipient: so.Mapped[str | None] = so.mapped_column(sa.String(254), index=True)
+    recipient_user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    cc: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    subject: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    status: so.Mapped[MailStatus] = so.mapped_column(enum_column(MailStatus), default=MailStatus.PENDING)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
+    lease_owner: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    lease_until: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+
+    opd: so.Mapped[Opd | None] = so.relationship()
+    recipient_user: so.Mapped[User | None] = so.relationship()
+    items: so.Mapped[list["OutboxItem"]] = so.relationship(back_populates="message", order_by="OutboxItem.id")
+
+
+class OutboxItem(db.Model):
+    """One reminder occasion of one task (or decree), planned into one email.
+
+    The unique (subject, occasion) pair is the memory of what was already planned: the planner selects what is
+    due and has no row here yet, so a missed run loses nothing and a second run adds nothing.
+    """
+
+    __tablename__ = "outbox_items"
+    __table_args__ = (sa.UniqueConstraint("subject_key", "occasion"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    subject_key: so.Mapped[str] = so.mapped_column(sa.String(40))  # "assignment:12" or "decree:3"
+    occasion: so.Mapped[str] = so.mapped_column(sa.String(40))  # "due:-3", "overdue:2", "decree:60", ...
+    reason: so.Mapped[Reason] = so.mapped_column(enum_column(Reason))
+    assignment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    decree_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("decrees.id", ondelete="CASCADE"))
+    # Filled at send time: whether it was still worth saying, and the task's state then.
+    dropped: so.Mapped[bool] = so.mapped_column(default=False)
+    state: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+
+    message: so.Mapped[OutboxMessage] = so.relationship(back_populates="items")
+    assignment: so.Mapped[Assignment | None] = so.relationship()
+    decree: so.Mapped[Decree | None] = so.relationship()

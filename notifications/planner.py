@@ -1,0 +1,168 @@
+"""The planner: what reminders are due today and not yet planned, written to the outbox.
+
+It selects by state, not by time window: each task's reminder occasions (due in 7/3/1/0 days, overdue week k,
+unacknowledged week k, decree expiry) are computed from today's date, and an occasion already in outbox_items is
+not planned again. So a missed run loses nothing, a second run adds nothing, and three days of downtime give one
+digest holding everything.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from accounts.models import Opd, User
+from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
+from core import clock
+from core.db import chunks, insert_or_ignore
+from core.extensions import db
+from notifications import policy as policies
+from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
+
+
+@dataclass
+class Candidate:
+    """A reminder occasion that is due today."""
+
+    subject_key: str
+    occasion: str
+    reason: Reason
+    opd_id: int
+    assignment_id: int | None = None
+    decree_id: int | None = None
+
+
+@dataclass
+class PlanResult:
+    today: date
+    working_day: bool
+    before_send_time: bool = False
+    messages: int = 0
+    items: int = 0
+    by_opd: dict[int, list[Candidate]] = field(default_factory=dict)
+
+
+def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
+    """The smallest threshold that `days_left` has reached (7, 3, 1, 0 → 2 days left gives 3)."""
+    reached = [d for d in thresholds if 0 <= days_left <= d]
+    return min(reached) if reached else None
+
+
+def candidates(today: date, policy: policies.Policy, workdays: policies.WorkingDays) -> list[Candidate]:
+    """Every reminder occasion due today, planned or not."""
+    found: list[Candidate] = []
+    rows = db.session.execute(
+        sa.select(
+            Assignment.id, Assignment.opd_id, Assignment.status, Assignment.due_date, Assignment.assigned_at
+        ).where(Assignment.status.in_(WITH_OPD))
+    )
+    zone = clock.local_zone()
+    for assignment_id, opd_id, status, due_date, assigned_at in rows:
+        key = f"assignment:{assignment_id}"
+        if status == Status.ASSIGNED:
+            assigned_on = assigned_at.astimezone(zone).date()
+            first = workdays.add(assigned_on, policy.unacknowledged_after_working_days)
+            if today >= first:
+                week = 1 + (today - first).days // 7
+                found.append(
+                    Candidate(key, f"unack:{assigned_on}:{week}", Reason.UNACKNOWLEDGED, opd_id, assignment_id)
+                )
+        days_left = (due_date - today).days
+        if days_left < 0:
+            late = -days_left
+            period = 1 + (late - 1) // policy.overdue_every_days
+            escalated = late >= policy.escalate_after_days > 0
+            reason = Reason.ESCALATION if escalated else Reason.OVERDUE
+            found.append(Candidate(key, f"overdue:{due_date}:{period}", reason, opd_id, assignment_id))
+        else:
+            threshold = _tightest(days_left, policy.due_soon_days)
+            if threshold is not None:
+                found.append(Candidate(key, f"due:{due_date}:{threshold}", Reason.DUE_SOON, opd_id, assignment_id))
+    decrees = db.session.execute(
+        sa.select(Decree.id, Decree.lead_opd_id, Decree.valid_until).where(
+            Decree.stage == DecreeStage.SIGNED, Decree.valid_until.is_not(None), Decree.lead_opd_id.is_not(None)
+        )
+    )
+    for decree_id, opd_id, valid_until in decrees:
+        threshold = _tightest((valid_until - today).days, policy.decree_expiry_days)
+        if threshold is not None:
+            found.append(Candidate(f"decree:{decree_id}", f"decree:{valid_until}:{threshold}", Reason.DECREE_EXPIRY,
+                                   opd_id, decree_id=decree_id))  # fmt: skip
+    return found
+
+
+def unplanned(found: list[Candidate]) -> list[Candidate]:
+    """Those occasions that no earlier run has planned."""
+    planned: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted({c.subject_key for c in found})):
+        planned.update(
+            db.session.execute(
+                sa.select(OutboxItem.subject_key, OutboxItem.occasion).where(OutboxItem.subject_key.in_(chunk))
+            ).tuples()
+        )
+    return [c for c in found if (c.subject_key, c.occasion) not in planned]
+
+
+def resolve_recipient(opd: Opd) -> tuple[str | None, int | None]:
+    """The OPD's current active head, else its official inbox, else nobody."""
+    head: User | None = opd.head
+    if head is not None and head.active:
+        return head.email, head.id
+    return (opd.email, None) if opd.email else (None, None)
+
+
+def send_time_today(today: date, policy: policies.Policy) -> datetime:
+    return clock.from_local(datetime.combine(today, policy.send_time))
+
+
+def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
+    """Plan today's digests as of `now` (the clock's time unless given); commits unless dry_run."""
+    now = now or clock.now()
+    today = clock.to_local(now).date()
+    policy = policies.current()
+    workdays = policies.WorkingDays()
+    result = PlanResult(today=today, working_day=workdays.is_working_day(today))
+    if not result.working_day:
+        return result
+    if now < send_time_today(today, policy) and not dry_run:
+        result.before_send_time = True
+        return result
+    by_opd: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in unplanned(candidates(today, policy, workdays)):
+        by_opd[candidate.opd_id].append(candidate)
+    result.by_opd = dict(by_opd)
+    if dry_run:
+        db.session.rollback()
+        return result
+    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(list(by_opd))))} if by_opd else {}
+    send_at = max(now, send_time_today(today, policy))
+    for opd_id, found in by_opd.items():
+        recipient, user_id = resolve_recipient(opds[opd_id])
+        key = f"digest:{opd_id}:{today.isoformat()}"
+        insert_or_ignore(OutboxMessage, [dict(
+            dedup_key=key, kind=MailKind.DIGEST, opd_id=opd_id, local_date=today, recipient=recipient,
+            recipient_user_id=user_id, cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=send_at,
+            created_at=now,
+        )], ["dedup_key"])  # fmt: skip
+        message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
+        if message.status != MailStatus.PENDING:
+            continue  # today's digest already went: these wait for tomorrow's
+        insert_or_ignore(OutboxItem, [dict(
+            message_id=message.id, subject_key=c.subject_key, occasion=c.occasion, reason=c.reason,
+            assignment_id=c.assignment_id, decree_id=c.decree_id, dropped=False, state={},
+        ) for c in found], ["subject_key", "occasion"])  # fmt: skip
+        result.messages += 1
+        result.items += len(found)
+    db.session.commit()
+    return result
+
+
+def next_run_time(now: datetime) -> datetime:
+    """When reminders next go out: today's send time if still ahead on a working day, else the next working day's."""
+    policy = policies.current()
+    workdays = policies.WorkingDays()
+    day = clock.to_local(now).date()
+    if not (workdays.is_working_day(day) and now < send_time_today(day, policy)):
+        day = workdays.add(day, 1)
+    return clock.from_local(datetime.combine(day, policy.send_time))

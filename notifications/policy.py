@@ -1,0 +1,84 @@
+"""The reminder policy as plain values, and Indonesian working days."""
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from functools import lru_cache
+
+import holidays
+import sqlalchemy as sa
+
+from core.extensions import db
+from notifications.models import CollectiveLeave, ReminderSettings
+
+
+@dataclass(frozen=True)
+class Policy:
+    send_time: time
+    unacknowledged_after_working_days: int
+    due_soon_days: tuple[int, ...]
+    overdue_every_days: int
+    escalate_after_days: int
+    escalation_email: str | None
+    decree_expiry_days: tuple[int, ...]
+    link_valid_days: int
+
+
+def _days(text: str) -> tuple[int, ...]:
+    return tuple(sorted({int(part) for part in text.split(",") if part.strip().isdigit()}, reverse=True))
+
+
+def settings_row() -> ReminderSettings:
+    """The one settings row, created with the defaults when missing."""
+    row = db.session.scalar(sa.select(ReminderSettings).order_by(ReminderSettings.id).limit(1))
+    if row is None:
+        row = ReminderSettings(
+            send_time="07:30", unacknowledged_after_working_days=2, due_soon_days="7,3,1,0", overdue_every_days=7,
+            escalate_after_days=14, decree_expiry_days="60,30", link_valid_days=14,
+        )  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def current() -> Policy:
+    row = settings_row()
+    hour, minute = (int(x) for x in row.send_time.split(":"))
+    return Policy(
+        send_time=time(hour, minute),
+        unacknowledged_after_working_days=row.unacknowledged_after_working_days,
+        due_soon_days=_days(row.due_soon_days),
+        overdue_every_days=max(row.overdue_every_days, 1),
+        escalate_after_days=row.escalate_after_days,
+        escalation_email=row.escalation_email,
+        decree_expiry_days=_days(row.decree_expiry_days),
+        link_valid_days=row.link_valid_days,
+    )
+
+
+@lru_cache(maxsize=16)
+def _public_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("ID", years=year))
+
+
+class WorkingDays:
+    """Weekdays that are neither Indonesian public holidays nor the admin's cuti bersama days."""
+
+    def __init__(self, collective_leave: set[date] | None = None):
+        if collective_leave is None:
+            collective_leave = set(db.session.scalars(sa.select(CollectiveLeave.day)))
+        self.collective_leave = collective_leave
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in _public_holidays(day.year) and day not in self.collective_leave
+
+    def add(self, start: date, count: int) -> date:
+        """The working day `count` working days after `start`."""
+        day = start
+        while count > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+    def holiday_name(self, day: date) -> str | None:
+        return holidays.country_holidays("ID", years=day.year).get(day)

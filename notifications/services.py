@@ -1,0 +1,211 @@
+"""The secretariat's and admin's operations on reminders: settings, cuti bersama, the delivery log, re-queueing,
+the preview, a test email."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Opd
+from core import audit, clock
+from core.db import insert_or_ignore
+from core.errors import Invalid, NotFound
+from core.extensions import db
+from core.permissions import Permission, require
+from notifications import links, planner
+from notifications import policy as policies
+from notifications.models import CollectiveLeave, MailKind, MailStatus, OutboxItem, OutboxMessage
+
+SETTINGS_FIELDS = ("send_time", "unacknowledged_after_working_days", "due_soon_days", "overdue_every_days",
+                   "escalate_after_days", "escalation_email", "decree_expiry_days", "link_valid_days")  # fmt: skip
+
+
+def get_settings(actor):
+    require(actor, Permission.ADMINISTER)
+    return policies.settings_row()
+
+
+def update_settings(actor, **values):
+    """Change the reminder policy."""
+    require(actor, Permission.ADMINISTER)
+    row = policies.settings_row()
+    values = {name: values.get(name) for name in SETTINGS_FIELDS}
+    values["escalation_email"] = (values["escalation_email"] or "").strip().lower() or None
+    for name in ("due_soon_days", "decree_expiry_days"):
+        parts = [p.strip() for p in (values[name] or "").split(",") if p.strip()]
+        if not parts or not all(p.isdigit() and int(p) <= 365 for p in parts):
+            raise Invalid(_l("Write whole numbers of days, separated by commas, e.g. 7,3,1,0."), field=name)
+        values[name] = ",".join(str(d) for d in sorted({int(p) for p in parts}, reverse=True))
+    changes = audit.diff(row, values)
+    if changes:
+        audit.record(actor, "update", "reminder_settings", row.id, scope="settings", changes=changes)
+    db.session.commit()
+    return row
+
+
+def collective_leave_days(actor) -> list[CollectiveLeave]:
+    require(actor, Permission.ADMINISTER)
+    return list(db.session.scalars(sa.select(CollectiveLeave).order_by(CollectiveLeave.day)))
+
+
+def add_collective_leave(actor, day: date, name: str) -> CollectiveLeave:
+    require(actor, Permission.ADMINISTER)
+    name = (name or "").strip()
+    if not name:
+        raise Invalid(_l("Give the name of the day."), field="name")
+    if db.session.scalar(sa.select(CollectiveLeave.id).where(CollectiveLeave.day == day)):
+        raise Invalid(_l("This day is already on the list."), field="day")
+    leave = CollectiveLeave(day=day, name=name)
+    db.session.add(leave)
+    db.session.flush()
+    audit.record(
+        actor, "create", "holiday", leave.id, scope="settings", changes={"day": [None, day], "name": [None, name]}
+    )
+    db.session.commit()
+    return leave
+
+
+def remove_collective_leave(actor, leave_id: int) -> None:
+    require(actor, Permission.ADMINISTER)
+    leave = db.session.get(CollectiveLeave, leave_id)
+    if leave is None:
+        raise NotFound(_l("No such day."))
+    audit.record(actor, "delete", "holiday", leave.id, scope="settings", changes={"day": [leave.day, None]})
+    db.session.delete(leave)
+    db.session.commit()
+
+
+def queue_test_email(actor, address: str) -> OutboxMessage:
+    """Put a test email in the outbox; the dispatcher sends it like any other."""
+    require(actor, Permission.ADMINISTER)
+    now = clock.now()
+    key = f"test:{address}:{now.isoformat()}"
+    insert_or_ignore(OutboxMessage, [dict(
+        dedup_key=key, kind=MailKind.TEST, opd_id=None, local_date=clock.to_local(now).date(), recipient=address,
+        cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+    )], ["dedup_key"])  # fmt: skip
+    db.session.commit()
+    return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
+
+
+@dataclass
+class DeliveryFilters:
+    status: str | None = None
+    kind: str | None = None
+    search: str | None = None
+
+
+def delivery_log(actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
+    """A page of outbox rows, newest first, with their OPD and items."""
+    require(actor, Permission.DELIVERY_LOG)
+    query = (
+        sa.select(OutboxMessage)
+        .options(so.joinedload(OutboxMessage.opd), so.selectinload(OutboxMessage.items))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+    if filters.status:
+        query = query.where(OutboxMessage.status == filters.status)
+    if filters.kind:
+        query = query.where(OutboxMessage.kind == filters.kind)
+    if filters.search:
+        query = query.where(OutboxMessage.recipient.like(f"%{filters.search.strip().lower()}%"))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def requeue(actor, message_id: int) -> OutboxMessage:
+    """Give a failed email another round of attempts."""
+    require(actor, Permission.DELIVERY_LOG)
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(_l("No such email."))
+    if row.status != MailStatus.DEAD:
+        raise Invalid(_l("Only failed emails can be sent again."))
+    row.status, row.attempts, row.next_attempt_at, row.lease_owner = MailStatus.PENDING, 0, clock.now(), None
+    audit.record(actor, "requeue", "outbox", row.id, scope="delivery")
+    db.session.commit()
+    return row
+
+
+def dead_count(actor) -> int:
+    require(actor, Permission.DELIVERY_LOG)
+    return db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.status == MailStatus.DEAD))
+
+
+def reminders_of(actor, assignment_id: int) -> list[OutboxMessage]:
+    """The emails that carried this task, with their status: for the assignment page."""
+    require(actor, Permission.READ)
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .join(OutboxItem, OutboxItem.message_id == OutboxMessage.id)
+            .where(OutboxItem.assignment_id == assignment_id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        ).unique()
+    )
+
+
+@dataclass
+class PreviewRow:
+    opd: Opd
+    recipient: str | None
+    reasons: dict
+
+
+def preview(actor) -> tuple[planner.PlanResult, list[PreviewRow], object]:
+    """What the next run would plan, by recipient, without writing anything."""
+    require(actor, Permission.DELIVERY_LOG)
+    next_run = planner.next_run_time(clock.now())
+    result = planner.plan(next_run, dry_run=True)
+    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(list(result.by_opd))))}
+    rows = []
+    for opd_id, found in sorted(result.by_opd.items(), key=lambda kv: opds[kv[0]].code):
+        reasons: dict = {}
+        for candidate in found:
+            reasons[candidate.reason] = reasons.get(candidate.reason, 0) + 1
+        rows.append(PreviewRow(opds[opd_id], planner.resolve_recipient(opds[opd_id])[0], reasons))
+    return result, rows, next_run
+
+
+# --- one-click acknowledgement -------------------------------------------------------------------------
+
+
+@dataclass
+class LinkCheck:
+    """What a link leads to, once checked: the task and its head, or why not."""
+
+    problem: str | None
+    assignment: object = None
+    user: object = None
+
+
+def check_link(token: str) -> LinkCheck:
+    """Read a link and check it again against today's facts: still the head, still an open task."""
+    from accounts.models import User
+    from actions.models import OPEN, Assignment
+
+    read = links.read_acknowledge_token(token, policies.current().link_valid_days)
+    if read is None:
+        return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
+    assignment_id, user_id = read
+    assignment = db.session.get(Assignment, assignment_id)
+    user = db.session.get(User, user_id)
+    if assignment is None or user is None:
+        return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
+    if not user.active or assignment.opd.head_id != user.id:
+        return LinkCheck(str(_l("This link was sent to the head of %(code)s, which you no longer are.",
+                                code=assignment.opd.code)), assignment)  # fmt: skip
+    if assignment.status not in OPEN:
+        return LinkCheck(str(_l("This task is finished; there is nothing to acknowledge.")), assignment, user)
+    return LinkCheck(None, assignment, user)
+
+
+def acknowledge_by_link(token: str, pic_name: str | None) -> tuple[LinkCheck, bool]:
+    """Acknowledge as the head the link was made for; (check, whether this changed anything)."""
+    from actions import services as actions
+
+    check = check_link(token)
+    if check.problem:
+        return check, False
+    return check, actions.acknowledge(check.user, check.assignment.id, pic_name=pic_name)

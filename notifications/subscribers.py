@@ -1,0 +1,50 @@
+"""Listening to the follow-ups' domain events: a task given to an OPD becomes a "new task" email in the outbox."""
+
+import sqlalchemy as sa
+from flask import current_app
+
+from actions import events
+from actions.models import Assignment, AssignmentEvent
+from core import clock
+from core.db import insert_or_ignore
+from core.extensions import db
+from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
+from notifications.planner import resolve_recipient
+
+
+def enqueue_new_task(assignment_id: int) -> None:
+    """One "new task" row per assignment event: giving the task again (reassignment) is a new event."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        return
+    event_id = db.session.scalar(
+        sa.select(sa.func.max(AssignmentEvent.id)).where(AssignmentEvent.assignment_id == assignment_id)
+    )
+    key = f"new_task:{assignment_id}:{event_id}"
+    now = clock.now()
+    recipient, user_id = resolve_recipient(assignment.opd)
+    insert_or_ignore(OutboxMessage, [dict(
+        dedup_key=key, kind=MailKind.NEW_TASK, opd_id=assignment.opd_id, local_date=clock.to_local(now).date(),
+        recipient=recipient, recipient_user_id=user_id, cc=[], status=MailStatus.PENDING, attempts=0,
+        next_attempt_at=now, created_at=now,
+    )], ["dedup_key"])  # fmt: skip
+    message_id = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
+    insert_or_ignore(OutboxItem, [dict(
+        message_id=message_id, subject_key=f"assignment:{assignment_id}", occasion=f"new:{event_id}",
+        reason=Reason.NEW_TASK, assignment_id=assignment_id, dropped=False, state={},
+    )], ["subject_key", "occasion"])  # fmt: skip
+    db.session.commit()
+
+
+def _on_assignment_created(app, assignment_id: int, **_):
+    try:
+        enqueue_new_task(assignment_id)
+    except Exception:  # the task itself is saved; the planner's unacknowledged reminder still covers it
+        db.session.rollback()
+        current_app.logger.exception("Could not queue the new-task email for assignment %s", assignment_id)
+
+
+def subscribe(app) -> None:
+    """Connect this app's handlers (weakly held by blinker, so kept on the app)."""
+    app.extensions["notifications.handlers"] = [_on_assignment_created]
+    events.assignment_created.connect(_on_assignment_created, sender=app)
