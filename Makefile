@@ -19,10 +19,14 @@ $(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## Kawal with demo data on SQLite, at http://127.0.0.1:5000
+## Kawal with demo data on SQLite, at http://127.0.0.1:5000, with the reminder worker and a local mail sink
 run: $(VENV)/.requirements
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask reminders sink & SINK=$$!; \
+	$(BIN)/flask reminders worker & WORKER=$$!; \
+	trap 'kill $$SINK $$WORKER 2>/dev/null' EXIT INT TERM; \
+	echo "Emails Kawal sends: http://127.0.0.1:5000/dev/mail"; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set

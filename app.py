@@ -59,12 +59,11 @@ def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
     from core import clock, formatting, markdown, security
-    from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
-    mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -2,15 +2,29 @@
 
 import logging
 import re
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
-from itsdangerous import BadData, URLSafeTimedSerializer
+from flask import current_app
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+
+from core import clock
 
 ACKNOWLEDGE_SALT = "kawal.acknowledge.v1"
 
 
+class _ClockedSigner(TimestampSigner):
+    """Timestamps come from the app's clock, so a link's expiry is business time like every other rule."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+class _ClockedSerializer(URLSafeTimedSerializer):
+    default_signer = _ClockedSigner
+
+
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return _ClockedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def acknowledge_token(assignment_id: int, user_id: int) -> str:
@@ -28,12 +42,14 @@ def read_acknowledge_token(token: str, max_age_days: int) -> tuple[int, int] | N
 
 def acknowledge_url(assignment_id: int, user_id: int) -> str:
     """The absolute link an email carries."""
-    base = current_app.config["KAWAL_BASE_URL"].rstrip("/")
-    return base + url_for("notifications.acknowledge_link", token=acknowledge_token(assignment_id, user_id))
+    return absolute_url("notifications.acknowledge_link", token=acknowledge_token(assignment_id, user_id))
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    return current_app.config["KAWAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """A link on KAWAL_BASE_URL, built without a request: emails are written by the worker."""
+    base = urlsplit(current_app.config["KAWAL_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 _TOKEN_IN_PATH = re.compile(r"(/a/)[A-Za-z0-9_.\-]+")

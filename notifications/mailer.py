@@ -1,20 +1,26 @@
 """Email bodies and the SMTP connection.
 
-Messages are built with Flask-Mail's Message from the paired templates under templates/email/. Sending uses
-smtplib directly, because Flask-Mail's connection has no timeout, and a server that never answers must not
-hang the worker; and because a failure on QUIT, after the server accepted the message, must count as sent.
+Messages are built with the standard library's EmailMessage from the paired templates under templates/email/,
+and sent with smtplib. We tried Flask-Mail first and left it: its connection has no timeout, so a server that
+never answers would hang the worker, and its connection context raises on a failed QUIT after the server has
+accepted the message, where we must count the message as sent.
 """
 
 import contextlib
+import email.policy
 import hashlib
 import smtplib
 import socket
 from dataclasses import dataclass
-from email.utils import parseaddr
+from email.message import EmailMessage
+from email.utils import format_datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_mail import Message
+
+from core import clock
+
+SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass
@@ -43,17 +49,21 @@ def message_id(dedup_key: str) -> str:
     return f"<kawal.{digest}@{domain}>"
 
 
-def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> Message:
-    message = Message(
-        subject=rendered.subject,
-        recipients=to,
-        cc=cc,
-        body=rendered.text,
-        html=rendered.html,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Kawal-Key": dedup_key},
-    )
-    message.msgId = message_id(dedup_key)
+def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> EmailMessage:
+    """A multipart (text and HTML) message with a Message-ID that every retry shares."""
+    # Lines up to RFC 5322's 998 characters: folding a long Subject that starts with "[Kawal]" would otherwise put
+    # it on a line of its own, which some mail clients show with a leading space.
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["Subject"] = rendered.subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = message_id(dedup_key)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
     return message
 
 
@@ -99,13 +109,12 @@ class SmtpSession:
             connection.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
         return connection
 
-    def send(self, message: Message) -> None:
+    def send(self, message: EmailMessage) -> None:
         """Hand one message to the server; raises TemporaryFailure or PermanentFailure."""
         try:
             if self.connection is None:
                 self.connection = self._connect()
-            sender = message.sender if isinstance(message.sender, str) else message.sender[1]
-            self.connection.sendmail(parseaddr(sender)[1], sorted(message.send_to), message.as_bytes())
+            self.connection.send_message(message)
         except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
             self.reset()
             raise _classify(error) from error

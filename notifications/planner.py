@@ -73,8 +73,9 @@ def candidates(today: date, policy: policies.Policy, workdays: policies.WorkingD
             late = -days_left
             period = 1 + (late - 1) // policy.overdue_every_days
             escalated = late >= policy.escalate_after_days > 0
+            # Crossing into escalation is an occasion of its own, even within an overdue week.
             reason = Reason.ESCALATION if escalated else Reason.OVERDUE
-            found.append(Candidate(key, f"overdue:{due_date}:{period}", reason, opd_id, assignment_id))
+            found.append(Candidate(key, f"{reason.value}:{due_date}:{period}", reason, opd_id, assignment_id))
         else:
             threshold = _tightest(days_left, policy.due_soon_days)
             if threshold is not None:

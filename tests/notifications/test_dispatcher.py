@@ -1,0 +1,255 @@
+"""Sending through a real SMTP server on loopback: content, retries, failures, and the state at send time."""
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from accounts import services as accounts
+from actions import services as actions
+from core.extensions import db
+from core.permissions import SYSTEM
+from notifications import dispatcher, planner
+from notifications.mailer import message_id
+from notifications.models import MailStatus, OutboxMessage
+from tests.actions.helpers import dinkes_assignment, make_action
+from tests.conftest import as_user
+from tests.notifications.conftest import free_port
+from tests.notifications.helpers import at, digests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _late_and_soon(world):
+    """DINKES: one task 3 days late (acknowledged), one due in 2 days, one unacknowledged for a week."""
+    head = as_user(world.users["opd_head"].id)
+    late = dinkes_assignment(make_action(world, support=(), due_in=1, title="Layanan keswa di Puskesmas"))
+    actions.acknowledge(head, late.id)
+    soon = dinkes_assignment(make_action(world, support=(), due_in=9, title="Sarana visum"))
+    actions.acknowledge(head, soon.id)
+    dinkes_assignment(make_action(world, support=(), due_in=30, title="Sosialisasi PPT Kespro"))
+    return late, soon
+
+
+def test_new_task_mail_goes_out_at_once_to_the_head_and_the_inbox(mail_app, world, smtp):
+    with mail_app.app_context():
+        opd = accounts.get_opd(world.opds["DINKES"])
+        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None,
+                            email="dinkes@example.org", head_id=opd.head_id, active=True)  # fmt: skip
+        make_action(world, support=(), title="Layanan keswa tersedia di setiap Puskesmas")
+        result = dispatcher.dispatch()
+    assert result.sent == 1
+    [mail] = smtp.messages
+    assert mail["To"] == "opd.head@example.org" and mail["Cc"] == "dinkes@example.org"
+    assert mail["Subject"] == "[Kawal] Tugas baru untuk DINKES: Layanan keswa tersedia di setiap Puskesmas"
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("Yth. Kepala Dinas Kesehatan,")
+    assert "Dengan hormat" in text and "Atas perhatian dan kerja samanya" in text
+    assert "http://kawal.test/a/" in text  # the one-click link
+
+
+def test_digest_groups_counts_and_language(mail_app, world, smtp):
+    with mail_app.app_context():
+        _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)  # Monday: 5 days late, 3 days left, unacknowledged for 4 working days
+        planner.plan()
+        dispatcher.dispatch()
+    digest = next(m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:"))
+    assert digest["Subject"] == "[Kawal] DINKES: 1 terlambat, 1 jatuh tempo minggu ini, 1 belum dikonfirmasi"
+    assert digest.is_multipart()
+    text = digest.get_body(("plain",)).get_content()
+    assert (
+        text.index("== Terlambat ==") < text.index("== Segera jatuh tempo ==") < text.index("== Belum dikonfirmasi ==")
+    )
+    assert "terlambat 5 hari" in text
+    html = digest.get_body(("html",)).get_content()
+    assert "Konfirmasi" in html or "Terima tugas ini" in html
+    assert "<img" not in html and "<script" not in html and "http://kawal.test/assignments/" in html
+
+
+def test_english_for_a_head_who_reads_english(mail_app, world, smtp):
+    with mail_app.app_context():
+        accounts.set_locale(as_user(world.users["opd_head"].id), "en")
+        make_action(world, support=(), title="Layanan keswa")
+        dispatcher.dispatch()
+    [mail] = smtp.messages
+    assert mail["Subject"] == "[Kawal] New task for DINKES: Layanan keswa"
+    assert mail.get_body(("plain",)).get_content().startswith("Dear Head of Dinas Kesehatan,")
+
+
+def test_outbox_first_smtp_later_and_the_message_id_survives_retries(make_app, world, smtp):
+    down = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1)  # nothing listens there: connection refused
+    with down.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING  # planned and committed with SMTP down
+        result = dispatcher.dispatch()
+        assert (result.sent, result.retried) == (0, 1)
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING and row.attempts == 1 and "Refused" in row.last_error
+        first_retry = row.next_attempt_at - down.extensions["kawal.clock"].now()
+        assert timedelta(seconds=30) <= first_retry <= timedelta(seconds=90)
+        key = row.dedup_key
+    up = make_app(MAIL_PORT=smtp.port)
+    up.extensions["kawal.clock"].set(down.extensions["kawal.clock"].now() + timedelta(minutes=5))
+    with up.app_context():
+        assert dispatcher.dispatch().sent == 1
+        expected = message_id(key)
+        assert db.session.scalar(sa.select(OutboxMessage)).message_id == expected
+    assert smtp.messages[0]["Message-ID"] == expected
+
+
+def test_temporary_failure_retries_then_a_permanent_one_is_dead(mail_app, world, smtp):
+    smtp.replies = ["451 4.3.0 Coba lagi nanti", "550 5.1.1 Kotak surat tidak ada"]
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().retried == 1
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().dead == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.DEAD and row.last_error.startswith("550")
+    assert smtp.messages == []
+
+
+def test_running_out_of_attempts_ends_dead(make_app, world):
+    app = make_app(MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3)
+    clock = app.extensions["kawal.clock"]
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        for _ in range(3):
+            dispatcher.dispatch()
+            clock.set(clock.now() + timedelta(hours=2))
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert (row.status, row.attempts) == (MailStatus.DEAD, 3)
+        assert "after 3 attempts" in row.last_error
+
+
+def test_a_server_that_never_answers_cannot_hang_the_worker(make_app, world, silent_server):
+    app = make_app(MAIL_PORT=silent_server, MAIL_TIMEOUT=0.5)
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        result = dispatcher.dispatch()
+    assert result.retried == 1
+    assert "timed out" in result.errors[0].lower() or "timeout" in result.errors[0].lower()
+
+
+def test_a_failed_quit_after_acceptance_still_counts_as_sent(make_app, world, smtp_drop_on_quit):
+    app = make_app(MAIL_PORT=smtp_drop_on_quit.port)
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().sent == 1
+        assert db.session.scalar(sa.select(OutboxMessage)).status == MailStatus.SENT
+    assert len(smtp_drop_on_quit.messages) == 1
+
+
+def test_a_task_settled_before_dispatch_drops_out_and_an_empty_row_is_cancelled(mail_app, world, smtp):
+    with mail_app.app_context():
+        late, soon = _late_and_soon(world)
+        settle = [late.id, soon.id]
+        dispatcher.dispatch()  # the three new-task mails
+        sent_before = len(smtp.messages)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        # Before the digest goes, the unacknowledged task is acknowledged and the others are cancelled.
+        secretariat = as_user(world.users["secretariat"].id)
+        for assignment_id in settle:
+            actions.cancel_assignment(secretariat, assignment_id, "Tidak relevan")
+        third = next(d for d in digests())
+        for item in third.items:
+            if item.assignment and item.assignment.status == "assigned":
+                actions.acknowledge(as_user(world.users["opd_head"].id), item.assignment_id)
+        result = dispatcher.dispatch()
+        assert result.cancelled == 1 and result.sent == 0
+        digest = digests()[0]
+        assert digest.status == MailStatus.CANCELLED and all(item.dropped for item in digest.items)
+    assert len(smtp.messages) == sent_before
+
+
+def test_mail_follows_the_head_at_send_time_and_skips_deactivated_users(mail_app, world, smtp):
+    with mail_app.app_context():
+        make_action(world, support=(), title="Layanan keswa")  # queued for the DINKES head
+        accounts.set_user_active(SYSTEM, world.users["opd_head"].id, False)
+        opd = accounts.get_opd(world.opds["DINKES"])
+        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None,
+                            email="dinkes@example.org", head_id=None, active=True)  # fmt: skip
+        dispatcher.dispatch()
+        make_action(world, lead="DISDUKCAPIL", support=(), title="Tanpa kepala, tanpa email")
+        result = dispatcher.dispatch()
+        assert result.dead == 1
+        dead = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.status == MailStatus.DEAD))
+        assert "DISDUKCAPIL" in dead.last_error
+    [mail] = smtp.messages
+    assert mail["To"] == "dinkes@example.org" and "opd.head@example.org" not in str(mail)
+    assert mail.get_body(("plain",)).get_content().startswith("Yth. Dinas Kesehatan,")
+
+
+def test_escalation_copies_the_secretariat_and_the_escalation_address(mail_app, world, smtp):
+    from notifications import services as notifications
+
+    with mail_app.app_context():
+        admin = as_user(world.users["admin"].id)
+        values = {n: getattr(notifications.get_settings(admin), n) for n in notifications.SETTINGS_FIELDS}
+        notifications.update_settings(admin, **{**values, "escalation_email": "sekda@example.org"})
+        assignment = dinkes_assignment(make_action(world, support=(), due_in=1))
+        actions.acknowledge(as_user(world.users["opd_head"].id), assignment.id)
+        dispatcher.dispatch()
+        at(mail_app, 2026, 1, 2, 8, 0)  # 16 days late
+        planner.plan()
+        dispatcher.dispatch()
+    digest = smtp.messages[-1]
+    assert set(digest["Cc"].split(", ")) == {"secretariat@example.org", "sekda@example.org"}
+    assert "Terlambat lebih dari 14 hari (dieskalasi)" in digest.get_body(("plain",)).get_content()
+
+
+def test_tls_and_ssl_together_are_refused_at_start_up(make_app):
+    with pytest.raises(RuntimeError, match="MAIL_USE_TLS and MAIL_USE_SSL"):
+        make_app(MAIL_USE_TLS=True, MAIL_USE_SSL=True)
+
+
+DRAIN = """
+import sys
+from app import create_app
+from config import TestConfig
+from notifications import dispatcher
+app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": sys.argv[1], "MAIL_PORT": int(sys.argv[2])})
+with app.app_context():
+    total = 0
+    while True:
+        result = dispatcher.dispatch(batch=7)
+        total += result.sent
+        if not (result.sent or result.retried):
+            break
+print(total)
+"""
+
+
+def test_three_dispatchers_deliver_every_row_exactly_once(mail_app, world, smtp, backend):
+    from core import clock
+    from notifications.models import MailKind
+
+    with mail_app.app_context():
+        now = clock.now()
+        db.session.add_all([
+            OutboxMessage(dedup_key=f"test:{i}", kind=MailKind.TEST, local_date=now.date(), recipient=f"u{i}@example.org",
+                          cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+            for i in range(200)
+        ])  # fmt: skip
+        db.session.commit()
+        url = db.engine.url.render_as_string(hide_password=False)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", DRAIN, url, str(smtp.port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    totals = [int(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in processes]
+    assert sum(totals) == 200
+    assert len(smtp.messages) == 200
+    assert len({m["Message-ID"] for m in smtp.messages}) == 200
+    with mail_app.app_context():
+        statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
+        assert set(statuses) == {MailStatus.SENT}

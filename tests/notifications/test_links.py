@@ -1,0 +1,111 @@
+"""One-click acknowledgement: GET shows, POST acknowledges, nobody is logged in, bad tokens get a clear page."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from accounts import services as accounts
+from actions.models import Assignment, Status
+from core.extensions import db
+from core.permissions import SYSTEM
+from notifications import links
+from tests.actions.helpers import dinkes_assignment, make_action
+
+
+@pytest.fixture
+def task(app, world):
+    with app.app_context():
+        assignment = dinkes_assignment(make_action(world, support=()))
+        return assignment.id, links.acknowledge_token(assignment.id, world.users["opd_head"].id)
+
+
+def _status(app, assignment_id):
+    with app.app_context():
+        return db.session.get(Assignment, assignment_id).status
+
+
+def test_get_and_head_only_show_the_task(app, client, task):
+    assignment_id, token = task
+    page = client.get(f"/a/{token}")
+    assert page.status_code == 200
+    assert "Terima tugas" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert client.head(f"/a/{token}").status_code == 200
+    assert _status(app, assignment_id) == Status.ASSIGNED  # mail scanners prefetch links: nothing happened
+
+
+def test_post_acknowledges_once_and_logs_nobody_in(app, client, task):
+    assignment_id, token = task
+    done = client.post(f"/a/{token}", data={"pic_name": "dr. Maya"})
+    assert done.status_code == 200 and "Tugas diterima." in done.get_data(as_text=True)
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert (assignment.status, assignment.pic_name) == (Status.ACKNOWLEDGED, "dr. Maya")
+    again = client.post(f"/a/{token}", data={})
+    assert "sudah diterima sebelumnya" in again.get_data(as_text=True)
+    assert client.get("/tasks").status_code == 302  # still anonymous
+
+
+@pytest.mark.parametrize("mangle", ["tamper", "other_purpose", "garbage"])
+def test_bad_tokens_get_a_clear_page(app, client, task, mangle):
+    assignment_id, token = task
+    if mangle == "tamper":
+        token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    elif mangle == "other_purpose":
+        with app.app_context():
+            from forum.attendance_import import _serializer
+
+            token = _serializer().dumps({"a": assignment_id, "u": 3})
+    else:
+        token = "%%%"
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/a/{token}")
+        assert response.status_code == 410
+        assert "Tautan ini tidak sah atau sudah kedaluwarsa" in response.get_data(as_text=True)
+    assert _status(app, assignment_id) == Status.ASSIGNED
+
+
+def test_links_expire_by_the_clock(app, client, task, clock):
+    assignment_id, token = task
+    clock.set(clock.now() + timedelta(days=14, minutes=1))
+    assert client.post(f"/a/{token}").status_code == 410
+    assert _status(app, assignment_id) == Status.ASSIGNED
+
+
+def test_a_token_for_one_task_cannot_acknowledge_another(app, client, world, task):
+    _, token = task
+    with app.app_context():
+        other = dinkes_assignment(make_action(world, support=(), title="Lain"))
+        other_id = other.id
+    client.post(f"/a/{token}")
+    assert _status(app, other_id) == Status.ASSIGNED
+
+
+def test_a_head_replaced_since_the_email_cannot_use_it(app, client, world, task):
+    assignment_id, token = task
+    with app.app_context():
+        opd = accounts.get_opd(world.opds["DINKES"])
+        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
+                            head_id=None, active=True)  # fmt: skip
+    response = client.post(f"/a/{token}")
+    assert response.status_code == 410 and "bukan lagi kepalanya" in response.get_data(as_text=True)
+    assert _status(app, assignment_id) == Status.ASSIGNED
+
+
+def test_a_finished_task_says_so(app, client, world, task):
+    assignment_id, token = task
+    with app.app_context():
+        from actions import services as actions
+
+        actions.cancel_assignment(SYSTEM, assignment_id, "Tidak relevan")
+    assert "sudah selesai" in client.get(f"/a/{token}").get_data(as_text=True)
+
+
+def test_tokens_never_reach_the_access_log(caplog, client, task):
+    _, token = task
+    caplog.set_level(logging.INFO)
+    logging.getLogger("werkzeug").info('127.0.0.1 - - "%s %s %s" %s -', "GET", f"/a/{token}", "HTTP/1.1", "200")
+    assert token not in caplog.text and "/a/[token]" in caplog.text
+    logging.getLogger("gunicorn.access").info("%(r)s", {"r": f"GET /a/{token} HTTP/1.1"})
+    assert token not in caplog.text and caplog.text.count("/a/[token]") == 2

@@ -1,0 +1,97 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from notifications import dispatcher
+from notifications.models import CollectiveLeave, MailStatus, OutboxMessage
+from notifications.worker import build_scheduler
+from tests.actions.helpers import dinkes_assignment, make_action
+from tests.notifications.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_delivery_log_shows_failures_and_requeues_them(make_app, world, client_as):
+    app = make_app(MAIL_PORT=free_port())
+    with app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=())).id
+        row = db.session.scalar(sa.select(OutboxMessage))
+        row.status, row.last_error = MailStatus.DEAD, "550 5.1.1 Kotak surat tidak ada"
+        db.session.commit()
+        row_id = row.id
+    client = client_as("secretariat")
+    page = client.get("/admin/delivery?status=dead").get_data(as_text=True)
+    assert "550 5.1.1 Kotak surat tidak ada" in page and "Kirim ulang" in page
+    assert client.post(f"/admin/delivery/{row_id}/requeue").status_code == 302
+    with app.app_context():
+        assert db.session.get(OutboxMessage, row_id).status == MailStatus.PENDING
+    again = client.post(f"/admin/delivery/{row_id}/requeue", follow_redirects=True)
+    assert "Hanya email yang gagal" in again.get_data(as_text=True)
+    reminders = client.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    assert 'id="reminders"' in reminders and "Tugas baru" in reminders
+
+
+def test_settings_form_happy_and_bad_paths(app, client_as):
+    client = client_as("admin")
+    assert "Pengaturan pengingat" in client.get("/admin/settings").get_data(as_text=True)
+    good = {"send_time": "08:00", "unacknowledged_after_working_days": "3", "due_soon_days": "14, 7,1",
+            "overdue_every_days": "7", "escalate_after_days": "10", "escalation_email": "Sekda@Example.org",
+            "decree_expiry_days": "90,30", "link_valid_days": "14"}  # fmt: skip
+    assert client.post("/admin/settings", data=good).status_code == 302
+    with app.app_context():
+        from notifications import policy
+
+        current = policy.current()
+        assert current.due_soon_days == (14, 7, 1) and current.escalation_email == "sekda@example.org"
+    bad = client.post("/admin/settings", data={**good, "send_time": "25:99", "due_soon_days": "seminggu"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "Gunakan JJ:MM" in page and 'value="seminggu"' in page
+
+
+def test_collective_leave_and_test_email(app, client_as, smtp, make_app, world):
+    client = client_as("admin")
+    assert (
+        client.post("/admin/settings/leave", data={"day": "2025-12-26", "name": "Cuti bersama Natal"}).status_code
+        == 302
+    )
+    duplicate = client.post("/admin/settings/leave", data={"day": "2025-12-26", "name": "Lagi"})
+    assert duplicate.status_code == 422 and "sudah ada dalam daftar" in duplicate.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(CollectiveLeave.name)) == "Cuti bersama Natal"
+    assert client.post("/admin/settings/test-email", data={"address": "uji@example.org"}).status_code == 302
+    with make_app(MAIL_PORT=smtp.port).app_context():
+        assert dispatcher.dispatch().sent == 1
+    assert smtp.messages[0]["To"] == "uji@example.org" and smtp.messages[0]["Subject"] == "[Kawal] Email uji"
+
+
+def test_preview_page_lists_by_recipient(app, world, client_as):
+    with app.app_context():
+        make_action(world, support=("DISDUKCAPIL",), due_in=3)
+    page = client_as("secretariat").get("/admin/reminders/preview").get_data(as_text=True)
+    assert "opd.head@example.org" in page and "Tanpa kepala dan tanpa email resmi" in page
+
+
+def test_the_worker_schedule(app):
+    scheduler = build_scheduler(app)
+    assert str(scheduler.timezone) == "Asia/Jakarta"
+    assert scheduler._job_defaults["coalesce"] is True and scheduler._job_defaults["max_instances"] == 1
+    assert type(scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["plan", "send"]
+    assert not scheduler.running
+
+
+def test_create_app_never_starts_a_scheduler():
+    code = (
+        "import sys, threading\n"
+        "from app import create_app\n"
+        "from config import TestConfig\n"
+        "app = create_app(TestConfig, {'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\n"
+        "app.test_client().get('/login')\n"
+        "print('apscheduler' in sys.modules, threading.active_count())\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert output.split() == ["False", "1"]
