@@ -56,6 +56,19 @@ def opd_heads(opd_id: int) -> list[User]:
     )
 
 
+def opds_without_active_head() -> list[Opd]:
+    """Active OPDs that nobody heads now: their reminders can only go to the official inbox, if any."""
+    head = so.aliased(User)
+    return list(
+        db.session.scalars(
+            sa.select(Opd)
+            .outerjoin(head, Opd.head_id == head.id)
+            .where(Opd.active, sa.or_(Opd.head_id.is_(None), head.active.is_(False)))
+            .order_by(Opd.code)
+        )
+    )
+
+
 # --- sign-in and one's own account ---------------------------------------------------------------------
 
 

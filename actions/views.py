@@ -101,6 +101,7 @@ def action_list():
         series=forums.all_series(),
         themes=forums.theme_names(),
         today=clock.today_local(),
+        headless=accounts.opds_without_active_head() if can(current_user, Permission.DELIVERY_LOG) else [],
     )
 
 

@@ -95,3 +95,11 @@ def test_create_app_never_starts_a_scheduler():
     )
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert output.split() == ["False", "1"]
+
+
+def test_the_secretariat_is_told_which_opds_have_no_active_head(client_as):
+    page = client_as("secretariat").get("/actions").get_data(as_text=True)
+    assert 'id="headless-alert"' in page
+    alert = page[page.index('id="headless-alert"') :]
+    assert "BAPPEDA" in alert and "DISDUKCAPIL" in alert and "DINKES</a>" not in alert
+    assert 'id="headless-alert"' not in client_as("viewer").get("/actions").get_data(as_text=True)
