@@ -31,15 +31,27 @@ def browser():
 
 
 @pytest.fixture
-def live_server(make_app, world):
-    """Kawal with CSRF on, served by a real HTTP server on a free loopback port."""
-    app = make_app(WTF_CSRF_ENABLED=True)
+def live_overrides():
+    """Extra settings for the live app; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_app(make_app, world, live_overrides):
+    """Kawal with CSRF on, served by a real HTTP server on a free loopback port; emails link to it."""
+    app = make_app(WTF_CSRF_ENABLED=True, **live_overrides)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["KAWAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield app
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(live_app):
+    return live_app.config["KAWAL_BASE_URL"]
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 Chromium on a phone."""
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from notifications import dispatcher, planner
 from tests.actions.helpers import make_action
@@ -18,19 +16,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def mail_server(make_app, world, smtp):  # noqa: F811
-    app = make_app(WTF_CSRF_ENABLED=True, MAIL_PORT=smtp.port)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["KAWAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
+def live_overrides(smtp):  # noqa: F811
+    return {"MAIL_PORT": smtp.port}
 
 
-def test_acknowledge_from_the_digest_in_two_taps(mail_server, page, world, smtp):  # noqa: F811
-    app = mail_server
+def test_acknowledge_from_the_digest_in_two_taps(live_app, page, world, smtp):  # noqa: F811
+    app = live_app
     base = app.config["KAWAL_BASE_URL"]
     with app.app_context():
         make_action(world, support=(), due_in=30, title="Sosialisasi PPT Kespro kepada pimpinan OPD")
