@@ -2,7 +2,7 @@
 trail, raises domain errors, and sends a domain event after its commit."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -33,6 +33,7 @@ from actions.models import (
     overdue_clause,
 )
 from core import attachments, audit, clock
+from core.calendar import WorkingDays
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import Permission, Role, can, require
@@ -569,43 +570,89 @@ class AssignmentFilters:
     opd_id: int | None = None
     status: str | None = None
     overdue: bool = False
+    stale: bool = False  # unacknowledged for more than 2 working days
+    awaiting: bool = False  # reported done, or "cannot follow up" asked: waiting for the secretariat
+    done_since: date | None = None
     forum_id: int | None = None
     series_id: int | None = None
+    forum_kind: str | None = None
+    held_from: date | None = None
+    held_to: date | None = None
     theme: str | None = None
     due_from: date | None = None
     due_to: date | None = None
 
 
-def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20):
-    """A page of assignments with their context, most urgent first."""
-    require(actor, P.READ)
+def scope_by_forum(query, *, series_id=None, forum_kind=None, held_from=None, held_to=None, theme=None):
+    """Narrow a query joined to Recommendation and Forum by the meeting: its series, kind, dates and themes."""
+    if series_id:
+        query = query.where(Forum.series_id == series_id)
+    if forum_kind:
+        query = query.where(Forum.kind == forum_kind)
+    if held_from:
+        query = query.where(Forum.starts_at >= clock.from_local(datetime.combine(held_from, time())))
+    if held_to:
+        query = query.where(Forum.starts_at < clock.from_local(datetime.combine(held_to + timedelta(days=1), time())))
+    if theme:
+        query = query.where(
+            sa.exists()
+            .where(recommendation_themes.c.recommendation_id == Recommendation.id)
+            .where(recommendation_themes.c.theme_id == Theme.id)
+            .where(Theme.name == theme)
+        )
+    return query
+
+
+STALE_AFTER_WORKING_DAYS = 2
+
+
+def stale_since(today: date) -> datetime:
+    """Tasks assigned before this moment have waited more than 2 working days without acknowledgement."""
+    day = WorkingDays().add(today, -STALE_AFTER_WORKING_DAYS)
+    return clock.from_local(datetime.combine(day, time()))
+
+
+def assignments_query(filters: AssignmentFilters):
+    """The filtered assignments, joined to their action, recommendation and forum, most urgent first."""
+    today = clock.today_local()
     query = sa.select(Assignment).join(Assignment.action).join(Action.recommendation).join(Recommendation.forum)
     if filters.opd_id:
         query = query.where(Assignment.opd_id == filters.opd_id)
     if filters.status:
         query = query.where(Assignment.status == filters.status)
     if filters.overdue:
-        query = query.where(overdue_clause(clock.today_local()))
+        query = query.where(overdue_clause(today))
+    if filters.stale:
+        query = query.where(Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today))
+    if filters.awaiting:
+        query = query.where(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
+    if filters.done_since:
+        query = query.where(Assignment.status == Status.DONE,
+                            Assignment.completed_at >= clock.from_local(datetime.combine(filters.done_since, time())))  # fmt: skip
     if filters.forum_id:
         query = query.where(Recommendation.forum_id == filters.forum_id)
-    if filters.series_id:
-        query = query.where(Forum.series_id == filters.series_id)
-    if filters.theme:
-        query = query.where(
-            sa.exists()
-            .where(recommendation_themes.c.recommendation_id == Recommendation.id)
-            .where(recommendation_themes.c.theme_id == Theme.id)
-            .where(Theme.name == filters.theme)
-        )
+    query = scope_by_forum(query, series_id=filters.series_id, forum_kind=filters.forum_kind,
+                           held_from=filters.held_from, held_to=filters.held_to, theme=filters.theme)  # fmt: skip
     if filters.due_from:
         query = query.where(Assignment.due_date >= filters.due_from)
     if filters.due_to:
         query = query.where(Assignment.due_date <= filters.due_to)
-    query = query.options(
+    return query.options(
         so.contains_eager(Assignment.action).contains_eager(Action.recommendation).contains_eager(Recommendation.forum),
         so.joinedload(Assignment.opd),
     ).order_by(Assignment.due_date, Assignment.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20):
+    """A page of assignments with their context, most urgent first."""
+    require(actor, P.READ)
+    return db.paginate(assignments_query(filters), page=page, per_page=per_page, error_out=False)
+
+
+def all_assignments(actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
+    """Every filtered assignment, for exports."""
+    require(actor, P.READ)
+    return list(db.session.scalars(assignments_query(filters).limit(limit)))
 
 
 def forum_followups(actor, forum_id: int) -> dict[int, list[Action]]:

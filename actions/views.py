@@ -35,6 +35,7 @@ from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
 from core.views import id_arg, page_number, permission_required
 from forum import services as forums
+from forum.models import FORUM_KIND_LABELS
 
 bp = Blueprint("actions", __name__)
 
@@ -76,20 +77,31 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-@bp.get("/actions")
-@login_required
-def action_list():
+def assignment_filters() -> services.AssignmentFilters:
+    """The follow-ups list's filters from the query string; anything malformed is ignored."""
     args = request.args
-    filters = services.AssignmentFilters(
+    return services.AssignmentFilters(
         opd_id=id_arg("opd"),
         status=args.get("status") if args.get("status") in STATUS_LABELS else None,
         overdue=args.get("overdue") == "1",
+        stale=args.get("stale") == "1",
+        awaiting=args.get("awaiting") == "1",
+        done_since=_date_arg("done_since"),
         forum_id=id_arg("forum"),
         series_id=id_arg("series"),
+        forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
+        held_from=_date_arg("held_from"),
+        held_to=_date_arg("held_to"),
         theme=args.get("theme") or None,
         due_from=_date_arg("due_from"),
         due_to=_date_arg("due_to"),
     )
+
+
+@bp.get("/actions")
+@login_required
+def action_list():
+    filters = assignment_filters()
     pagination = services.list_assignments(
         current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
     )

@@ -1,4 +1,4 @@
-"""The reminder policy's settings, the admin's cuti bersama dates, and the outbox."""
+"""The reminder policy's settings, and the outbox."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,16 +32,6 @@ class ReminderSettings(db.Model):
     escalation_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     decree_expiry_days: so.Mapped[str] = so.mapped_column(sa.String(40), default="60,30")
     link_valid_days: so.Mapped[int] = so.mapped_column(default=14)
-
-
-class CollectiveLeave(db.Model):
-    """A cuti bersama day, entered by the admin: no reminders go out on it."""
-
-    __tablename__ = "collective_leave_days"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    day: so.Mapped[date] = so.mapped_column(unique=True)
-    name: so.Mapped[str] = so.mapped_column(sa.String(200))
 
 
 class MailKind(StrEnum):

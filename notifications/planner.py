@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
+from core.calendar import WorkingDays
 from core.db import chunks, insert_or_ignore
 from core.extensions import db
 from notifications import policy as policies
@@ -49,7 +50,7 @@ def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
     return min(reached) if reached else None
 
 
-def candidates(today: date, policy: policies.Policy, workdays: policies.WorkingDays) -> list[Candidate]:
+def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> list[Candidate]:
     """Every reminder occasion due today, planned or not."""
     found: list[Candidate] = []
     rows = db.session.execute(
@@ -122,7 +123,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     now = now or clock.now()
     today = clock.to_local(now).date()
     policy = policies.current()
-    workdays = policies.WorkingDays()
+    workdays = WorkingDays()
     result = PlanResult(today=today, working_day=workdays.is_working_day(today))
     if not result.working_day:
         return result
@@ -162,7 +163,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
 def next_run_time(now: datetime) -> datetime:
     """When reminders next go out: today's send time if still ahead on a working day, else the next working day's."""
     policy = policies.current()
-    workdays = policies.WorkingDays()
+    workdays = WorkingDays()
     day = clock.to_local(now).date()
     if not (workdays.is_working_day(day) and now < send_time_today(day, policy)):
         day = workdays.add(day, 1)

@@ -1,14 +1,12 @@
-"""The reminder policy as plain values, and Indonesian working days."""
+"""The reminder policy as plain values."""
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
-from functools import lru_cache
+from datetime import time
 
-import holidays
 import sqlalchemy as sa
 
 from core.extensions import db
-from notifications.models import CollectiveLeave, ReminderSettings
+from notifications.models import ReminderSettings
 
 
 @dataclass(frozen=True)
@@ -53,32 +51,3 @@ def current() -> Policy:
         decree_expiry_days=_days(row.decree_expiry_days),
         link_valid_days=row.link_valid_days,
     )
-
-
-@lru_cache(maxsize=16)
-def _public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("ID", years=year))
-
-
-class WorkingDays:
-    """Weekdays that are neither Indonesian public holidays nor the admin's cuti bersama days."""
-
-    def __init__(self, collective_leave: set[date] | None = None):
-        if collective_leave is None:
-            collective_leave = set(db.session.scalars(sa.select(CollectiveLeave.day)))
-        self.collective_leave = collective_leave
-
-    def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in _public_holidays(day.year) and day not in self.collective_leave
-
-    def add(self, start: date, count: int) -> date:
-        """The working day `count` working days after `start`."""
-        day = start
-        while count > 0:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                count -= 1
-        return day
-
-    def holiday_name(self, day: date) -> str | None:
-        return holidays.country_holidays("ID", years=day.year).get(day)

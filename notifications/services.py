@@ -10,13 +10,14 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd
 from core import audit, clock
+from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
 from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.permissions import Permission, require
 from notifications import links, planner
 from notifications import policy as policies
-from notifications.models import CollectiveLeave, MailKind, MailStatus, OutboxItem, OutboxMessage
+from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage
 
 SETTINGS_FIELDS = ("send_time", "unacknowledged_after_working_days", "due_soon_days", "overdue_every_days",
                    "escalate_after_days", "escalation_email", "decree_expiry_days", "link_valid_days")  # fmt: skip

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from core.calendar import CollectiveLeave
 from core.extensions import db
 from notifications import dispatcher
-from notifications.models import CollectiveLeave, MailStatus, OutboxMessage
+from notifications.models import MailStatus, OutboxMessage
 from notifications.worker import build_scheduler
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.notifications.conftest import free_port

@@ -1,0 +1,51 @@
+"""Indonesian working days: weekdays that are neither public holidays (the `holidays` package) nor the cuti
+bersama days the admin enters."""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.extensions import db
+
+
+class CollectiveLeave(db.Model):
+    """A cuti bersama day, entered by the admin: not a working day."""
+
+    __tablename__ = "collective_leave_days"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+
+
+@lru_cache(maxsize=16)
+def _public_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("ID", years=year))
+
+
+class WorkingDays:
+    """Weekdays that are neither Indonesian public holidays nor the admin's cuti bersama days."""
+
+    def __init__(self, collective_leave: set[date] | None = None):
+        if collective_leave is None:
+            collective_leave = set(db.session.scalars(sa.select(CollectiveLeave.day)))
+        self.collective_leave = collective_leave
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in _public_holidays(day.year) and day not in self.collective_leave
+
+    def add(self, start: date, count: int) -> date:
+        """The working day `count` working days after (or, when negative, before) `start`."""
+        day, step = start, (1 if count >= 0 else -1)
+        count = abs(count)
+        while count > 0:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+    def holiday_name(self, day: date) -> str | None:
+        return holidays.country_holidays("ID", years=day.year).get(day)
