@@ -114,12 +114,16 @@ def register_blueprints(app: Flask) -> None:
     from notifications import subscribers
     from notifications.views import assignment_page_context
     from notifications.views import bp as notifications_bp
+    from reports.views import bp as reports_bp
+    from reports.views import download_links
 
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forum_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(reports_bp)
+    app.jinja_env.globals["download_links"] = download_links
     # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]
@@ -132,7 +136,7 @@ def register_blueprints(app: Flask) -> None:
             return redirect(url_for("accounts.login"))
         if current_user.role in ROLES_WITH_OPD:
             return redirect(url_for("actions.my_tasks"))
-        return redirect(url_for("actions.action_list"))
+        return redirect(url_for("reports.dashboard"))
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -42,6 +42,7 @@ OPD_KIND_LABELS = {
 
 
 audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"))
+audit.VERB_LABELS.update(renew_calendar=_l("made a new calendar address for"))
 
 
 class Opd(db.Model):
@@ -87,6 +88,8 @@ class User(UserMixin, db.Model):
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
     created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    # The secret part of the user's calendar feed URL; a new one revokes the old.
+    calendar_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
 
     opd: so.Mapped[Opd | None] = so.relationship(foreign_keys=[opd_id])
 

@@ -1,5 +1,7 @@
 """Operations on users and OPDs. Each takes the acting user, checks permission and writes the audit trail."""
 
+import secrets
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
@@ -103,6 +105,22 @@ def set_locale(user: User, locale: str) -> None:
         )
         user.locale = locale
         db.session.commit()
+
+
+def calendar_token(user: User, *, renew: bool = False) -> str:
+    """The secret of one's calendar feed, made on first use; renewing revokes the old address."""
+    if renew or not user.calendar_token:
+        audit.record(user, "renew_calendar", "user", user.id, scope=f"user:{user.id}")
+        user.calendar_token = secrets.token_urlsafe(32)
+        db.session.commit()
+    return user.calendar_token
+
+
+def user_by_calendar_token(token: str) -> User | None:
+    """The active user whose calendar feed this is."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(User).where(User.calendar_token == token, User.active))
 
 
 def _check_password_strength(password: str) -> None:

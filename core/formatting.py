@@ -79,6 +79,11 @@ def file_size(size: int) -> str:
     return f"{format_decimal(round(size / 1024, 1), locale=_locale())} KB"
 
 
+def to_local_date(moment: datetime) -> date:
+    """The Pemda's calendar date of a moment."""
+    return clock.to_local(moment).date()
+
+
 FILTERS = {
     "file_size": file_size,
     "long_date": long_date,

@@ -117,7 +117,7 @@ def dashboard(actor, filters: ReportFilters) -> Dashboard:
         .group_by(Opd.code)
         .having(count.filter(Assignment.status.in_(OPEN)) > 0)
     ).all()
-    per_opd = sorted(per_opd, key=lambda r: (-r[2], -r[1], r[0]))
+    per_opd = sorted(per_opd, key=lambda r: (-r[2], -r[1], r[0]))[:15]
     bpk: dict[BpkCategory, int] = Counter()
     for status, number in db.session.execute(_scoped(filters, Assignment.status, count).group_by(Assignment.status)):
         if BPK_CATEGORY[Status(status)] is not None:

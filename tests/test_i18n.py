@@ -109,7 +109,8 @@ PAGES = [
     "/forums/3/edit", "/forums/3/minutes", "/tidak-ada", "/actions", "/actions?overdue=1", "/tasks", "/actions/1",
     "/actions/1/edit", "/assignments/1", "/assignments/5", "/assignments/9", "/decrees", "/actions/7/decree",
     "/actions/8/decree", "/forums/1/recommendations/1/actions/new", "/admin/delivery", "/admin/settings",
-    "/admin/reminders/preview", "/a/bukan-token",
+    "/admin/reminders/preview", "/a/bukan-token", "/dashboard", "/reports/compliance", "/reports/opds/2",
+    "/account/calendar",
 ]  # fmt: skip
 
 

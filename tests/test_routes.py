@@ -15,7 +15,8 @@ VERIFIERS = {"admin", "secretariat"}
 ADMIN = {"admin"}
 OWN_HEAD = {"opd_head"}
 OWN_OPD = {"opd_head", "opd_staff"}
-PUBLIC = {"static", "home", "accounts.login", "accounts.language", "notifications.acknowledge_link"}
+PUBLIC = {"static", "home", "accounts.login", "accounts.language", "notifications.acknowledge_link",
+          "reports.calendar_feed"}  # fmt: skip
 
 EXPECTED = {
     "accounts.logout": EVERYONE,
@@ -85,6 +86,14 @@ EXPECTED = {
     "notifications.dev_mail": EVERYONE,
     "notifications.dev_mail_view": EVERYONE,
     "notifications.dev_mail_html": EVERYONE,
+    "reports.dashboard": EVERYONE,
+    "reports.compliance": EVERYONE,
+    "reports.opd_page": EVERYONE,
+    "reports.followups_xlsx": EVERYONE,
+    "reports.compliance_xlsx": EVERYONE,
+    "reports.forum_pdf": EVERYONE,
+    "reports.rekapitulasi_pdf": EVERYONE,
+    "reports.calendar_settings": EVERYONE,
 }
 
 
@@ -129,6 +138,7 @@ def sample_ids(app, world):
             "leave_id": leave.id,
             "name": "contoh.eml",
             "token": "bukan-token",
+            "document": "notulen",
             "action_id": action.id,
             "assignment_id": assignment.id,
             "evidence_id": report.evidence[0].id,

@@ -1,0 +1,270 @@
+"""Downloads: Excel with openpyxl, PDF with fpdf2 (pure Python, with a vendored DejaVu font for any script),
+and iCalendar with icalendar."""
+
+import io
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from fpdf import FPDF
+from icalendar import Calendar, Event
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from actions.models import BPK_CATEGORY, BPK_LABELS, STATUS_LABELS, BpkCategory
+from core import formatting
+from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def filename(*parts: str, extension: str) -> str:
+    """ "tindak-lanjut-2025-12-16-fgd-ppt-kespro.xlsx": the date and the forum or filter in the name."""
+    slug = "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts if p)
+    return f"{slug[:120]}.{extension}"
+
+
+# --- Excel ---------------------------------------------------------------------------------------------
+
+
+def _sheet(title: str, header: list[str], rows: list[list], widths: list[int]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="0B5D56")
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    for row in rows:
+        sheet.append(row)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for column in sheet.iter_cols(min_row=2):
+        for cell in column:
+            if isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], last_progress: dict[int, str]) -> bytes:
+    """forum → recommendation → action → OPD → role → status → BPK category → due → days late → progress → evidence."""
+    header = [_("Forum"), _("Forum date"), _("No."), _("Recommendation"), _("Follow-up"), _("OPD"), _("Role"),
+              _("Status"), _("BPK category"), _("Due date"), _("Days late"), _("Last progress"), _("Evidence")]  # fmt: skip
+    rows = []
+    for a in assignments:
+        forum = a.action.recommendation.forum
+        category = BPK_CATEGORY[a.status]
+        rows.append([
+            forum.title, formatting.to_local_date(forum.starts_at), a.action.recommendation.number,
+            a.action.recommendation.text, a.action.title, a.opd.code, str(a.role.value), str(STATUS_LABELS[a.status]),
+            str(BPK_LABELS[category]) if category else "", a.due_date, a.days_late(today),
+            last_progress.get(a.id, ""), evidence_counts.get(a.id, 0),
+        ])  # fmt: skip
+    return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])
+
+
+def compliance_sheet(rows) -> bytes:
+    header = [_("OPD"), _("Name"), _("Total"), _("Done"), _("In progress"), _("Overdue"), _("Not yet acknowledged"),
+              _("Median days to acknowledge"), _("Median days late"), _("Follow-up rate")]  # fmt: skip
+    data = [[r.code, r.name, r.total, r.done, r.in_progress, r.overdue, r.unacknowledged, r.median_ack_days,
+             r.median_late_days, round(r.rate, 4) if r.rate is not None else None] for r in rows]  # fmt: skip
+    content = _sheet(_("Compliance"), header, data, [16, 40, 8, 8, 12, 10, 16, 18, 14, 12])
+    return content
+
+
+# --- PDF -----------------------------------------------------------------------------------------------
+
+
+class Document(FPDF):
+    """A4, a Unicode font, the Pemda's name on top and page numbers below."""
+
+    def __init__(self, title: str):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        fonts = Path(current_app.static_folder) / "fonts"
+        self.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        self.set_title(title)
+        self.set_author(current_app.config["KAWAL_PEMDA_NAME"])
+        self.set_creation_date(datetime(2000, 1, 1))  # reproducible files; the date printed inside is what counts
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_margins(20, 18, 20)
+        self.add_page()
+
+    def header(self):
+        self.set_font("DejaVu", "B", 9)
+        self.set_text_color(90, 100, 110)
+        self.cell(0, 6, current_app.config["KAWAL_PEMDA_NAME"].upper(), new_x="LMARGIN", new_y="NEXT", align="C")
+        self.ln(2)
+        self.set_text_color(0, 0, 0)
+
+    def footer(self):
+        self.set_y(-13)
+        self.set_font("DejaVu", "", 8)
+        self.cell(0, 6, _("Page %(page)d of %(pages)s", page=self.page_no(), pages="{nb}"), align="C")
+
+    def heading(self, text: str, size: int = 13):
+        self.set_font("DejaVu", "B", size)
+        self.multi_cell(0, 7, text, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def paragraph(self, text: str, size: int = 10, bold: bool = False):
+        self.set_font("DejaVu", "B" if bold else "", size)
+        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[int]):
+        self.set_font("DejaVu", "B", 8.5)
+        with super().table(col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True) as table:
+            row = table.row()
+            for cell in header:
+                row.cell(cell)
+            self.set_font("DejaVu", "", 8.5)
+            for values in rows:
+                row = table.row()
+                for cell in values:
+                    row.cell(str(cell))
+        self.ln(3)
+
+    def signatures(self, left: tuple[str, str], right: tuple[str, str]):
+        self.ln(6)
+        self.set_font("DejaVu", "", 10)
+        width = (self.w - self.l_margin - self.r_margin) / 2
+        for role, _name in (left, right):
+            self.cell(width, 5, role, align="C")
+        self.ln(24)
+        self.set_font("DejaVu", "B", 10)
+        for _role, name in (left, right):
+            self.cell(width, 5, name or "(.................................)", align="C")
+        self.ln(6)
+
+    def output_bytes(self) -> bytes:
+        return bytes(self.output())
+
+
+def _when(forum) -> str:
+    """ "Pada hari Selasa, tanggal 16 Desember 2025, pukul 09.00 WIB, bertempat di ..." """
+    day, rest = formatting.long_date(forum.starts_at).split(", ", 1)
+    return _("On %(day)s, %(date)s, at %(time)s, at %(venue)s,", day=day, date=rest,
+             time=formatting.time_of_day(forum.starts_at), venue=forum.venue or "–")  # fmt: skip
+
+
+def _attendance_rows(forum) -> list[list[str]]:
+    return [[str(i), p.name, p.position or "", p.institution_name, str(PARTICIPANT_CATEGORY_LABELS[p.category]),
+             str(ATTENDANCE_LABELS[p.attendance])] for i, p in enumerate(forum.participants, start=1)]  # fmt: skip
+
+
+ATTENDANCE_WIDTHS = [8, 45, 35, 45, 22, 20]
+
+
+def berita_acara(forum, number: str) -> bytes:
+    document = Document(_("Official record (Berita Acara)"))
+    document.heading(_("OFFICIAL RECORD (BERITA ACARA)"))
+    document.paragraph(forum.title, bold=True)
+    document.paragraph(_("Number: %(number)s", number=number))
+    present = sum(1 for p in forum.participants if p.attendance in PRESENT)
+    document.paragraph(_("%(when)s a %(kind)s was held, attended by %(n)d participants as listed in the annex.",
+                         when=_when(forum), kind=FORUM_KIND_LABELS[forum.kind], n=present))  # fmt: skip
+    if forum.agenda:
+        document.paragraph(_("Agenda"), bold=True)
+        document.paragraph(forum.agenda)
+    document.paragraph(_("Conclusions"), bold=True)
+    for recommendation in forum.recommendations:
+        document.paragraph(f"{recommendation.number}. {recommendation.text}")
+    document.paragraph(_("This record is made to be used as it should."))
+    document.signatures((_("Chair"), forum.chair or ""), (_("Minute-taker"), forum.minute_taker or ""))
+    document.add_page()
+    document.heading(_("Annex: attendance list"), 11)
+    document.table([_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
+                   _attendance_rows(forum), ATTENDANCE_WIDTHS)  # fmt: skip
+    return document.output_bytes()
+
+
+def notulen(forum) -> bytes:
+    document = Document(_("Minutes"))
+    document.heading(_("MINUTES (NOTULEN)"))
+    document.paragraph(forum.title, bold=True)
+    document.paragraph(_when(forum))
+    if forum.chair:
+        document.paragraph(_("Chair: %(name)s", name=forum.chair))
+    document.paragraph(_plain(forum.minutes or _("No minutes yet.")))
+    document.paragraph(_("Conclusions"), bold=True)
+    for recommendation in forum.recommendations:
+        document.paragraph(f"{recommendation.number}. {recommendation.text}")
+    document.signatures((_("Chair"), forum.chair or ""), (_("Minute-taker"), forum.minute_taker or ""))
+    return document.output_bytes()
+
+
+def daftar_hadir(forum) -> bytes:
+    document = Document(_("Attendance list"))
+    document.heading(_("ATTENDANCE LIST (DAFTAR HADIR)"))
+    document.paragraph(forum.title, bold=True)
+    document.paragraph(_when(forum))
+    document.table([_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
+                   _attendance_rows(forum), ATTENDANCE_WIDTHS)  # fmt: skip
+    return document.output_bytes()
+
+
+def rekapitulasi(title: str, assignments, today: date) -> bytes:
+    document = Document(_("Follow-up summary"))
+    document.heading(_("FOLLOW-UP SUMMARY (REKAPITULASI TINDAK LANJUT)"))
+    document.paragraph(title, bold=True)
+    document.paragraph(_("As of %(date)s", date=formatting.long_date(today)))
+    totals = {category: 0 for category in BpkCategory}
+    rows = []
+    for i, a in enumerate(assignments, start=1):
+        category = BPK_CATEGORY[a.status]
+        if category:
+            totals[category] += 1
+        late = a.days_late(today)
+        rows.append([str(i), a.action.title, a.opd.code, str(STATUS_LABELS[a.status]),
+                     str(BPK_LABELS[category]) if category else "–", formatting.short_date(a.due_date),
+                     str(late) if late else ""])  # fmt: skip
+    document.table([_("No."), _("Follow-up"), _("OPD"), _("Status"), _("BPK category"), _("Due"), _("Days late")],
+                   rows, [8, 52, 20, 25, 30, 20, 15])  # fmt: skip
+    document.paragraph(_("Totals per BPK category"), bold=True)
+    document.table([_("BPK category"), _("Tasks")], [[str(BPK_LABELS[c]), str(n)] for c, n in totals.items()], [80, 30])
+    return document.output_bytes()
+
+
+def _plain(markdown_text: str) -> str:
+    """Minutes are Markdown; the PDF shows them as text without the markup characters."""
+    text = re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", markdown_text)
+    return re.sub(r"^#+\s*", "", text, flags=re.M)
+
+
+# --- iCalendar -----------------------------------------------------------------------------------------
+
+
+def calendar(name: str, deadlines, forums, link) -> bytes:
+    """Deadlines as all-day events and forums as timed events; `link(kind, id)` builds their URLs."""
+    cal = Calendar()
+    cal.add("prodid", "-//Kawal//Tindak Lanjut//ID")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for a in deadlines:
+        event = Event()
+        event.add("uid", f"assignment-{a.id}@kawal")
+        event.add("summary", f"[{a.opd.code}] {a.action.title}")
+        event.add("dtstart", a.due_date)
+        event.add("dtend", a.due_date + timedelta(days=1))
+        event.add("description", f"{a.action.recommendation.forum.title}\n{link('assignment', a.id)}")
+        event.add("url", link("assignment", a.id))
+        cal.add_component(event)
+    for forum in forums:
+        event = Event()
+        event.add("uid", f"forum-{forum.id}@kawal")
+        event.add("summary", forum.title)
+        event.add("dtstart", forum.starts_at)
+        event.add("dtend", forum.ends_at or forum.starts_at + timedelta(hours=2))
+        event.add("location", forum.venue or "")
+        event.add("url", link("forum", forum.id))
+        cal.add_component(event)
+    return cal.to_ical()

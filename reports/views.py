@@ -1,0 +1,216 @@
+"""The dashboard, compliance per OPD, the OPD page, and the downloads: Excel, PDF and calendar feeds."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from babel.dates import format_date
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from accounts import services as accounts
+from actions import services as actions
+from actions.models import BPK_LABELS, WITH_OPD, Evidence, ProgressReport
+from actions.views import assignment_filters
+from core import clock
+from core.extensions import db
+from core.forms import ConfirmForm
+from core.views import id_arg
+from forum import services as forums
+from forum.models import FORUM_KIND_LABELS, Forum
+from notifications import links
+from reports import exports, services
+
+bp = Blueprint("reports", __name__)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def report_filters() -> services.ReportFilters:
+    args = request.args
+    return services.ReportFilters(
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+        series_id=id_arg("series"),
+        forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
+        theme=args.get("theme") or None,
+    )
+
+
+def _choices():
+    return {"series": forums.all_series(), "themes": forums.theme_names()}
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    filters = report_filters()
+    figures = services.dashboard(current_user, filters)
+    bpk_parts = [(str(BPK_LABELS[category]), number) for category, number in figures.bpk.items()]
+    forum_rows = [(_short(title), done, total) for _id, title, done, total in figures.per_forum]
+    return render_template("reports/dashboard.html", d=figures, filters=filters, list_args=filters.list_args(),
+                           month_start=figures.today.replace(day=1), bpk_parts=bpk_parts, forum_rows=forum_rows,
+                           **_choices())  # fmt: skip
+
+
+def _short(text: str, length: int = 16) -> str:
+    """Chart labels have little room."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@bp.get("/reports/compliance")
+@login_required
+def compliance():
+    filters = report_filters()
+    sort = request.args.get("sort", "overdue")
+    rows = services.compliance(current_user, filters, sort=sort)
+    return render_template("reports/compliance.html", rows=rows, filters=filters, sort=sort, **_choices())
+
+
+@bp.get("/reports/opds/<int:opd_id>")
+@login_required
+def opd_page(opd_id: int):
+    opd = accounts.get_opd(opd_id)
+    [row] = services.compliance(current_user, services.ReportFilters(), opd_id=opd.id) or [None]
+    open_tasks = actions.all_assignments(current_user, actions.AssignmentFilters(opd_id=opd.id), limit=200)
+    month_rows = [(format_date(month, "MMM yy", locale=str(get_locale())), due, done)
+                  for month, due, done in services.monthly(current_user, opd.id)]  # fmt: skip
+    return render_template("reports/opd.html", opd=opd, row=row, month_rows=month_rows,
+                           open_tasks=[a for a in open_tasks if a.is_open], today=clock.today_local())  # fmt: skip
+
+
+def _download(content: bytes, mimetype: str, name: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/reports/followups.xlsx")
+@login_required
+def followups_xlsx():
+    """The follow-up matrix of the follow-ups list's current filters."""
+    assignments = actions.all_assignments(current_user, assignment_filters())
+    ids = [a.id for a in assignments]
+    evidence, progress = _evidence_and_progress(ids)
+    today = clock.today_local()
+    content = exports.followup_matrix(assignments, today, evidence, progress)
+    label = "terlambat" if request.args.get("overdue") == "1" else "semua"
+    return _download(
+        content, exports.XLSX, exports.filename("tindak-lanjut", today.isoformat(), label, extension="xlsx")
+    )
+
+
+def _evidence_and_progress(ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """Evidence counts and the last progress note per assignment, in two queries."""
+    if not ids:
+        return {}, {}
+    evidence = dict(db.session.execute(
+        sa.select(Evidence.assignment_id, sa.func.count(Evidence.id)).where(Evidence.assignment_id.in_(ids))
+        .group_by(Evidence.assignment_id)
+    ).tuples().all())  # fmt: skip
+    progress = {}
+    for assignment_id, percent, note in db.session.execute(
+        sa.select(ProgressReport.assignment_id, ProgressReport.percent, ProgressReport.note)
+        .where(ProgressReport.assignment_id.in_(ids))
+        .order_by(ProgressReport.at, ProgressReport.id)
+    ):
+        progress[assignment_id] = f"{percent}% {note or ''}".strip()
+    return evidence, progress
+
+
+@bp.get("/reports/compliance.xlsx")
+@login_required
+def compliance_xlsx():
+    rows = services.compliance(current_user, report_filters(), sort=request.args.get("sort", "overdue"))
+    name = exports.filename("kepatuhan-opd", clock.today_local().isoformat(), extension="xlsx")
+    return _download(exports.compliance_sheet(rows), exports.XLSX, name)
+
+
+PDFS = {
+    "berita-acara": lambda forum: exports.berita_acara(forum, number=f"{forum.id:03d}/BA/{forum.starts_at.year}"),
+    "notulen": exports.notulen,
+    "daftar-hadir": exports.daftar_hadir,
+}
+
+
+@bp.get("/forums/<int:forum_id>/<any('berita-acara', notulen, 'daftar-hadir'):document>.pdf")
+@login_required
+def forum_pdf(forum_id: int, document: str):
+    forum = forums.get_forum(current_user, forum_id, full=True)
+    name = exports.filename(document, clock.to_local(forum.starts_at).date().isoformat(), forum.title, extension="pdf")
+    return _download(PDFS[document](forum), "application/pdf", name)
+
+
+@bp.get("/reports/rekapitulasi.pdf")
+@login_required
+def rekapitulasi_pdf():
+    filters = assignment_filters()
+    assignments = actions.all_assignments(current_user, filters, limit=5000)
+    if filters.forum_id:
+        title = forums.get_forum(current_user, filters.forum_id).title
+    else:
+        title = _("All follow-ups of the chosen filters")
+    today = clock.today_local()
+    name = exports.filename("rekapitulasi-tindak-lanjut", today.isoformat(), title, extension="pdf")
+    return _download(exports.rekapitulasi(title, assignments, today), "application/pdf", name)
+
+
+# --- calendar feeds ------------------------------------------------------------------------------------
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_settings():
+    if request.method == "POST":
+        if ConfirmForm().validate_on_submit():
+            accounts.calendar_token(current_user, renew=True)
+            flash(_("A new calendar address was made; the old one no longer works."), "success")
+        return redirect(url_for("reports.calendar_settings"))
+    token = accounts.calendar_token(current_user)
+    feed = links.absolute_url("reports.calendar_feed", token=token)
+    return render_template("reports/calendar.html", feed=feed, confirm_form=ConfirmForm())
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """A secret, revocable feed for phone calendars: the OPD's deadlines (all of them for the secretariat), and
+    the forums of the coming months."""
+    user = accounts.user_by_calendar_token(token)
+    if user is None:
+        return Response(_("This calendar address is not valid."), status=404, mimetype="text/plain")
+    filters = actions.AssignmentFilters(opd_id=user.opd_id if user.role in ("opd_head", "opd_staff") else None)
+    deadlines = [a for a in actions.all_assignments(user, filters, limit=2000) if a.status in WITH_OPD]
+    recent_forums = db.session.scalars(sa.select(Forum).order_by(Forum.starts_at.desc()).limit(200)).all()
+    name = f"Kawal – {user.opd.code if user.opd else current_app.config['KAWAL_PEMDA_NAME']}"
+
+    def link(kind, object_id):
+        endpoint = "actions.assignment_view" if kind == "assignment" else "forum.forum_view"
+        key = "assignment_id" if kind == "assignment" else "forum_id"
+        return links.absolute_url(endpoint, **{key: object_id})
+
+    response = Response(exports.calendar(name, deadlines, recent_forums, link), mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def download_links(page: str, **values) -> list[tuple[str, str]]:
+    """Downloads offered on other packages' pages, which do not know this package: registered as a template
+    global by app.py."""
+    if page == "followups":
+        args = {k: v for k, v in values.items() if k != "page"}
+        return [(_("Excel (.xlsx)"), url_for("reports.followups_xlsx", **args)),
+                (_("Summary (PDF)"), url_for("reports.rekapitulasi_pdf", **args))]  # fmt: skip
+    if page == "forum":
+        forum_id = values["forum_id"]
+        return [(_("Official record (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="berita-acara")),
+                (_("Minutes (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="notulen")),
+                (_("Attendance list (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="daftar-hadir")),
+                (_("Follow-up summary (PDF)"), url_for("reports.rekapitulasi_pdf", forum=forum_id))]  # fmt: skip
+    return []

@@ -1,0 +1,114 @@
+"""Excel opened with openpyxl, PDFs read back with pypdf, the calendar parsed with icalendar."""
+
+import io
+from datetime import date
+
+from icalendar import Calendar
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from accounts import services as accounts
+from actions import services as actions
+from forum import services as forums
+from tests.actions.helpers import dinkes_assignment, make_action
+from tests.conftest import as_user
+from tests.forum.helpers import make_forum, participant
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_followup_matrix_honours_the_filters(app, world, client_as, clock):
+    with app.app_context():
+        late = dinkes_assignment(make_action(world, support=(), due_in=1, title="Layanan keswa"))
+        actions.acknowledge(as_user(world.users["opd_head"].id), late.id)
+        actions.report_progress(as_user(world.users["opd_head"].id), late.id, percent=40, note="Pelatihan",
+                                links=["https://example.org/bukti"])  # fmt: skip
+        make_action(world, lead="DP3AP2KB", support=(), due_in=30, title="Belum jatuh tempo")
+    clock.set(clock.now().replace(day=20))
+    response = client_as("viewer").get("/reports/followups.xlsx?overdue=1")
+    assert response.status_code == 200
+    assert 'filename="tindak-lanjut-2025-12-20-terlambat.xlsx"' in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["Forum", "Tanggal forum", "No.", "Rekomendasi", "Tindak lanjut"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Tindak lanjut"] == "Layanan keswa" and row["OPD"] == "DINKES"
+    assert row["Status"] == "Sedang ditindaklanjuti" and row["Kategori BPK"] == "Belum sesuai"
+    assert row["Tenggat"].date() == date(2025, 12, 17) and row["Hari terlambat"] == 3
+    assert row["Kemajuan terakhir"] == "40% Pelatihan" and row["Bukti dukung"] == 1
+
+
+def test_compliance_export(app, world, client_as):
+    with app.app_context():
+        make_action(world, support=("DP3AP2KB",))
+    sheet = load_workbook(io.BytesIO(client_as("viewer").get("/reports/compliance.xlsx").data)).active
+    codes = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(codes) == ["DINKES", "DP3AP2KB"]
+
+
+def _forum_with_people(app, world):
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        forum = make_forum(world, chair="Kepala Bappeda", minute_taker="Siti Rahmawati")
+        forums.add_participants(secretariat, forum.id, [
+            participant(world, name="Lelih Herawati, S.KM, M.Kes", opd=None, institution="Bappeda Provinsi Banten",
+                        category="pemerintah_provinsi"),
+            participant(world, name="Zulkarnaén Ṣāliḥ", opd="DINKES"),
+            participant(world, name="Andi", opd="DISDUKCAPIL", attendance="izin"),
+        ])  # fmt: skip
+        forums.add_recommendation(secretariat, forum.id, text="PPT Kespro masih perlu lebih disosialisasikan.")
+        forums.add_recommendation(secretariat, forum.id, text="Pembentukan tim melalui SK dibahas kembali.")
+        forums.set_minutes(secretariat, forum.id, "**Paparan** Bappeda Provinsi Banten")
+        return forum.id
+
+
+def test_berita_acara_has_the_heading_date_conclusions_and_attendance(app, world, client_as):
+    forum_id = _forum_with_people(app, world)
+    response = client_as("viewer").get(f"/forums/{forum_id}/berita-acara.pdf")
+    assert response.mimetype == "application/pdf"
+    assert "berita-acara-2025-12-16-fgd-pembahasan-ppt-kespro.pdf" in response.headers["Content-Disposition"]
+    text = _pdf_text(response.data)
+    assert "BERITA ACARA" in text
+    assert "Pada hari Selasa tanggal 16 Desember 2025 pukul 09.00 WIB" in " ".join(text.split())
+    assert "1. PPT Kespro masih perlu lebih disosialisasikan." in text
+    assert "dihadiri oleh 2 peserta" in " ".join(text.split())
+    assert "Zulkarnaén Ṣāliḥ" in text and "Lampiran: daftar hadir" in text
+    assert "Halaman 1 dari 2" in text
+
+
+def test_notulen_daftar_hadir_and_rekapitulasi(app, world, client_as):
+    forum_id = _forum_with_people(app, world)
+    client = client_as("opd_staff")
+    notulen = _pdf_text(client.get(f"/forums/{forum_id}/notulen.pdf").data)
+    assert "NOTULEN" in notulen and "Paparan Bappeda Provinsi Banten" in notulen and "**" not in notulen
+    hadir = _pdf_text(client.get(f"/forums/{forum_id}/daftar-hadir.pdf").data)
+    assert "DAFTAR HADIR" in hadir and "Izin" in hadir
+    with app.app_context():
+        make_action(world, forum=forums.get_forum(as_user(world.users["viewer"].id), forum_id), support=("DP3AP2KB",))
+    rekap = " ".join(_pdf_text(client.get(f"/reports/rekapitulasi.pdf?forum={forum_id}").data).split())
+    assert "REKAPITULASI TINDAK LANJUT" in rekap and "Belum ditindaklanjuti 2" in rekap
+
+
+def test_calendar_feed_is_secret_revocable_and_parses(app, world, client_as):
+    with app.app_context():
+        make_action(world, support=(), due_in=5, title="Layanan keswa")
+        make_action(world, lead="DP3AP2KB", support=(), title="Milik OPD lain")
+        token = accounts.calendar_token(as_user(world.users["opd_head"].id))
+    anonymous = app.test_client()
+    feed = anonymous.get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(feed.data)
+    summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
+    assert "[DINKES] Layanan keswa" in summaries
+    assert not any("Milik OPD lain" in s for s in summaries)  # an OPD's feed shows its own deadlines
+    deadline = next(e for e in calendar.walk("VEVENT") if str(e.get("summary")) == "[DINKES] Layanan keswa")
+    assert deadline.decoded("dtstart") == date(2025, 12, 21)
+    assert "/assignments/" in str(deadline.get("url"))
+    assert any(str(e.get("summary")) == "FGD Pembahasan PPT Kespro" for e in calendar.walk("VEVENT"))
+    client_as("opd_head").post("/account/calendar")  # make a new address
+    assert anonymous.get(f"/calendar/{token}.ics").status_code == 404
