@@ -45,6 +45,11 @@ def configure(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # The web server and the reminder worker share the file: wait for the other's write instead of failing.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config.get("MAIL_USE_TLS") and app.config.get("MAIL_USE_SSL"):
         raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set: choose STARTTLS or implicit TLS.")
     if not app.config.get("MAIL_MESSAGE_ID_DOMAIN"):

@@ -30,7 +30,7 @@ def filename(*parts: str, extension: str) -> str:
 # --- Excel ---------------------------------------------------------------------------------------------
 
 
-def _sheet(title: str, header: list[str], rows: list[list], widths: list[int]) -> bytes:
+def _sheet(title: str, header: list[str], rows: list[list], widths: list[int], percent_columns=frozenset()) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
@@ -47,6 +47,8 @@ def _sheet(title: str, header: list[str], rows: list[list], widths: list[int]) -
         for cell in column:
             if isinstance(cell.value, date):
                 cell.number_format = "dd/mm/yyyy"
+            elif cell.column in percent_columns:
+                cell.number_format = "0.0%"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
@@ -76,8 +78,7 @@ def compliance_sheet(rows) -> bytes:
               _("Median days to acknowledge"), _("Median days late"), _("Follow-up rate")]  # fmt: skip
     data = [[r.code, r.name, r.total, r.done, r.in_progress, r.overdue, r.unacknowledged, r.median_ack_days,
              r.median_late_days, round(r.rate, 4) if r.rate is not None else None] for r in rows]  # fmt: skip
-    content = _sheet(_("Compliance"), header, data, [16, 40, 8, 8, 12, 10, 16, 18, 14, 12])
-    return content
+    return _sheet(_("Compliance"), header, data, [16, 40, 8, 8, 12, 10, 16, 18, 14, 12], percent_columns={10})
 
 
 # --- PDF -----------------------------------------------------------------------------------------------
