@@ -18,13 +18,15 @@ from actions.models import (
     Action,
     Assignment,
     BpkCategory,
+    Evidence,
+    ProgressReport,
     Status,
     overdue_clause,
 )
 from actions.services import scope_by_forum, stale_since
 from core import clock
 from core.extensions import db
-from core.permissions import Permission, require
+from core.permissions import ROLES_WITH_OPD, Permission, require
 from forum.models import Forum, Recommendation
 
 AGE_BUCKETS = [(0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, ">90")]
@@ -275,3 +277,41 @@ def monthly(actor, opd_id: int, months: int = 12) -> list[tuple[date, int, int]]
         result.append((month, *series[month]))
         month = (month + timedelta(days=32)).replace(day=1)
     return result
+
+
+def evidence_and_progress(ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """Evidence counts and the last progress note per assignment, in two queries."""
+    if not ids:
+        return {}, {}
+    evidence = dict(db.session.execute(
+        sa.select(Evidence.assignment_id, sa.func.count(Evidence.id)).where(Evidence.assignment_id.in_(ids))
+        .group_by(Evidence.assignment_id)
+    ).tuples().all())  # fmt: skip
+    progress = {}
+    for assignment_id, percent, note in db.session.execute(
+        sa.select(ProgressReport.assignment_id, ProgressReport.percent, ProgressReport.note)
+        .where(ProgressReport.assignment_id.in_(ids))
+        .order_by(ProgressReport.at, ProgressReport.id)
+    ):
+        progress[assignment_id] = f"{percent}% {note or ''}".strip()
+    return evidence, progress
+
+
+def calendar_events(user) -> tuple[list[Assignment], list[Forum]]:
+    """What a user's calendar feed shows: the deadlines still with the OPD (their own OPD's, or all for the
+    secretariat and viewers), and the latest forums."""
+    require(user, Permission.READ)
+    query = (
+        sa.select(Assignment)
+        .where(Assignment.status.in_(WITH_OPD))
+        .options(
+            so.joinedload(Assignment.opd),
+            so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
+        .order_by(Assignment.due_date)
+        .limit(2000)
+    )
+    if user.role in ROLES_WITH_OPD:
+        query = query.where(Assignment.opd_id == user.opd_id)
+    forums = db.session.scalars(sa.select(Forum).order_by(Forum.starts_at.desc()).limit(200))
+    return list(db.session.scalars(query)), list(forums)

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-import sqlalchemy as sa
 from babel.dates import format_date
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -11,14 +10,13 @@ from flask_login import current_user, login_required
 
 from accounts import services as accounts
 from actions import services as actions
-from actions.models import BPK_LABELS, WITH_OPD, Evidence, ProgressReport
+from actions.models import BPK_LABELS
 from actions.views import assignment_filters
 from core import clock
-from core.extensions import db
 from core.forms import ConfirmForm
 from core.views import id_arg
 from forum import services as forums
-from forum.models import FORUM_KIND_LABELS, Forum
+from forum.models import FORUM_KIND_LABELS
 from notifications import links
 from reports import exports, services
 
@@ -98,31 +96,13 @@ def followups_xlsx():
     """The follow-up matrix of the follow-ups list's current filters."""
     assignments = actions.all_assignments(current_user, assignment_filters())
     ids = [a.id for a in assignments]
-    evidence, progress = _evidence_and_progress(ids)
+    evidence, progress = services.evidence_and_progress(ids)
     today = clock.today_local()
     content = exports.followup_matrix(assignments, today, evidence, progress)
     label = "terlambat" if request.args.get("overdue") == "1" else "semua"
     return _download(
         content, exports.XLSX, exports.filename("tindak-lanjut", today.isoformat(), label, extension="xlsx")
     )
-
-
-def _evidence_and_progress(ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
-    """Evidence counts and the last progress note per assignment, in two queries."""
-    if not ids:
-        return {}, {}
-    evidence = dict(db.session.execute(
-        sa.select(Evidence.assignment_id, sa.func.count(Evidence.id)).where(Evidence.assignment_id.in_(ids))
-        .group_by(Evidence.assignment_id)
-    ).tuples().all())  # fmt: skip
-    progress = {}
-    for assignment_id, percent, note in db.session.execute(
-        sa.select(ProgressReport.assignment_id, ProgressReport.percent, ProgressReport.note)
-        .where(ProgressReport.assignment_id.in_(ids))
-        .order_by(ProgressReport.at, ProgressReport.id)
-    ):
-        progress[assignment_id] = f"{percent}% {note or ''}".strip()
-    return evidence, progress
 
 
 @bp.get("/reports/compliance.xlsx")
@@ -185,9 +165,7 @@ def calendar_feed(token: str):
     user = accounts.user_by_calendar_token(token)
     if user is None:
         return Response(_("This calendar address is not valid."), status=404, mimetype="text/plain")
-    filters = actions.AssignmentFilters(opd_id=user.opd_id if user.role in ("opd_head", "opd_staff") else None)
-    deadlines = [a for a in actions.all_assignments(user, filters, limit=2000) if a.status in WITH_OPD]
-    recent_forums = db.session.scalars(sa.select(Forum).order_by(Forum.starts_at.desc()).limit(200)).all()
+    deadlines, recent_forums = services.calendar_events(user)
     name = f"Kawal – {user.opd.code if user.opd else current_app.config['KAWAL_PEMDA_NAME']}"
 
     def link(kind, object_id):
