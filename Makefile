@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint translations clean
+.PHONY: run test lint translations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ translations: $(VENV)/.requirements-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## The benchmark at 100,000 assignments (BENCH_DATABASE_URL, default: a PostgreSQL database named bench)
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+bench: $(VENV)/.requirements-dev
+	$(BIN)/python -m bench.generate --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m bench.run --database-url $(BENCH_DATABASE_URL)

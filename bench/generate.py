@@ -1,0 +1,148 @@
+"""Build a province-sized data set, reproducibly from a seed: 500 OPDs, 2,000 users, 5,000 forums with
+participants, 20,000 recommendations and 100,000 assignments with history, progress and realistic statuses.
+
+    python -m bench.generate --database-url postgresql://postgres@127.0.0.1:5432/bench [--scale 1.0] [--seed 7]
+
+The database is emptied first. Rows go in with bulk INSERTs (SQLAlchemy Core), not through the services: the
+services' rules are tested elsewhere; here we want volume, fast.
+"""
+
+import argparse
+import random
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from accounts.models import Opd, User
+from actions.models import Action, Assignment, AssignmentEvent, ProgressReport, Status
+from core import clock
+from core.extensions import db
+from forum.models import Forum, Participant, Recommendation, Series
+
+# One OPD of the benchmark has this many assignments: the "my tasks" page of its head is measured.
+HEAVY_OPD_ASSIGNMENTS = 300
+STATUS_MIX = [(Status.ASSIGNED, 12), (Status.ACKNOWLEDGED, 14), (Status.IN_PROGRESS, 26), (Status.SUBMITTED, 6),
+              (Status.RETURNED, 3), (Status.DONE, 33), (Status.CANNOT_FOLLOW_UP, 2), (Status.CANCELLED, 4)]  # fmt: skip
+
+
+def _chunks(rows, size=5000):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _insert(model, rows):
+    for chunk in _chunks(rows):
+        db.session.execute(sa.insert(model), chunk)
+
+
+def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
+    """Fill the app's database; returns the counts."""
+    rng = random.Random(seed)
+    now = clock.now()
+    n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
+    n_assignments = int(100_000 * scale)
+    password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+
+    opds = [dict(id=i, code=f"OPD{i:04d}", name=f"Perangkat Daerah {i}", kind="dinas", active=True,
+                 email=f"opd{i}@example.org" if i % 3 else None) for i in range(1, n_opds + 1)]  # fmt: skip
+    _insert(Opd, opds)
+    users = [dict(id=1, email="admin@bench.example", name="Admin", role="admin", locale="id", active=True,
+                  password_hash=password, created_at=now)]  # fmt: skip
+    for i in range(2, n_users + 1):
+        opd_id = (i - 2) % n_opds + 1
+        head = i - 2 < n_opds
+        users.append(dict(id=i, email=f"user{i}@bench.example", name=f"Pengguna {i}",
+                          role="opd_head" if head else "opd_staff", opd_id=opd_id, locale="id", active=True,
+                          password_hash=password, created_at=now))  # fmt: skip
+    _insert(User, users)
+    db.session.execute(sa.update(Opd).values(head_id=Opd.id + 1))  # user i+1 heads OPD i
+
+    n_series = max(n_forums // 10, 1)
+    _insert(Series, [dict(id=i, title=f"Proses {i}", created_at=now) for i in range(1, n_series + 1)])
+    forums, participants, recommendations = [], [], []
+    recommendation_id = 0
+    for f in range(1, n_forums + 1):
+        starts = now - timedelta(days=rng.randint(0, 720), hours=rng.randint(0, 8))
+        forums.append(dict(id=f, kind=rng.choice(["fgd", "forum_renstra", "lokakarya", "rakor"]), title=f"Forum {f}",
+                           series_id=rng.randint(1, n_series) if f % 2 else None, starts_at=starts, mode="luring",
+                           organiser_opd_id=rng.randint(1, n_opds), status="closed", created_at=now, updated_at=now))  # fmt: skip
+        # Forum 1 is the big one measured: 40 participants and 15 recommendations.
+        people = 40 if f == 1 else rng.randint(6, 14)
+        for p in range(people):
+            participants.append(dict(forum_id=f, name=f"Peserta {f}-{p}", opd_id=rng.randint(1, n_opds),
+                                     category="opd", role="peserta", attendance="hadir"))  # fmt: skip
+        for number in range(1, (15 if f == 1 else 4) + 1):
+            recommendation_id += 1
+            recommendations.append(dict(id=recommendation_id, forum_id=f, number=number, text=f"Rekomendasi {number}"))
+    _insert(Forum, forums)
+    _insert(Participant, participants)
+    _insert(Recommendation, recommendations)
+
+    actions, assignments, events, reports = [], [], [], []
+    per_action = 2
+    n_actions = n_assignments // per_action
+    weights = [w for _, w in STATUS_MIX]
+    statuses = [s for s, _ in STATUS_MIX]
+    assignment_id = 0
+    for a in range(1, n_actions + 1):
+        due = (now + timedelta(days=rng.randint(-200, 120))).date()
+        actions.append(dict(id=a, recommendation_id=rng.randint(1, recommendation_id), title=f"Tindak lanjut {a}",
+                            kind="task", due_date=due, created_at=now))  # fmt: skip
+        first_opd = 1 if a <= HEAVY_OPD_ASSIGNMENTS else rng.randint(2, n_opds)
+        for role, opd_id in (("lead", first_opd), ("support", first_opd % n_opds + 1)):
+            assignment_id += 1
+            status = rng.choices(statuses, weights)[0]
+            assigned_at = now - timedelta(days=rng.randint(1, 240))
+            acknowledged = status not in (Status.ASSIGNED, Status.CANCELLED)
+            assignments.append(dict(
+                id=assignment_id, action_id=a, opd_id=opd_id, role=role, status=status, due_date=due,
+                due_date_overridden=False, percent=100 if status == Status.DONE else rng.choice([0, 25, 50, 75]),
+                assigned_at=assigned_at, created_at=assigned_at, updated_at=now,
+                acknowledged_at=assigned_at + timedelta(days=rng.randint(0, 6)) if acknowledged else None,
+                completed_at=now - timedelta(days=rng.randint(0, 90)) if status == Status.DONE else None,
+            ))  # fmt: skip
+            events.append(
+                dict(assignment_id=assignment_id, at=assigned_at, kind="status", to_status="assigned", data={})
+            )
+            if acknowledged:
+                events.append(dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=1), kind="status",
+                                   from_status="assigned", to_status=status, data={}))  # fmt: skip
+            if status in (Status.IN_PROGRESS, Status.SUBMITTED, Status.DONE):
+                reports.append(dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=2), percent=50,
+                                    note="Kemajuan"))  # fmt: skip
+    _insert(Action, actions)
+    _insert(Assignment, assignments)
+    _insert(AssignmentEvent, events)
+    _insert(ProgressReport, reports)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("opds", "users", "series", "forums", "recommendations", "actions", "assignments"):
+            db.session.execute(
+                sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE"))
+    return {"opds": n_opds, "users": n_users, "forums": n_forums, "participants": len(participants),
+            "recommendations": recommendation_id, "assignments": assignment_id, "history": len(events),
+            "progress_reports": len(reports)}  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    from bench.common import fresh_app
+
+    app = fresh_app(args.database_url)
+    started = time.perf_counter()
+    with app.app_context():
+        counts = generate(args.scale, args.seed)
+    print(f"generated in {time.perf_counter() - started:.1f} s: {counts}")
+
+
+if __name__ == "__main__":
+    main()

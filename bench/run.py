@@ -1,0 +1,147 @@
+"""The in-process benchmark: key pages with an authenticated client, the reminder planner and the dispatcher.
+
+    python -m bench.run --database-url postgresql://postgres@127.0.0.1:5432/bench [--runs 20]
+
+Run `python -m bench.generate` on the same database first. Prints one table: median and p95 in milliseconds and the
+SQL statements per request. Warm-up requests are not counted.
+"""
+
+import argparse
+import socket
+import statistics
+import time
+
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from bench.common import fresh_app
+from core.clock import FixedClock
+from core.extensions import db
+
+PAGES = [
+    ("my tasks (OPD head, 300 tasks)", "/tasks"),
+    ("actions list", "/actions"),
+    ("actions list, filtered", "/actions?overdue=1&opd=1"),
+    ("forum page (40 people, 15 recommendations)", "/forums/1"),
+    ("dashboard", "/dashboard"),
+    ("compliance table", "/reports/compliance"),
+    ("Excel export (status=assigned)", "/reports/followups.xlsx?status=assigned"),
+]
+
+
+def _measure(app, client, url, runs, warmup=3):
+    counted = []
+
+    def count(*_):
+        counted[-1] += 1
+
+    timings = []
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for index in range(warmup + runs):
+            counted.append(0)
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, (url, response.status_code)
+            if index >= warmup:
+                timings.append(elapsed)
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
+    return statistics.median(timings), p95, counted[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sink:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    app = fresh_app(args.database_url, empty=False)
+    client = app.test_client()
+    head_of_first_opd = 2
+    with client.session_transaction() as session:
+        session["_user_id"] = str(head_of_first_opd)
+    admin = app.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = "1"
+    with app.app_context():
+        count = db.session.scalar(sa.text("SELECT count(*) FROM assignments"))
+    print(f"{db_name(app)}: {count} assignments\n")
+    print(f"{'measure':48} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
+    for label, url in PAGES:
+        who = client if url == "/tasks" else admin
+        runs = max(args.runs // 4, 3) if url.endswith(".xlsx?status=assigned") else args.runs
+        median, p95, queries = _measure(app, who, url, runs)
+        print(f"{label:48} {median:10.1f} {p95:10.1f} {queries:8d}")
+    _reminders(app)
+
+
+def db_name(app) -> str:
+    return app.config["SQLALCHEMY_DATABASE_URI"].split("://")[0]
+
+
+def _reminders(app):
+    from notifications import dispatcher, planner
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["MAIL_PORT"] = controller.port
+    try:
+        with app.app_context():
+            db.session.execute(sa.text("DELETE FROM outbox_items"))
+            db.session.execute(sa.text("DELETE FROM outbox"))
+            db.session.commit()
+            moment = planner.send_time_today(_workday(), _policy())
+            app.extensions["kawal.clock"] = FixedClock(moment)
+            started = time.perf_counter()
+            result = planner.plan()
+            planned = time.perf_counter() - started
+            print(f"\nplan at {result.today}: {planned:.2f} s, {result.messages} digests, {result.items} items")
+            started = time.perf_counter()
+            sent = dispatcher.dispatch(batch=100)
+            elapsed = time.perf_counter() - started
+            print(f"send: {sent.sent} emails in {elapsed:.2f} s = {sent.sent / elapsed:.0f} per second "
+                  f"(sink received {sink.count})")  # fmt: skip
+    finally:
+        controller.stop()
+
+
+def _workday():
+    from datetime import date, timedelta
+
+    from core.calendar import WorkingDays
+
+    day = date.today()
+    while not WorkingDays().is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _policy():
+    from notifications import policy
+
+    return policy.current()
+
+
+if __name__ == "__main__":
+    main()
