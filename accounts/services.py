@@ -153,9 +153,7 @@ def create_user(actor, *, password: str, **values) -> User:
     db.session.add(user)
     db.session.flush()
     _adopt_as_head_if_vacant(user)
-    audit.record(
-        actor, "create", "user", user.id, scope=f"user:{user.id}", changes={k: [None, v] for k, v in values.items()}
-    )
+    audit.record(actor, "create", "user", user.id, scope=f"user:{user.id}", changes=audit.created(values))
     db.session.commit()
     return user
 
@@ -257,9 +255,7 @@ def create_opd(actor, **values) -> Opd:
     opd = Opd(**values)
     db.session.add(opd)
     db.session.flush()
-    audit.record(
-        actor, "create", "opd", opd.id, scope=f"opd:{opd.id}", changes={k: [None, v] for k, v in values.items()}
-    )
+    audit.record(actor, "create", "opd", opd.id, scope=f"opd:{opd.id}", changes=audit.created(values))
     db.session.commit()
     return opd
 

@@ -95,6 +95,11 @@ def diff(obj, values: dict[str, Any]) -> dict[str, list[Any]]:
     return changed
 
 
+def created(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """The changes of a new record: {field: [None, value]} for every field given a value."""
+    return {name: [None, value] for name, value in values.items() if value is not None}
+
+
 def history(scope: str, limit: int = 200) -> list[AuditEvent]:
     """The newest events of one scope, with their actors, in one query."""
     return list(

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal, format_percent
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from core import clock
 
@@ -55,8 +56,6 @@ def date_and_time(value: datetime | None) -> str:
     """ "Selasa, 16 Desember 2025, pukul 09.00 WIB"."""
     if value is None:
         return ""
-    from flask_babel import gettext as _
-
     return _("%(date)s at %(time)s", date=long_date(value), time=time_of_day(value))
 
 

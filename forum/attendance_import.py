@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
 from openpyxl import load_workbook
 
 from accounts import services as accounts
@@ -206,9 +208,6 @@ def _choice(raw: str | None, enum_class, default, problems: list[str], what) -> 
 # The checked rows travel from the preview to the confirmation inside the page, signed, so that the
 # server keeps no state between the two steps and nobody can slip rows in between.
 def _serializer():
-    from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
-
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import")
 
 
@@ -219,8 +218,6 @@ def seal(forum_id: int, rows: list[ImportRow]) -> str:
 
 def unseal(forum_id: int, token: str, max_age: int = 3600) -> list[dict]:
     """The rows of a token made by seal() for this forum, or Invalid."""
-    from itsdangerous import BadData
-
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except BadData:

@@ -86,7 +86,7 @@ def create_series(actor, *, title: str, description: str | None = None) -> Serie
     series = Series(**values)
     db.session.add(series)
     db.session.flush()
-    audit.record(actor, "create", "series", series.id, scope=f"series:{series.id}", changes=_as_created(values))
+    audit.record(actor, "create", "series", series.id, scope=f"series:{series.id}", changes=audit.created(values))
     db.session.commit()
     return series
 
@@ -187,7 +187,7 @@ def create_forum(actor, **values) -> Forum:
     forum = Forum(**values, status=ForumStatus.SCHEDULED, created_by_id=getattr(actor, "id", None))
     db.session.add(forum)
     db.session.flush()
-    audit.record(actor, "create", "forum", forum.id, scope=_scope(forum.id), changes=_as_created(values))
+    audit.record(actor, "create", "forum", forum.id, scope=_scope(forum.id), changes=audit.created(values))
     db.session.commit()
     return forum
 
@@ -291,10 +291,6 @@ def _clean_forum_values(values: dict) -> dict:
     return values
 
 
-def _as_created(values: dict) -> dict:
-    return {name: [None, value] for name, value in values.items() if value is not None}
-
-
 # --- participants --------------------------------------------------------------------------------------
 
 
@@ -313,7 +309,7 @@ def add_participant(actor, forum_id: int, **values) -> Participant:
     participant = Participant(forum=forum, **values)
     db.session.add(participant)
     db.session.flush()
-    audit.record(actor, "create", "participant", participant.id, scope=_scope(forum.id), changes=_as_created(values))
+    audit.record(actor, "create", "participant", participant.id, scope=_scope(forum.id), changes=audit.created(values))
     db.session.commit()
     return participant
 
@@ -419,7 +415,7 @@ def add_recommendation(
     recommendation = Recommendation(forum=forum, number=(last or 0) + 1, themes=_themes(themes), **values)
     db.session.add(recommendation)
     db.session.flush()
-    changes = _as_created(values) | {
+    changes = audit.created(values) | {
         "number": [None, recommendation.number],
         "themes": [None, [t.name for t in recommendation.themes]],
     }

@@ -104,7 +104,7 @@ def _secretariat_emails() -> list[str]:
     )
 
 
-def _item_view(item: OutboxItem, today, head: User | None, policy: policies.Policy) -> dict:
+def _item_view(item: OutboxItem, today, head: User | None) -> dict:
     """What the template shows of one item, also kept on the item as the state at send time."""
     if item.decree is not None:
         decree = item.decree
@@ -137,10 +137,9 @@ def _snapshot(view: dict) -> dict:
             for k, v in view.items() if k not in ("url", "acknowledge_url", "status_label")}  # fmt: skip
 
 
-def prepare(row: OutboxMessage, now: datetime) -> Prepared:
+def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy) -> Prepared:
     """Check the row's items against the tasks' state now, choose its recipients, and render it."""
     today = clock.to_local(now).date()
-    policy = policies.current()
     to, user = _recipient(row)
     locale = user.locale if user is not None else "id"
     if row.kind == MailKind.TEST:
@@ -152,7 +151,7 @@ def prepare(row: OutboxMessage, now: datetime) -> Prepared:
         if not still_worth_saying(item, today):
             item.dropped = True
             continue
-        view = _item_view(item, today, user, policy)
+        view = _item_view(item, today, user)
         item.state = _snapshot(view)
         kept.append(item)
         groups.setdefault(item.reason, []).append(view)

@@ -14,6 +14,7 @@ from flask import current_app
 from core import clock
 from core.extensions import db
 from notifications import content
+from notifications import policy as policies
 from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
 from notifications.mailer import message_id as message_id_for
 from notifications.models import MailStatus, OutboxMessage
@@ -80,6 +81,7 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
     result = DispatchResult()
     owner = owner_name()
     session = SmtpSession(current_app.config)
+    policy = policies.current()  # once per run, not once per email
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -88,19 +90,19 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
             if not ids:
                 break
             for message_id in ids:
-                _send_one(session, message_id, owner, now or clock.now(), result)
+                _send_one(session, message_id, owner, now or clock.now(), policy, result)
                 handled += 1
     finally:
         session.close()
     return result
 
 
-def _send_one(session: SmtpSession, message_id: int, owner: str, now: datetime, result: DispatchResult) -> None:
+def _send_one(session: SmtpSession, message_id: int, owner: str, now: datetime, policy, result: DispatchResult) -> None:
     row = db.session.get(OutboxMessage, message_id)
     if row is None or row.lease_owner != owner or row.status != MailStatus.SENDING:
         return
     try:
-        prepared = content.prepare(row, now)
+        prepared = content.prepare(row, now, policy)
     except content.NothingToSay:
         _finish(row, MailStatus.CANCELLED, None)
         result.cancelled += 1

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Opd
+from accounts.models import Opd, User
+from actions import services as actions
+from actions.models import OPEN, Assignment
 from core import audit, clock
 from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
@@ -183,9 +185,6 @@ class LinkCheck:
 
 def check_link(token: str) -> LinkCheck:
     """Read a link and check it again against today's facts: still the head, still an open task."""
-    from accounts.models import User
-    from actions.models import OPEN, Assignment
-
     read = links.read_acknowledge_token(token, policies.current().link_valid_days)
     if read is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
@@ -204,8 +203,6 @@ def check_link(token: str) -> LinkCheck:
 
 def acknowledge_by_link(token: str, pic_name: str | None) -> tuple[LinkCheck, bool]:
     """Acknowledge as the head the link was made for; (check, whether this changed anything)."""
-    from actions import services as actions
-
     check = check_link(token)
     if check.problem:
         return check, False
