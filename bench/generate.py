@@ -96,12 +96,14 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             status = rng.choices(statuses, weights)[0]
             assigned_at = now - timedelta(days=rng.randint(1, 240))
             acknowledged = status not in (Status.ASSIGNED, Status.CANCELLED)
+            acknowledged_at = assigned_at + timedelta(days=rng.randint(0, 6)) if acknowledged else None
+            completed_at = now - timedelta(days=rng.randint(0, 90)) if status == Status.DONE else None
+            touched = completed_at or min(now, (acknowledged_at or assigned_at) + timedelta(days=rng.randint(0, 60)))
             assignments.append(dict(
                 id=assignment_id, action_id=a, opd_id=opd_id, role=role, status=status, due_date=due,
                 due_date_overridden=False, percent=100 if status == Status.DONE else rng.choice([0, 25, 50, 75]),
-                assigned_at=assigned_at, created_at=assigned_at, updated_at=now,
-                acknowledged_at=assigned_at + timedelta(days=rng.randint(0, 6)) if acknowledged else None,
-                completed_at=now - timedelta(days=rng.randint(0, 90)) if status == Status.DONE else None,
+                assigned_at=assigned_at, created_at=assigned_at, updated_at=max(touched, assigned_at),
+                acknowledged_at=acknowledged_at, completed_at=completed_at,
             ))  # fmt: skip
             events.append(
                 dict(assignment_id=assignment_id, at=assigned_at, kind="status", to_status="assigned", data={})

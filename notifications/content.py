@@ -21,6 +21,8 @@ from notifications import policy as policies
 from notifications.mailer import Rendered, render
 from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
 
+# A digest stays readable on a phone: beyond this many tasks it gives the count and a link to "My tasks".
+LISTED_PER_DIGEST = 25
 # The order of the groups in a digest.
 GROUPS = [Reason.ESCALATION, Reason.OVERDUE, Reason.DUE_SOON, Reason.UNACKNOWLEDGED, Reason.DECREE_EXPIRY]
 GROUP_LABELS = {
@@ -71,6 +73,7 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
             sa.select(OutboxItem)
             .where(OutboxItem.message_id == row.id)
             .options(
+                so.defer(OutboxItem.state),  # written here, never read
                 so.joinedload(OutboxItem.assignment).joinedload(Assignment.opd),
                 so.joinedload(OutboxItem.assignment)
                 .joinedload(Assignment.action)
@@ -98,24 +101,26 @@ def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
     raise NoRecipient(str(_l("%(code)s has no active head and no official email.", code=opd.code)))
 
 
-def _secretariat_emails() -> list[str]:
-    return list(
-        db.session.scalars(sa.select(User.email).where(User.role == Role.SECRETARIAT, User.active).order_by(User.email))
+def escalation_copies(policy: policies.Policy) -> list[str]:
+    """Who is copied on an escalation: the active secretariat officers and the policy's extra address.
+    Read once per dispatch run, not once per email."""
+    secretariat = db.session.scalars(
+        sa.select(User.email).where(User.role == Role.SECRETARIAT, User.active).order_by(User.email)
     )
+    return list(secretariat) + ([policy.escalation_email] if policy.escalation_email else [])
 
 
-def _item_view(item: OutboxItem, today, head: User | None) -> dict:
+def _item_view(item: OutboxItem, today) -> dict:
     """What the template shows of one item, also kept on the item as the state at send time."""
     if item.decree is not None:
         decree = item.decree
         return {
             "title": decree.subject, "number": decree.number, "valid_until": decree.valid_until,
             "days_left": (decree.valid_until - today).days,
-            "url": links.absolute_url("actions.decree_view", action_id=decree.action_id),
         }  # fmt: skip
     assignment = item.assignment
     forum = assignment.action.recommendation.forum
-    view = {
+    return {
         "title": assignment.action.title,
         "forum": forum.title,
         "opd": assignment.opd.code,
@@ -124,9 +129,18 @@ def _item_view(item: OutboxItem, today, head: User | None) -> dict:
         "days_left": assignment.days_left(today),
         "status": assignment.status.value,
         "status_label": STATUS_LABELS[assignment.status],
-        "url": links.absolute_url("actions.assignment_view", assignment_id=assignment.id),
-        "acknowledge_url": None,
     }
+
+
+def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
+    """The item's page, and for an unacknowledged task of the head's own OPD the one-click acknowledgement.
+    Only for the items the email lists: signing a token costs more than the rest of an item."""
+    if item.decree is not None:
+        view["url"] = links.absolute_url("actions.decree_view", action_id=item.decree.action_id)
+        return view
+    assignment = item.assignment
+    view["url"] = links.absolute_url("actions.assignment_view", assignment_id=assignment.id)
+    view["acknowledge_url"] = None
     if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
         view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id)
     return view
@@ -137,8 +151,9 @@ def _snapshot(view: dict) -> dict:
             for k, v in view.items() if k not in ("url", "acknowledge_url", "status_label")}  # fmt: skip
 
 
-def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy) -> Prepared:
-    """Check the row's items against the tasks' state now, choose its recipients, and render it."""
+def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalation_cc: list[str]) -> Prepared:
+    """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
+    the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way."""
     today = clock.to_local(now).date()
     to, user = _recipient(row)
     locale = user.locale if user is not None else "id"
@@ -146,30 +161,43 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy) -> Prepa
         rendered = render("test", locale, recipient=to, now=now)
         row.recipient, row.subject = to, rendered.subject
         return Prepared([to], [], rendered)
-    kept, groups = [], {}
+    kept, groups, updates = [], {}, []
     for item in _load_items(row):
         if not still_worth_saying(item, today):
-            item.dropped = True
+            updates.append({"id": item.id, "dropped": True})
             continue
-        view = _item_view(item, today, user)
-        item.state = _snapshot(view)
+        view = _item_view(item, today)
+        updates.append({"id": item.id, "state": _snapshot(view)})
         kept.append(item)
-        groups.setdefault(item.reason, []).append(view)
+        groups.setdefault(item.reason, []).append((view, item))
+    # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
+    for changes in ([u for u in updates if "dropped" in u], [u for u in updates if "state" in u]):
+        if changes:
+            db.session.execute(sa.update(OutboxItem), changes)
     if not kept:
         raise NothingToSay()
-    for views in groups.values():
-        views.sort(key=lambda v: (-v.get("days_late", 0), v.get("due_date") or v.get("valid_until")))
+    for pairs in groups.values():
+        pairs.sort(
+            key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))
+        )
+    listed, room = [], LISTED_PER_DIGEST
+    for reason in GROUPS:
+        if groups.get(reason) and room > 0:
+            listed.append((reason, [_add_links(view, item, user) for view, item in groups[reason][:room]]))
+            room -= len(listed[-1][1])
+    new_tasks = [_add_links(view, item, user) for view, item in groups.get(Reason.NEW_TASK, [])]
+    not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
     opd = db.session.get(Opd, row.opd_id)
     cc = []
     if opd.email and opd.email != to:
         cc.append(opd.email)
     if Reason.ESCALATION in groups:
-        cc += _secretariat_emails() + ([policy.escalation_email] if policy.escalation_email else [])
+        cc += escalation_cc
     cc = [address for address in dict.fromkeys(cc) if address != to]
     context = dict(
-        opd=opd, head=user, groups=[(reason, groups[reason]) for reason in GROUPS if reason in groups],
-        new_tasks=groups.get(Reason.NEW_TASK, []), group_labels=GROUP_LABELS, policy=policy, today=today,
-        counts={reason: len(views) for reason, views in groups.items()},
+        opd=opd, head=user, groups=listed, not_listed=not_listed,
+        new_tasks=new_tasks, group_labels=GROUP_LABELS, policy=policy, today=today,
+        counts={reason: len(pairs) for reason, pairs in groups.items()},
         tasks_url=links.absolute_url("actions.my_tasks"),
     )  # fmt: skip
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)

@@ -82,6 +82,7 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
     owner = owner_name()
     session = SmtpSession(current_app.config)
     policy = policies.current()  # once per run, not once per email
+    escalation_cc = content.escalation_copies(policy)
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -90,19 +91,21 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
             if not ids:
                 break
             for message_id in ids:
-                _send_one(session, message_id, owner, now or clock.now(), policy, result)
+                _send_one(session, message_id, owner, now or clock.now(), policy, escalation_cc, result)
                 handled += 1
     finally:
         session.close()
     return result
 
 
-def _send_one(session: SmtpSession, message_id: int, owner: str, now: datetime, policy, result: DispatchResult) -> None:
+def _send_one(
+    session: SmtpSession, message_id: int, owner: str, now: datetime, policy, escalation_cc, result: DispatchResult
+) -> None:
     row = db.session.get(OutboxMessage, message_id)
     if row is None or row.lease_owner != owner or row.status != MailStatus.SENDING:
         return
     try:
-        prepared = content.prepare(row, now, policy)
+        prepared = content.prepare(row, now, policy, escalation_cc)
     except content.NothingToSay:
         _finish(row, MailStatus.CANCELLED, None)
         result.cancelled += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
@@ -59,11 +60,14 @@ def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> l
         ).where(Assignment.status.in_(WITH_OPD))
     )
     zone = clock.local_zone()
+    first_reminder: dict[date, date] = {}  # assigned on → first unacknowledged reminder, one calendar walk per day
     for assignment_id, opd_id, status, due_date, assigned_at in rows:
         key = f"assignment:{assignment_id}"
         if status == Status.ASSIGNED:
             assigned_on = assigned_at.astimezone(zone).date()
-            first = workdays.add(assigned_on, policy.unacknowledged_after_working_days)
+            if assigned_on not in first_reminder:
+                first_reminder[assigned_on] = workdays.add(assigned_on, policy.unacknowledged_after_working_days)
+            first = first_reminder[assigned_on]
             if today >= first:
                 week = 1 + (today - first).days // 7
                 found.append(
@@ -137,25 +141,37 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if dry_run:
         db.session.rollback()
         return result
-    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(list(by_opd))))} if by_opd else {}
+    opds = {o.id: o for o in db.session.scalars(
+        sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
+    )} if by_opd else {}  # fmt: skip
     send_at = max(now, send_time_today(today, policy))
-    for opd_id, found in by_opd.items():
+    keys = {opd_id: f"digest:{opd_id}:{today.isoformat()}" for opd_id in by_opd}
+    messages = []
+    for opd_id, key in keys.items():
         recipient, user_id = resolve_recipient(opds[opd_id])
-        key = f"digest:{opd_id}:{today.isoformat()}"
-        insert_or_ignore(OutboxMessage, [dict(
+        messages.append(dict(
             dedup_key=key, kind=MailKind.DIGEST, opd_id=opd_id, local_date=today, recipient=recipient,
             recipient_user_id=user_id, cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=send_at,
             created_at=now,
-        )], ["dedup_key"])  # fmt: skip
-        message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
-        if message.status != MailStatus.PENDING:
+        ))  # fmt: skip
+    insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
+    todays = {}
+    for chunk in chunks(list(keys.values())):
+        pending = sa.select(OutboxMessage.opd_id, OutboxMessage.id).where(
+            OutboxMessage.dedup_key.in_(chunk), OutboxMessage.status == MailStatus.PENDING
+        )
+        todays.update(db.session.execute(pending).tuples().all())
+    items = []
+    for opd_id, found in by_opd.items():
+        if opd_id not in todays:
             continue  # today's digest already went: these wait for tomorrow's
-        insert_or_ignore(OutboxItem, [dict(
-            message_id=message.id, subject_key=c.subject_key, occasion=c.occasion, reason=c.reason,
+        items += [dict(
+            message_id=todays[opd_id], subject_key=c.subject_key, occasion=c.occasion, reason=c.reason,
             assignment_id=c.assignment_id, decree_id=c.decree_id, dropped=False, state={},
-        ) for c in found], ["subject_key", "occasion"])  # fmt: skip
+        ) for c in found]  # fmt: skip
         result.messages += 1
         result.items += len(found)
+    insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
     db.session.commit()
     return result
 

@@ -18,7 +18,7 @@ from notifications.models import MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user
 from tests.notifications.conftest import free_port
-from tests.notifications.helpers import at, digests
+from tests.notifications.helpers import at, digests, items_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -253,3 +253,26 @@ def test_three_dispatchers_deliver_every_row_exactly_once(mail_app, world, smtp,
     with mail_app.app_context():
         statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
         assert set(statuses) == {MailStatus.SENT}
+
+
+def test_a_long_digest_lists_the_most_urgent_and_counts_the_rest(mail_app, world, smtp, monkeypatch):
+    from notifications import content
+
+    monkeypatch.setattr(content, "LISTED_PER_DIGEST", 2)
+    with mail_app.app_context():
+        late, _soon = _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        dispatcher.dispatch()
+        [digest_row] = digests()
+        states = [item.state for item in items_of(digest_row)]
+    digest = next(m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:"))
+    # The subject still counts all three; the body lists the two most urgent and points to the rest.
+    assert digest["Subject"] == "[Kawal] DINKES: 1 terlambat, 1 jatuh tempo minggu ini, 1 belum dikonfirmasi"
+    text = digest.get_body(("plain",)).get_content()
+    assert "Layanan keswa di Puskesmas" in text and "Sarana visum" in text
+    assert "Sosialisasi PPT Kespro" not in text
+    assert "Dan 1 tugas lainnya. Lihat semuanya di Kawal: http://kawal.test/tasks" in text
+    assert "Dan 1 tugas lainnya." in digest.get_body(("html",)).get_content()
+    # What was true at send time is kept for every item, listed or not.
+    assert all(state.get("title") for state in states) and len(states) == 3
