@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
     from core import clock, formatting, markdown, security
+    from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -88,12 +89,13 @@ def register_extensions(app: Flask) -> None:
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            # SQLite enforces foreign keys only when asked, on every connection.
+            # SQLite enforces foreign keys only when asked, on every connection; it learns our median there too.
             @sa.event.listens_for(db.engine, "connect")
             def _sqlite_foreign_keys(dbapi_connection, _record):
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
+                register_sqlite_functions(dbapi_connection)
 
 
 def select_locale() -> str:
@@ -114,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from actions.views import bp as actions_bp
     from actions.views import forum_page_context
     from core.permissions import ROLES_WITH_OPD
-    from core.views import IdConverter
+    from core.views import IdConverter, select_options
     from forum.views import bp as forum_bp
     from notifications import subscribers
     from notifications.views import assignment_page_context
@@ -129,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
     app.jinja_env.globals["download_links"] = download_links
+    app.jinja_env.globals["select_options"] = select_options
     # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]

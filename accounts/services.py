@@ -49,6 +49,11 @@ def active_opds() -> list[Opd]:
     return list(db.session.scalars(sa.select(Opd).where(Opd.active).order_by(Opd.code)))
 
 
+def opd_choices() -> list[sa.Row]:
+    """id, code and name of every active OPD, by code: the choices of filters, without loading whole OPDs."""
+    return list(db.session.execute(sa.select(Opd.id, Opd.code, Opd.name).where(Opd.active).order_by(Opd.code)))
+
+
 def opd_heads(opd_id: int) -> list[User]:
     """Active users of an OPD who may be named its head."""
     return list(

@@ -34,6 +34,7 @@ from actions.models import (
 )
 from core import attachments, audit, clock
 from core.calendar import WorkingDays
+from core.db import CountedPagination, paginate
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import Permission, Role, can, require
@@ -535,32 +536,60 @@ def request_cannot(actor, assignment_id: int, *, category: str, reason: str) -> 
 
 
 def _with_context(query):
-    """Load each assignment's OPD, action, recommendation and forum in the same query."""
+    """Load each assignment's OPD, action, recommendation and forum in the same query. They are required, so the
+    joins are inner; the forum's long texts (agenda, minutes) stay in the database."""
     return query.options(
-        so.joinedload(Assignment.opd),
-        so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        so.joinedload(Assignment.opd, innerjoin=True),
+        so.joinedload(Assignment.action, innerjoin=True)
+        .joinedload(Action.recommendation, innerjoin=True)
+        .joinedload(Recommendation.forum, innerjoin=True)
+        .load_only(Forum.id, Forum.title, Forum.kind, Forum.status, Forum.starts_at, Forum.series_id),
     )
 
 
-def my_tasks(actor) -> list[Assignment]:
-    """The OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished last."""
+TASKS_PER_PAGE = 50
+
+
+@dataclass
+class TaskCounts:
+    """What an OPD's "My tasks" holds: the open tasks (of which overdue and unacknowledged) and the recently
+    finished."""
+
+    overdue: int = 0
+    unacknowledged: int = 0
+    open: int = 0
+    finished: int = 0
+
+    @property
+    def listed(self) -> int:
+        return self.open + self.finished
+
+
+def my_tasks(actor, *, page: int = 1, per_page: int = TASKS_PER_PAGE) -> tuple[CountedPagination, TaskCounts]:
+    """A page of the OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished
+    last. With the counts, from one aggregate query."""
     require(actor, P.READ)
-    if actor.opd_id is None:
-        return []
     today = clock.today_local()
+    mine = sa.and_(
+        Assignment.opd_id == actor.opd_id,
+        sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
+    )
+    counts = TaskCounts()
+    if actor.opd_id is not None:
+        count = sa.func.count()
+        counts = TaskCounts(*db.session.execute(
+            sa.select(count.filter(overdue_clause(today)), count.filter(Assignment.status == Status.ASSIGNED),
+                      count.filter(Assignment.status.in_(OPEN)), count.filter(Assignment.status.not_in(OPEN)))
+            .where(mine)
+        ).one())  # fmt: skip
     urgency = sa.case(
         (overdue_clause(today), 0),
         (Assignment.status == Status.ASSIGNED, 1),
         (Assignment.status.in_(OPEN), 2),
         else_=3,
     )
-    query = (
-        sa.select(Assignment)
-        .where(Assignment.opd_id == actor.opd_id)
-        .where(sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED))
-        .order_by(urgency, Assignment.due_date, Assignment.id)
-    )
-    return list(db.session.scalars(_with_context(query)))
+    query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
+    return paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page), counts
 
 
 @dataclass
@@ -583,24 +612,31 @@ class AssignmentFilters:
     due_to: date | None = None
 
 
-def scope_by_forum(query, *, series_id=None, forum_kind=None, held_from=None, held_to=None, theme=None):
-    """Narrow a query joined to Recommendation and Forum by the meeting: its series, kind, dates and themes."""
+def forum_scope(*, forum_id=None, series_id=None, forum_kind=None, held_from=None, held_to=None, theme=None):
+    """The meeting filters (the forum, its series, kind, dates and themes) as one condition on Assignment: its
+    action came from such a meeting. A count needs no join that way. None when nothing narrows by meeting."""
+    conditions = []
+    if forum_id:
+        conditions.append(Recommendation.forum_id == forum_id)
     if series_id:
-        query = query.where(Forum.series_id == series_id)
+        conditions.append(Forum.series_id == series_id)
     if forum_kind:
-        query = query.where(Forum.kind == forum_kind)
+        conditions.append(Forum.kind == forum_kind)
     if held_from:
-        query = query.where(Forum.starts_at >= clock.from_local(datetime.combine(held_from, time())))
+        conditions.append(Forum.starts_at >= clock.from_local(datetime.combine(held_from, time())))
     if held_to:
-        query = query.where(Forum.starts_at < clock.from_local(datetime.combine(held_to + timedelta(days=1), time())))
+        conditions.append(Forum.starts_at < clock.from_local(datetime.combine(held_to + timedelta(days=1), time())))
     if theme:
-        query = query.where(
+        conditions.append(
             sa.exists()
             .where(recommendation_themes.c.recommendation_id == Recommendation.id)
             .where(recommendation_themes.c.theme_id == Theme.id)
             .where(Theme.name == theme)
         )
-    return query
+    if not conditions:
+        return None
+    actions = sa.select(Action.id).join(Action.recommendation).join(Recommendation.forum).where(*conditions)
+    return Assignment.action_id.in_(actions)
 
 
 STALE_AFTER_WORKING_DAYS = 2
@@ -612,41 +648,43 @@ def stale_since(today: date) -> datetime:
     return clock.from_local(datetime.combine(day, time()))
 
 
-def assignments_query(filters: AssignmentFilters):
-    """The filtered assignments, joined to their action, recommendation and forum, most urgent first."""
+def assignment_conditions(filters: AssignmentFilters) -> list:
+    """The WHERE of the follow-ups list, on Assignment alone."""
     today = clock.today_local()
-    query = sa.select(Assignment).join(Assignment.action).join(Action.recommendation).join(Recommendation.forum)
+    conditions = []
     if filters.opd_id:
-        query = query.where(Assignment.opd_id == filters.opd_id)
+        conditions.append(Assignment.opd_id == filters.opd_id)
     if filters.status:
-        query = query.where(Assignment.status == filters.status)
+        conditions.append(Assignment.status == filters.status)
     if filters.overdue:
-        query = query.where(overdue_clause(today))
+        conditions.append(overdue_clause(today))
     if filters.stale:
-        query = query.where(Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today))
+        conditions += [Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today)]
     if filters.awaiting:
-        query = query.where(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
+        conditions.append(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
     if filters.done_since:
-        query = query.where(Assignment.status == Status.DONE,
-                            Assignment.completed_at >= clock.from_local(datetime.combine(filters.done_since, time())))  # fmt: skip
-    if filters.forum_id:
-        query = query.where(Recommendation.forum_id == filters.forum_id)
-    query = scope_by_forum(query, series_id=filters.series_id, forum_kind=filters.forum_kind,
-                           held_from=filters.held_from, held_to=filters.held_to, theme=filters.theme)  # fmt: skip
+        conditions += [Assignment.status == Status.DONE,
+                       Assignment.completed_at >= clock.from_local(datetime.combine(filters.done_since, time()))]  # fmt: skip
     if filters.due_from:
-        query = query.where(Assignment.due_date >= filters.due_from)
+        conditions.append(Assignment.due_date >= filters.due_from)
     if filters.due_to:
-        query = query.where(Assignment.due_date <= filters.due_to)
-    return query.options(
-        so.contains_eager(Assignment.action).contains_eager(Action.recommendation).contains_eager(Recommendation.forum),
-        so.joinedload(Assignment.opd),
-    ).order_by(Assignment.due_date, Assignment.id)
+        conditions.append(Assignment.due_date <= filters.due_to)
+    scope = forum_scope(forum_id=filters.forum_id, series_id=filters.series_id, forum_kind=filters.forum_kind,
+                        held_from=filters.held_from, held_to=filters.held_to, theme=filters.theme)  # fmt: skip
+    return conditions if scope is None else [*conditions, scope]
 
 
-def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20):
-    """A page of assignments with their context, most urgent first."""
+def assignments_query(filters: AssignmentFilters):
+    """The filtered assignments with their action, recommendation, forum and OPD, soonest due first."""
+    query = sa.select(Assignment).where(*assignment_conditions(filters))
+    return _with_context(query).order_by(Assignment.due_date, Assignment.id)
+
+
+def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20) -> CountedPagination:
+    """A page of assignments with their context, soonest due first; the total is counted without joins."""
     require(actor, P.READ)
-    return db.paginate(assignments_query(filters), page=page, per_page=per_page, error_out=False)
+    count = sa.select(sa.func.count()).select_from(Assignment).where(*assignment_conditions(filters))
+    return paginate(assignments_query(filters), count=count, page=page, per_page=per_page)
 
 
 def all_assignments(actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:

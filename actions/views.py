@@ -65,9 +65,8 @@ def forum_page_context(actor, forum) -> dict:
 @bp.get("/tasks")
 @login_required
 def my_tasks():
-    return render_template(
-        "actions/my_tasks.html", assignments=services.my_tasks(current_user), today=clock.today_local()
-    )
+    pagination, counts = services.my_tasks(current_user, page=page_number())
+    return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
 
 
 def _date_arg(name: str) -> date | None:
@@ -109,7 +108,7 @@ def action_list():
         "actions/list.html",
         pagination=pagination,
         filters=filters,
-        opds=accounts.active_opds(),
+        opds=accounts.opd_choices(),
         series=forums.all_series(),
         themes=forums.theme_names(),
         today=clock.today_local(),

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_group_symbol
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -68,7 +68,14 @@ def date_and_time(value: datetime | None) -> str:
 
 def number(value) -> str:
     """A number with the locale's separators: 1.234,5 in Indonesian."""
+    if isinstance(value, int):  # the common case, in every cell of a table: no need for Babel's parser
+        return f"{value:,}".replace(",", _group_symbol(_locale()))
     return format_decimal(value, locale=_locale())
+
+
+@lru_cache(maxsize=16)
+def _group_symbol(locale: str) -> str:
+    return get_group_symbol(locale)
 
 
 def percent(ratio: float | None) -> str:

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import request
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
 from core.permissions import Permission, require
@@ -47,3 +48,12 @@ def page_number() -> int:
     """The ?page= argument, 1 for anything that is not a sensible page number."""
     page = request.args.get("page", 1, type=int)
     return page if page and 0 < page <= 100_000 else 1
+
+
+def select_options(rows, selected) -> Markup:
+    """<option>s for rows of (value, label, ...), `selected` marked. Built in Python with the C escape: the
+    follow-ups list's filters with 500 OPDs and 500 series cost 15 ms as Jinja loops."""
+    return Markup("".join(
+        f'<option value="{escape(row[0])}"{" selected" if row[0] == selected else ""}>{escape(row[1])}</option>'
+        for row in rows
+    ))  # fmt: skip

@@ -101,9 +101,9 @@ def update_series(actor, series_id: int, *, title: str, description: str | None 
     return series
 
 
-def all_series() -> list[Series]:
-    """Choices for a forum's series field."""
-    return list(db.session.scalars(sa.select(Series).order_by(Series.title)))
+def all_series() -> list[sa.Row]:
+    """id and title of every series, by title: the choices of a forum's series field and of filters."""
+    return list(db.session.execute(sa.select(Series.id, Series.title).order_by(Series.title)))
 
 
 # --- forums --------------------------------------------------------------------------------------------

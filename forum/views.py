@@ -91,7 +91,7 @@ def forum_list():
         pagination=pagination,
         filters=filters,
         periods=services.planning_periods(),
-        opds=accounts.active_opds(),
+        opds=accounts.opd_choices(),
     )
 
 

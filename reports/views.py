@@ -54,6 +54,7 @@ def dashboard():
     forum_rows = [(_short(title), done, total) for _id, title, done, total in figures.per_forum]
     return render_template("reports/dashboard.html", d=figures, filters=filters, list_args=filters.list_args(),
                            month_start=figures.today.replace(day=1), bpk_parts=bpk_parts, forum_rows=forum_rows,
+                           forums_charted=services.FORUMS_CHARTED,
                            **_choices())  # fmt: skip
 
 
