@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint translations clean bench
+.PHONY: run serve test lint translations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ run: $(VENV)/.requirements
 	echo "Emails Kawal sends: http://127.0.0.1:5000/dev/mail"; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+## Production-style serving on PostgreSQL, for measuring: gunicorn (gunicorn.conf.py) and the reminder worker
+SERVE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+serve: $(VENV)/.requirements
+	export KAWAL_ENV=production DATABASE_URL=$(SERVE_DATABASE_URL) SESSION_COOKIE_SECURE=0 \
+	  SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
+	$(BIN)/flask db upgrade && \
+	{ $(BIN)/flask reminders worker & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app; }
+
 ## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
 test: $(VENV)/.requirements-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,5 +58,7 @@ clean:
 ## The benchmark at 100,000 assignments (BENCH_DATABASE_URL, default: a PostgreSQL database named bench)
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 bench: $(VENV)/.requirements-dev
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.generate --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.run --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m bench.load --database-url $(BENCH_DATABASE_URL)

@@ -45,11 +45,15 @@ def configure(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # The web server and the reminder worker share the file: wait for the other's write instead of failing.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
+        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
+        options.setdefault("pool_timeout", app.config["DB_POOL_TIMEOUT"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config.get("MAIL_USE_TLS") and app.config.get("MAIL_USE_SSL"):
         raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set: choose STARTTLS or implicit TLS.")
     if not app.config.get("MAIL_MESSAGE_ID_DOMAIN"):
@@ -63,7 +67,7 @@ def configure(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import clock, formatting, markdown, security
+    from core import clock, formatting, markdown, security, static
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -80,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     formatting.init_app(app)
     markdown.init_app(app)
     security.init_app(app)
+    static.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -137,6 +142,11 @@ def register_blueprints(app: Flask) -> None:
     app.extensions["forum_page_providers"] = [forum_page_context]
     app.extensions["assignment_page_providers"] = [assignment_page_context]
     subscribers.subscribe(app)
+
+    @app.get("/health")
+    def health():
+        """For the load balancer and the benchmark: the process answers. No database, no session, no template."""
+        return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
     @app.get("/")
     def home():

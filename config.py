@@ -34,7 +34,16 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # pre_ping tests a pooled connection before use, so a PostgreSQL restart costs a reconnect, not an error;
+    # recycle retires connections before a firewall or pgbouncer drops them silently. The pool's size is per web
+    # worker process: WEB_CONCURRENCY × (DB_POOL_SIZE + DB_MAX_OVERFLOW) must stay under max_connections.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_recycle": int(os.environ.get("DB_POOL_RECYCLE", 1800)),
+    }
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", 5))
+    DB_MAX_OVERFLOW = int(os.environ.get("DB_MAX_OVERFLOW", 5))
+    DB_POOL_TIMEOUT = int(os.environ.get("DB_POOL_TIMEOUT", 10))
 
     KAWAL_BASE_URL = os.environ.get("KAWAL_BASE_URL", "http://127.0.0.1:5000")
     KAWAL_TIMEZONE = os.environ.get("KAWAL_TIMEZONE", "Asia/Jakarta")

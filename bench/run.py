@@ -101,14 +101,14 @@ def _reminders(app):
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
                              "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
-    _wait_for_port(port)
+    wait_for_port(port)
     app.config["MAIL_PORT"] = port
     try:
         with app.app_context():
             db.session.execute(sa.text("DELETE FROM outbox_items"))
             db.session.execute(sa.text("DELETE FROM outbox"))
             db.session.commit()
-            moment = planner.send_time_today(_workday(), _policy())
+            moment = planner.send_time_today(workday(), _policy())
             app.extensions["kawal.clock"] = FixedClock(moment)
             started = time.perf_counter()
             result = planner.plan()
@@ -141,7 +141,7 @@ def _transport_rate(app, count: int = 2000) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _wait_for_port(port: int, timeout: float = 10) -> None:
+def wait_for_port(port: int, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -151,7 +151,7 @@ def _wait_for_port(port: int, timeout: float = 10) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def _workday():
+def workday():
     from datetime import date, timedelta
 
     from core.calendar import WorkingDays

@@ -59,6 +59,8 @@ def _migrate(url: str) -> None:
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request, tmp_path_factory) -> Backend:
     """A migrated database per backend, made once per session."""
+    if request.param == "postgresql" and not POSTGRES_URL:
+        require_or_skip("TEST_DATABASE_URL is not set")
     if request.param == "sqlite":
         template = tmp_path_factory.mktemp("sqlite") / "template.db"
         _migrate(f"sqlite:///{template}")

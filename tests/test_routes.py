@@ -15,7 +15,7 @@ VERIFIERS = {"admin", "secretariat"}
 ADMIN = {"admin"}
 OWN_HEAD = {"opd_head"}
 OWN_OPD = {"opd_head", "opd_staff"}
-PUBLIC = {"static", "home", "accounts.login", "accounts.language", "notifications.acknowledge_link",
+PUBLIC = {"static", "home", "health", "accounts.login", "accounts.language", "notifications.acknowledge_link",
           "reports.calendar_feed"}  # fmt: skip
 
 EXPECTED = {

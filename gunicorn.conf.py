@@ -1,0 +1,43 @@
+"""gunicorn's settings for Kawal: `gunicorn -c gunicorn.conf.py wsgi:app`. Every figure comes from the environment.
+
+WEB_CONCURRENCY   worker processes (default: 2 per CPU core, at least 2)
+GUNICORN_THREADS  threads per worker (default 4): a request mostly waits for PostgreSQL
+KAWAL_BIND        address to listen on (default 127.0.0.1:8000; put a reverse proxy with TLS in front)
+GUNICORN_TIMEOUT  seconds before a stuck worker is restarted (default 60: the largest Excel export fits)
+"""
+
+import gc
+import os
+
+bind = os.environ.get("KAWAL_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1))))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests (with jitter, so they do not all restart together): a slow leak
+# in a library cannot grow a worker without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = max_requests // 10
+# The app is built once in the master and forked: the workers share its code pages.
+preload_app = True
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+errorlog = "-"
+# The one-click acknowledgement tokens are redacted from this log by the filter that create_app() installs on
+# the "gunicorn.access" logger (notifications.links.RedactTokens).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def pre_fork(server, worker):
+    # Objects made while importing the app live as long as the process: keep the collector off them, so that
+    # forked workers do not copy those pages just to update reference counts.
+    gc.freeze()
+
+
+def post_fork(server, worker):
+    # Connections are never shared across a fork: each worker opens its own pool.
+    from core.extensions import db
+
+    with worker.app.wsgi().app_context():
+        db.engine.dispose(close=False)

@@ -1,0 +1,78 @@
+"""Static files: versioned URLs are cached for a year, anything else is revalidated."""
+
+import re
+
+import pytest
+
+
+def _stylesheet_url(client):
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'href="(/static/css/kawal\.css\?v=[0-9a-f]{12})"', page).group(1)
+
+
+def test_pages_link_static_files_by_content_hash_and_those_are_immutable(app):
+    client = app.test_client()
+    url = _stylesheet_url(client)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_an_unversioned_or_outdated_url_is_revalidated_with_its_etag(app):
+    client = app.test_client()
+    for url in ("/static/css/kawal.css", "/static/css/kawal.css?v=000000000000"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-cache"
+        etag = response.headers["ETag"]
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_missing_static_file_is_404(app):
+    assert app.test_client().get("/static/css/nothing.css").status_code == 404
+
+
+def test_health_answers_without_a_session_or_the_database(app, monkeypatch):
+    from core.extensions import db
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("the health check must not touch the database")
+
+    with app.app_context():
+        monkeypatch.setattr(db.engine, "connect", no_database)
+        response = app.test_client().get("/health")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok\n"
+    assert "Set-Cookie" not in response.headers
+
+
+def _drop_every_other_connection(app):
+    """What a PostgreSQL restart does to the pool: the server closes every connection it holds."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        killed = connection.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()  # fmt: skip
+    engine.dispose()
+    return killed
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_request_after_postgresql_dropped_its_connections_succeeds(app, client_as):
+    client = client_as("secretariat")
+    assert client.get("/dashboard").status_code == 200  # the pool now holds a connection
+    assert _drop_every_other_connection(app) >= 1
+    assert client.get("/dashboard").status_code == 200  # pre_ping found it dead and reconnected
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_without_pre_ping_the_same_request_would_fail(make_app, world):
+    from tests.conftest import login
+
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False})
+    client = app.test_client()
+    login(client, world.users["secretariat"].id)
+    assert client.get("/dashboard").status_code == 200
+    _drop_every_other_connection(app)
+    assert client.get("/dashboard").status_code == 500
