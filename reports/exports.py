@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from icalendar import Calendar, Event
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -31,29 +32,41 @@ def filename(*parts: str, extension: str) -> str:
 
 
 def _sheet(title: str, header: list[str], rows: list[list], widths: list[int], percent_columns=frozenset()) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
+    """One styled sheet, written in openpyxl's write-only mode: rows stream to the file instead of living as cell
+    objects, which made a 12,000-row export take seconds."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    heading = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=text)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="0B5D56")
         cell.alignment = Alignment(vertical="top", wrap_text=True)
+        heading.append(cell)
+    sheet.append(heading)
     for row in rows:
-        sheet.append(row)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for column in sheet.iter_cols(min_row=2):
-        for cell in column:
-            if isinstance(cell.value, date):
-                cell.number_format = "dd/mm/yyyy"
-            elif cell.column in percent_columns:
-                cell.number_format = "0.0%"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+        sheet.append([_formatted(sheet, value, index in percent_columns)
+                      for index, value in enumerate(row, start=1)])  # fmt: skip
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _formatted(sheet, value, percent: bool):
+    """Dates as dd/mm/yyyy and rates as percentages; any other value as it is."""
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "dd/mm/yyyy"
+        return cell
+    if percent and value is not None:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "0.0%"
+        return cell
+    return value
 
 
 def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], last_progress: dict[int, str]) -> bytes:
@@ -61,13 +74,15 @@ def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], l
     header = [_("Forum"), _("Forum date"), _("No."), _("Recommendation"), _("Follow-up"), _("OPD"), _("Role"),
               _("Status"), _("BPK category"), _("Due date"), _("Days late"), _("Last progress"), _("Evidence")]  # fmt: skip
     rows = []
+    statuses = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once, not per row
+    categories = {category: str(label) for category, label in BPK_LABELS.items()}
     for a in assignments:
         forum = a.action.recommendation.forum
         category = BPK_CATEGORY[a.status]
         rows.append([
             forum.title, formatting.to_local_date(forum.starts_at), a.action.recommendation.number,
-            a.action.recommendation.text, a.action.title, a.opd.code, str(a.role.value), str(STATUS_LABELS[a.status]),
-            str(BPK_LABELS[category]) if category else "", a.due_date, a.days_late(today),
+            a.action.recommendation.text, a.action.title, a.opd.code, str(a.role.value), statuses[a.status],
+            categories[category] if category else "", a.due_date, a.days_late(today),
             last_progress.get(a.id, ""), evidence_counts.get(a.id, 0),
         ])  # fmt: skip
     return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])

@@ -41,14 +41,19 @@ def test_followup_matrix_honours_the_filters(app, world, client_as, clock):
     assert row["Status"] == "Sedang ditindaklanjuti" and row["Kategori BPK"] == "Belum sesuai"
     assert row["Tenggat"].date() == date(2025, 12, 17) and row["Hari terlambat"] == 3
     assert row["Kemajuan terakhir"] == "40% Pelatihan" and row["Bukti dukung"] == 1
+    due_cell = sheet.cell(row=2, column=header.index("Tenggat") + 1)
+    assert due_cell.number_format == "dd/mm/yyyy"
+    assert sheet.column_dimensions["D"].width == 50 and sheet[1][0].font.bold
 
 
-def test_compliance_export(app, world, client_as):
+def test_compliance_export(app, world, client_as, clock):
     with app.app_context():
         make_action(world, support=("DP3AP2KB",))
+    clock.set(clock.now().replace(day=31))  # past the due date: the follow-up rate is 0 %, not empty
     sheet = load_workbook(io.BytesIO(client_as("viewer").get("/reports/compliance.xlsx").data)).active
     codes = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert sorted(codes) == ["DINKES", "DP3AP2KB"]
+    assert sheet.cell(row=2, column=10).number_format == "0.0%"
 
 
 def _forum_with_people(app, world):
