@@ -69,6 +69,7 @@ class Config:
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 2 * 1024 * 1024))
     IMPORT_MAX_ROWS = 1000
     PAGE_SIZE = 20
+    TASKS_PAGE_SIZE = 50  # "My tasks": the most urgent fifty, with the counts of all
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR")  # default: instance/attachments
     EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
     EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "docx", "xlsx")

@@ -547,9 +547,6 @@ def _with_context(query):
     )
 
 
-TASKS_PER_PAGE = 50
-
-
 @dataclass
 class TaskCounts:
     """What an OPD's "My tasks" holds: the open tasks (of which overdue and unacknowledged) and the recently
@@ -565,7 +562,7 @@ class TaskCounts:
         return self.open + self.finished
 
 
-def my_tasks(actor, *, page: int = 1, per_page: int = TASKS_PER_PAGE) -> tuple[CountedPagination, TaskCounts]:
+def my_tasks(actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
     """A page of the OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished
     last. With the counts, from one aggregate query."""
     require(actor, P.READ)

@@ -65,7 +65,9 @@ def forum_page_context(actor, forum) -> dict:
 @bp.get("/tasks")
 @login_required
 def my_tasks():
-    pagination, counts = services.my_tasks(current_user, page=page_number())
+    pagination, counts = services.my_tasks(
+        current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
+    )
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
 
 

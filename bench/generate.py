@@ -126,6 +126,9 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             )
         db.session.commit()
         db.session.execute(sa.text("ANALYZE"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))  # SQLite plans by these statistics too; without them 4× slower
+        db.session.commit()
     return {"opds": n_opds, "users": n_users, "forums": n_forums, "participants": len(participants),
             "recommendations": recommendation_id, "assignments": assignment_id, "history": len(events),
             "progress_reports": len(reports)}  # fmt: skip

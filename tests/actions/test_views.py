@@ -68,6 +68,27 @@ def test_my_tasks_puts_overdue_first_then_unacknowledged_then_soonest(app, world
     assert "terlambat 4 hari" in page and "5 hari lagi" in page
 
 
+def test_my_tasks_pages_by_urgency_and_counts_everything(app, world, client_as, clock):
+    app.config["TASKS_PAGE_SIZE"] = 2
+    with app.app_context():
+        head = as_user(world.users["opd_head"].id)
+        late = dinkes_assignment(make_action(world, title="Terlambat", due_in=1))
+        services.acknowledge(head, late.id)
+        dinkes_assignment(make_action(world, title="Belum dikonfirmasi", due_in=30))
+        soon = dinkes_assignment(make_action(world, title="Segera", due_in=10))
+        services.acknowledge(head, soon.id)
+    clock.set(clock.now() + timedelta(days=3))
+    head_client = client_as("opd_head")
+    first = head_client.get("/tasks").get_data(as_text=True)
+    second = head_client.get("/tasks?page=2").get_data(as_text=True)
+    titles = lambda page: re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page)  # noqa: E731
+    assert titles(first) == ["Terlambat", "Belum dikonfirmasi"] and titles(second) == ["Segera"]
+    counts = re.search(r'<p class="task-counts" id="task-counts">(.*?)</p>', first, re.S).group(1)
+    assert "1 terlambat" in counts and "1 belum dikonfirmasi" in counts and "3 masih berjalan" in counts
+    assert "Halaman 1 dari 2" in first
+    assert titles(head_client.get("/tasks?page=9").get_data(as_text=True)) == []  # past the end: empty, not 404
+
+
 def test_the_head_acknowledges_reports_and_submits_through_the_page(app, world, client_as):
     with app.app_context():
         assignment_id = dinkes_assignment(make_action(world)).id
