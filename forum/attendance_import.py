@@ -13,7 +13,6 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
-from openpyxl import load_workbook
 
 from accounts import services as accounts
 from core.errors import Invalid
@@ -95,6 +94,8 @@ def _xlsx_grid(data: bytes) -> list[list]:
     if not data.startswith(b"PK"):
         raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
     try:
+        from openpyxl import load_workbook  # on first use: a web worker that never imports a list keeps 16 MB
+
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         grid = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -23,9 +23,9 @@ from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
-    """A reminder occasion that is due today."""
+    """A reminder occasion that is due today (slots: a province plans some 50,000 at once)."""
 
     subject_key: str
     occasion: str

@@ -18,9 +18,17 @@ from core.views import id_arg
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import links
-from reports import exports, services
+from reports import services
 
 bp = Blueprint("reports", __name__)
+
+
+def _exports():
+    """reports.exports, imported on the first download: openpyxl, fpdf2 and icalendar add about 50 MB to a web
+    worker, and one that only serves pages never needs them."""
+    from reports import exports
+
+    return exports
 
 
 def _date_arg(name: str) -> date | None:
@@ -95,6 +103,7 @@ def _download(content: bytes, mimetype: str, name: str) -> Response:
 @login_required
 def followups_xlsx():
     """The follow-up matrix of the follow-ups list's current filters."""
+    exports = _exports()
     assignments = actions.all_assignments(current_user, assignment_filters())
     ids = [a.id for a in assignments]
     evidence, progress = services.evidence_and_progress(ids)
@@ -109,29 +118,29 @@ def followups_xlsx():
 @bp.get("/reports/compliance.xlsx")
 @login_required
 def compliance_xlsx():
+    exports = _exports()
     rows = services.compliance(current_user, report_filters(), sort=request.args.get("sort", "overdue"))
     name = exports.filename("kepatuhan-opd", clock.today_local().isoformat(), extension="xlsx")
     return _download(exports.compliance_sheet(rows), exports.XLSX, name)
 
 
-PDFS = {
-    "berita-acara": lambda forum: exports.berita_acara(forum, number=f"{forum.id:03d}/BA/{forum.starts_at.year}"),
-    "notulen": exports.notulen,
-    "daftar-hadir": exports.daftar_hadir,
-}
-
-
 @bp.get("/forums/<int:forum_id>/<any('berita-acara', notulen, 'daftar-hadir'):document>.pdf")
 @login_required
 def forum_pdf(forum_id: int, document: str):
+    exports = _exports()
     forum = forums.get_forum(current_user, forum_id, full=True)
     name = exports.filename(document, clock.to_local(forum.starts_at).date().isoformat(), forum.title, extension="pdf")
-    return _download(PDFS[document](forum), "application/pdf", name)
+    if document == "berita-acara":
+        content = exports.berita_acara(forum, number=f"{forum.id:03d}/BA/{forum.starts_at.year}")
+    else:
+        content = {"notulen": exports.notulen, "daftar-hadir": exports.daftar_hadir}[document](forum)
+    return _download(content, "application/pdf", name)
 
 
 @bp.get("/reports/rekapitulasi.pdf")
 @login_required
 def rekapitulasi_pdf():
+    exports = _exports()
     filters = assignment_filters()
     assignments = actions.all_assignments(current_user, filters, limit=5000)
     if filters.forum_id:
@@ -163,6 +172,7 @@ def calendar_settings():
 def calendar_feed(token: str):
     """A secret, revocable feed for phone calendars: the OPD's deadlines (all of them for the secretariat), and
     the forums of the coming months."""
+    exports = _exports()
     user = accounts.user_by_calendar_token(token)
     if user is None:
         return Response(_("This calendar address is not valid."), status=404, mimetype="text/plain")
