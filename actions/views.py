@@ -28,7 +28,7 @@ from actions.forms import (
     StageForm,
     SubmitForm,
 )
-from actions.models import STATUS_LABELS, Status
+from actions.models import CARRY_OUTCOME_LABELS, STATUS_LABELS, Status
 from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
@@ -55,6 +55,7 @@ def forum_page_context(actor, forum) -> dict:
         "followups_url": url_for("actions.action_list", forum=forum.id),
         "carry_items": services.carry_over_items(actor, forum),
         "carry_form": CarryOverForm(),
+        "carry_outcomes": [(outcome.value, str(label)) for outcome, label in CARRY_OUTCOME_LABELS.items()],
         "today": clock.today_local(),
     }
 
