@@ -34,7 +34,7 @@ SERVE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 serve: $(VENV)/.requirements
 	export KAWAL_ENV=production DATABASE_URL=$(SERVE_DATABASE_URL) SESSION_COOKIE_SECURE=0 \
 	  SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
-	$(BIN)/flask db upgrade && \
+	$(BIN)/python -m bench.common $(SERVE_DATABASE_URL) && $(BIN)/flask db upgrade && \
 	{ $(BIN)/flask reminders worker & WORKER=$$!; \
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app; }

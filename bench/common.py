@@ -1,5 +1,9 @@
-"""An app on an emptied, migrated benchmark database."""
+"""An app on an emptied, migrated benchmark database; `python -m bench.common URL` creates a missing PostgreSQL
+database (make serve and make bench need one on a new machine)."""
 
+import sys
+
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
@@ -7,8 +11,22 @@ from config import TestConfig, normalize_database_url
 from core.extensions import db
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database that `url` names, if it does not exist yet."""
+    url = sa.make_url(normalize_database_url(url))
+    if url.get_backend_name() != "postgresql":
+        return
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database})
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
 def fresh_app(url: str, *, empty: bool = True):
     """An app on `url`; with empty=True the schema is dropped and migrated again first."""
+    ensure_database(url)
     url = normalize_database_url(url)
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     if empty:
@@ -23,3 +41,7 @@ def fresh_app(url: str, *, empty: bool = True):
                     connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
             upgrade()
     return app
+
+
+if __name__ == "__main__":
+    ensure_database(sys.argv[1])
