@@ -22,11 +22,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from bench.common import fresh_app
+from bench.common import empty_outbox, fresh_app
 from bench.run import free_port, wait_for_port, workday
-from core.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = [
@@ -131,9 +128,7 @@ def reminder_jobs_rss(database_url: str) -> None:
     wait_for_port(port)
     app = fresh_app(database_url, empty=False)
     with app.app_context():
-        db.session.execute(sa.text("DELETE FROM outbox_items"))
-        db.session.execute(sa.text("DELETE FROM outbox"))
-        db.session.commit()
+        empty_outbox()
         moment = f"{workday().isoformat()}T09:00"
     environment = {**os.environ, "KAWAL_ENV": "development", "DATABASE_URL": database_url, "MAIL_PORT": str(port), "FLASK_APP": "wsgi",
                    "SECRET_KEY": secrets.token_hex(32), "MAIL_SINK_DIR": ""}  # fmt: skip

@@ -15,7 +15,7 @@ import time
 
 import sqlalchemy as sa
 
-from bench.common import fresh_app
+from bench.common import empty_outbox, fresh_app
 from core.clock import FixedClock
 from core.extensions import db
 
@@ -105,9 +105,7 @@ def _reminders(app):
     app.config["MAIL_PORT"] = port
     try:
         with app.app_context():
-            db.session.execute(sa.text("DELETE FROM outbox_items"))
-            db.session.execute(sa.text("DELETE FROM outbox"))
-            db.session.commit()
+            empty_outbox()
             moment = planner.send_time_today(workday(), _policy())
             app.extensions["kawal.clock"] = FixedClock(moment)
             started = time.perf_counter()

@@ -1,9 +1,11 @@
 """Database helpers that differ by dialect."""
 
 import statistics
+from enum import Enum
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import SelectPagination
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -19,6 +21,37 @@ def insert_or_ignore(model, rows: list[dict], conflict: list[str]) -> None:
     # Parameters as a list (executemany), not .values(rows): compiling one statement per row set cost the planner
     # 25 s for 47,000 reminder items; executemany takes about 2.5 s on PostgreSQL and well under one on SQLite.
     db.session.execute(dialect.insert(model).on_conflict_do_nothing(index_elements=conflict), rows)
+
+
+def bulk_insert_or_ignore(model, rows: list[dict], conflict: list[str]) -> None:
+    """insert_or_ignore for thousands of rows. On PostgreSQL they are COPied into a temporary table and inserted
+    from there in one statement: 47,673 reminder items take 0.9 s instead of 2.6 s. SQLite's executemany is fast."""
+    if not rows or db.session.get_bind().dialect.name != "postgresql":
+        insert_or_ignore(model, rows, conflict)
+        return
+    table = model.__table__.name
+    names = list(rows[0])
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor:
+        cursor.execute(f'CREATE TEMP TABLE incoming ON COMMIT DROP AS SELECT {columns} FROM "{table}" WITH NO DATA')
+        with cursor.copy(f"COPY incoming ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_copy_value(row[name]) for name in names])
+        keys = ", ".join(f'"{name}"' for name in conflict)
+        cursor.execute(
+            f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM incoming ON CONFLICT ({keys}) DO NOTHING'
+        )
+        cursor.execute("DROP TABLE incoming")
+
+
+def _copy_value(value):
+    """A value as COPY takes it: enums by their value (psycopg would write their name), JSON as JSON."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict | list):
+        return Jsonb(value)
+    return value
 
 
 def chunks(values: list, size: int = 2000):

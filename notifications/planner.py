@@ -17,7 +17,7 @@ from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
 from core.calendar import WorkingDays
-from core.db import chunks, insert_or_ignore
+from core.db import bulk_insert_or_ignore, chunks, insert_or_ignore
 from core.extensions import db
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
@@ -171,7 +171,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         ) for c in found]  # fmt: skip
         result.messages += 1
         result.items += len(found)
-    insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
+    bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
     db.session.commit()
     return result
 
