@@ -1,7 +1,7 @@
 """gunicorn's settings for Kawal: `gunicorn -c gunicorn.conf.py wsgi:app`. Every figure comes from the environment.
 
 WEB_CONCURRENCY   worker processes (default: 2 per CPU core, at least 2)
-GUNICORN_THREADS  threads per worker (default 4): a request mostly waits for PostgreSQL
+GUNICORN_THREADS  threads per worker (default 4): one serves while another waits for PostgreSQL or a slow client
 KAWAL_BIND        address to listen on (default 127.0.0.1:8000; put a reverse proxy with TLS in front)
 GUNICORN_TIMEOUT  seconds before a stuck worker is restarted (default 60: the largest Excel export fits)
 """
