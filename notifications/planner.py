@@ -17,7 +17,7 @@ from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
 from core.calendar import WorkingDays
-from core.db import bulk_insert_or_ignore, chunks, insert_or_ignore
+from core.db import bulk_insert_or_ignore, in_batches, insert_or_ignore
 from core.extensions import db
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
@@ -101,11 +101,9 @@ def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> l
 def unplanned(found: list[Candidate]) -> list[Candidate]:
     """Those occasions that no earlier run has planned."""
     planned: set[tuple[str, str]] = set()
-    for chunk in chunks(sorted({c.subject_key for c in found})):
+    for condition in in_batches(OutboxItem.subject_key, sorted({c.subject_key for c in found})):
         planned.update(
-            db.session.execute(
-                sa.select(OutboxItem.subject_key, OutboxItem.occasion).where(OutboxItem.subject_key.in_(chunk))
-            ).tuples()
+            db.session.execute(sa.select(OutboxItem.subject_key, OutboxItem.occasion).where(condition)).tuples()
         )
     return [c for c in found if (c.subject_key, c.occasion) not in planned]
 
@@ -156,9 +154,9 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         ))  # fmt: skip
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
     todays = {}
-    for chunk in chunks(list(keys.values())):
+    for condition in in_batches(OutboxMessage.dedup_key, list(keys.values())):
         pending = sa.select(OutboxMessage.opd_id, OutboxMessage.id).where(
-            OutboxMessage.dedup_key.in_(chunk), OutboxMessage.status == MailStatus.PENDING
+            condition, OutboxMessage.status == MailStatus.PENDING
         )
         todays.update(db.session.execute(pending).tuples().all())
     items = []

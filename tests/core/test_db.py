@@ -64,3 +64,14 @@ def test_bulk_insert_or_ignore_keeps_the_first_row_of_a_key_and_writes_enums_and
         ("assignment:1", Reason.OVERDUE, {"first": True}),
         ("assignment:2", Reason.OVERDUE, {"n": [1, 2]}),
     ]
+
+
+def test_in_batches_finds_members_among_thousands_of_values(appctx, world):
+    from accounts.models import Opd
+    from core.db import in_batches
+
+    values = [f"X{i}" for i in range(4500)] + ["DINKES", "DP3AP2KB"]
+    found = set()
+    for condition in in_batches(Opd.code, values):
+        found.update(db.session.scalars(sa.select(Opd.code).where(condition)))
+    assert found == {"DINKES", "DP3AP2KB"}
