@@ -71,7 +71,7 @@ def chunks(values: list, size: int = 2000):
 
 
 class CountedPagination(SelectPagination):
-    """A page of `select` whose total comes from `count`: an int the caller already has, or a lean COUNT query.
+    """A page of `select` whose total is given: an int the caller already has, or a lean COUNT query to run.
     Flask-SQLAlchemy's own count wraps the page's query, joins and eager loads included; at 100,000 rows that
     doubled the time of the follow-ups list."""
 
