@@ -671,23 +671,24 @@ def assignment_conditions(filters: AssignmentFilters) -> list:
     return conditions if scope is None else [*conditions, scope]
 
 
-def assignments_query(filters: AssignmentFilters):
-    """The filtered assignments with their action, recommendation, forum and OPD, soonest due first."""
-    query = sa.select(Assignment).where(*assignment_conditions(filters))
+def assignments_query(conditions: list):
+    """The assignments meeting `conditions`, with their action, recommendation, forum and OPD, soonest due first."""
+    query = sa.select(Assignment).where(*conditions)
     return _with_context(query).order_by(Assignment.due_date, Assignment.id)
 
 
 def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20) -> CountedPagination:
     """A page of assignments with their context, soonest due first; the total is counted without joins."""
     require(actor, P.READ)
-    count = sa.select(sa.func.count()).select_from(Assignment).where(*assignment_conditions(filters))
-    return paginate(assignments_query(filters), count=count, page=page, per_page=per_page)
+    conditions = assignment_conditions(filters)  # once: the "stale" filter reads the calendar from the database
+    count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
+    return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
 
 
 def all_assignments(actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
     """Every filtered assignment, for exports."""
     require(actor, P.READ)
-    return list(db.session.scalars(assignments_query(filters).limit(limit)))
+    return list(db.session.scalars(assignments_query(assignment_conditions(filters)).limit(limit)))
 
 
 def forum_followups(actor, forum_id: int) -> dict[int, list[Action]]:

@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import empty_outbox, fresh_app
-from bench.run import free_port, wait_for_port, workday
+from bench.run import free_port, smtp_sink, wait_for_port, workday
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = [
@@ -122,17 +122,14 @@ def serve_and_load(database_url: str, seconds: int) -> None:
 
 def reminder_jobs_rss(database_url: str) -> None:
     """Run the worker's two jobs in child processes against 100,000 assignments and read their peak memory."""
-    port = free_port()
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
-    wait_for_port(port)
     app = fresh_app(database_url, empty=False)
     with app.app_context():
         empty_outbox()
         moment = f"{workday().isoformat()}T09:00"
-    environment = {**os.environ, "KAWAL_ENV": "development", "DATABASE_URL": database_url, "MAIL_PORT": str(port), "FLASK_APP": "wsgi",
-                   "SECRET_KEY": secrets.token_hex(32), "MAIL_SINK_DIR": ""}  # fmt: skip
-    try:
+    with smtp_sink() as port:
+        environment = {**os.environ, "KAWAL_ENV": "development", "DATABASE_URL": database_url,
+                       "MAIL_PORT": str(port), "FLASK_APP": "wsgi", "SECRET_KEY": secrets.token_hex(32),
+                       "MAIL_SINK_DIR": ""}  # fmt: skip
         for job in ("plan", "send"):
             started = time.perf_counter()
             child = subprocess.Popen([sys.executable, "-m", "flask", "reminders", job, "--now", moment], cwd=ROOT,
@@ -140,12 +137,8 @@ def reminder_jobs_rss(database_url: str) -> None:
             _pid, status, usage = os.wait4(child.pid, 0)  # ru_maxrss: the child's peak resident memory, in KB
             if status != 0:
                 raise RuntimeError(f"flask reminders {job} failed")
-            print(
-                f"reminder job '{job}': {time.perf_counter() - started:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MB"
-            )
-    finally:
-        sink.terminate()
-        sink.wait()
+            megabytes = usage.ru_maxrss / 1024
+            print(f"reminder job '{job}': {time.perf_counter() - started:.1f} s, peak RSS {megabytes:.0f} MB")
 
 
 def main():

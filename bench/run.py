@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -100,28 +101,34 @@ def db_name(app) -> str:
 def _reminders(app):
     from notifications import dispatcher, planner
 
-    # The sink runs in its own process, as a real mail server would: in a thread of this one it would compete
-    # with the dispatcher for the interpreter lock and halve the rate measured.
+    with smtp_sink() as port, app.app_context():
+        app.config["MAIL_PORT"] = port
+        empty_outbox()
+        moment = planner.send_time_today(workday(), _policy())
+        app.extensions["kawal.clock"] = FixedClock(moment)
+        started = time.perf_counter()
+        result = planner.plan()
+        planned = time.perf_counter() - started
+        print(f"\nplan at {result.today}: {planned:.2f} s, {result.messages} digests, {result.items} items")
+        started = time.perf_counter()
+        sent = dispatcher.dispatch(batch=100)
+        elapsed = time.perf_counter() - started
+        print(f"send: {sent.sent} digests in {elapsed:.2f} s = {sent.sent / elapsed:.0f} per second "
+              f"(each checked again, rendered in two parts and sent; {sent.dead} dead)")  # fmt: skip
+        print(f"SMTP alone: {_transport_rate(app):.0f} emails per second over one reused connection")
+
+
+@contextmanager
+def smtp_sink():
+    """An aiosmtpd server that accepts and drops every message, on a free loopback port; yields the port. It runs
+    in its own process, as a real mail server would: in a thread of ours it would compete with the dispatcher for
+    the interpreter lock and halve the rate measured."""
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
                              "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
-    wait_for_port(port)
-    app.config["MAIL_PORT"] = port
     try:
-        with app.app_context():
-            empty_outbox()
-            moment = planner.send_time_today(workday(), _policy())
-            app.extensions["kawal.clock"] = FixedClock(moment)
-            started = time.perf_counter()
-            result = planner.plan()
-            planned = time.perf_counter() - started
-            print(f"\nplan at {result.today}: {planned:.2f} s, {result.messages} digests, {result.items} items")
-            started = time.perf_counter()
-            sent = dispatcher.dispatch(batch=100)
-            elapsed = time.perf_counter() - started
-            print(f"send: {sent.sent} digests in {elapsed:.2f} s = {sent.sent / elapsed:.0f} per second "
-                  f"(each checked again, rendered in two parts and sent; {sent.dead} dead)")  # fmt: skip
-            print(f"SMTP alone: {_transport_rate(app):.0f} emails per second over one reused connection")
+        wait_for_port(port)
+        yield port
     finally:
         sink.terminate()
         sink.wait()

@@ -161,20 +161,19 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
         rendered = render("test", locale, recipient=to, now=now)
         row.recipient, row.subject = to, rendered.subject
         return Prepared([to], [], rendered)
-    kept, groups, updates = [], {}, []
+    groups, dropped, states = {}, [], []
     for item in _load_items(row):
         if not still_worth_saying(item, today):
-            updates.append({"id": item.id, "dropped": True})
+            dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)
-        updates.append({"id": item.id, "state": _snapshot(view)})
-        kept.append(item)
+        states.append({"id": item.id, "state": _snapshot(view)})
         groups.setdefault(item.reason, []).append((view, item))
     # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
-    for changes in ([u for u in updates if "dropped" in u], [u for u in updates if "state" in u]):
+    for changes in (dropped, states):
         if changes:
             db.session.execute(sa.update(OutboxItem), changes)
-    if not kept:
+    if not states:
         raise NothingToSay()
     for pairs in groups.values():
         pairs.sort(

@@ -99,9 +99,9 @@ def _by_status_and_due_date(filters: ReportFilters) -> list[tuple[Status, date, 
     return [(Status(status), due_date, number) for status, due_date, number in db.session.execute(query)]
 
 
-def tiles(filters: ReportFilters, today: date, by_status_and_due_date=None) -> Tiles:
-    """The five figures at the top of the dashboard; the same rules as the follow-ups list's filters."""
-    rows = _by_status_and_due_date(filters) if by_status_and_due_date is None else by_status_and_due_date
+def tiles(filters: ReportFilters, today: date, rows: list[tuple[Status, date, int]]) -> Tiles:
+    """The five figures at the top of the dashboard, from the (status, due date) counts and two small counts; the
+    same rules as the follow-ups list's filters."""
     count = sa.func.count()
     stale = _scoped(filters, count).where(Assignment.status == Status.ASSIGNED,
                                           Assignment.assigned_at < stale_since(today))  # fmt: skip
