@@ -49,7 +49,7 @@ lint: $(VENV)/.requirements-dev
 ## Extract, merge and compile the message catalogues
 translations: $(VENV)/.requirements-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --omit-header -w 120
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 120
 	$(BIN)/pybabel compile -d translations
 
 clean:
