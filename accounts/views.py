@@ -10,7 +10,7 @@ from core.errors import Invalid
 from core.extensions import limiter
 from core.forms import attach_error, form_status
 from core.permissions import Permission
-from core.views import page_number, permission_required
+from core.views import page_number, permission_required, safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,13 +23,6 @@ def _login_account_key() -> str:
 def _failed_login(response) -> bool:
     """Only failed attempts use up the allowance; a successful login redirects."""
     return response.status_code != 302
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Follow ?next= only to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,7 +42,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("home"))
         form.form_errors.append(_("The email or password is wrong, or the account is inactive."))
     return render_template("accounts/login.html", form=form), form_status(form)
 
@@ -70,7 +63,7 @@ def language():
             services.set_locale(current_user, form.locale.data)
         else:
             session["locale"] = form.locale.data
-    return redirect(_safe_next(request.form.get("next")) or url_for("home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
