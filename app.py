@@ -87,10 +87,10 @@ def register_extensions(app: Flask) -> None:
     static.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from accounts.models import User
+    def load_user(session_id: str):
+        from accounts.services import user_by_session_id
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user_by_session_id(session_id)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -50,8 +50,20 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    return _log_out(_("You have logged out."))
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def logout_everywhere():
+    """For a lost phone or a shared computer: every session and remembered login of the account ends, this one too."""
+    return _log_out(_("You have logged out on every device."))
+
+
+def _log_out(message: str):
+    services.log_out(current_user)
     logout_user()
-    flash(_("You have logged out."), "info")
+    flash(message, "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -76,6 +88,9 @@ def password():
         except Invalid as error:
             attach_error(form, error)
         else:
+            # Every other session has ended with the old password; this one goes on under the new version.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home"))
     return render_template("accounts/password.html", form=form), form_status(form)

@@ -21,6 +21,7 @@ PUBLIC = {"static", "home", "health", "accounts.login", "accounts.language", "no
 EXPECTED = {
     "accounts.logout": EVERYONE,
     "accounts.password": EVERYONE,
+    "accounts.logout_everywhere": EVERYONE,
     "accounts.users": ADMIN,
     "accounts.user_new": ADMIN,
     "accounts.user_edit": ADMIN,
