@@ -67,7 +67,7 @@ def configure(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import clock, formatting, markdown, security, static
+    from core import attachments, clock, formatting, markdown, security, static
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    attachments.init_app(app)
     clock.init_app(app)
     formatting.init_app(app)
     markdown.init_app(app)
