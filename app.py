@@ -44,6 +44,9 @@ def configure(app: Flask) -> None:
     """Fill in what the environment left open, and refuse what cannot work."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if app.config["ENV_NAME"] == "production":
+            # A silent SQLite file under instance/ would take real work and lose it with the machine.
+            raise RuntimeError("DATABASE_URL must be set in production (postgresql://…).")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -253,7 +256,7 @@ def register_commands(app: Flask) -> None:
 
 
 def configure_logger(app: Flask) -> None:
-    from notifications.links import install_log_filter
+    from core.security import install_log_filter
 
     install_log_filter()
     if not app.debug and not app.testing:

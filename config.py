@@ -52,6 +52,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "id"
     LANGUAGES = ("id", "en")
 
+    HSTS_MAX_AGE = 0  # seconds of Strict-Transport-Security; 0 sends none (development speaks plain HTTP)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
@@ -116,6 +117,7 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
 
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 365 * 24 * 3600))
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
 

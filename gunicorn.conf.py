@@ -24,8 +24,8 @@ max_requests_jitter = max_requests // 10
 preload_app = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
-# The one-click acknowledgement tokens are redacted from this log by the filter that create_app() installs on
-# the "gunicorn.access" logger (notifications.links.RedactTokens).
+# The one-click acknowledgement and calendar-feed tokens are redacted from this log by the filter that
+# create_app() installs on the "gunicorn.access" logger (core.security.RedactTokens).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
