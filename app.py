@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_environment, instance_secret_key
 
@@ -31,6 +32,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     app.config.from_object(config_class or config_from_environment())
     app.config.update(overrides or {})
     configure(app)
+    register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -65,6 +67,22 @@ def configure(app: Flask) -> None:
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production.")
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if (
+        app.config["ENV_NAME"] == "production"
+        and app.config["WEB_CONCURRENCY"] > 1
+        and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+        and not app.config["RATELIMIT_ALLOW_PER_WORKER"]
+    ):
+        raise RuntimeError(
+            f"With {app.config['WEB_CONCURRENCY']} web workers (WEB_CONCURRENCY) each would count failed logins on "
+            "its own: set RATELIMIT_STORAGE_URI to a shared store, e.g. redis://127.0.0.1:6379/0, or WEB_CONCURRENCY=1."
+        )
+
+
+def register_proxies(app: Flask) -> None:
+    """Read the client's address from X-Forwarded-For as far back as the trusted proxies wrote it."""
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
 
 def register_extensions(app: Flask) -> None:

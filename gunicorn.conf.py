@@ -8,9 +8,13 @@ GUNICORN_TIMEOUT  seconds before a stuck worker is restarted (default 60: the la
 
 import gc
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from config import web_concurrency  # noqa: E402  (the app refuses per-worker login counts by the same figure)
 
 bind = os.environ.get("KAWAL_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1))))
+workers = web_concurrency()
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
@@ -20,19 +21,27 @@ def _login_account_key() -> str:
     return "login-account:" + (request.form.get("email") or "").strip().lower()
 
 
+def _login_account_address_key() -> str:
+    """Rate-limit key for one account tried from one address."""
+    return f"login-account-address:{get_remote_address()}:{_login_account_key()}"
+
+
 def _failed_login(response) -> bool:
     """Only failed attempts use up the allowance; a successful login redirects."""
     return response.status_code != 302
 
 
+def _login_limit(setting: str, key_func=None):
+    """A ceiling on failed logins, read from config at request time; a successful login costs nothing."""
+    return limiter.limit(
+        lambda: current_app.config[setting], key_func=key_func, methods=["POST"], deduct_when=_failed_login
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_failed_login,
-)
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT_AND_IP", _login_account_address_key)
+@_login_limit("LOGIN_LIMIT_PER_IP")
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT", _login_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home"))

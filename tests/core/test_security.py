@@ -31,8 +31,10 @@ def test_production_cookies_are_secure_and_need_a_secret_key(monkeypatch):
 
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32})
+        create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "WEB_CONCURRENCY": 1})
+    app = create_app(
+        ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32, "WEB_CONCURRENCY": 1}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
@@ -72,7 +74,9 @@ def test_production_sends_hsts_and_development_does_not(client):
     from app import create_app
     from config import ProductionConfig
 
-    app = create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32})
+    app = create_app(
+        ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32, "WEB_CONCURRENCY": 1}
+    )
     assert app.test_client().get("/health").headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/health").headers
 
