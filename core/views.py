@@ -1,5 +1,6 @@
-"""Helpers for views: permission gates and page numbers."""
+"""Helpers for views: permission gates, and the query string's numbers and dates."""
 
+from datetime import date
 from functools import wraps
 
 from flask import request
@@ -38,16 +39,33 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+MAX_PAGE = 100_000
+
+
+def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> int | None:
+    """A query-string integer within low..high, or `default` for anything else (text, or a number the
+    database could not compare with)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and low <= value <= high else default
+
+
 def id_arg(name: str) -> int | None:
     """A query-string id, or None for anything that cannot be one."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ID else None
+    return int_arg(name, low=1, high=MAX_ID)
 
 
 def page_number() -> int:
     """The ?page= argument, 1 for anything that is not a sensible page number."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= 100_000 else 1
+    return int_arg("page", low=1, high=MAX_PAGE, default=1)
+
+
+def date_arg(name: str) -> date | None:
+    """A query-string ISO date, or None for anything else. Any date of the calendar is kept as typed: the
+    clock's conversions hold the calendar's ends, so a filter "until 9999-12-31" means "no end"."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
 
 
 def select_options(rows, selected) -> Markup:

@@ -44,6 +44,16 @@ def test_a_bad_forum_form_is_reshown_with_what_was_typed(client_as):
     assert 'value="Kepala Bidang Sosmasek"' in page
 
 
+def test_a_forum_at_the_ends_of_the_calendar_is_refused_with_the_input_kept(client_as):
+    client = client_as("secretariat")
+    for starts_at in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        response = client.post("/forums/new", data={**NEW_FORUM, "starts_at": starts_at})
+        assert response.status_code == 422, starts_at
+        page = response.get_data(as_text=True)
+        assert "Masukkan tanggal antara tahun 1900 dan 2100." in page
+        assert f'value="{starts_at}"' in page
+
+
 def test_a_forum_ending_before_it_starts_is_refused_by_the_service(client_as):
     response = client_as("secretariat").post("/forums/new", data={**NEW_FORUM, "ends_at": "2025-12-16T08:00"})
     assert response.status_code == 422
