@@ -42,11 +42,19 @@ class IdConverter(IntegerConverter):
 MAX_PAGE = 100_000
 
 
+def bounded_int(text: str | None, *, low: int, high: int, default: int | None = None) -> int | None:
+    """Text as an integer within low..high, or `default` for anything else: words, or a number the database
+    could not compare with (PostgreSQL refuses one past its column's type instead of matching nothing)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return default
+    return value if low <= value <= high else default
+
+
 def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> int | None:
-    """A query-string integer within low..high, or `default` for anything else (text, or a number the
-    database could not compare with)."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and low <= value <= high else default
+    """A query-string integer within low..high, or `default` for anything else."""
+    return bounded_int(request.args.get(name), low=low, high=high, default=default)
 
 
 def id_arg(name: str) -> int | None:

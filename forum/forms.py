@@ -11,13 +11,15 @@ from core.forms import LocalDateTimeField, OptionalIntSelectField, enum_choices
 from forum import services
 from forum.models import (
     ATTENDANCE_LABELS,
+    FIRST_PLANNING_YEAR,
     FORUM_KIND_LABELS,
     FORUM_MODE_LABELS,
+    LAST_PLANNING_YEAR,
     PARTICIPANT_CATEGORY_LABELS,
     PARTICIPANT_ROLE_LABELS,
 )
 
-YEAR = [Optional(), NumberRange(min=2000, max=2100)]
+YEAR = [Optional(), NumberRange(min=FIRST_PLANNING_YEAR, max=LAST_PLANNING_YEAR)]
 
 
 def _opd_choices(empty_label):

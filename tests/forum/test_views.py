@@ -1,3 +1,4 @@
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -223,3 +224,39 @@ def test_the_forum_page_runs_a_fixed_number_of_queries(app, world, client_as):
         for i in range(15):
             services.add_recommendation(secretariat, forum_id, text=f"S{i}", themes=[f"tema {i}", "bersama"])
     assert queries() == few
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"period=-{HUGE}", f"period={HUGE}", f"period={HUGE}-{HUGE}", "period=--", "period=20x5", f"page={HUGE}",
+     f"page=-{HUGE}", "page=0", f"opd={HUGE}", f"opd=-{HUGE}", f"series={HUGE}"],
+)  # fmt: skip
+def test_huge_and_negative_numbers_in_the_forum_list_are_ignored(app, world, client_as, query):
+    with app.app_context():
+        make_forum(world, title="FGD PPT Kespro")
+    response = client_as("viewer").get(f"/forums?{query}")
+    assert response.status_code == 200, query
+    assert "FGD PPT Kespro" in response.get_data(as_text=True)  # a filter that names nothing narrows nothing
+
+
+def test_the_period_filter_of_the_forum_list_still_narrows_and_stays_chosen(app, world, client_as):
+    with app.app_context():
+        make_forum(world, title="Forum Renstra Dinkes", kind="forum_renstra", period_start=2025, period_end=2029)
+        make_forum(world, title="FGD PPT Kespro")
+    page = client_as("viewer").get("/forums?period=2025-2029").get_data(as_text=True)
+    assert "Forum Renstra Dinkes" in page and "FGD PPT Kespro" not in page
+    assert '<option value="2025-2029" selected>' in page
+
+
+# /actions?page= is defect 1 of issue 10, tested with the follow-ups list.
+@pytest.mark.parametrize(
+    "url",
+    [f"/tasks?page={HUGE}", f"/tasks?page=-{HUGE}", f"/admin/users?page={HUGE}", f"/admin/delivery?page=-{HUGE}",
+     f"/forums/new?series={HUGE}", f"/actions?opd={HUGE}", f"/actions?forum=-{HUGE}", f"/actions?series={HUGE}",
+     f"/dashboard?series={HUGE}"],
+)  # fmt: skip
+def test_huge_and_negative_numbers_in_other_lists_answer(client_as, url):
+    assert client_as("admin").get(url).status_code == 200, url
