@@ -100,9 +100,20 @@ class ImportConfirmForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
 
 
+class ThemesField(StringField):
+    """Themes typed as one line, "kesehatan jiwa, sarana visum"; a recommendation's Theme rows read the same way."""
+
+    def process_data(self, value):
+        # The form is built from the recommendation, whose `themes` are rows: text here, so that a POST
+        # without this field keeps them, as it keeps any other field.
+        if value is not None and not isinstance(value, str):
+            value = ", ".join(theme.name for theme in value)
+        super().process_data(value)
+
+
 class RecommendationForm(FlaskForm):
     text = TextAreaField(_l("Recommendation"), validators=[DataRequired(), Length(max=5000)])
-    themes = StringField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
+    themes = ThemesField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
     planning_ref = StringField(
         _l("Planning reference (Renstra/RPJMD/RKPD programme)"), validators=[Optional(), Length(max=300)]
     )

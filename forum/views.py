@@ -328,8 +328,6 @@ def recommendation_edit(forum_id: int, recommendation_id: int):
     forum = services.get_open_forum(current_user, forum_id)
     recommendation = services.get_recommendation(current_user, forum_id, recommendation_id)
     form = RecommendationForm(obj=recommendation)
-    if request.method == "GET":
-        form.themes.data = ", ".join(t.name for t in recommendation.themes)
     if form.validate_on_submit():
         try:
             services.update_recommendation(current_user, forum.id, recommendation.id, **form.values())

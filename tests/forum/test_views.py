@@ -145,6 +145,30 @@ def test_recommendation_form_happy_and_bad_paths(app, world, client_as):
     assert 'data-theme="kesehatan jiwa"' in suggestions
 
 
+def test_editing_a_recommendation_without_its_themes_field_keeps_the_themes(app, world, client_as):
+    with app.app_context():
+        forum = make_forum(world)
+        recommendation = services.add_recommendation(
+            as_user(world.users["secretariat"].id), forum.id, text="Keswa", themes=["kesehatan jiwa", "sarana visum"]
+        )
+        url = f"/forums/{forum.id}/recommendations/{recommendation.id}/edit"
+        recommendation_id = recommendation.id
+    client = client_as("secretariat")
+    assert 'value="kesehatan jiwa, sarana visum"' in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"text": "Layanan keswa di setiap Puskesmas"})  # no "themes" at all
+    assert response.status_code == 302
+    with app.app_context():
+        saved = services.get_recommendation(as_user(world.users["secretariat"].id), forum.id, recommendation_id)
+        assert saved.text == "Layanan keswa di setiap Puskesmas"
+        assert sorted(t.name for t in saved.themes) == ["kesehatan jiwa", "sarana visum"]
+    assert client.post(url, data={"text": "Keswa", "themes": ""}).status_code == 302  # an empty field clears them
+    with app.app_context():
+        assert (
+            services.get_recommendation(as_user(world.users["secretariat"].id), forum.id, recommendation_id).themes
+            == []
+        )
+
+
 def test_status_buttons_close_and_lock_the_page(app, world, client_as):
     forum_id = _forum_id(app, world)
     client = client_as("secretariat")
