@@ -7,6 +7,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from accounts import services as accounts
+from core.db import max_length
 from core.forms import LocalDateTimeField, OptionalIntSelectField, enum_choices
 from forum import services
 from forum.models import (
@@ -17,6 +18,7 @@ from forum.models import (
     LAST_PLANNING_YEAR,
     PARTICIPANT_CATEGORY_LABELS,
     PARTICIPANT_ROLE_LABELS,
+    Participant,
 )
 
 YEAR = [Optional(), NumberRange(min=FIRST_PLANNING_YEAR, max=LAST_PLANNING_YEAR)]
@@ -67,15 +69,22 @@ class StatusForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=max_length(Participant.name))])
+    position = StringField(
+        _l("Position (jabatan)"), validators=[Optional(), Length(max=max_length(Participant.position))]
+    )
     opd_id = OptionalIntSelectField(_l("OPD"))
-    institution = StringField(_l("Institution, if not an OPD"), validators=[Optional(), Length(max=200)])
+    institution = StringField(
+        _l("Institution, if not an OPD"), validators=[Optional(), Length(max=max_length(Participant.institution))]
+    )
     category = SelectField(_l("Category (unsur)"), choices=enum_choices(PARTICIPANT_CATEGORY_LABELS))
     role = SelectField(_l("Role"), choices=enum_choices(PARTICIPANT_ROLE_LABELS), default="peserta")
     attendance = SelectField(_l("Attendance"), choices=enum_choices(ATTENDANCE_LABELS))
-    email = StringField(_l("Email"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = StringField(
+        _l("Email"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=max_length(Participant.email))],
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=max_length(Participant.phone))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
