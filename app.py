@@ -67,7 +67,7 @@ def configure(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import clock, formatting, markdown, security, static
+    from core import clock, formatting, markdown, security, static, weblinks
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -85,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     markdown.init_app(app)
     security.init_app(app)
     static.init_app(app)
+    weblinks.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):

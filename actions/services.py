@@ -34,10 +34,11 @@ from actions.models import (
 )
 from core import attachments, audit, clock
 from core.calendar import WorkingDays
-from core.db import CountedPagination, paginate
+from core.db import CountedPagination, max_length, paginate
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import Permission, Role, can, require
+from core.weblinks import web_link
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
 S, P = Status, Permission
@@ -473,10 +474,9 @@ def report_progress(actor, assignment_id: int, *, percent: int, note: str | None
                                    status=STATUS_LABELS[assignment.status]))  # fmt: skip
     if percent is None or not 0 <= percent <= 100:
         raise Invalid(_l("The progress is a percentage from 0 to 100."), field="percent")
-    links = [link.strip() for link in links if link and link.strip()]
-    for link in links:
-        if not link.lower().startswith(("http://", "https://")):
-            raise Invalid(_l("A link must start with http:// or https://."), field="links")
+    links = [
+        web_link(link, max_length=max_length(Evidence.url), field="links") for link in links if link and link.strip()
+    ]
     files = [f for f in files if f and f.filename]
     note = (note or "").strip() or None
     if not (note or files or links or percent != assignment.percent):

@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from accounts import services as accounts
 from core.db import max_length
@@ -18,6 +18,7 @@ from forum.models import (
     LAST_PLANNING_YEAR,
     PARTICIPANT_CATEGORY_LABELS,
     PARTICIPANT_ROLE_LABELS,
+    Forum,
     Participant,
 )
 
@@ -41,7 +42,9 @@ class ForumForm(FlaskForm):
     ends_at = LocalDateTimeField(_l("Ends"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     mode = SelectField(_l("Mode"), choices=enum_choices(FORUM_MODE_LABELS))
-    online_link = URLField(_l("Online link"), validators=[Optional(), URL(), Length(max=500)])
+    # Text, not type="url": the browser would refuse "zoom.us/j/123", which the service completes with https://.
+    online_link = StringField(_l("Online link"), validators=[Optional(), Length(max=max_length(Forum.online_link))],
+                              render_kw={"inputmode": "url"})  # fmt: skip
     organiser_opd_id = OptionalIntSelectField(_l("Organiser OPD"))
     host = StringField(_l("Host, for a meeting held by another government"), validators=[Optional(), Length(max=300)])
     chair = StringField(_l("Chair (pimpinan rapat)"), validators=[Optional(), Length(max=200)])

@@ -10,9 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd
 from core import audit
+from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Permission, can, require
+from core.weblinks import web_link
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -292,6 +294,10 @@ def _clean_forum_values(values: dict) -> dict:
         raise Invalid(_l("No such series."), field="series_id")
     if values["organiser_opd_id"] and db.session.get(Opd, values["organiser_opd_id"]) is None:
         raise Invalid(_l("No such OPD."), field="organiser_opd_id")
+    if values["online_link"]:
+        values["online_link"] = web_link(
+            values["online_link"], max_length=max_length(Forum.online_link), field="online_link"
+        )
     return values
 
 

@@ -284,3 +284,28 @@ def test_the_period_filter_of_the_forum_list_still_narrows_and_stays_chosen(app,
 )  # fmt: skip
 def test_huge_and_negative_numbers_in_other_lists_answer(client_as, url):
     assert client_as("admin").get(url).status_code == 200, url
+
+
+def test_an_online_link_takes_http_and_https_only_and_is_completed(app, client_as):
+    client = client_as("secretariat")
+    hostile = "javascript://example.com/%0aalert(document.cookie)"
+    response = client.post("/forums/new", data={**NEW_FORUM, "mode": "daring", "online_link": hostile})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Tautan harus diawali http:// atau https://." in page
+    assert 'value="javascript://example.com/%0aalert(document.cookie)"' in page  # kept, to be corrected
+    response = client.post("/forums/new", data={**NEW_FORUM, "mode": "daring", "online_link": "zoom.us/j/123"})
+    assert response.status_code == 302
+    forum_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'href="https://zoom.us/j/123"' in forum_page
+
+
+def test_a_stored_script_link_is_shown_as_text_not_as_a_link(app, world, client_as):
+    with app.app_context():
+        forum = make_forum(world, mode="daring")
+        forum.online_link = "javascript://example.com/%0aalert(1)"  # saved before links were checked
+        db.session.commit()
+        forum_id = forum.id
+    page = client_as("viewer").get(f"/forums/{forum_id}").get_data(as_text=True)
+    assert "javascript://example.com/%0aalert(1)" in page
+    assert 'href="javascript' not in page
