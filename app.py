@@ -1,12 +1,14 @@
 """create_app(): the one place that knows every package."""
 
 import logging
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import (
     Flask,
     current_app,
+    g,
     has_app_context,
     has_request_context,
     jsonify,
@@ -16,7 +18,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -88,7 +89,7 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import attachments, clock, formatting, markdown, security, static
+    from core import attachments, clock, formatting, markdown, security, static, weblinks
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -107,6 +108,7 @@ def register_extensions(app: Flask) -> None:
     markdown.init_app(app)
     security.init_app(app)
     static.init_app(app)
+    weblinks.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str):
@@ -180,40 +182,60 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from core.errors import DomainError
-    from core.extensions import db
+    from sqlalchemy.exc import SQLAlchemyError
 
-    def render_error(status: int, message: str):
+    from core.errors import DomainError
+    from core.extensions import db, login_manager
+
+    def rollback() -> None:
+        with suppress(SQLAlchemyError):  # a connection that is gone cannot roll back; the pool replaces it
+            db.session.rollback()
+
+    def user_for_error_page() -> None:
+        """The error page shows the user's menu in the user's language, both read from the database. When the
+        database cannot answer (it may be what failed), the page is shown as to a visitor: in the language
+        chosen on the login page, or the default, and never failing again on the same database."""
+        try:
+            user = current_user._get_current_object()
+            if user.is_authenticated:
+                user.locale  # noqa: B018 (after a rollback the row is expired: this reloads it)
+        except SQLAlchemyError:
+            rollback()
+            g._login_user = login_manager.anonymous_user()
+
+    def render_error(status: int, message):
+        """Kawal's error page, or JSON for a client that asks for it; `message` is translated here."""
+        user_for_error_page()
         if request.accept_mimetypes.best == "application/json":
-            return jsonify(error=message), status
-        return render_template("errors/error.html", status=status, message=message), status
+            return jsonify(error=str(message)), status
+        return render_template("errors/error.html", status=status, message=str(message)), status
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
-        return render_error(error.status_code, str(error.message))
+        rollback()
+        return render_error(error.status_code, error.message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, _("The form has expired. Go back, reload the page and try again."))
+        return render_error(400, _l("The form has expired. Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         messages = {
-            400: _("The request could not be understood."),
-            403: _("You are not allowed to see this page."),
-            404: _("This page does not exist."),
-            405: _("This address does not accept that kind of request."),
-            413: _("The upload is too large."),
-            429: _("Too many attempts. Wait a few minutes and try again."),
+            400: _l("The request could not be understood."),
+            403: _l("You are not allowed to see this page."),
+            404: _l("This page does not exist."),
+            405: _l("This address does not accept that kind of request."),
+            413: _l("The upload is too large."),
+            429: _l("Too many attempts. Wait a few minutes and try again."),
         }
         return render_error(error.code or 500, messages.get(error.code, error.description or ""))
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
-        db.session.rollback()
+        rollback()
         app.logger.exception("Unhandled error")
-        return render_error(500, _("Something went wrong on our side. The error has been logged."))
+        return render_error(500, _l("Something went wrong on our side. The error has been logged."))
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -2,7 +2,7 @@
 trail, raises domain errors, and sends a domain event after its commit."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -34,10 +34,11 @@ from actions.models import (
 )
 from core import attachments, audit, clock
 from core.calendar import WorkingDays
-from core.db import CountedPagination, paginate
+from core.db import CountedPagination, max_length, paginate
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import Permission, Role, can, require
+from core.weblinks import web_link
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
 S, P = Status, Permission
@@ -473,10 +474,9 @@ def report_progress(actor, assignment_id: int, *, percent: int, note: str | None
                                    status=STATUS_LABELS[assignment.status]))  # fmt: skip
     if percent is None or not 0 <= percent <= 100:
         raise Invalid(_l("The progress is a percentage from 0 to 100."), field="percent")
-    links = [link.strip() for link in links if link and link.strip()]
-    for link in links:
-        if not link.lower().startswith(("http://", "https://")):
-            raise Invalid(_l("A link must start with http:// or https://."), field="links")
+    links = [
+        web_link(link, max_length=max_length(Evidence.url), field="links") for link in links if link and link.strip()
+    ]
     files = [f for f in files if f and f.filename]
     note = (note or "").strip() or None
     if not (note or files or links or percent != assignment.percent):
@@ -616,9 +616,9 @@ def forum_scope(*, forum_id=None, series_id=None, forum_kind=None, held_from=Non
     if forum_kind:
         conditions.append(Forum.kind == forum_kind)
     if held_from:
-        conditions.append(Forum.starts_at >= clock.from_local(datetime.combine(held_from, time())))
+        conditions.append(Forum.starts_at >= clock.start_of_local_day(held_from))
     if held_to:
-        conditions.append(Forum.starts_at < clock.from_local(datetime.combine(held_to + timedelta(days=1), time())))
+        conditions.append(Forum.starts_at < clock.end_of_local_day(held_to))
     if theme:
         conditions.append(
             sa.exists()
@@ -638,7 +638,7 @@ STALE_AFTER_WORKING_DAYS = 2
 def stale_since(today: date) -> datetime:
     """Tasks assigned before this moment have waited more than 2 working days without acknowledgement."""
     day = WorkingDays().add(today, -STALE_AFTER_WORKING_DAYS)
-    return clock.from_local(datetime.combine(day, time()))
+    return clock.start_of_local_day(day)
 
 
 def assignment_conditions(filters: AssignmentFilters) -> list:
@@ -657,7 +657,7 @@ def assignment_conditions(filters: AssignmentFilters) -> list:
         conditions.append(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
     if filters.done_since:
         conditions += [Assignment.status == Status.DONE,
-                       Assignment.completed_at >= clock.from_local(datetime.combine(filters.done_since, time()))]  # fmt: skip
+                       Assignment.completed_at >= clock.start_of_local_day(filters.done_since)]  # fmt: skip
     if filters.due_from:
         conditions.append(Assignment.due_date >= filters.due_from)
     if filters.due_to:

@@ -10,9 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd
 from core import audit
+from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Permission, can, require
+from core.weblinks import web_link
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -115,9 +117,15 @@ class ForumFilters:
 
     kind: str | None = None
     status: str | None = None
-    period: str | None = None  # "2025-2029"
+    period_start: int | None = None
+    period_end: int | None = None
     organiser_opd_id: int | None = None
     search: str | None = None
+
+    @property
+    def period(self) -> str | None:
+        """The period as the list's filter names it: "2025-2029", or "2025"."""
+        return "-".join(str(year) for year in (self.period_start, self.period_end) if year) or None
 
 
 def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
@@ -134,12 +142,10 @@ def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 
         query = query.where(Forum.status == filters.status)
     if filters.organiser_opd_id:
         query = query.where(Forum.organiser_opd_id == filters.organiser_opd_id)
-    if filters.period:
-        start, _, end = filters.period.partition("-")
-        if start.isdigit():
-            query = query.where(Forum.period_start == int(start))
-        if end.isdigit():
-            query = query.where(Forum.period_end == int(end))
+    if filters.period_start:
+        query = query.where(Forum.period_start == filters.period_start)
+    if filters.period_end:
+        query = query.where(Forum.period_end == filters.period_end)
     if filters.search:
         pattern = f"%{filters.search.strip().lower()}%"
         query = query.where(
@@ -288,6 +294,10 @@ def _clean_forum_values(values: dict) -> dict:
         raise Invalid(_l("No such series."), field="series_id")
     if values["organiser_opd_id"] and db.session.get(Opd, values["organiser_opd_id"]) is None:
         raise Invalid(_l("No such OPD."), field="organiser_opd_id")
+    if values["online_link"]:
+        values["online_link"] = web_link(
+            values["online_link"], max_length=max_length(Forum.online_link), field="online_link"
+        )
     return values
 
 

@@ -196,3 +196,28 @@ def _office() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
     return buffer.getvalue()
+
+
+def test_evidence_links_take_http_and_https_only_and_are_completed(app, world, client_as, acknowledged):
+    head = client_as("opd_head")
+    url = f"/assignments/{acknowledged}/progress"
+    for hostile in ("javascript:alert(1)", "javascript://x.org/%0aalert(1)", "https://x.org/" + "a" * 1000):
+        response = head.post(url, data={"percent": "40", "note": "Bukti", "links": hostile})
+        assert response.status_code == 422, hostile
+    assert head.post(url, data={"percent": "40", "links": "drive.google.com/file/d/1"}).status_code == 302
+    page = head.get(f"/assignments/{acknowledged}").get_data(as_text=True)
+    assert 'href="https://drive.google.com/file/d/1"' in page
+
+
+def test_a_stored_script_evidence_link_is_shown_as_text(app, world, client_as, acknowledged):
+    from actions.models import Evidence
+    from core.extensions import db
+
+    with app.app_context():
+        services.report_progress(as_user(world.users["opd_head"].id), acknowledged, percent=10, note="Bukti",
+                                 links=["https://example.org/bukti"])  # fmt: skip
+        evidence = db.session.query(Evidence).filter_by(assignment_id=acknowledged).one()
+        evidence.url = "javascript:alert(1)"  # saved before links were checked
+        db.session.commit()
+    page = client_as("secretariat").get(f"/assignments/{acknowledged}").get_data(as_text=True)
+    assert "javascript:alert(1)" in page and 'href="javascript' not in page
