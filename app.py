@@ -267,6 +267,7 @@ def register_template_helpers(app: Flask) -> None:
         field_labels=audit.FIELD_LABELS,
         mail_status_labels=notification_models.MAIL_STATUS_LABELS,
         mail_kind_labels=notification_models.MAIL_KIND_LABELS,
+        cancel_reason_labels=notification_models.CANCEL_REASON_LABELS,
     )
 
     @app.context_processor

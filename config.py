@@ -102,7 +102,12 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 15))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
+    # Temporary failures (4xx, refused connection, timeout) are retried, with capped backoff, while the email is
+    # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
+    # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
+    MAIL_GIVE_UP_AFTER_HOURS = float(os.environ.get("MAIL_GIVE_UP_AFTER_HOURS", 72))
+    # How long a claim holds its rows; a sender renews it before each message. Keep it well above MAIL_TIMEOUT.
+    MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None

@@ -38,12 +38,14 @@ def plan_command(now_text):
 
 @bp.cli.command("send")
 @click.option("--now", "now_text", help="Send as of this moment (ISO 8601).")
-def send_command(now_text):
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="Rows claimed at a time.")
+def send_command(now_text, batch):
     """Send what is due in the outbox, once."""
     from notifications import dispatcher
 
-    result = dispatcher.dispatch(_moment(now_text))
-    click.echo(f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}")
+    result = dispatcher.dispatch(_moment(now_text), batch=batch)
+    click.echo(f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}, "
+               f"taken over by another sender {result.lost}")  # fmt: skip
 
 
 @bp.cli.command("worker")

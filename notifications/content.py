@@ -35,6 +35,11 @@ GROUP_LABELS = {
 }
 
 
+# Items carried over from a superseded digest may say what a newer item of the same task says better ("due in 3
+# days", then "overdue"): of one task's items in one family, only the newest planned is said.
+FAMILIES = {Reason.DUE_SOON: "deadline", Reason.OVERDUE: "deadline", Reason.ESCALATION: "deadline"}
+
+
 class NothingToSay(Exception):
     """Every item of the row was settled before it could be sent."""
 
@@ -162,8 +167,12 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
         row.recipient, row.subject = to, rendered.subject
         return Prepared([to], [], rendered)
     groups, dropped, states = {}, [], []
-    for item in _load_items(row):
-        if not still_worth_saying(item, today):
+    items = _load_items(row)
+    newest = {(item.subject_key, FAMILIES.get(item.reason, item.reason)): item.id for item in items}
+    for item in items:
+        if newest[item.subject_key, FAMILIES.get(item.reason, item.reason)] != item.id or not still_worth_saying(
+            item, today
+        ):
             dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)

@@ -1,10 +1,13 @@
 """The dispatcher: claims outbox rows with a lease, sends them outside any transaction, and marks each one sent
 in its own commit. Safe with several dispatchers on several machines: PostgreSQL hands each row to one of them
-(FOR UPDATE SKIP LOCKED); SQLite has a single writer, so its UPDATE claims atomically."""
+(FOR UPDATE SKIP LOCKED); SQLite has a single writer, so its UPDATE claims atomically. Every claim carries a
+token of its own; a sender renews its lease right before each message and finishes a row only while the token on
+the row is still its own, so a row taken over after its lease ran out is never sent by both."""
 
 import os
 import random
 import socket
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,13 +16,11 @@ from flask import current_app
 
 from core import clock
 from core.extensions import db
-from notifications import content
+from notifications import content, outbox
 from notifications import policy as policies
 from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
 from notifications.mailer import message_id as message_id_for
-from notifications.models import MailStatus, OutboxMessage
-
-LEASE = timedelta(minutes=5)
+from notifications.models import CancelReason, MailKind, MailStatus, OutboxMessage
 
 
 @dataclass
@@ -28,7 +29,14 @@ class DispatchResult:
     retried: int = 0
     dead: int = 0
     cancelled: int = 0
+    lost: int = 0  # rows another sender took over after this one's lease ran out: left to it
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Claim:
+    token: str
+    ids: list[int]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -40,40 +48,41 @@ def backoff(attempts: int) -> timedelta:
 
 
 def owner_name() -> str:
+    """Who holds a lease, for people reading the outbox."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim(now: datetime, owner: str, batch: int) -> list[int]:
-    """Take up to `batch` due rows (and rows whose sender died mid-lease) for this owner."""
+def lease_length() -> timedelta:
+    """How long a claim holds its rows, and how long each renewal holds the row being sent."""
+    return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+
+
+def claim(now: datetime, owner: str, batch: int) -> Claim:
+    """Take exactly up to `batch` due rows (and rows whose sender's lease ran out) under a new lease token."""
     due = sa.or_(
         sa.and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now),
         sa.and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.lease_until < now),
     )
-    ids = (
+    # A materialized CTE picks and locks its n rows once. `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+    # LOCKED)` was planned as a semi-join that rescanned the locked subquery per outer row, so one claim took far
+    # more than n rows, and one sender could lease the whole outbox.
+    picked = (
         sa.select(OutboxMessage.id)
         .where(due)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    claimed = (
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids.scalar_subquery()), due)
-            .values(
-                status=MailStatus.SENDING,
-                lease_owner=owner,
-                lease_until=now + LEASE,
-                attempts=OutboxMessage.attempts + 1,
-            )  # fmt: skip
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
+    token = uuid.uuid4().hex
+    ids = outbox.move(
+        sa.and_(OutboxMessage.id == picked.c.id, due),
+        MailStatus.SENDING,
+        lease_owner=owner, lease_token=token, lease_until=now + lease_length(), attempts=OutboxMessage.attempts + 1,
+    )  # fmt: skip
     db.session.commit()
-    return sorted(claimed)
+    return Claim(token, sorted(ids))
 
 
 def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> DispatchResult:
@@ -86,66 +95,84 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
     handled = 0
     try:
         while limit is None or handled < limit:
-            moment = now or clock.now()
-            ids = claim(moment, owner, batch if limit is None else min(batch, limit - handled))
-            if not ids:
+            taken = claim(now or clock.now(), owner, batch if limit is None else min(batch, limit - handled))
+            if not taken.ids:
                 break
-            for message_id in ids:
-                _send_one(session, message_id, owner, now or clock.now(), policy, escalation_cc, result)
+            for message_id in taken.ids:
+                _send_one(session, message_id, taken.token, now or clock.now(), policy, escalation_cc, result)
                 handled += 1
     finally:
         session.close()
     return result
 
 
+def still_useful(row: OutboxMessage, now: datetime) -> bool:
+    """Whether a temporary failure is worth another try. A digest is, until the planner supersedes it with a newer
+    one or its tasks are settled (both cancel it). A new-task or test email is bound in age: after
+    MAIL_GIVE_UP_AFTER_HOURS the daily reminder's "not yet acknowledged" already says what it would."""
+    if row.kind == MailKind.DIGEST:
+        return True
+    return now - row.created_at < timedelta(hours=current_app.config["MAIL_GIVE_UP_AFTER_HOURS"])
+
+
 def _send_one(
-    session: SmtpSession, message_id: int, owner: str, now: datetime, policy, escalation_cc, result: DispatchResult
+    session: SmtpSession, message_id: int, token: str, now: datetime, policy, escalation_cc, result: DispatchResult
 ) -> None:
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None or row.lease_owner != owner or row.status != MailStatus.SENDING:
+    row = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if row is None or row.lease_token != token or row.status != MailStatus.SENDING:
+        result.lost += 1
+        db.session.rollback()
         return
+    mine = outbox.held(row.id, token)
     try:
         prepared = content.prepare(row, now, policy, escalation_cc)
     except content.NothingToSay:
-        _finish(row, MailStatus.CANCELLED, None)
-        result.cancelled += 1
+        result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.NOTHING_TO_SAY)
         return
     except content.NoRecipient as error:
-        _finish(row, MailStatus.DEAD, str(error))
-        result.dead += 1
+        result.dead += _finish(mine, MailStatus.DEAD, result, last_error=str(error))
         return
     row.message_id = message_id_for(row.dedup_key)
-    # The row's state is committed before SMTP: what was said, to whom, is on record even if sending fails.
+    db.session.flush()
+    # Renewed right before SMTP, in the commit that records what is said and to whom: if another sender took the
+    # row over meanwhile, this one says nothing and rolls its version back.
+    renewed = db.session.execute(
+        sa.update(OutboxMessage).where(mine).values(lease_until=now + lease_length())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if renewed != 1:
+        db.session.rollback()
+        result.lost += 1
+        return
     db.session.commit()
     message = build(prepared.rendered, to=prepared.to, cc=prepared.cc, dedup_key=row.dedup_key)
-    row_id, attempts = row.id, row.attempts
+    attempts, useful = row.attempts, still_useful(row, now)
     db.session.remove()  # no transaction, and no connection, is held while talking to the SMTP server
     try:
-        session.send(message)
+        refused = session.send(message)
     except PermanentFailure as error:
-        _finish(db.session.get(OutboxMessage, row_id), MailStatus.DEAD, str(error))
-        result.dead += 1
+        result.dead += _finish(mine, MailStatus.DEAD, result, last_error=str(error))
         return
     except TemporaryFailure as error:
-        row = db.session.get(OutboxMessage, row_id)
-        if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            _finish(row, MailStatus.DEAD, f"{error} (after {attempts} attempts)")
-            result.dead += 1
-        else:
-            row.status, row.last_error = MailStatus.PENDING, str(error)
-            row.next_attempt_at, row.lease_owner, row.lease_until = now + backoff(attempts), None, None
-            db.session.commit()
-            result.retried += 1
         result.errors.append(str(error))
+        if useful:
+            result.retried += _finish(mine, MailStatus.PENDING, result, last_error=str(error),
+                                      next_attempt_at=now + backoff(attempts))  # fmt: skip
+        else:
+            result.cancelled += _finish(mine, MailStatus.CANCELLED, result, last_error=str(error),
+                                        cancel_reason=CancelReason.TOO_OLD)  # fmt: skip
         return
-    row = db.session.get(OutboxMessage, row_id)
-    row.sent_at = clock.now()
-    _finish(row, MailStatus.SENT, None)
-    result.sent += 1
+    # Sent: the error of an earlier attempt is history now, not the row's state.
+    result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), last_error=None, refused=refused or None)
 
 
-def _finish(row: OutboxMessage, status: MailStatus, error: str | None) -> None:
-    row.status, row.lease_owner, row.lease_until = status, None, None
-    if error:
-        row.last_error = error
+def _finish(mine, status: MailStatus, result: DispatchResult, **values) -> int:
+    """Move a row this sender holds to `status` and commit; 1 if it still held it, else 0 (counted as lost)."""
+    moved = outbox.move(mine, status, **values)
+    if not moved:
+        db.session.rollback()  # what this sender wrote about the row is not the row's story any more
+        result.lost += 1
+        current_app.logger.warning("An outbox row was taken over before it could be marked %s", status.value)
+        return 0
     db.session.commit()
+    return 1

@@ -75,12 +75,16 @@ class PermanentFailure(Exception):
     """Not worth another try: 5xx."""
 
 
+def _text(reply) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
 def _classify(error: Exception) -> Exception:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return PermanentFailure(str(error)) if all(code >= 500 for code in codes) else TemporaryFailure(str(error))
     if isinstance(error, smtplib.SMTPResponseException):
-        text = f"{error.smtp_code} {error.smtp_error.decode(errors='replace') if isinstance(error.smtp_error, bytes) else error.smtp_error}"
+        text = f"{error.smtp_code} {_text(error.smtp_error)}"
         return PermanentFailure(text) if error.smtp_code >= 500 else TemporaryFailure(text)
     if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | OSError):
         return TemporaryFailure(f"{type(error).__name__}: {error}")
@@ -109,15 +113,19 @@ class SmtpSession:
             connection.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
         return connection
 
-    def send(self, message: EmailMessage) -> None:
-        """Hand one message to the server; raises TemporaryFailure or PermanentFailure."""
+    def send(self, message: EmailMessage) -> list[dict]:
+        """Hand one message to the server; returns the recipients it refused while accepting others
+        ([{"address", "code", "reply"}]). Raises TemporaryFailure or PermanentFailure when nobody got it."""
         try:
             if self.connection is None:
                 self.connection = self._connect()
-            self.connection.send_message(message)
+            # smtplib raises only when every recipient is refused; a partial refusal comes back as a dict.
+            refused = self.connection.send_message(message)
         except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
             self.reset()
             raise _classify(error) from error
+        return [{"address": address, "code": code, "reply": _text(reply)}
+                for address, (code, reply) in sorted(refused.items())]  # fmt: skip
 
     def reset(self) -> None:
         """Drop a broken connection; the next send opens a new one."""

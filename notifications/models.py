@@ -60,7 +60,34 @@ MAIL_STATUS_LABELS = {
     MailStatus.SENDING: _l("Sending"),
     MailStatus.SENT: _l("Sent"),
     MailStatus.DEAD: _l("Failed"),
-    MailStatus.CANCELLED: _l("Cancelled: nothing left to say"),
+    MailStatus.CANCELLED: _l("Cancelled"),
+}
+
+# Which status may follow which. Every change of an outbox row's status goes through notifications.outbox.move,
+# which applies this table in the UPDATE's own WHERE clause, so a change is atomic and never crosses a rule.
+MAIL_TRANSITIONS = {
+    MailStatus.PENDING: {MailStatus.SENDING, MailStatus.CANCELLED},
+    # SENDING → SENDING: a lease that ran out is taken over by another sender.
+    MailStatus.SENDING: {MailStatus.SENDING, MailStatus.SENT, MailStatus.PENDING, MailStatus.DEAD,
+                         MailStatus.CANCELLED},
+    MailStatus.DEAD: {MailStatus.PENDING},  # the secretariat re-queues it
+    MailStatus.SENT: set(),
+    MailStatus.CANCELLED: set(),
+}  # fmt: skip
+
+
+class CancelReason(StrEnum):
+    """Why an email was cancelled instead of sent."""
+
+    NOTHING_TO_SAY = "nothing_to_say"
+    SUPERSEDED = "superseded"
+    TOO_OLD = "too_old"
+
+
+CANCEL_REASON_LABELS = {
+    CancelReason.NOTHING_TO_SAY: _l("every task in it was settled before it could be sent"),
+    CancelReason.SUPERSEDED: _l("replaced by a newer daily reminder, which carries its tasks"),
+    CancelReason.TOO_OLD: _l("the mail server was unreachable for too long; the daily reminder covers the task"),
 }
 
 
@@ -94,12 +121,18 @@ class OutboxMessage(db.Model):
     status: so.Mapped[MailStatus] = so.mapped_column(enum_column(MailStatus), default=MailStatus.PENDING)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
-    lease_owner: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    lease_owner: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # host:pid, for people to read
+    # Unique per claim: host:pid can repeat in a restarted container, a token never does.
+    lease_token: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     lease_until: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    # The error of the last attempt while the row still waits or has failed; cleared once it is sent.
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Recipients the server refused while it accepted others: [{"address", "code", "reply"}], else NULL.
+    refused: so.Mapped[list | None] = so.mapped_column(sa.JSON(none_as_null=True))
+    cancel_reason: so.Mapped[CancelReason | None] = so.mapped_column(enum_column(CancelReason))
     message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
-    sent_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime, index=True)
 
     opd: so.Mapped[Opd | None] = so.relationship()
     recipient_user: so.Mapped[User | None] = so.relationship()

@@ -19,8 +19,9 @@ from core import clock
 from core.calendar import WorkingDays
 from core.db import bulk_insert_or_ignore, in_batches, insert_or_ignore
 from core.extensions import db
+from notifications import outbox
 from notifications import policy as policies
-from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
+from notifications.models import CancelReason, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
 
 @dataclass(slots=True)
@@ -153,16 +154,12 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
             created_at=now,
         ))  # fmt: skip
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
-    todays = {}
-    for condition in in_batches(OutboxMessage.dedup_key, list(keys.values())):
-        pending = sa.select(OutboxMessage.opd_id, OutboxMessage.id).where(
-            condition, OutboxMessage.status == MailStatus.PENDING
-        )
-        todays.update(db.session.execute(pending).tuples().all())
+    todays = _waiting(keys)
+    _supersede(todays, today)
     items = []
     for opd_id, found in by_opd.items():
         if opd_id not in todays:
-            continue  # today's digest already went: these wait for tomorrow's
+            continue  # today's digest is being sent or went already: these wait for tomorrow's
         items += [dict(
             message_id=todays[opd_id], subject_key=c.subject_key, occasion=c.occasion, reason=c.reason,
             assignment_id=c.assignment_id, decree_id=c.decree_id, dropped=False, state={},
@@ -172,6 +169,48 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
     db.session.commit()
     return result
+
+
+def _waiting(keys: dict[int, str]) -> dict[int, int]:
+    """Today's digests that no sender holds, locked until this run commits: {opd_id: row id}. A dispatcher's
+    claim skips locked rows (SKIP LOCKED), and a row it claimed before is not pending any more, so no item is ever
+    added to a digest that is being sent. (On SQLite this run holds the only write lock since its INSERT.)"""
+    todays = {}
+    for condition in in_batches(OutboxMessage.dedup_key, list(keys.values())):
+        waiting = (
+            sa.select(OutboxMessage.opd_id, OutboxMessage.id)
+            .where(condition, OutboxMessage.status == MailStatus.PENDING, OutboxMessage.lease_token.is_(None))
+            .order_by(OutboxMessage.id)  # one locking order for concurrent planners
+            .with_for_update()
+        )
+        todays.update(db.session.execute(waiting).tuples().all())
+    return todays
+
+
+def _supersede(todays: dict[int, int], today: date) -> None:
+    """Cancel the older digests of these OPDs that still wait (a worker down since then), moving their items into
+    today's: one digest goes out, never a stale one beside it. Rows a sender holds are left to it."""
+    if not todays:
+        return
+    older: dict[int, int] = {}
+    for condition in in_batches(OutboxMessage.opd_id, list(todays)):
+        stale = (
+            sa.select(OutboxMessage.id, OutboxMessage.opd_id)
+            .where(condition, OutboxMessage.kind == MailKind.DIGEST, OutboxMessage.local_date < today,
+                   OutboxMessage.status == MailStatus.PENDING, OutboxMessage.lease_token.is_(None))
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )  # fmt: skip
+        older.update(db.session.execute(stale).tuples().all())
+    if not older:
+        return
+    cancelled = outbox.move(OutboxMessage.id.in_(list(older)), MailStatus.CANCELLED,
+                            cancel_reason=CancelReason.SUPERSEDED)  # fmt: skip
+    items = OutboxItem.__table__
+    db.session.execute(
+        sa.update(items).where(items.c.message_id == sa.bindparam("old")).values(message_id=sa.bindparam("new")),
+        [{"old": row_id, "new": todays[older[row_id]]} for row_id in cancelled],
+    )
 
 
 def next_run_time(now: datetime) -> datetime:

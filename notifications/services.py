@@ -2,7 +2,7 @@
 the preview, a test email."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -17,7 +17,7 @@ from core.db import insert_or_ignore
 from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.permissions import Permission, require
-from notifications import links, planner
+from notifications import links, outbox, planner
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage
 
@@ -98,6 +98,7 @@ class DeliveryFilters:
     status: str | None = None
     kind: str | None = None
     search: str | None = None
+    refused: bool = False  # only emails that a recipient's server refused
 
 
 def delivery_log(actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
@@ -114,7 +115,41 @@ def delivery_log(actor, filters: DeliveryFilters, *, page: int = 1, per_page: in
         query = query.where(OutboxMessage.kind == filters.kind)
     if filters.search:
         query = query.where(OutboxMessage.recipient.like(f"%{filters.search.strip().lower()}%"))
+    if filters.refused:
+        query = query.where(OutboxMessage.refused.is_not(None))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+# How far back the secretariat is told of refused addresses: long enough to be seen after a weekend.
+REFUSED_ALERT_DAYS = 7
+
+
+@dataclass
+class RefusedAddress:
+    address: str
+    reply: str
+    opd: Opd | None
+    sent_at: object
+
+
+def refused_addresses(actor) -> list[RefusedAddress]:
+    """Addresses that a mail server refused in the last REFUSED_ALERT_DAYS days while it accepted the rest of the
+    email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each."""
+    require(actor, Permission.DELIVERY_LOG)
+    since = clock.now() - timedelta(days=REFUSED_ALERT_DAYS)
+    rows = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since)
+        .options(so.joinedload(OutboxMessage.opd))
+        .order_by(OutboxMessage.sent_at.desc())
+    )
+    found: dict[str, RefusedAddress] = {}
+    for row in rows:
+        for refusal in row.refused:
+            address = refusal["address"]
+            if address not in found:
+                found[address] = RefusedAddress(address, f"{refusal['code']} {refusal['reply']}", row.opd, row.sent_at)
+    return sorted(found.values(), key=lambda r: (r.opd.code if r.opd else "", r.address))
 
 
 def requeue(actor, message_id: int) -> OutboxMessage:
@@ -125,7 +160,7 @@ def requeue(actor, message_id: int) -> OutboxMessage:
         raise NotFound(_l("No such email."))
     if row.status != MailStatus.DEAD:
         raise Invalid(_l("Only failed emails can be sent again."))
-    row.status, row.attempts, row.next_attempt_at, row.lease_owner = MailStatus.PENDING, 0, clock.now(), None
+    outbox.move(OutboxMessage.id == row.id, MailStatus.PENDING, attempts=0, next_attempt_at=clock.now())
     audit.record(actor, "requeue", "outbox", row.id, scope="delivery")
     db.session.commit()
     return row

@@ -53,6 +53,7 @@ def delivery_log():
         status=request.args.get("status") if request.args.get("status") in MAIL_STATUS_LABELS else None,
         kind=request.args.get("kind") if request.args.get("kind") in MAIL_KIND_LABELS else None,
         search=request.args.get("q") or None,
+        refused=request.args.get("refused") == "1",
     )
     pagination = services.delivery_log(current_user, filters, page=page_number())
     return render_template("notifications/delivery.html", pagination=pagination, filters=filters,

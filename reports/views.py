@@ -12,10 +12,12 @@ from actions.models import BPK_LABELS
 from actions.views import assignment_filters
 from core import clock
 from core.forms import ConfirmForm
+from core.permissions import Permission, can
 from core.views import date_arg, id_arg
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import links
+from notifications import services as notifications
 from reports import services
 
 bp = Blueprint("reports", __name__)
@@ -53,8 +55,14 @@ def dashboard():
     forum_rows = [(_short(title), done, total) for _id, title, done, total in figures.per_forum]
     return render_template("reports/dashboard.html", d=figures, filters=filters, list_args=filters.list_args(),
                            month_start=figures.today.replace(day=1), bpk_parts=bpk_parts, forum_rows=forum_rows,
-                           forums_charted=services.FORUMS_CHARTED,
+                           forums_charted=services.FORUMS_CHARTED, refused=_refused_addresses(),
+                           refused_days=notifications.REFUSED_ALERT_DAYS,
                            **_choices())  # fmt: skip
+
+
+def _refused_addresses() -> list:
+    """For those who keep the delivery log: the addresses whose mail servers refused Kawal's email lately."""
+    return notifications.refused_addresses(current_user) if can(current_user, Permission.DELIVERY_LOG) else []
 
 
 def _short(text: str, length: int = 16) -> str:

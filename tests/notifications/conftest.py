@@ -1,7 +1,9 @@
 """A real SMTP server on a free loopback port (aiosmtpd), and servers that misbehave on purpose."""
 
+import asyncio
 import socket
 import threading
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
 
@@ -17,21 +19,39 @@ def free_port() -> int:
 
 
 class Collector:
-    """Keeps every message; can be told to answer the next DATA commands with an error."""
+    """Keeps every message; can be told to answer the next DATA commands with an error, to refuse some
+    recipients (RCPT) with 550, and to take `delay` seconds over each message, as a slow server does."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         self.messages = []
         self.replies: list[str] = []
+        self.refuse: set[str] = set()
+        self.delay = delay
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 Kotak surat tidak ada"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self.replies:
                 return self.replies.pop(0)
-            self.messages.append(
-                BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-            )
+            message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+            message.envelope_recipients = list(envelope.rcpt_tos)
+            self.messages.append(message)
+            self.changed.notify_all()
         return "250 OK"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until `count` messages have arrived (an event, not a span of time); False on timeout."""
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.messages) >= count, timeout)
 
 
 class DropOnQuit(SMTP):
@@ -41,29 +61,39 @@ class DropOnQuit(SMTP):
         self.transport.close()
 
 
-@pytest.fixture
-def smtp():
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+@contextmanager
+def serving(collector: Collector, controller_class=Controller):
+    """Run an aiosmtpd server for `collector` on a free loopback port, in its own thread."""
+    controller = controller_class(collector, hostname="127.0.0.1", port=free_port())
     controller.start()
     collector.port = controller.port
-    yield collector
-    controller.stop()
+    try:
+        yield collector
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp():
+    with serving(Collector()) as collector:
+        yield collector
+
+
+@pytest.fixture
+def slow_smtp():
+    """A server that takes 0.2 s over each message."""
+    with serving(Collector(delay=0.2)) as collector:
+        yield collector
 
 
 @pytest.fixture
 def smtp_drop_on_quit():
-    collector = Collector()
-
     class _Controller(Controller):
         def factory(self):
             return DropOnQuit(self.handler)
 
-    controller = _Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    collector.port = controller.port
-    yield collector
-    controller.stop()
+    with serving(Collector(), _Controller) as collector:
+        yield collector
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,17 +115,56 @@ def test_temporary_failure_retries_then_a_permanent_one_is_dead(mail_app, world,
     assert smtp.messages == []
 
 
-def test_running_out_of_attempts_ends_dead(make_app, world):
-    app = make_app(MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3)
+def test_an_outage_of_six_hours_loses_nothing_and_then_each_email_goes_once(make_app, world, smtp):
+    up = make_app(MAIL_PORT=smtp.port)
+    with up.app_context():
+        _late_and_soon(world)
+        dispatcher.dispatch()  # the three new-task mails, before the outage
+    smtp.messages.clear()
+    down = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1)  # nothing listens: connection refused all night
+    with down.app_context():
+        start = at(down, 2025, 12, 22, 7, 30)
+        planner.plan()
+        make_action(world, support=(), title="Tugas baru saat server mati")
+        moment = start
+        while moment < start + timedelta(hours=6):
+            dispatcher.dispatch(moment)
+            moment += timedelta(minutes=10)
+        rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status != MailStatus.SENT)).all()
+        assert sorted(row.kind for row in rows) == ["digest", "new_task"]
+        # Well past the old limit of 8 attempts, and still waiting, not dead.
+        assert all(row.status == MailStatus.PENDING and row.attempts > 8 for row in rows)
+        assert all("Refused" in row.last_error for row in rows)
+    back = moment + timedelta(hours=2)  # the server is back; the longest backoff has passed
+    up.extensions["kawal.clock"].set(back)
+    with up.app_context():
+        assert dispatcher.dispatch(back).sent == 2
+        assert dispatcher.dispatch(back + timedelta(hours=3)).sent == 0
+        rows = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert {row.status for row in rows} == {MailStatus.SENT}
+        assert all(row.last_error is None for row in rows)  # a sent row shows no old error
+    assert sorted(m["Subject"].split(":")[0] for m in smtp.messages) == [
+        "[Kawal] DINKES",
+        "[Kawal] Tugas baru untuk DINKES",
+    ]
+
+
+def test_a_new_task_mail_is_given_up_after_its_window_but_a_digest_keeps_trying(make_app, world):
+    app = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1, MAIL_GIVE_UP_AFTER_HOURS=72)
     clock = app.extensions["kawal.clock"]
     with app.app_context():
-        make_action(world, support=(), title="Layanan keswa")
-        for _ in range(3):
-            dispatcher.dispatch()
-            clock.set(clock.now() + timedelta(hours=2))
-        row = db.session.scalar(sa.select(OutboxMessage))
-        assert (row.status, row.attempts) == (MailStatus.DEAD, 3)
-        assert "after 3 attempts" in row.last_error
+        make_action(world, support=(), due_in=1, title="Layanan keswa")  # the new-task mail, queued on the 16th
+        assert dispatcher.dispatch().retried == 1
+        later = at(app, 2025, 12, 22, 7, 30)  # six days on: the digest says it is late and unacknowledged
+        planner.plan()
+        result = dispatcher.dispatch(later)
+        assert (result.retried, result.cancelled, result.dead) == (1, 1, 0)
+        new_task, digest = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert (new_task.status, new_task.cancel_reason) == (MailStatus.CANCELLED, "too_old")
+        assert digest.status == MailStatus.PENDING
+        clock.set(later + timedelta(days=2))
+        dispatcher.dispatch()
+        assert db.session.get(OutboxMessage, digest.id).status == MailStatus.PENDING
 
 
 def test_a_server_that_never_answers_cannot_hang_the_worker(make_app, world, silent_server):
@@ -276,3 +315,30 @@ def test_a_long_digest_lists_the_most_urgent_and_counts_the_rest(mail_app, world
     assert "Dan 1 tugas lainnya." in digest.get_body(("html",)).get_content()
     # What was true at send time is kept for every item, listed or not.
     assert all(state.get("title") for state in states) and len(states) == 3
+
+
+def test_planned_on_tuesday_and_sent_on_friday_gives_one_digest_per_opd(mail_app, world, smtp):
+    from actions.models import Assignment
+
+    with mail_app.app_context():
+        make_action(world, support=("DP3AP2KB",), due_in=3, title="Sarana visum")  # due Friday 19 December
+        heads = {world.opds["DINKES"]: world.users["opd_head"].id, world.opds["DP3AP2KB"]: world.users["other_head"].id}
+        for assignment in db.session.scalars(sa.select(Assignment)).all():
+            actions.acknowledge(as_user(heads[assignment.opd_id]), assignment.id)
+        dispatcher.dispatch()  # the new-task mails
+        smtp.messages.clear()
+        # The worker's sender is down from Tuesday; its planner runs every day: 3 days left, then 1, then 0.
+        for day in (16, 17, 18, 19):
+            at(mail_app, 2025, 12, day, 8, 0)
+            planner.plan()
+        dispatcher.dispatch()
+        rows = digests()
+        stale = [row for row in rows if row.local_date < date(2025, 12, 19)]
+        assert stale and all((r.status, r.cancel_reason) == ("cancelled", "superseded") for r in stale)
+        assert all(items_of(r) == [] for r in stale)  # carried into Friday's, not left behind
+        assert sorted(len(items_of(r)) for r in rows if r.status == MailStatus.SENT) == [3, 3]
+    assert sorted(m["To"] for m in smtp.messages) == ["opd.head@example.org", "other.head@example.org"]
+    for mail in smtp.messages:
+        text = mail.get_body(("plain",)).get_content()
+        assert text.count("Sarana visum") == 1, text  # said once, as due today, not three times
+        assert mail["Subject"].endswith(": 1 jatuh tempo minggu ini")

@@ -62,7 +62,10 @@ def test_a_second_run_plans_nothing_and_two_planners_write_one_row(app, appctx, 
     assert errors == []
     friday = [m for m in digests() if m.local_date == date(2025, 12, 19)]
     assert len(friday) == 2  # one per OPD, whichever planner won
-    assert all(len(items_of(m)) == 2 for m in friday)  # due today, and still unacknowledged
+    # Due today, still unacknowledged, and Tuesday's "due in 3 days", carried over from the digest it supersedes.
+    assert all(len(items_of(m)) == 3 for m in friday)
+    tuesday = [m for m in digests() if m.local_date == date(2025, 12, 16)]
+    assert [(m.status, m.cancel_reason) for m in tuesday] == [("cancelled", "superseded")] * 2
     keys = db.session.execute(sa.select(OutboxItem.subject_key, OutboxItem.occasion)).all()
     assert len(keys) == len(set(keys))
 
@@ -180,3 +183,42 @@ def test_preview_lists_by_recipient_and_writes_nothing(app, appctx, world):
         ("DISDUKCAPIL", None),
     ]
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.kind == "digest")) == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite's single writer has no such window
+def test_a_sender_never_claims_a_digest_the_planner_is_still_adding_to(app, appctx, world, monkeypatch):
+    from notifications import dispatcher
+    from notifications.models import MailStatus
+
+    make_action(world, support=(), due_in=3, title="Jatuh tempo Jumat")
+    db.session.execute(sa.delete(OutboxMessage))  # the new-task mails are not the subject here
+    db.session.commit()
+    assert planner.plan().items == 1  # today's digest, waiting, with one item
+    make_action(world, support=(), due_in=0, title="Jatuh tempo hari ini")  # a second item for the same digest
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.kind == "new_task"))
+    db.session.commit()
+    seen = {}
+
+    def claim_meanwhile():
+        """A sender claims between the planner's choice of today's digest and its new items' INSERT."""
+        with app.app_context():
+            claimed = dispatcher.claim(clock.now(), "other:1", 10)
+            seen["ids"] = claimed.ids
+            seen["items"] = db.session.scalar(sa.select(sa.func.count(OutboxItem.id)).where(
+                OutboxItem.message_id.in_(claimed.ids)))  # fmt: skip
+            db.session.remove()
+
+    insert = planner.bulk_insert_or_ignore
+
+    def insert_after_a_claim(*args, **kwargs):
+        thread = threading.Thread(target=claim_meanwhile)
+        thread.start()
+        thread.join(timeout=30)
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "bulk_insert_or_ignore", insert_after_a_claim)
+    assert planner.plan().items == 1
+    [digest] = digests()
+    if seen["ids"]:  # the sender got the row: then it must have had every item the row will ever have
+        assert seen["items"] == len(items_of(digest)), "items were added to a digest already claimed"
+    assert seen["ids"] == [] and digest.status == MailStatus.PENDING and len(items_of(digest)) == 2

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -104,3 +105,51 @@ def test_the_secretariat_is_told_which_opds_have_no_active_head(client_as):
     alert = page[page.index('id="headless-alert"') :]
     assert "BAPPEDA" in alert and "DISDUKCAPIL" in alert and "DINKES</a>" not in alert
     assert 'id="headless-alert"' not in client_as("viewer").get("/actions").get_data(as_text=True)
+
+
+def _with_inbox(world, email="dinkes@example.org"):
+    from accounts import services as accounts
+    from core.permissions import SYSTEM
+
+    opd = accounts.get_opd(world.opds["DINKES"])
+    accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=email,
+                        head_id=opd.head_id, active=True)  # fmt: skip
+
+
+def test_a_head_refused_while_the_inbox_got_it_is_recorded_and_shown(make_app, world, smtp, client_as):
+    smtp.refuse = {"opd.head@example.org"}  # 550 at RCPT for the head in To; the OPD inbox in Cc is accepted
+    app = make_app(MAIL_PORT=smtp.port)
+    with app.app_context():
+        _with_inbox(world)
+        assignment_id = dinkes_assignment(make_action(world, support=(), title="Layanan keswa")).id
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.SENT
+        assert row.refused == [{"address": "opd.head@example.org", "code": 550, "reply": "5.1.1 Kotak surat tidak ada"}]
+    [mail] = smtp.messages
+    assert mail.envelope_recipients == ["dinkes@example.org"]
+    secretariat = client_as("secretariat")
+    note = "Tidak terkirim ke opd.head@example.org: 550 5.1.1 Kotak surat tidak ada"
+    assert note in secretariat.get("/admin/delivery?refused=1").get_data(as_text=True)
+    assert "Belum ada email." in secretariat.get("/admin/delivery?refused=1&kind=digest").get_data(as_text=True)
+    assert note in secretariat.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    dashboard = secretariat.get("/dashboard").get_data(as_text=True)
+    assert 'id="refused-alert"' in dashboard
+    alert = dashboard[dashboard.index('id="refused-alert"') :]
+    assert "DINKES" in alert[:600] and "opd.head@example.org" in alert[:600]
+    assert 'id="refused-alert"' not in client_as("viewer").get("/dashboard").get_data(as_text=True)
+
+
+def test_a_row_sent_after_a_failure_shows_no_error(mail_app, world, smtp, client_as):
+    smtp.replies = ["451 4.3.0 Coba lagi nanti"]
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().retried == 1
+        assert db.session.scalar(sa.select(OutboxMessage.last_error)).startswith("451")
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert (row.status, row.attempts, row.last_error) == (MailStatus.SENT, 2, None)
+    page = client_as("secretariat").get("/admin/delivery").get_data(as_text=True)
+    assert "Coba lagi nanti" not in page and 'class="error"' not in page

@@ -1,0 +1,37 @@
+"""The outbox rows' one transition function: a conditional UPDATE, so that only the sender holding a row's lease,
+or the planner while the row still waits, can change it."""
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from notifications.models import MAIL_TRANSITIONS, MailStatus, OutboxMessage
+
+# Leaving SENDING in any direction gives the lease back.
+RELEASED = dict(lease_owner=None, lease_token=None, lease_until=None)
+
+
+def sources(to: MailStatus) -> list[MailStatus]:
+    """The statuses a row may be in to move to `to`."""
+    return [status for status, targets in MAIL_TRANSITIONS.items() if to in targets]
+
+
+def move(where, to: MailStatus, **values) -> list[int]:
+    """Move the rows matching `where` (and allowed by MAIL_TRANSITIONS) to `to`, setting `values` too, in one
+    statement; returns the ids moved, so the caller knows whether it still held the row. Does not commit."""
+    if to != MailStatus.SENDING:
+        values = {**RELEASED, **values}
+    statement = (
+        sa.update(OutboxMessage)
+        .where(where, OutboxMessage.status.in_(sources(to)))
+        .values(status=to, **values)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(db.session.execute(statement).scalars())
+
+
+def held(row_id: int, token: str):
+    """The condition that this row is still leased with `token`."""
+    return sa.and_(
+        OutboxMessage.id == row_id, OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
+    )
