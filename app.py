@@ -27,7 +27,10 @@ from config import Config, config_from_environment, instance_secret_key
 
 def create_app(config_class: type[Config] | None = None, overrides: dict | None = None) -> Flask:
     """Build a Kawal application; nothing is created at import time."""
+    from core.requests import KawalRequest
+
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = KawalRequest
     app.config.from_object(config_class or config_from_environment())
     app.config.update(overrides or {})
     configure(app)
