@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -25,7 +24,7 @@ from actions.models import (
     CARRY_OUTCOME_LABELS,
     TEAM_ROLE_LABELS,
 )
-from core.forms import OptionalIntSelectField, enum_choices
+from core.forms import DateField, OptionalIntSelectField, enum_choices
 
 REASON = [DataRequired(_l("Give the reason.")), Length(max=500)]
 SIGNERS = ["Wali Kota Tangerang", "Bupati", "Sekretaris Daerah", "Kepala Bappeda"]

@@ -2,7 +2,7 @@
 trail, raises domain errors, and sends a domain event after its commit."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -620,9 +620,9 @@ def forum_scope(*, forum_id=None, series_id=None, forum_kind=None, held_from=Non
     if forum_kind:
         conditions.append(Forum.kind == forum_kind)
     if held_from:
-        conditions.append(Forum.starts_at >= clock.from_local(datetime.combine(held_from, time())))
+        conditions.append(Forum.starts_at >= clock.start_of_local_day(held_from))
     if held_to:
-        conditions.append(Forum.starts_at < clock.from_local(datetime.combine(held_to + timedelta(days=1), time())))
+        conditions.append(Forum.starts_at < clock.end_of_local_day(held_to))
     if theme:
         conditions.append(
             sa.exists()
@@ -642,7 +642,7 @@ STALE_AFTER_WORKING_DAYS = 2
 def stale_since(today: date) -> datetime:
     """Tasks assigned before this moment have waited more than 2 working days without acknowledgement."""
     day = WorkingDays().add(today, -STALE_AFTER_WORKING_DAYS)
-    return clock.from_local(datetime.combine(day, time()))
+    return clock.start_of_local_day(day)
 
 
 def assignment_conditions(filters: AssignmentFilters) -> list:
@@ -661,7 +661,7 @@ def assignment_conditions(filters: AssignmentFilters) -> list:
         conditions.append(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
     if filters.done_since:
         conditions += [Assignment.status == Status.DONE,
-                       Assignment.completed_at >= clock.from_local(datetime.combine(filters.done_since, time()))]  # fmt: skip
+                       Assignment.completed_at >= clock.start_of_local_day(filters.done_since)]  # fmt: skip
     if filters.due_from:
         conditions.append(Assignment.due_date >= filters.due_from)
     if filters.due_to:

@@ -1,8 +1,6 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -33,7 +31,7 @@ from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
-from core.views import id_arg, page_number, permission_required
+from core.views import date_arg, id_arg, page_number, permission_required
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 
@@ -72,13 +70,6 @@ def my_tasks():
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def assignment_filters() -> services.AssignmentFilters:
     """The follow-ups list's filters from the query string; anything malformed is ignored."""
     args = request.args
@@ -88,15 +79,15 @@ def assignment_filters() -> services.AssignmentFilters:
         overdue=args.get("overdue") == "1",
         stale=args.get("stale") == "1",
         awaiting=args.get("awaiting") == "1",
-        done_since=_date_arg("done_since"),
+        done_since=date_arg("done_since"),
         forum_id=id_arg("forum"),
         series_id=id_arg("series"),
         forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
-        held_from=_date_arg("held_from"),
-        held_to=_date_arg("held_to"),
+        held_from=date_arg("held_from"),
+        held_to=date_arg("held_to"),
         theme=args.get("theme") or None,
-        due_from=_date_arg("due_from"),
-        due_to=_date_arg("due_to"),
+        due_from=date_arg("due_from"),
+        due_to=date_arg("due_to"),
     )
 
 

@@ -4,7 +4,7 @@ Code asks `clock.now()`; an app may carry a fixed clock in `app.extensions["kawa
 """
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -58,9 +58,30 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(local_zone())
 
 
+FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+
+
 def from_local(wall_clock: datetime) -> datetime:
-    """A naive wall-clock time in the Pemda's zone, as an aware UTC moment."""
-    return wall_clock.replace(tzinfo=local_zone()).astimezone(UTC)
+    """A naive wall-clock time in the Pemda's zone, as an aware UTC moment; held at the calendar's ends."""
+    try:
+        return wall_clock.replace(tzinfo=local_zone()).astimezone(UTC)
+    except OverflowError:
+        # Only the first or last hours of the calendar (years 1 and 9999) fall outside it in UTC. A filter "from
+        # 0001-01-01" means "from the beginning", so the nearest end is the right answer, not an error.
+        return FIRST_MOMENT if wall_clock.year == 1 else LAST_MOMENT
+
+
+def start_of_local_day(day: date) -> datetime:
+    """The UTC moment the Pemda's day begins."""
+    return from_local(datetime.combine(day, time()))
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The UTC moment the Pemda's day ends, that is, the next one begins."""
+    if day == date.max:
+        return LAST_MOMENT
+    return start_of_local_day(day + timedelta(days=1))
 
 
 def today_local():

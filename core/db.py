@@ -13,6 +13,12 @@ from sqlalchemy.sql.expression import FunctionElement
 from core.extensions import db
 
 
+def max_length(attribute) -> int:
+    """The length of a model's String column (`Participant.name`): the one number that forms and imports check
+    text against, since PostgreSQL refuses a longer value where SQLite would keep it."""
+    return attribute.property.columns[0].type.length
+
+
 def insert_or_ignore(model, rows: list[dict], conflict: list[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING: the unique key decides, so concurrent writers cannot double a row."""
     if not rows:

@@ -1,5 +1,9 @@
 """Helpers shared by every package's forms and views."""
 
+from datetime import date
+
+import wtforms
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField
 
@@ -41,12 +45,36 @@ def enum_choices(labels: dict) -> list[tuple[str, str]]:
     return [(member.value, label) for member, label in labels.items()]
 
 
+# The days Kawal plans with. A date beyond them is a slip of the keyboard (year 20256 or 0001), and the
+# reminders' arithmetic (a week before, a day after) would step off the calendar.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def check_day(day: date) -> None:
+    """Refuse, as a form field's error, a day outside the years Kawal plans with."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(
+            _l("Enter a date between the years %(first)d and %(last)d.", first=FIRST_DAY.year, last=LAST_DAY.year)
+        )
+
+
+class DateField(wtforms.DateField):
+    """A date within the years Kawal plans with; anything else is a field error, and the input is shown again."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            check_day(self.data)
+
+
 class LocalDateTimeField(DateTimeLocalField):
     """A date and time typed in the Pemda's zone; its data is always an aware UTC moment."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None:
+            check_day(self.data.date())
             self.data = clock.from_local(self.data)
 
     def _value(self):

@@ -1,6 +1,7 @@
-"""Helpers for views: permission gates, page numbers and addresses that keep the query string."""
+"""Helpers for views: permission gates, the query string's numbers and dates, and addresses that keep it."""
 
 from collections.abc import Mapping
+from datetime import date
 from functools import wraps
 
 from flask import request, url_for
@@ -39,16 +40,41 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+MAX_PAGE = 100_000
+
+
+def bounded_int(text: str | None, *, low: int, high: int, default: int | None = None) -> int | None:
+    """Text as an integer within low..high, or `default` for anything else: words, or a number the database
+    could not compare with (PostgreSQL refuses one past its column's type instead of matching nothing)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return default
+    return value if low <= value <= high else default
+
+
+def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> int | None:
+    """A query-string integer within low..high, or `default` for anything else."""
+    return bounded_int(request.args.get(name), low=low, high=high, default=default)
+
+
 def id_arg(name: str) -> int | None:
     """A query-string id, or None for anything that cannot be one."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ID else None
+    return int_arg(name, low=1, high=MAX_ID)
 
 
 def page_number() -> int:
     """The ?page= argument, 1 for anything that is not a sensible page number."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= 100_000 else 1
+    return int_arg("page", low=1, high=MAX_PAGE, default=1)
+
+
+def date_arg(name: str) -> date | None:
+    """A query-string ISO date, or None for anything else. Any date of the calendar is kept as typed: the
+    clock's conversions hold the calendar's ends, so a filter "until 9999-12-31" means "no end"."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
 
 
 # The names url_for takes for itself: a query string carrying one must not steer the address it builds.

@@ -7,7 +7,10 @@ Nothing here writes to the database: the preview shows the rows, and saving goes
 import csv
 import io
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -15,8 +18,10 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from accounts import services as accounts
+from core.audit import FIELD_LABELS
+from core.db import max_length
 from core.errors import Invalid
-from forum.models import Attendance, ParticipantCategory, ParticipantRole
+from forum.models import Attendance, Participant, ParticipantCategory, ParticipantRole
 
 # Header spellings seen on real attendance lists, in Indonesian and English, normalised by _key().
 COLUMN_ALIASES = {
@@ -37,6 +42,16 @@ ATTENDANCE_WORDS = {
     "tidak hadir": Attendance.TIDAK_HADIR, "absent": Attendance.TIDAK_HADIR, "tidak": Attendance.TIDAK_HADIR,
 }  # fmt: skip
 ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
+# Attendance lists often start with a title: the header is looked for among the first rows.
+HEADER_SEARCH_ROWS = 15
+# Real lists have a dozen columns; a sheet that claims 16,384 would make every row that wide.
+MAX_COLUMNS = 50
+# Blank lines between and after the participants are skipped, but not without end: past this many lines per
+# allowed participant, the file is refused like one with too many rows.
+LINES_PER_ROW = 2
+# openpyxl parses a workbook's other parts whole before the first row (shared strings, styles, the workbook):
+# what they may unpack to. A real list's take a few hundred kilobytes; deflate packs a thousand to one.
+MAX_PARTS_UNPACKED = 16 * 1024 * 1024
 
 
 @dataclass
@@ -68,17 +83,28 @@ def read_table(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> 
         raise Invalid(_l("The file is empty."), field="file")
     if len(data) > max_bytes:
         raise Invalid(_l("The file is larger than %(mb).1f MB.", mb=max_bytes / 1024 / 1024), field="file")
-    grid = _xlsx_grid(data) if extension == ".xlsx" else _csv_grid(data)
-    header_index, columns = _find_header(grid)
+    lines = _xlsx_lines(data) if extension == ".xlsx" else _csv_lines(data)
+    with closing(lines):  # stopping early must still close the workbook
+        return _records(lines, max_rows)
+
+
+def _records(lines: Iterator[Sequence], max_rows: int) -> list[tuple[int, dict[str, str]]]:
+    """Read lines only until the answer is known: a file past the limit is refused after limit + 1 rows, so
+    a small file that unpacks to a million rows costs no more than one with a thousand."""
+    head = list(islice(lines, HEADER_SEARCH_ROWS))
+    header_index, columns = _find_header(head)
     rows = []
-    for offset, cells in enumerate(grid[header_index + 1 :], start=header_index + 2):
+    too_many = Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
+    for read, cells in enumerate(chain(head[header_index + 1 :], lines), start=1):
+        if read > LINES_PER_ROW * max_rows:
+            raise too_many
         record = {name: _text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
         if any(record.values()):
-            rows.append((offset, record))
+            if len(rows) == max_rows:
+                raise too_many
+            rows.append((header_index + 1 + read, record))  # the line number the spreadsheet shows
     if not rows:
         raise Invalid(_l("The file has a header but no participants."), field="file")
-    if len(rows) > max_rows:
-        raise Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
     return rows
 
 
@@ -90,37 +116,86 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _xlsx_grid(data: bytes) -> list[list]:
+def _xlsx_lines(data: bytes) -> Iterator[Sequence]:
+    """The first sheet's rows, read as they are asked for (openpyxl's streaming reader)."""
     if not data.startswith(b"PK"):
         raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
+    workbook = None
     try:
-        from openpyxl import load_workbook  # on first use: a web worker that never imports a list keeps 16 MB
-
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
+        workbook, sheet = _open_first_sheet(data)
+        yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    except Invalid:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same to the user
         raise Invalid(
             _l("The workbook could not be read (%(reason)s).", reason=type(error).__name__), field="file"
         ) from None
-    return grid
+    finally:
+        if workbook is not None:
+            workbook.close()
 
 
-def _csv_grid(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+def _open_first_sheet(data: bytes):
+    """The workbook (to close) and its first worksheet, read-only and not read yet.
+
+    openpyxl's load_workbook() sizes every read-only sheet when it opens it: from the <dimension> the sheet
+    declares or, when it declares none, by parsing the whole sheet. The size is not needed, and not to be
+    trusted either (too small hides rows, too large pads every row to 16,384 cells), so the sheet is opened
+    here without it, and rows are as long as they are, up to MAX_COLUMNS.
+    """
+    # On first use: a web worker that never imports a list keeps 16 MB.
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, WORKSHEET_TYPE
+
+    class UnsizedSheet(ReadOnlyWorksheet):
+        def _get_size(self):
+            pass
+
+    class SheetlessReader(ExcelReader):
+        def read_worksheets(self):
+            pass
+
+    reader = SheetlessReader(io.BytesIO(data), read_only=True, data_only=True)
+    # A zip member's declared size bounds what reading it gives (zipfile stops there), so it can be trusted.
+    sizes = {member.filename: member.file_size for member in reader.archive.infolist()}
+    too_large = Invalid(_l("The workbook is too large once unpacked."), field="file")
+    if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_PARTS_UNPACKED:
+        raise too_large
+    reader.read_manifest()  # which parts are sheets: those are streamed, every other part is read whole
+    sheets = {part.PartName.lstrip("/") for part in reader.package.Override if part.ContentType == WORKSHEET_TYPE}
+    if sum(size for name, size in sizes.items() if name not in sheets) > MAX_PARTS_UNPACKED:
+        raise too_large
+    reader.read()
+    for entry, relation in reader.parser.find_sheets():
+        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
+            return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings)
+    reader.wb.close()
+    raise Invalid(_l("The file is empty."), field="file")
+
+
+def _csv_lines(data: bytes) -> Iterator[Sequence]:
+    """The rows of a CSV in UTF-8 or in Windows' encoding (what Excel writes), sniffing , ; or tab."""
+    text = _decode(data)
     if "\x00" in text:
         raise Invalid(_l("This file is not a text CSV file."), field="file")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    yield from csv.reader(io.StringIO(text), dialect)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Invalid(
+        _l('The file\'s text could not be read. In Excel, save the list as "CSV UTF-8" and upload it again.'),
+        field="file",
+    )
 
 
 def _find_header(grid: list[list]) -> tuple[int, dict[str, int]]:
@@ -155,6 +230,7 @@ def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:
         }
         if not values["name"]:
             problems.append(str(_l("The name is missing.")))
+        problems += _overlong(values)
         opd = None
         code = raw.get("opd_code", "")
         if code:
@@ -194,6 +270,19 @@ def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:
             values["attendance"] = Attendance.HADIR.value
         checked.append(ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else ""))
     return checked
+
+
+# What a participant's text may hold: the columns' lengths, as the participant form checks them.
+TEXT_LIMITS = {name: max_length(getattr(Participant, name)) for name in ("name", "position", "institution", "email",
+                                                                          "phone")}  # fmt: skip
+
+
+def _overlong(values: dict) -> list[str]:
+    return [
+        str(_l("%(field)s is longer than %(n)d characters.", field=FIELD_LABELS[name], n=limit))
+        for name, limit in TEXT_LIMITS.items()
+        if len(values[name] or "") > limit
+    ]
 
 
 def _choice(raw: str | None, enum_class, default, problems: list[str], what) -> str:

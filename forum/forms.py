@@ -7,17 +7,21 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from accounts import services as accounts
+from core.db import max_length
 from core.forms import LocalDateTimeField, OptionalIntSelectField, enum_choices
 from forum import services
 from forum.models import (
     ATTENDANCE_LABELS,
+    FIRST_PLANNING_YEAR,
     FORUM_KIND_LABELS,
     FORUM_MODE_LABELS,
+    LAST_PLANNING_YEAR,
     PARTICIPANT_CATEGORY_LABELS,
     PARTICIPANT_ROLE_LABELS,
+    Participant,
 )
 
-YEAR = [Optional(), NumberRange(min=2000, max=2100)]
+YEAR = [Optional(), NumberRange(min=FIRST_PLANNING_YEAR, max=LAST_PLANNING_YEAR)]
 
 
 def _opd_choices(empty_label):
@@ -65,15 +69,22 @@ class StatusForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=max_length(Participant.name))])
+    position = StringField(
+        _l("Position (jabatan)"), validators=[Optional(), Length(max=max_length(Participant.position))]
+    )
     opd_id = OptionalIntSelectField(_l("OPD"))
-    institution = StringField(_l("Institution, if not an OPD"), validators=[Optional(), Length(max=200)])
+    institution = StringField(
+        _l("Institution, if not an OPD"), validators=[Optional(), Length(max=max_length(Participant.institution))]
+    )
     category = SelectField(_l("Category (unsur)"), choices=enum_choices(PARTICIPANT_CATEGORY_LABELS))
     role = SelectField(_l("Role"), choices=enum_choices(PARTICIPANT_ROLE_LABELS), default="peserta")
     attendance = SelectField(_l("Attendance"), choices=enum_choices(ATTENDANCE_LABELS))
-    email = StringField(_l("Email"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = StringField(
+        _l("Email"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=max_length(Participant.email))],
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=max_length(Participant.phone))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,9 +109,20 @@ class ImportConfirmForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
 
 
+class ThemesField(StringField):
+    """Themes typed as one line, "kesehatan jiwa, sarana visum"; a recommendation's Theme rows read the same way."""
+
+    def process_data(self, value):
+        # The form is built from the recommendation, whose `themes` are rows: text here, so that a POST
+        # without this field keeps them, as it keeps any other field.
+        if value is not None and not isinstance(value, str):
+            value = ", ".join(theme.name for theme in value)
+        super().process_data(value)
+
+
 class RecommendationForm(FlaskForm):
     text = TextAreaField(_l("Recommendation"), validators=[DataRequired(), Length(max=5000)])
-    themes = StringField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
+    themes = ThemesField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
     planning_ref = StringField(
         _l("Planning reference (Renstra/RPJMD/RKPD programme)"), validators=[Optional(), Length(max=300)]
     )

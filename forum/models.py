@@ -165,6 +165,11 @@ audit.FIELD_LABELS.update(
 )
 
 
+# The years a planning period (Renstra, RPJMD) may name.
+FIRST_PLANNING_YEAR = 2000
+LAST_PLANNING_YEAR = 2100
+
+
 class Series(db.Model):
     """A process that takes several meetings, e.g. "Penyusunan Dokumen PPT Kespro 2026"."""
 

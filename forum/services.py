@@ -115,9 +115,15 @@ class ForumFilters:
 
     kind: str | None = None
     status: str | None = None
-    period: str | None = None  # "2025-2029"
+    period_start: int | None = None
+    period_end: int | None = None
     organiser_opd_id: int | None = None
     search: str | None = None
+
+    @property
+    def period(self) -> str | None:
+        """The period as the list's filter names it: "2025-2029", or "2025"."""
+        return "-".join(str(year) for year in (self.period_start, self.period_end) if year) or None
 
 
 def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
@@ -134,12 +140,10 @@ def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 
         query = query.where(Forum.status == filters.status)
     if filters.organiser_opd_id:
         query = query.where(Forum.organiser_opd_id == filters.organiser_opd_id)
-    if filters.period:
-        start, _, end = filters.period.partition("-")
-        if start.isdigit():
-            query = query.where(Forum.period_start == int(start))
-        if end.isdigit():
-            query = query.where(Forum.period_end == int(end))
+    if filters.period_start:
+        query = query.where(Forum.period_start == filters.period_start)
+    if filters.period_end:
+        query = query.where(Forum.period_end == filters.period_end)
     if filters.search:
         pattern = f"%{filters.search.strip().lower()}%"
         query = query.where(

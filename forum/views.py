@@ -8,7 +8,7 @@ from accounts import services as accounts
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
-from core.views import id_arg, page_number, permission_required
+from core.views import bounded_int, id_arg, page_number, permission_required
 from forum import attendance_import, services
 from forum.forms import (
     ForumForm,
@@ -20,7 +20,7 @@ from forum.forms import (
     SeriesForm,
     StatusForm,
 )
-from forum.models import FORUM_KIND_LABELS, FORUM_STATUS_LABELS
+from forum.models import FIRST_PLANNING_YEAR, FORUM_KIND_LABELS, FORUM_STATUS_LABELS, LAST_PLANNING_YEAR
 
 bp = Blueprint("forum", __name__)
 
@@ -76,10 +76,12 @@ def series_edit(series_id: int):
 @login_required
 def forum_list():
     args = request.args
+    start, _, end = args.get("period", "").partition("-")
     filters = services.ForumFilters(
         kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
         status=args.get("status") if args.get("status") in FORUM_STATUS_LABELS else None,
-        period=args.get("period") or None,
+        period_start=bounded_int(start, low=FIRST_PLANNING_YEAR, high=LAST_PLANNING_YEAR),
+        period_end=bounded_int(end, low=FIRST_PLANNING_YEAR, high=LAST_PLANNING_YEAR),
         organiser_opd_id=id_arg("opd"),
         search=args.get("q") or None,
     )
@@ -326,8 +328,6 @@ def recommendation_edit(forum_id: int, recommendation_id: int):
     forum = services.get_open_forum(current_user, forum_id)
     recommendation = services.get_recommendation(current_user, forum_id, recommendation_id)
     form = RecommendationForm(obj=recommendation)
-    if request.method == "GET":
-        form.themes.data = ", ".join(t.name for t in recommendation.themes)
     if form.validate_on_submit():
         try:
             services.update_recommendation(current_user, forum.id, recommendation.id, **form.values())

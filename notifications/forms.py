@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, StringField
+from wtforms import EmailField, IntegerField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+
+from core.forms import DateField
 
 
 class SettingsForm(FlaskForm):

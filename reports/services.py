@@ -3,7 +3,7 @@ queries whatever the number of assignments."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -64,7 +64,7 @@ def _scoped(filters: ReportFilters, *columns):
 
 
 def month_start(today: date) -> datetime:
-    return clock.from_local(datetime.combine(today.replace(day=1), time()))
+    return clock.start_of_local_day(today.replace(day=1))
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """The dashboard, compliance per OPD, the OPD page, and the downloads: Excel, PDF and calendar feeds."""
 
 from collections.abc import Mapping
-from datetime import date
 
 from babel.dates import format_date
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from actions.models import BPK_LABELS
 from actions.views import assignment_filters
 from core import clock
 from core.forms import ConfirmForm
-from core.views import id_arg, url_with
+from core.views import date_arg, id_arg, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import links
@@ -32,18 +31,11 @@ def _exports():
     return exports
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def report_filters() -> services.ReportFilters:
     args = request.args
     return services.ReportFilters(
-        date_from=_date_arg("from"),
-        date_to=_date_arg("to"),
+        date_from=date_arg("from"),
+        date_to=date_arg("to"),
         series_id=id_arg("series"),
         forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
         theme=args.get("theme") or None,

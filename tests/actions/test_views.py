@@ -178,3 +178,38 @@ def test_pages_run_a_fixed_number_of_queries(app, world, client_as, page):
     with app.app_context():
         _bulk(world, forum_id, 200)
     assert queries() == few
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["held_from=0001-01-01", "held_to=9999-12-31", "held_from=9999-12-31", "held_to=0001-01-01",
+     "done_since=0001-01-01", "due_from=0001-01-01&due_to=9999-12-31"],
+)  # fmt: skip
+@pytest.mark.parametrize("path", ["/actions", "/reports/followups.xlsx"])
+def test_follow_up_filters_at_the_ends_of_the_calendar_answer(app, world, client_as, path, query):
+    with app.app_context():
+        dinkes_assignment(make_action(world, title="Layanan keswa"))
+    response = client_as("secretariat").get(f"{path}?{query}")
+    assert response.status_code == 200, query
+
+
+def test_the_whole_calendar_as_a_meeting_filter_keeps_every_task(app, world, client_as):
+    with app.app_context():
+        dinkes_assignment(make_action(world, title="Layanan keswa"))
+    page = client_as("secretariat").get("/actions?held_from=0001-01-01&held_to=9999-12-31").get_data(as_text=True)
+    assert "Layanan keswa" in page
+    assert 'value="0001-01-01"' in page and 'value="9999-12-31"' in page
+
+
+def test_a_due_date_beyond_what_kawal_plans_is_refused_with_the_input_kept(app, world, client_as):
+    with app.app_context():
+        forum = make_forum(world)
+        recommendation = forums.add_recommendation(as_user(world.users["secretariat"].id), forum.id, text="Keswa")
+        url = f"/forums/{forum.id}/recommendations/{recommendation.id}/actions/new"
+    data = {"kind": "task", "title": "Judul dipertahankan", "due_date": "9999-12-31",
+            "lead_opd_id": world.opds["DINKES"]}  # fmt: skip
+    response = client_as("secretariat").post(url, data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Masukkan tanggal antara tahun 1900 dan 2100." in page
+    assert 'value="9999-12-31"' in page and 'value="Judul dipertahankan"' in page

@@ -184,3 +184,147 @@ def test_oversized_files_are_refused(make_app, world, client_as):
     response = _upload(client, forum_id, "raksasa.csv", b"Nama\n" + b"A" * 10000)
     assert response.status_code == 413
     assert "Berkas unggahan terlalu besar." in response.get_data(as_text=True)
+
+
+def test_a_csv_that_is_neither_utf8_nor_windows_text_is_refused_with_a_message(app, world, client_as):
+    forum_id = _setup(app, world)
+    # 0x81 is undefined in cp1252, the encoding Excel uses for "CSV" on Indonesian Windows.
+    response = _upload(client_as("secretariat"), forum_id, "hadir.csv", b"Nama,Instansi\n\x81Dewi,DINKES\n")
+    assert response.status_code == 422
+    assert "Teks berkas tidak dapat dibaca." in response.get_data(as_text=True)
+
+
+def test_a_windows_csv_is_still_read(app, world, client_as):
+    forum_id = _setup(app, world)
+    data = "Nama;Instansi\nAndré Wijaya;DINKES\n".encode("cp1252")
+    page = _upload(client_as("secretariat"), forum_id, "hadir.csv", data).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page and "André Wijaya" in page
+
+
+def test_overlong_fields_are_row_problems_in_the_preview(app, world, client_as):
+    forum_id = _setup(app, world)
+    rows = [
+        HEADER,
+        [1, "N" * 300, "J" * 201, "I" * 201, "", "", "", ""],
+        [2, "Dewi Lestari", "", "DINKES", "", "", "", ""],
+    ]
+    response = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", xlsx(rows))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "1 baris bermasalah" in page
+    assert "Nama lebih dari 200 karakter." in page
+    assert "Jabatan lebih dari 200 karakter." in page
+    assert "Instansi lebih dari 200 karakter." in page
+    assert 'name="payload"' not in page  # nothing can be confirmed, so nothing reaches the database
+
+
+def test_the_import_limits_are_the_columns_lengths(appctx, world):
+    from forum import attendance_import
+
+    long = {"name": "N" * 201, "position": "", "institution": "IDI", "email": "", "phone": "0812" * 11}
+    [row] = attendance_import.check_rows([(2, long)])
+    assert row.problems == ["Nama lebih dari 200 karakter.", "Telepon lebih dari 40 karakter."]
+    [row] = attendance_import.check_rows([(2, {**long, "name": "N" * 200, "phone": "0812"})])
+    assert row.ok
+
+
+def _cells(*texts: str) -> bytes:
+    """One sheet row of inline strings, as the XML of an .xlsx holds it."""
+    return b"<row>" + b"".join(f'<c t="inlineStr"><is><t>{t}</t></is></c>'.encode() for t in texts) + b"</row>"
+
+
+ONE_ROW = _cells("Peserta", "IDI")
+
+
+def _sheet_with(rows_xml, repeat: int, dimension: bytes = b"") -> bytes:
+    """An .xlsx whose sheet holds the header and then `rows_xml` `repeat` times: a million identical rows
+    compress to a few dozen kilobytes, as in the report of issue 10."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["Nama"]], title=False)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(item, source.read(item))
+                continue
+            with target.open("xl/worksheets/sheet1.xml", "w") as sheet:
+                sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                            + dimension + b"<sheetData>" + _cells("Nama", "Instansi"))  # fmt: skip
+                for start in range(0, repeat, 10_000):
+                    sheet.write(rows_xml * min(10_000, repeat - start))
+                sheet.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def _count_rows_read(monkeypatch) -> list[int]:
+    """Counts the rows openpyxl hands out, gaps included."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    counted = [0]
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            counted[0] += 1
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    return counted
+
+
+def test_a_million_row_workbook_is_refused_after_reading_past_the_limit_only(app, world, client_as, monkeypatch):
+    data = _sheet_with(ONE_ROW, 1_000_000)
+    assert len(data) < app.config["IMPORT_MAX_BYTES"]
+    forum_id = _setup(app, world)
+    rows_read = _count_rows_read(monkeypatch)
+    response = _upload(client_as("secretariat"), forum_id, "sejuta.xlsx", data)
+    assert response.status_code == 422
+    assert "Berkas berisi lebih dari 1000 baris." in response.get_data(as_text=True)
+    assert rows_read[0] <= app.config["IMPORT_MAX_ROWS"] + 2  # the header, the limit, and the one past it
+
+
+def test_a_workbook_is_read_to_its_last_row_whatever_size_it_declares(app, world, client_as):
+    forum_id = _setup(app, world)
+    for dimension in (b'<dimension ref="A1:A1"/>', b'<dimension ref="A1:XFD1048576"/>'):
+        data = _sheet_with(ONE_ROW, 3, dimension)
+        page = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", data).get_data(as_text=True)
+        assert "3 baris siap diimpor." in page, dimension
+
+
+def test_a_workbook_of_empty_rows_or_one_far_row_is_refused_just_as_soon(app, world, client_as, monkeypatch):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    limit = app.config["IMPORT_MAX_ROWS"]
+    far_row = ONE_ROW + _cells("Jauh", "IDI").replace(b"<row>", b'<row r="1000000">')
+    for data in (_sheet_with(b"<row/>", 1_000_000), _sheet_with(far_row, 1)):
+        rows_read = _count_rows_read(monkeypatch)
+        response = client.post(f"/forums/{forum_id}/participants/import", content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(data), "kosong.xlsx")})  # fmt: skip
+        assert response.status_code == 422
+        assert "Berkas berisi lebih dari 1000 baris." in response.get_data(as_text=True)
+        assert rows_read[0] <= 2 * limit + 2
+
+
+def test_a_workbook_whose_shared_strings_unpack_to_too_much_is_refused(app, world, client_as):
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx(GOOD_ROWS)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                                          b'application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                                          b'sharedStrings+xml"/></Types>')  # fmt: skip
+            target.writestr(item, content)
+        with target.open("xl/sharedStrings.xml", "w") as strings:  # openpyxl would read all of them at once
+            strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(200):
+                strings.write(b"<si><t>x</t></si>" * 10_000)
+            strings.write(b"</sst>")
+    assert len(buffer.getvalue()) < app.config["IMPORT_MAX_BYTES"]
+    response = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", buffer.getvalue())
+    assert response.status_code == 422
+    assert "Buku kerja terlalu besar setelah dibuka." in response.get_data(as_text=True)

@@ -218,7 +218,8 @@ def test_forum_list_filters(appctx, world):
     search = services.ForumFilters
     titles = lambda f: [x.title for x in services.list_forums(secretariat, f).items]  # noqa: E731
     assert titles(search(kind="forum_renstra")) == ["Forum Renstra Dinkes"]
-    assert titles(search(period="2025-2029")) == ["Forum Renstra Dinkes"]
+    assert titles(search(period_start=2025, period_end=2029)) == ["Forum Renstra Dinkes"]
+    assert titles(search(period_start=2025)) == ["Forum Renstra Dinkes"]
     assert titles(search(organiser_opd_id=world.opds["BAPPEDA"])) == ["FGD PPT Kespro"]
     assert titles(search(search="kespro")) == ["FGD PPT Kespro"]
     assert titles(search(status="closed")) == []

@@ -1,3 +1,4 @@
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -42,6 +43,16 @@ def test_a_bad_forum_form_is_reshown_with_what_was_typed(client_as):
     page = response.get_data(as_text=True)
     assert 'value="FGD Pembahasan PPT Kespro"' in page
     assert 'value="Kepala Bidang Sosmasek"' in page
+
+
+def test_a_forum_at_the_ends_of_the_calendar_is_refused_with_the_input_kept(client_as):
+    client = client_as("secretariat")
+    for starts_at in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        response = client.post("/forums/new", data={**NEW_FORUM, "starts_at": starts_at})
+        assert response.status_code == 422, starts_at
+        page = response.get_data(as_text=True)
+        assert "Masukkan tanggal antara tahun 1900 dan 2100." in page
+        assert f'value="{starts_at}"' in page
 
 
 def test_a_forum_ending_before_it_starts_is_refused_by_the_service(client_as):
@@ -134,6 +145,30 @@ def test_recommendation_form_happy_and_bad_paths(app, world, client_as):
     assert 'data-theme="kesehatan jiwa"' in suggestions
 
 
+def test_editing_a_recommendation_without_its_themes_field_keeps_the_themes(app, world, client_as):
+    with app.app_context():
+        forum = make_forum(world)
+        recommendation = services.add_recommendation(
+            as_user(world.users["secretariat"].id), forum.id, text="Keswa", themes=["kesehatan jiwa", "sarana visum"]
+        )
+        url = f"/forums/{forum.id}/recommendations/{recommendation.id}/edit"
+        recommendation_id = recommendation.id
+    client = client_as("secretariat")
+    assert 'value="kesehatan jiwa, sarana visum"' in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"text": "Layanan keswa di setiap Puskesmas"})  # no "themes" at all
+    assert response.status_code == 302
+    with app.app_context():
+        saved = services.get_recommendation(as_user(world.users["secretariat"].id), forum.id, recommendation_id)
+        assert saved.text == "Layanan keswa di setiap Puskesmas"
+        assert sorted(t.name for t in saved.themes) == ["kesehatan jiwa", "sarana visum"]
+    assert client.post(url, data={"text": "Keswa", "themes": ""}).status_code == 302  # an empty field clears them
+    with app.app_context():
+        assert (
+            services.get_recommendation(as_user(world.users["secretariat"].id), forum.id, recommendation_id).themes
+            == []
+        )
+
+
 def test_status_buttons_close_and_lock_the_page(app, world, client_as):
     forum_id = _forum_id(app, world)
     client = client_as("secretariat")
@@ -213,3 +248,39 @@ def test_the_forum_page_runs_a_fixed_number_of_queries(app, world, client_as):
         for i in range(15):
             services.add_recommendation(secretariat, forum_id, text=f"S{i}", themes=[f"tema {i}", "bersama"])
     assert queries() == few
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"period=-{HUGE}", f"period={HUGE}", f"period={HUGE}-{HUGE}", "period=--", "period=20x5", f"page={HUGE}",
+     f"page=-{HUGE}", "page=0", f"opd={HUGE}", f"opd=-{HUGE}", f"series={HUGE}"],
+)  # fmt: skip
+def test_huge_and_negative_numbers_in_the_forum_list_are_ignored(app, world, client_as, query):
+    with app.app_context():
+        make_forum(world, title="FGD PPT Kespro")
+    response = client_as("viewer").get(f"/forums?{query}")
+    assert response.status_code == 200, query
+    assert "FGD PPT Kespro" in response.get_data(as_text=True)  # a filter that names nothing narrows nothing
+
+
+def test_the_period_filter_of_the_forum_list_still_narrows_and_stays_chosen(app, world, client_as):
+    with app.app_context():
+        make_forum(world, title="Forum Renstra Dinkes", kind="forum_renstra", period_start=2025, period_end=2029)
+        make_forum(world, title="FGD PPT Kespro")
+    page = client_as("viewer").get("/forums?period=2025-2029").get_data(as_text=True)
+    assert "Forum Renstra Dinkes" in page and "FGD PPT Kespro" not in page
+    assert '<option value="2025-2029" selected>' in page
+
+
+# /actions?page= is defect 1 of issue 10, tested with the follow-ups list.
+@pytest.mark.parametrize(
+    "url",
+    [f"/tasks?page={HUGE}", f"/tasks?page=-{HUGE}", f"/admin/users?page={HUGE}", f"/admin/delivery?page=-{HUGE}",
+     f"/forums/new?series={HUGE}", f"/actions?opd={HUGE}", f"/actions?forum=-{HUGE}", f"/actions?series={HUGE}",
+     f"/dashboard?series={HUGE}"],
+)  # fmt: skip
+def test_huge_and_negative_numbers_in_other_lists_answer(client_as, url):
+    assert client_as("admin").get(url).status_code == 200, url
