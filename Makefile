@@ -32,7 +32,7 @@ run: $(VENV)/.requirements
 ## Production-style serving on PostgreSQL, for measuring: gunicorn (gunicorn.conf.py) and the reminder worker
 SERVE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 serve: $(VENV)/.requirements
-	export KAWAL_ENV=production DATABASE_URL=$(SERVE_DATABASE_URL) SESSION_COOKIE_SECURE=0 \
+	export KAWAL_ENV=production DATABASE_URL=$(SERVE_DATABASE_URL) SESSION_COOKIE_SECURE=0 RATELIMIT_ALLOW_PER_WORKER=1 \
 	  SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
 	$(BIN)/python -m bench.common $(SERVE_DATABASE_URL) && $(BIN)/flask db upgrade && \
 	{ $(BIN)/flask reminders worker & WORKER=$$!; \

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_environment, instance_secret_key
 
@@ -34,6 +35,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     app.config.from_object(config_class or config_from_environment())
     app.config.update(overrides or {})
     configure(app)
+    register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -47,6 +49,9 @@ def configure(app: Flask) -> None:
     """Fill in what the environment left open, and refuse what cannot work."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if app.config["ENV_NAME"] == "production":
+            # A silent SQLite file under instance/ would take real work and lose it with the machine.
+            raise RuntimeError("DATABASE_URL must be set in production (postgresql://…).")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kawal.db'}"
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -65,12 +70,28 @@ def configure(app: Flask) -> None:
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production.")
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if (
+        app.config["ENV_NAME"] == "production"
+        and app.config["WEB_CONCURRENCY"] > 1
+        and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+        and not app.config["RATELIMIT_ALLOW_PER_WORKER"]
+    ):
+        raise RuntimeError(
+            f"With {app.config['WEB_CONCURRENCY']} web workers (WEB_CONCURRENCY) each would count failed logins on "
+            "its own: set RATELIMIT_STORAGE_URI to a shared store, e.g. redis://127.0.0.1:6379/0, or WEB_CONCURRENCY=1."
+        )
+
+
+def register_proxies(app: Flask) -> None:
+    """Read the client's address from X-Forwarded-For as far back as the trusted proxies wrote it."""
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
 
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import clock, formatting, markdown, security, static
+    from core import attachments, clock, formatting, markdown, security, static
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -83,6 +104,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    attachments.init_app(app)
     clock.init_app(app)
     formatting.init_app(app)
     markdown.init_app(app)
@@ -90,10 +112,10 @@ def register_extensions(app: Flask) -> None:
     static.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from accounts.models import User
+    def load_user(session_id: str):
+        from accounts.services import user_by_session_id
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user_by_session_id(session_id)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -250,7 +272,7 @@ def register_commands(app: Flask) -> None:
 
 
 def configure_logger(app: Flask) -> None:
-    from notifications.links import install_log_filter
+    from core.security import install_log_filter
 
     install_log_filter()
     if not app.debug and not app.testing:

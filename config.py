@@ -27,6 +27,11 @@ def env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def web_concurrency() -> int:
+    """The number of gunicorn worker processes, read as gunicorn.conf.py reads it (default: 2 per core, at least 2)."""
+    return int(os.environ.get("WEB_CONCURRENCY") or max(2, 2 * (os.cpu_count() or 1)))
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -52,6 +57,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "id"
     LANGUAGES = ("id", "en")
 
+    HSTS_MAX_AGE = 0  # seconds of Strict-Transport-Security; 0 sends none (development speaks plain HTTP)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
@@ -59,10 +65,22 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
 
+    # Failed logins are counted in this store. memory:// is per process: with several gunicorn workers each would
+    # count on its own, so production then refuses to start unless the store is shared (redis://…).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "kawal")
+    RATELIMIT_ALLOW_PER_WORKER = env_flag("RATELIMIT_ALLOW_PER_WORKER")  # benchmarks only: accept per-worker counts
     RATELIMIT_HEADERS_ENABLED = True
+    WEB_CONCURRENCY = web_concurrency()
+    # Three ceilings on failed logins: one account from one address (the usual guessing), one address over every
+    # account, and one account from every address together, higher, so that someone guessing from one address
+    # does not lock the owner out everywhere else.
+    LOGIN_LIMIT_PER_ACCOUNT_AND_IP = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_AND_IP", "8 per 5 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 5 minutes")
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 5 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour")
+    # Reverse proxies in front of gunicorn that append to X-Forwarded-For; the client's address is read from there,
+    # so that the limits above are per client and not all on the proxy's address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 
     # The largest request body at all; each kind of upload has its own, smaller limit.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
@@ -116,6 +134,8 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
 
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 365 * 24 * 3600))
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 1))  # the reverse proxy that terminates HTTPS
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", True)
 

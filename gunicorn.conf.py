@@ -8,9 +8,13 @@ GUNICORN_TIMEOUT  seconds before a stuck worker is restarted (default 60: the la
 
 import gc
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from config import web_concurrency  # noqa: E402  (the app refuses per-worker login counts by the same figure)
 
 bind = os.environ.get("KAWAL_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1))))
+workers = web_concurrency()
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
@@ -24,8 +28,8 @@ max_requests_jitter = max_requests // 10
 preload_app = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
-# The one-click acknowledgement tokens are redacted from this log by the filter that create_app() installs on
-# the "gunicorn.access" logger (notifications.links.RedactTokens).
+# The one-click acknowledgement and calendar-feed tokens are redacted from this log by the filter that
+# create_app() installs on the "gunicorn.access" logger (core.security.RedactTokens).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -42,7 +42,9 @@ OPD_KIND_LABELS = {
 
 
 audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"))
-audit.VERB_LABELS.update(renew_calendar=_l("made a new calendar address for"))
+audit.VERB_LABELS.update(
+    renew_calendar=_l("made a new calendar address for"), end_sessions=_l("ended every session of")
+)
 
 
 class Opd(db.Model):
@@ -90,6 +92,8 @@ class User(UserMixin, db.Model):
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
     # The secret part of the user's calendar feed URL; a new one revokes the old.
     calendar_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    # Part of the id in every session and remember cookie: raising it ends all of them (logout, password, reset).
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     opd: so.Mapped[Opd | None] = so.relationship(foreign_keys=[opd_id])
 
@@ -99,6 +103,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id, "id:version": a cookie made before the version last rose names nobody."""
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])

@@ -90,13 +90,39 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def user_by_session_id(session_id: str) -> User | None:
+    """The active user a session or remember cookie names ("id:version"), if that version is still current."""
+    user_id, _, version = session_id.partition(":")
+    # A bare "id" is version 0: cookies made before versions existed last until the user's first revocation.
+    version = version or "0"
+    if not (user_id.isdigit() and version.isdigit() and 0 < int(user_id) <= 2**31 - 1):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(actor, user: User) -> None:
+    """End every session and remember cookie of `user`, on every device; the caller commits."""
+    user.session_version = (user.session_version or 0) + 1
+    audit.record(actor, "end_sessions", "user", user.id, scope=f"user:{user.id}")
+
+
+def log_out(user: User) -> None:
+    """Log out: a session is a signed cookie, so ending it for good (a copy replayed later) ends them all."""
+    end_sessions(user, user)
+    db.session.commit()
+
+
 def change_own_password(user: User, current: str, new: str) -> None:
-    """Change one's own password, proving the current one."""
+    """Change one's own password, proving the current one; every session ends (the view renews the one in use)."""
     if not user.check_password(current):
         raise Invalid(_l("The current password is wrong."), field="current_password")
     _check_password_strength(new)
     user.set_password(new)
     audit.record(user, "change_password", "user", user.id, scope=f"user:{user.id}")
+    end_sessions(user, user)
     db.session.commit()
 
 
@@ -178,6 +204,8 @@ def update_user(actor, user_id: int, **values) -> User:
         _release_headship_if_no_longer_head(user)
         _adopt_as_head_if_vacant(user)
         audit.record(actor, "update", "user", user.id, scope=f"user:{user.id}", changes=changes)
+        if not user.active:
+            end_sessions(actor, user)
         db.session.commit()
     return user
 
@@ -192,6 +220,8 @@ def set_user_active(actor, user_id: int, active: bool) -> User:
         audit.record(actor, "activate" if active else "deactivate", "user", user.id, scope=f"user:{user.id}")
         user.active = active
         _release_headship_if_no_longer_head(user)
+        if not active:
+            end_sessions(actor, user)
         db.session.commit()
     return user
 
@@ -203,6 +233,7 @@ def reset_password(actor, user_id: int, new_password: str) -> User:
     _check_password_strength(new_password)
     user.set_password(new_password)
     audit.record(actor, "reset_password", "user", user.id, scope=f"user:{user.id}")
+    end_sessions(actor, user)
     db.session.commit()
     return user
 

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
@@ -10,7 +11,7 @@ from core.errors import Invalid
 from core.extensions import limiter
 from core.forms import attach_error, form_status
 from core.permissions import Permission
-from core.views import page_number, permission_required
+from core.views import page_number, permission_required, safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -20,26 +21,27 @@ def _login_account_key() -> str:
     return "login-account:" + (request.form.get("email") or "").strip().lower()
 
 
+def _login_account_address_key() -> str:
+    """Rate-limit key for one account tried from one address."""
+    return f"login-account-address:{get_remote_address()}:{_login_account_key()}"
+
+
 def _failed_login(response) -> bool:
     """Only failed attempts use up the allowance; a successful login redirects."""
     return response.status_code != 302
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Follow ?next= only to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def _login_limit(setting: str, key_func=None):
+    """A ceiling on failed logins, read from config at request time; a successful login costs nothing."""
+    return limiter.limit(
+        lambda: current_app.config[setting], key_func=key_func, methods=["POST"], deduct_when=_failed_login
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_failed_login,
-)
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT_AND_IP", _login_account_address_key)
+@_login_limit("LOGIN_LIMIT_PER_IP")
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT", _login_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home"))
@@ -49,7 +51,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("home"))
         form.form_errors.append(_("The email or password is wrong, or the account is inactive."))
     return render_template("accounts/login.html", form=form), form_status(form)
 
@@ -57,8 +59,20 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    return _log_out(_("You have logged out."))
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def logout_everywhere():
+    """For a lost phone or a shared computer: every session and remembered login of the account ends, this one too."""
+    return _log_out(_("You have logged out on every device."))
+
+
+def _log_out(message: str):
+    services.log_out(current_user)
     logout_user()
-    flash(_("You have logged out."), "info")
+    flash(message, "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -70,7 +84,7 @@ def language():
             services.set_locale(current_user, form.locale.data)
         else:
             session["locale"] = form.locale.data
-    return redirect(_safe_next(request.form.get("next")) or url_for("home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -83,6 +97,9 @@ def password():
         except Invalid as error:
             attach_error(form, error)
         else:
+            # Every other session has ended with the old password; this one goes on under the new version.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home"))
     return render_template("accounts/password.html", form=form), form_status(form)

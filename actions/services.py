@@ -481,14 +481,10 @@ def report_progress(actor, assignment_id: int, *, percent: int, note: str | None
     note = (note or "").strip() or None
     if not (note or files or links or percent != assignment.percent):
         raise Invalid(_l("Write what was done, or add evidence."), field="note")
-    stored = []
     try:
-        for upload in files:
-            stored.append(attachments.store(upload, actor))
+        stored = [attachments.store(upload, actor) for upload in files]
     except Invalid:
-        for attachment in stored:
-            attachment.path.unlink(missing_ok=True)
-        db.session.rollback()
+        db.session.rollback()  # the files already written go with it (core.attachments)
         raise
     report = ProgressReport(assignment_id=assignment.id, author_id=getattr(actor, "id", None), at=clock.now(),
                             percent=percent, note=note)  # fmt: skip

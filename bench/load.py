@@ -46,6 +46,7 @@ def server_environment(database_url: str, port: int) -> dict:
         "KAWAL_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": "",  # a log line per request would measure the terminal
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
+        "RATELIMIT_ALLOW_PER_WORKER": "1",  # no Redis for a measurement; each worker may count logins alone
     }
 
 

@@ -1,10 +1,13 @@
 """Uploaded files: checked for size, type and name, stored under a random name, with their sha256.
 
-The type is judged from the content as well as the extension, so a renamed executable is not a "pdf".
+The type is judged from the content as well as the extension, so a renamed executable is not a "pdf". A file
+appears under its name only once the transaction holding its row has committed: it is written under a temporary
+name, renamed after the commit and removed when the transaction ends any other way.
 """
 
 import hashlib
 import io
+import logging
 import secrets
 import zipfile
 from datetime import datetime
@@ -96,14 +99,59 @@ def store(upload, uploader, *, allowed: set[str] | None = None, max_bytes: int |
     stored_name = secrets.token_hex(16) + "." + extension
     attachment = Attachment(
         stored_name=stored_name,
-        original_name=safe_name[:255],
+        original_name=_shortened(safe_name, extension),
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by_id=getattr(uploader, "id", None),
         uploaded_at=clock.now(),
     )
-    attachment.path.parent.mkdir(parents=True, exist_ok=True)
-    attachment.path.write_bytes(data)
+    final = attachment.path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(final.name + PART_SUFFIX)
+    temporary.write_bytes(data)
     db.session.add(attachment)
+    db.session.info.setdefault(PENDING_KEY, []).append((temporary, final))
     return attachment
+
+
+NAME_LENGTH = 255  # Attachment.original_name
+
+
+def _shortened(name: str, extension: str) -> str:
+    """A name that fits the column, shortened in its stem so that it keeps its extension."""
+    if len(name) <= NAME_LENGTH:
+        return name
+    return name[: NAME_LENGTH - len(extension) - 1] + "." + extension
+
+
+# --- files follow their transaction --------------------------------------------------------------------
+
+PART_SUFFIX = ".part"
+PENDING_KEY = "kawal.attachments.pending"  # in Session.info: (temporary, final) paths written in this transaction
+log = logging.getLogger(__name__)
+
+
+def _publish(session) -> None:
+    """After the commit: the rows exist, so their files take their real names."""
+    for temporary, final in session.info.pop(PENDING_KEY, []):
+        try:
+            temporary.replace(final)
+        except OSError:
+            log.exception("Stored file %s could not be renamed to %s", temporary, final)
+
+
+def _discard(session, transaction) -> None:
+    """When the outermost transaction ends without a commit (rollback, close, a failed commit), no row holds the
+    files written in it: remove them."""
+    if transaction.parent is not None:
+        return
+    for temporary, _final in session.info.pop(PENDING_KEY, []):
+        temporary.unlink(missing_ok=True)
+
+
+def init_app(app) -> None:
+    """Tie stored files to the fate of the database session's transactions (once per process: db is shared)."""
+    if not sa.event.contains(db.session, "after_commit", _publish):
+        sa.event.listen(db.session, "after_commit", _publish)
+        sa.event.listen(db.session, "after_transaction_end", _discard)

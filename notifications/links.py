@@ -1,7 +1,6 @@
-"""One-click acknowledgement links: signed, expiring, bound to one task and one head; and kept out of the logs."""
+"""One-click acknowledgement links: signed, expiring, bound to one task and one head (core.security keeps them out
+of the access logs)."""
 
-import logging
-import re
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -50,31 +49,3 @@ def absolute_url(endpoint: str, **values) -> str:
     base = urlsplit(current_app.config["KAWAL_BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
     return adapter.build(endpoint, values, force_external=True)
-
-
-_TOKEN_IN_PATH = re.compile(r"(/a/)[A-Za-z0-9_.\-]+")
-
-
-class RedactTokens(logging.Filter):
-    """Access logs show /a/[token] instead of the token, so a log reader cannot acknowledge tasks."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        # gunicorn passes its access-log atoms as a dict; werkzeug passes a tuple.
-        if isinstance(record.args, dict):
-            record.args = {k: _redact(v) for k, v in record.args.items()}
-        elif record.args:
-            record.args = tuple(_redact(a) for a in record.args)
-        record.msg = _redact(record.msg)
-        return True
-
-
-def _redact(value):
-    return _TOKEN_IN_PATH.sub(r"\1[token]", value) if isinstance(value, str) else value
-
-
-def install_log_filter() -> None:
-    """Attach the filter to the access loggers of the dev server and of gunicorn."""
-    for name in ("werkzeug", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
-            logger.addFilter(RedactTokens())

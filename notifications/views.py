@@ -160,8 +160,9 @@ def _sink() -> Path:
     return Path(folder)
 
 
+# The caught mail holds every head's acknowledgement links: only those who may read the delivery log see it.
 @bp.get("/dev/mail")
-@permission_required(Permission.READ)
+@permission_required(Permission.DELIVERY_LOG)
 def dev_mail():
     files = sorted(_sink().glob("*.eml"), reverse=True)[:200]
     parser = BytesParser(policy=email_policy.default)
@@ -170,7 +171,7 @@ def dev_mail():
 
 
 @bp.get("/dev/mail/<name>")
-@permission_required(Permission.READ)
+@permission_required(Permission.DELIVERY_LOG)
 def dev_mail_view(name: str):
     path = _sink() / Path(name).name
     if not path.is_file():
@@ -182,7 +183,7 @@ def dev_mail_view(name: str):
 
 
 @bp.get("/dev/mail/<name>/html")
-@permission_required(Permission.READ)
+@permission_required(Permission.DELIVERY_LOG)
 def dev_mail_html(name: str):
     """The HTML part alone, sandboxed: it may run nothing and load nothing."""
     path = _sink() / Path(name).name

@@ -42,7 +42,7 @@ def _sheet(title: str, header: list[str], rows: list[list], widths: list[int], p
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
     heading = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = _cell(sheet, text)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="0B5D56")
         cell.alignment = Alignment(vertical="top", wrap_text=True)
@@ -56,8 +56,24 @@ def _sheet(title: str, header: list[str], rows: list[list], widths: list[int], p
     return buffer.getvalue()
 
 
+# OWASP's CSV-injection advice: a cell starting with one of these is read as a formula by Excel or LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(sheet, value) -> WriteOnlyCell:
+    """The one way a value becomes a cell: text stays text, even when it looks like a formula."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # openpyxl takes "=..." for a formula; as a string with Excel's quote prefix it is shown, not run.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _formatted(sheet, value, percent: bool):
-    """Dates as dd/mm/yyyy and rates as percentages; any other value as it is."""
+    """Dates as dd/mm/yyyy, rates as percentages, text as text; any other value as it is."""
+    if isinstance(value, str):
+        return _cell(sheet, value) if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, date):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "dd/mm/yyyy"

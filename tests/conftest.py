@@ -169,8 +169,13 @@ def world(app):
 
 def login(client, user_id: int) -> None:
     """Log a test client in as a user, without the login form (tested on its own)."""
+    from accounts.models import User
+
+    with client.application.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # "id:version", as Flask-Login would store it
+        db.session.remove()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 

@@ -17,8 +17,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Every session and remember cookie carries "id:version"; raising the version ends them all.
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_version')

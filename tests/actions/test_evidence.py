@@ -94,3 +94,105 @@ def test_downloads_are_for_the_secretariat_and_the_own_opd(client_as, acknowledg
         assert client_as(role).get(url).status_code == 403, role
     # Those who may not download do not get a link either.
     assert "/evidence/" not in client_as("other_head").get(f"/assignments/{acknowledged}").get_data(as_text=True)
+
+
+# --- files appear only with their row (issue 10, defect 14) ------------------------------------------------
+
+
+def _files(root):
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture
+def storage_app(make_app, tmp_path):
+    return make_app(ATTACHMENT_DIR=str(tmp_path / "files"))
+
+
+def _staff(app, world):
+    client = app.test_client()
+    login(client, world.users["opd_staff"].id)
+    return client
+
+
+def test_a_stored_file_takes_its_name_only_with_its_row(storage_app, world, acknowledged, tmp_path):
+    response = _report(_staff(storage_app, world), acknowledged, ("laporan.pdf", PDF), ("foto.png", PNG))
+    assert response.status_code == 302
+    with storage_app.app_context():
+        from core.attachments import Attachment
+        from core.extensions import db
+
+        names = sorted(a.stored_name for a in db.session.query(Attachment))
+    assert _files(tmp_path / "files") == names  # no temporary file left beside them
+
+
+def test_a_failed_commit_leaves_no_file_behind(storage_app, world, acknowledged, tmp_path):
+    import sqlalchemy as sa
+
+    from core.extensions import db
+
+    def refuse(session):
+        if any(type(obj).__name__ == "Attachment" for obj in session.new):
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    # The failure comes inside the real commit, after the files were written, as a locked SQLite file or a
+    # dropped PostgreSQL connection would.
+    sa.event.listen(db.session, "before_commit", refuse)
+    try:
+        response = _report(_staff(storage_app, world), acknowledged, ("laporan.pdf", PDF), ("foto.png", PNG))
+    finally:
+        sa.event.remove(db.session, "before_commit", refuse)
+    assert response.status_code == 500
+    assert _files(tmp_path / "files") == []
+    with storage_app.app_context():
+        assert services.evidence_count(acknowledged) == 0
+
+
+def test_a_refused_decree_change_leaves_no_scan_behind(storage_app, world, tmp_path):
+    """A new scan is stored, then the change is refused (a signed decree keeps its number): its file goes too."""
+    from datetime import date
+
+    from werkzeug.datastructures import FileStorage
+
+    from core.errors import Invalid
+    from core.extensions import db
+
+    def scan():
+        return FileStorage(io.BytesIO(PDF), filename="sk.pdf")
+
+    signed = dict(subject="Tim PPT Kespro", number="800/12/2025", signed_on=date(2025, 12, 16), signer="Wali Kota",
+                  valid_from=None, valid_until=None, lead_opd_id=None)  # fmt: skip
+    with storage_app.app_context():
+        action = make_action(world, kind="decree", support=())
+        secretariat = as_user(world.users["secretariat"].id)
+        services.update_decree(secretariat, action.id, document=scan(), **signed)
+        services.set_decree_stage(secretariat, action.id, "drafted")
+        services.set_decree_stage(secretariat, action.id, "signed")
+        kept = _files(tmp_path / "files")
+        with pytest.raises(Invalid):
+            services.update_decree(secretariat, action.id, document=scan(), **{**signed, "number": None})
+        db.session.rollback()
+    assert len(kept) == 1
+    assert _files(tmp_path / "files") == kept
+
+
+@pytest.mark.parametrize("extension", ["pdf", "docx"])
+def test_a_very_long_file_name_keeps_its_extension(storage_app, world, acknowledged, extension):
+    data = PDF if extension == "pdf" else _office()
+    response = _report(_staff(storage_app, world), acknowledged, ("laporan-" + "x" * 300 + "." + extension, data))
+    assert response.status_code == 302
+    with storage_app.app_context():
+        from core.attachments import Attachment
+        from core.extensions import db
+
+        name = db.session.query(Attachment).one().original_name
+    assert len(name) == 255 and name.startswith("laporan-xxx") and name.endswith("." + extension)
+
+
+def _office() -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()

@@ -31,8 +31,10 @@ def test_production_cookies_are_secure_and_need_a_secret_key(monkeypatch):
 
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32})
+        create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "WEB_CONCURRENCY": 1})
+    app = create_app(
+        ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32, "WEB_CONCURRENCY": 1}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
@@ -41,3 +43,63 @@ def test_an_unknown_page_answers_404_with_a_page(client):
     response = client.get("/tidak-ada")
     assert response.status_code == 404
     assert "Halaman ini tidak ada." in response.get_data(as_text=True)
+
+
+# --- issue 10, defect 22 ---------------------------------------------------------------------------------
+
+
+def test_a_logged_in_users_pages_are_never_cached(client_as, world):
+    from tests.conftest import PASSWORD
+
+    client = client_as("viewer")
+    for page in ["/forums", "/actions", "/dashboard", "/reports/followups.xlsx", "/account/password"]:
+        assert client.get(page).headers.get("Cache-Control") == "no-store", page
+    # A browser that comes back with only its remember cookie is a logged-in user too.
+    remembered = client_as(None)
+    remembered.post("/login", data={"email": world.users["viewer"].email, "password": PASSWORD, "remember": "y"})
+    fresh = client_as(None)
+    fresh.set_cookie("remember_token", remembered.get_cookie("remember_token").value)
+    assert fresh.get("/forums").headers.get("Cache-Control") == "no-store"
+
+
+def test_static_files_and_anonymous_pages_keep_their_caching(client_as):
+    client = client_as("viewer")
+    page = client.get("/forums").get_data(as_text=True)
+    css = page.split('href="/static/css/kawal.css', 1)[1].split('"', 1)[0]
+    assert "immutable" in client.get("/static/css/kawal.css" + css).headers["Cache-Control"]
+    assert client_as(None).get("/login").headers.get("Cache-Control") != "no-store"
+
+
+def test_production_sends_hsts_and_development_does_not(client):
+    from app import create_app
+    from config import ProductionConfig
+
+    app = create_app(
+        ProductionConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32, "WEB_CONCURRENCY": 1}
+    )
+    assert app.test_client().get("/health").headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/health").headers
+
+
+def test_production_refuses_to_start_without_a_database_url(monkeypatch):
+    import pytest
+
+    from app import create_app
+    from config import ProductionConfig
+
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", None)
+    with pytest.raises(RuntimeError, match="DATABASE_URL must be set in production"):
+        create_app(ProductionConfig, {"SECRET_KEY": "x" * 32})
+
+
+def test_calendar_feed_tokens_never_reach_the_access_log(caplog, app, client_as):
+    import logging
+
+    page = client_as("viewer").get("/account/calendar").get_data(as_text=True)
+    token = page.split("/calendar/", 1)[1].split(".ics", 1)[0]
+    caplog.set_level(logging.INFO)
+    line = f"/calendar/{token}.ics"
+    logging.getLogger("werkzeug").info('127.0.0.1 - - "%s %s %s" %s -', "GET", line, "HTTP/1.1", "200")
+    logging.getLogger("gunicorn.access").info("%(r)s", {"r": f"GET {line}?x=1 HTTP/1.1"})
+    assert token not in caplog.text
+    assert caplog.text.count("/calendar/[token]") == 2

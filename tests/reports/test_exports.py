@@ -117,3 +117,60 @@ def test_calendar_feed_is_secret_revocable_and_parses(app, world, client_as):
     assert any(str(e.get("summary")) == "FGD Pembahasan PPT Kespro" for e in calendar.walk("VEVENT"))
     client_as("opd_head").post("/account/calendar")  # make a new address
     assert anonymous.get(f"/calendar/{token}.ics").status_code == 404
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example","Lihat bukti")'
+FORMULAS = [HYPERLINK, "+SUM(1,2)", "-2+3", "@SUM(A1)"]  # the forms trim a leading tab or carriage return
+
+
+def _text_cells(sheet):
+    return {cell.value: cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(app, world, client_as):
+    """Issue 10, defect 18: OWASP's CSV-injection advice, for every text cell of the follow-up matrix."""
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        for number, formula in enumerate(FORMULAS):
+            forum = make_forum(world, title=f"{formula} forum")
+            recommendation = forums.add_recommendation(secretariat, forum.id, text=formula)
+            action = actions.create_action(
+                secretariat, recommendation.id, kind="task", title=formula, due_date=date(2026, 1, 5 + number),
+                lead_opd_id=world.opds["DINKES"], support_opd_ids=[],
+            )  # fmt: skip
+            assignment = dinkes_assignment(action)
+            actions.acknowledge(as_user(world.users["opd_head"].id), assignment.id)
+    response = client_as("viewer").get("/reports/followups.xlsx")
+    workbook = load_workbook(io.BytesIO(response.data))
+    cells = _text_cells(workbook.active)
+    for formula in FORMULAS:
+        for text in (formula, f"{formula} forum"):
+            assert text in cells, text
+            assert cells[text].data_type == "s", text
+            assert cells[text].quotePrefix, text
+    assert not [c for c in cells.values() if c.data_type == "f"]
+    assert cells["Forum"].data_type == "s" and not cells["Forum"].quotePrefix  # ordinary text is left alone
+
+
+def test_opd_names_that_look_like_formulas_stay_text_in_the_compliance_sheet(app, world, client_as):
+    from core.permissions import SYSTEM
+
+    with app.app_context():
+        accounts.update_opd(SYSTEM, world.opds["DINKES"], code="DINKES", name=HYPERLINK, kind="dinas")
+        make_action(world, support=())
+    sheet = load_workbook(io.BytesIO(client_as("viewer").get("/reports/compliance.xlsx").data)).active
+    cell = _text_cells(sheet)[HYPERLINK]
+    assert cell.data_type == "s" and cell.quotePrefix
+
+
+def test_every_string_cell_of_a_sheet_goes_through_the_one_guard(app):
+    from reports.exports import _sheet
+
+    texts = [*FORMULAS, "\t=1+1", "\r=1+1"]
+    with app.test_request_context():
+        data = _sheet("Uji", ["=header", "plain"], [[text, "plain"] for text in texts], [10, 10])
+    cells = _text_cells(load_workbook(io.BytesIO(data)).active)
+    for text in [*texts, "=header"]:
+        cell = cells[text.replace("\r", "\n")]  # XML reads a bare carriage return back as a newline
+        assert cell.data_type == "s" and cell.quotePrefix, repr(text)
+    assert not cells["plain"].quotePrefix
