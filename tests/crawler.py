@@ -27,13 +27,11 @@ NEGATIVE = "-99999999999999999999"
 MIN_DATE, MAX_DATE = "0001-01-01", "9999-12-31"
 # Names that url_for and Jinja macros take for themselves: a query string carrying them must not break a page.
 RESERVED_ARGS = {"endpoint": "x", "_external": "1", "_anchor": "x", "_scheme": "x", "_method": "x"}
-TEXT_KINDS = {"text", "search", "textarea", "email", "url", "tel", "password", ""}
-DATE_KINDS = {"date": ("{}", ""), "datetime-local": ("{}T00:00", ""), "month": ("{}", "")}
+DATE_KINDS = {"date": "{}", "datetime-local": "{}T00:00", "month": "{}"}
 
 SMALL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 SMALL_CSV = b"Nama,Jabatan,Instansi,Unsur\nBudi Santoso,Staf,DINKES,opd\n"
 HOSTILE_FILE = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(range(256)) * 4
-
 
 MAX_MISSING_ONE = 8  # forms get one submission without each of their first fields
 
@@ -232,6 +230,7 @@ class Crawler:
         last: Callable[[str], bool] = lambda endpoint: False,
         query_variants: bool = True,
         hostile: bool = True,
+        submit_forms: bool = True,
     ):
         self.app = app
         self.max_pages = max_pages
@@ -242,9 +241,10 @@ class Crawler:
         self.last = last
         self.query_variants = query_variants
         self.hostile = hostile
+        self.submit_forms = submit_forms
         self.failures: list[Failure] = []
         self.cut = False
-        self.visited: set[str] = set()
+        self.visited: dict[str, None] = {}  # in the order visited
         self.forms: dict[tuple, Form] = {}  # one per route and field names, for the fuzz
         self.found_by: dict[tuple, Identity] = {}
         self.counts = Counter()
@@ -257,7 +257,6 @@ class Crawler:
         self._downloads = Counter()
         self._adapter = app.url_map.bind("localhost")
         self._log = _ErrorLog()
-        app.logger.addHandler(self._log)
 
     # --- requests -----------------------------------------------------------------------------------
 
@@ -282,6 +281,8 @@ class Crawler:
         """One request through the test client; a 500 (or an exception the app let through) is a failure."""
         self.counts["requests"] += 1
         before = len(self._log.records)
+        # Attached per request: apps of one name share their logger, and another test's crawler must not listen.
+        self.app.logger.addHandler(self._log)
         try:
             response = identity.client.open(url, method=method, data=data, follow_redirects=False)
         except Exception as error:  # an app without a 500 handler, under TESTING, raises into the client
@@ -289,6 +290,8 @@ class Crawler:
                 (type(error), error, error.__traceback__))))  # fmt: skip
             self.statuses[500] += 1
             return None
+        finally:
+            self.app.logger.removeHandler(self._log)
         self.statuses[response.status_code] += 1
         if response.status_code >= 500:
             records = self._log.records[before:]
@@ -334,7 +337,7 @@ class Crawler:
             self._remember_ids(args)
             response = self.request(identity, "GET", url)
             pages += 1
-            self.visited.add(url)
+            self.visited[url] = None
             if response is None:
                 continue
             if response.status_code in (301, 302, 303, 307, 308):
@@ -358,7 +361,8 @@ class Crawler:
                 self._query_variants(identity, url, [f for f in forms if f.method == "GET"])
         self.counts["pages"] += pages
         self.deadline += budget / 2
-        self._submit_all(identity, found)
+        if self.submit_forms:
+            self._submit_all(identity, found)
 
     def _same_site(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -527,7 +531,7 @@ class Crawler:
         yield "10,000 characters", every(LONG, files="long"), None
         yield "NUL and unicode", every(NUL_UNICODE), None
         for label, day in (("min date", MIN_DATE), ("max date", MAX_DATE)):
-            yield label, every(lambda n, d=day: DATE_KINDS[kinds[n]][0].format(d), is_date), None
+            yield label, every(lambda n, d=day: DATE_KINDS[kinds[n]].format(d), is_date), None
             yield f"{label} in every field", every(day), None
         yield "huge numbers", every(HUGE, is_number), None
         yield "negative numbers", every(NEGATIVE, is_number), None
