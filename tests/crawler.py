@@ -316,8 +316,8 @@ class Crawler:
         """Visit what `identity` can reach from `starts` (the home page unless told), then submit the forms
         found, the crawl-ending ones last; within `budget` seconds (the crawler's own unless told)."""
         budget = budget or self.budget
-        # Pages may take half the time at most: the forms are where most errors hide.
-        self.deadline = time.monotonic() + budget / 2
+        # Pages may take two thirds of the time at most: the forms are where most errors hide.
+        self.deadline = time.monotonic() + budget * 2 / 3
         queue, seen, found = deque(starts or ["/"]), set(), []
         # A route's URLs are visited while they show forms not seen yet (a submitted task shows "verify"), and
         # `per_route` more after the last that did, within 5 × per_route in all.
@@ -360,7 +360,7 @@ class Crawler:
                 self._varied.add(endpoint)
                 self._query_variants(identity, url, [f for f in forms if f.method == "GET"])
         self.counts["pages"] += pages
-        self.deadline += budget / 2
+        self.deadline += budget / 3
         if self.submit_forms:
             self._submit_all(identity, found)
 

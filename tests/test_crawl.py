@@ -32,7 +32,7 @@ OWN_ACCOUNT_FORMS = {"accounts.user_edit", "accounts.user_set_active", "accounts
 CRAWL_ENDING_LAST = {"accounts.password", "accounts.language"}
 # A safety net, not the bound: the crawl ends when every route and form is done (45-60 s a backend on an idle
 # machine). A crawl cut short by a busy machine still fails on any 500, and says it was cut.
-SECONDS = 90.0
+SECONDS = 120.0
 
 
 def skip_form(identity: Identity, endpoint: str, args: dict) -> bool:
