@@ -29,7 +29,10 @@ from config import Config, config_from_environment, instance_secret_key
 
 def create_app(config_class: type[Config] | None = None, overrides: dict | None = None) -> Flask:
     """Build a Kawal application; nothing is created at import time."""
+    from core.requests import KawalRequest
+
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = KawalRequest
     app.config.from_object(config_class or config_from_environment())
     app.config.update(overrides or {})
     configure(app)
@@ -145,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from actions.views import bp as actions_bp
     from actions.views import forum_page_context
     from core.permissions import ROLES_WITH_OPD
-    from core.views import IdConverter, select_options
+    from core.views import IdConverter, select_options, url_with
     from forum.views import bp as forum_bp
     from notifications import subscribers
     from notifications.views import assignment_page_context
@@ -161,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.jinja_env.globals["download_links"] = download_links
     app.jinja_env.globals["select_options"] = select_options
+    app.jinja_env.globals["url_with"] = url_with
     # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]
@@ -278,12 +282,6 @@ def register_template_helpers(app: Flask) -> None:
             "mail_sink": bool(app.config.get("MAIL_SINK_DIR")),
             "current_locale": select_locale(),
         }
-
-    @app.template_global()
-    def page_url(page: int) -> str:
-        """This page's address with another ?page= and the same filters."""
-        args = {**request.view_args, **request.args.to_dict(), "page": page}
-        return url_for(request.endpoint, **args)
 
 
 def register_commands(app: Flask) -> None:

@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from accounts import services as accounts
 from actions.models import (
@@ -24,7 +24,7 @@ from actions.models import (
     CARRY_OUTCOME_LABELS,
     TEAM_ROLE_LABELS,
 )
-from core.forms import DateField, OptionalIntSelectField, enum_choices
+from core.forms import DateField, NumberRange, OptionalIntSelectField, enum_choices
 
 REASON = [DataRequired(_l("Give the reason.")), Length(max=500)]
 SIGNERS = ["Wali Kota Tangerang", "Bupati", "Sekretaris Daerah", "Kepala Bappeda"]

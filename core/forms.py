@@ -1,5 +1,6 @@
 """Helpers shared by every package's forms and views."""
 
+import math
 from datetime import date
 
 import wtforms
@@ -9,6 +10,21 @@ from wtforms import DateTimeLocalField, SelectField
 
 from core import clock
 from core.errors import Invalid
+
+
+class NumberRange(wtforms.validators.NumberRange):
+    """WTForms' NumberRange for integers of any size: its NaN test converts the number to a float, which
+    raises OverflowError (a 500) for an integer of more than 308 digits."""
+
+    def __call__(self, form, field):
+        data = field.data
+        if not isinstance(data, int) or abs(data) <= 2**53:
+            return super().__call__(form, field)
+        field.data = math.inf if data > 0 else -math.inf  # as far out of range as the integer, and a float
+        try:
+            return super().__call__(form, field)
+        finally:
+            field.data = data
 
 
 def form_status(form: FlaskForm) -> int:

@@ -1,11 +1,13 @@
-"""Helpers for views: permission gates, the query string's numbers and dates, and redirect targets."""
+"""Helpers for views: permission gates, the query string's numbers and dates, addresses that keep it, and
+redirect targets."""
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
@@ -91,6 +93,25 @@ def date_arg(name: str) -> date | None:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+
+
+# The names url_for takes for itself: a query string carrying one must not steer the address it builds.
+RESERVED_URL_ARGS = frozenset({"endpoint", "_external", "_anchor", "_scheme", "_method"})
+
+
+def url_with(endpoint: str | None = None, args: Mapping | None = None, /, **changes) -> str:
+    """The address of `endpoint` (this page, with its path, unless told) carrying the query arguments `args`
+    (this request's unless told) with `changes` applied, None dropping one; reserved names are never passed on."""
+    path_args = dict(request.view_args or {}) if endpoint is None else {}
+    source = request.args if args is None else args
+    pairs = source.lists() if hasattr(source, "lists") else ((k, [v]) for k, v in source.items())
+    query = {k: v for k, v in pairs if k not in RESERVED_URL_ARGS and k not in path_args}
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return url_for(endpoint or request.endpoint, **path_args, **query)
 
 
 def select_options(rows, selected) -> Markup:

@@ -4,11 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from accounts import services as accounts
 from core.db import max_length
-from core.forms import LocalDateTimeField, OptionalIntSelectField, enum_choices
+from core.forms import LocalDateTimeField, NumberRange, OptionalIntSelectField, enum_choices
 from forum import services
 from forum.models import (
     ATTENDANCE_LABELS,

@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from core.forms import DateField
+from core.forms import DateField, NumberRange
 
 
 class SettingsForm(FlaskForm):

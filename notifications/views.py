@@ -12,7 +12,7 @@ from flask_login import current_user
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
-from core.views import page_number, permission_required
+from core.views import page_number, permission_required, url_with
 from notifications import content, services
 from notifications import policy as policies
 from notifications.forms import LeaveForm, LinkAcknowledgeForm, SettingsForm, TestEmailForm
@@ -70,7 +70,7 @@ def requeue(message_id: int):
             flash(str(error.message), "error")
         else:
             flash(_("The email will be sent again."), "success")
-    return redirect(url_for("notifications.delivery_log", **request.args))
+    return redirect(url_with("notifications.delivery_log", request.args))
 
 
 @bp.get("/admin/reminders/preview")

@@ -1,5 +1,7 @@
 """The dashboard, compliance per OPD, the OPD page, and the downloads: Excel, PDF and calendar feeds."""
 
+from collections.abc import Mapping
+
 from babel.dates import format_date
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -13,7 +15,7 @@ from actions.views import assignment_filters
 from core import clock
 from core.forms import ConfirmForm
 from core.permissions import Permission, can
-from core.views import date_arg, id_arg
+from core.views import date_arg, id_arg, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import links
@@ -188,13 +190,12 @@ def calendar_feed(token: str):
     return response
 
 
-def download_links(page: str, **values) -> list[tuple[str, str]]:
+def download_links(page: str, args: Mapping | None = None, /, **values) -> list[tuple[str, str]]:
     """Downloads offered on other packages' pages, which do not know this package: registered as a template
-    global by app.py."""
+    global by app.py. `args` are the list's query arguments, carried over without its page number."""
     if page == "followups":
-        args = {k: v for k, v in values.items() if k != "page"}
-        return [(_("Excel (.xlsx)"), url_for("reports.followups_xlsx", **args)),
-                (_("Summary (PDF)"), url_for("reports.rekapitulasi_pdf", **args))]  # fmt: skip
+        return [(_("Excel (.xlsx)"), url_with("reports.followups_xlsx", args or {}, page=None)),
+                (_("Summary (PDF)"), url_with("reports.rekapitulasi_pdf", args or {}, page=None))]  # fmt: skip
     if page == "forum":
         forum_id = values["forum_id"]
         return [(_("Official record (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="berita-acara")),

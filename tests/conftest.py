@@ -220,3 +220,17 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+SUMMARIES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def crawl_summary(request):
+    """crawl_summary(line) prints the line at the end of the run: the counts of the crawler and the fuzz."""
+    return request.config.stash.setdefault(SUMMARIES, []).append
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(SUMMARIES, []):
+        terminalreporter.write_line(line)

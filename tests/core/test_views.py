@@ -1,0 +1,75 @@
+"""core/views.py: addresses that carry the query string over (issue 10, defect 1) and the page-number helpers."""
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from core.extensions import db
+from core.views import url_with
+from tests.conftest import login
+
+
+def test_url_with_keeps_the_path_changes_the_query_and_drops_reserved_names():
+    app = Flask(__name__)
+    app.add_url_rule("/forums/<int:forum_id>", "forum", lambda forum_id: "")
+    app.add_url_rule("/export", "export", lambda: "")
+    query = "/forums/5?forum_id=6&page=3&status=held&opd=1&opd=2&endpoint=x&_external=1&_scheme=x&_anchor=a&_method=x"
+    with app.test_request_context(query):
+        assert url_with(page=4) == "/forums/5?page=4&status=held&opd=1&opd=2"
+        assert url_with(page=None, status="closed") == "/forums/5?status=closed&opd=1&opd=2"
+        assert url_with("export", {"page": "2", "endpoint": "x", "q": "a b"}, page=None) == "/export?q=a+b"
+
+
+@pytest.fixture
+def demo(make_app):
+    from accounts.models import User
+    from demo import data
+
+    app = make_app()
+    with app.app_context():
+        data.load()
+        users = dict(db.session.execute(sa.select(User.email, User.id)).all())
+        db.session.remove()
+    return app, users
+
+
+@pytest.mark.parametrize("email", ["sekretariat@example.org", "kepala.dinkes@example.org", "viewer@example.org"])
+def test_the_follow_ups_pager_and_reserved_names_answer_for_every_role(demo, email):
+    """Defect 1: the list's own pager link to ?page=2 answered 500, and so did ?endpoint=x."""
+    app, users = demo
+    client = app.test_client()
+    login(client, users[email])
+    first = client.get("/actions").get_data(as_text=True)
+    assert 'href="/actions?page=2" rel="next"' in first
+    second = client.get("/actions?page=2&status=")
+    assert second.status_code == 200
+    page = second.get_data(as_text=True)
+    assert 'href="/reports/followups.xlsx?status="' in page
+    assert 'href="/actions?page=1&amp;status=" rel="prev"' in page
+    for url in ["/actions?endpoint=x", "/actions?page=2&endpoint=x&_external=1&_scheme=x&_anchor=x&_method=x",
+                "/dashboard?endpoint=x&_scheme=x", "/reports/compliance?endpoint=x&sort=name"]:  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    assert 'href="/reports/followups.xlsx"' in client.get("/actions?endpoint=x").get_data(as_text=True)
+
+
+def test_requeue_with_reserved_names_in_the_query_returns_to_the_log(demo):
+    """Defect 1: POST /admin/delivery/<id>/requeue?endpoint=x answered 500, and the log's button carried it."""
+    from notifications.models import MailStatus, OutboxMessage
+    from notifications.services import queue_test_email
+    from tests.conftest import as_user
+
+    app, users = demo
+    with app.app_context():
+        row = queue_test_email(as_user(users["admin@example.org"]), "tidak-ada@example.org")
+        row.status = MailStatus.DEAD  # as the dispatcher leaves a refused message
+        db.session.commit()
+        row_id = row.id
+    client = app.test_client()
+    login(client, users["sekretariat@example.org"])
+    log = client.get("/admin/delivery?status=dead&endpoint=x").get_data(as_text=True)
+    assert f'action="/admin/delivery/{row_id}/requeue?status=dead"' in log
+    response = client.post(f"/admin/delivery/{row_id}/requeue?status=dead&endpoint=x&_scheme=x")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/delivery?status=dead"
+    with app.app_context():
+        assert db.session.get(OutboxMessage, row_id).status == MailStatus.PENDING
