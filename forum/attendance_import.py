@@ -21,6 +21,7 @@ from accounts import services as accounts
 from core.audit import FIELD_LABELS
 from core.db import max_length
 from core.errors import Invalid
+from core.text import without_controls
 from forum.models import Attendance, Participant, ParticipantCategory, ParticipantRole
 
 # Header spellings seen on real attendance lists, in Indonesian and English, normalised by _key().
@@ -113,7 +114,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return without_controls(str(value)).strip()
 
 
 def _xlsx_lines(data: bytes) -> Iterator[Sequence]:
@@ -183,7 +184,17 @@ def _csv_lines(data: bytes) -> Iterator[Sequence]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    # newline="" lets the reader take \r\n, \n and a lone \r (old Mac files) as line ends, quoted ones included.
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    except csv.Error as error:  # a quoted field past the reader's limit, a stray line break inside a field, …
+        raise Invalid(
+            _l(
+                "This CSV file could not be read: a cell is too long or a quote is not closed. In Excel, save the "
+                'list as "CSV UTF-8" and upload it again.'
+            ),
+            field="file",
+        ) from error
 
 
 def _decode(data: bytes) -> str:

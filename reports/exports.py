@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from actions.models import BPK_CATEGORY, BPK_LABELS, STATUS_LABELS, BpkCategory
 from core import formatting
+from core.text import without_controls
 from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,6 +63,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _cell(sheet, value) -> WriteOnlyCell:
     """The one way a value becomes a cell: text stays text, even when it looks like a formula."""
+    if isinstance(value, str):
+        value = without_controls(value)  # a control character stored long ago must not break the whole file
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         # openpyxl takes "=..." for a formula; as a string with Excel's quote prefix it is shown, not run.
@@ -73,6 +76,8 @@ def _cell(sheet, value) -> WriteOnlyCell:
 def _formatted(sheet, value, percent: bool):
     """Dates as dd/mm/yyyy, rates as percentages, text as text; any other value as it is."""
     if isinstance(value, str):
+        # A plain string is cheaper than a cell object; only what looks like a formula needs one.
+        value = without_controls(value)
         return _cell(sheet, value) if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, date):
         cell = WriteOnlyCell(sheet, value=value)

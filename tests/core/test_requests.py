@@ -23,3 +23,13 @@ def test_nul_in_a_form_is_dropped_and_the_rest_is_kept(app, client_as):
     with app.app_context():
         forum = db.session.scalar(sa.select(Forum))
         assert (forum.title, forum.venue) == ("FGD PPT", None)
+
+
+def test_other_control_characters_in_a_form_are_dropped_but_line_breaks_and_tabs_stay(app, client_as):
+    client = client_as("secretariat")
+    data = {**NEW_FORUM, "title": "Judul\x0b\x1bkontrol\x01", "agenda": "Satu\r\nDua\tTiga"}
+    assert client.post("/forums/new", data=data).status_code == 302
+    with app.app_context():
+        forum = db.session.scalar(sa.select(Forum))
+        assert forum.title == "Judulkontrol"
+        assert forum.agenda.replace("\r\n", "\n") == "Satu\nDua\tTiga"

@@ -328,3 +328,24 @@ def test_a_workbook_whose_shared_strings_unpack_to_too_much_is_refused(app, worl
     response = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", buffer.getvalue())
     assert response.status_code == 422
     assert "Buku kerja terlalu besar setelah dibuka." in response.get_data(as_text=True)
+
+
+def test_a_csv_with_a_cell_past_the_readers_limit_is_refused_with_a_message(app, world, client_as):
+    forum_id = _setup(app, world)
+    data = b'Nama,Instansi\n"' + b"x" * 1_500_000 + b'",DINKES\n'  # within IMPORT_MAX_BYTES, past csv's 131,072
+    response = _upload(client_as("secretariat"), forum_id, "hadir.csv", data)
+    assert response.status_code == 422
+    assert "Berkas CSV ini tidak dapat dibaca" in response.get_data(as_text=True)
+
+
+def test_a_csv_with_old_mac_line_ends_is_read(app, world, client_as):
+    forum_id = _setup(app, world)
+    page = _upload(client_as("secretariat"), forum_id, "hadir.csv", b"Nama,Instansi\rDewi Lestari,DINKES\r")
+    assert "1 baris siap diimpor." in page.get_data(as_text=True)
+
+
+def test_control_characters_in_an_imported_name_are_dropped(app, world, client_as):
+    forum_id = _setup(app, world)
+    page = _upload(client_as("secretariat"), forum_id, "hadir.csv", b"Nama,Instansi\nBu\x0bdi\x1b,DINKES\n")
+    text = page.get_data(as_text=True)
+    assert "1 baris siap diimpor." in text and "Budi" in text and "\x0b" not in text

@@ -174,3 +174,19 @@ def test_every_string_cell_of_a_sheet_goes_through_the_one_guard(app):
         cell = cells[text.replace("\r", "\n")]  # XML reads a bare carriage return back as a newline
         assert cell.data_type == "s" and cell.quotePrefix, repr(text)
     assert not cells["plain"].quotePrefix
+
+
+def test_a_control_character_stored_in_a_title_does_not_break_the_export(app, world, client_as):
+    """Stored before input was cleaned: openpyxl refuses such characters, and one title made the file a 500."""
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        forum = make_forum(world, title="Forum\x1b kontrol")
+        recommendation = forums.add_recommendation(secretariat, forum.id, text="Rekomendasi\x0b satu")
+        actions.create_action(
+            secretariat, recommendation.id, kind="task", title="Judul\x0b\x1bkontrol", due_date=date(2026, 1, 5),
+            lead_opd_id=world.opds["DINKES"], support_opd_ids=[],
+        )  # fmt: skip
+    response = client_as("viewer").get("/reports/followups.xlsx")
+    assert response.status_code == 200
+    cells = _text_cells(load_workbook(io.BytesIO(response.data)).active)
+    assert "Judulkontrol" in cells and "Forum kontrol" in cells
