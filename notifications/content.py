@@ -40,6 +40,11 @@ GROUP_LABELS = {
 FAMILIES = {Reason.DUE_SOON: "deadline", Reason.OVERDUE: "deadline", Reason.ESCALATION: "deadline"}
 
 
+def _family(item: OutboxItem) -> tuple:
+    """What an item says about its task, as one key: a deadline item of any kind, or its own reason."""
+    return item.subject_key, FAMILIES.get(item.reason, item.reason)
+
+
 class NothingToSay(Exception):
     """Every item of the row was settled before it could be sent."""
 
@@ -168,11 +173,9 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
         return Prepared([to], [], rendered)
     groups, dropped, states = {}, [], []
     items = _load_items(row)
-    newest = {(item.subject_key, FAMILIES.get(item.reason, item.reason)): item.id for item in items}
+    newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
-        if newest[item.subject_key, FAMILIES.get(item.reason, item.reason)] != item.id or not still_worth_saying(
-            item, today
-        ):
+        if newest[_family(item)] != item.id or not still_worth_saying(item, today):
             dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)
