@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run serve test lint translations clean bench
+.PHONY: run serve test lint format translations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,19 @@ $(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## Kawal with demo data on SQLite, at http://127.0.0.1:5000, with the reminder worker and a local mail sink
+## Kawal with demo data on SQLite, at http://127.0.0.1:$(PORT), with the reminder worker and a local mail sink on MAIL_PORT
+PORT ?= 5000
+MAIL_PORT ?= 8025
+run: export MAIL_PORT := $(MAIL_PORT)
+run: export KAWAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.requirements
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
 	$(BIN)/flask reminders sink & SINK=$$!; \
 	$(BIN)/flask reminders worker & WORKER=$$!; \
 	trap 'kill $$SINK $$WORKER 2>/dev/null' EXIT INT TERM; \
-	echo "Emails Kawal sends: http://127.0.0.1:5000/dev/mail"; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	echo "Emails Kawal sends: $$KAWAL_BASE_URL/dev/mail"; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## Production-style serving on PostgreSQL, for measuring: gunicorn (gunicorn.conf.py) and the reminder worker
 SERVE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
@@ -43,8 +47,13 @@ serve: $(VENV)/.requirements
 test: $(VENV)/.requirements-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Ruff's rules and layout, and the import contracts of pyproject.toml (docs/ARCHITECTURE.md)
 lint: $(VENV)/.requirements-dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
+
+## Rewrite the code in ruff's layout and apply its safe fixes (imports sorted)
+format: $(VENV)/.requirements-dev
+	$(BIN)/ruff check --fix --select I . && $(BIN)/ruff format .
 
 ## Extract, merge and compile the message catalogues
 translations: $(VENV)/.requirements-dev

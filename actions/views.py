@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from accounts import services as accounts
 from actions import services
+from actions.filters import filters_from_request
 from actions.forms import (
     SIGNERS,
     AcknowledgeForm,
@@ -26,14 +27,13 @@ from actions.forms import (
     StageForm,
     SubmitForm,
 )
-from actions.models import CARRY_OUTCOME_LABELS, STATUS_LABELS, Status
+from actions.models import CARRY_OUTCOME_LABELS, Status
 from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
-from core.views import date_arg, id_arg, page_number, permission_required
+from core.views import page_number, permission_required
 from forum import services as forums
-from forum.models import FORUM_KIND_LABELS
 
 bp = Blueprint("actions", __name__)
 
@@ -70,31 +70,10 @@ def my_tasks():
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
 
 
-def assignment_filters() -> services.AssignmentFilters:
-    """The follow-ups list's filters from the query string; anything malformed is ignored."""
-    args = request.args
-    return services.AssignmentFilters(
-        opd_id=id_arg("opd"),
-        status=args.get("status") if args.get("status") in STATUS_LABELS else None,
-        overdue=args.get("overdue") == "1",
-        stale=args.get("stale") == "1",
-        awaiting=args.get("awaiting") == "1",
-        done_since=date_arg("done_since"),
-        forum_id=id_arg("forum"),
-        series_id=id_arg("series"),
-        forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
-        held_from=date_arg("held_from"),
-        held_to=date_arg("held_to"),
-        theme=args.get("theme") or None,
-        due_from=date_arg("due_from"),
-        due_to=date_arg("due_to"),
-    )
-
-
 @bp.get("/actions")
 @login_required
 def action_list():
-    filters = assignment_filters()
+    filters = filters_from_request()
     pagination = services.list_assignments(
         current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
     )

@@ -1,6 +1,7 @@
 """Roles and the permission table of DESIGN.md, in one place. Services call `require` before they act."""
 
 from enum import StrEnum
+from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 
@@ -55,14 +56,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def can(user, permission: Permission) -> bool:
+class Actor(Protocol):
+    """Whoever acts in a service call: a signed-in `accounts.models.User`, or `SYSTEM` for commands and seeding.
+
+    Services take it first and decide with it; they read only these attributes, so core needs no User model.
+    """
+
+    id: int | None
+    name: str
+    role: str
+    opd_id: int | None
+    active: bool
+    is_authenticated: bool
+
+
+def can(user: Actor | None, permission: Permission) -> bool:
     """Whether an active user's role grants the permission."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
     return permission in ROLE_PERMISSIONS[Role(user.role)]
 
 
-def require(user, permission: Permission) -> None:
+def require(user: Actor | None, permission: Permission) -> None:
     """Raise NotAllowed unless the user may do this."""
     if not can(user, permission):
         raise NotAllowed(_l("You are not allowed to do this."))

@@ -7,7 +7,7 @@ from datetime import date
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
@@ -121,3 +121,10 @@ def select_options(rows, selected) -> Markup:
         f'<option value="{escape(row[0])}"{" selected" if row[0] == selected else ""}>{escape(row[1])}</option>'
         for row in rows
     ))  # fmt: skip
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link on KAWAL_BASE_URL, built without a request: emails are written by the worker."""
+    base = urlsplit(current_app.config["KAWAL_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)

@@ -15,6 +15,7 @@ from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, De
 from core import clock
 from core.extensions import db
 from core.permissions import Role
+from core.views import absolute_url
 from forum.models import Recommendation
 from notifications import links
 from notifications import policy as policies
@@ -146,10 +147,10 @@ def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
     """The item's page, and for an unacknowledged task of the head's own OPD the one-click acknowledgement.
     Only for the items the email lists: signing a token costs more than the rest of an item."""
     if item.decree is not None:
-        view["url"] = links.absolute_url("actions.decree_view", action_id=item.decree.action_id)
+        view["url"] = absolute_url("actions.decree_view", action_id=item.decree.action_id)
         return view
     assignment = item.assignment
-    view["url"] = links.absolute_url("actions.assignment_view", assignment_id=assignment.id)
+    view["url"] = absolute_url("actions.assignment_view", assignment_id=assignment.id)
     view["acknowledge_url"] = None
     if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
         view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id)
@@ -209,7 +210,7 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
         opd=opd, head=user, groups=listed, not_listed=not_listed,
         new_tasks=new_tasks, group_labels=GROUP_LABELS, policy=policy, today=today,
         counts={reason: len(pairs) for reason, pairs in groups.items()},
-        tasks_url=links.absolute_url("actions.my_tasks"),
+        tasks_url=absolute_url("actions.my_tasks"),
     )  # fmt: skip
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)
     row.recipient, row.recipient_user_id, row.cc, row.subject = to, user.id if user else None, cc, rendered.subject

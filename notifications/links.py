@@ -1,12 +1,11 @@
 """One-click acknowledgement links: signed, expiring, bound to one task and one head (core.security keeps them out
 of the access logs)."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from core import clock
+from core.views import absolute_url
 
 ACKNOWLEDGE_SALT = "kawal.acknowledge.v1"
 
@@ -42,10 +41,3 @@ def read_acknowledge_token(token: str, max_age_days: int) -> tuple[int, int] | N
 def acknowledge_url(assignment_id: int, user_id: int) -> str:
     """The absolute link an email carries."""
     return absolute_url("notifications.acknowledge_link", token=acknowledge_token(assignment_id, user_id))
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """A link on KAWAL_BASE_URL, built without a request: emails are written by the worker."""
-    base = urlsplit(current_app.config["KAWAL_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build(endpoint, values, force_external=True)

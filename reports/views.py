@@ -10,15 +10,14 @@ from flask_login import current_user, login_required
 
 from accounts import services as accounts
 from actions import services as actions
+from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
-from actions.views import assignment_filters
 from core import clock
 from core.forms import ConfirmForm
 from core.permissions import Permission, can
-from core.views import date_arg, id_arg, url_with
+from core.views import absolute_url, date_arg, id_arg, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
-from notifications import links
 from notifications import services as notifications
 from reports import services
 
@@ -105,7 +104,7 @@ def _download(content: bytes, mimetype: str, name: str) -> Response:
 def followups_xlsx():
     """The follow-up matrix of the follow-ups list's current filters."""
     exports = _exports()
-    assignments = actions.all_assignments(current_user, assignment_filters())
+    assignments = actions.all_assignments(current_user, filters_from_request())
     ids = [a.id for a in assignments]
     evidence, progress = services.evidence_and_progress(ids)
     today = clock.today_local()
@@ -142,7 +141,7 @@ def forum_pdf(forum_id: int, document: str):
 @login_required
 def rekapitulasi_pdf():
     exports = _exports()
-    filters = assignment_filters()
+    filters = filters_from_request()
     assignments = actions.all_assignments(current_user, filters, limit=5000)
     if filters.forum_id:
         title = forums.get_forum(current_user, filters.forum_id).title
@@ -165,7 +164,7 @@ def calendar_settings():
             flash(_("A new calendar address was made; the old one no longer works."), "success")
         return redirect(url_for("reports.calendar_settings"))
     token = accounts.calendar_token(current_user)
-    feed = links.absolute_url("reports.calendar_feed", token=token)
+    feed = absolute_url("reports.calendar_feed", token=token)
     return render_template("reports/calendar.html", feed=feed, confirm_form=ConfirmForm())
 
 
@@ -183,7 +182,7 @@ def calendar_feed(token: str):
     def link(kind, object_id):
         endpoint = "actions.assignment_view" if kind == "assignment" else "forum.forum_view"
         key = "assignment_id" if kind == "assignment" else "forum_id"
-        return links.absolute_url(endpoint, **{key: object_id})
+        return absolute_url(endpoint, **{key: object_id})
 
     response = Response(exports.calendar(name, deadlines, recent_forums, link), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
