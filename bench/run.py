@@ -161,11 +161,12 @@ def wait_for_port(port: int, timeout: float = 10) -> None:
 
 
 def workday():
-    from datetime import date, timedelta
+    from datetime import datetime, timedelta
 
     from core.calendar import WorkingDays
+    from core.clock import local_zone
 
-    day = date.today()
+    day = datetime.now(local_zone()).date()  # the benchmark runs on today's calendar, not a test clock
     while not WorkingDays().is_working_day(day):
         day += timedelta(days=1)
     return day

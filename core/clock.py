@@ -72,6 +72,11 @@ def from_local(wall_clock: datetime) -> datetime:
         return FIRST_MOMENT if wall_clock.year == 1 else LAST_MOMENT
 
 
+def local_moment(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """The UTC moment of a wall-clock time in the Pemda's zone: how seeds and tests name "09.00 WIB"."""
+    return from_local(datetime(year, month, day, hour, minute))  # noqa: DTZ001 (a wall-clock time, zoned just above)
+
+
 def start_of_local_day(day: date) -> datetime:
     """The UTC moment the Pemda's day begins."""
     return from_local(datetime.combine(day, time()))

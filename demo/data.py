@@ -68,7 +68,7 @@ SERIES_TITLE = "Penyusunan Dokumen PPT Kespro 2026"
 
 def _at(year, month, day, hour=9, minute=0) -> datetime:
     """A wall-clock time in the Pemda's zone, as UTC."""
-    return clock.from_local(datetime(year, month, day, hour, minute))
+    return clock.local_moment(year, month, day, hour, minute)
 
 
 def _participant(name, institution, *, category="opd", role="peserta", attendance="hadir", position=None):
@@ -334,8 +334,7 @@ def has_accounts() -> bool:
     return db.session.scalar(sa.select(sa.func.count(User.id))) > 0
 
 
-def load() -> int:
-    """Create whatever of the demo data is missing; returns how many records were made."""
+def _load_opds_and_accounts() -> int:
     created = 0
     for code, name, kind, parent in OPDS:
         if accounts.opd_by_code(code) is None:
@@ -352,6 +351,34 @@ def load() -> int:
                 opd_id=opd.id if opd else None, position=POSITIONS[role],
             )  # fmt: skip
             created += 1
+    return created
+
+
+def _load_forum(secretariat, series: Series, spec: dict) -> int:
+    """One demo forum with its participants, recommendations, minutes and status; 0 when it exists."""
+    values = dict(spec["values"])
+    if db.session.scalar(sa.select(Forum.id).where(Forum.title == values["title"])) is not None:
+        return 0
+    organiser = values.pop("organiser", None)
+    values["organiser_opd_id"] = accounts.opd_by_code(organiser).id if organiser else None
+    values["series_id"] = series.id if values.pop("series", None) else None
+    forum = forums.create_forum(secretariat, **values)
+    if spec["participants"]:
+        forums.add_participants(secretariat, forum.id, spec["participants"])
+    for text, themes, reference in spec["recommendations"]:
+        forums.add_recommendation(secretariat, forum.id, text=text, themes=themes, planning_ref=reference)
+    if spec["minutes"]:
+        forums.set_minutes(secretariat, forum.id, spec["minutes"])
+    if spec["status"] != ForumStatus.SCHEDULED:
+        forums.change_status(secretariat, forum.id, ForumStatus.HELD)
+    if spec["status"] == ForumStatus.CLOSED:
+        forums.change_status(secretariat, forum.id, ForumStatus.CLOSED)
+    return 1 + len(spec["participants"]) + len(spec["recommendations"])
+
+
+def load() -> int:
+    """Create whatever of the demo data is missing; returns how many records were made."""
+    created = _load_opds_and_accounts()
     series = db.session.scalar(sa.select(Series).where(Series.title == SERIES_TITLE))
     if series is None:
         series = forums.create_series(
@@ -362,23 +389,6 @@ def load() -> int:
         created += 1
     secretariat = accounts.user_by_email("sekretariat@example.org")
     for spec in _forums():
-        values = dict(spec["values"])
-        if db.session.scalar(sa.select(Forum.id).where(Forum.title == values["title"])) is not None:
-            continue
-        organiser = values.pop("organiser", None)
-        values["organiser_opd_id"] = accounts.opd_by_code(organiser).id if organiser else None
-        values["series_id"] = series.id if values.pop("series", None) else None
-        forum = forums.create_forum(secretariat, **values)
-        if spec["participants"]:
-            forums.add_participants(secretariat, forum.id, spec["participants"])
-        for text, themes, reference in spec["recommendations"]:
-            forums.add_recommendation(secretariat, forum.id, text=text, themes=themes, planning_ref=reference)
-        if spec["minutes"]:
-            forums.set_minutes(secretariat, forum.id, spec["minutes"])
-        if spec["status"] != ForumStatus.SCHEDULED:
-            forums.change_status(secretariat, forum.id, ForumStatus.HELD)
-        if spec["status"] == ForumStatus.CLOSED:
-            forums.change_status(secretariat, forum.id, ForumStatus.CLOSED)
-        created += 1 + len(spec["participants"]) + len(spec["recommendations"])
+        created += _load_forum(secretariat, series, spec)
     created += followups.load()
     return created

@@ -3,7 +3,7 @@ and iCalendar with icalendar."""
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -130,7 +130,9 @@ class Document(FPDF):
         self.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
         self.set_title(title)
         self.set_author(current_app.config["KAWAL_PEMDA_NAME"])
-        self.set_creation_date(datetime(2000, 1, 1))  # reproducible files; the date printed inside is what counts
+        self.set_creation_date(
+            datetime(2000, 1, 1, tzinfo=UTC)
+        )  # reproducible files; the date printed inside is what counts
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(20, 18, 20)
         self.add_page()

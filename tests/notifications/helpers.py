@@ -1,7 +1,5 @@
 """Moving the clock to a local moment, and counting the outbox."""
 
-from datetime import datetime
-
 import sqlalchemy as sa
 
 from core import clock
@@ -12,7 +10,7 @@ from notifications.models import OutboxItem, OutboxMessage
 def at(app, year, month, day, hour=9, minute=0):
     """Set the app's clock to a wall-clock time in the Pemda's zone; returns the UTC moment."""
     with app.app_context():
-        moment = clock.from_local(datetime(year, month, day, hour, minute))
+        moment = clock.local_moment(year, month, day, hour, minute)
     app.extensions["kawal.clock"].set(moment)
     return moment
 
