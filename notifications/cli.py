@@ -44,8 +44,10 @@ def send_command(now_text, batch):
     from notifications import dispatcher
 
     result = dispatcher.dispatch(_moment(now_text), batch=batch)
-    click.echo(f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}, "
-               f"taken over by another sender {result.lost}")  # fmt: skip
+    click.echo(
+        f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}, "
+        f"taken over by another sender {result.lost}"
+    )
 
 
 @bp.cli.command("worker")

@@ -126,9 +126,11 @@ def _item_view(item: OutboxItem, today) -> dict:
     if item.decree is not None:
         decree = item.decree
         return {
-            "title": decree.subject, "number": decree.number, "valid_until": decree.valid_until,
+            "title": decree.subject,
+            "number": decree.number,
+            "valid_until": decree.valid_until,
             "days_left": (decree.valid_until - today).days,
-        }  # fmt: skip
+        }
     assignment = item.assignment
     forum = assignment.action.recommendation.forum
     return {
@@ -158,8 +160,11 @@ def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
 
 
 def _snapshot(view: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
-            for k, v in view.items() if k not in ("url", "acknowledge_url", "status_label")}  # fmt: skip
+    return {
+        k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
+        for k, v in view.items()
+        if k not in ("url", "acknowledge_url", "status_label")
+    }
 
 
 def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalation_cc: list[str]) -> Prepared:
@@ -207,11 +212,17 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
         cc += escalation_cc
     cc = [address for address in dict.fromkeys(cc) if address != to]
     context = dict(
-        opd=opd, head=user, groups=listed, not_listed=not_listed,
-        new_tasks=new_tasks, group_labels=GROUP_LABELS, policy=policy, today=today,
+        opd=opd,
+        head=user,
+        groups=listed,
+        not_listed=not_listed,
+        new_tasks=new_tasks,
+        group_labels=GROUP_LABELS,
+        policy=policy,
+        today=today,
         counts={reason: len(pairs) for reason, pairs in groups.items()},
         tasks_url=absolute_url("actions.my_tasks"),
-    )  # fmt: skip
+    )
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)
     row.recipient, row.recipient_user_id, row.cc, row.subject = to, user.id if user else None, cc, rendered.subject
     return Prepared([to], cc, rendered)

@@ -79,8 +79,11 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     ids = outbox.move(
         sa.and_(OutboxMessage.id == picked.c.id, due),
         MailStatus.SENDING,
-        lease_owner=owner, lease_token=token, lease_until=now + lease_length(), attempts=OutboxMessage.attempts + 1,
-    )  # fmt: skip
+        lease_owner=owner,
+        lease_token=token,
+        lease_until=now + lease_length(),
+        attempts=OutboxMessage.attempts + 1,
+    )
     db.session.commit()
     return Claim(token, sorted(ids))
 
@@ -137,9 +140,11 @@ def _send_one(
     # Renewed right before SMTP, in the commit that records what is said and to whom: if another sender took the
     # row over meanwhile, this one says nothing and rolls its version back.
     renewed = db.session.execute(
-        sa.update(OutboxMessage).where(mine).values(lease_until=now + lease_length())
+        sa.update(OutboxMessage)
+        .where(mine)
+        .values(lease_until=now + lease_length())
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if renewed != 1:
         db.session.rollback()
         result.lost += 1
@@ -156,11 +161,13 @@ def _send_one(
     except TemporaryFailure as error:
         result.errors.append(str(error))
         if useful:
-            result.retried += _finish(mine, MailStatus.PENDING, result, last_error=str(error),
-                                      next_attempt_at=now + backoff(attempts))  # fmt: skip
+            result.retried += _finish(
+                mine, MailStatus.PENDING, result, last_error=str(error), next_attempt_at=now + backoff(attempts)
+            )
         else:
-            result.cancelled += _finish(mine, MailStatus.CANCELLED, result, last_error=str(error),
-                                        cancel_reason=CancelReason.TOO_OLD)  # fmt: skip
+            result.cancelled += _finish(
+                mine, MailStatus.CANCELLED, result, last_error=str(error), cancel_reason=CancelReason.TOO_OLD
+            )
         return
     # Sent: the error of an earlier attempt is history now, not the row's state.
     result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), last_error=None, refused=refused or None)

@@ -9,22 +9,33 @@ from core.forms import DateField, NumberRange
 
 
 class SettingsForm(FlaskForm):
-    send_time = StringField(_l("Send reminders at (local time, HH:MM)"),
-                            validators=[DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, e.g. 07:30."))])  # fmt: skip
-    unacknowledged_after_working_days = IntegerField(_l("Remind of unacknowledged tasks after (working days)"),
-                                                     validators=[DataRequired(), NumberRange(min=1, max=30)])  # fmt: skip
-    due_soon_days = StringField(_l("Remind before the due date (days, separated by commas)"),
-                                validators=[DataRequired(), Length(max=40)])  # fmt: skip
-    overdue_every_days = IntegerField(_l("Remind of overdue tasks every (days)"),
-                                      validators=[DataRequired(), NumberRange(min=1, max=90)])  # fmt: skip
-    escalate_after_days = IntegerField(_l("Escalate after (days overdue)"),
-                                       validators=[DataRequired(), NumberRange(min=1, max=365)])  # fmt: skip
-    escalation_email = EmailField(_l("Escalation address (e.g. the Sekda's office)"),
-                                  validators=[Optional(), Email(check_deliverability=False), Length(max=254)])  # fmt: skip
-    decree_expiry_days = StringField(_l("Remind before a decree expires (days, separated by commas)"),
-                                     validators=[DataRequired(), Length(max=40)])  # fmt: skip
-    link_valid_days = IntegerField(_l("Acknowledgement links stay valid for (days)"),
-                                   validators=[DataRequired(), NumberRange(min=1, max=60)])  # fmt: skip
+    send_time = StringField(
+        _l("Send reminders at (local time, HH:MM)"),
+        validators=[DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, e.g. 07:30."))],
+    )
+    unacknowledged_after_working_days = IntegerField(
+        _l("Remind of unacknowledged tasks after (working days)"),
+        validators=[DataRequired(), NumberRange(min=1, max=30)],
+    )
+    due_soon_days = StringField(
+        _l("Remind before the due date (days, separated by commas)"), validators=[DataRequired(), Length(max=40)]
+    )
+    overdue_every_days = IntegerField(
+        _l("Remind of overdue tasks every (days)"), validators=[DataRequired(), NumberRange(min=1, max=90)]
+    )
+    escalate_after_days = IntegerField(
+        _l("Escalate after (days overdue)"), validators=[DataRequired(), NumberRange(min=1, max=365)]
+    )
+    escalation_email = EmailField(
+        _l("Escalation address (e.g. the Sekda's office)"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+    )
+    decree_expiry_days = StringField(
+        _l("Remind before a decree expires (days, separated by commas)"), validators=[DataRequired(), Length(max=40)]
+    )
+    link_valid_days = IntegerField(
+        _l("Acknowledgement links stay valid for (days)"), validators=[DataRequired(), NumberRange(min=1, max=60)]
+    )
 
 
 class LeaveForm(FlaskForm):

@@ -124,8 +124,10 @@ class SmtpSession:
         except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
             self.reset()
             raise _classify(error) from error
-        return [{"address": address, "code": code, "reply": _text(reply)}
-                for address, (code, reply) in sorted(refused.items())]  # fmt: skip
+        return [
+            {"address": address, "code": code, "reply": _text(reply)}
+            for address, (code, reply) in sorted(refused.items())
+        ]
 
     def reset(self) -> None:
         """Drop a broken connection; the next send opens a new one."""

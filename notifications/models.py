@@ -13,8 +13,9 @@ from core import audit
 from core.extensions import db
 from core.types import UtcDateTime, enum_column
 
-audit.ENTITY_LABELS.update(reminder_settings=_l("reminder settings"), holiday=_l("collective leave day"),
-                           outbox=_l("email"))  # fmt: skip
+audit.ENTITY_LABELS.update(
+    reminder_settings=_l("reminder settings"), holiday=_l("collective leave day"), outbox=_l("email")
+)
 audit.VERB_LABELS.update(requeue=_l("queued again"))
 
 
@@ -68,12 +69,17 @@ MAIL_STATUS_LABELS = {
 MAIL_TRANSITIONS = {
     MailStatus.PENDING: {MailStatus.SENDING, MailStatus.CANCELLED},
     # SENDING → SENDING: a lease that ran out is taken over by another sender.
-    MailStatus.SENDING: {MailStatus.SENDING, MailStatus.SENT, MailStatus.PENDING, MailStatus.DEAD,
-                         MailStatus.CANCELLED},
+    MailStatus.SENDING: {
+        MailStatus.SENDING,
+        MailStatus.SENT,
+        MailStatus.PENDING,
+        MailStatus.DEAD,
+        MailStatus.CANCELLED,
+    },
     MailStatus.DEAD: {MailStatus.PENDING},  # the secretariat re-queues it
     MailStatus.SENT: set(),
     MailStatus.CANCELLED: set(),
-}  # fmt: skip
+}
 
 
 class CancelReason(StrEnum):

@@ -94,8 +94,15 @@ def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> l
     for decree_id, opd_id, valid_until in decrees:
         threshold = _tightest((valid_until - today).days, policy.decree_expiry_days)
         if threshold is not None:
-            found.append(Candidate(f"decree:{decree_id}", f"decree:{valid_until}:{threshold}", Reason.DECREE_EXPIRY,
-                                   opd_id, decree_id=decree_id))  # fmt: skip
+            found.append(
+                Candidate(
+                    f"decree:{decree_id}",
+                    f"decree:{valid_until}:{threshold}",
+                    Reason.DECREE_EXPIRY,
+                    opd_id,
+                    decree_id=decree_id,
+                )
+            )
     return found
 
 
@@ -140,19 +147,30 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if dry_run:
         db.session.rollback()
         return result
-    opds = {o.id: o for o in db.session.scalars(
-        sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
-    )} if by_opd else {}  # fmt: skip
+    opds = {}
+    if by_opd:
+        query = sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
+        opds = {o.id: o for o in db.session.scalars(query)}
     send_at = max(now, send_time_today(today, policy))
     keys = {opd_id: f"digest:{opd_id}:{today.isoformat()}" for opd_id in by_opd}
     messages = []
     for opd_id, key in keys.items():
         recipient, user_id = resolve_recipient(opds[opd_id])
-        messages.append(dict(
-            dedup_key=key, kind=MailKind.DIGEST, opd_id=opd_id, local_date=today, recipient=recipient,
-            recipient_user_id=user_id, cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=send_at,
-            created_at=now,
-        ))  # fmt: skip
+        messages.append(
+            dict(
+                dedup_key=key,
+                kind=MailKind.DIGEST,
+                opd_id=opd_id,
+                local_date=today,
+                recipient=recipient,
+                recipient_user_id=user_id,
+                cc=[],
+                status=MailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=send_at,
+                created_at=now,
+            )
+        )
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
     todays = _waiting(keys)
     _supersede(todays, today)
@@ -160,10 +178,19 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     for opd_id, found in by_opd.items():
         if opd_id not in todays:
             continue  # today's digest is being sent or went already: these wait for tomorrow's
-        items += [dict(
-            message_id=todays[opd_id], subject_key=c.subject_key, occasion=c.occasion, reason=c.reason,
-            assignment_id=c.assignment_id, decree_id=c.decree_id, dropped=False, state={},
-        ) for c in found]  # fmt: skip
+        items += [
+            dict(
+                message_id=todays[opd_id],
+                subject_key=c.subject_key,
+                occasion=c.occasion,
+                reason=c.reason,
+                assignment_id=c.assignment_id,
+                decree_id=c.decree_id,
+                dropped=False,
+                state={},
+            )
+            for c in found
+        ]
         result.messages += 1
         result.items += len(found)
     bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
@@ -196,16 +223,22 @@ def _supersede(todays: dict[int, int], today: date) -> None:
     for condition in in_batches(OutboxMessage.opd_id, list(todays)):
         stale = (
             sa.select(OutboxMessage.id, OutboxMessage.opd_id)
-            .where(condition, OutboxMessage.kind == MailKind.DIGEST, OutboxMessage.local_date < today,
-                   OutboxMessage.status == MailStatus.PENDING, OutboxMessage.lease_token.is_(None))
+            .where(
+                condition,
+                OutboxMessage.kind == MailKind.DIGEST,
+                OutboxMessage.local_date < today,
+                OutboxMessage.status == MailStatus.PENDING,
+                OutboxMessage.lease_token.is_(None),
+            )
             .order_by(OutboxMessage.id)
             .with_for_update()
-        )  # fmt: skip
+        )
         older.update(db.session.execute(stale).tuples().all())
     if not older:
         return
-    cancelled = outbox.move(OutboxMessage.id.in_(list(older)), MailStatus.CANCELLED,
-                            cancel_reason=CancelReason.SUPERSEDED)  # fmt: skip
+    cancelled = outbox.move(
+        OutboxMessage.id.in_(list(older)), MailStatus.CANCELLED, cancel_reason=CancelReason.SUPERSEDED
+    )
     items = OutboxItem.__table__
     db.session.execute(
         sa.update(items).where(items.c.message_id == sa.bindparam("old")).values(message_id=sa.bindparam("new")),

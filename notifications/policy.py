@@ -30,9 +30,14 @@ def settings_row() -> ReminderSettings:
     row = db.session.scalar(sa.select(ReminderSettings).order_by(ReminderSettings.id).limit(1))
     if row is None:
         row = ReminderSettings(
-            send_time="07:30", unacknowledged_after_working_days=2, due_soon_days="7,3,1,0", overdue_every_days=7,
-            escalate_after_days=14, decree_expiry_days="60,30", link_valid_days=14,
-        )  # fmt: skip
+            send_time="07:30",
+            unacknowledged_after_working_days=2,
+            due_soon_days="7,3,1,0",
+            overdue_every_days=7,
+            escalate_after_days=14,
+            decree_expiry_days="60,30",
+            link_valid_days=14,
+        )
         db.session.add(row)
         db.session.flush()
     return row

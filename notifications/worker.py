@@ -43,8 +43,18 @@ def build_scheduler(app) -> BlockingScheduler:
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
-    scheduler.add_job(run_planner, IntervalTrigger(minutes=app.config["REMINDER_PLAN_EVERY_MINUTES"], timezone=zone),
-                      args=[app], id="plan", next_run_time=clock.now())  # fmt: skip
-    scheduler.add_job(run_dispatcher, IntervalTrigger(seconds=app.config["REMINDER_SEND_EVERY_SECONDS"], timezone=zone),
-                      args=[app], id="send", next_run_time=clock.now())  # fmt: skip
+    scheduler.add_job(
+        run_planner,
+        IntervalTrigger(minutes=app.config["REMINDER_PLAN_EVERY_MINUTES"], timezone=zone),
+        args=[app],
+        id="plan",
+        next_run_time=clock.now(),
+    )
+    scheduler.add_job(
+        run_dispatcher,
+        IntervalTrigger(seconds=app.config["REMINDER_SEND_EVERY_SECONDS"], timezone=zone),
+        args=[app],
+        id="send",
+        next_run_time=clock.now(),
+    )
     return scheduler
