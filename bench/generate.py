@@ -23,8 +23,16 @@ from forum.models import Forum, Participant, Recommendation, Series
 
 # One OPD of the benchmark has this many assignments: the "my tasks" page of its head is measured.
 HEAVY_OPD_ASSIGNMENTS = 300
-STATUS_MIX = [(Status.ASSIGNED, 12), (Status.ACKNOWLEDGED, 14), (Status.IN_PROGRESS, 26), (Status.SUBMITTED, 6),
-              (Status.RETURNED, 3), (Status.DONE, 33), (Status.CANNOT_FOLLOW_UP, 2), (Status.CANCELLED, 4)]  # fmt: skip
+STATUS_MIX = [
+    (Status.ASSIGNED, 12),
+    (Status.ACKNOWLEDGED, 14),
+    (Status.IN_PROGRESS, 26),
+    (Status.SUBMITTED, 6),
+    (Status.RETURNED, 3),
+    (Status.DONE, 33),
+    (Status.CANNOT_FOLLOW_UP, 2),
+    (Status.CANCELLED, 4),
+]
 
 
 def _chunks(rows, size=5000):
@@ -45,17 +53,46 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     n_assignments = int(100_000 * scale)
     password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
 
-    opds = [dict(id=i, code=f"OPD{i:04d}", name=f"Perangkat Daerah {i}", kind="dinas", active=True,
-                 email=f"opd{i}@example.org" if i % 3 else None) for i in range(1, n_opds + 1)]  # fmt: skip
+    opds = [
+        dict(
+            id=i,
+            code=f"OPD{i:04d}",
+            name=f"Perangkat Daerah {i}",
+            kind="dinas",
+            active=True,
+            email=f"opd{i}@example.org" if i % 3 else None,
+        )
+        for i in range(1, n_opds + 1)
+    ]
     _insert(Opd, opds)
-    users = [dict(id=1, email="admin@bench.example", name="Admin", role="admin", locale="id", active=True,
-                  password_hash=password, created_at=now)]  # fmt: skip
+    users = [
+        dict(
+            id=1,
+            email="admin@bench.example",
+            name="Admin",
+            role="admin",
+            locale="id",
+            active=True,
+            password_hash=password,
+            created_at=now,
+        )
+    ]
     for i in range(2, n_users + 1):
         opd_id = (i - 2) % n_opds + 1
         head = i - 2 < n_opds
-        users.append(dict(id=i, email=f"user{i}@bench.example", name=f"Pengguna {i}",
-                          role="opd_head" if head else "opd_staff", opd_id=opd_id, locale="id", active=True,
-                          password_hash=password, created_at=now))  # fmt: skip
+        users.append(
+            dict(
+                id=i,
+                email=f"user{i}@bench.example",
+                name=f"Pengguna {i}",
+                role="opd_head" if head else "opd_staff",
+                opd_id=opd_id,
+                locale="id",
+                active=True,
+                password_hash=password,
+                created_at=now,
+            )
+        )
     _insert(User, users)
     db.session.execute(sa.update(Opd).values(head_id=Opd.id + 1))  # user i+1 heads OPD i
 
@@ -65,14 +102,33 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     recommendation_id = 0
     for f in range(1, n_forums + 1):
         starts = now - timedelta(days=rng.randint(0, 720), hours=rng.randint(0, 8))
-        forums.append(dict(id=f, kind=rng.choice(["fgd", "forum_renstra", "lokakarya", "rakor"]), title=f"Forum {f}",
-                           series_id=rng.randint(1, n_series) if f % 2 else None, starts_at=starts, mode="luring",
-                           organiser_opd_id=rng.randint(1, n_opds), status="closed", created_at=now, updated_at=now))  # fmt: skip
+        forums.append(
+            dict(
+                id=f,
+                kind=rng.choice(["fgd", "forum_renstra", "lokakarya", "rakor"]),
+                title=f"Forum {f}",
+                series_id=rng.randint(1, n_series) if f % 2 else None,
+                starts_at=starts,
+                mode="luring",
+                organiser_opd_id=rng.randint(1, n_opds),
+                status="closed",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         # Forum 1 is the big one measured: 40 participants and 15 recommendations.
         people = 40 if f == 1 else rng.randint(6, 14)
         for p in range(people):
-            participants.append(dict(forum_id=f, name=f"Peserta {f}-{p}", opd_id=rng.randint(1, n_opds),
-                                     category="opd", role="peserta", attendance="hadir"))  # fmt: skip
+            participants.append(
+                dict(
+                    forum_id=f,
+                    name=f"Peserta {f}-{p}",
+                    opd_id=rng.randint(1, n_opds),
+                    category="opd",
+                    role="peserta",
+                    attendance="hadir",
+                )
+            )
         for number in range(1, (15 if f == 1 else 4) + 1):
             recommendation_id += 1
             recommendations.append(dict(id=recommendation_id, forum_id=f, number=number, text=f"Rekomendasi {number}"))
@@ -88,8 +144,16 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     assignment_id = 0
     for a in range(1, n_actions + 1):
         due = (now + timedelta(days=rng.randint(-200, 120))).date()
-        actions.append(dict(id=a, recommendation_id=rng.randint(1, recommendation_id), title=f"Tindak lanjut {a}",
-                            kind="task", due_date=due, created_at=now))  # fmt: skip
+        actions.append(
+            dict(
+                id=a,
+                recommendation_id=rng.randint(1, recommendation_id),
+                title=f"Tindak lanjut {a}",
+                kind="task",
+                due_date=due,
+                created_at=now,
+            )
+        )
         first_opd = 1 if a <= HEAVY_OPD_ASSIGNMENTS else rng.randint(2, n_opds)
         for role, opd_id in (("lead", first_opd), ("support", first_opd % n_opds + 1)):
             assignment_id += 1
@@ -99,21 +163,41 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             acknowledged_at = assigned_at + timedelta(days=rng.randint(0, 6)) if acknowledged else None
             completed_at = now - timedelta(days=rng.randint(0, 90)) if status == Status.DONE else None
             touched = completed_at or min(now, (acknowledged_at or assigned_at) + timedelta(days=rng.randint(0, 60)))
-            assignments.append(dict(
-                id=assignment_id, action_id=a, opd_id=opd_id, role=role, status=status, due_date=due,
-                due_date_overridden=False, percent=100 if status == Status.DONE else rng.choice([0, 25, 50, 75]),
-                assigned_at=assigned_at, created_at=assigned_at, updated_at=max(touched, assigned_at),
-                acknowledged_at=acknowledged_at, completed_at=completed_at,
-            ))  # fmt: skip
+            assignments.append(
+                dict(
+                    id=assignment_id,
+                    action_id=a,
+                    opd_id=opd_id,
+                    role=role,
+                    status=status,
+                    due_date=due,
+                    due_date_overridden=False,
+                    percent=100 if status == Status.DONE else rng.choice([0, 25, 50, 75]),
+                    assigned_at=assigned_at,
+                    created_at=assigned_at,
+                    updated_at=max(touched, assigned_at),
+                    acknowledged_at=acknowledged_at,
+                    completed_at=completed_at,
+                )
+            )
             events.append(
                 dict(assignment_id=assignment_id, at=assigned_at, kind="status", to_status="assigned", data={})
             )
             if acknowledged:
-                events.append(dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=1), kind="status",
-                                   from_status="assigned", to_status=status, data={}))  # fmt: skip
+                events.append(
+                    dict(
+                        assignment_id=assignment_id,
+                        at=assigned_at + timedelta(days=1),
+                        kind="status",
+                        from_status="assigned",
+                        to_status=status,
+                        data={},
+                    )
+                )
             if status in (Status.IN_PROGRESS, Status.SUBMITTED, Status.DONE):
-                reports.append(dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=2), percent=50,
-                                    note="Kemajuan"))  # fmt: skip
+                reports.append(
+                    dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=2), percent=50, note="Kemajuan")
+                )
     _insert(Action, actions)
     _insert(Assignment, assignments)
     _insert(AssignmentEvent, events)
@@ -129,9 +213,16 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     else:
         db.session.execute(sa.text("ANALYZE"))  # SQLite plans by these statistics too; without them 4× slower
         db.session.commit()
-    return {"opds": n_opds, "users": n_users, "forums": n_forums, "participants": len(participants),
-            "recommendations": recommendation_id, "assignments": assignment_id, "history": len(events),
-            "progress_reports": len(reports)}  # fmt: skip
+    return {
+        "opds": n_opds,
+        "users": n_users,
+        "forums": n_forums,
+        "participants": len(participants),
+        "recommendations": recommendation_id,
+        "assignments": assignment_id,
+        "history": len(events),
+        "progress_reports": len(reports),
+    }
 
 
 def main():

@@ -98,13 +98,19 @@ def worker_pids(master: int) -> list[int]:
 def serve_and_load(database_url: str, seconds: int) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
-                              env=server_environment(database_url, port), stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=server_environment(database_url, port),
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, timeout=30)
         cookies = {who: log_in(base, email) for who, email in ACCOUNTS.items()}
-        print(f"\nthrough gunicorn (2 workers × {os.environ.get('GUNICORN_THREADS', 4)} threads), wrk with "
-              f"8 connections, {seconds} s per page after a 3 s warm-up")  # fmt: skip
+        print(
+            f"\nthrough gunicorn (2 workers × {os.environ.get('GUNICORN_THREADS', 4)} threads), wrk with "
+            f"8 connections, {seconds} s per page after a 3 s warm-up"
+        )
         print(f"{'page':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'of bare':>8}")
         ceiling = None
         for label, path, who in TARGETS:
@@ -112,8 +118,10 @@ def serve_and_load(database_url: str, seconds: int) -> None:
             wrk(base + path, cookie, 3)
             figures = wrk(base + path, cookie, seconds)
             ceiling = ceiling or figures["rps"]
-            print(f"{label:48} {figures['rps']:8.0f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
-                  f"{figures['rps'] / ceiling:8.0%}")  # fmt: skip
+            print(
+                f"{label:48} {figures['rps']:8.0f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
+                f"{figures['rps'] / ceiling:8.0%}"
+            )
         peaks = [peak_rss_mb(pid) for pid in worker_pids(server.pid)]
         print(f"web workers' peak RSS after the load: {', '.join(f'{mb:.0f} MB' for mb in peaks)}")
     finally:
@@ -128,13 +136,23 @@ def reminder_jobs_rss(database_url: str) -> None:
         empty_outbox()
         moment = f"{workday().isoformat()}T09:00"
     with smtp_sink() as port:
-        environment = {**os.environ, "KAWAL_ENV": "development", "DATABASE_URL": database_url,
-                       "MAIL_PORT": str(port), "FLASK_APP": "wsgi", "SECRET_KEY": secrets.token_hex(32),
-                       "MAIL_SINK_DIR": ""}  # fmt: skip
+        environment = {
+            **os.environ,
+            "KAWAL_ENV": "development",
+            "DATABASE_URL": database_url,
+            "MAIL_PORT": str(port),
+            "FLASK_APP": "wsgi",
+            "SECRET_KEY": secrets.token_hex(32),
+            "MAIL_SINK_DIR": "",
+        }
         for job in ("plan", "send"):
             started = time.perf_counter()
-            child = subprocess.Popen([sys.executable, "-m", "flask", "reminders", job, "--now", moment], cwd=ROOT,
-                                     env=environment, stdout=subprocess.DEVNULL)  # fmt: skip
+            child = subprocess.Popen(
+                [sys.executable, "-m", "flask", "reminders", job, "--now", moment],
+                cwd=ROOT,
+                env=environment,
+                stdout=subprocess.DEVNULL,
+            )
             _pid, status, usage = os.wait4(child.pid, 0)  # ru_maxrss: the child's peak resident memory, in KB
             if status != 0:
                 raise RuntimeError(f"flask reminders {job} failed")

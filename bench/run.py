@@ -113,8 +113,10 @@ def _reminders(app):
         started = time.perf_counter()
         sent = dispatcher.dispatch(batch=100)
         elapsed = time.perf_counter() - started
-        print(f"send: {sent.sent} digests in {elapsed:.2f} s = {sent.sent / elapsed:.0f} per second "
-              f"(each checked again, rendered in two parts and sent; {sent.dead} dead)")  # fmt: skip
+        print(
+            f"send: {sent.sent} digests in {elapsed:.2f} s = {sent.sent / elapsed:.0f} per second "
+            f"(each checked again, rendered in two parts and sent; {sent.dead} dead)"
+        )
         print(f"SMTP alone: {_transport_rate(app):.0f} emails per second over one reused connection")
 
 
@@ -124,8 +126,9 @@ def smtp_sink():
     in its own process, as a real mail server would: in a thread of ours it would compete with the dispatcher for
     the interpreter lock and halve the rate measured."""
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "aiosmtpd.handlers.Sink"])  # fmt: skip
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+    )
     try:
         wait_for_port(port)
         yield port

@@ -88,8 +88,9 @@ class CountedPagination(SelectPagination):
 
 def paginate(select, *, count, page: int, per_page: int) -> CountedPagination:
     """Like db.paginate, with the total from `count`; a page past the end is empty, not an error."""
-    return CountedPagination(select=select, session=db.session(), total=count, page=page, per_page=per_page,
-                             error_out=False)  # fmt: skip
+    return CountedPagination(
+        select=select, session=db.session(), total=count, page=page, per_page=per_page, error_out=False
+    )
 
 
 # --- aggregates that SQL spells differently on each database -------------------------------------------

@@ -117,10 +117,12 @@ def url_with(endpoint: str | None = None, args: Mapping | None = None, /, **chan
 def select_options(rows, selected) -> Markup:
     """<option>s for rows of (value, label, ...), `selected` marked. Built in Python with the C escape: the
     follow-ups list's filters with 500 OPDs and 500 series cost 15 ms as Jinja loops."""
-    return Markup("".join(
-        f'<option value="{escape(row[0])}"{" selected" if row[0] == selected else ""}>{escape(row[1])}</option>'
-        for row in rows
-    ))  # fmt: skip
+    return Markup(
+        "".join(
+            f'<option value="{escape(row[0])}"{" selected" if row[0] == selected else ""}>{escape(row[1])}</option>'
+            for row in rows
+        )
+    )
 
 
 def absolute_url(endpoint: str, **values) -> str:

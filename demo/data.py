@@ -347,9 +347,14 @@ def _load_opds_and_accounts() -> int:
         if accounts.user_by_email(email) is None:
             opd = accounts.opd_by_code(opd_code) if opd_code else None
             accounts.create_user(
-                SYSTEM, password=DEMO_PASSWORD, email=email, name=name, role=role,
-                opd_id=opd.id if opd else None, position=POSITIONS[role],
-            )  # fmt: skip
+                SYSTEM,
+                password=DEMO_PASSWORD,
+                email=email,
+                name=name,
+                role=role,
+                opd_id=opd.id if opd else None,
+                position=POSITIONS[role],
+            )
             created += 1
     return created
 
@@ -382,10 +387,11 @@ def load() -> int:
     series = db.session.scalar(sa.select(Series).where(Series.title == SERIES_TITLE))
     if series is None:
         series = forums.create_series(
-            SYSTEM, title=SERIES_TITLE,
+            SYSTEM,
+            title=SERIES_TITLE,
             description="Penyusunan dokumen Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi; "
             "membutuhkan beberapa kali FGD.",
-        )  # fmt: skip
+        )
         created += 1
     secretariat = accounts.user_by_email("sekretariat@example.org")
     for spec in _forums():

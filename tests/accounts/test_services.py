@@ -107,8 +107,9 @@ def test_admin_resets_a_password(appctx, world):
 
 def test_create_opd_under_a_parent_and_refuse_cycles(appctx, world):
     admin = as_user(world.users["admin"].id)
-    opd = services.create_opd(admin, code="pkm-karawaci", name="UPTD Puskesmas Karawaci", kind="uptd",
-                              parent_id=world.opds["DINKES"])  # fmt: skip
+    opd = services.create_opd(
+        admin, code="pkm-karawaci", name="UPTD Puskesmas Karawaci", kind="uptd", parent_id=world.opds["DINKES"]
+    )
     assert opd.code == "PKM-KARAWACI"
     assert _audit("create", "opd", opd.id) is not None
     values = dict(code="DINKES", name="Dinas Kesehatan", kind="dinas", email=None, active=True, head_id=None)

@@ -87,8 +87,15 @@ def test_anonymous_language_choice_lives_in_the_session(client):
 
 def test_admin_creates_a_user_through_the_form(client_as, world):
     client = client_as("admin")
-    data = {"email": "baru@example.org", "name": "Baru", "role": "opd_staff", "opd_id": world.opds["DINKES"],
-            "locale": "id", "active": "y", "password": "sandi-panjang"}  # fmt: skip
+    data = {
+        "email": "baru@example.org",
+        "name": "Baru",
+        "role": "opd_staff",
+        "opd_id": world.opds["DINKES"],
+        "locale": "id",
+        "active": "y",
+        "password": "sandi-panjang",
+    }
     response = client.post("/admin/users/new", data=data)
     assert response.status_code == 302
     assert "baru@example.org" in client.get("/admin/users").get_data(as_text=True)
@@ -96,8 +103,14 @@ def test_admin_creates_a_user_through_the_form(client_as, world):
 
 def test_a_bad_user_form_is_reshown_with_the_input(client_as, world):
     client = client_as("admin")
-    data = {"email": "admin@example.org", "name": "Nama Dipertahankan", "role": "opd_head", "opd_id": "",
-            "locale": "id", "password": "sandi-panjang"}  # fmt: skip
+    data = {
+        "email": "admin@example.org",
+        "name": "Nama Dipertahankan",
+        "role": "opd_head",
+        "opd_id": "",
+        "locale": "id",
+        "password": "sandi-panjang",
+    }
     response = client.post("/admin/users/new", data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -107,8 +120,14 @@ def test_a_bad_user_form_is_reshown_with_the_input(client_as, world):
 
 def test_a_tampered_opd_choice_is_an_error_not_a_crash(client_as):
     client = client_as("admin")
-    data = {"email": "x@example.org", "name": "X", "role": "opd_head", "opd_id": "99999", "locale": "id",
-            "password": "sandi-panjang"}  # fmt: skip
+    data = {
+        "email": "x@example.org",
+        "name": "X",
+        "role": "opd_head",
+        "opd_id": "99999",
+        "locale": "id",
+        "password": "sandi-panjang",
+    }
     assert client.post("/admin/users/new", data=data).status_code == 422
     data["opd_id"] = "bukan-angka"
     assert client.post("/admin/users/new", data=data).status_code == 422
@@ -118,8 +137,15 @@ def test_admin_edits_an_opd_and_names_its_head(client_as, world):
     client = client_as("admin")
     dinkes = world.opds["DINKES"]
     assert client.get(f"/admin/opds/{dinkes}").status_code == 200
-    data = {"code": "DINKES", "name": "Dinas Kesehatan Kota", "kind": "dinas", "parent_id": "",
-            "email": "dinkes@example.org", "head_id": world.users["opd_head"].id, "active": "y"}  # fmt: skip
+    data = {
+        "code": "DINKES",
+        "name": "Dinas Kesehatan Kota",
+        "kind": "dinas",
+        "parent_id": "",
+        "email": "dinkes@example.org",
+        "head_id": world.users["opd_head"].id,
+        "active": "y",
+    }
     assert client.post(f"/admin/opds/{dinkes}", data=data).status_code == 302
     assert "Dinas Kesehatan Kota" in client.get("/admin/opds").get_data(as_text=True)
 

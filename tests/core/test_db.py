@@ -44,18 +44,42 @@ def test_bulk_insert_or_ignore_keeps_the_first_row_of_a_key_and_writes_enums_and
     from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
     moment = datetime(2025, 12, 16, 2, 0, tzinfo=UTC)
-    insert_or_ignore(OutboxMessage, [dict(dedup_key="digest:test", kind=MailKind.DIGEST, local_date=date(2025, 12, 16),
-                                          cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=moment,
-                                          created_at=moment)], ["dedup_key"])  # fmt: skip
+    insert_or_ignore(
+        OutboxMessage,
+        [
+            dict(
+                dedup_key="digest:test",
+                kind=MailKind.DIGEST,
+                local_date=date(2025, 12, 16),
+                cc=[],
+                status=MailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=moment,
+                created_at=moment,
+            )
+        ],
+        ["dedup_key"],
+    )
     message_id = db.session.scalar(sa.select(OutboxMessage.id))
 
     def item(key, state):
-        return dict(message_id=message_id, subject_key=key, occasion="overdue:2025-12-10:1", reason=Reason.OVERDUE,
-                    assignment_id=None, decree_id=None, dropped=False, state=state)  # fmt: skip
+        return dict(
+            message_id=message_id,
+            subject_key=key,
+            occasion="overdue:2025-12-10:1",
+            reason=Reason.OVERDUE,
+            assignment_id=None,
+            decree_id=None,
+            dropped=False,
+            state=state,
+        )
 
     bulk_insert_or_ignore(OutboxItem, [item("assignment:1", {"first": True})], ["subject_key", "occasion"])
-    bulk_insert_or_ignore(OutboxItem, [item("assignment:1", {"second": True}), item("assignment:2", {"n": [1, 2]})],
-                          ["subject_key", "occasion"])  # fmt: skip
+    bulk_insert_or_ignore(
+        OutboxItem,
+        [item("assignment:1", {"second": True}), item("assignment:2", {"n": [1, 2]})],
+        ["subject_key", "occasion"],
+    )
     db.session.commit()
     rows = db.session.execute(
         sa.select(OutboxItem.subject_key, OutboxItem.reason, OutboxItem.state).order_by(OutboxItem.subject_key)

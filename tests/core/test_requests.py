@@ -11,8 +11,12 @@ NUL = "\x00"
 
 def test_nul_in_a_query_string_is_dropped_before_the_view(client_as):
     client = client_as("secretariat")
-    for url in ["/actions?theme=%00kesehatan&status=%00", "/forums?q=%00rapat", "/admin/delivery?q=%00a",
-                "/dashboard?theme=a%00b"]:  # fmt: skip
+    for url in [
+        "/actions?theme=%00kesehatan&status=%00",
+        "/forums?q=%00rapat",
+        "/admin/delivery?q=%00a",
+        "/dashboard?theme=a%00b",
+    ]:
         assert client.get(url).status_code == 200, url
 
 

@@ -50,10 +50,12 @@ def _drop_every_other_connection(app):
 
     engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as connection:
-        killed = connection.execute(sa.text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).scalar()  # fmt: skip
+        killed = connection.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
     engine.dispose()
     return killed
 

@@ -46,8 +46,12 @@ def test_the_follow_ups_pager_and_reserved_names_answer_for_every_role(demo, ema
     page = second.get_data(as_text=True)
     assert 'href="/reports/followups.xlsx?status="' in page
     assert 'href="/actions?page=1&amp;status=" rel="prev"' in page
-    for url in ["/actions?endpoint=x", "/actions?page=2&endpoint=x&_external=1&_scheme=x&_anchor=x&_method=x",
-                "/dashboard?endpoint=x&_scheme=x", "/reports/compliance?endpoint=x&sort=name"]:  # fmt: skip
+    for url in [
+        "/actions?endpoint=x",
+        "/actions?page=2&endpoint=x&_external=1&_scheme=x&_anchor=x&_method=x",
+        "/dashboard?endpoint=x&_scheme=x",
+        "/reports/compliance?endpoint=x&sort=name",
+    ]:
         assert client.get(url).status_code == 200, url
     assert 'href="/reports/followups.xlsx"' in client.get("/actions?endpoint=x").get_data(as_text=True)
 

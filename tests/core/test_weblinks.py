@@ -26,11 +26,23 @@ def test_web_links_are_kept_and_completed(appctx, typed, kept):
 
 @pytest.mark.parametrize(
     "typed",
-    ["javascript://example.com/%0aalert(1)", "JavaScript:alert(1)", "java\tscript://x.org/%0aalert(1)",
-     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox", "ftp://example.org/bukti.pdf",
-     "mailto:sekretariat@example.org", "file:///etc/passwd", "http://", "https:///path", "tidak ada",
-     "menyusul", "http://[::1", "zoom.us/j/1\x00"],
-)  # fmt: skip
+    [
+        "javascript://example.com/%0aalert(1)",
+        "JavaScript:alert(1)",
+        "java\tscript://x.org/%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "ftp://example.org/bukti.pdf",
+        "mailto:sekretariat@example.org",
+        "file:///etc/passwd",
+        "http://",
+        "https:///path",
+        "tidak ada",
+        "menyusul",
+        "http://[::1",
+        "zoom.us/j/1\x00",
+    ],
+)
 def test_anything_but_a_web_address_is_refused(appctx, typed):
     with pytest.raises(Invalid) as refused:
         web_link(typed, max_length=500, field="links")

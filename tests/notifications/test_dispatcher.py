@@ -37,8 +37,17 @@ def _late_and_soon(world):
 def test_new_task_mail_goes_out_at_once_to_the_head_and_the_inbox(mail_app, world, smtp):
     with mail_app.app_context():
         opd = accounts.get_opd(world.opds["DINKES"])
-        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None,
-                            email="dinkes@example.org", head_id=opd.head_id, active=True)  # fmt: skip
+        accounts.update_opd(
+            SYSTEM,
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email="dinkes@example.org",
+            head_id=opd.head_id,
+            active=True,
+        )
         make_action(world, support=(), title="Layanan keswa tersedia di setiap Puskesmas")
         result = dispatcher.dispatch()
     assert result.sent == 1
@@ -213,8 +222,17 @@ def test_mail_follows_the_head_at_send_time_and_skips_deactivated_users(mail_app
         make_action(world, support=(), title="Layanan keswa")  # queued for the DINKES head
         accounts.set_user_active(SYSTEM, world.users["opd_head"].id, False)
         opd = accounts.get_opd(world.opds["DINKES"])
-        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None,
-                            email="dinkes@example.org", head_id=None, active=True)  # fmt: skip
+        accounts.update_opd(
+            SYSTEM,
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email="dinkes@example.org",
+            head_id=None,
+            active=True,
+        )
         dispatcher.dispatch()
         make_action(world, lead="DISDUKCAPIL", support=(), title="Tanpa kepala, tanpa email")
         result = dispatcher.dispatch()
@@ -272,11 +290,22 @@ def test_three_dispatchers_deliver_every_row_exactly_once(mail_app, world, smtp,
 
     with mail_app.app_context():
         now = clock.now()
-        db.session.add_all([
-            OutboxMessage(dedup_key=f"test:{i}", kind=MailKind.TEST, local_date=now.date(), recipient=f"u{i}@example.org",
-                          cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
-            for i in range(200)
-        ])  # fmt: skip
+        db.session.add_all(
+            [
+                OutboxMessage(
+                    dedup_key=f"test:{i}",
+                    kind=MailKind.TEST,
+                    local_date=now.date(),
+                    recipient=f"u{i}@example.org",
+                    cc=[],
+                    status=MailStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for i in range(200)
+            ]
+        )
         db.session.commit()
         url = db.engine.url.render_as_string(hide_password=False)
     processes = [
