@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
-from actions import services
+from actions import decrees, queries, services
+from actions.carry_over import carry_over_items, record_carry_over
+from actions.evidence import evidence_file, may_download
 from actions.filters import filters_from_request
 from actions.forms import (
     SIGNERS,
@@ -49,9 +51,9 @@ def forum_page_context(actor, forum) -> dict:
     """Actions under each recommendation, and the earlier meetings' follow-ups on this meeting's agenda."""
     return {
         "panels": {"recommendation": "actions/_recommendation_actions.html", "carry_over": "actions/_carry_over.html"},
-        "followups": services.forum_followups(actor, forum.id),
+        "followups": queries.forum_followups(actor, forum.id),
         "followups_url": url_for("actions.action_list", forum=forum.id),
-        "carry_items": services.carry_over_items(actor, forum),
+        "carry_items": carry_over_items(actor, forum),
         "carry_form": CarryOverForm(),
         "carry_outcomes": [(outcome.value, str(label)) for outcome, label in CARRY_OUTCOME_LABELS.items()],
         "today": clock.today_local(),
@@ -64,7 +66,7 @@ def forum_page_context(actor, forum) -> dict:
 @bp.get("/tasks")
 @login_required
 def my_tasks():
-    pagination, counts = services.my_tasks(
+    pagination, counts = queries.my_tasks(
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
     )
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
@@ -74,7 +76,7 @@ def my_tasks():
 @login_required
 def action_list():
     filters = filters_from_request()
-    pagination = services.list_assignments(
+    pagination = queries.list_assignments(
         current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
     )
     return render_template(
@@ -110,14 +112,14 @@ def action_new(forum_id: int, recommendation_id: int):
                 url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
             )
     return render_template(
-        "actions/action_form.html", form=form, recommendation=recommendation, present=services.present_opd_ids(forum_id)
+        "actions/action_form.html", form=form, recommendation=recommendation, present=queries.present_opd_ids(forum_id)
     ), form_status(form)
 
 
 @bp.get("/actions/<int:action_id>")
 @login_required
 def action_view(action_id: int):
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html",
         action=action,
@@ -130,7 +132,7 @@ def action_view(action_id: int):
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_edit(action_id: int):
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     form = ActionEditForm(obj=action)
     if form.validate_on_submit():
         try:
@@ -156,7 +158,7 @@ def action_add_opd(action_id: int):
         else:
             flash(_("%(code)s now has this follow-up.", code=assignment.opd.code), "success")
             return redirect(url_for("actions.action_view", action_id=action_id))
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html", action=action, add_form=form, cancel_form=ReasonForm(), today=clock.today_local()
     ), 422
@@ -170,7 +172,7 @@ def action_cancel(action_id: int):
         services.cancel_action(current_user, action_id, form.reason.data)
         flash(_("Follow-up cancelled."), "success")
         return redirect(url_for("actions.action_view", action_id=action_id))
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html", action=action, add_form=AddOpdForm(), cancel_form=form, today=clock.today_local()
     ), 422
@@ -194,7 +196,7 @@ ASSIGNMENT_FORMS = {
 
 def _render_assignment(assignment_id: int, status: int = 200, **forms):
     """The assignment page; a form that failed is passed in so that its input and errors are shown again."""
-    assignment = services.get_assignment(current_user, assignment_id)
+    assignment = queries.get_assignment(current_user, assignment_id)
     context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
     if not forms.get("pic_form"):
         context["pic_form"].pic_name.data = assignment.pic_name
@@ -204,10 +206,10 @@ def _render_assignment(assignment_id: int, status: int = 200, **forms):
     return render_template(
         "actions/assignment.html",
         assignment=assignment,
-        events=services.timeline(current_user, assignment.id),
+        events=queries.timeline(current_user, assignment.id),
         may=lambda to: services.may(current_user, assignment, Status(to)),
         may_report=services.may_report(current_user, assignment),
-        may_download=services.may_download(current_user, assignment),
+        may_download=may_download(current_user, assignment),
         can_edit=can(current_user, Permission.EDIT_FORUMS) and assignment.is_open,
         today=clock.today_local(),
         **context,
@@ -328,7 +330,7 @@ def assignment_reassign(assignment_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 @login_required
 def evidence_download(evidence_id: int):
-    attachment = services.evidence_file(current_user, evidence_id)
+    attachment = evidence_file(current_user, evidence_id)
     response = send_file(attachment.path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
@@ -342,16 +344,16 @@ def evidence_download(evidence_id: int):
 @login_required
 def decree_list():
     return render_template(
-        "actions/decrees.html", decrees=services.list_decrees(current_user), today=clock.today_local()
+        "actions/decrees.html", decrees=decrees.list_decrees(current_user), today=clock.today_local()
     )
 
 
 def _render_decree(action_id: int, status: int = 200, form=None, member_form=None):
-    decree = services.get_decree(current_user, action_id)
+    decree = decrees.get_decree(current_user, action_id)
     return render_template(
         "actions/decree.html",
         decree=decree,
-        action=services.get_action(current_user, action_id),
+        action=queries.get_action(current_user, action_id),
         form=form or DecreeForm(obj=decree, formdata=None),
         member_form=member_form or MemberForm(formdata=None),
         signers=SIGNERS,
@@ -371,7 +373,7 @@ def decree_save(action_id: int):
     form = DecreeForm()
     if form.validate_on_submit():
         try:
-            services.update_decree(current_user, action_id, document=form.document.data, **form.values())
+            decrees.update_decree(current_user, action_id, document=form.document.data, **form.values())
         except Invalid as error:
             attach_error(form, error)
         else:
@@ -387,7 +389,7 @@ def decree_stage(action_id: int):
     try:
         if not form.validate_on_submit():
             raise Invalid(_("Choose a stage."))
-        services.set_decree_stage(current_user, action_id, form.stage.data)
+        decrees.set_decree_stage(current_user, action_id, form.stage.data)
     except (Invalid, ValueError) as error:
         flash(str(getattr(error, "message", "")) or _("Choose a stage."), "error")
     else:
@@ -401,7 +403,7 @@ def decree_member_add(action_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            services.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
+            decrees.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
                                        position=form.position.data, team_role=form.team_role.data)  # fmt: skip
         except Invalid as error:
             attach_error(form, error)
@@ -415,7 +417,7 @@ def decree_member_add(action_id: int):
 @permission_required(Permission.EDIT_FORUMS)
 def decree_member_delete(action_id: int, member_id: int):
     if ConfirmForm().validate_on_submit():
-        services.remove_decree_member(current_user, action_id, member_id)
+        decrees.remove_decree_member(current_user, action_id, member_id)
         flash(_("Member removed."), "success")
     return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
 
@@ -429,7 +431,7 @@ def carry_over(forum_id: int, action_id: int):
     form = CarryOverForm()
     if form.validate_on_submit():
         try:
-            services.record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
+            record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
                                        note=form.note.data, due_date=form.due_date.data)  # fmt: skip
         except Invalid as error:
             flash(str(error.message), "error")
