@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from actions import events
 from actions.models import (
     OPEN,
     RESOLVING,
@@ -22,11 +23,11 @@ from actions.models import (
     Status,
 )
 from actions.queries import get_action
-from actions.services import check_due_date, transition
+from actions.services import check_due_date, move_due_dates, transition
 from core import audit, clock
 from core.errors import NotFound
 from core.extensions import db
-from core.permissions import Permission, require
+from core.permissions import Actor, Permission, require
 from forum.models import Forum, Recommendation
 
 P = Permission
@@ -40,7 +41,7 @@ class CarryItem:
     outcome: CarryOver | None
 
 
-def carry_over_items(actor, forum: Forum) -> list[CarryItem]:
+def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
     """Follow-ups of the series' earlier forums that are for the next meeting, or still open and unresolved."""
     require(actor, P.READ)
     if forum.series_id is None:
@@ -80,8 +81,9 @@ def carry_over_items(actor, forum: Forum) -> list[CarryItem]:
     ]
 
 
-def record_carry_over(actor, forum_id: int, action_id: int, *, outcome: str, note: str | None,
-                      due_date: date | None = None) -> CarryOver:  # fmt: skip
+def record_carry_over(
+    actor: Actor, forum_id: int, action_id: int, *, outcome: str, note: str | None, due_date: date | None = None
+) -> CarryOver:
     """Record what this meeting decided about an earlier follow-up; deciding turns it into a task or a decree."""
     require(actor, P.EDIT_FORUMS)
     forum = db.session.get(Forum, forum_id)
@@ -97,9 +99,7 @@ def record_carry_over(actor, forum_id: int, action_id: int, *, outcome: str, not
         if due_date is not None:
             check_due_date(due_date)
             action.due_date = due_date
-            for assignment in action.assignments:
-                if assignment.is_open and not assignment.due_date_overridden:
-                    assignment.due_date = due_date
+            move_due_dates(actor, action, due_date)
         if action.kind == ActionKind.DECREE and action.decree is None:
             lead = next((a.opd_id for a in action.assignments if a.role == AssignmentRole.LEAD), None)
             db.session.add(Decree(action=action, subject=action.title, lead_opd_id=lead, stage=DecreeStage.PROPOSED))
@@ -118,5 +118,7 @@ def record_carry_over(actor, forum_id: int, action_id: int, *, outcome: str, not
     record.recorded_by_id, record.recorded_at = getattr(actor, "id", None), clock.now()
     audit.record(actor, "carry_over", "action", action.id, scope=f"forum:{forum.id}",
                  changes={"outcome": [None, outcome.value], "note": note})  # fmt: skip
-    db.session.commit()
+    events.later(events.carry_over_recorded, getattr(actor, "id", None), forum_id=forum.id, action_id=action.id,
+                 outcome=outcome.value)  # fmt: skip
+    events.commit()
     return record

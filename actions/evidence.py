@@ -4,18 +4,20 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from actions.models import Assignment, Evidence
+from core.attachments import Attachment
 from core.errors import NotAllowed, NotFound
 from core.extensions import db
-from core.permissions import Permission, Role, can
+from core.permissions import Actor, Permission, Role, can
 
 P = Permission
 
 
 def evidence_count(assignment_id: int) -> int:
+    """How many pieces of evidence (files and links) an assignment has."""
     return db.session.scalar(sa.select(sa.func.count(Evidence.id)).where(Evidence.assignment_id == assignment_id))
 
 
-def may_download(actor, assignment: Assignment) -> bool:
+def may_download(actor: Actor, assignment: Assignment) -> bool:
     """Evidence files: the secretariat sees all, an OPD its own, a viewer none."""
     if not can(actor, P.DOWNLOAD_EVIDENCE):
         return False
@@ -24,7 +26,7 @@ def may_download(actor, assignment: Assignment) -> bool:
     return True
 
 
-def evidence_file(actor, evidence_id: int):
+def evidence_file(actor: Actor, evidence_id: int) -> Attachment:
     """The stored attachment of one piece of evidence, if this user may download it."""
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.attachment is None:

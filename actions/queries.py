@@ -23,7 +23,7 @@ from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import NotFound
 from core.extensions import db
-from core.permissions import Permission, require
+from core.permissions import Actor, Permission, require
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
 P = Permission
@@ -31,7 +31,8 @@ P = Permission
 RECENTLY_FINISHED = timedelta(days=30)
 
 
-def get_assignment(actor, assignment_id: int) -> Assignment:
+def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
+    """One assignment with its OPD, action, recommendation and forum, in one query."""
     require(actor, P.READ)
     assignment = db.session.scalar(
         sa.select(Assignment)
@@ -46,7 +47,8 @@ def get_assignment(actor, assignment_id: int) -> Assignment:
     return assignment
 
 
-def get_action(actor, action_id: int) -> Action:
+def get_action(actor: Actor, action_id: int) -> Action:
+    """One follow-up with its assignments and their OPDs, and its recommendation and forum."""
     require(actor, P.READ)
     action = db.session.scalar(
         sa.select(Action)
@@ -101,7 +103,7 @@ class TaskCounts:
         return self.open + self.finished
 
 
-def my_tasks(actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
+def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
     """A page of the OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished
     last. With the counts, from one aggregate query."""
     require(actor, P.READ)
@@ -216,7 +218,9 @@ def assignments_query(conditions: list):
     return _with_context(query).order_by(Assignment.due_date, Assignment.id)
 
 
-def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20) -> CountedPagination:
+def list_assignments(
+    actor: Actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20
+) -> CountedPagination:
     """A page of assignments with their context, soonest due first; the total is counted without joins."""
     require(actor, P.READ)
     conditions = assignment_conditions(filters)  # once: the "stale" filter reads the calendar from the database
@@ -224,13 +228,13 @@ def list_assignments(actor, filters: AssignmentFilters, *, page: int = 1, per_pa
     return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
 
 
-def all_assignments(actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
+def all_assignments(actor: Actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
     """Every filtered assignment, for exports."""
     require(actor, P.READ)
     return list(db.session.scalars(assignments_query(assignment_conditions(filters)).limit(limit)))
 
 
-def forum_followups(actor, forum_id: int) -> dict[int, list[Action]]:
+def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
     """Each recommendation's actions with their assignments and OPDs, in two queries."""
     require(actor, P.READ)
     actions = db.session.scalars(
@@ -246,7 +250,7 @@ def forum_followups(actor, forum_id: int) -> dict[int, list[Action]]:
     return grouped
 
 
-def timeline(actor, assignment_id: int) -> list[AssignmentEvent]:
+def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
     """The assignment's history, oldest first, with actors, reports and evidence loaded."""
     require(actor, P.READ)
     return list(

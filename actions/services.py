@@ -1,7 +1,7 @@
 """Operations on follow-ups. Each takes the acting user, checks permission, writes the history and the audit
 trail, raises domain errors, and sends a domain event after its commit."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -29,13 +29,16 @@ from core import attachments, audit, clock
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
-from core.permissions import Permission, Role, can, require
+from core.permissions import Actor, Permission, can, require
 from core.weblinks import web_link
 from forum.models import Recommendation
 
 S, P = Status, Permission
+OPEN_STATUSES = (S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.SUBMITTED, S.RETURNED, S.CANNOT_REQUESTED)
 
-# The one table of assignment transitions: from a status, to a status, with the permission it takes.
+# The one table of assignment transitions: from a status, to a status, with the permission it takes. Entering
+# "assigned" again is giving the task afresh: reassigning an open task to another OPD, or re-adding an OPD whose
+# task was cancelled (the only way out of a finished status).
 TRANSITIONS: dict[Status, dict[Status, Permission]] = {
     S.ASSIGNED: {S.ACKNOWLEDGED: P.ACKNOWLEDGE, S.CANCELLED: P.VERIFY},
     S.ACKNOWLEDGED: {S.IN_PROGRESS: P.REPORT_PROGRESS, S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT,
@@ -47,13 +50,66 @@ TRANSITIONS: dict[Status, dict[Status, Permission]] = {
     S.CANNOT_REQUESTED: {S.CANNOT_FOLLOW_UP: P.VERIFY, S.IN_PROGRESS: P.VERIFY, S.CANCELLED: P.VERIFY},
     S.DONE: {},
     S.CANNOT_FOLLOW_UP: {},
-    S.CANCELLED: {},
+    S.CANCELLED: {S.ASSIGNED: P.EDIT_FORUMS},
 }  # fmt: skip
+for _source in OPEN_STATUSES:
+    TRANSITIONS[_source][S.ASSIGNED] = P.EDIT_FORUMS
 # These act for an OPD, so the actor must belong to the assignment's OPD.
 OWN_OPD = frozenset({P.ACKNOWLEDGE, P.REPORT_PROGRESS, P.SUBMIT})
 REPORTABLE = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
-# "My tasks" keeps finished tasks in view this long.
-RECENTLY_FINISHED = timedelta(days=30)
+
+
+def _entered_assigned(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    assignment.assigned_at = now  # the acknowledgement clock starts again
+    assignment.acknowledged_at = assignment.acknowledged_by_id = None
+
+
+def _entered_acknowledged(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    assignment.acknowledged_at, assignment.acknowledged_by_id = now, getattr(actor, "id", None)
+
+
+def _entered_submitted(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    assignment.submitted_at = now
+
+
+def _entered_cannot_requested(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    category = data.get("category")
+    assignment.cannot_reason_category = CannotReason(category) if category else None
+    assignment.cannot_reason = note
+
+
+def _entered_cannot_follow_up(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    assignment.completed_at = assignment.verified_at = now
+    assignment.verified_by_id = getattr(actor, "id", None)
+
+
+def _entered_done(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    _entered_cannot_follow_up(assignment, actor, now, note, data)
+    assignment.percent = 100
+
+
+# What entering a status sets besides the status, beside the table: transition() applies it, nothing else does.
+ON_ENTER = {
+    S.ASSIGNED: _entered_assigned,
+    S.ACKNOWLEDGED: _entered_acknowledged,
+    S.SUBMITTED: _entered_submitted,
+    S.CANNOT_REQUESTED: _entered_cannot_requested,
+    S.CANNOT_FOLLOW_UP: _entered_cannot_follow_up,
+    S.DONE: _entered_done,
+}
+# The domain event each move sends once committed (actions.events); a rejected "cannot" request is a return.
+STATUS_EVENTS = {
+    S.ASSIGNED: events.assignment_created,
+    S.ACKNOWLEDGED: events.assignment_acknowledged,
+    S.IN_PROGRESS: events.assignment_started,
+    S.SUBMITTED: events.assignment_submitted,
+    S.CANNOT_REQUESTED: events.assignment_submitted,
+    S.RETURNED: events.assignment_returned,
+    S.DONE: events.assignment_verified,
+    S.CANNOT_FOLLOW_UP: events.assignment_verified,
+    S.CANCELLED: events.assignment_cancelled,
+}
+STATUS_EVENT_EXCEPTIONS = {(S.CANNOT_REQUESTED, S.IN_PROGRESS): events.assignment_returned}
 
 
 def _scope(assignment: Assignment) -> str:
@@ -69,18 +125,27 @@ def _history(actor, assignment, kind, *, note=None, data=None, from_status=None,
     return event
 
 
-def _require_own_opd(actor, assignment: Assignment) -> None:
-    if getattr(actor, "opd_id", None) != assignment.opd_id:
+def _guard(actor: Actor, assignment: Assignment, permission: Permission) -> None:
+    """The permission check of every assignment service: the permission, and for an OPD's work its own OPD."""
+    require(actor, permission)
+    if permission in OWN_OPD and getattr(actor, "opd_id", None) != assignment.opd_id:
         raise NotAllowed(_l("This task belongs to another OPD."))
 
 
-def refuse_other_opds(actor, assignment_id: int) -> None:
-    """An OPD user acts only on their own OPD's tasks: checked before any form is read."""
-    if Role(actor.role) in (Role.OPD_HEAD, Role.OPD_STAFF):
-        _require_own_opd(actor, get_assignment(actor, assignment_id))
+def assignment_for(actor: Actor, assignment_id: int, permission: Permission) -> Assignment:
+    """Load an assignment once for work that needs `permission`, refusing first who may not do it (before a page
+    reads any form); pass the result on to the service."""
+    require(actor, permission)
+    assignment = get_assignment(actor, assignment_id)
+    _guard(actor, assignment, permission)
+    return assignment
 
 
-def may(actor, assignment: Assignment, to: Status) -> bool:
+def _load(actor: Actor, assignment: Assignment | int) -> Assignment:
+    return assignment if isinstance(assignment, Assignment) else get_assignment(actor, assignment)
+
+
+def may(actor: Actor, assignment: Assignment, to: Status) -> bool:
     """Whether this user may move this assignment to this status now: for the buttons on its page."""
     permission = TRANSITIONS[assignment.status].get(to)
     if permission is None or not can(actor, permission):
@@ -88,7 +153,7 @@ def may(actor, assignment: Assignment, to: Status) -> bool:
     return permission not in OWN_OPD or getattr(actor, "opd_id", None) == assignment.opd_id
 
 
-def may_report(actor, assignment: Assignment) -> bool:
+def may_report(actor: Actor, assignment: Assignment) -> bool:
     """Whether this user may report progress on this assignment now."""
     return (
         can(actor, P.REPORT_PROGRESS)
@@ -97,22 +162,45 @@ def may_report(actor, assignment: Assignment) -> bool:
     )
 
 
-def transition(actor, assignment: Assignment, to: Status, *, note: str | None = None, data: dict | None = None):
-    """The one place an assignment's status changes, by the table above; the caller commits."""
-    allowed = TRANSITIONS[assignment.status]
+def may_set_pic(actor: Actor, assignment: Assignment) -> bool:
+    """Whether this user may name the person in charge now: its OPD's head, once acknowledged, while open."""
+    return (
+        can(actor, P.ACKNOWLEDGE)
+        and getattr(actor, "opd_id", None) == assignment.opd_id
+        and assignment.is_open
+        and assignment.acknowledged_at is not None
+    )
+
+
+def transition(
+    actor: Actor,
+    assignment: Assignment,
+    to: Status,
+    *,
+    note: str | None = None,
+    data: dict | None = None,
+    kind: HistoryKind = HistoryKind.STATUS,
+    verb: str = "change_status",
+    changes: dict | None = None,
+) -> AssignmentEvent:
+    """The one place an assignment's status changes, by the table above: checks, history row, audit row, what
+    entering the status sets (ON_ENTER), and its event, sent once the caller commits with events.commit()."""
+    source = assignment.status
+    allowed = TRANSITIONS[source]
     if to not in allowed:
         raise InvalidTransition(
             _l("A task that is \u201c%(from)s\u201d cannot become \u201c%(to)s\u201d.",
-               **{"from": STATUS_LABELS[assignment.status], "to": STATUS_LABELS[to]})
+               **{"from": STATUS_LABELS[source], "to": STATUS_LABELS[to]})
         )  # fmt: skip
-    require(actor, allowed[to])
-    if allowed[to] in OWN_OPD:
-        _require_own_opd(actor, assignment)
-    event = _history(actor, assignment, HistoryKind.STATUS, note=note, data=data,
-                     from_status=assignment.status, to_status=to)  # fmt: skip
-    audit.record(actor, "change_status", "assignment", assignment.id, scope=_scope(assignment),
-                 changes={"status": [assignment.status.value, to.value]})  # fmt: skip
+    _guard(actor, assignment, allowed[to])
+    event = _history(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
+    audit.record(actor, verb, "assignment", assignment.id, scope=_scope(assignment),
+                 changes={"status": [source.value, to.value], **(changes or {})})  # fmt: skip
     assignment.status = to
+    if to in ON_ENTER:
+        ON_ENTER[to](assignment, actor, clock.now(), event.note, data or {})
+    signal = STATUS_EVENT_EXCEPTIONS.get((source, to), STATUS_EVENTS[to])
+    events.later(signal, getattr(actor, "id", None), assignment_id=assignment.id)
     return event
 
 
@@ -139,7 +227,7 @@ def check_due_date(due_date: date | None) -> date:
 
 
 def create_action(
-    actor,
+    actor: Actor,
     recommendation_id: int,
     *,
     kind: str,
@@ -186,9 +274,9 @@ def create_action(
     audit.record(actor, "create", "action", action.id, scope=f"forum:{recommendation.forum_id}",
                  changes={"title": [None, title], "kind": [None, action.kind.value], "due_date": [None, due_date],
                           "opds": [None, sorted(o.code for o in opds)]})  # fmt: skip
-    db.session.commit()
     for assignment in created:
-        events.emit(events.assignment_created, assignment.id, getattr(actor, "id", None))
+        events.later(events.assignment_created, getattr(actor, "id", None), assignment_id=assignment.id)
+    events.commit()
     return action
 
 
@@ -208,7 +296,18 @@ def _require_reason(reason: str | None, field: str = "reason") -> str:
     return reason
 
 
-def update_action(actor, action_id: int, *, title: str, description: str | None, due_date: date | None, reason: str):
+def move_due_dates(actor: Actor, action: Action, due_date: date) -> list[Assignment]:
+    """Give a follow-up's new due date to its open assignments that have none of their own; the caller commits."""
+    moved = [a for a in action.assignments if a.is_open and not a.due_date_overridden]
+    for assignment in moved:
+        assignment.due_date = due_date
+        events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
+    return moved
+
+
+def update_action(
+    actor: Actor, action_id: int, *, title: str, description: str | None, due_date: date | None, reason: str
+) -> Action:
     """Edit a follow-up; a new due date moves every open assignment that does not have its own."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
@@ -223,21 +322,17 @@ def update_action(actor, action_id: int, *, title: str, description: str | None,
     )
     if not changes:
         return action
-    moved = []
     for assignment in action.assignments:
         _history(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
-        if "due_date" in changes and assignment.is_open and not assignment.due_date_overridden:
-            assignment.due_date = due_date
-            moved.append(assignment.id)
+    if "due_date" in changes:
+        move_due_dates(actor, action, due_date)
     audit.record(actor, "update", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
                  changes={**changes, "reason": reason})  # fmt: skip
-    db.session.commit()
-    for assignment_id in moved:
-        events.emit(events.due_date_changed, assignment_id, getattr(actor, "id", None))
+    events.commit()
     return action
 
 
-def add_opd(actor, action_id: int, opd_id: int, role: str, reason: str) -> Assignment:
+def add_opd(actor: Actor, action_id: int, opd_id: int, role: str, reason: str) -> Assignment:
     """Give a follow-up to one more OPD (or again, to one whose assignment was cancelled)."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
@@ -249,26 +344,23 @@ def add_opd(actor, action_id: int, opd_id: int, role: str, reason: str) -> Assig
     if existing is not None and existing.status != Status.CANCELLED:
         raise Invalid(_l("%(code)s already has this follow-up.", code=opd.code), field="opd_id")
     if existing is not None:
-        _history(actor, existing, HistoryKind.STATUS, from_status=existing.status, to_status=Status.ASSIGNED,
-                 note=reason)  # fmt: skip
-        existing.status, existing.role = Status.ASSIGNED, AssignmentRole(role)
-        existing.acknowledged_at = existing.acknowledged_by_id = None
-        existing.assigned_at = clock.now()
+        existing.role = AssignmentRole(role)
+        transition(actor, existing, Status.ASSIGNED, note=reason, data={"opd": opd.code, "role": role})
         assignment = existing
     else:
         assignment = _new_assignment(actor, action, opd, AssignmentRole(role), note=reason)
-    db.session.flush()
+        db.session.flush()
+        events.later(events.assignment_created, getattr(actor, "id", None), assignment_id=assignment.id)
     audit.record(actor, "add_opd", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
                  changes={"opd": [None, opd.code], "reason": reason})  # fmt: skip
-    db.session.commit()
-    events.emit(events.assignment_created, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment
 
 
-def change_due_date(actor, assignment_id: int, due_date: date | None, reason: str) -> Assignment:
+def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date | None, reason: str) -> Assignment:
     """Give one OPD its own due date."""
     require(actor, P.EDIT_FORUMS)
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     reason = _require_reason(reason)
     if not assignment.is_open:
         raise InvalidTransition(_l("This task is finished."))
@@ -280,15 +372,15 @@ def change_due_date(actor, assignment_id: int, due_date: date | None, reason: st
     audit.record(actor, "change_due_date", "assignment", assignment.id, scope=_scope(assignment),
                  changes={"due_date": [assignment.due_date, due_date], "reason": reason})  # fmt: skip
     assignment.due_date, assignment.due_date_overridden = due_date, True
-    db.session.commit()
-    events.emit(events.due_date_changed, assignment.id, getattr(actor, "id", None))
+    events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
+    events.commit()
     return assignment
 
 
-def reassign(actor, assignment_id: int, opd_id: int, reason: str) -> Assignment:
+def reassign(actor: Actor, assignment: Assignment | int, opd_id: int, reason: str) -> Assignment:
     """Move a task to another OPD, which must acknowledge it afresh."""
     require(actor, P.EDIT_FORUMS)
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     reason = _require_reason(reason)
     if not assignment.is_open:
         raise InvalidTransition(_l("This task is finished."))
@@ -300,106 +392,87 @@ def reassign(actor, assignment_id: int, opd_id: int, reason: str) -> Assignment:
     )
     if taken:
         raise Invalid(_l("%(code)s already has this follow-up.", code=opd.code), field="opd_id")
-    _history(actor, assignment, HistoryKind.REASSIGN, note=reason, from_status=assignment.status,
-             to_status=Status.ASSIGNED, data={"from": assignment.opd.code, "to": opd.code})  # fmt: skip
-    audit.record(actor, "reassign", "assignment", assignment.id, scope=_scope(assignment),
-                 changes={"opd": [assignment.opd.code, opd.code], "reason": reason})  # fmt: skip
-    assignment.opd, assignment.status = opd, Status.ASSIGNED
-    assignment.acknowledged_at = assignment.acknowledged_by_id = assignment.pic_name = None
-    assignment.assigned_at = clock.now()
-    db.session.commit()
-    events.emit(events.assignment_created, assignment.id, getattr(actor, "id", None))
+    transition(actor, assignment, Status.ASSIGNED, note=reason, data={"from": assignment.opd.code, "to": opd.code},
+               kind=HistoryKind.REASSIGN, verb="reassign",
+               changes={"opd": [assignment.opd.code, opd.code], "reason": reason})  # fmt: skip
+    assignment.opd, assignment.pic_name = opd, None  # the person in charge was the other OPD's
+    events.commit()
     return assignment
 
 
-def cancel_assignment(actor, assignment_id: int, reason: str) -> Assignment:
+def cancel_assignment(actor: Actor, assignment: Assignment | int, reason: str) -> Assignment:
     """Take a task away from an OPD, with the reason; this is also how an OPD is removed from a follow-up."""
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     transition(actor, assignment, Status.CANCELLED, note=_require_reason(reason))
-    db.session.commit()
-    events.emit(events.assignment_cancelled, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment
 
 
-def cancel_action(actor, action_id: int, reason: str) -> Action:
+def cancel_action(actor: Actor, action_id: int, reason: str) -> Action:
     """Cancel a follow-up and every open task it gave."""
     require(actor, P.VERIFY)
     action = get_action(actor, action_id)
     reason = _require_reason(reason)
     if action.cancelled_at is not None:
         return action
-    cancelled = []
     for assignment in action.assignments:
         if assignment.is_open:
             transition(actor, assignment, Status.CANCELLED, note=reason)
-            cancelled.append(assignment.id)
     action.cancelled_at, action.cancel_reason = clock.now(), reason
     audit.record(actor, "cancel", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
                  changes={"reason": reason})  # fmt: skip
-    db.session.commit()
-    for assignment_id in cancelled:
-        events.emit(events.assignment_cancelled, assignment_id, getattr(actor, "id", None))
+    events.commit()
     return action
 
 
-def verify(actor, assignment_id: int, *, accept: bool, note: str | None = None) -> Assignment:
+def verify(actor: Actor, assignment: Assignment | int, *, accept: bool, note: str | None = None) -> Assignment:
     """Accept reported work as done (sesuai rekomendasi), or return it with a note for rework."""
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     if accept:
         transition(actor, assignment, Status.DONE, note=note)
-        assignment.completed_at = assignment.verified_at = clock.now()
-        assignment.verified_by_id = getattr(actor, "id", None)
-        assignment.percent = 100
     else:
         transition(actor, assignment, Status.RETURNED, note=_require_reason(note, "note"))
-    db.session.commit()
-    signal = events.assignment_verified if accept else events.assignment_returned
-    events.emit(signal, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment
 
 
-def decide_cannot(actor, assignment_id: int, *, approve: bool, note: str | None = None) -> Assignment:
+def decide_cannot(actor: Actor, assignment: Assignment | int, *, approve: bool, note: str | None = None) -> Assignment:
     """Approve a "cannot follow up" request, or reject it and send the task back to work."""
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     if approve:
         transition(actor, assignment, Status.CANNOT_FOLLOW_UP, note=note)
-        assignment.completed_at = assignment.verified_at = clock.now()
-        assignment.verified_by_id = getattr(actor, "id", None)
     else:
         transition(actor, assignment, Status.IN_PROGRESS, note=_require_reason(note, "note"))
-    db.session.commit()
-    signal = events.assignment_verified if approve else events.assignment_returned
-    events.emit(signal, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment
 
 
 # --- the OPD's work ------------------------------------------------------------------------------------
 
 
-def acknowledge(actor, assignment_id: int, *, pic_name: str | None = None, note: str | None = None) -> bool:
-    """Accept a task for one's OPD, naming who will do it. Returns False when it was acknowledged already."""
-    assignment = get_assignment(actor, assignment_id)
-    require(actor, P.ACKNOWLEDGE)
-    _require_own_opd(actor, assignment)
+def acknowledge(
+    actor: Actor, assignment: Assignment | int, *, pic_name: str | None = None, note: str | None = None
+) -> bool:
+    """Accept a task for one's OPD, naming who will do it. Returns False when it was acknowledged already.
+
+    Takes the assignment already loaded (by `assignment_for`, or the one-click link) or its id."""
+    assignment = _load(actor, assignment)
     if assignment.acknowledged_at is not None and assignment.status != Status.ASSIGNED:
+        _guard(actor, assignment, P.ACKNOWLEDGE)
         return False
     transition(actor, assignment, Status.ACKNOWLEDGED, note=note)
-    assignment.acknowledged_at = clock.now()
-    assignment.acknowledged_by_id = getattr(actor, "id", None)
     pic_name = (pic_name or "").strip() or None
     if pic_name:
         assignment.pic_name = pic_name
         _history(actor, assignment, HistoryKind.PIC, data={"pic": pic_name})
-    db.session.commit()
-    events.emit(events.assignment_acknowledged, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return True
 
 
-def set_pic(actor, assignment_id: int, pic_name: str) -> Assignment:
+def set_pic(actor: Actor, assignment: Assignment | int, pic_name: str) -> Assignment:
     """Name (or rename) the person in charge."""
-    assignment = get_assignment(actor, assignment_id)
-    require(actor, P.ACKNOWLEDGE)
-    _require_own_opd(actor, assignment)
+    assignment = _load(actor, assignment)
+    _guard(actor, assignment, P.ACKNOWLEDGE)
     pic_name = (pic_name or "").strip()
     if not pic_name:
         raise Invalid(_l("Give the name of the person in charge."), field="pic_name")
@@ -410,11 +483,12 @@ def set_pic(actor, assignment_id: int, pic_name: str) -> Assignment:
     return assignment
 
 
-def report_progress(actor, assignment_id: int, *, percent: int, note: str | None, files=(), links=()) -> ProgressReport:
+def report_progress(
+    actor: Actor, assignment: Assignment | int, *, percent: int, note: str | None, files=(), links=()
+) -> ProgressReport:
     """Report progress with evidence: files (checked and stored) and links. All of it is saved, or none."""
-    assignment = get_assignment(actor, assignment_id)
-    require(actor, P.REPORT_PROGRESS)
-    _require_own_opd(actor, assignment)
+    assignment = _load(actor, assignment)
+    _guard(actor, assignment, P.REPORT_PROGRESS)
     if assignment.status == Status.ASSIGNED:
         raise InvalidTransition(_l("The OPD head must acknowledge the task before progress is reported."))
     if assignment.status not in REPORTABLE:
@@ -444,29 +518,25 @@ def report_progress(actor, assignment_id: int, *, percent: int, note: str | None
         transition(actor, assignment, Status.IN_PROGRESS)
     _history(actor, assignment, HistoryKind.PROGRESS, note=note, data={"percent": percent}, report=report)
     assignment.percent = percent
-    db.session.commit()
+    events.commit()
     return report
 
 
-def submit(actor, assignment_id: int, note: str | None = None) -> Assignment:
+def submit(actor: Actor, assignment: Assignment | int, note: str | None = None) -> Assignment:
     """Report a task as done, for the secretariat to verify; there must be evidence."""
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     if may(actor, assignment, Status.SUBMITTED) and evidence_count(assignment.id) == 0:
         raise Invalid(_l("Add at least one piece of evidence before reporting the task as done."))
     transition(actor, assignment, Status.SUBMITTED, note=note)
-    assignment.submitted_at = clock.now()
-    db.session.commit()
-    events.emit(events.assignment_submitted, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment
 
 
-def request_cannot(actor, assignment_id: int, *, category: str, reason: str) -> Assignment:
+def request_cannot(actor: Actor, assignment: Assignment | int, *, category: str, reason: str) -> Assignment:
     """Ask the secretariat to accept that a task cannot be followed up, and why."""
-    assignment = get_assignment(actor, assignment_id)
+    assignment = _load(actor, assignment)
     reason = _require_reason(reason)
     category = CannotReason(category)
     transition(actor, assignment, Status.CANNOT_REQUESTED, note=reason, data={"category": category.value})
-    assignment.cannot_reason_category, assignment.cannot_reason = category, reason
-    db.session.commit()
-    events.emit(events.assignment_submitted, assignment.id, getattr(actor, "id", None))
+    events.commit()
     return assignment

@@ -29,7 +29,7 @@ from actions.forms import (
     StageForm,
     SubmitForm,
 )
-from actions.models import CARRY_OUTCOME_LABELS, Status
+from actions.models import CARRY_OUTCOME_LABELS, Assignment, Status
 from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
@@ -194,9 +194,11 @@ ASSIGNMENT_FORMS = {
 }
 
 
-def _render_assignment(assignment_id: int, status: int = 200, **forms):
-    """The assignment page; a form that failed is passed in so that its input and errors are shown again."""
-    assignment = queries.get_assignment(current_user, assignment_id)
+def _render_assignment(assignment, status: int = 200, **forms):
+    """The assignment page (of an id, or of the assignment already loaded); a form that failed is passed in so
+    that its input and errors are shown again."""
+    if not isinstance(assignment, Assignment):
+        assignment = queries.get_assignment(current_user, assignment)
     context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
     if not forms.get("pic_form"):
         context["pic_form"].pic_name.data = assignment.pic_name
@@ -209,6 +211,7 @@ def _render_assignment(assignment_id: int, status: int = 200, **forms):
         events=queries.timeline(current_user, assignment.id),
         may=lambda to: services.may(current_user, assignment, Status(to)),
         may_report=services.may_report(current_user, assignment),
+        may_set_pic=services.may_set_pic(current_user, assignment),
         may_download=may_download(current_user, assignment),
         can_edit=can(current_user, Permission.EDIT_FORUMS) and assignment.is_open,
         today=clock.today_local(),
@@ -222,109 +225,117 @@ def assignment_view(assignment_id: int):
     return _render_assignment(assignment_id)
 
 
-def _handle(assignment_id: int, form_name: str, run, success: str):
-    """Validate one of the page's forms, run the service, and redirect; or show the page again with the errors."""
-    services.refuse_other_opds(current_user, assignment_id)
+def _handle(assignment_id: int, permission: Permission, form_name: str, run, success: str):
+    """Load the assignment once, refusing whoever may not do this before the form is read; validate the form, run
+    the service on the loaded assignment, and redirect; or show the page again with the errors."""
+    assignment = services.assignment_for(current_user, assignment_id, permission)
     form = ASSIGNMENT_FORMS[form_name]()
     if form.validate_on_submit():
         try:
-            result = run(form)
+            result = run(assignment, form)
         except Invalid as error:
             attach_error(form, error)
         else:
             flash(result if isinstance(result, str) else success, "success")
             return _assignment_page(assignment_id)
-    return _render_assignment(assignment_id, 422, **{form_name: form})
+    return _render_assignment(assignment, 422, **{form_name: form})
 
 
 @bp.post("/assignments/<int:assignment_id>/acknowledge")
-@permission_required(Permission.ACKNOWLEDGE)
+@login_required
 def assignment_acknowledge(assignment_id: int):
-    def run(form):
-        done = services.acknowledge(current_user, assignment_id, pic_name=form.pic_name.data, note=form.note.data)
+    def run(assignment, form):
+        done = services.acknowledge(current_user, assignment, pic_name=form.pic_name.data, note=form.note.data)
         return _("Task acknowledged.") if done else _("This task was already acknowledged; nothing changed.")
 
-    return _handle(assignment_id, "acknowledge_form", run, "")
+    return _handle(assignment_id, Permission.ACKNOWLEDGE, "acknowledge_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/pic")
-@permission_required(Permission.ACKNOWLEDGE)
+@login_required
 def assignment_pic(assignment_id: int):
-    return _handle(assignment_id, "pic_form", lambda f: services.set_pic(current_user, assignment_id, f.pic_name.data),
-                   _("Person in charge saved."))  # fmt: skip
+    def run(assignment, form):
+        services.set_pic(current_user, assignment, form.pic_name.data)
+
+    return _handle(assignment_id, Permission.ACKNOWLEDGE, "pic_form", run, _("Person in charge saved."))
 
 
 @bp.post("/assignments/<int:assignment_id>/progress")
-@permission_required(Permission.REPORT_PROGRESS)
+@login_required
 def assignment_progress(assignment_id: int):
-    def run(form):
-        services.report_progress(current_user, assignment_id, percent=form.percent.data, note=form.note.data,
+    def run(assignment, form):
+        services.report_progress(current_user, assignment, percent=form.percent.data, note=form.note.data,
                                  files=form.files.data or [], links=form.link_list())  # fmt: skip
 
-    return _handle(assignment_id, "progress_form", run, _("Progress reported."))
+    return _handle(assignment_id, Permission.REPORT_PROGRESS, "progress_form", run, _("Progress reported."))
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
-@permission_required(Permission.SUBMIT)
+@login_required
 def assignment_submit(assignment_id: int):
-    return _handle(assignment_id, "submit_form", lambda f: services.submit(current_user, assignment_id, f.note.data),
+    def run(assignment, form):
+        services.submit(current_user, assignment, form.note.data)
+
+    return _handle(assignment_id, Permission.SUBMIT, "submit_form", run,
                    _("Reported as done. The secretariat will verify it."))  # fmt: skip
 
 
 @bp.post("/assignments/<int:assignment_id>/cannot")
-@permission_required(Permission.SUBMIT)
+@login_required
 def assignment_cannot(assignment_id: int):
-    def run(form):
-        services.request_cannot(current_user, assignment_id, category=form.category.data, reason=form.reason.data)
+    def run(assignment, form):
+        services.request_cannot(current_user, assignment, category=form.category.data, reason=form.reason.data)
 
-    return _handle(assignment_id, "cannot_form", run, _("Request sent to the secretariat."))
+    return _handle(assignment_id, Permission.SUBMIT, "cannot_form", run, _("Request sent to the secretariat."))
 
 
 @bp.post("/assignments/<int:assignment_id>/verify")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_verify(assignment_id: int):
-    def run(form):
+    def run(assignment, form):
         accept = form.decision.data == "yes"
-        services.verify(current_user, assignment_id, accept=accept, note=form.note.data)
+        services.verify(current_user, assignment, accept=accept, note=form.note.data)
         return _("Accepted as done.") if accept else _("Returned to the OPD for rework.")
 
-    return _handle(assignment_id, "verify_form", run, "")
+    return _handle(assignment_id, Permission.VERIFY, "verify_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/cannot-decision")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_cannot_decision(assignment_id: int):
-    def run(form):
+    def run(assignment, form):
         approve = form.decision.data == "yes"
-        services.decide_cannot(current_user, assignment_id, approve=approve, note=form.note.data)
+        services.decide_cannot(current_user, assignment, approve=approve, note=form.note.data)
         return _("Approved: cannot be followed up.") if approve else _("Rejected: the task goes back to work.")
 
-    return _handle(assignment_id, "cannot_decision_form", run, "")
+    return _handle(assignment_id, Permission.VERIFY, "cannot_decision_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/cancel")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_cancel(assignment_id: int):
-    return _handle(assignment_id, "cancel_form",
-                   lambda f: services.cancel_assignment(current_user, assignment_id, f.reason.data), _("Task cancelled."))  # fmt: skip
+    def run(assignment, form):
+        services.cancel_assignment(current_user, assignment, form.reason.data)
+
+    return _handle(assignment_id, Permission.VERIFY, "cancel_form", run, _("Task cancelled."))
 
 
 @bp.post("/assignments/<int:assignment_id>/due-date")
-@permission_required(Permission.EDIT_FORUMS)
+@login_required
 def assignment_due_date(assignment_id: int):
-    def run(form):
-        services.change_due_date(current_user, assignment_id, form.due_date.data, form.reason.data)
+    def run(assignment, form):
+        services.change_due_date(current_user, assignment, form.due_date.data, form.reason.data)
 
-    return _handle(assignment_id, "due_form", run, _("Due date changed."))
+    return _handle(assignment_id, Permission.EDIT_FORUMS, "due_form", run, _("Due date changed."))
 
 
 @bp.post("/assignments/<int:assignment_id>/reassign")
-@permission_required(Permission.EDIT_FORUMS)
+@login_required
 def assignment_reassign(assignment_id: int):
-    def run(form):
-        services.reassign(current_user, assignment_id, form.opd_id.data, form.reason.data)
+    def run(assignment, form):
+        services.reassign(current_user, assignment, form.opd_id.data, form.reason.data)
 
-    return _handle(assignment_id, "reassign_form", run, _("Task moved to another OPD."))
+    return _handle(assignment_id, Permission.EDIT_FORUMS, "reassign_form", run, _("Task moved to another OPD."))
 
 
 @bp.get("/evidence/<int:evidence_id>")

@@ -235,8 +235,12 @@ def test_no_one_acts_on_another_opds_task(appctx, world, role):
         lambda: services.change_due_date(outsider, assignment.id, TODAY, "x"),
         lambda: services.reassign(outsider, assignment.id, world.opds["BAPPEDA"], "x"),
     ]  # fmt: skip
-    if role == "other_head":
-        attempts.append(lambda: services.refuse_other_opds(outsider, assignment.id))
+    # What a page asks before it reads a form, and the services given the assignment already loaded.
+    attempts += [lambda p=p: services.assignment_for(outsider, assignment.id, p) for p in services.OWN_OPD]
+    attempts += [
+        lambda: services.acknowledge(outsider, assignment),
+        lambda: services.set_pic(outsider, assignment, "x"),
+    ]
     for attempt in attempts:
         with pytest.raises((NotAllowed, InvalidTransition)):
             attempt()
