@@ -1,5 +1,8 @@
-"""Operations on follow-ups. Each takes the acting user, checks permission, writes the history and the audit
-trail, raises domain errors, and sends a domain event after its commit."""
+"""The assignment lifecycle: creating and editing follow-ups, giving them to OPDs, due dates, reassigning,
+cancelling, and the OPD's and the secretariat's moves through TRANSITIONS. Each operation takes the acting user,
+checks permission, writes the history and the audit trail, raises domain errors, and commits with
+events.commit(), which sends the domain events queued by the change. Reading lives in actions.queries, decrees in
+actions.decrees, carry-over in actions.carry_over, evidence in actions.evidence."""
 
 from datetime import date
 
@@ -34,26 +37,25 @@ from core.weblinks import web_link
 from forum.models import Recommendation
 
 S, P = Status, Permission
-OPEN_STATUSES = (S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.SUBMITTED, S.RETURNED, S.CANNOT_REQUESTED)
 
 # The one table of assignment transitions: from a status, to a status, with the permission it takes. Entering
-# "assigned" again is giving the task afresh: reassigning an open task to another OPD, or re-adding an OPD whose
-# task was cancelled (the only way out of a finished status).
+# "assigned" again gives the task afresh: reassigning an open task to another OPD (reassign), or giving it again to
+# an OPD whose task was cancelled (add_opd), the one way out of a finished status.
 TRANSITIONS: dict[Status, dict[Status, Permission]] = {
-    S.ASSIGNED: {S.ACKNOWLEDGED: P.ACKNOWLEDGE, S.CANCELLED: P.VERIFY},
+    S.ASSIGNED: {S.ACKNOWLEDGED: P.ACKNOWLEDGE, S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
     S.ACKNOWLEDGED: {S.IN_PROGRESS: P.REPORT_PROGRESS, S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT,
-                     S.CANCELLED: P.VERIFY},
-    S.IN_PROGRESS: {S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT, S.CANCELLED: P.VERIFY},
-    S.SUBMITTED: {S.DONE: P.VERIFY, S.RETURNED: P.VERIFY, S.CANCELLED: P.VERIFY},
+                     S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
+    S.IN_PROGRESS: {S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT, S.CANCELLED: P.VERIFY,
+                    S.ASSIGNED: P.EDIT_FORUMS},
+    S.SUBMITTED: {S.DONE: P.VERIFY, S.RETURNED: P.VERIFY, S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
     S.RETURNED: {S.IN_PROGRESS: P.REPORT_PROGRESS, S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT,
-                 S.CANCELLED: P.VERIFY},
-    S.CANNOT_REQUESTED: {S.CANNOT_FOLLOW_UP: P.VERIFY, S.IN_PROGRESS: P.VERIFY, S.CANCELLED: P.VERIFY},
+                 S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
+    S.CANNOT_REQUESTED: {S.CANNOT_FOLLOW_UP: P.VERIFY, S.IN_PROGRESS: P.VERIFY, S.CANCELLED: P.VERIFY,
+                         S.ASSIGNED: P.EDIT_FORUMS},
     S.DONE: {},
     S.CANNOT_FOLLOW_UP: {},
     S.CANCELLED: {S.ASSIGNED: P.EDIT_FORUMS},
 }  # fmt: skip
-for _source in OPEN_STATUSES:
-    TRANSITIONS[_source][S.ASSIGNED] = P.EDIT_FORUMS
 # These act for an OPD, so the actor must belong to the assignment's OPD.
 OWN_OPD = frozenset({P.ACKNOWLEDGE, P.REPORT_PROGRESS, P.SUBMIT})
 REPORTABLE = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
