@@ -3,16 +3,16 @@ drill-downs and the exports."""
 
 from flask import request
 
-from actions import services
+from actions import queries
 from actions.models import STATUS_LABELS
 from core.views import date_arg, id_arg
 from forum.models import FORUM_KIND_LABELS
 
 
-def filters_from_request() -> services.AssignmentFilters:
+def filters_from_request() -> queries.AssignmentFilters:
     """The follow-ups list's filters from the query string; anything malformed is ignored."""
     args = request.args
-    return services.AssignmentFilters(
+    return queries.AssignmentFilters(
         opd_id=id_arg("opd"),
         status=args.get("status") if args.get("status") in STATUS_LABELS else None,
         overdue=args.get("overdue") == "1",

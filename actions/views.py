@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
-from actions import services
+from actions import decrees, queries, services
+from actions.carry_over import carry_over_items, record_carry_over
+from actions.evidence import evidence_file, may_download
 from actions.filters import filters_from_request
 from actions.forms import (
     SIGNERS,
@@ -27,7 +29,7 @@ from actions.forms import (
     StageForm,
     SubmitForm,
 )
-from actions.models import CARRY_OUTCOME_LABELS, Status
+from actions.models import CARRY_OUTCOME_LABELS, Assignment, Status
 from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
@@ -49,9 +51,9 @@ def forum_page_context(actor, forum) -> dict:
     """Actions under each recommendation, and the earlier meetings' follow-ups on this meeting's agenda."""
     return {
         "panels": {"recommendation": "actions/_recommendation_actions.html", "carry_over": "actions/_carry_over.html"},
-        "followups": services.forum_followups(actor, forum.id),
+        "followups": queries.forum_followups(actor, forum.id),
         "followups_url": url_for("actions.action_list", forum=forum.id),
-        "carry_items": services.carry_over_items(actor, forum),
+        "carry_items": carry_over_items(actor, forum),
         "carry_form": CarryOverForm(),
         "carry_outcomes": [(outcome.value, str(label)) for outcome, label in CARRY_OUTCOME_LABELS.items()],
         "today": clock.today_local(),
@@ -64,7 +66,7 @@ def forum_page_context(actor, forum) -> dict:
 @bp.get("/tasks")
 @login_required
 def my_tasks():
-    pagination, counts = services.my_tasks(
+    pagination, counts = queries.my_tasks(
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
     )
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
@@ -74,7 +76,7 @@ def my_tasks():
 @login_required
 def action_list():
     filters = filters_from_request()
-    pagination = services.list_assignments(
+    pagination = queries.list_assignments(
         current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
     )
     return render_template(
@@ -110,14 +112,14 @@ def action_new(forum_id: int, recommendation_id: int):
                 url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
             )
     return render_template(
-        "actions/action_form.html", form=form, recommendation=recommendation, present=services.present_opd_ids(forum_id)
+        "actions/action_form.html", form=form, recommendation=recommendation, present=queries.present_opd_ids(forum_id)
     ), form_status(form)
 
 
 @bp.get("/actions/<int:action_id>")
 @login_required
 def action_view(action_id: int):
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html",
         action=action,
@@ -130,7 +132,7 @@ def action_view(action_id: int):
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_edit(action_id: int):
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     form = ActionEditForm(obj=action)
     if form.validate_on_submit():
         try:
@@ -156,7 +158,7 @@ def action_add_opd(action_id: int):
         else:
             flash(_("%(code)s now has this follow-up.", code=assignment.opd.code), "success")
             return redirect(url_for("actions.action_view", action_id=action_id))
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html", action=action, add_form=form, cancel_form=ReasonForm(), today=clock.today_local()
     ), 422
@@ -170,7 +172,7 @@ def action_cancel(action_id: int):
         services.cancel_action(current_user, action_id, form.reason.data)
         flash(_("Follow-up cancelled."), "success")
         return redirect(url_for("actions.action_view", action_id=action_id))
-    action = services.get_action(current_user, action_id)
+    action = queries.get_action(current_user, action_id)
     return render_template(
         "actions/action_view.html", action=action, add_form=AddOpdForm(), cancel_form=form, today=clock.today_local()
     ), 422
@@ -192,9 +194,11 @@ ASSIGNMENT_FORMS = {
 }
 
 
-def _render_assignment(assignment_id: int, status: int = 200, **forms):
-    """The assignment page; a form that failed is passed in so that its input and errors are shown again."""
-    assignment = services.get_assignment(current_user, assignment_id)
+def _render_assignment(assignment, status: int = 200, **forms):
+    """The assignment page (of an id, or of the assignment already loaded); a form that failed is passed in so
+    that its input and errors are shown again."""
+    if not isinstance(assignment, Assignment):
+        assignment = queries.get_assignment(current_user, assignment)
     context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
     if not forms.get("pic_form"):
         context["pic_form"].pic_name.data = assignment.pic_name
@@ -204,10 +208,11 @@ def _render_assignment(assignment_id: int, status: int = 200, **forms):
     return render_template(
         "actions/assignment.html",
         assignment=assignment,
-        events=services.timeline(current_user, assignment.id),
+        events=queries.timeline(current_user, assignment.id),
         may=lambda to: services.may(current_user, assignment, Status(to)),
         may_report=services.may_report(current_user, assignment),
-        may_download=services.may_download(current_user, assignment),
+        may_set_pic=services.may_set_pic(current_user, assignment),
+        may_download=may_download(current_user, assignment),
         can_edit=can(current_user, Permission.EDIT_FORUMS) and assignment.is_open,
         today=clock.today_local(),
         **context,
@@ -220,115 +225,123 @@ def assignment_view(assignment_id: int):
     return _render_assignment(assignment_id)
 
 
-def _handle(assignment_id: int, form_name: str, run, success: str):
-    """Validate one of the page's forms, run the service, and redirect; or show the page again with the errors."""
-    services.refuse_other_opds(current_user, assignment_id)
+def _handle(assignment_id: int, permission: Permission, form_name: str, run, success: str):
+    """Load the assignment once, refusing whoever may not do this before the form is read; validate the form, run
+    the service on the loaded assignment, and redirect; or show the page again with the errors."""
+    assignment = services.assignment_for(current_user, assignment_id, permission)
     form = ASSIGNMENT_FORMS[form_name]()
     if form.validate_on_submit():
         try:
-            result = run(form)
+            result = run(assignment, form)
         except Invalid as error:
             attach_error(form, error)
         else:
             flash(result if isinstance(result, str) else success, "success")
             return _assignment_page(assignment_id)
-    return _render_assignment(assignment_id, 422, **{form_name: form})
+    return _render_assignment(assignment, 422, **{form_name: form})
 
 
 @bp.post("/assignments/<int:assignment_id>/acknowledge")
-@permission_required(Permission.ACKNOWLEDGE)
+@login_required
 def assignment_acknowledge(assignment_id: int):
-    def run(form):
-        done = services.acknowledge(current_user, assignment_id, pic_name=form.pic_name.data, note=form.note.data)
+    def run(assignment, form):
+        done = services.acknowledge(current_user, assignment, pic_name=form.pic_name.data, note=form.note.data)
         return _("Task acknowledged.") if done else _("This task was already acknowledged; nothing changed.")
 
-    return _handle(assignment_id, "acknowledge_form", run, "")
+    return _handle(assignment_id, Permission.ACKNOWLEDGE, "acknowledge_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/pic")
-@permission_required(Permission.ACKNOWLEDGE)
+@login_required
 def assignment_pic(assignment_id: int):
-    return _handle(assignment_id, "pic_form", lambda f: services.set_pic(current_user, assignment_id, f.pic_name.data),
-                   _("Person in charge saved."))  # fmt: skip
+    def run(assignment, form):
+        services.set_pic(current_user, assignment, form.pic_name.data)
+
+    return _handle(assignment_id, Permission.ACKNOWLEDGE, "pic_form", run, _("Person in charge saved."))
 
 
 @bp.post("/assignments/<int:assignment_id>/progress")
-@permission_required(Permission.REPORT_PROGRESS)
+@login_required
 def assignment_progress(assignment_id: int):
-    def run(form):
-        services.report_progress(current_user, assignment_id, percent=form.percent.data, note=form.note.data,
+    def run(assignment, form):
+        services.report_progress(current_user, assignment, percent=form.percent.data, note=form.note.data,
                                  files=form.files.data or [], links=form.link_list())  # fmt: skip
 
-    return _handle(assignment_id, "progress_form", run, _("Progress reported."))
+    return _handle(assignment_id, Permission.REPORT_PROGRESS, "progress_form", run, _("Progress reported."))
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
-@permission_required(Permission.SUBMIT)
+@login_required
 def assignment_submit(assignment_id: int):
-    return _handle(assignment_id, "submit_form", lambda f: services.submit(current_user, assignment_id, f.note.data),
+    def run(assignment, form):
+        services.submit(current_user, assignment, form.note.data)
+
+    return _handle(assignment_id, Permission.SUBMIT, "submit_form", run,
                    _("Reported as done. The secretariat will verify it."))  # fmt: skip
 
 
 @bp.post("/assignments/<int:assignment_id>/cannot")
-@permission_required(Permission.SUBMIT)
+@login_required
 def assignment_cannot(assignment_id: int):
-    def run(form):
-        services.request_cannot(current_user, assignment_id, category=form.category.data, reason=form.reason.data)
+    def run(assignment, form):
+        services.request_cannot(current_user, assignment, category=form.category.data, reason=form.reason.data)
 
-    return _handle(assignment_id, "cannot_form", run, _("Request sent to the secretariat."))
+    return _handle(assignment_id, Permission.SUBMIT, "cannot_form", run, _("Request sent to the secretariat."))
 
 
 @bp.post("/assignments/<int:assignment_id>/verify")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_verify(assignment_id: int):
-    def run(form):
+    def run(assignment, form):
         accept = form.decision.data == "yes"
-        services.verify(current_user, assignment_id, accept=accept, note=form.note.data)
+        services.verify(current_user, assignment, accept=accept, note=form.note.data)
         return _("Accepted as done.") if accept else _("Returned to the OPD for rework.")
 
-    return _handle(assignment_id, "verify_form", run, "")
+    return _handle(assignment_id, Permission.VERIFY, "verify_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/cannot-decision")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_cannot_decision(assignment_id: int):
-    def run(form):
+    def run(assignment, form):
         approve = form.decision.data == "yes"
-        services.decide_cannot(current_user, assignment_id, approve=approve, note=form.note.data)
+        services.decide_cannot(current_user, assignment, approve=approve, note=form.note.data)
         return _("Approved: cannot be followed up.") if approve else _("Rejected: the task goes back to work.")
 
-    return _handle(assignment_id, "cannot_decision_form", run, "")
+    return _handle(assignment_id, Permission.VERIFY, "cannot_decision_form", run, "")
 
 
 @bp.post("/assignments/<int:assignment_id>/cancel")
-@permission_required(Permission.VERIFY)
+@login_required
 def assignment_cancel(assignment_id: int):
-    return _handle(assignment_id, "cancel_form",
-                   lambda f: services.cancel_assignment(current_user, assignment_id, f.reason.data), _("Task cancelled."))  # fmt: skip
+    def run(assignment, form):
+        services.cancel_assignment(current_user, assignment, form.reason.data)
+
+    return _handle(assignment_id, Permission.VERIFY, "cancel_form", run, _("Task cancelled."))
 
 
 @bp.post("/assignments/<int:assignment_id>/due-date")
-@permission_required(Permission.EDIT_FORUMS)
+@login_required
 def assignment_due_date(assignment_id: int):
-    def run(form):
-        services.change_due_date(current_user, assignment_id, form.due_date.data, form.reason.data)
+    def run(assignment, form):
+        services.change_due_date(current_user, assignment, form.due_date.data, form.reason.data)
 
-    return _handle(assignment_id, "due_form", run, _("Due date changed."))
+    return _handle(assignment_id, Permission.EDIT_FORUMS, "due_form", run, _("Due date changed."))
 
 
 @bp.post("/assignments/<int:assignment_id>/reassign")
-@permission_required(Permission.EDIT_FORUMS)
+@login_required
 def assignment_reassign(assignment_id: int):
-    def run(form):
-        services.reassign(current_user, assignment_id, form.opd_id.data, form.reason.data)
+    def run(assignment, form):
+        services.reassign(current_user, assignment, form.opd_id.data, form.reason.data)
 
-    return _handle(assignment_id, "reassign_form", run, _("Task moved to another OPD."))
+    return _handle(assignment_id, Permission.EDIT_FORUMS, "reassign_form", run, _("Task moved to another OPD."))
 
 
 @bp.get("/evidence/<int:evidence_id>")
 @login_required
 def evidence_download(evidence_id: int):
-    attachment = services.evidence_file(current_user, evidence_id)
+    attachment = evidence_file(current_user, evidence_id)
     response = send_file(attachment.path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
@@ -342,16 +355,16 @@ def evidence_download(evidence_id: int):
 @login_required
 def decree_list():
     return render_template(
-        "actions/decrees.html", decrees=services.list_decrees(current_user), today=clock.today_local()
+        "actions/decrees.html", decrees=decrees.list_decrees(current_user), today=clock.today_local()
     )
 
 
 def _render_decree(action_id: int, status: int = 200, form=None, member_form=None):
-    decree = services.get_decree(current_user, action_id)
+    decree = decrees.get_decree(current_user, action_id)
     return render_template(
         "actions/decree.html",
         decree=decree,
-        action=services.get_action(current_user, action_id),
+        action=queries.get_action(current_user, action_id),
         form=form or DecreeForm(obj=decree, formdata=None),
         member_form=member_form or MemberForm(formdata=None),
         signers=SIGNERS,
@@ -371,7 +384,7 @@ def decree_save(action_id: int):
     form = DecreeForm()
     if form.validate_on_submit():
         try:
-            services.update_decree(current_user, action_id, document=form.document.data, **form.values())
+            decrees.update_decree(current_user, action_id, document=form.document.data, **form.values())
         except Invalid as error:
             attach_error(form, error)
         else:
@@ -387,7 +400,7 @@ def decree_stage(action_id: int):
     try:
         if not form.validate_on_submit():
             raise Invalid(_("Choose a stage."))
-        services.set_decree_stage(current_user, action_id, form.stage.data)
+        decrees.set_decree_stage(current_user, action_id, form.stage.data)
     except (Invalid, ValueError) as error:
         flash(str(getattr(error, "message", "")) or _("Choose a stage."), "error")
     else:
@@ -401,7 +414,7 @@ def decree_member_add(action_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            services.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
+            decrees.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
                                        position=form.position.data, team_role=form.team_role.data)  # fmt: skip
         except Invalid as error:
             attach_error(form, error)
@@ -415,7 +428,7 @@ def decree_member_add(action_id: int):
 @permission_required(Permission.EDIT_FORUMS)
 def decree_member_delete(action_id: int, member_id: int):
     if ConfirmForm().validate_on_submit():
-        services.remove_decree_member(current_user, action_id, member_id)
+        decrees.remove_decree_member(current_user, action_id, member_id)
         flash(_("Member removed."), "success")
     return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
 
@@ -429,7 +442,7 @@ def carry_over(forum_id: int, action_id: int):
     form = CarryOverForm()
     if form.validate_on_submit():
         try:
-            services.record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
+            record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
                                        note=form.note.data, due_date=form.due_date.data)  # fmt: skip
         except Invalid as error:
             flash(str(error.message), "error")

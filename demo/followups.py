@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from accounts import services as accounts
+from actions import decrees
 from actions import services as actions
 from actions.models import Action
 from core import clock
@@ -148,7 +149,7 @@ def load() -> int:
     team = _create(secretariat, fgd, 2, 30, kind="decree", title="SK Tim Penyusun Dokumen PPT Kespro 2026",
                    due_date=_day(45), lead_opd_id=_opd("BAPPEDA"),
                    support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")])  # fmt: skip
-    actions.update_decree(secretariat, team.id, subject="Pembentukan Tim Penyusun Dokumen PPT Kespro Kota Tangerang 2026",
+    decrees.update_decree(secretariat, team.id, subject="Pembentukan Tim Penyusun Dokumen PPT Kespro Kota Tangerang 2026",
                           number=None, signed_on=None, signer="Wali Kota Tangerang", valid_from=None, valid_until=None,
                           lead_opd_id=_opd("BAPPEDA"))  # fmt: skip
     for name, code, position, role in [
@@ -158,20 +159,20 @@ def load() -> int:
         ("Eko Prasetyo", "BAPPEDA", "Kepala Bidang Sosmasek", "sekretaris"),
         ("Fitri Handayani", "DP3AP2KB", "Kepala Bidang KB", "anggota"),
     ]:
-        actions.add_decree_member(secretariat, team.id, name=name, opd_id=_opd(code) if code else None,
+        decrees.add_decree_member(secretariat, team.id, name=name, opd_id=_opd(code) if code else None,
                                   position=position, team_role=role)  # fmt: skip
-    actions.set_decree_stage(secretariat, team.id, "drafted")
+    decrees.set_decree_stage(secretariat, team.id, "drafted")
 
     # The previous PPT Kespro team's SK is "nearly past its validity", as the FGD report says.
     previous = _create(secretariat, fgd, 3, 35, kind="decree", title="SK Tim PPT Kespro periode sebelumnya",
                        due_date=_day(0), lead_opd_id=_opd("DINKES"))  # fmt: skip
     scan = FileStorage(io.BytesIO(DEMO_PDF), filename="sk-tim-ppt-kespro-2022.pdf", content_type="application/pdf")
-    actions.update_decree(secretariat, previous.id, subject="Tim Perencanaan dan Penganggaran Terintegrasi Kesehatan "
+    decrees.update_decree(secretariat, previous.id, subject="Tim Perencanaan dan Penganggaran Terintegrasi Kesehatan "
                           "Reproduksi Kota Tangerang", number="800/Kep.112-Dinkes/2022", signed_on=_day(-1400),
                           signer="Wali Kota Tangerang", valid_from=_day(-1400), valid_until=_day(45),
                           lead_opd_id=_opd("DINKES"), document=scan)  # fmt: skip
-    actions.set_decree_stage(secretariat, previous.id, "drafted")
-    actions.set_decree_stage(secretariat, previous.id, "signed")
+    decrees.set_decree_stage(secretariat, previous.id, "drafted")
+    decrees.set_decree_stage(secretariat, previous.id, "signed")
 
     # Lokakarya PIP (external): Kota Tangerang's delegation follows up the plan document.
     pip_task = _create(secretariat, pip, 1, 20, kind="task",

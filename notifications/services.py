@@ -241,4 +241,4 @@ def acknowledge_by_link(token: str, pic_name: str | None) -> tuple[LinkCheck, bo
     check = check_link(token)
     if check.problem:
         return check, False
-    return check, actions.acknowledge(check.user, check.assignment.id, pic_name=pic_name)
+    return check, actions.acknowledge(check.user, check.assignment, pic_name=pic_name)  # loaded once, by the check

@@ -22,7 +22,7 @@ from actions.models import (
     Status,
     overdue_clause,
 )
-from actions.services import forum_scope, stale_since
+from actions.queries import forum_scope, stale_since
 from core import clock
 from core.db import days_between, local_days_after, median
 from core.extensions import db

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
-from actions import services as actions
+from actions import queries
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
 from core import clock
@@ -85,7 +85,7 @@ def compliance():
 def opd_page(opd_id: int):
     opd = accounts.get_opd(opd_id)
     [row] = services.compliance(current_user, services.ReportFilters(), opd_id=opd.id) or [None]
-    open_tasks = actions.all_assignments(current_user, actions.AssignmentFilters(opd_id=opd.id), limit=200)
+    open_tasks = queries.all_assignments(current_user, queries.AssignmentFilters(opd_id=opd.id), limit=200)
     month_rows = [(format_date(month, "MMM yy", locale=str(get_locale())), due, done)
                   for month, due, done in services.monthly(current_user, opd.id)]  # fmt: skip
     return render_template("reports/opd.html", opd=opd, row=row, month_rows=month_rows,
@@ -104,7 +104,7 @@ def _download(content: bytes, mimetype: str, name: str) -> Response:
 def followups_xlsx():
     """The follow-up matrix of the follow-ups list's current filters."""
     exports = _exports()
-    assignments = actions.all_assignments(current_user, filters_from_request())
+    assignments = queries.all_assignments(current_user, filters_from_request())
     ids = [a.id for a in assignments]
     evidence, progress = services.evidence_and_progress(ids)
     today = clock.today_local()
@@ -142,7 +142,7 @@ def forum_pdf(forum_id: int, document: str):
 def rekapitulasi_pdf():
     exports = _exports()
     filters = filters_from_request()
-    assignments = actions.all_assignments(current_user, filters, limit=5000)
+    assignments = queries.all_assignments(current_user, filters, limit=5000)
     if filters.forum_id:
         title = forums.get_forum(current_user, filters.forum_id).title
     else:

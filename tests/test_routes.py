@@ -106,6 +106,7 @@ def sample_ids(app, world):
     from werkzeug.datastructures import FileStorage
 
     from accounts import services as accounts
+    from actions import decrees
     from actions import services as actions
     from forum import services as forums
     from tests.actions.helpers import dinkes_assignment, make_action
@@ -126,7 +127,7 @@ def sample_ids(app, world):
         actions.acknowledge(head, assignment.id)
         pdf = FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="bukti.pdf")
         report = actions.report_progress(head, assignment.id, percent=10, note="x", files=[pdf])
-        member = actions.add_decree_member(secretariat, action.id, name="Anggota", opd_id=None, position=None,
+        member = decrees.add_decree_member(secretariat, action.id, name="Anggota", opd_id=None, position=None,
                                            team_role="anggota")  # fmt: skip
         from datetime import date
 

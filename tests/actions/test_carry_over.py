@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from actions import services
+from actions import carry_over, decrees, queries, services
 from actions.models import ActionKind, Status
 from core.errors import NotFound
 from forum import services as forums
@@ -26,7 +26,7 @@ def series_forums(appctx, world):
 
 
 def _titles(world, forum):
-    return [item.action.title for item in services.carry_over_items(as_user(world.users["viewer"].id), forum)]
+    return [item.action.title for item in carry_over.carry_over_items(as_user(world.users["viewer"].id), forum)]
 
 
 def test_next_meeting_items_and_open_tasks_appear_on_later_forums_of_the_series(appctx, world, series_forums):
@@ -52,17 +52,17 @@ def test_deciding_turns_it_into_a_decree_and_resolves_it(appctx, world, series_f
     item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",),
                        title="Pembentukan tim melalui SK")  # fmt: skip
     secretariat = as_user(world.users["secretariat"].id)
-    services.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note="Menunggu kesepakatan")
+    carry_over.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note="Menunggu kesepakatan")
     assert _titles(world, third) == ["Pembentukan tim melalui SK"]  # discussed: still open for the next one
     new_due = TODAY + timedelta(days=45)
-    services.record_carry_over(secretariat, second.id, item.id, outcome="decided_decree",
+    carry_over.record_carry_over(secretariat, second.id, item.id, outcome="decided_decree",
                                note="Dipimpin Bappeda", due_date=new_due)  # fmt: skip
-    action = services.get_action(secretariat, item.id)
+    action = queries.get_action(secretariat, item.id)
     assert action.kind == ActionKind.DECREE
-    assert services.get_decree(secretariat, item.id).lead_opd.code == "BAPPEDA"
+    assert decrees.get_decree(secretariat, item.id).lead_opd.code == "BAPPEDA"
     assert {a.due_date for a in action.assignments} == {new_due}
     # Still shown where it was decided, with the outcome; gone from later meetings.
-    [shown] = services.carry_over_items(secretariat, second)
+    [shown] = carry_over.carry_over_items(secretariat, second)
     assert shown.outcome.outcome == "decided_decree"
     assert _titles(world, third) == []
 
@@ -70,7 +70,9 @@ def test_deciding_turns_it_into_a_decree_and_resolves_it(appctx, world, series_f
 def test_closing_cancels_its_open_tasks(appctx, world, series_forums):
     first, second, _ = series_forums
     item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",))
-    services.record_carry_over(as_user(world.users["secretariat"].id), second.id, item.id, outcome="closed", note=None)
+    carry_over.record_carry_over(
+        as_user(world.users["secretariat"].id), second.id, item.id, outcome="closed", note=None
+    )
     assert {a.status for a in item.assignments} == {Status.CANCELLED}
 
 
@@ -78,6 +80,6 @@ def test_only_items_on_the_agenda_can_be_recorded(appctx, world, series_forums):
     first, second, _ = series_forums
     item = make_action(world, forum=second, kind="next_meeting")
     with pytest.raises(NotFound):
-        services.record_carry_over(
+        carry_over.record_carry_over(
             as_user(world.users["secretariat"].id), first.id, item.id, outcome="closed", note=None
         )

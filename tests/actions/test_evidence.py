@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from actions import services
+from actions import decrees, services
+from actions.evidence import evidence_count
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, login
 
@@ -53,7 +54,7 @@ def test_refused_files_keep_the_typed_note_and_save_nothing(app, client_as, ackn
     assert message in page
     assert "Bukti pelatihan" in page  # the note is kept
     with app.app_context():
-        assert services.evidence_count(acknowledged) == 0  # all or nothing: the good pdf is not kept either
+        assert evidence_count(acknowledged) == 0  # all or nothing: the good pdf is not kept either
 
 
 def test_the_size_limit_comes_from_config(make_app, world, acknowledged):
@@ -144,7 +145,7 @@ def test_a_failed_commit_leaves_no_file_behind(storage_app, world, acknowledged,
     assert response.status_code == 500
     assert _files(tmp_path / "files") == []
     with storage_app.app_context():
-        assert services.evidence_count(acknowledged) == 0
+        assert evidence_count(acknowledged) == 0
 
 
 def test_a_refused_decree_change_leaves_no_scan_behind(storage_app, world, tmp_path):
@@ -164,12 +165,12 @@ def test_a_refused_decree_change_leaves_no_scan_behind(storage_app, world, tmp_p
     with storage_app.app_context():
         action = make_action(world, kind="decree", support=())
         secretariat = as_user(world.users["secretariat"].id)
-        services.update_decree(secretariat, action.id, document=scan(), **signed)
-        services.set_decree_stage(secretariat, action.id, "drafted")
-        services.set_decree_stage(secretariat, action.id, "signed")
+        decrees.update_decree(secretariat, action.id, document=scan(), **signed)
+        decrees.set_decree_stage(secretariat, action.id, "drafted")
+        decrees.set_decree_stage(secretariat, action.id, "signed")
         kept = _files(tmp_path / "files")
         with pytest.raises(Invalid):
-            services.update_decree(secretariat, action.id, document=scan(), **{**signed, "number": None})
+            decrees.update_decree(secretariat, action.id, document=scan(), **{**signed, "number": None})
         db.session.rollback()
     assert len(kept) == 1
     assert _files(tmp_path / "files") == kept

@@ -3,7 +3,7 @@
 import pytest
 
 from actions import services
-from actions.models import Status
+from actions.models import OPEN, Status
 from core.errors import InvalidTransition, NotAllowed
 from core.extensions import db
 from core.permissions import Permission
@@ -40,8 +40,12 @@ def test_every_pair_of_statuses(appctx, world, source, target):
 
 def test_the_table_covers_every_status_and_finished_ones_are_final(appctx):
     assert set(services.TRANSITIONS) == set(Status)
-    for finished in (Status.DONE, Status.CANNOT_FOLLOW_UP, Status.CANCELLED):
+    for finished in (Status.DONE, Status.CANNOT_FOLLOW_UP):
         assert services.TRANSITIONS[finished] == {}
+    # A cancelled task only comes back by giving it to its OPD again (add_opd); every open one can be reassigned.
+    assert services.TRANSITIONS[Status.CANCELLED] == {Status.ASSIGNED: Permission.EDIT_FORUMS}
+    for status in OPEN:
+        assert services.TRANSITIONS[status][Status.ASSIGNED] == Permission.EDIT_FORUMS
 
 
 @pytest.mark.parametrize(

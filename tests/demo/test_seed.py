@@ -60,7 +60,9 @@ def test_users_create_command(app):
 
 
 def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
-    from actions import services as actions
+    from actions import queries
+    from actions.carry_over import carry_over_items
+    from actions.decrees import list_decrees
     from actions.models import Action, Assignment, Status
     from core.permissions import SYSTEM
 
@@ -73,7 +75,7 @@ def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
                 Status.DONE, Status.CANNOT_REQUESTED} <= statuses  # fmt: skip
         assert any(a.days_late(today) for a in assignments)
         renstra = db.session.scalar(sa.select(Forum).where(Forum.kind == "forum_renstra"))
-        followups = actions.forum_followups(SYSTEM, renstra.id)
+        followups = queries.forum_followups(SYSTEM, renstra.id)
         assert len(followups) == 4  # every conclusion has its follow-up
         socialisation = db.session.scalar(sa.select(Action).where(Action.title.like("Menyampaikan hasil FGD%")))
         assert sorted(a.opd.code for a in socialisation.assignments) == [
@@ -84,8 +86,8 @@ def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
             "RSUD",
         ]
         next_fgd = db.session.scalar(sa.select(Forum).where(Forum.title.like("FGD Lanjutan%")))
-        carried = [item.action.title for item in actions.carry_over_items(SYSTEM, next_fgd)]
+        carried = [item.action.title for item in carry_over_items(SYSTEM, next_fgd)]
         assert "Pembentukan tim PPT Kespro melalui SK dibahas pada pertemuan selanjutnya" in carried
-        decrees = actions.list_decrees(SYSTEM)
+        decrees = list_decrees(SYSTEM)
         assert {d.stage for d in decrees} == {"drafted", "signed"}
         assert any(d.lead_opd.code == "BAPPEDA" for d in decrees)

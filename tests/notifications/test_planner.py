@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from actions import decrees
 from actions import services as actions
 from actions.models import Assignment
 from core import clock
@@ -148,12 +149,12 @@ def test_decree_expiry_reminds_60_and_30_days_before(app, appctx, world):
 
     action = make_action(world, kind="decree", lead="DINKES", support=())
     secretariat = as_user(world.users["secretariat"].id)
-    actions.update_decree(secretariat, action.id, subject="Tim PPT Kespro", number="800/1/2022",
+    decrees.update_decree(secretariat, action.id, subject="Tim PPT Kespro", number="800/1/2022",
                           signed_on=date(2022, 1, 3), signer="Wali Kota", valid_from=date(2022, 1, 3),
                           valid_until=date(2026, 3, 2), lead_opd_id=world.opds["DINKES"],
                           document=FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="sk.pdf"))  # fmt: skip
-    actions.set_decree_stage(secretariat, action.id, "drafted")
-    actions.set_decree_stage(secretariat, action.id, "signed")
+    decrees.set_decree_stage(secretariat, action.id, "drafted")
+    decrees.set_decree_stage(secretariat, action.id, "signed")
     for day in (date(2025, 12, 31), date(2026, 1, 2), date(2026, 1, 30), date(2026, 2, 2)):
         at(app, day.year, day.month, day.day)
         planner.plan()

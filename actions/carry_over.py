@@ -1,0 +1,124 @@
+"""Carry-over between the meetings of a series: an earlier meeting's follow-ups on a later meeting's agenda,
+and what that meeting decided about them."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from actions import events
+from actions.models import (
+    OPEN,
+    RESOLVING,
+    Action,
+    ActionKind,
+    Assignment,
+    AssignmentRole,
+    CarryOutcome,
+    CarryOver,
+    Decree,
+    DecreeStage,
+    Status,
+)
+from actions.queries import get_action
+from actions.services import check_due_date, move_due_dates, transition
+from core import audit, clock
+from core.errors import NotFound
+from core.extensions import db
+from core.permissions import Actor, Permission, require
+from forum.models import Forum, Recommendation
+
+P = Permission
+
+
+@dataclass
+class CarryItem:
+    """An earlier meeting's follow-up on a later meeting's agenda, and what this meeting recorded about it."""
+
+    action: Action
+    outcome: CarryOver | None
+
+
+def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
+    """Follow-ups of the series' earlier forums that are for the next meeting, or still open and unresolved."""
+    require(actor, P.READ)
+    if forum.series_id is None:
+        return []
+    earlier = sa.select(Forum.id).where(
+        Forum.series_id == forum.series_id, Forum.starts_at < forum.starts_at, Forum.id != forum.id
+    )
+    resolved_elsewhere = (
+        sa.select(CarryOver.action_id)
+        .where(CarryOver.outcome.in_(RESOLVING), CarryOver.forum_id != forum.id)
+        .scalar_subquery()
+    )
+    has_open = sa.exists().where(Assignment.action_id == Action.id, Assignment.status.in_(OPEN))
+    actions = db.session.scalars(
+        sa.select(Action)
+        .join(Action.recommendation)
+        .where(Recommendation.forum_id.in_(earlier))
+        .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open))
+        .where(Action.id.not_in(resolved_elsewhere))
+        .options(
+            so.contains_eager(Action.recommendation).joinedload(Recommendation.forum),
+            so.selectinload(Action.assignments).joinedload(Assignment.opd),
+        )
+        .order_by(Action.id)
+    ).unique()
+    actions = list(actions)
+    outcomes = {
+        c.action_id: c
+        for c in db.session.scalars(
+            sa.select(CarryOver).where(CarryOver.forum_id == forum.id, CarryOver.action_id.in_([a.id for a in actions]))
+        )
+    }
+    return [
+        CarryItem(action, outcomes.get(action.id))
+        for action in actions
+        if action.cancelled_at is None or action.id in outcomes
+    ]
+
+
+def record_carry_over(
+    actor: Actor, forum_id: int, action_id: int, *, outcome: str, note: str | None, due_date: date | None = None
+) -> CarryOver:
+    """Record what this meeting decided about an earlier follow-up; deciding turns it into a task or a decree."""
+    require(actor, P.EDIT_FORUMS)
+    forum = db.session.get(Forum, forum_id)
+    if forum is None:
+        raise NotFound(_l("No such forum."))
+    if action_id not in {item.action.id for item in carry_over_items(actor, forum)}:
+        raise NotFound(_l("This follow-up is not on this meeting's agenda."))
+    action = get_action(actor, action_id)
+    outcome = CarryOutcome(outcome)
+    note = (note or "").strip() or None
+    if outcome in (CarryOutcome.DECIDED_TASK, CarryOutcome.DECIDED_DECREE):
+        action.kind = ActionKind.TASK if outcome == CarryOutcome.DECIDED_TASK else ActionKind.DECREE
+        if due_date is not None:
+            check_due_date(due_date)
+            action.due_date = due_date
+            move_due_dates(actor, action, due_date)
+        if action.kind == ActionKind.DECREE and action.decree is None:
+            lead = next((a.opd_id for a in action.assignments if a.role == AssignmentRole.LEAD), None)
+            db.session.add(Decree(action=action, subject=action.title, lead_opd_id=lead, stage=DecreeStage.PROPOSED))
+    elif outcome == CarryOutcome.CLOSED:
+        reason = note or str(_l("Closed at %(forum)s.", forum=forum.title))
+        for assignment in action.assignments:
+            if assignment.is_open:
+                transition(actor, assignment, Status.CANCELLED, note=reason)
+    record = db.session.scalar(
+        sa.select(CarryOver).where(CarryOver.forum_id == forum.id, CarryOver.action_id == action.id)
+    )
+    if record is None:
+        record = CarryOver(forum_id=forum.id, action_id=action.id)
+        db.session.add(record)
+    record.outcome, record.note = outcome, note
+    record.recorded_by_id, record.recorded_at = getattr(actor, "id", None), clock.now()
+    audit.record(actor, "carry_over", "action", action.id, scope=f"forum:{forum.id}",
+                 changes={"outcome": [None, outcome.value], "note": note})  # fmt: skip
+    events.later(events.carry_over_recorded, getattr(actor, "id", None), forum_id=forum.id, action_id=action.id,
+                 outcome=outcome.value)  # fmt: skip
+    events.commit()
+    return record

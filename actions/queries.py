@@ -1,0 +1,268 @@
+"""Reading follow-ups: one assignment or action, "my tasks", the filtered list and its exports, a forum's
+follow-ups, and an assignment's timeline. Nothing here writes."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from actions.models import (
+    OPEN,
+    Action,
+    Assignment,
+    AssignmentEvent,
+    Evidence,
+    ProgressReport,
+    Status,
+    overdue_clause,
+)
+from core import clock
+from core.calendar import WorkingDays
+from core.db import CountedPagination, paginate
+from core.errors import NotFound
+from core.extensions import db
+from core.permissions import Actor, Permission, require
+from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
+
+P = Permission
+# "My tasks" keeps finished tasks in view this long.
+RECENTLY_FINISHED = timedelta(days=30)
+
+
+def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
+    """One assignment with its OPD, action, recommendation and forum, in one query."""
+    require(actor, P.READ)
+    assignment = db.session.scalar(
+        sa.select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            so.joinedload(Assignment.opd),
+            so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
+    )
+    if assignment is None:
+        raise NotFound(_l("No such task."))
+    return assignment
+
+
+def get_action(actor: Actor, action_id: int) -> Action:
+    """One follow-up with its assignments and their OPDs, and its recommendation and forum."""
+    require(actor, P.READ)
+    action = db.session.scalar(
+        sa.select(Action)
+        .where(Action.id == action_id)
+        .options(
+            so.selectinload(Action.assignments).joinedload(Assignment.opd),
+            so.joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
+    )
+    if action is None:
+        raise NotFound(_l("No such follow-up."))
+    return action
+
+
+def present_opd_ids(forum_id: int) -> list[int]:
+    """The OPDs whose people attended a forum (present or represented)."""
+    return list(
+        db.session.scalars(
+            sa.select(Participant.opd_id)
+            .where(
+                Participant.forum_id == forum_id, Participant.opd_id.is_not(None), Participant.attendance.in_(PRESENT)
+            )
+            .distinct()
+        )
+    )
+
+
+def _with_context(query):
+    """Load each assignment's OPD, action, recommendation and forum in the same query. They are required, so the
+    joins are inner; the forum's long texts (agenda, minutes) stay in the database."""
+    return query.options(
+        so.joinedload(Assignment.opd, innerjoin=True),
+        so.joinedload(Assignment.action, innerjoin=True)
+        .joinedload(Action.recommendation, innerjoin=True)
+        .joinedload(Recommendation.forum, innerjoin=True)
+        .load_only(Forum.id, Forum.title, Forum.kind, Forum.status, Forum.starts_at, Forum.series_id),
+    )
+
+
+@dataclass
+class TaskCounts:
+    """What an OPD's "My tasks" holds: the open tasks (of which overdue and unacknowledged) and the recently
+    finished."""
+
+    overdue: int = 0
+    unacknowledged: int = 0
+    open: int = 0
+    finished: int = 0
+
+    @property
+    def listed(self) -> int:
+        return self.open + self.finished
+
+
+def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
+    """A page of the OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished
+    last. With the counts, from one aggregate query."""
+    require(actor, P.READ)
+    today = clock.today_local()
+    mine = sa.and_(
+        Assignment.opd_id == actor.opd_id,
+        sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
+    )
+    counts = TaskCounts()
+    if actor.opd_id is not None:
+        count = sa.func.count()
+        counts = TaskCounts(*db.session.execute(
+            sa.select(count.filter(overdue_clause(today)), count.filter(Assignment.status == Status.ASSIGNED),
+                      count.filter(Assignment.status.in_(OPEN)), count.filter(Assignment.status.not_in(OPEN)))
+            .where(mine)
+        ).one())  # fmt: skip
+    urgency = sa.case(
+        (overdue_clause(today), 0),
+        (Assignment.status == Status.ASSIGNED, 1),
+        (Assignment.status.in_(OPEN), 2),
+        else_=3,
+    )
+    query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
+    return paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page), counts
+
+
+@dataclass
+class AssignmentFilters:
+    """What the all-actions list is narrowed to; every field is optional."""
+
+    opd_id: int | None = None
+    status: str | None = None
+    overdue: bool = False
+    stale: bool = False  # unacknowledged for more than 2 working days
+    awaiting: bool = False  # reported done, or "cannot follow up" asked: waiting for the secretariat
+    done_since: date | None = None
+    forum_id: int | None = None
+    series_id: int | None = None
+    forum_kind: str | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+    theme: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+def forum_scope(*, forum_id=None, series_id=None, forum_kind=None, held_from=None, held_to=None, theme=None):
+    """The meeting filters (the forum, its series, kind, dates and themes) as one condition on Assignment: its
+    action came from such a meeting. A count needs no join that way. None when nothing narrows by meeting."""
+    conditions = []
+    if forum_id:
+        conditions.append(Recommendation.forum_id == forum_id)
+    if series_id:
+        conditions.append(Forum.series_id == series_id)
+    if forum_kind:
+        conditions.append(Forum.kind == forum_kind)
+    if held_from:
+        conditions.append(Forum.starts_at >= clock.start_of_local_day(held_from))
+    if held_to:
+        conditions.append(Forum.starts_at < clock.end_of_local_day(held_to))
+    if theme:
+        conditions.append(
+            sa.exists()
+            .where(recommendation_themes.c.recommendation_id == Recommendation.id)
+            .where(recommendation_themes.c.theme_id == Theme.id)
+            .where(Theme.name == theme)
+        )
+    if not conditions:
+        return None
+    actions = sa.select(Action.id).join(Action.recommendation).join(Recommendation.forum).where(*conditions)
+    return Assignment.action_id.in_(actions)
+
+
+STALE_AFTER_WORKING_DAYS = 2
+
+
+def stale_since(today: date) -> datetime:
+    """Tasks assigned before this moment have waited more than 2 working days without acknowledgement."""
+    day = WorkingDays().add(today, -STALE_AFTER_WORKING_DAYS)
+    return clock.start_of_local_day(day)
+
+
+def assignment_conditions(filters: AssignmentFilters) -> list:
+    """The WHERE of the follow-ups list, on Assignment alone."""
+    today = clock.today_local()
+    conditions = []
+    if filters.opd_id:
+        conditions.append(Assignment.opd_id == filters.opd_id)
+    if filters.status:
+        conditions.append(Assignment.status == filters.status)
+    if filters.overdue:
+        conditions.append(overdue_clause(today))
+    if filters.stale:
+        conditions += [Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today)]
+    if filters.awaiting:
+        conditions.append(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
+    if filters.done_since:
+        conditions += [Assignment.status == Status.DONE,
+                       Assignment.completed_at >= clock.start_of_local_day(filters.done_since)]  # fmt: skip
+    if filters.due_from:
+        conditions.append(Assignment.due_date >= filters.due_from)
+    if filters.due_to:
+        conditions.append(Assignment.due_date <= filters.due_to)
+    scope = forum_scope(forum_id=filters.forum_id, series_id=filters.series_id, forum_kind=filters.forum_kind,
+                        held_from=filters.held_from, held_to=filters.held_to, theme=filters.theme)  # fmt: skip
+    return conditions if scope is None else [*conditions, scope]
+
+
+def assignments_query(conditions: list):
+    """The assignments meeting `conditions`, with their action, recommendation, forum and OPD, soonest due first."""
+    query = sa.select(Assignment).where(*conditions)
+    return _with_context(query).order_by(Assignment.due_date, Assignment.id)
+
+
+def list_assignments(
+    actor: Actor, filters: AssignmentFilters, *, page: int = 1, per_page: int = 20
+) -> CountedPagination:
+    """A page of assignments with their context, soonest due first; the total is counted without joins."""
+    require(actor, P.READ)
+    conditions = assignment_conditions(filters)  # once: the "stale" filter reads the calendar from the database
+    count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
+    return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
+
+
+def all_assignments(actor: Actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
+    """Every filtered assignment, for exports."""
+    require(actor, P.READ)
+    return list(db.session.scalars(assignments_query(assignment_conditions(filters)).limit(limit)))
+
+
+def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
+    """Each recommendation's actions with their assignments and OPDs, in two queries."""
+    require(actor, P.READ)
+    actions = db.session.scalars(
+        sa.select(Action)
+        .join(Action.recommendation)
+        .where(Recommendation.forum_id == forum_id)
+        .options(so.selectinload(Action.assignments).joinedload(Assignment.opd))
+        .order_by(Action.id)
+    )
+    grouped: dict[int, list[Action]] = {}
+    for action in actions:
+        grouped.setdefault(action.recommendation_id, []).append(action)
+    return grouped
+
+
+def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
+    """The assignment's history, oldest first, with actors, reports and evidence loaded."""
+    require(actor, P.READ)
+    return list(
+        db.session.scalars(
+            sa.select(AssignmentEvent)
+            .where(AssignmentEvent.assignment_id == assignment_id)
+            .options(
+                so.joinedload(AssignmentEvent.actor),
+                so.joinedload(AssignmentEvent.report)
+                .selectinload(ProgressReport.evidence)
+                .joinedload(Evidence.attachment),
+            )
+            .order_by(AssignmentEvent.at, AssignmentEvent.id)
+        ).unique()
+    )
