@@ -13,8 +13,9 @@ from core import audit
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
-from core.permissions import Permission, can, require
+from core.permissions import Actor, Permission, can, require
 from core.weblinks import web_link
+from forum import attendance_import
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -351,11 +352,29 @@ def remove_participant(actor, forum_id: int, participant_id: int) -> None:
     db.session.commit()
 
 
-def add_participants(actor, forum_id: int, rows: list[dict]) -> list[Participant]:
+def add_participants(actor: Actor, forum_id: int, rows: list[dict]) -> list[Participant]:
     """Add many participants in one transaction: all of them or, on any error, none."""
     require(actor, Permission.EDIT_FORUMS)
+    return _save_participants(actor, get_open_forum(actor, forum_id), rows)
+
+
+def import_participants(actor: Actor, forum_id: int, token: str) -> list[Participant]:
+    """Save the rows of an attendance-list preview (the token of `attendance_import.seal`), checked again."""
+    require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
-    cleaned = [_clean_participant_values(row) for row in rows]
+    sealed = attendance_import.unseal(forum.id, token)
+    # Check again at saving time: an OPD may have been deactivated or renamed since the preview, and a row
+    # that no longer finds the OPD the preview showed would be saved as something else.
+    rows = attendance_import.check_rows(sealed.table)
+    if not all(row.ok for row in rows) or [row.values["opd_id"] for row in rows] != sealed.opd_ids:
+        raise Invalid(_l("Some rows have problems. Correct the file and upload it again."))
+    return _save_participants(actor, forum, [row.values for row in rows])
+
+
+def _save_participants(actor: Actor, forum: Forum, rows: list[dict]) -> list[Participant]:
+    wanted = {row["opd_id"] for row in rows if row.get("opd_id")}
+    known = set(db.session.scalars(sa.select(Opd.id).where(Opd.id.in_(wanted)))) if wanted else set()
+    cleaned = [_clean_participant_values(row, known_opds=known) for row in rows]
     participants = [Participant(forum=forum, **values) for values in cleaned]
     db.session.add_all(participants)
     db.session.flush()
@@ -366,15 +385,18 @@ def add_participants(actor, forum_id: int, rows: list[dict]) -> list[Participant
     return participants
 
 
-def _clean_participant_values(values: dict) -> dict:
+def _clean_participant_values(values: dict, known_opds: set[int] | None = None) -> dict:
+    """The participant's values, trimmed and checked; `known_opds`, when given, are the OPD ids known to exist
+    (many rows are checked with one query)."""
     values = _strip({name: values.get(name) for name in PARTICIPANT_FIELDS})
     if not values["name"]:
         raise Invalid(_l("A participant needs a name."), field="name")
     if values["email"]:
         values["email"] = values["email"].lower()
     if values["opd_id"]:
-        opd = db.session.get(Opd, values["opd_id"])
-        if opd is None:
+        if known_opds is None:
+            known_opds = {values["opd_id"]} if db.session.get(Opd, values["opd_id"]) else set()
+        if values["opd_id"] not in known_opds:
             raise Invalid(_l("No such OPD."), field="opd_id")
     elif not values["institution"]:
         raise Invalid(_l("Give the participant's OPD or institution."), field="institution")
