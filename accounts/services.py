@@ -37,6 +37,14 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def users_by_id(ids) -> dict[int, User]:
+    """The users of these ids (None and unknown ids left out), in one query: who acted, for rows that keep an id."""
+    wanted = {user_id for user_id in ids if user_id is not None}
+    if not wanted:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
+
+
 def get_opd(opd_id: int) -> Opd:
     opd = db.session.get(Opd, opd_id)
     if opd is None:

@@ -186,7 +186,9 @@ def forum_status(forum_id: int):
 @permission_required(Permission.EDIT_FORUMS)
 def forum_history(forum_id: int):
     forum = services.get_forum(current_user, forum_id)
-    return render_template("forum/history.html", forum=forum, events=services.forum_history(current_user, forum_id))
+    events = services.forum_history(current_user, forum_id)
+    actors = accounts.users_by_id(event.actor_id for event in events)
+    return render_template("forum/history.html", forum=forum, events=events, actors=actors)
 
 
 # --- participants --------------------------------------------------------------------------------------
