@@ -336,7 +336,9 @@ def _choice(raw: str | None, enum_class, default, problems: list[str], what) -> 
 # the OPD each row was matched to: saving checks them again, and refuses when a row no longer means what the
 # preview showed (an OPD deactivated or renamed since).
 def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import")
+    # The salt names the token's form: a preview made before the raw rows were sealed (salt "attendance-import")
+    # does not verify, and answers "expired" like any changed token.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import-raw-rows")
 
 
 def seal(forum_id: int, table: list[tuple[int, dict[str, str]]], rows: list[ImportRow]) -> str:

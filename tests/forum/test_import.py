@@ -392,6 +392,24 @@ def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, w
     assert _count(appctx, forum.id) == _count(appctx, other.id) == 0
 
 
+def test_a_preview_made_before_the_raw_rows_were_sealed_is_refused_as_expired(appctx, world):
+    import pytest
+    from itsdangerous import URLSafeTimedSerializer
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    row = {"name": "Dewi Lestari", "opd_id": world.opds["DINKES"], "institution": None, "category": "opd"}
+    old = URLSafeTimedSerializer(appctx.config["SECRET_KEY"], salt="attendance-import")
+    with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
+        services.import_participants(
+            as_user(world.users["secretariat"].id), forum.id, old.dumps({"forum": forum.id, "rows": [row]})
+        )
+    assert _count(appctx, forum.id) == 0
+
+
 def test_the_service_refuses_an_expired_token(appctx, world, monkeypatch):
     import time
 
