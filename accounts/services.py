@@ -10,7 +10,7 @@ from accounts.models import Opd, User, normalize_email
 from core import audit, clock
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import ROLES_WITH_OPD, Permission, Role, require
+from core.permissions import ROLES_WITH_OPD, Actor, Permission, Role, require
 
 MIN_PASSWORD_LENGTH = 8
 USER_FIELDS = ("email", "name", "position", "role", "opd_id", "locale", "active")
@@ -31,13 +31,23 @@ def opd_by_code(code: str) -> Opd | None:
 
 
 def get_user(user_id: int) -> User:
+    """The user of this id, or NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_l("No such user."))
     return user
 
 
+def users_by_id(ids) -> dict[int, User]:
+    """The users of these ids (None and unknown ids left out), in one query: who acted, for rows that keep an id."""
+    wanted = {user_id for user_id in ids if user_id is not None}
+    if not wanted:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
+
+
 def get_opd(opd_id: int) -> Opd:
+    """The OPD of this id, active or not, or NotFound."""
     opd = db.session.get(Opd, opd_id)
     if opd is None:
         raise NotFound(_l("No such OPD."))
@@ -103,7 +113,7 @@ def user_by_session_id(session_id: str) -> User | None:
     return user
 
 
-def end_sessions(actor, user: User) -> None:
+def end_sessions(actor: Actor, user: User) -> None:
     """End every session and remember cookie of `user`, on every device; the caller commits."""
     user.session_version = (user.session_version or 0) + 1
     audit.record(actor, "end_sessions", "user", user.id, scope=f"user:{user.id}")
@@ -162,7 +172,7 @@ def _check_password_strength(password: str) -> None:
 # --- administration of users ---------------------------------------------------------------------------
 
 
-def list_users(actor, *, search: str = "", page: int = 1, per_page: int = 20):
+def list_users(actor: Actor, *, search: str = "", page: int = 1, per_page: int = 20):
     """A page of users, with their OPDs, filtered by a text search."""
     require(actor, Permission.ADMINISTER)
     query = sa.select(User).options(so.joinedload(User.opd)).order_by(User.name)
@@ -172,7 +182,7 @@ def list_users(actor, *, search: str = "", page: int = 1, per_page: int = 20):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def create_user(actor, *, password: str, **values) -> User:
+def create_user(actor: Actor, *, password: str, **values) -> User:
     """Make an account."""
     require(actor, Permission.ADMINISTER)
     values = _clean_user_values(values)
@@ -189,7 +199,7 @@ def create_user(actor, *, password: str, **values) -> User:
     return user
 
 
-def update_user(actor, user_id: int, **values) -> User:
+def update_user(actor: Actor, user_id: int, **values) -> User:
     """Change an account's details, role or OPD."""
     require(actor, Permission.ADMINISTER)
     user = get_user(user_id)
@@ -210,7 +220,7 @@ def update_user(actor, user_id: int, **values) -> User:
     return user
 
 
-def set_user_active(actor, user_id: int, active: bool) -> User:
+def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) an account; a deactivated user cannot log in and gets no email."""
     require(actor, Permission.ADMINISTER)
     user = get_user(user_id)
@@ -226,7 +236,7 @@ def set_user_active(actor, user_id: int, active: bool) -> User:
     return user
 
 
-def reset_password(actor, user_id: int, new_password: str) -> User:
+def reset_password(actor: Actor, user_id: int, new_password: str) -> User:
     """Set another user's password, for one who has lost theirs."""
     require(actor, Permission.ADMINISTER)
     user = get_user(user_id)
@@ -272,7 +282,7 @@ def _release_headship_if_no_longer_head(user: User) -> None:
 # --- administration of OPDs ----------------------------------------------------------------------------
 
 
-def list_opds(actor, *, search: str = "", include_inactive: bool = True) -> list[Opd]:
+def list_opds(actor: Actor, *, search: str = "", include_inactive: bool = True) -> list[Opd]:
     """Every OPD with its parent and head, by code."""
     require(actor, Permission.READ)
     query = sa.select(Opd).options(so.joinedload(Opd.parent), so.joinedload(Opd.head)).order_by(Opd.code)
@@ -284,7 +294,7 @@ def list_opds(actor, *, search: str = "", include_inactive: bool = True) -> list
     return list(db.session.scalars(query))
 
 
-def create_opd(actor, **values) -> Opd:
+def create_opd(actor: Actor, **values) -> Opd:
     """Add an agency."""
     require(actor, Permission.ADMINISTER)
     values = _clean_opd_values(values, None)
@@ -296,7 +306,7 @@ def create_opd(actor, **values) -> Opd:
     return opd
 
 
-def update_opd(actor, opd_id: int, **values) -> Opd:
+def update_opd(actor: Actor, opd_id: int, **values) -> Opd:
     """Change an agency: name, parent, inbox, head, or whether it is active."""
     require(actor, Permission.ADMINISTER)
     opd = get_opd(opd_id)

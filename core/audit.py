@@ -1,4 +1,12 @@
-"""The audit trail: one AuditEvent row for every change of state, written by the service that made it."""
+"""The audit trail: one AuditEvent row for every change of state, written by the service that made it.
+
+Who acted is kept as a plain id, `actor_id`. Its ForeignKey to "users.id" stays: that is a fact of the schema,
+which the database enforces (and sets to NULL when a user row goes), not a Python import. Core has no
+relationship to `accounts.models.User`, because core sits below accounts and must not know its models, not
+even by a string that SQLAlchemy resolves at run time. Where a page shows who acted, the layer that renders
+it (a package above accounts) turns the ids into users with one query, `accounts.services.users_by_id`.
+`core.attachments.Attachment.uploaded_by_id` follows the same rule.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -47,8 +55,6 @@ class AuditEvent(db.Model):
     scope: so.Mapped[str | None] = so.mapped_column(sa.String(60), index=True)
     changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
-
-    actor: so.Mapped["User | None"] = so.relationship()  # noqa: F821
 
     @property
     def description(self) -> str:
@@ -101,12 +107,11 @@ def created(values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def history(scope: str, limit: int = 200) -> list[AuditEvent]:
-    """The newest events of one scope, with their actors, in one query."""
+    """The newest events of one scope, in one query; their actors by id: `accounts.services.users_by_id`."""
     return list(
         db.session.scalars(
             sa.select(AuditEvent)
             .where(AuditEvent.scope == scope)
-            .options(so.joinedload(AuditEvent.actor))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
             .limit(limit)
         )

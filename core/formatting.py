@@ -97,6 +97,11 @@ def to_local_date(moment: datetime) -> date:
     return clock.to_local(moment).date()
 
 
+def translated(labels: dict) -> dict[str, str]:
+    """Lazy labels translated now, once: for headings that a template repeats on every row."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 FILTERS = {
     "file_size": file_size,
     "long_date": long_date,
@@ -105,6 +110,7 @@ FILTERS = {
     "date_and_time": date_and_time,
     "number": number,
     "percent": percent,
+    "translated": translated,
 }
 
 

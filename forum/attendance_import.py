@@ -1,7 +1,7 @@
 """Reading a daftar hadir (attendance list) from .xlsx or .csv into participant rows, with each row's problems.
 
 Nothing here writes to the database: the preview shows the rows, and saving goes through
-`services.add_participants`, all or nothing.
+`services.import_participants`, all or nothing.
 """
 
 import csv
@@ -226,61 +226,86 @@ def _find_header(grid: list[list]) -> tuple[int, dict[str, int]]:
 
 def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:
     """Turn raw rows into participant values, noting every problem; OPDs are looked up once."""
-    opds = {o.code.upper(): o for o in accounts.active_opds()}
-    opds_by_name = {o.name.lower(): o for o in opds.values()}
-    checked = []
-    for line, raw in rows:
-        problems = []
-        values = {
-            "name": raw.get("name", ""),
-            "position": raw.get("position", ""),
-            "institution": raw.get("institution", ""),
-            "email": raw.get("email", "").lower(),
-            "phone": raw.get("phone", ""),
-            "opd_id": None,
-        }
-        if not values["name"]:
-            problems.append(str(_l("The name is missing.")))
-        problems += _overlong(values)
-        opd = None
-        code = raw.get("opd_code", "")
-        if code:
-            opd = opds.get(code.upper())
-            if opd is None:
-                problems.append(str(_l("Unknown OPD code %(code)s.", code=code)))
-        elif values["institution"]:
-            # An institution written as an OPD's code or full name is that OPD.
-            opd = opds.get(values["institution"].upper()) or opds_by_name.get(values["institution"].lower())
-        if opd is not None:
-            values["opd_id"] = opd.id
-            values["institution"] = values["institution"] or None
-        elif not values["institution"] and not code:
-            problems.append(str(_l("The institution is missing.")))
-        if values["email"]:
-            try:
-                validate_email(values["email"], check_deliverability=False)
-            except EmailNotValidError:
-                problems.append(str(_l("%(email)s is not a valid email address.", email=values["email"])))
-        values["category"] = _choice(
-            raw.get("category"),
-            ParticipantCategory,
-            ParticipantCategory.OPD if opd else ParticipantCategory.OTHER,
-            problems,
-            _l("category"),
-        )
-        values["role"] = _choice(raw.get("role"), ParticipantRole, ParticipantRole.PESERTA, problems, _l("role"))
-        attendance = _key(raw.get("attendance"))
-        if not attendance:
-            values["attendance"] = Attendance.HADIR.value
-        elif attendance in ATTENDANCE_WORDS:
-            values["attendance"] = ATTENDANCE_WORDS[attendance].value
-        elif attendance.replace(" ", "_") in Attendance._value2member_map_:
-            values["attendance"] = attendance.replace(" ", "_")
-        else:
-            problems.append(str(_l("Unknown attendance %(value)s.", value=raw.get("attendance"))))
-            values["attendance"] = Attendance.HADIR.value
-        checked.append(ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else ""))
-    return checked
+    opds = _Opds(accounts.active_opds())
+    return [_check_row(line, raw, opds) for line, raw in rows]
+
+
+class _Opds:
+    """The active OPDs, found by code or by full name (case does not matter)."""
+
+    def __init__(self, opds):
+        self.by_code = {o.code.upper(): o for o in opds}
+        self.by_name = {o.name.lower(): o for o in self.by_code.values()}
+
+    def named(self, institution: str):
+        """The OPD an institution written as an OPD's code or full name is, or None."""
+        return self.by_code.get(institution.upper()) or self.by_name.get(institution.lower())
+
+
+def _check_row(line: int, raw: dict[str, str], opds: _Opds) -> ImportRow:
+    problems = []
+    values = {
+        "name": raw.get("name", ""),
+        "position": raw.get("position", ""),
+        "institution": raw.get("institution", ""),
+        "email": raw.get("email", "").lower(),
+        "phone": raw.get("phone", ""),
+        "opd_id": None,
+    }
+    if not values["name"]:
+        problems.append(str(_l("The name is missing.")))
+    problems += _overlong(values)
+    opd = _opd_of(raw.get("opd_code", ""), values, opds, problems)
+    problems += _bad_email(values["email"])
+    values["category"] = _choice(
+        raw.get("category"),
+        ParticipantCategory,
+        ParticipantCategory.OPD if opd else ParticipantCategory.OTHER,
+        problems,
+        _l("category"),
+    )
+    values["role"] = _choice(raw.get("role"), ParticipantRole, ParticipantRole.PESERTA, problems, _l("role"))
+    values["attendance"] = _attendance(raw.get("attendance"), problems)
+    return ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else "")
+
+
+def _opd_of(code: str, values: dict, opds: _Opds, problems: list[str]):
+    """The row's OPD, from its OPD code or else its institution; sets values' opd_id and institution."""
+    opd = None
+    if code:
+        opd = opds.by_code.get(code.upper())
+        if opd is None:
+            problems.append(str(_l("Unknown OPD code %(code)s.", code=code)))
+    elif values["institution"]:
+        opd = opds.named(values["institution"])
+    if opd is not None:
+        values["opd_id"] = opd.id
+        values["institution"] = values["institution"] or None
+    elif not values["institution"] and not code:
+        problems.append(str(_l("The institution is missing.")))
+    return opd
+
+
+def _bad_email(email: str) -> list[str]:
+    if not email:
+        return []
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return [str(_l("%(email)s is not a valid email address.", email=email))]
+    return []
+
+
+def _attendance(raw: str | None, problems: list[str]) -> str:
+    attendance = _key(raw)
+    if not attendance:
+        return Attendance.HADIR.value
+    if attendance in ATTENDANCE_WORDS:
+        return ATTENDANCE_WORDS[attendance].value
+    if attendance.replace(" ", "_") in Attendance._value2member_map_:
+        return attendance.replace(" ", "_")
+    problems.append(str(_l("Unknown attendance %(value)s.", value=raw)))
+    return Attendance.HADIR.value
 
 
 # What a participant's text may hold: the columns' lengths, as the participant form checks them.
@@ -306,18 +331,32 @@ def _choice(raw: str | None, enum_class, default, problems: list[str], what) -> 
     return default.value
 
 
-# The checked rows travel from the preview to the confirmation inside the page, signed, so that the
-# server keeps no state between the two steps and nobody can slip rows in between.
+# The rows travel from the preview to the confirmation inside the page, signed, so that the server keeps no
+# state between the two steps and nobody can slip rows in between. They travel as the file gave them (raw), with
+# the OPD each row was matched to: saving checks them again, and refuses when a row no longer means what the
+# preview showed (an OPD deactivated or renamed since).
 def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import")
+    # The salt names the token's form: a preview made before the raw rows were sealed (salt "attendance-import")
+    # does not verify, and answers "expired" like any changed token.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import-raw-rows")
 
 
-def seal(forum_id: int, rows: list[ImportRow]) -> str:
-    """A signed token carrying the rows to save."""
-    return _serializer().dumps({"forum": forum_id, "rows": [row.values for row in rows]})
+def seal(forum_id: int, table: list[tuple[int, dict[str, str]]], rows: list[ImportRow]) -> str:
+    """A signed token carrying the file's raw rows (as read_table gave them) and the OPDs the preview matched."""
+    return _serializer().dumps(
+        {"forum": forum_id, "rows": [[line, raw] for line, raw in table], "opds": [r.values["opd_id"] for r in rows]}
+    )
 
 
-def unseal(forum_id: int, token: str, max_age: int = 3600) -> list[dict]:
+@dataclass
+class Sealed:
+    """What a token made by seal() carries: the raw rows, and the OPD id the preview showed for each."""
+
+    table: list[tuple[int, dict[str, str]]]
+    opd_ids: list[int | None]
+
+
+def unseal(forum_id: int, token: str, max_age: int = 3600) -> Sealed:
     """The rows of a token made by seal() for this forum, or Invalid."""
     try:
         payload = _serializer().loads(token, max_age=max_age)
@@ -325,4 +364,4 @@ def unseal(forum_id: int, token: str, max_age: int = 3600) -> list[dict]:
         raise Invalid(_l("The preview has expired or was changed. Upload the file again.")) from None
     if payload.get("forum") != forum_id:
         raise Invalid(_l("The preview has expired or was changed. Upload the file again."))
-    return payload["rows"]
+    return Sealed(table=[(line, raw) for line, raw in payload["rows"]], opd_ids=payload["opds"])

@@ -122,6 +122,15 @@ ATTENDANCE_LABELS = {
     Attendance.TIDAK_HADIR: _l("Absent"),
 }
 
+# The headings of the participants table on a forum's page (each also labels its cells on narrow screens).
+PARTICIPANT_TABLE_HEADINGS = {
+    "name": _l("Name"),
+    "institution": _l("Institution"),
+    "category": _l("Category"),
+    "role": _l("Role"),
+    "attendance": _l("Attendance"),
+}
+
 # Who counts as "in the room": a representative speaks for the institution as much as its head would.
 PRESENT = (Attendance.HADIR, Attendance.DIWAKILKAN)
 

@@ -13,8 +13,9 @@ from core import audit
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
-from core.permissions import Permission, can, require
+from core.permissions import Actor, Permission, can, require
 from core.weblinks import web_link
+from forum import attendance_import
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -59,14 +60,15 @@ def _strip(values: dict) -> dict:
 # --- series --------------------------------------------------------------------------------------------
 
 
-def list_series(actor) -> list[tuple[Series, int]]:
+def list_series(actor: Actor) -> list[tuple[Series, int]]:
     """Every series with the number of its forums, newest first."""
     require(actor, Permission.READ)
     count = sa.select(sa.func.count(Forum.id)).where(Forum.series_id == Series.id).scalar_subquery()
     return list(db.session.execute(sa.select(Series, count).order_by(Series.created_at.desc(), Series.id.desc())))
 
 
-def get_series(actor, series_id: int) -> Series:
+def get_series(actor: Actor, series_id: int) -> Series:
+    """A series, or NotFound."""
     require(actor, Permission.READ)
     series = db.session.get(Series, series_id)
     if series is None:
@@ -74,7 +76,7 @@ def get_series(actor, series_id: int) -> Series:
     return series
 
 
-def series_forums(actor, series_id: int) -> list[Forum]:
+def series_forums(actor: Actor, series_id: int) -> list[Forum]:
     """The forums of a series in the order they were held."""
     require(actor, Permission.READ)
     return list(
@@ -82,7 +84,8 @@ def series_forums(actor, series_id: int) -> list[Forum]:
     )
 
 
-def create_series(actor, *, title: str, description: str | None = None) -> Series:
+def create_series(actor: Actor, *, title: str, description: str | None = None) -> Series:
+    """Start a series of forums (a recurring meeting)."""
     require(actor, Permission.EDIT_FORUMS)
     values = _strip({"title": title, "description": description})
     series = Series(**values)
@@ -93,7 +96,8 @@ def create_series(actor, *, title: str, description: str | None = None) -> Serie
     return series
 
 
-def update_series(actor, series_id: int, *, title: str, description: str | None = None) -> Series:
+def update_series(actor: Actor, series_id: int, *, title: str, description: str | None = None) -> Series:
+    """Change a series' title and description."""
     require(actor, Permission.EDIT_FORUMS)
     series = get_series(actor, series_id)
     changes = audit.diff(series, _strip({"title": title, "description": description}))
@@ -128,7 +132,7 @@ class ForumFilters:
         return "-".join(str(year) for year in (self.period_start, self.period_end) if year) or None
 
 
-def list_forums(actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
+def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
     """A page of forums, newest first, with series and organiser loaded in the same query."""
     require(actor, Permission.READ)
     query = (
@@ -169,7 +173,7 @@ def planning_periods() -> list[str]:
     return [f"{start}-{end}" if end else str(start) for start, end in rows]
 
 
-def get_forum(actor, forum_id: int, *, full: bool = False) -> Forum:
+def get_forum(actor: Actor, forum_id: int, *, full: bool = False) -> Forum:
     """A forum; with full=True its participants, recommendations and themes come in a fixed number of queries."""
     require(actor, Permission.READ)
     query = sa.select(Forum).where(Forum.id == forum_id)
@@ -186,7 +190,7 @@ def get_forum(actor, forum_id: int, *, full: bool = False) -> Forum:
     return forum
 
 
-def create_forum(actor, **values) -> Forum:
+def create_forum(actor: Actor, **values) -> Forum:
     """Log a meeting; it starts as scheduled."""
     require(actor, Permission.EDIT_FORUMS)
     values = _clean_forum_values(values)
@@ -198,7 +202,7 @@ def create_forum(actor, **values) -> Forum:
     return forum
 
 
-def update_forum(actor, forum_id: int, **values) -> Forum:
+def update_forum(actor: Actor, forum_id: int, **values) -> Forum:
     """Change a forum's header and agenda."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
@@ -209,7 +213,7 @@ def update_forum(actor, forum_id: int, **values) -> Forum:
     return forum
 
 
-def set_minutes(actor, forum_id: int, minutes: str | None) -> Forum:
+def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
     """Write the minutes (notulen), in Markdown."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
@@ -225,7 +229,7 @@ def set_minutes(actor, forum_id: int, minutes: str | None) -> Forum:
     return forum
 
 
-def change_status(actor, forum_id: int, to: ForumStatus | str, note: str | None = None) -> Forum:
+def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str | None = None) -> Forum:
     """Move a forum along scheduled → held → closed, or re-open it; the one place its status changes."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_forum(actor, forum_id)
@@ -253,7 +257,7 @@ def change_status(actor, forum_id: int, to: ForumStatus | str, note: str | None 
     return forum
 
 
-def allowed_transitions(actor, forum: Forum) -> list[ForumStatus]:
+def allowed_transitions(actor: Actor, forum: Forum) -> list[ForumStatus]:
     """The statuses this user may move this forum to, for the buttons on its page."""
     if not can(actor, Permission.EDIT_FORUMS):
         return []
@@ -264,14 +268,14 @@ def allowed_transitions(actor, forum: Forum) -> list[ForumStatus]:
     return sorted(targets, key=order.index)
 
 
-def forum_history(actor, forum_id: int):
+def forum_history(actor: Actor, forum_id: int):
     """The audit trail of a forum and everything in it."""
     require(actor, Permission.EDIT_FORUMS)
     get_forum(actor, forum_id)
     return audit.history(_scope(forum_id))
 
 
-def get_open_forum(actor, forum_id: int) -> Forum:
+def get_open_forum(actor: Actor, forum_id: int) -> Forum:
     """The forum, for a change, refusing when it is closed: closing locks minutes, attendance and recommendations."""
     forum = get_forum(actor, forum_id)
     if forum.is_closed:
@@ -304,7 +308,8 @@ def _clean_forum_values(values: dict) -> dict:
 # --- participants --------------------------------------------------------------------------------------
 
 
-def get_participant(actor, forum_id: int, participant_id: int) -> Participant:
+def get_participant(actor: Actor, forum_id: int, participant_id: int) -> Participant:
+    """A participant of this forum, or NotFound."""
     require(actor, Permission.READ)
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.forum_id != forum_id:
@@ -312,7 +317,8 @@ def get_participant(actor, forum_id: int, participant_id: int) -> Participant:
     return participant
 
 
-def add_participant(actor, forum_id: int, **values) -> Participant:
+def add_participant(actor: Actor, forum_id: int, **values) -> Participant:
+    """Add one participant to an open forum."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
     values = _clean_participant_values(values)
@@ -324,7 +330,8 @@ def add_participant(actor, forum_id: int, **values) -> Participant:
     return participant
 
 
-def update_participant(actor, forum_id: int, participant_id: int, **values) -> Participant:
+def update_participant(actor: Actor, forum_id: int, participant_id: int, **values) -> Participant:
+    """Change a participant of an open forum."""
     require(actor, Permission.EDIT_FORUMS)
     get_open_forum(actor, forum_id)
     participant = get_participant(actor, forum_id, participant_id)
@@ -335,7 +342,8 @@ def update_participant(actor, forum_id: int, participant_id: int, **values) -> P
     return participant
 
 
-def remove_participant(actor, forum_id: int, participant_id: int) -> None:
+def remove_participant(actor: Actor, forum_id: int, participant_id: int) -> None:
+    """Remove a participant from an open forum."""
     require(actor, Permission.EDIT_FORUMS)
     get_open_forum(actor, forum_id)
     participant = get_participant(actor, forum_id, participant_id)
@@ -351,11 +359,29 @@ def remove_participant(actor, forum_id: int, participant_id: int) -> None:
     db.session.commit()
 
 
-def add_participants(actor, forum_id: int, rows: list[dict]) -> list[Participant]:
+def add_participants(actor: Actor, forum_id: int, rows: list[dict]) -> list[Participant]:
     """Add many participants in one transaction: all of them or, on any error, none."""
     require(actor, Permission.EDIT_FORUMS)
+    return _save_participants(actor, get_open_forum(actor, forum_id), rows)
+
+
+def import_participants(actor: Actor, forum_id: int, token: str) -> list[Participant]:
+    """Save the rows of an attendance-list preview (the token of `attendance_import.seal`), checked again."""
+    require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
-    cleaned = [_clean_participant_values(row) for row in rows]
+    sealed = attendance_import.unseal(forum.id, token)
+    # Check again at saving time: an OPD may have been deactivated or renamed since the preview, and a row
+    # that no longer finds the OPD the preview showed would be saved as something else.
+    rows = attendance_import.check_rows(sealed.table)
+    if not all(row.ok for row in rows) or [row.values["opd_id"] for row in rows] != sealed.opd_ids:
+        raise Invalid(_l("Some rows have problems. Correct the file and upload it again."))
+    return _save_participants(actor, forum, [row.values for row in rows])
+
+
+def _save_participants(actor: Actor, forum: Forum, rows: list[dict]) -> list[Participant]:
+    wanted = {row["opd_id"] for row in rows if row.get("opd_id")}
+    known = set(db.session.scalars(sa.select(Opd.id).where(Opd.id.in_(wanted)))) if wanted else set()
+    cleaned = [_clean_participant_values(row, known_opds=known) for row in rows]
     participants = [Participant(forum=forum, **values) for values in cleaned]
     db.session.add_all(participants)
     db.session.flush()
@@ -366,15 +392,18 @@ def add_participants(actor, forum_id: int, rows: list[dict]) -> list[Participant
     return participants
 
 
-def _clean_participant_values(values: dict) -> dict:
+def _clean_participant_values(values: dict, known_opds: set[int] | None = None) -> dict:
+    """The participant's values, trimmed and checked; `known_opds`, when given, are the OPD ids known to exist
+    (many rows are checked with one query)."""
     values = _strip({name: values.get(name) for name in PARTICIPANT_FIELDS})
     if not values["name"]:
         raise Invalid(_l("A participant needs a name."), field="name")
     if values["email"]:
         values["email"] = values["email"].lower()
     if values["opd_id"]:
-        opd = db.session.get(Opd, values["opd_id"])
-        if opd is None:
+        if known_opds is None:
+            known_opds = {values["opd_id"]} if db.session.get(Opd, values["opd_id"]) else set()
+        if values["opd_id"] not in known_opds:
             raise Invalid(_l("No such OPD."), field="opd_id")
     elif not values["institution"]:
         raise Invalid(_l("Give the participant's OPD or institution."), field="institution")
@@ -406,7 +435,8 @@ def attendance_summary(participants: list[Participant]) -> AttendanceSummary:
 # --- recommendations -----------------------------------------------------------------------------------
 
 
-def get_recommendation(actor, forum_id: int, recommendation_id: int) -> Recommendation:
+def get_recommendation(actor: Actor, forum_id: int, recommendation_id: int) -> Recommendation:
+    """A recommendation of this forum, or NotFound."""
     require(actor, Permission.READ)
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None or recommendation.forum_id != forum_id:
@@ -415,7 +445,7 @@ def get_recommendation(actor, forum_id: int, recommendation_id: int) -> Recommen
 
 
 def add_recommendation(
-    actor, forum_id: int, *, text: str, planning_ref: str | None = None, themes: list[str] = ()
+    actor: Actor, forum_id: int, *, text: str, planning_ref: str | None = None, themes: list[str] = ()
 ) -> Recommendation:
     """Add a conclusion at the end of the forum's numbered list."""
     require(actor, Permission.EDIT_FORUMS)
@@ -435,8 +465,15 @@ def add_recommendation(
 
 
 def update_recommendation(
-    actor, forum_id: int, recommendation_id: int, *, text: str, planning_ref: str | None = None, themes: list[str] = ()
+    actor: Actor,
+    forum_id: int,
+    recommendation_id: int,
+    *,
+    text: str,
+    planning_ref: str | None = None,
+    themes: list[str] = (),
 ) -> Recommendation:
+    """Change a recommendation's text, planning reference and themes."""
     require(actor, Permission.EDIT_FORUMS)
     get_open_forum(actor, forum_id)
     recommendation = get_recommendation(actor, forum_id, recommendation_id)
@@ -452,7 +489,7 @@ def update_recommendation(
     return recommendation
 
 
-def delete_recommendation(actor, forum_id: int, recommendation_id: int) -> None:
+def delete_recommendation(actor: Actor, forum_id: int, recommendation_id: int) -> None:
     """Remove a conclusion and close the gap in the numbering."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
@@ -467,7 +504,7 @@ def delete_recommendation(actor, forum_id: int, recommendation_id: int) -> None:
     db.session.commit()
 
 
-def move_recommendation(actor, forum_id: int, recommendation_id: int, direction: str) -> None:
+def move_recommendation(actor: Actor, forum_id: int, recommendation_id: int, direction: str) -> None:
     """Swap a conclusion with its neighbour above ("up") or below ("down")."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)

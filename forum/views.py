@@ -186,7 +186,9 @@ def forum_status(forum_id: int):
 @permission_required(Permission.EDIT_FORUMS)
 def forum_history(forum_id: int):
     forum = services.get_forum(current_user, forum_id)
-    return render_template("forum/history.html", forum=forum, events=services.forum_history(current_user, forum_id))
+    events = services.forum_history(current_user, forum_id)
+    actors = accounts.users_by_id(event.actor_id for event in events)
+    return render_template("forum/history.html", forum=forum, events=events, actors=actors)
 
 
 # --- participants --------------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def participant_import(forum_id: int):
             attach_error(form, error)
         else:
             rows = attendance_import.check_rows(table)
-            confirm_form.payload.data = attendance_import.seal(forum.id, rows)
+            confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
     return render_template(
         "forum/import.html", form=form, forum=forum, rows=rows, confirm_form=confirm_form
     ), form_status(form)
@@ -267,38 +269,17 @@ def participant_import(forum_id: int):
 @bp.post("/forums/<int:forum_id>/participants/import/confirm")
 @permission_required(Permission.EDIT_FORUMS)
 def participant_import_confirm(forum_id: int):
-    forum = services.get_open_forum(current_user, forum_id)
     form = ImportConfirmForm()
+    # A form that does not validate (no CSRF token, no payload) carries no token: the service refuses it
+    # as it refuses a changed one.
+    token = form.payload.data if form.validate_on_submit() else ""
     try:
-        if not form.validate_on_submit():
-            raise Invalid(_("The preview has expired or was changed. Upload the file again."))
-        values = attendance_import.unseal(forum.id, form.payload.data)
-        # Check again at saving time: an OPD may have been deactivated since the preview.
-        rows = attendance_import.check_rows([(i, _as_raw(v)) for i, v in enumerate(values, start=2)])
-        if not all(row.ok for row in rows):
-            raise Invalid(_("Some rows have problems. Correct the file and upload it again."))
-        services.add_participants(current_user, forum.id, [row.values for row in rows])
+        participants = services.import_participants(current_user, forum_id, token)
     except Invalid as error:
         flash(str(error.message), "error")
-        return redirect(url_for("forum.participant_import", forum_id=forum.id))
-    flash(_("%(n)d participants imported.", n=len(rows)), "success")
-    return _forum_page(forum.id, "participants")
-
-
-def _as_raw(values: dict) -> dict:
-    """Turn saved row values back into the raw columns that check_rows reads."""
-    opd = accounts.get_opd(values["opd_id"]) if values.get("opd_id") else None
-    return {
-        "name": values.get("name") or "",
-        "position": values.get("position") or "",
-        "institution": values.get("institution") or "",
-        "opd_code": opd.code if opd else "",
-        "category": values.get("category") or "",
-        "role": values.get("role") or "",
-        "attendance": values.get("attendance") or "",
-        "email": values.get("email") or "",
-        "phone": values.get("phone") or "",
-    }
+        return redirect(url_for("forum.participant_import", forum_id=forum_id))
+    flash(_("%(n)d participants imported.", n=len(participants)), "success")
+    return _forum_page(forum_id, "participants")
 
 
 # --- recommendations -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import Permission, require
+from core.permissions import Actor, Permission, require
 from notifications import links, outbox, planner
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage
@@ -25,12 +25,13 @@ SETTINGS_FIELDS = ("send_time", "unacknowledged_after_working_days", "due_soon_d
                    "escalate_after_days", "escalation_email", "decree_expiry_days", "link_valid_days")  # fmt: skip
 
 
-def get_settings(actor):
+def get_settings(actor: Actor):
+    """The reminder policy (the one settings row), for an administrator."""
     require(actor, Permission.ADMINISTER)
     return policies.settings_row()
 
 
-def update_settings(actor, **values):
+def update_settings(actor: Actor, **values):
     """Change the reminder policy."""
     require(actor, Permission.ADMINISTER)
     row = policies.settings_row()
@@ -48,12 +49,14 @@ def update_settings(actor, **values):
     return row
 
 
-def collective_leave_days(actor) -> list[CollectiveLeave]:
+def collective_leave_days(actor: Actor) -> list[CollectiveLeave]:
+    """The collective leave days (cuti bersama) that reminders skip, by date."""
     require(actor, Permission.ADMINISTER)
     return list(db.session.scalars(sa.select(CollectiveLeave).order_by(CollectiveLeave.day)))
 
 
-def add_collective_leave(actor, day: date, name: str) -> CollectiveLeave:
+def add_collective_leave(actor: Actor, day: date, name: str) -> CollectiveLeave:
+    """Add a named collective leave day; a day is on the list once."""
     require(actor, Permission.ADMINISTER)
     name = (name or "").strip()
     if not name:
@@ -70,7 +73,8 @@ def add_collective_leave(actor, day: date, name: str) -> CollectiveLeave:
     return leave
 
 
-def remove_collective_leave(actor, leave_id: int) -> None:
+def remove_collective_leave(actor: Actor, leave_id: int) -> None:
+    """Take a collective leave day off the list."""
     require(actor, Permission.ADMINISTER)
     leave = db.session.get(CollectiveLeave, leave_id)
     if leave is None:
@@ -80,7 +84,7 @@ def remove_collective_leave(actor, leave_id: int) -> None:
     db.session.commit()
 
 
-def queue_test_email(actor, address: str) -> OutboxMessage:
+def queue_test_email(actor: Actor, address: str) -> OutboxMessage:
     """Put a test email in the outbox; the dispatcher sends it like any other."""
     require(actor, Permission.ADMINISTER)
     now = clock.now()
@@ -101,7 +105,7 @@ class DeliveryFilters:
     refused: bool = False  # only emails that a recipient's server refused
 
 
-def delivery_log(actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
+def delivery_log(actor: Actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
     """A page of outbox rows, newest first, with their OPD and items."""
     require(actor, Permission.DELIVERY_LOG)
     query = (
@@ -132,7 +136,7 @@ class RefusedAddress:
     sent_at: object
 
 
-def refused_addresses(actor) -> list[RefusedAddress]:
+def refused_addresses(actor: Actor) -> list[RefusedAddress]:
     """Addresses that a mail server refused in the last REFUSED_ALERT_DAYS days while it accepted the rest of the
     email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each."""
     require(actor, Permission.DELIVERY_LOG)
@@ -152,7 +156,7 @@ def refused_addresses(actor) -> list[RefusedAddress]:
     return sorted(found.values(), key=lambda r: (r.opd.code if r.opd else "", r.address))
 
 
-def requeue(actor, message_id: int) -> OutboxMessage:
+def requeue(actor: Actor, message_id: int) -> OutboxMessage:
     """Give a failed email another round of attempts."""
     require(actor, Permission.DELIVERY_LOG)
     row = db.session.get(OutboxMessage, message_id)
@@ -166,12 +170,13 @@ def requeue(actor, message_id: int) -> OutboxMessage:
     return row
 
 
-def dead_count(actor) -> int:
+def dead_count(actor: Actor) -> int:
+    """How many emails gave up after their last retry (dead), for the delivery log's warning."""
     require(actor, Permission.DELIVERY_LOG)
     return db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.status == MailStatus.DEAD))
 
 
-def reminders_of(actor, assignment_id: int) -> list[OutboxMessage]:
+def reminders_of(actor: Actor, assignment_id: int) -> list[OutboxMessage]:
     """The emails that carried this task, with their status: for the assignment page."""
     require(actor, Permission.READ)
     return list(
@@ -191,7 +196,7 @@ class PreviewRow:
     reasons: dict
 
 
-def preview(actor) -> tuple[planner.PlanResult, list[PreviewRow], object]:
+def preview(actor: Actor) -> tuple[planner.PlanResult, list[PreviewRow], object]:
     """What the next run would plan, by recipient, without writing anything."""
     require(actor, Permission.DELIVERY_LOG)
     next_run = planner.next_run_time(clock.now())

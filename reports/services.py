@@ -26,7 +26,7 @@ from actions.queries import forum_scope, stale_since
 from core import clock
 from core.db import days_between, local_days_after, median
 from core.extensions import db
-from core.permissions import ROLES_WITH_OPD, Permission, require
+from core.permissions import ROLES_WITH_OPD, Actor, Permission, require
 from core.types import UtcDateTime
 from forum.models import Forum, Recommendation
 
@@ -64,6 +64,7 @@ def _scoped(filters: ReportFilters, *columns):
 
 
 def month_start(today: date) -> datetime:
+    """The first moment of the Pemda's month of this day."""
     return clock.start_of_local_day(today.replace(day=1))
 
 
@@ -140,7 +141,7 @@ def _most_behind_opds(filters: ReportFilters, today: date) -> list[tuple[str, in
     return [tuple(row) for row in rows]
 
 
-def dashboard(actor, filters: ReportFilters) -> Dashboard:
+def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
     """Everything the dashboard shows, in a fixed number of queries."""
     require(actor, Permission.READ)
     today = clock.today_local()
@@ -253,7 +254,9 @@ SORT_KEYS = {
 }
 
 
-def compliance(actor, filters: ReportFilters, *, opd_id: int | None = None, sort: str = "overdue") -> list[Compliance]:
+def compliance(
+    actor: Actor, filters: ReportFilters, *, opd_id: int | None = None, sort: str = "overdue"
+) -> list[Compliance]:
     """The compliance table: one row per active OPD that has tasks, in three queries."""
     require(actor, Permission.READ)
     today = clock.today_local()
@@ -304,7 +307,7 @@ def compliance(actor, filters: ReportFilters, *, opd_id: int | None = None, sort
     return sorted(rows.values(), key=lambda c: (key(c), c.code))
 
 
-def monthly(actor, opd_id: int, months: int = 12) -> list[tuple[date, int, int]]:
+def monthly(actor: Actor, opd_id: int, months: int = 12) -> list[tuple[date, int, int]]:
     """For an OPD, per month of due date over the last months: tasks due, and of them done."""
     require(actor, Permission.READ)
     today = clock.today_local()

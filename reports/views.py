@@ -19,9 +19,12 @@ from core.views import absolute_url, date_arg, id_arg, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import services as notifications
-from reports import services
+from reports import charts, services
 
 bp = Blueprint("reports", __name__)
+# The charts' macros (templates/reports/_charts.html) draw what these compute.
+for _chart in (charts.bar_chart, charts.stacked_chart, charts.line_chart):
+    bp.add_app_template_global(_chart)
 
 
 def _exports():

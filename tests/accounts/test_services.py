@@ -141,3 +141,15 @@ def test_the_language_choice_is_kept(appctx, world):
     assert db.session.get(User, user.id).locale == "en"
     with pytest.raises(Invalid):
         services.set_locale(user, "fr")
+
+
+def test_users_by_id_loads_the_named_users_at_once(appctx, world):
+    from core.extensions import db
+    from tests.conftest import QueryCounter
+
+    ids = [world.users["admin"].id, world.users["viewer"].id]
+    with QueryCounter(db.engine) as counter:
+        users = services.users_by_id([*ids, None, ids[0], 999_999])
+    assert counter.count == 1
+    assert {user_id: user.name for user_id, user in users.items()} == {ids[0]: "Test admin", ids[1]: "Test viewer"}
+    assert services.users_by_id([None]) == {}

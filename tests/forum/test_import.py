@@ -349,3 +349,151 @@ def test_control_characters_in_an_imported_name_are_dropped(app, world, client_a
     page = _upload(client_as("secretariat"), forum_id, "hadir.csv", b"Nama,Instansi\nBu\x0bdi\x1b,DINKES\n")
     text = page.get_data(as_text=True)
     assert "1 baris siap diimpor." in text and "Budi" in text and "\x0b" not in text
+
+
+# --- the service, called directly ------------------------------------------------------------------------
+
+
+def _sealed(forum_id: int, data: bytes, name: str = "daftar.xlsx") -> str:
+    """The token the preview puts in its page for this file."""
+    from forum import attendance_import
+
+    table = attendance_import.read_table(name, data, max_bytes=10**7, max_rows=1000)
+    return attendance_import.seal(forum_id, table, attendance_import.check_rows(table))
+
+
+def test_the_service_saves_a_previewed_token_in_one_go(appctx, world):
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    saved = services.import_participants(
+        as_user(world.users["secretariat"].id), forum.id, _sealed(forum.id, xlsx(GOOD_ROWS))
+    )
+    assert sorted(p.name for p in saved) == sorted(row[1] for row in GOOD_ROWS[1:])
+    assert {p.name: p.opd_id for p in saved}["Andi Saputra"] == world.opds["DISDUKCAPIL"]
+    assert _count(appctx, forum.id) == 4
+
+
+def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, world):
+    import pytest
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    secretariat = as_user(world.users["secretariat"].id)
+    forum, other = make_forum(world), make_forum(world)
+    token = _sealed(forum.id, xlsx(GOOD_ROWS))
+    for forum_id, bad in [(forum.id, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")),
+                          (forum.id, ""), (other.id, token)]:  # fmt: skip
+        with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
+            services.import_participants(secretariat, forum_id, bad)
+    assert _count(appctx, forum.id) == _count(appctx, other.id) == 0
+
+
+def test_a_preview_made_before_the_raw_rows_were_sealed_is_refused_as_expired(appctx, world):
+    import pytest
+    from itsdangerous import URLSafeTimedSerializer
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    row = {"name": "Dewi Lestari", "opd_id": world.opds["DINKES"], "institution": None, "category": "opd"}
+    old = URLSafeTimedSerializer(appctx.config["SECRET_KEY"], salt="attendance-import")
+    with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
+        services.import_participants(
+            as_user(world.users["secretariat"].id), forum.id, old.dumps({"forum": forum.id, "rows": [row]})
+        )
+    assert _count(appctx, forum.id) == 0
+
+
+def test_the_service_refuses_an_expired_token(appctx, world, monkeypatch):
+    import time
+
+    import pytest
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    token = _sealed(forum.id, xlsx(GOOD_ROWS))
+    later = time.time() + 3601
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
+        services.import_participants(as_user(world.users["secretariat"].id), forum.id, token)
+    assert _count(appctx, forum.id) == 0
+
+
+def test_the_service_checks_the_rows_again_against_the_opds_of_now(appctx, world):
+    import pytest
+
+    from accounts import services as accounts
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    for column in ("Kode OPD", "Instansi"):  # an OPD named by its code, or written as the institution
+        header = ["Nama", column]
+        token = _sealed(forum.id, xlsx([header, ["Andi Saputra", "DISDUKCAPIL"]]))
+        opd = accounts.get_opd(world.opds["DISDUKCAPIL"])
+        admin = as_user(world.users["admin"].id)
+        accounts.update_opd(admin, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
+                            head_id=None, active=False)  # fmt: skip
+        with pytest.raises(Invalid, match="Beberapa baris bermasalah"):
+            services.import_participants(as_user(world.users["secretariat"].id), forum.id, token)
+        accounts.update_opd(admin, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
+                            head_id=None, active=True)  # fmt: skip
+    assert _count(appctx, forum.id) == 0
+
+
+def test_the_service_refuses_who_may_not_edit_and_a_closed_forum(appctx, world):
+    import pytest
+
+    from core.errors import InvalidTransition, NotAllowed
+    from forum import services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    token = _sealed(forum.id, xlsx(GOOD_ROWS))
+    for name in ("viewer", "opd_head"):
+        with pytest.raises(NotAllowed):
+            services.import_participants(as_user(world.users[name].id), forum.id, token)
+    secretariat = as_user(world.users["secretariat"].id)
+    services.change_status(secretariat, forum.id, "held")
+    services.change_status(secretariat, forum.id, "closed")
+    with pytest.raises(InvalidTransition):
+        services.import_participants(secretariat, forum.id, token)
+    assert _count(appctx, forum.id) == 0
+
+
+def test_the_service_looks_the_opds_up_once_whatever_the_number_of_rows(appctx, world):
+    import sqlalchemy as sa
+
+    from forum import services
+    from tests.conftest import as_user
+
+    opd_queries = []
+
+    def on_opds(conn, cursor, statement, *args):
+        if "FROM opds" in statement:
+            opd_queries.append(statement)
+
+    codes = ["BAPPEDA", "DINKES", "DP3AP2KB", "DISDUKCAPIL"]
+    for size, opds in ((2, 1), (30, 4)):  # more rows, and more OPDs among them
+        forum = make_forum(world)
+        rows = [["Nama", "Kode OPD"]] + [[f"Peserta {i}", codes[i % opds]] for i in range(size)]
+        token = _sealed(forum.id, xlsx(rows))
+        db.session.expunge_all()  # nothing known before the call: every OPD must be loaded by it
+        secretariat = as_user(world.users["secretariat"].id)
+        opd_queries.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", on_opds)
+        try:
+            services.import_participants(secretariat, forum.id, token)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", on_opds)
+        assert len(opd_queries) == 2, "\n\n".join(opd_queries)  # the active ones, and whether those named exist

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -203,6 +205,17 @@ def test_reopen_without_reason_is_refused_with_a_message(app, world, client_as):
     history = client.get(f"/forums/{forum_id}/history").get_data(as_text=True)
     assert "membuka kembali" in history
     assert "Salah ketik" in history
+
+
+def test_the_history_names_who_acted_or_the_system(app, world, client_as):
+    from core.permissions import SYSTEM
+
+    forum_id = _forum_id(app, world)
+    with app.app_context():
+        services.change_status(SYSTEM, forum_id, "held")
+    page = client_as("secretariat").get(f"/forums/{forum_id}/history").get_data(as_text=True)
+    names = re.findall(r"<strong>([^<]*)</strong>", page)
+    assert names == ["Sistem", "Test secretariat"]  # newest first: the system's change, then the creation
 
 
 def test_forum_list_paginates_and_keeps_filters(app, world, client_as):
