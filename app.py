@@ -244,7 +244,6 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from accounts.models import OPD_KIND_LABELS
-    from actions import labels as action_labels
     from actions import models as action_models
     from core import audit
     from core.permissions import ROLE_LABELS, Permission, can
@@ -270,8 +269,8 @@ def register_template_helpers(app: Flask) -> None:
         decree_stage_labels=action_models.DECREE_STAGE_LABELS,
         team_role_labels=action_models.TEAM_ROLE_LABELS,
         bpk_labels=action_models.BPK_LABELS,
-        task_list_headings=action_labels.TASK_LIST_HEADINGS,
-        carry_over_labels=action_labels.CARRY_OVER_LABELS,
+        task_list_headings=action_models.TASK_LIST_HEADINGS,
+        carry_over_labels=action_models.CARRY_OVER_LABELS,
         field_labels=audit.FIELD_LABELS,
         mail_status_labels=notification_models.MAIL_STATUS_LABELS,
         mail_kind_labels=notification_models.MAIL_KIND_LABELS,

@@ -403,3 +403,23 @@ class CarryOver(db.Model):
 
     forum: so.Mapped[Forum] = so.relationship()
     action: so.Mapped[Action] = so.relationship()
+
+
+# Headings and field labels of the follow-up pages (not of an enum); templates translate them once per page with
+# the `translated` filter, as a heading repeats on every row for narrow screens.
+# templates/actions/list.html: the task list.
+TASK_LIST_HEADINGS = {
+    "followup": _l("Follow-up"),
+    "opd": _l("OPD"),
+    "status": _l("Status"),
+    "due": _l("Due"),
+    "forum": _l("Forum"),
+}
+# templates/actions/_carry_over.html: the earlier meetings' follow-ups on a forum's page, with an outcome form each.
+CARRY_OVER_LABELS = {
+    "outcome": _l("Outcome"),
+    "at_meeting": _l("Outcome at this meeting"),
+    "due": _l("Due date, when decided"),
+    "note": _l("Note"),
+    "record": _l("Record outcome"),
+}

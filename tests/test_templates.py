@@ -25,7 +25,7 @@ def test_the_chart_macros_do_no_arithmetic():
 
 
 def test_the_headings_of_the_tables_are_translated_once_per_page(app):
-    from actions.labels import CARRY_OVER_LABELS, TASK_LIST_HEADINGS
+    from actions.models import CARRY_OVER_LABELS, TASK_LIST_HEADINGS
     from core.formatting import translated
     from forum.models import PARTICIPANT_TABLE_HEADINGS
 
