@@ -116,9 +116,20 @@ def record_carry_over(
         db.session.add(record)
     record.outcome, record.note = outcome, note
     record.recorded_by_id, record.recorded_at = getattr(actor, "id", None), clock.now()
-    audit.record(actor, "carry_over", "action", action.id, scope=f"forum:{forum.id}",
-                 changes={"outcome": [None, outcome.value], "note": note})  # fmt: skip
-    events.later(events.carry_over_recorded, getattr(actor, "id", None), forum_id=forum.id, action_id=action.id,
-                 outcome=outcome.value)  # fmt: skip
+    audit.record(
+        actor,
+        "carry_over",
+        "action",
+        action.id,
+        scope=f"forum:{forum.id}",
+        changes={"outcome": [None, outcome.value], "note": note},
+    )
+    events.later(
+        events.carry_over_recorded,
+        getattr(actor, "id", None),
+        forum_id=forum.id,
+        action_id=action.id,
+        outcome=outcome.value,
+    )
     events.commit()
     return record

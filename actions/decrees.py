@@ -89,8 +89,16 @@ def update_decree(actor: Actor, action_id: int, *, document=None, **values) -> D
 
 
 def _check_signable(values: dict) -> None:
-    missing = [label for name, label in (("number", _l("number")), ("signed_on", _l("date signed")),
-               ("signer", _l("signer")), ("document_id", _l("scanned document"))) if not values.get(name)]  # fmt: skip
+    missing = [
+        label
+        for name, label in (
+            ("number", _l("number")),
+            ("signed_on", _l("date signed")),
+            ("signer", _l("signer")),
+            ("document_id", _l("scanned document")),
+        )
+        if not values.get(name)
+    ]
     if missing:
         raise Invalid(_l("A signed decree needs its %(fields)s.", fields=", ".join(str(m) for m in missing)))
 
@@ -100,10 +108,22 @@ def change_stage(actor: Actor, decree: Decree, to: DecreeStage) -> None:
     if to not in DECREE_TRANSITIONS[decree.stage]:
         raise InvalidTransition(_l("A decree moves one stage at a time."))
     if to == DecreeStage.SIGNED:
-        _check_signable({"number": decree.number, "signed_on": decree.signed_on, "signer": decree.signer,
-                         "document_id": decree.document_id})  # fmt: skip
-    audit.record(actor, "change_stage", "decree", decree.id, scope=_scope(decree),
-                 changes={"stage": [decree.stage.value, to.value]})  # fmt: skip
+        _check_signable(
+            {
+                "number": decree.number,
+                "signed_on": decree.signed_on,
+                "signer": decree.signer,
+                "document_id": decree.document_id,
+            }
+        )
+    audit.record(
+        actor,
+        "change_stage",
+        "decree",
+        decree.id,
+        scope=_scope(decree),
+        changes={"stage": [decree.stage.value, to.value]},
+    )
     decree.stage = to
     _decree_event(events.decree_stage_changed, actor, decree)
 
@@ -126,12 +146,23 @@ def add_decree_member(
     name = (name or "").strip()
     if not name:
         raise Invalid(_l("A member needs a name."), field="name")
-    member = DecreeMember(decree=decree, name=name, opd_id=opd_id or None, position=(position or "").strip() or None,
-                          team_role=TeamRole(team_role))  # fmt: skip
+    member = DecreeMember(
+        decree=decree,
+        name=name,
+        opd_id=opd_id or None,
+        position=(position or "").strip() or None,
+        team_role=TeamRole(team_role),
+    )
     db.session.add(member)
     db.session.flush()
-    audit.record(actor, "add_member", "decree", decree.id, scope=_scope(decree),
-                 changes={"member": [None, name], "team_role": [None, member.team_role.value]})  # fmt: skip
+    audit.record(
+        actor,
+        "add_member",
+        "decree",
+        decree.id,
+        scope=_scope(decree),
+        changes={"member": [None, name], "team_role": [None, member.team_role.value]},
+    )
     _decree_event(events.decree_changed, actor, decree)
     events.commit()
     return member
@@ -144,8 +175,9 @@ def remove_decree_member(actor: Actor, action_id: int, member_id: int) -> None:
     member = next((m for m in decree.members if m.id == member_id), None)
     if member is None:
         raise NotFound(_l("No such member."))
-    audit.record(actor, "remove_member", "decree", decree.id, scope=_scope(decree),
-                 changes={"member": [member.name, None]})  # fmt: skip
+    audit.record(
+        actor, "remove_member", "decree", decree.id, scope=_scope(decree), changes={"member": [member.name, None]}
+    )
     decree.members.remove(member)
     _decree_event(events.decree_changed, actor, decree)
     events.commit()

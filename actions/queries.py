@@ -115,11 +115,16 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
     counts = TaskCounts()
     if actor.opd_id is not None:
         count = sa.func.count()
-        counts = TaskCounts(*db.session.execute(
-            sa.select(count.filter(overdue_clause(today)), count.filter(Assignment.status == Status.ASSIGNED),
-                      count.filter(Assignment.status.in_(OPEN)), count.filter(Assignment.status.not_in(OPEN)))
-            .where(mine)
-        ).one())  # fmt: skip
+        counts = TaskCounts(
+            *db.session.execute(
+                sa.select(
+                    count.filter(overdue_clause(today)),
+                    count.filter(Assignment.status == Status.ASSIGNED),
+                    count.filter(Assignment.status.in_(OPEN)),
+                    count.filter(Assignment.status.not_in(OPEN)),
+                ).where(mine)
+            ).one()
+        )
     urgency = sa.case(
         (overdue_clause(today), 0),
         (Assignment.status == Status.ASSIGNED, 1),
@@ -201,14 +206,22 @@ def assignment_conditions(filters: AssignmentFilters) -> list:
     if filters.awaiting:
         conditions.append(Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]))
     if filters.done_since:
-        conditions += [Assignment.status == Status.DONE,
-                       Assignment.completed_at >= clock.start_of_local_day(filters.done_since)]  # fmt: skip
+        conditions += [
+            Assignment.status == Status.DONE,
+            Assignment.completed_at >= clock.start_of_local_day(filters.done_since),
+        ]
     if filters.due_from:
         conditions.append(Assignment.due_date >= filters.due_from)
     if filters.due_to:
         conditions.append(Assignment.due_date <= filters.due_to)
-    scope = forum_scope(forum_id=filters.forum_id, series_id=filters.series_id, forum_kind=filters.forum_kind,
-                        held_from=filters.held_from, held_to=filters.held_to, theme=filters.theme)  # fmt: skip
+    scope = forum_scope(
+        forum_id=filters.forum_id,
+        series_id=filters.series_id,
+        forum_kind=filters.forum_kind,
+        held_from=filters.held_from,
+        held_to=filters.held_to,
+        theme=filters.theme,
+    )
     return conditions if scope is None else [*conditions, scope]
 
 

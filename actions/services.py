@@ -43,19 +43,37 @@ S, P = Status, Permission
 # an OPD whose task was cancelled (add_opd), the one way out of a finished status.
 TRANSITIONS: dict[Status, dict[Status, Permission]] = {
     S.ASSIGNED: {S.ACKNOWLEDGED: P.ACKNOWLEDGE, S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
-    S.ACKNOWLEDGED: {S.IN_PROGRESS: P.REPORT_PROGRESS, S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT,
-                     S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
-    S.IN_PROGRESS: {S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT, S.CANCELLED: P.VERIFY,
-                    S.ASSIGNED: P.EDIT_FORUMS},
+    S.ACKNOWLEDGED: {
+        S.IN_PROGRESS: P.REPORT_PROGRESS,
+        S.SUBMITTED: P.SUBMIT,
+        S.CANNOT_REQUESTED: P.SUBMIT,
+        S.CANCELLED: P.VERIFY,
+        S.ASSIGNED: P.EDIT_FORUMS,
+    },
+    S.IN_PROGRESS: {
+        S.SUBMITTED: P.SUBMIT,
+        S.CANNOT_REQUESTED: P.SUBMIT,
+        S.CANCELLED: P.VERIFY,
+        S.ASSIGNED: P.EDIT_FORUMS,
+    },
     S.SUBMITTED: {S.DONE: P.VERIFY, S.RETURNED: P.VERIFY, S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
-    S.RETURNED: {S.IN_PROGRESS: P.REPORT_PROGRESS, S.SUBMITTED: P.SUBMIT, S.CANNOT_REQUESTED: P.SUBMIT,
-                 S.CANCELLED: P.VERIFY, S.ASSIGNED: P.EDIT_FORUMS},
-    S.CANNOT_REQUESTED: {S.CANNOT_FOLLOW_UP: P.VERIFY, S.IN_PROGRESS: P.VERIFY, S.CANCELLED: P.VERIFY,
-                         S.ASSIGNED: P.EDIT_FORUMS},
+    S.RETURNED: {
+        S.IN_PROGRESS: P.REPORT_PROGRESS,
+        S.SUBMITTED: P.SUBMIT,
+        S.CANNOT_REQUESTED: P.SUBMIT,
+        S.CANCELLED: P.VERIFY,
+        S.ASSIGNED: P.EDIT_FORUMS,
+    },
+    S.CANNOT_REQUESTED: {
+        S.CANNOT_FOLLOW_UP: P.VERIFY,
+        S.IN_PROGRESS: P.VERIFY,
+        S.CANCELLED: P.VERIFY,
+        S.ASSIGNED: P.EDIT_FORUMS,
+    },
     S.DONE: {},
     S.CANNOT_FOLLOW_UP: {},
     S.CANCELLED: {S.ASSIGNED: P.EDIT_FORUMS},
-}  # fmt: skip
+}
 # These act for an OPD, so the actor must belong to the assignment's OPD.
 OWN_OPD = frozenset({P.ACKNOWLEDGE, P.REPORT_PROGRESS, P.SUBMIT})
 REPORTABLE = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
@@ -120,9 +138,16 @@ def _scope(assignment: Assignment) -> str:
 
 def _history(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
     event = AssignmentEvent(
-        assignment=assignment, at=clock.now(), actor_id=getattr(actor, "id", None), kind=kind,
-        from_status=from_status, to_status=to_status, note=(note or "").strip() or None, data=data or {}, report=report,
-    )  # fmt: skip
+        assignment=assignment,
+        at=clock.now(),
+        actor_id=getattr(actor, "id", None),
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=(note or "").strip() or None,
+        data=data or {},
+        report=report,
+    )
     db.session.add(event)
     return event
 
@@ -191,13 +216,21 @@ def transition(
     allowed = TRANSITIONS[source]
     if to not in allowed:
         raise InvalidTransition(
-            _l("A task that is \u201c%(from)s\u201d cannot become \u201c%(to)s\u201d.",
-               **{"from": STATUS_LABELS[source], "to": STATUS_LABELS[to]})
-        )  # fmt: skip
+            _l(
+                "A task that is \u201c%(from)s\u201d cannot become \u201c%(to)s\u201d.",
+                **{"from": STATUS_LABELS[source], "to": STATUS_LABELS[to]},
+            )
+        )
     _guard(actor, assignment, allowed[to])
     event = _history(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
-    audit.record(actor, verb, "assignment", assignment.id, scope=_scope(assignment),
-                 changes={"status": [source.value, to.value], **(changes or {})})  # fmt: skip
+    audit.record(
+        actor,
+        verb,
+        "assignment",
+        assignment.id,
+        scope=_scope(assignment),
+        changes={"status": [source.value, to.value], **(changes or {})},
+    )
     assignment.status = to
     if to in ON_ENTER:
         ON_ENTER[to](assignment, actor, clock.now(), event.note, data or {})
@@ -265,17 +298,32 @@ def create_action(
         raise Invalid(_l("Choose the lead OPD, or all OPDs present."), field="lead_opd_id")
     opds = [active_opd(opd_id) for opd_id in roles]
     action = Action(
-        recommendation=recommendation, title=title, description=(description or "").strip() or None,
-        kind=ActionKind(kind), due_date=due_date, created_by_id=getattr(actor, "id", None), created_at=clock.now(),
-    )  # fmt: skip
+        recommendation=recommendation,
+        title=title,
+        description=(description or "").strip() or None,
+        kind=ActionKind(kind),
+        due_date=due_date,
+        created_by_id=getattr(actor, "id", None),
+        created_at=clock.now(),
+    )
     db.session.add(action)
     created = [_new_assignment(actor, action, opd, roles[opd.id]) for opd in opds]
     if action.kind == ActionKind.DECREE:
         db.session.add(Decree(action=action, subject=title, lead_opd_id=lead_opd_id, stage=DecreeStage.PROPOSED))
     db.session.flush()
-    audit.record(actor, "create", "action", action.id, scope=f"forum:{recommendation.forum_id}",
-                 changes={"title": [None, title], "kind": [None, action.kind.value], "due_date": [None, due_date],
-                          "opds": [None, sorted(o.code for o in opds)]})  # fmt: skip
+    audit.record(
+        actor,
+        "create",
+        "action",
+        action.id,
+        scope=f"forum:{recommendation.forum_id}",
+        changes={
+            "title": [None, title],
+            "kind": [None, action.kind.value],
+            "due_date": [None, due_date],
+            "opds": [None, sorted(o.code for o in opds)],
+        },
+    )
     for assignment in created:
         events.later(events.assignment_created, getattr(actor, "id", None), assignment_id=assignment.id)
     events.commit()
@@ -283,11 +331,24 @@ def create_action(
 
 
 def _new_assignment(actor, action: Action, opd: Opd, role: AssignmentRole, note: str | None = None) -> Assignment:
-    assignment = Assignment(action=action, opd=opd, role=role, status=Status.ASSIGNED, due_date=action.due_date,
-                            created_at=clock.now(), assigned_at=clock.now())  # fmt: skip
+    assignment = Assignment(
+        action=action,
+        opd=opd,
+        role=role,
+        status=Status.ASSIGNED,
+        due_date=action.due_date,
+        created_at=clock.now(),
+        assigned_at=clock.now(),
+    )
     db.session.add(assignment)
-    _history(actor, assignment, HistoryKind.STATUS, to_status=Status.ASSIGNED, note=note,
-             data={"opd": opd.code, "role": role.value})  # fmt: skip
+    _history(
+        actor,
+        assignment,
+        HistoryKind.STATUS,
+        to_status=Status.ASSIGNED,
+        note=note,
+        data={"opd": opd.code, "role": role.value},
+    )
     return assignment
 
 
@@ -328,8 +389,14 @@ def update_action(
         _history(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
     if "due_date" in changes:
         move_due_dates(actor, action, due_date)
-    audit.record(actor, "update", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
-                 changes={**changes, "reason": reason})  # fmt: skip
+    audit.record(
+        actor,
+        "update",
+        "action",
+        action.id,
+        scope=f"forum:{action.recommendation.forum_id}",
+        changes={**changes, "reason": reason},
+    )
     events.commit()
     return action
 
@@ -353,8 +420,14 @@ def add_opd(actor: Actor, action_id: int, opd_id: int, role: str, reason: str) -
         assignment = _new_assignment(actor, action, opd, AssignmentRole(role), note=reason)
         db.session.flush()
         events.later(events.assignment_created, getattr(actor, "id", None), assignment_id=assignment.id)
-    audit.record(actor, "add_opd", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
-                 changes={"opd": [None, opd.code], "reason": reason})  # fmt: skip
+    audit.record(
+        actor,
+        "add_opd",
+        "action",
+        action.id,
+        scope=f"forum:{action.recommendation.forum_id}",
+        changes={"opd": [None, opd.code], "reason": reason},
+    )
     events.commit()
     return assignment
 
@@ -369,10 +442,21 @@ def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date |
     check_due_date(due_date)
     if due_date == assignment.due_date:
         return assignment
-    _history(actor, assignment, HistoryKind.DUE_DATE, note=reason,
-             data={"from": assignment.due_date.isoformat(), "to": due_date.isoformat()})  # fmt: skip
-    audit.record(actor, "change_due_date", "assignment", assignment.id, scope=_scope(assignment),
-                 changes={"due_date": [assignment.due_date, due_date], "reason": reason})  # fmt: skip
+    _history(
+        actor,
+        assignment,
+        HistoryKind.DUE_DATE,
+        note=reason,
+        data={"from": assignment.due_date.isoformat(), "to": due_date.isoformat()},
+    )
+    audit.record(
+        actor,
+        "change_due_date",
+        "assignment",
+        assignment.id,
+        scope=_scope(assignment),
+        changes={"due_date": [assignment.due_date, due_date], "reason": reason},
+    )
     assignment.due_date, assignment.due_date_overridden = due_date, True
     events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
     events.commit()
@@ -394,9 +478,16 @@ def reassign(actor: Actor, assignment: Assignment | int, opd_id: int, reason: st
     )
     if taken:
         raise Invalid(_l("%(code)s already has this follow-up.", code=opd.code), field="opd_id")
-    transition(actor, assignment, Status.ASSIGNED, note=reason, data={"from": assignment.opd.code, "to": opd.code},
-               kind=HistoryKind.REASSIGN, verb="reassign",
-               changes={"opd": [assignment.opd.code, opd.code], "reason": reason})  # fmt: skip
+    transition(
+        actor,
+        assignment,
+        Status.ASSIGNED,
+        note=reason,
+        data={"from": assignment.opd.code, "to": opd.code},
+        kind=HistoryKind.REASSIGN,
+        verb="reassign",
+        changes={"opd": [assignment.opd.code, opd.code], "reason": reason},
+    )
     assignment.opd, assignment.pic_name = opd, None  # the person in charge was the other OPD's
     events.commit()
     return assignment
@@ -421,8 +512,14 @@ def cancel_action(actor: Actor, action_id: int, reason: str) -> Action:
         if assignment.is_open:
             transition(actor, assignment, Status.CANCELLED, note=reason)
     action.cancelled_at, action.cancel_reason = clock.now(), reason
-    audit.record(actor, "cancel", "action", action.id, scope=f"forum:{action.recommendation.forum_id}",
-                 changes={"reason": reason})  # fmt: skip
+    audit.record(
+        actor,
+        "cancel",
+        "action",
+        action.id,
+        scope=f"forum:{action.recommendation.forum_id}",
+        changes={"reason": reason},
+    )
     events.commit()
     return action
 
@@ -494,8 +591,12 @@ def report_progress(
     if assignment.status == Status.ASSIGNED:
         raise InvalidTransition(_l("The OPD head must acknowledge the task before progress is reported."))
     if assignment.status not in REPORTABLE:
-        raise InvalidTransition(_l("Progress cannot be reported on a task that is \u201c%(status)s\u201d.",
-                                   status=STATUS_LABELS[assignment.status]))  # fmt: skip
+        raise InvalidTransition(
+            _l(
+                "Progress cannot be reported on a task that is \u201c%(status)s\u201d.",
+                status=STATUS_LABELS[assignment.status],
+            )
+        )
     if percent is None or not 0 <= percent <= 100:
         raise Invalid(_l("The progress is a percentage from 0 to 100."), field="percent")
     links = [
@@ -510,8 +611,9 @@ def report_progress(
     except Invalid:
         db.session.rollback()  # the files already written go with it (core.attachments)
         raise
-    report = ProgressReport(assignment_id=assignment.id, author_id=getattr(actor, "id", None), at=clock.now(),
-                            percent=percent, note=note)  # fmt: skip
+    report = ProgressReport(
+        assignment_id=assignment.id, author_id=getattr(actor, "id", None), at=clock.now(), percent=percent, note=note
+    )
     report.evidence = [Evidence(assignment_id=assignment.id, attachment=a) for a in stored] + [
         Evidence(assignment_id=assignment.id, url=link) for link in links
     ]

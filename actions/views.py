@@ -136,8 +136,14 @@ def action_edit(action_id: int):
     form = ActionEditForm(obj=action)
     if form.validate_on_submit():
         try:
-            services.update_action(current_user, action.id, title=form.title.data, description=form.description.data,
-                                   due_date=form.due_date.data, reason=form.reason.data)  # fmt: skip
+            services.update_action(
+                current_user,
+                action.id,
+                title=form.title.data,
+                description=form.description.data,
+                due_date=form.due_date.data,
+                reason=form.reason.data,
+            )
         except Invalid as error:
             attach_error(form, error)
         else:
@@ -264,8 +270,14 @@ def assignment_pic(assignment_id: int):
 @login_required
 def assignment_progress(assignment_id: int):
     def run(assignment, form):
-        services.report_progress(current_user, assignment, percent=form.percent.data, note=form.note.data,
-                                 files=form.files.data or [], links=form.link_list())  # fmt: skip
+        services.report_progress(
+            current_user,
+            assignment,
+            percent=form.percent.data,
+            note=form.note.data,
+            files=form.files.data or [],
+            links=form.link_list(),
+        )
 
     return _handle(assignment_id, Permission.REPORT_PROGRESS, "progress_form", run, _("Progress reported."))
 
@@ -276,8 +288,9 @@ def assignment_submit(assignment_id: int):
     def run(assignment, form):
         services.submit(current_user, assignment, form.note.data)
 
-    return _handle(assignment_id, Permission.SUBMIT, "submit_form", run,
-                   _("Reported as done. The secretariat will verify it."))  # fmt: skip
+    return _handle(
+        assignment_id, Permission.SUBMIT, "submit_form", run, _("Reported as done. The secretariat will verify it.")
+    )
 
 
 @bp.post("/assignments/<int:assignment_id>/cannot")
@@ -342,8 +355,13 @@ def assignment_reassign(assignment_id: int):
 @login_required
 def evidence_download(evidence_id: int):
     attachment = evidence_file(current_user, evidence_id)
-    response = send_file(attachment.path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)  # fmt: skip
+    response = send_file(
+        attachment.path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -414,8 +432,14 @@ def decree_member_add(action_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            decrees.add_decree_member(current_user, action_id, name=form.name.data, opd_id=form.opd_id.data,
-                                       position=form.position.data, team_role=form.team_role.data)  # fmt: skip
+            decrees.add_decree_member(
+                current_user,
+                action_id,
+                name=form.name.data,
+                opd_id=form.opd_id.data,
+                position=form.position.data,
+                team_role=form.team_role.data,
+            )
         except Invalid as error:
             attach_error(form, error)
         else:
@@ -442,8 +466,14 @@ def carry_over(forum_id: int, action_id: int):
     form = CarryOverForm()
     if form.validate_on_submit():
         try:
-            record_carry_over(current_user, forum_id, action_id, outcome=form.outcome.data,
-                                       note=form.note.data, due_date=form.due_date.data)  # fmt: skip
+            record_carry_over(
+                current_user,
+                forum_id,
+                action_id,
+                outcome=form.outcome.data,
+                note=form.note.data,
+                due_date=form.due_date.data,
+            )
         except Invalid as error:
             flash(str(error.message), "error")
         else:

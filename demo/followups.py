@@ -71,87 +71,177 @@ def load() -> int:
     renstra, fgd, pip = "Forum Renstra", "FGD Pembahasan", "Lokakarya"
 
     # Forum Renstra: the four conclusions, each led by the OPD DESIGN.md names, with its supporters.
-    keswa = _create(secretariat, renstra, 1, 60, kind="task", title="Layanan kesehatan jiwa tersedia di setiap Puskesmas",
-                    description="Tenaga terlatih keswa dan alur rujukan di seluruh Puskesmas.", due_date=_day(30),
-                    lead_opd_id=_opd("DINKES"), support_opd_ids=[_opd("PKM-CIBODAS")])  # fmt: skip
+    keswa = _create(
+        secretariat,
+        renstra,
+        1,
+        60,
+        kind="task",
+        title="Layanan kesehatan jiwa tersedia di setiap Puskesmas",
+        description="Tenaga terlatih keswa dan alur rujukan di seluruh Puskesmas.",
+        due_date=_day(30),
+        lead_opd_id=_opd("DINKES"),
+        support_opd_ids=[_opd("PKM-CIBODAS")],
+    )
     with clock.frozen_at(_morning(-58)):
         actions.acknowledge(dinkes, _assignment(keswa, "DINKES").id, pic_name="dr. Maya Anggraini")
     with clock.frozen_at(_morning(-20)):
-        actions.report_progress(staff, _assignment(keswa, "DINKES").id, percent=40,
-                                note="Pelatihan keswa untuk 12 dari 39 Puskesmas selesai.",
-                                links=["https://example.org/laporan/pelatihan-keswa"])  # fmt: skip
+        actions.report_progress(
+            staff,
+            _assignment(keswa, "DINKES").id,
+            percent=40,
+            note="Pelatihan keswa untuk 12 dari 39 Puskesmas selesai.",
+            links=["https://example.org/laporan/pelatihan-keswa"],
+        )
 
-    coordination = _create(secretariat, renstra, 2, 75, kind="task",
-                           title="Forum koordinasi Puskesmas, Kelurahan, DP3AP2KB dan Disdukcapil",
-                           description="Pertemuan rutin bulanan dan kanal rujukan kasus.", due_date=_day(-10),
-                           lead_opd_id=_opd("DINKES"),
-                           support_opd_ids=[_opd("DP3AP2KB"), _opd("DISDUKCAPIL"), _opd("KEC-CIBODAS")])  # fmt: skip
+    coordination = _create(
+        secretariat,
+        renstra,
+        2,
+        75,
+        kind="task",
+        title="Forum koordinasi Puskesmas, Kelurahan, DP3AP2KB dan Disdukcapil",
+        description="Pertemuan rutin bulanan dan kanal rujukan kasus.",
+        due_date=_day(-10),
+        lead_opd_id=_opd("DINKES"),
+        support_opd_ids=[_opd("DP3AP2KB"), _opd("DISDUKCAPIL"), _opd("KEC-CIBODAS")],
+    )
     with clock.frozen_at(_morning(-70)):
         actions.acknowledge(dinkes, _assignment(coordination, "DINKES").id, pic_name="Dewi Lestari")
         actions.acknowledge(dp3, _assignment(coordination, "DP3AP2KB").id, pic_name="Fitri Handayani")
     with clock.frozen_at(_morning(-12)):
-        actions.report_progress(dinkes, _assignment(coordination, "DINKES").id, percent=100,
-                                note="Forum koordinasi pertama digelar; notulen dan SK sekretariat bersama terlampir.",
-                                links=["https://example.org/notulen/forum-koordinasi-1"])  # fmt: skip
+        actions.report_progress(
+            dinkes,
+            _assignment(coordination, "DINKES").id,
+            percent=100,
+            note="Forum koordinasi pertama digelar; notulen dan SK sekretariat bersama terlampir.",
+            links=["https://example.org/notulen/forum-koordinasi-1"],
+        )
         actions.submit(dinkes, _assignment(coordination, "DINKES").id, "Mohon diverifikasi.")
 
-    visum = _create(secretariat, renstra, 3, 50, kind="task", title="Sarana visum dan tenaga psikolog di Puskesmas",
-                    due_date=_day(10), lead_opd_id=_opd("DINKES"),
-                    support_opd_ids=[_opd("DP3AP2KB"), _opd("RSUD")])  # fmt: skip
+    visum = _create(
+        secretariat,
+        renstra,
+        3,
+        50,
+        kind="task",
+        title="Sarana visum dan tenaga psikolog di Puskesmas",
+        due_date=_day(10),
+        lead_opd_id=_opd("DINKES"),
+        support_opd_ids=[_opd("DP3AP2KB"), _opd("RSUD")],
+    )
     with clock.frozen_at(_morning(-45)):
         actions.acknowledge(dinkes, _assignment(visum, "DINKES").id, pic_name="dr. Ratna Sari")
         actions.acknowledge(dp3, _assignment(visum, "DP3AP2KB").id)
     with clock.frozen_at(_morning(-30)):
-        actions.report_progress(dp3, _assignment(visum, "DP3AP2KB").id, percent=100,
-                                note="Dua psikolog klinis UPTD PPA ditugaskan bergilir.",
-                                links=["https://example.org/sk/penugasan-psikolog"])  # fmt: skip
+        actions.report_progress(
+            dp3,
+            _assignment(visum, "DP3AP2KB").id,
+            percent=100,
+            note="Dua psikolog klinis UPTD PPA ditugaskan bergilir.",
+            links=["https://example.org/sk/penugasan-psikolog"],
+        )
         actions.submit(dp3, _assignment(visum, "DP3AP2KB").id)
     with clock.frozen_at(_morning(-25)):
-        actions.verify(secretariat, _assignment(visum, "DP3AP2KB").id, accept=False,
-                       note="Lampirkan jadwal layanan psikolog per Puskesmas.")  # fmt: skip
+        actions.verify(
+            secretariat,
+            _assignment(visum, "DP3AP2KB").id,
+            accept=False,
+            note="Lampirkan jadwal layanan psikolog per Puskesmas.",
+        )
 
-    innovation = _create(secretariat, renstra, 4, 50, kind="task",
-                         title="Inovasi layanan kesehatan dijabarkan dalam rencana aksi yang selaras dengan RPJMD",
-                         due_date=_day(20), lead_opd_id=_opd("BAPPEDA"),
-                         support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")])  # fmt: skip
+    innovation = _create(
+        secretariat,
+        renstra,
+        4,
+        50,
+        kind="task",
+        title="Inovasi layanan kesehatan dijabarkan dalam rencana aksi yang selaras dengan RPJMD",
+        due_date=_day(20),
+        lead_opd_id=_opd("BAPPEDA"),
+        support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")],
+    )
     with clock.frozen_at(_morning(-40)):
         actions.acknowledge(dinkes, _assignment(innovation, "DINKES").id)
-        actions.report_progress(dinkes, _assignment(innovation, "DINKES").id, percent=100,
-                                note="Matriks inovasi dan kode program RPJMD disusun.",
-                                links=["https://example.org/matriks-inovasi"])  # fmt: skip
+        actions.report_progress(
+            dinkes,
+            _assignment(innovation, "DINKES").id,
+            percent=100,
+            note="Matriks inovasi dan kode program RPJMD disusun.",
+            links=["https://example.org/matriks-inovasi"],
+        )
         actions.submit(dinkes, _assignment(innovation, "DINKES").id)
     with clock.frozen_at(_morning(-35)):
         actions.verify(secretariat, _assignment(innovation, "DINKES").id, accept=True, note="Sesuai.")
         actions.acknowledge(dp3, _assignment(innovation, "DP3AP2KB").id)
     with clock.frozen_at(_morning(-33)):
-        actions.request_cannot(dp3, _assignment(innovation, "DP3AP2KB").id, category="authority",
-                               reason="Inovasi layanan kesehatan bukan kewenangan DP3AP2KB; DP3AP2KB mendukung lewat "
-                               "forum koordinasi.")  # fmt: skip
+        actions.request_cannot(
+            dp3,
+            _assignment(innovation, "DP3AP2KB").id,
+            category="authority",
+            reason="Inovasi layanan kesehatan bukan kewenangan DP3AP2KB; DP3AP2KB mendukung lewat forum koordinasi.",
+        )
 
     # FGD PPT Kespro: the socialisation goes to every OPD that attended; the SK team goes to the next meeting.
-    socialisation = _create(secretariat, fgd, 1, 40, kind="task",
-                            title="Menyampaikan hasil FGD PPT Kespro kepada pimpinan OPD",
-                            description="Persiapan penyusunan dokumen PPT Kespro tahun 2026.", due_date=_day(-25),
-                            lead_opd_id=None, all_present=True)  # fmt: skip
+    socialisation = _create(
+        secretariat,
+        fgd,
+        1,
+        40,
+        kind="task",
+        title="Menyampaikan hasil FGD PPT Kespro kepada pimpinan OPD",
+        description="Persiapan penyusunan dokumen PPT Kespro tahun 2026.",
+        due_date=_day(-25),
+        lead_opd_id=None,
+        all_present=True,
+    )
     with clock.frozen_at(_morning(-38)):
         actions.acknowledge(dinkes, _assignment(socialisation, "DINKES").id, pic_name="Dewi Lestari")
-        actions.report_progress(staff, _assignment(socialisation, "DINKES").id, percent=100,
-                                note="Disampaikan dalam rapat pimpinan Dinkes.",
-                                links=["https://example.org/notulen/rapim-dinkes"])  # fmt: skip
+        actions.report_progress(
+            staff,
+            _assignment(socialisation, "DINKES").id,
+            percent=100,
+            note="Disampaikan dalam rapat pimpinan Dinkes.",
+            links=["https://example.org/notulen/rapim-dinkes"],
+        )
         actions.submit(dinkes, _assignment(socialisation, "DINKES").id)
     with clock.frozen_at(_morning(-36)):
         actions.verify(secretariat, _assignment(socialisation, "DINKES").id, accept=True)
         actions.acknowledge(dp3, _assignment(socialisation, "DP3AP2KB").id)
-    _create(secretariat, fgd, 2, 40, kind="next_meeting",
-            title="Pembentukan tim PPT Kespro melalui SK dibahas pada pertemuan selanjutnya",
-            description="Kepemimpinan tim: Bappeda atau Dinas Kesehatan sesuai kesepakatan daerah.", due_date=_day(14),
-            lead_opd_id=_opd("BAPPEDA"), support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")])  # fmt: skip
-    team = _create(secretariat, fgd, 2, 30, kind="decree", title="SK Tim Penyusun Dokumen PPT Kespro 2026",
-                   due_date=_day(45), lead_opd_id=_opd("BAPPEDA"),
-                   support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")])  # fmt: skip
-    decrees.update_decree(secretariat, team.id, subject="Pembentukan Tim Penyusun Dokumen PPT Kespro Kota Tangerang 2026",
-                          number=None, signed_on=None, signer="Wali Kota Tangerang", valid_from=None, valid_until=None,
-                          lead_opd_id=_opd("BAPPEDA"))  # fmt: skip
+    _create(
+        secretariat,
+        fgd,
+        2,
+        40,
+        kind="next_meeting",
+        title="Pembentukan tim PPT Kespro melalui SK dibahas pada pertemuan selanjutnya",
+        description="Kepemimpinan tim: Bappeda atau Dinas Kesehatan sesuai kesepakatan daerah.",
+        due_date=_day(14),
+        lead_opd_id=_opd("BAPPEDA"),
+        support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")],
+    )
+    team = _create(
+        secretariat,
+        fgd,
+        2,
+        30,
+        kind="decree",
+        title="SK Tim Penyusun Dokumen PPT Kespro 2026",
+        due_date=_day(45),
+        lead_opd_id=_opd("BAPPEDA"),
+        support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")],
+    )
+    decrees.update_decree(
+        secretariat,
+        team.id,
+        subject="Pembentukan Tim Penyusun Dokumen PPT Kespro Kota Tangerang 2026",
+        number=None,
+        signed_on=None,
+        signer="Wali Kota Tangerang",
+        valid_from=None,
+        valid_until=None,
+        lead_opd_id=_opd("BAPPEDA"),
+    )
     for name, code, position, role in [
         ("Sekretaris Daerah", None, "Sekretaris Daerah Kota Tangerang", "pengarah"),
         ("Kepala Bappeda", "BAPPEDA", "Kepala Badan", "penanggung_jawab"),
@@ -159,25 +249,49 @@ def load() -> int:
         ("Eko Prasetyo", "BAPPEDA", "Kepala Bidang Sosmasek", "sekretaris"),
         ("Fitri Handayani", "DP3AP2KB", "Kepala Bidang KB", "anggota"),
     ]:
-        decrees.add_decree_member(secretariat, team.id, name=name, opd_id=_opd(code) if code else None,
-                                  position=position, team_role=role)  # fmt: skip
+        decrees.add_decree_member(
+            secretariat, team.id, name=name, opd_id=_opd(code) if code else None, position=position, team_role=role
+        )
     decrees.set_decree_stage(secretariat, team.id, "drafted")
 
     # The previous PPT Kespro team's SK is "nearly past its validity", as the FGD report says.
-    previous = _create(secretariat, fgd, 3, 35, kind="decree", title="SK Tim PPT Kespro periode sebelumnya",
-                       due_date=_day(0), lead_opd_id=_opd("DINKES"))  # fmt: skip
+    previous = _create(
+        secretariat,
+        fgd,
+        3,
+        35,
+        kind="decree",
+        title="SK Tim PPT Kespro periode sebelumnya",
+        due_date=_day(0),
+        lead_opd_id=_opd("DINKES"),
+    )
     scan = FileStorage(io.BytesIO(DEMO_PDF), filename="sk-tim-ppt-kespro-2022.pdf", content_type="application/pdf")
-    decrees.update_decree(secretariat, previous.id, subject="Tim Perencanaan dan Penganggaran Terintegrasi Kesehatan "
-                          "Reproduksi Kota Tangerang", number="800/Kep.112-Dinkes/2022", signed_on=_day(-1400),
-                          signer="Wali Kota Tangerang", valid_from=_day(-1400), valid_until=_day(45),
-                          lead_opd_id=_opd("DINKES"), document=scan)  # fmt: skip
+    decrees.update_decree(
+        secretariat,
+        previous.id,
+        subject="Tim Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi Kota Tangerang",
+        number="800/Kep.112-Dinkes/2022",
+        signed_on=_day(-1400),
+        signer="Wali Kota Tangerang",
+        valid_from=_day(-1400),
+        valid_until=_day(45),
+        lead_opd_id=_opd("DINKES"),
+        document=scan,
+    )
     decrees.set_decree_stage(secretariat, previous.id, "drafted")
     decrees.set_decree_stage(secretariat, previous.id, "signed")
 
     # Lokakarya PIP (external): Kota Tangerang's delegation follows up the plan document.
-    pip_task = _create(secretariat, pip, 1, 20, kind="task",
-                       title="Mempelajari dokumen rencana PIP tim ahli Kemenkeu untuk diterapkan di Kota Tangerang",
-                       due_date=_day(-6), lead_opd_id=_opd("DINKES"))  # fmt: skip
+    pip_task = _create(
+        secretariat,
+        pip,
+        1,
+        20,
+        kind="task",
+        title="Mempelajari dokumen rencana PIP tim ahli Kemenkeu untuk diterapkan di Kota Tangerang",
+        due_date=_day(-6),
+        lead_opd_id=_opd("DINKES"),
+    )
     with clock.frozen_at(_morning(-19)):
         actions.acknowledge(dinkes, _assignment(pip_task, "DINKES").id, pic_name="Dewi Lestari")
     return db.session.scalar(sa.select(sa.func.count(Action.id)))

@@ -37,11 +37,20 @@ COLUMN_ALIASES = {
     "phone": {"telepon", "phone", "no hp", "no. hp", "hp", "nomor hp", "no telp", "telp", "kontak"},
 }
 ATTENDANCE_WORDS = {
-    "hadir": Attendance.HADIR, "present": Attendance.HADIR, "v": Attendance.HADIR, "ya": Attendance.HADIR,
-    "izin": Attendance.IZIN, "ijin": Attendance.IZIN, "excused": Attendance.IZIN,
-    "diwakilkan": Attendance.DIWAKILKAN, "wakil": Attendance.DIWAKILKAN, "represented": Attendance.DIWAKILKAN,
-    "tidak hadir": Attendance.TIDAK_HADIR, "absent": Attendance.TIDAK_HADIR, "tidak": Attendance.TIDAK_HADIR,
-}  # fmt: skip
+    "hadir": Attendance.HADIR,
+    "present": Attendance.HADIR,
+    "v": Attendance.HADIR,
+    "ya": Attendance.HADIR,
+    "izin": Attendance.IZIN,
+    "ijin": Attendance.IZIN,
+    "excused": Attendance.IZIN,
+    "diwakilkan": Attendance.DIWAKILKAN,
+    "wakil": Attendance.DIWAKILKAN,
+    "represented": Attendance.DIWAKILKAN,
+    "tidak hadir": Attendance.TIDAK_HADIR,
+    "absent": Attendance.TIDAK_HADIR,
+    "tidak": Attendance.TIDAK_HADIR,
+}
 ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
 # Attendance lists often start with a title: the header is looked for among the first rows.
 HEADER_SEARCH_ROWS = 15
@@ -309,8 +318,9 @@ def _attendance(raw: str | None, problems: list[str]) -> str:
 
 
 # What a participant's text may hold: the columns' lengths, as the participant form checks them.
-TEXT_LIMITS = {name: max_length(getattr(Participant, name)) for name in ("name", "position", "institution", "email",
-                                                                          "phone")}  # fmt: skip
+TEXT_LIMITS = {
+    name: max_length(getattr(Participant, name)) for name in ("name", "position", "institution", "email", "phone")
+}
 
 
 def _overlong(values: dict) -> list[str]:

@@ -43,8 +43,11 @@ class ForumForm(FlaskForm):
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     mode = SelectField(_l("Mode"), choices=enum_choices(FORUM_MODE_LABELS))
     # Text, not type="url": the browser would refuse "zoom.us/j/123", which the service completes with https://.
-    online_link = StringField(_l("Online link"), validators=[Optional(), Length(max=max_length(Forum.online_link))],
-                              render_kw={"inputmode": "url"})  # fmt: skip
+    online_link = StringField(
+        _l("Online link"),
+        validators=[Optional(), Length(max=max_length(Forum.online_link))],
+        render_kw={"inputmode": "url"},
+    )
     organiser_opd_id = OptionalIntSelectField(_l("Organiser OPD"))
     host = StringField(_l("Host, for a meeting held by another government"), validators=[Optional(), Length(max=300)])
     chair = StringField(_l("Chair (pimpinan rapat)"), validators=[Optional(), Length(max=200)])

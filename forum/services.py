@@ -29,9 +29,22 @@ from forum.models import (
 )
 
 FORUM_FIELDS = (
-    "kind", "title", "series_id", "starts_at", "ends_at", "venue", "mode", "online_link", "organiser_opd_id",
-    "host", "chair", "minute_taker", "agenda", "period_start", "period_end",
-)  # fmt: skip
+    "kind",
+    "title",
+    "series_id",
+    "starts_at",
+    "ends_at",
+    "venue",
+    "mode",
+    "online_link",
+    "organiser_opd_id",
+    "host",
+    "chair",
+    "minute_taker",
+    "agenda",
+    "period_start",
+    "period_end",
+)
 PARTICIPANT_FIELDS = ("name", "position", "opd_id", "institution", "category", "role", "attendance", "email", "phone")
 RECOMMENDATION_FIELDS = ("text", "planning_ref")
 
@@ -221,9 +234,13 @@ def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
     if forum.minutes != minutes:
         # The text itself can be long; the trail keeps its sizes, and the forum keeps the text.
         audit.record(
-            actor, "update_minutes", "forum", forum.id, scope=_scope(forum.id),
+            actor,
+            "update_minutes",
+            "forum",
+            forum.id,
+            scope=_scope(forum.id),
             changes={"minutes_length": [len(forum.minutes or ""), len(minutes or "")]},
-        )  # fmt: skip
+        )
         forum.minutes = minutes
         db.session.commit()
     return forum
@@ -495,9 +512,13 @@ def delete_recommendation(actor: Actor, forum_id: int, recommendation_id: int) -
     forum = get_open_forum(actor, forum_id)
     recommendation = get_recommendation(actor, forum_id, recommendation_id)
     audit.record(
-        actor, "delete", "recommendation", recommendation.id, scope=_scope(forum_id),
+        actor,
+        "delete",
+        "recommendation",
+        recommendation.id,
+        scope=_scope(forum_id),
         changes={"number": [recommendation.number, None], "text": [recommendation.text, None]},
-    )  # fmt: skip
+    )
     forum.recommendations.remove(recommendation)
     db.session.flush()
     _renumber(forum, list(forum.recommendations))

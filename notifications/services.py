@@ -21,8 +21,16 @@ from notifications import links, outbox, planner
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage
 
-SETTINGS_FIELDS = ("send_time", "unacknowledged_after_working_days", "due_soon_days", "overdue_every_days",
-                   "escalate_after_days", "escalation_email", "decree_expiry_days", "link_valid_days")  # fmt: skip
+SETTINGS_FIELDS = (
+    "send_time",
+    "unacknowledged_after_working_days",
+    "due_soon_days",
+    "overdue_every_days",
+    "escalate_after_days",
+    "escalation_email",
+    "decree_expiry_days",
+    "link_valid_days",
+)
 
 
 def get_settings(actor: Actor):
@@ -89,10 +97,24 @@ def queue_test_email(actor: Actor, address: str) -> OutboxMessage:
     require(actor, Permission.ADMINISTER)
     now = clock.now()
     key = f"test:{address}:{now.isoformat()}"
-    insert_or_ignore(OutboxMessage, [dict(
-        dedup_key=key, kind=MailKind.TEST, opd_id=None, local_date=clock.to_local(now).date(), recipient=address,
-        cc=[], status=MailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-    )], ["dedup_key"])  # fmt: skip
+    insert_or_ignore(
+        OutboxMessage,
+        [
+            dict(
+                dedup_key=key,
+                kind=MailKind.TEST,
+                opd_id=None,
+                local_date=clock.to_local(now).date(),
+                recipient=address,
+                cc=[],
+                status=MailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        ],
+        ["dedup_key"],
+    )
     db.session.commit()
     return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
 
@@ -234,8 +256,10 @@ def check_link(token: str) -> LinkCheck:
     if assignment is None or user is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
     if not user.active or assignment.opd.head_id != user.id:
-        return LinkCheck(str(_l("This link was sent to the head of %(code)s, which you no longer are.",
-                                code=assignment.opd.code)), assignment)  # fmt: skip
+        return LinkCheck(
+            str(_l("This link was sent to the head of %(code)s, which you no longer are.", code=assignment.opd.code)),
+            assignment,
+        )
     if assignment.status not in OPEN:
         return LinkCheck(str(_l("This task is finished; there is nothing to acknowledge.")), assignment, user)
     return LinkCheck(None, assignment, user)

@@ -23,16 +23,41 @@ def enqueue_new_task(assignment_id: int) -> None:
     key = f"new_task:{assignment_id}:{event_id}"
     now = clock.now()
     recipient, user_id = resolve_recipient(assignment.opd)
-    insert_or_ignore(OutboxMessage, [dict(
-        dedup_key=key, kind=MailKind.NEW_TASK, opd_id=assignment.opd_id, local_date=clock.to_local(now).date(),
-        recipient=recipient, recipient_user_id=user_id, cc=[], status=MailStatus.PENDING, attempts=0,
-        next_attempt_at=now, created_at=now,
-    )], ["dedup_key"])  # fmt: skip
+    insert_or_ignore(
+        OutboxMessage,
+        [
+            dict(
+                dedup_key=key,
+                kind=MailKind.NEW_TASK,
+                opd_id=assignment.opd_id,
+                local_date=clock.to_local(now).date(),
+                recipient=recipient,
+                recipient_user_id=user_id,
+                cc=[],
+                status=MailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        ],
+        ["dedup_key"],
+    )
     message_id = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
-    insert_or_ignore(OutboxItem, [dict(
-        message_id=message_id, subject_key=f"assignment:{assignment_id}", occasion=f"new:{event_id}",
-        reason=Reason.NEW_TASK, assignment_id=assignment_id, dropped=False, state={},
-    )], ["subject_key", "occasion"])  # fmt: skip
+    insert_or_ignore(
+        OutboxItem,
+        [
+            dict(
+                message_id=message_id,
+                subject_key=f"assignment:{assignment_id}",
+                occasion=f"new:{event_id}",
+                reason=Reason.NEW_TASK,
+                assignment_id=assignment_id,
+                dropped=False,
+                state={},
+            )
+        ],
+        ["subject_key", "occasion"],
+    )
     db.session.commit()
 
 

@@ -56,8 +56,9 @@ def delivery_log():
         refused=request.args.get("refused") == "1",
     )
     pagination = services.delivery_log(current_user, filters, page=page_number())
-    return render_template("notifications/delivery.html", pagination=pagination, filters=filters,
-                           confirm_form=ConfirmForm())  # fmt: skip
+    return render_template(
+        "notifications/delivery.html", pagination=pagination, filters=filters, confirm_form=ConfirmForm()
+    )
 
 
 @bp.post("/admin/delivery/<int:message_id>/requeue")
@@ -77,8 +78,14 @@ def requeue(message_id: int):
 @permission_required(Permission.DELIVERY_LOG)
 def preview():
     result, rows, next_run = services.preview(current_user)
-    return render_template("notifications/preview.html", result=result, rows=rows, next_run=next_run,
-                           reason_labels=content.GROUP_LABELS, policy_days=policies.current().escalate_after_days)  # fmt: skip
+    return render_template(
+        "notifications/preview.html",
+        result=result,
+        rows=rows,
+        next_run=next_run,
+        reason_labels=content.GROUP_LABELS,
+        policy_days=policies.current().escalate_after_days,
+    )
 
 
 def _render_settings(status=200, form=None, leave_form=None, test_form=None):
@@ -179,8 +186,9 @@ def dev_mail_view(name: str):
         abort(404)
     mail = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
     text = mail.get_body(preferencelist=("plain",))
-    return render_template("notifications/dev_mail_view.html", mail=mail, name=path.name,
-                           text=text.get_content() if text else "")  # fmt: skip
+    return render_template(
+        "notifications/dev_mail_view.html", mail=mail, name=path.name, text=text.get_content() if text else ""
+    )
 
 
 @bp.get("/dev/mail/<name>/html")

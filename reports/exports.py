@@ -50,8 +50,7 @@ def _sheet(title: str, header: list[str], rows: list[list], widths: list[int], p
         heading.append(cell)
     sheet.append(heading)
     for row in rows:
-        sheet.append([_formatted(sheet, value, index in percent_columns)
-                      for index, value in enumerate(row, start=1)])  # fmt: skip
+        sheet.append([_formatted(sheet, value, index in percent_columns) for index, value in enumerate(row, start=1)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -92,28 +91,75 @@ def _formatted(sheet, value, percent: bool):
 
 def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], last_progress: dict[int, str]) -> bytes:
     """forum → recommendation → action → OPD → role → status → BPK category → due → days late → progress → evidence."""
-    header = [_("Forum"), _("Forum date"), _("No."), _("Recommendation"), _("Follow-up"), _("OPD"), _("Role"),
-              _("Status"), _("BPK category"), _("Due date"), _("Days late"), _("Last progress"), _("Evidence")]  # fmt: skip
+    header = [
+        _("Forum"),
+        _("Forum date"),
+        _("No."),
+        _("Recommendation"),
+        _("Follow-up"),
+        _("OPD"),
+        _("Role"),
+        _("Status"),
+        _("BPK category"),
+        _("Due date"),
+        _("Days late"),
+        _("Last progress"),
+        _("Evidence"),
+    ]
     rows = []
     statuses = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once, not per row
     categories = {category: str(label) for category, label in BPK_LABELS.items()}
     for a in assignments:
         forum = a.action.recommendation.forum
         category = BPK_CATEGORY[a.status]
-        rows.append([
-            forum.title, formatting.to_local_date(forum.starts_at), a.action.recommendation.number,
-            a.action.recommendation.text, a.action.title, a.opd.code, str(a.role.value), statuses[a.status],
-            categories[category] if category else "", a.due_date, a.days_late(today),
-            last_progress.get(a.id, ""), evidence_counts.get(a.id, 0),
-        ])  # fmt: skip
+        rows.append(
+            [
+                forum.title,
+                formatting.to_local_date(forum.starts_at),
+                a.action.recommendation.number,
+                a.action.recommendation.text,
+                a.action.title,
+                a.opd.code,
+                str(a.role.value),
+                statuses[a.status],
+                categories[category] if category else "",
+                a.due_date,
+                a.days_late(today),
+                last_progress.get(a.id, ""),
+                evidence_counts.get(a.id, 0),
+            ]
+        )
     return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])
 
 
 def compliance_sheet(rows) -> bytes:
-    header = [_("OPD"), _("Name"), _("Total"), _("Done"), _("In progress"), _("Overdue"), _("Not yet acknowledged"),
-              _("Median days to acknowledge"), _("Median days late"), _("Follow-up rate")]  # fmt: skip
-    data = [[r.code, r.name, r.total, r.done, r.in_progress, r.overdue, r.unacknowledged, r.median_ack_days,
-             r.median_late_days, round(r.rate, 4) if r.rate is not None else None] for r in rows]  # fmt: skip
+    header = [
+        _("OPD"),
+        _("Name"),
+        _("Total"),
+        _("Done"),
+        _("In progress"),
+        _("Overdue"),
+        _("Not yet acknowledged"),
+        _("Median days to acknowledge"),
+        _("Median days late"),
+        _("Follow-up rate"),
+    ]
+    data = [
+        [
+            r.code,
+            r.name,
+            r.total,
+            r.done,
+            r.in_progress,
+            r.overdue,
+            r.unacknowledged,
+            r.median_ack_days,
+            r.median_late_days,
+            round(r.rate, 4) if r.rate is not None else None,
+        ]
+        for r in rows
+    ]
     return _sheet(_("Compliance"), header, data, [16, 40, 8, 8, 12, 10, 16, 18, 14, 12], percent_columns={10})
 
 
@@ -191,13 +237,27 @@ class Document(FPDF):
 def _when(forum) -> str:
     """ "Pada hari Selasa, tanggal 16 Desember 2025, pukul 09.00 WIB, bertempat di ..." """
     day, rest = formatting.long_date(forum.starts_at).split(", ", 1)
-    return _("On %(day)s, %(date)s, at %(time)s, at %(venue)s,", day=day, date=rest,
-             time=formatting.time_of_day(forum.starts_at), venue=forum.venue or "–")  # fmt: skip
+    return _(
+        "On %(day)s, %(date)s, at %(time)s, at %(venue)s,",
+        day=day,
+        date=rest,
+        time=formatting.time_of_day(forum.starts_at),
+        venue=forum.venue or "–",
+    )
 
 
 def _attendance_rows(forum) -> list[list[str]]:
-    return [[str(i), p.name, p.position or "", p.institution_name, str(PARTICIPANT_CATEGORY_LABELS[p.category]),
-             str(ATTENDANCE_LABELS[p.attendance])] for i, p in enumerate(forum.participants, start=1)]  # fmt: skip
+    return [
+        [
+            str(i),
+            p.name,
+            p.position or "",
+            p.institution_name,
+            str(PARTICIPANT_CATEGORY_LABELS[p.category]),
+            str(ATTENDANCE_LABELS[p.attendance]),
+        ]
+        for i, p in enumerate(forum.participants, start=1)
+    ]
 
 
 ATTENDANCE_WIDTHS = [8, 45, 35, 45, 22, 20]
@@ -209,8 +269,14 @@ def berita_acara(forum, number: str) -> bytes:
     document.paragraph(forum.title, bold=True)
     document.paragraph(_("Number: %(number)s", number=number))
     present = sum(1 for p in forum.participants if p.attendance in PRESENT)
-    document.paragraph(_("%(when)s a %(kind)s was held, attended by %(n)d participants as listed in the annex.",
-                         when=_when(forum), kind=FORUM_KIND_LABELS[forum.kind], n=present))  # fmt: skip
+    document.paragraph(
+        _(
+            "%(when)s a %(kind)s was held, attended by %(n)d participants as listed in the annex.",
+            when=_when(forum),
+            kind=FORUM_KIND_LABELS[forum.kind],
+            n=present,
+        )
+    )
     if forum.agenda:
         document.paragraph(_("Agenda"), bold=True)
         document.paragraph(forum.agenda)
@@ -221,8 +287,11 @@ def berita_acara(forum, number: str) -> bytes:
     document.signatures((_("Chair"), forum.chair or ""), (_("Minute-taker"), forum.minute_taker or ""))
     document.add_page()
     document.heading(_("Annex: attendance list"), 11)
-    document.table([_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
-                   _attendance_rows(forum), ATTENDANCE_WIDTHS)  # fmt: skip
+    document.table(
+        [_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
+        _attendance_rows(forum),
+        ATTENDANCE_WIDTHS,
+    )
     return document.output_bytes()
 
 
@@ -246,8 +315,11 @@ def daftar_hadir(forum) -> bytes:
     document.heading(_("ATTENDANCE LIST (DAFTAR HADIR)"))
     document.paragraph(forum.title, bold=True)
     document.paragraph(_when(forum))
-    document.table([_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
-                   _attendance_rows(forum), ATTENDANCE_WIDTHS)  # fmt: skip
+    document.table(
+        [_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
+        _attendance_rows(forum),
+        ATTENDANCE_WIDTHS,
+    )
     return document.output_bytes()
 
 
@@ -263,11 +335,22 @@ def rekapitulasi(title: str, assignments, today: date) -> bytes:
         if category:
             totals[category] += 1
         late = a.days_late(today)
-        rows.append([str(i), a.action.title, a.opd.code, str(STATUS_LABELS[a.status]),
-                     str(BPK_LABELS[category]) if category else "–", formatting.short_date(a.due_date),
-                     str(late) if late else ""])  # fmt: skip
-    document.table([_("No."), _("Follow-up"), _("OPD"), _("Status"), _("BPK category"), _("Due"), _("Days late")],
-                   rows, [8, 52, 20, 25, 30, 20, 15])  # fmt: skip
+        rows.append(
+            [
+                str(i),
+                a.action.title,
+                a.opd.code,
+                str(STATUS_LABELS[a.status]),
+                str(BPK_LABELS[category]) if category else "–",
+                formatting.short_date(a.due_date),
+                str(late) if late else "",
+            ]
+        )
+    document.table(
+        [_("No."), _("Follow-up"), _("OPD"), _("Status"), _("BPK category"), _("Due"), _("Days late")],
+        rows,
+        [8, 52, 20, 25, 30, 20, 15],
+    )
     document.paragraph(_("Totals per BPK category"), bold=True)
     document.table([_("BPK category"), _("Tasks")], [[str(BPK_LABELS[c]), str(n)] for c, n in totals.items()], [80, 30])
     return document.output_bytes()

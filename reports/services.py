@@ -45,13 +45,23 @@ class ReportFilters:
 
     def scope(self):
         """The filters as one condition on Assignment, or None."""
-        return forum_scope(series_id=self.series_id, forum_kind=self.forum_kind, held_from=self.date_from,
-                           held_to=self.date_to, theme=self.theme)  # fmt: skip
+        return forum_scope(
+            series_id=self.series_id,
+            forum_kind=self.forum_kind,
+            held_from=self.date_from,
+            held_to=self.date_to,
+            theme=self.theme,
+        )
 
     def list_args(self) -> dict:
         """The same filters as arguments of the follow-ups list."""
-        args = {"series": self.series_id, "kind": self.forum_kind, "theme": self.theme,
-                "held_from": self.date_from, "held_to": self.date_to}  # fmt: skip
+        args = {
+            "series": self.series_id,
+            "kind": self.forum_kind,
+            "theme": self.theme,
+            "held_from": self.date_from,
+            "held_to": self.date_to,
+        }
         return {k: v for k, v in args.items() if v}
 
 
@@ -104,10 +114,12 @@ def tiles(filters: ReportFilters, today: date, rows: list[tuple[Status, date, in
     """The five figures at the top of the dashboard, from the (status, due date) counts and two small counts; the
     same rules as the follow-ups list's filters."""
     count = sa.func.count()
-    stale = _scoped(filters, count).where(Assignment.status == Status.ASSIGNED,
-                                          Assignment.assigned_at < stale_since(today))  # fmt: skip
-    done = _scoped(filters, count).where(Assignment.status == Status.DONE,
-                                         Assignment.completed_at >= month_start(today))  # fmt: skip
+    stale = _scoped(filters, count).where(
+        Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today)
+    )
+    done = _scoped(filters, count).where(
+        Assignment.status == Status.DONE, Assignment.completed_at >= month_start(today)
+    )
     return Tiles(
         open=sum(n for status, _due, n in rows if status in OPEN),
         overdue=sum(n for status, due, n in rows if status in WITH_OPD and due < today),
@@ -170,16 +182,23 @@ def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
         .limit(30)
     ).all()
     most_overdue = db.session.scalars(
-        _scoped(filters, Assignment).where(overdue_clause(today)).options(*with_context)
-        .order_by(Assignment.due_date, Assignment.id).limit(10)
-    ).all()  # fmt: skip
+        _scoped(filters, Assignment)
+        .where(overdue_clause(today))
+        .options(*with_context)
+        .order_by(Assignment.due_date, Assignment.id)
+        .limit(10)
+    ).all()
     return Dashboard(
-        tiles=tiles(filters, today, by_status_and_due_date), per_opd=_most_behind_opds(filters, today),
+        tiles=tiles(filters, today, by_status_and_due_date),
+        per_opd=_most_behind_opds(filters, today),
         bpk={c: bpk.get(c, 0) for c in BpkCategory},
-        ages=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS], per_forum=per_forum,
-        upcoming=list(upcoming), most_overdue=list(most_overdue), headless=accounts.opds_without_active_head(),
+        ages=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS],
+        per_forum=per_forum,
+        upcoming=list(upcoming),
+        most_overdue=list(most_overdue),
+        headless=accounts.opds_without_active_head(),
         today=today,
-    )  # fmt: skip
+    )
 
 
 FORUMS_CHARTED = 12
@@ -262,15 +281,25 @@ def compliance(
     today = clock.today_local()
     count = sa.func.count()
     due = Assignment.due_date < today
-    query = _scoped(
-        filters, Assignment.opd_id, Opd.code, Opd.name, count,
-        count.filter(Assignment.status == Status.DONE),
-        count.filter(Assignment.status.in_([Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED, Status.CANNOT_REQUESTED])),
-        count.filter(overdue_clause(today)),
-        count.filter(Assignment.status == Status.ASSIGNED),
-        count.filter(due),
-        count.filter(sa.and_(due, Assignment.status == Status.DONE)),
-    ).join(Opd, Assignment.opd_id == Opd.id).group_by(Assignment.opd_id, Opd.code, Opd.name)  # fmt: skip
+    query = (
+        _scoped(
+            filters,
+            Assignment.opd_id,
+            Opd.code,
+            Opd.name,
+            count,
+            count.filter(Assignment.status == Status.DONE),
+            count.filter(
+                Assignment.status.in_([Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED, Status.CANNOT_REQUESTED])
+            ),
+            count.filter(overdue_clause(today)),
+            count.filter(Assignment.status == Status.ASSIGNED),
+            count.filter(due),
+            count.filter(sa.and_(due, Assignment.status == Status.DONE)),
+        )
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .group_by(Assignment.opd_id, Opd.code, Opd.name)
+    )
     if opd_id:
         query = query.where(Assignment.opd_id == opd_id)
     rows = {r[0]: Compliance(*r[:3], *r[3:]) for r in db.session.execute(query)}
@@ -320,7 +349,7 @@ def monthly(actor: Actor, opd_id: int, months: int = 12) -> list[tuple[date, int
             Assignment.status != Status.CANCELLED,
             Assignment.due_date >= first,
             Assignment.due_date <= today,
-        )  # fmt: skip
+        )
         .group_by(Assignment.due_date, Assignment.status)
     )
     for due_date, status, number in rows:
@@ -339,10 +368,15 @@ def evidence_and_progress(ids: list[int]) -> tuple[dict[int, int], dict[int, str
     """Evidence counts and the last progress note per assignment, in two queries."""
     if not ids:
         return {}, {}
-    evidence = dict(db.session.execute(
-        sa.select(Evidence.assignment_id, sa.func.count(Evidence.id)).where(Evidence.assignment_id.in_(ids))
-        .group_by(Evidence.assignment_id)
-    ).tuples().all())  # fmt: skip
+    evidence = dict(
+        db.session.execute(
+            sa.select(Evidence.assignment_id, sa.func.count(Evidence.id))
+            .where(Evidence.assignment_id.in_(ids))
+            .group_by(Evidence.assignment_id)
+        )
+        .tuples()
+        .all()
+    )
     progress = {}
     for assignment_id, percent, note in db.session.execute(
         sa.select(ProgressReport.assignment_id, ProgressReport.percent, ProgressReport.note)

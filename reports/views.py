@@ -57,11 +57,19 @@ def dashboard():
     figures = services.dashboard(current_user, filters)
     bpk_parts = [(str(BPK_LABELS[category]), number) for category, number in figures.bpk.items()]
     forum_rows = [(_short(title), done, total) for _id, title, done, total in figures.per_forum]
-    return render_template("reports/dashboard.html", d=figures, filters=filters, list_args=filters.list_args(),
-                           month_start=figures.today.replace(day=1), bpk_parts=bpk_parts, forum_rows=forum_rows,
-                           forums_charted=services.FORUMS_CHARTED, refused=_refused_addresses(),
-                           refused_days=notifications.REFUSED_ALERT_DAYS,
-                           **_choices())  # fmt: skip
+    return render_template(
+        "reports/dashboard.html",
+        d=figures,
+        filters=filters,
+        list_args=filters.list_args(),
+        month_start=figures.today.replace(day=1),
+        bpk_parts=bpk_parts,
+        forum_rows=forum_rows,
+        forums_charted=services.FORUMS_CHARTED,
+        refused=_refused_addresses(),
+        refused_days=notifications.REFUSED_ALERT_DAYS,
+        **_choices(),
+    )
 
 
 def _refused_addresses() -> list:
@@ -89,10 +97,18 @@ def opd_page(opd_id: int):
     opd = accounts.get_opd(opd_id)
     [row] = services.compliance(current_user, services.ReportFilters(), opd_id=opd.id) or [None]
     open_tasks = queries.all_assignments(current_user, queries.AssignmentFilters(opd_id=opd.id), limit=200)
-    month_rows = [(format_date(month, "MMM yy", locale=str(get_locale())), due, done)
-                  for month, due, done in services.monthly(current_user, opd.id)]  # fmt: skip
-    return render_template("reports/opd.html", opd=opd, row=row, month_rows=month_rows,
-                           open_tasks=[a for a in open_tasks if a.is_open], today=clock.today_local())  # fmt: skip
+    month_rows = [
+        (format_date(month, "MMM yy", locale=str(get_locale())), due, done)
+        for month, due, done in services.monthly(current_user, opd.id)
+    ]
+    return render_template(
+        "reports/opd.html",
+        opd=opd,
+        row=row,
+        month_rows=month_rows,
+        open_tasks=[a for a in open_tasks if a.is_open],
+        today=clock.today_local(),
+    )
 
 
 def _download(content: bytes, mimetype: str, name: str) -> Response:
@@ -196,12 +212,16 @@ def download_links(page: str, args: Mapping | None = None, /, **values) -> list[
     """Downloads offered on other packages' pages, which do not know this package: registered as a template
     global by app.py. `args` are the list's query arguments, carried over without its page number."""
     if page == "followups":
-        return [(_("Excel (.xlsx)"), url_with("reports.followups_xlsx", args or {}, page=None)),
-                (_("Summary (PDF)"), url_with("reports.rekapitulasi_pdf", args or {}, page=None))]  # fmt: skip
+        return [
+            (_("Excel (.xlsx)"), url_with("reports.followups_xlsx", args or {}, page=None)),
+            (_("Summary (PDF)"), url_with("reports.rekapitulasi_pdf", args or {}, page=None)),
+        ]
     if page == "forum":
         forum_id = values["forum_id"]
-        return [(_("Official record (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="berita-acara")),
-                (_("Minutes (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="notulen")),
-                (_("Attendance list (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="daftar-hadir")),
-                (_("Follow-up summary (PDF)"), url_for("reports.rekapitulasi_pdf", forum=forum_id))]  # fmt: skip
+        return [
+            (_("Official record (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="berita-acara")),
+            (_("Minutes (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="notulen")),
+            (_("Attendance list (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="daftar-hadir")),
+            (_("Follow-up summary (PDF)"), url_for("reports.rekapitulasi_pdf", forum=forum_id)),
+        ]
     return []

@@ -15,8 +15,15 @@ VERIFIERS = {"admin", "secretariat"}
 ADMIN = {"admin"}
 OWN_HEAD = {"opd_head"}
 OWN_OPD = {"opd_head", "opd_staff"}
-PUBLIC = {"static", "home", "health", "accounts.login", "accounts.language", "notifications.acknowledge_link",
-          "reports.calendar_feed"}  # fmt: skip
+PUBLIC = {
+    "static",
+    "home",
+    "health",
+    "accounts.login",
+    "accounts.language",
+    "notifications.acknowledge_link",
+    "reports.calendar_feed",
+}
 
 EXPECTED = {
     "accounts.logout": EVERYONE,
@@ -127,8 +134,9 @@ def sample_ids(app, world):
         actions.acknowledge(head, assignment.id)
         pdf = FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="bukti.pdf")
         report = actions.report_progress(head, assignment.id, percent=10, note="x", files=[pdf])
-        member = decrees.add_decree_member(secretariat, action.id, name="Anggota", opd_id=None, position=None,
-                                           team_role="anggota")  # fmt: skip
+        member = decrees.add_decree_member(
+            secretariat, action.id, name="Anggota", opd_id=None, position=None, team_role="anggota"
+        )
         from datetime import date
 
         from notifications import services as notifications
@@ -190,8 +198,14 @@ def test_role_route_matrix(app, world, sample_ids, role):
 
 @pytest.mark.parametrize(
     "url",
-    ["/forums/99999999999999999999", "/forums/2147483648/edit", "/series/0", "/admin/users/99999999999",
-     "/forums?page=99999999&opd=99999999999999999999", "/forums/1/participants/99999999999/edit"],
-)  # fmt: skip
+    [
+        "/forums/99999999999999999999",
+        "/forums/2147483648/edit",
+        "/series/0",
+        "/admin/users/99999999999",
+        "/forums?page=99999999&opd=99999999999999999999",
+        "/forums/1/participants/99999999999/edit",
+    ],
+)
 def test_absurd_ids_are_not_found_never_a_crash(client_as, url):
     assert client_as("admin").get(url).status_code in (200, 404)

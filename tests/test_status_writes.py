@@ -10,12 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "accounts", "forum", "actions", "notifications", "reports", "demo", "bench")
 STATUS_ATTRIBUTES = frozenset({"status", "stage"})
 # The one function per table that may write: (file, function).
-TRANSITION_FUNCTIONS = frozenset({
-    ("actions/services.py", "transition"),  # actions.services.TRANSITIONS
-    ("actions/decrees.py", "change_stage"),  # actions.decrees.DECREE_TRANSITIONS
-    ("forum/services.py", "change_status"),  # forum.services.FORUM_TRANSITIONS
-    ("notifications/outbox.py", "move"),  # notifications.models.MAIL_TRANSITIONS
-})  # fmt: skip
+TRANSITION_FUNCTIONS = frozenset(
+    {
+        ("actions/services.py", "transition"),  # actions.services.TRANSITIONS
+        ("actions/decrees.py", "change_stage"),  # actions.decrees.DECREE_TRANSITIONS
+        ("forum/services.py", "change_status"),  # forum.services.FORUM_TRANSITIONS
+        ("notifications/outbox.py", "move"),  # notifications.models.MAIL_TRANSITIONS
+    }
+)
 
 
 def _targets(node):

@@ -18,10 +18,12 @@ def series_forums(appctx, world):
     secretariat = as_user(world.users["secretariat"].id)
     series = forums.create_series(secretariat, title="Penyusunan Dokumen PPT Kespro 2026")
     first = make_forum(world, series_id=series.id)
-    second = make_forum(world, series_id=series.id, title="FGD kedua", starts_at=FGD["starts_at"] + timedelta(days=30),
-                        ends_at=None)  # fmt: skip
-    third = make_forum(world, series_id=series.id, title="FGD ketiga", starts_at=FGD["starts_at"] + timedelta(days=60),
-                       ends_at=None)  # fmt: skip
+    second = make_forum(
+        world, series_id=series.id, title="FGD kedua", starts_at=FGD["starts_at"] + timedelta(days=30), ends_at=None
+    )
+    third = make_forum(
+        world, series_id=series.id, title="FGD ketiga", starts_at=FGD["starts_at"] + timedelta(days=60), ends_at=None
+    )
     return first, second, third
 
 
@@ -31,8 +33,14 @@ def _titles(world, forum):
 
 def test_next_meeting_items_and_open_tasks_appear_on_later_forums_of_the_series(appctx, world, series_forums):
     first, second, third = series_forums
-    make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",),
-                title="Pembentukan tim melalui SK dibahas kembali")  # fmt: skip
+    make_action(
+        world,
+        forum=first,
+        kind="next_meeting",
+        lead="BAPPEDA",
+        support=("DINKES",),
+        title="Pembentukan tim melalui SK dibahas kembali",
+    )
     make_action(world, forum=first, title="Sosialisasi PPT Kespro")
     unrelated = make_forum(world, title="Forum lain", starts_at=FGD["starts_at"] + timedelta(days=30), ends_at=None)
     assert _titles(world, second) == ["Pembentukan tim melalui SK dibahas kembali", "Sosialisasi PPT Kespro"]
@@ -49,14 +57,16 @@ def test_a_finished_task_does_not_travel_but_a_next_meeting_item_does(appctx, wo
 
 def test_deciding_turns_it_into_a_decree_and_resolves_it(appctx, world, series_forums):
     first, second, third = series_forums
-    item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",),
-                       title="Pembentukan tim melalui SK")  # fmt: skip
+    item = make_action(
+        world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",), title="Pembentukan tim melalui SK"
+    )
     secretariat = as_user(world.users["secretariat"].id)
     carry_over.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note="Menunggu kesepakatan")
     assert _titles(world, third) == ["Pembentukan tim melalui SK"]  # discussed: still open for the next one
     new_due = TODAY + timedelta(days=45)
-    carry_over.record_carry_over(secretariat, second.id, item.id, outcome="decided_decree",
-                               note="Dipimpin Bappeda", due_date=new_due)  # fmt: skip
+    carry_over.record_carry_over(
+        secretariat, second.id, item.id, outcome="decided_decree", note="Dipimpin Bappeda", due_date=new_due
+    )
     action = queries.get_action(secretariat, item.id)
     assert action.kind == ActionKind.DECREE
     assert decrees.get_decree(secretariat, item.id).lead_opd.code == "BAPPEDA"

@@ -10,9 +10,15 @@ from core.errors import Invalid, InvalidTransition
 from tests.actions.helpers import TODAY, make_action
 from tests.conftest import as_user
 
-DETAILS = dict(subject="Pembentukan Tim Penyusun PPT Kespro", number="800/Kep.12/2026", signed_on=TODAY,
-               signer="Wali Kota Tangerang", valid_from=TODAY, valid_until=TODAY + timedelta(days=365),
-               lead_opd_id=None)  # fmt: skip
+DETAILS = dict(
+    subject="Pembentukan Tim Penyusun PPT Kespro",
+    number="800/Kep.12/2026",
+    signed_on=TODAY,
+    signer="Wali Kota Tangerang",
+    valid_from=TODAY,
+    valid_until=TODAY + timedelta(days=365),
+    lead_opd_id=None,
+)
 
 
 def _decree_action(world):
@@ -52,8 +58,14 @@ def test_members_and_validity(appctx, world, clock):
     with pytest.raises(Invalid):
         decrees.update_decree(secretariat, action.id, **{**DETAILS, "valid_until": TODAY - timedelta(days=1)})
     decrees.update_decree(secretariat, action.id, **{**DETAILS, "valid_until": TODAY + timedelta(days=30)})
-    member = decrees.add_decree_member(secretariat, action.id, name="Kepala Bappeda", opd_id=world.opds["BAPPEDA"],
-                                        position="Kepala Badan", team_role="penanggung_jawab")  # fmt: skip
+    member = decrees.add_decree_member(
+        secretariat,
+        action.id,
+        name="Kepala Bappeda",
+        opd_id=world.opds["BAPPEDA"],
+        position="Kepala Badan",
+        team_role="penanggung_jawab",
+    )
     decree = decrees.get_decree(secretariat, action.id)
     assert [m.team_role for m in decree.members] == ["penanggung_jawab"]
     assert decree.days_valid(TODAY) == 30 and not decree.is_expired(TODAY)

@@ -44,8 +44,14 @@ def _user(world, role):
 
 
 def test_every_signal_is_listened_to_here():
-    assert {s.name for s in SIGNALS} >= {"assignment-created", "assignment-cancelled", "due-date-changed",
-                                         "decree-stage-changed", "decree-changed", "carry-over-recorded"}  # fmt: skip
+    assert {s.name for s in SIGNALS} >= {
+        "assignment-created",
+        "assignment-cancelled",
+        "due-date-changed",
+        "decree-stage-changed",
+        "decree-changed",
+        "carry-over-recorded",
+    }
 
 
 def test_the_lifecycle_sends_one_event_per_move(appctx, world, sent):
@@ -83,8 +89,14 @@ def test_secretariat_changes_send_their_events(appctx, world, sent):
     dinkes, dp3 = dinkes_assignment(action), next(a for a in action.assignments if a.opd.code == "DP3AP2KB")
     sent.clear()
     services.change_due_date(secretariat, dinkes.id, TODAY + timedelta(days=40), "Menunggu anggaran")
-    services.update_action(secretariat, action.id, title=action.title, description=None,
-                           due_date=TODAY + timedelta(days=50), reason="Jadwal RKPD")  # fmt: skip
+    services.update_action(
+        secretariat,
+        action.id,
+        title=action.title,
+        description=None,
+        due_date=TODAY + timedelta(days=50),
+        reason="Jadwal RKPD",
+    )
     services.reassign(secretariat, dp3.id, world.opds["DISDUKCAPIL"], "Salah OPD")
     services.cancel_assignment(secretariat, dp3.id, "Tidak relevan")
     services.add_opd(secretariat, action.id, world.opds["DISDUKCAPIL"], "support", "Ternyata relevan")
@@ -121,9 +133,10 @@ def test_reassigning_and_re_adding_leave_history_and_audit(appctx, world):
     ]
     assert history[1].data == {"from": "DP3AP2KB", "to": "DISDUKCAPIL"}
     audits = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity_type == "assignment", AuditEvent.entity_id == task.id)
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == "assignment", AuditEvent.entity_id == task.id)
         .order_by(AuditEvent.id)
-    ).all()  # fmt: skip
+    ).all()
     assert [(e.verb, e.changes.get("status")) for e in audits] == [
         ("reassign", ["assigned", "assigned"]),
         ("change_status", ["assigned", "cancelled"]),
@@ -141,10 +154,10 @@ def test_reassigning_work_in_progress_starts_it_afresh_with_history(appctx, worl
     link_report(world, task.id)
     services.reassign(_user(world, "secretariat"), task.id, world.opds["BAPPEDA"], "Kewenangan Bappeda")
     task = db.session.get(Assignment, task.id)
-    assert (task.status, task.opd.code, task.acknowledged_at, task.pic_name) == (
-        Status.ASSIGNED, "BAPPEDA", None, None)  # fmt: skip
-    last = db.session.scalars(sa.select(AssignmentEvent).where(AssignmentEvent.assignment_id == task.id)
-                              .order_by(AssignmentEvent.id.desc())).first()  # fmt: skip
+    assert (task.status, task.opd.code, task.acknowledged_at, task.pic_name) == (Status.ASSIGNED, "BAPPEDA", None, None)
+    last = db.session.scalars(
+        sa.select(AssignmentEvent).where(AssignmentEvent.assignment_id == task.id).order_by(AssignmentEvent.id.desc())
+    ).first()
     assert (last.kind, last.from_status, last.to_status) == (HistoryKind.REASSIGN, Status.IN_PROGRESS, Status.ASSIGNED)
 
 
@@ -152,13 +165,15 @@ def test_carry_over_outcomes_send_their_events(appctx, world, sent):
     secretariat = _user(world, "secretariat")
     series = forums.create_series(secretariat, title="Penyusunan Dokumen PPT Kespro 2026")
     first = make_forum(world, series_id=series.id)
-    second = make_forum(world, series_id=series.id, title="FGD kedua", starts_at=FGD["starts_at"] + timedelta(days=30),
-                        ends_at=None)  # fmt: skip
+    second = make_forum(
+        world, series_id=series.id, title="FGD kedua", starts_at=FGD["starts_at"] + timedelta(days=30), ends_at=None
+    )
     decided = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=(), title="SK tim")
     closed = make_action(world, forum=first, kind="next_meeting", lead="DINKES", support=("DP3AP2KB",), title="Tutup")
     sent.clear()
-    carry_over.record_carry_over(secretariat, second.id, decided.id, outcome="decided_task", note=None,
-                                 due_date=TODAY + timedelta(days=45))  # fmt: skip
+    carry_over.record_carry_over(
+        secretariat, second.id, decided.id, outcome="decided_task", note=None, due_date=TODAY + timedelta(days=45)
+    )
     carry_over.record_carry_over(secretariat, second.id, closed.id, outcome="closed", note=None)
     [bappeda] = decided.assignments
     assert sent == [
@@ -174,18 +189,32 @@ def test_decree_changes_send_their_events(appctx, world, sent):
     secretariat = _user(world, "secretariat")
     decree = decrees.get_decree(secretariat, action.id)
     d = {"decree_id": decree.id, "action_id": action.id}
-    details = dict(subject="SK Tim", number="800/1/2026", signed_on=TODAY, signer="Wali Kota", valid_from=TODAY,
-                   valid_until=None, lead_opd_id=None)  # fmt: skip
+    details = dict(
+        subject="SK Tim",
+        number="800/1/2026",
+        signed_on=TODAY,
+        signer="Wali Kota",
+        valid_from=TODAY,
+        valid_until=None,
+        lead_opd_id=None,
+    )
     sent.clear()
     decrees.set_decree_stage(secretariat, action.id, "drafted")
-    decrees.update_decree(secretariat, action.id, document=FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="sk.pdf"),
-                          **details)  # fmt: skip
+    decrees.update_decree(
+        secretariat, action.id, document=FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="sk.pdf"), **details
+    )
     decrees.set_decree_stage(secretariat, action.id, "signed")
-    member = decrees.add_decree_member(secretariat, action.id, name="Kepala Bappeda", opd_id=None, position=None,
-                                       team_role="penanggung_jawab")  # fmt: skip
+    member = decrees.add_decree_member(
+        secretariat, action.id, name="Kepala Bappeda", opd_id=None, position=None, team_role="penanggung_jawab"
+    )
     decrees.remove_decree_member(secretariat, action.id, member.id)
-    assert sent == [("decree-stage-changed", d), ("decree-changed", d), ("decree-stage-changed", d),
-                    ("decree-changed", d), ("decree-changed", d)]  # fmt: skip
+    assert sent == [
+        ("decree-stage-changed", d),
+        ("decree-changed", d),
+        ("decree-stage-changed", d),
+        ("decree-changed", d),
+        ("decree-changed", d),
+    ]
 
 
 def test_nothing_is_sent_for_what_was_not_committed(appctx, world, sent):

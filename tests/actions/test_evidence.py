@@ -160,8 +160,15 @@ def test_a_refused_decree_change_leaves_no_scan_behind(storage_app, world, tmp_p
     def scan():
         return FileStorage(io.BytesIO(PDF), filename="sk.pdf")
 
-    signed = dict(subject="Tim PPT Kespro", number="800/12/2025", signed_on=date(2025, 12, 16), signer="Wali Kota",
-                  valid_from=None, valid_until=None, lead_opd_id=None)  # fmt: skip
+    signed = dict(
+        subject="Tim PPT Kespro",
+        number="800/12/2025",
+        signed_on=date(2025, 12, 16),
+        signer="Wali Kota",
+        valid_from=None,
+        valid_until=None,
+        lead_opd_id=None,
+    )
     with storage_app.app_context():
         action = make_action(world, kind="decree", support=())
         secretariat = as_user(world.users["secretariat"].id)
@@ -215,8 +222,13 @@ def test_a_stored_script_evidence_link_is_shown_as_text(app, world, client_as, a
     from core.extensions import db
 
     with app.app_context():
-        services.report_progress(as_user(world.users["opd_head"].id), acknowledged, percent=10, note="Bukti",
-                                 links=["https://example.org/bukti"])  # fmt: skip
+        services.report_progress(
+            as_user(world.users["opd_head"].id),
+            acknowledged,
+            percent=10,
+            note="Bukti",
+            links=["https://example.org/bukti"],
+        )
         evidence = db.session.query(Evidence).filter_by(assignment_id=acknowledged).one()
         evidence.url = "javascript:alert(1)"  # saved before links were checked
         db.session.commit()

@@ -25,9 +25,15 @@ def received(app):
     """Every domain event sent by this app, as (signal name, assignment id)."""
     seen = []
     handlers = []
-    for signal in (events.assignment_created, events.assignment_acknowledged, events.assignment_submitted,
-                   events.assignment_verified, events.assignment_returned, events.assignment_cancelled,
-                   events.due_date_changed):  # fmt: skip
+    for signal in (
+        events.assignment_created,
+        events.assignment_acknowledged,
+        events.assignment_submitted,
+        events.assignment_verified,
+        events.assignment_returned,
+        events.assignment_cancelled,
+        events.due_date_changed,
+    ):
 
         def handler(sender, signal=signal, **kwargs):
             seen.append((signal.name, kwargs["assignment_id"]))
@@ -42,8 +48,11 @@ def received(app):
 def test_create_action_with_a_lead_and_supporters(appctx, world, received):
     action = make_action(world, support=("DP3AP2KB", "DISDUKCAPIL"))
     roles = {a.opd.code: a.role for a in action.assignments}
-    assert roles == {"DINKES": AssignmentRole.LEAD, "DP3AP2KB": AssignmentRole.SUPPORT,
-                     "DISDUKCAPIL": AssignmentRole.SUPPORT}  # fmt: skip
+    assert roles == {
+        "DINKES": AssignmentRole.LEAD,
+        "DP3AP2KB": AssignmentRole.SUPPORT,
+        "DISDUKCAPIL": AssignmentRole.SUPPORT,
+    }
     assert all(a.status == Status.ASSIGNED and a.due_date == TODAY + timedelta(days=14) for a in action.assignments)
     assert sorted(name for name, _ in received) == ["assignment-created"] * 3
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "action")).verb == "create"
@@ -68,19 +77,27 @@ def test_a_past_due_date_an_inactive_opd_or_no_opd_is_refused(appctx, world):
 def test_all_present_fans_out_to_every_attending_opd(appctx, world):
     secretariat = _user(world, "secretariat")
     forum = make_forum(world)
-    forums.add_participants(secretariat, forum.id, [
-        participant(world, name="A", opd="DINKES"),
-        participant(world, name="B", opd="DINKES"),  # two people, one OPD: one task
-        participant(world, name="C", opd="DP3AP2KB", attendance="diwakilkan"),
-        participant(world, name="D", opd="DISDUKCAPIL", attendance="izin"),  # excused: not in the room
-        participant(world, name="E", opd=None, institution="BPJS Kesehatan", category="bpjs"),
-    ])  # fmt: skip
-    action = make_action(world, forum=forum, lead=None, support=(), all_present=True,
-                         title="Sampaikan hasil FGD kepada pimpinan OPD")  # fmt: skip
+    forums.add_participants(
+        secretariat,
+        forum.id,
+        [
+            participant(world, name="A", opd="DINKES"),
+            participant(world, name="B", opd="DINKES"),  # two people, one OPD: one task
+            participant(world, name="C", opd="DP3AP2KB", attendance="diwakilkan"),
+            participant(world, name="D", opd="DISDUKCAPIL", attendance="izin"),  # excused: not in the room
+            participant(world, name="E", opd=None, institution="BPJS Kesehatan", category="bpjs"),
+        ],
+    )
+    action = make_action(
+        world, forum=forum, lead=None, support=(), all_present=True, title="Sampaikan hasil FGD kepada pimpinan OPD"
+    )
     assert {a.opd.code: a.role for a in action.assignments} == {"DINKES": "lead", "DP3AP2KB": "lead"}
     with_lead = make_action(world, forum=forum, lead="BAPPEDA", support=(), all_present=True)
-    assert {a.opd.code: a.role for a in with_lead.assignments} == {"BAPPEDA": "lead", "DINKES": "support",
-                                                                   "DP3AP2KB": "support"}  # fmt: skip
+    assert {a.opd.code: a.role for a in with_lead.assignments} == {
+        "BAPPEDA": "lead",
+        "DINKES": "support",
+        "DP3AP2KB": "support",
+    }
     empty = make_forum(world, title="Tanpa peserta")
     with pytest.raises(Invalid):
         make_action(world, forum=empty, lead=None, support=(), all_present=True)
@@ -91,7 +108,10 @@ def test_acknowledge_records_who_when_and_pic_and_is_idempotent(appctx, world, c
     head = _user(world, "opd_head")
     assert services.acknowledge(head, assignment.id, pic_name="dr. Maya", note="Siap") is True
     assert (assignment.status, assignment.acknowledged_by_id, assignment.pic_name) == (
-        Status.ACKNOWLEDGED, head.id, "dr. Maya")  # fmt: skip
+        Status.ACKNOWLEDGED,
+        head.id,
+        "dr. Maya",
+    )
     assert assignment.acknowledged_at == clock.now()
     clock.set(NOW + timedelta(hours=1))
     assert services.acknowledge(head, assignment.id) is False
@@ -110,8 +130,9 @@ def test_progress_needs_acknowledgement_then_moves_to_in_progress(appctx, world)
     with pytest.raises(Invalid):
         services.report_progress(_user(world, "opd_staff"), assignment.id, percent=150, note="x")
     with pytest.raises(Invalid):
-        services.report_progress(_user(world, "opd_staff"), assignment.id, percent=50, note="x",
-                                 links=["javascript:alert(1)"])  # fmt: skip
+        services.report_progress(
+            _user(world, "opd_staff"), assignment.id, percent=50, note="x", links=["javascript:alert(1)"]
+        )
 
 
 def test_submitting_needs_evidence_and_only_the_head_submits(appctx, world, received):
@@ -152,8 +173,15 @@ def test_return_needs_a_note_and_the_head_resubmits_then_it_is_accepted(appctx, 
     names = [n for n, _ in received]
     assert names.count("assignment-returned") == 1 and names.count("assignment-verified") == 1
     statuses = [e.to_status for e in queries.timeline(secretariat, assignment.id) if e.kind == HistoryKind.STATUS]
-    assert statuses == [Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.SUBMITTED,
-                        Status.RETURNED, Status.SUBMITTED, Status.DONE]  # fmt: skip
+    assert statuses == [
+        Status.ASSIGNED,
+        Status.ACKNOWLEDGED,
+        Status.IN_PROGRESS,
+        Status.SUBMITTED,
+        Status.RETURNED,
+        Status.SUBMITTED,
+        Status.DONE,
+    ]
 
 
 def test_cannot_follow_up_needs_a_reason_and_the_secretariat_decides(appctx, world):
@@ -183,8 +211,14 @@ def test_editing_an_action_moves_due_dates_except_overridden_ones_and_keeps_the_
         services.update_action(
             secretariat, action.id, title=action.title, description=None, due_date=new_due, reason=""
         )
-    services.update_action(secretariat, action.id, title=action.title, description=None, due_date=new_due,
-                           reason="Disesuaikan dengan jadwal RKPD")  # fmt: skip
+    services.update_action(
+        secretariat,
+        action.id,
+        title=action.title,
+        description=None,
+        due_date=new_due,
+        reason="Disesuaikan dengan jadwal RKPD",
+    )
     dues = {a.opd.code: a.due_date for a in action.assignments}
     assert dues == {"DINKES": new_due, "DISDUKCAPIL": new_due, "DP3AP2KB": TODAY + timedelta(days=60)}
     edits = db.session.scalars(sa.select(AssignmentEvent).where(AssignmentEvent.kind == HistoryKind.EDIT)).all()
@@ -234,7 +268,7 @@ def test_no_one_acts_on_another_opds_task(appctx, world, role):
         lambda: services.cancel_assignment(outsider, assignment.id, "x"),
         lambda: services.change_due_date(outsider, assignment.id, TODAY, "x"),
         lambda: services.reassign(outsider, assignment.id, world.opds["BAPPEDA"], "x"),
-    ]  # fmt: skip
+    ]
     # What a page asks before it reads a form, and the services given the assignment already loaded.
     attempts += [lambda p=p: services.assignment_for(outsider, assignment.id, p) for p in services.OWN_OPD]
     attempts += [

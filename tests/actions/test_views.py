@@ -19,8 +19,13 @@ def test_create_action_from_the_forum_page(app, world, client_as):
         forum_id, recommendation_id = forum.id, recommendation.id
     client = client_as("secretariat")
     url = f"/forums/{forum_id}/recommendations/{recommendation_id}/actions/new"
-    data = {"kind": "task", "title": "Layanan keswa di Puskesmas", "due_date": "2026-01-31",
-            "lead_opd_id": world.opds["DINKES"], "support_opd_ids": [world.opds["DP3AP2KB"]]}  # fmt: skip
+    data = {
+        "kind": "task",
+        "title": "Layanan keswa di Puskesmas",
+        "due_date": "2026-01-31",
+        "lead_opd_id": world.opds["DINKES"],
+        "support_opd_ids": [world.opds["DP3AP2KB"]],
+    }
     assert client.post(url, data=data).status_code == 302
     page = client.get(f"/forums/{forum_id}").get_data(as_text=True)
     assert "Layanan keswa di Puskesmas" in page
@@ -182,9 +187,15 @@ def test_pages_run_a_fixed_number_of_queries(app, world, client_as, page):
 
 @pytest.mark.parametrize(
     "query",
-    ["held_from=0001-01-01", "held_to=9999-12-31", "held_from=9999-12-31", "held_to=0001-01-01",
-     "done_since=0001-01-01", "due_from=0001-01-01&due_to=9999-12-31"],
-)  # fmt: skip
+    [
+        "held_from=0001-01-01",
+        "held_to=9999-12-31",
+        "held_from=9999-12-31",
+        "held_to=0001-01-01",
+        "done_since=0001-01-01",
+        "due_from=0001-01-01&due_to=9999-12-31",
+    ],
+)
 @pytest.mark.parametrize("path", ["/actions", "/reports/followups.xlsx"])
 def test_follow_up_filters_at_the_ends_of_the_calendar_answer(app, world, client_as, path, query):
     with app.app_context():
@@ -206,8 +217,12 @@ def test_a_due_date_beyond_what_kawal_plans_is_refused_with_the_input_kept(app, 
         forum = make_forum(world)
         recommendation = forums.add_recommendation(as_user(world.users["secretariat"].id), forum.id, text="Keswa")
         url = f"/forums/{forum.id}/recommendations/{recommendation.id}/actions/new"
-    data = {"kind": "task", "title": "Judul dipertahankan", "due_date": "9999-12-31",
-            "lead_opd_id": world.opds["DINKES"]}  # fmt: skip
+    data = {
+        "kind": "task",
+        "title": "Judul dipertahankan",
+        "due_date": "9999-12-31",
+        "lead_opd_id": world.opds["DINKES"],
+    }
     response = client_as("secretariat").post(url, data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)

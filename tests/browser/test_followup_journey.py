@@ -18,8 +18,9 @@ PDF = b"%PDF-1.4\n% laporan pelatihan keswa\n"
 def recommendation(app, world):
     with app.app_context():
         forum = make_forum(world, title="Forum Renstra Dinkes dan DP3AP2KB")
-        forums.add_recommendation(as_user(world.users["secretariat"].id), forum.id,
-                                  text="Penguatan layanan kesehatan jiwa di Puskesmas.")  # fmt: skip
+        forums.add_recommendation(
+            as_user(world.users["secretariat"].id), forum.id, text="Penguatan layanan kesehatan jiwa di Puskesmas."
+        )
         return forum.id
 
 
@@ -81,8 +82,17 @@ def test_assign_acknowledge_report_return_resubmit_accept(live_server, page, rec
     page.click("#verify button[value=yes]")
     expect(page.locator("#assignment-status")).to_contain_text("Sesuai rekomendasi")
     timeline = page.locator("#timeline")
-    for text in ["Menunggu konfirmasi", "Diterima", "dr. Maya Anggraini", "Kemajuan 50%", "laporan-pelatihan.pdf",
-                 "Dilaporkan selesai", "Perlu perbaikan", "Lampirkan daftar hadir pelatihan.", "Sesuai rekomendasi"]:  # fmt: skip
+    for text in [
+        "Menunggu konfirmasi",
+        "Diterima",
+        "dr. Maya Anggraini",
+        "Kemajuan 50%",
+        "laporan-pelatihan.pdf",
+        "Dilaporkan selesai",
+        "Perlu perbaikan",
+        "Lampirkan daftar hadir pelatihan.",
+        "Sesuai rekomendasi",
+    ]:
         expect(timeline).to_contain_text(text)
     with page.expect_download() as download:
         page.click("#timeline a:has-text('laporan-pelatihan.pdf')")

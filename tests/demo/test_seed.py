@@ -8,8 +8,10 @@ from forum.models import Forum, ForumStatus, Participant, Recommendation, Series
 
 
 def _counts():
-    return [db.session.scalar(sa.select(sa.func.count()).select_from(model)) for model in
-            (Opd, User, Series, Forum, Participant, Recommendation)]  # fmt: skip
+    return [
+        db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Opd, User, Series, Forum, Participant, Recommendation)
+    ]
 
 
 def test_seed_demo_loads_the_three_reported_meetings_once(app):
@@ -50,11 +52,24 @@ def test_seed_demo_loads_the_three_reported_meetings_once(app):
 
 def test_users_create_command(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--email", "kepala@example.org", "--name", "Kepala",
-                                 "--role", "admin", "--password", "sandi-panjang"])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "kepala@example.org",
+            "--name",
+            "Kepala",
+            "--role",
+            "admin",
+            "--password",
+            "sandi-panjang",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    duplicate = runner.invoke(args=["users", "create", "--email", "KEPALA@example.org", "--name", "Lagi",
-                                    "--password", "sandi-panjang"])  # fmt: skip
+    duplicate = runner.invoke(
+        args=["users", "create", "--email", "KEPALA@example.org", "--name", "Lagi", "--password", "sandi-panjang"]
+    )
     assert duplicate.exit_code != 0
     assert "Email ini sudah dipakai." in duplicate.output
 
@@ -71,8 +86,15 @@ def test_demo_follow_ups_cover_the_seeds_and_a_mix_of_statuses(app, clock):
         today = clock.now().date()
         assignments = db.session.scalars(sa.select(Assignment)).all()
         statuses = {a.status for a in assignments}
-        assert {Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED,
-                Status.DONE, Status.CANNOT_REQUESTED} <= statuses  # fmt: skip
+        assert {
+            Status.ASSIGNED,
+            Status.ACKNOWLEDGED,
+            Status.IN_PROGRESS,
+            Status.SUBMITTED,
+            Status.RETURNED,
+            Status.DONE,
+            Status.CANNOT_REQUESTED,
+        } <= statuses
         assert any(a.days_late(today) for a in assignments)
         renstra = db.session.scalar(sa.select(Forum).where(Forum.kind == "forum_renstra"))
         followups = queries.forum_followups(SYSTEM, renstra.id)

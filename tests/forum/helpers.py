@@ -33,7 +33,14 @@ def make_forum(world, **overrides):
 
 def participant(world, name="Dewi Lestari", opd="DINKES", **overrides):
     values = dict(
-        name=name, position=None, opd_id=world.opds[opd] if opd else None, institution=None,
-        category="opd", role="peserta", attendance="hadir", email=None, phone=None,
-    )  # fmt: skip
+        name=name,
+        position=None,
+        opd_id=world.opds[opd] if opd else None,
+        institution=None,
+        category="opd",
+        role="peserta",
+        attendance="hadir",
+        email=None,
+        phone=None,
+    )
     return {**values, **overrides}

@@ -94,8 +94,13 @@ def test_a_semicolon_csv_from_indonesian_excel_is_read(app, world, client_as):
 
 def test_bad_rows_are_shown_and_nothing_can_be_saved(app, world, client_as):
     forum_id = _setup(app, world)
-    rows = [HEADER, [1, "", "x", "DPRD", "", "", "", ""], [2, "Budi", "", "", "XYZ", "", "", ""],
-            [3, "Sari", "", "IDI", "", "", "", "bukan-email"], [4, "Tono", "", "IDI", "", "alien", "kabur", ""]]  # fmt: skip
+    rows = [
+        HEADER,
+        [1, "", "x", "DPRD", "", "", "", ""],
+        [2, "Budi", "", "", "XYZ", "", "", ""],
+        [3, "Sari", "", "IDI", "", "", "", "bukan-email"],
+        [4, "Tono", "", "IDI", "", "alien", "kabur", ""],
+    ]
     response = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", xlsx(rows))
     page = response.get_data(as_text=True)
     assert "4 baris bermasalah" in page
@@ -130,10 +135,20 @@ def test_an_opd_deactivated_after_the_preview_stops_the_whole_import(app, world,
     payload = _payload(_upload(client, forum_id, "daftar.xlsx", xlsx(GOOD_ROWS)).get_data(as_text=True))
     with app.app_context():
         opd = accounts.get_opd(world.opds["DISDUKCAPIL"])
-        accounts.update_opd(as_user(world.users["admin"].id), opd.id, code=opd.code, name=opd.name, kind=opd.kind,
-                            parent_id=None, email=None, head_id=None, active=False)  # fmt: skip
-    response = client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload},
-                           follow_redirects=True)  # fmt: skip
+        accounts.update_opd(
+            as_user(world.users["admin"].id),
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email=None,
+            head_id=None,
+            active=False,
+        )
+    response = client.post(
+        f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload}, follow_redirects=True
+    )
     assert "Beberapa baris bermasalah" in response.get_data(as_text=True)
     assert _count(app, forum_id) == 0
 
@@ -249,8 +264,12 @@ def _sheet_with(rows_xml, repeat: int, dimension: bytes = b"") -> bytes:
                 target.writestr(item, source.read(item))
                 continue
             with target.open("xl/worksheets/sheet1.xml", "w") as sheet:
-                sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                            + dimension + b"<sheetData>" + _cells("Nama", "Instansi"))  # fmt: skip
+                sheet.write(
+                    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    + dimension
+                    + b"<sheetData>"
+                    + _cells("Nama", "Instansi")
+                )
                 for start in range(0, repeat, 10_000):
                     sheet.write(rows_xml * min(10_000, repeat - start))
                 sheet.write(b"</sheetData></worksheet>")
@@ -299,8 +318,11 @@ def test_a_workbook_of_empty_rows_or_one_far_row_is_refused_just_as_soon(app, wo
     far_row = ONE_ROW + _cells("Jauh", "IDI").replace(b"<row>", b'<row r="1000000">')
     for data in (_sheet_with(b"<row/>", 1_000_000), _sheet_with(far_row, 1)):
         rows_read = _count_rows_read(monkeypatch)
-        response = client.post(f"/forums/{forum_id}/participants/import", content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(data), "kosong.xlsx")})  # fmt: skip
+        response = client.post(
+            f"/forums/{forum_id}/participants/import",
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(data), "kosong.xlsx")},
+        )
         assert response.status_code == 422
         assert "Berkas berisi lebih dari 1000 baris." in response.get_data(as_text=True)
         assert rows_read[0] <= 2 * limit + 2
@@ -315,9 +337,12 @@ def test_a_workbook_whose_shared_strings_unpack_to_too_much_is_refused(app, worl
         for item in source.infolist():
             content = source.read(item)
             if item.filename == "[Content_Types].xml":
-                content = content.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
-                                          b'application/vnd.openxmlformats-officedocument.spreadsheetml.'
-                                          b'sharedStrings+xml"/></Types>')  # fmt: skip
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml."
+                    b'sharedStrings+xml"/></Types>',
+                )
             target.writestr(item, content)
         with target.open("xl/sharedStrings.xml", "w") as strings:  # openpyxl would read all of them at once
             strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
@@ -385,8 +410,11 @@ def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, w
     secretariat = as_user(world.users["secretariat"].id)
     forum, other = make_forum(world), make_forum(world)
     token = _sealed(forum.id, xlsx(GOOD_ROWS))
-    for forum_id, bad in [(forum.id, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")),
-                          (forum.id, ""), (other.id, token)]:  # fmt: skip
+    for forum_id, bad in [
+        (forum.id, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")),
+        (forum.id, ""),
+        (other.id, token),
+    ]:
         with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
             services.import_participants(secretariat, forum_id, bad)
     assert _count(appctx, forum.id) == _count(appctx, other.id) == 0
@@ -442,12 +470,30 @@ def test_the_service_checks_the_rows_again_against_the_opds_of_now(appctx, world
         token = _sealed(forum.id, xlsx([header, ["Andi Saputra", "DISDUKCAPIL"]]))
         opd = accounts.get_opd(world.opds["DISDUKCAPIL"])
         admin = as_user(world.users["admin"].id)
-        accounts.update_opd(admin, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
-                            head_id=None, active=False)  # fmt: skip
+        accounts.update_opd(
+            admin,
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email=None,
+            head_id=None,
+            active=False,
+        )
         with pytest.raises(Invalid, match="Beberapa baris bermasalah"):
             services.import_participants(as_user(world.users["secretariat"].id), forum.id, token)
-        accounts.update_opd(admin, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
-                            head_id=None, active=True)  # fmt: skip
+        accounts.update_opd(
+            admin,
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email=None,
+            head_id=None,
+            active=True,
+        )
     assert _count(appctx, forum.id) == 0
 
 

@@ -159,19 +159,25 @@ def test_bulk_add_is_all_or_nothing(appctx, world):
 def test_attendance_summary_counts_and_names_institutions(appctx, world):
     forum = make_forum(world)
     secretariat = as_user(world.users["secretariat"].id)
-    services.add_participants(secretariat, forum.id, [
-        participant(world, name="A"),
-        participant(world, name="B", opd="DP3AP2KB", attendance="diwakilkan"),
-        participant(world, name="C", opd="DISDUKCAPIL", attendance="izin"),
-        participant(world, name="D", opd=None, institution="BPJS Kesehatan", category="bpjs"),
-    ])  # fmt: skip
+    services.add_participants(
+        secretariat,
+        forum.id,
+        [
+            participant(world, name="A"),
+            participant(world, name="B", opd="DP3AP2KB", attendance="diwakilkan"),
+            participant(world, name="C", opd="DISDUKCAPIL", attendance="izin"),
+            participant(world, name="D", opd=None, institution="BPJS Kesehatan", category="bpjs"),
+        ],
+    )
     summary = services.attendance_summary(services.get_forum(secretariat, forum.id, full=True).participants)
     assert summary.total == 4
     assert summary.present == 3
     assert summary.by_attendance[Attendance.IZIN] == 1
     assert summary.institutions_present == [
-        "BPJS Kesehatan", "Dinas Kesehatan", "Dinas Pemberdayaan Perempuan dan Perlindungan Anak",
-    ]  # fmt: skip
+        "BPJS Kesehatan",
+        "Dinas Kesehatan",
+        "Dinas Pemberdayaan Perempuan dan Perlindungan Anak",
+    ]
 
 
 def _numbers(forum_id):
@@ -212,8 +218,14 @@ def test_themes_are_shared_and_normalised(appctx, world):
 
 def test_forum_list_filters(appctx, world):
     secretariat = as_user(world.users["secretariat"].id)
-    make_forum(world, title="Forum Renstra Dinkes", kind="forum_renstra", period_start=2025, period_end=2029,
-               organiser_opd_id=world.opds["DINKES"])  # fmt: skip
+    make_forum(
+        world,
+        title="Forum Renstra Dinkes",
+        kind="forum_renstra",
+        period_start=2025,
+        period_end=2029,
+        organiser_opd_id=world.opds["DINKES"],
+    )
     make_forum(world, title="FGD PPT Kespro")
     search = services.ForumFilters
     titles = lambda f: [x.title for x in services.list_forums(secretariat, f).items]  # noqa: E731

@@ -92,8 +92,13 @@ def test_minutes_and_recommendations_with_script_render_inert(app, world, client
 def test_participant_form_happy_and_bad_paths(app, world, client_as):
     forum_id = _forum_id(app, world)
     client = client_as("secretariat")
-    data = {"name": "Dewi Lestari", "opd_id": world.opds["DINKES"], "category": "opd", "role": "peserta",
-            "attendance": "hadir"}  # fmt: skip
+    data = {
+        "name": "Dewi Lestari",
+        "opd_id": world.opds["DINKES"],
+        "category": "opd",
+        "role": "peserta",
+        "attendance": "hadir",
+    }
     assert client.post(f"/forums/{forum_id}/participants/new", data=data).status_code == 302
     bad = {**data, "opd_id": "", "institution": "", "email": "bukan email", "name": "Tetap Ada"}
     response = client.post(f"/forums/{forum_id}/participants/new", data=bad)
@@ -268,9 +273,20 @@ HUGE = "99999999999999999999"
 
 @pytest.mark.parametrize(
     "query",
-    [f"period=-{HUGE}", f"period={HUGE}", f"period={HUGE}-{HUGE}", "period=--", "period=20x5", f"page={HUGE}",
-     f"page=-{HUGE}", "page=0", f"opd={HUGE}", f"opd=-{HUGE}", f"series={HUGE}"],
-)  # fmt: skip
+    [
+        f"period=-{HUGE}",
+        f"period={HUGE}",
+        f"period={HUGE}-{HUGE}",
+        "period=--",
+        "period=20x5",
+        f"page={HUGE}",
+        f"page=-{HUGE}",
+        "page=0",
+        f"opd={HUGE}",
+        f"opd=-{HUGE}",
+        f"series={HUGE}",
+    ],
+)
 def test_huge_and_negative_numbers_in_the_forum_list_are_ignored(app, world, client_as, query):
     with app.app_context():
         make_forum(world, title="FGD PPT Kespro")
@@ -291,10 +307,18 @@ def test_the_period_filter_of_the_forum_list_still_narrows_and_stays_chosen(app,
 # /actions?page= is defect 1 of issue 10, tested with the follow-ups list.
 @pytest.mark.parametrize(
     "url",
-    [f"/tasks?page={HUGE}", f"/tasks?page=-{HUGE}", f"/admin/users?page={HUGE}", f"/admin/delivery?page=-{HUGE}",
-     f"/forums/new?series={HUGE}", f"/actions?opd={HUGE}", f"/actions?forum=-{HUGE}", f"/actions?series={HUGE}",
-     f"/dashboard?series={HUGE}"],
-)  # fmt: skip
+    [
+        f"/tasks?page={HUGE}",
+        f"/tasks?page=-{HUGE}",
+        f"/admin/users?page={HUGE}",
+        f"/admin/delivery?page=-{HUGE}",
+        f"/forums/new?series={HUGE}",
+        f"/actions?opd={HUGE}",
+        f"/actions?forum=-{HUGE}",
+        f"/actions?series={HUGE}",
+        f"/dashboard?series={HUGE}",
+    ],
+)
 def test_huge_and_negative_numbers_in_other_lists_answer(client_as, url):
     assert client_as("admin").get(url).status_code == 200, url
 

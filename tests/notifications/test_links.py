@@ -86,8 +86,17 @@ def test_a_head_replaced_since_the_email_cannot_use_it(app, client, world, task)
     assignment_id, token = task
     with app.app_context():
         opd = accounts.get_opd(world.opds["DINKES"])
-        accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=None,
-                            head_id=None, active=True)  # fmt: skip
+        accounts.update_opd(
+            SYSTEM,
+            opd.id,
+            code=opd.code,
+            name=opd.name,
+            kind=opd.kind,
+            parent_id=None,
+            email=None,
+            head_id=None,
+            active=True,
+        )
     response = client.post(f"/a/{token}")
     assert response.status_code == 410 and "bukan lagi kepalanya" in response.get_data(as_text=True)
     assert _status(app, assignment_id) == Status.ASSIGNED

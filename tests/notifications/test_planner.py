@@ -81,16 +81,24 @@ def test_three_days_of_downtime_give_one_digest_holding_everything(app, appctx, 
     assert result.messages == 1
     [digest] = digests()
     assert digest.local_date == date(2025, 12, 22)
-    assert _reasons(digest) == [("overdue", Reason.OVERDUE), ("overdue", Reason.OVERDUE),
-                                ("unack", Reason.UNACKNOWLEDGED), ("unack", Reason.UNACKNOWLEDGED),
-                                ("unack", Reason.UNACKNOWLEDGED)]  # fmt: skip
+    assert _reasons(digest) == [
+        ("overdue", Reason.OVERDUE),
+        ("overdue", Reason.OVERDUE),
+        ("unack", Reason.UNACKNOWLEDGED),
+        ("unack", Reason.UNACKNOWLEDGED),
+        ("unack", Reason.UNACKNOWLEDGED),
+    ]
 
 
 @pytest.mark.parametrize(
     "moment, why",
-    [((2025, 12, 20), "Saturday"), ((2025, 12, 25), "Christmas, a public holiday"), ((2025, 12, 26), "cuti bersama"),
-     ((2025, 12, 22, 7, 0), "before the send time")],
-)  # fmt: skip
+    [
+        ((2025, 12, 20), "Saturday"),
+        ((2025, 12, 25), "Christmas, a public holiday"),
+        ((2025, 12, 26), "cuti bersama"),
+        ((2025, 12, 22, 7, 0), "before the send time"),
+    ],
+)
 def test_no_reminders_on_days_off_or_before_the_send_time(app, appctx, world, moment, why):
     notifications.add_collective_leave(as_user(world.users["admin"].id), date(2025, 12, 26), "Cuti bersama Natal")
     make_action(world, support=(), due_in=1)
@@ -149,10 +157,18 @@ def test_decree_expiry_reminds_60_and_30_days_before(app, appctx, world):
 
     action = make_action(world, kind="decree", lead="DINKES", support=())
     secretariat = as_user(world.users["secretariat"].id)
-    decrees.update_decree(secretariat, action.id, subject="Tim PPT Kespro", number="800/1/2022",
-                          signed_on=date(2022, 1, 3), signer="Wali Kota", valid_from=date(2022, 1, 3),
-                          valid_until=date(2026, 3, 2), lead_opd_id=world.opds["DINKES"],
-                          document=FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="sk.pdf"))  # fmt: skip
+    decrees.update_decree(
+        secretariat,
+        action.id,
+        subject="Tim PPT Kespro",
+        number="800/1/2022",
+        signed_on=date(2022, 1, 3),
+        signer="Wali Kota",
+        valid_from=date(2022, 1, 3),
+        valid_until=date(2026, 3, 2),
+        lead_opd_id=world.opds["DINKES"],
+        document=FileStorage(io.BytesIO(b"%PDF-1.4\n"), filename="sk.pdf"),
+    )
     decrees.set_decree_stage(secretariat, action.id, "drafted")
     decrees.set_decree_stage(secretariat, action.id, "signed")
     for day in (date(2025, 12, 31), date(2026, 1, 2), date(2026, 1, 30), date(2026, 2, 2)):
@@ -205,8 +221,9 @@ def test_a_sender_never_claims_a_digest_the_planner_is_still_adding_to(app, appc
         with app.app_context():
             claimed = dispatcher.claim(clock.now(), "other:1", 10)
             seen["ids"] = claimed.ids
-            seen["items"] = db.session.scalar(sa.select(sa.func.count(OutboxItem.id)).where(
-                OutboxItem.message_id.in_(claimed.ids)))  # fmt: skip
+            seen["items"] = db.session.scalar(
+                sa.select(sa.func.count(OutboxItem.id)).where(OutboxItem.message_id.in_(claimed.ids))
+            )
             db.session.remove()
 
     insert = planner.bulk_insert_or_ignore

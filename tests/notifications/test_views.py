@@ -39,9 +39,16 @@ def test_delivery_log_shows_failures_and_requeues_them(make_app, world, client_a
 def test_settings_form_happy_and_bad_paths(app, client_as):
     client = client_as("admin")
     assert "Pengaturan pengingat" in client.get("/admin/settings").get_data(as_text=True)
-    good = {"send_time": "08:00", "unacknowledged_after_working_days": "3", "due_soon_days": "14, 7,1",
-            "overdue_every_days": "7", "escalate_after_days": "10", "escalation_email": "Sekda@Example.org",
-            "decree_expiry_days": "90,30", "link_valid_days": "14"}  # fmt: skip
+    good = {
+        "send_time": "08:00",
+        "unacknowledged_after_working_days": "3",
+        "due_soon_days": "14, 7,1",
+        "overdue_every_days": "7",
+        "escalate_after_days": "10",
+        "escalation_email": "Sekda@Example.org",
+        "decree_expiry_days": "90,30",
+        "link_valid_days": "14",
+    }
     assert client.post("/admin/settings", data=good).status_code == 302
     with app.app_context():
         from notifications import policy
@@ -112,8 +119,17 @@ def _with_inbox(world, email="dinkes@example.org"):
     from core.permissions import SYSTEM
 
     opd = accounts.get_opd(world.opds["DINKES"])
-    accounts.update_opd(SYSTEM, opd.id, code=opd.code, name=opd.name, kind=opd.kind, parent_id=None, email=email,
-                        head_id=opd.head_id, active=True)  # fmt: skip
+    accounts.update_opd(
+        SYSTEM,
+        opd.id,
+        code=opd.code,
+        name=opd.name,
+        kind=opd.kind,
+        parent_id=None,
+        email=email,
+        head_id=opd.head_id,
+        active=True,
+    )
 
 
 def test_a_head_refused_while_the_inbox_got_it_is_recorded_and_shown(make_app, world, smtp, client_as):

@@ -23,8 +23,13 @@ def test_followup_matrix_honours_the_filters(app, world, client_as, clock):
     with app.app_context():
         late = dinkes_assignment(make_action(world, support=(), due_in=1, title="Layanan keswa"))
         actions.acknowledge(as_user(world.users["opd_head"].id), late.id)
-        actions.report_progress(as_user(world.users["opd_head"].id), late.id, percent=40, note="Pelatihan",
-                                links=["https://example.org/bukti"])  # fmt: skip
+        actions.report_progress(
+            as_user(world.users["opd_head"].id),
+            late.id,
+            percent=40,
+            note="Pelatihan",
+            links=["https://example.org/bukti"],
+        )
         make_action(world, lead="DP3AP2KB", support=(), due_in=30, title="Belum jatuh tempo")
     clock.set(clock.now().replace(day=20))
     response = client_as("viewer").get("/reports/followups.xlsx?overdue=1")
@@ -60,12 +65,21 @@ def _forum_with_people(app, world):
     with app.app_context():
         secretariat = as_user(world.users["secretariat"].id)
         forum = make_forum(world, chair="Kepala Bappeda", minute_taker="Siti Rahmawati")
-        forums.add_participants(secretariat, forum.id, [
-            participant(world, name="Lelih Herawati, S.KM, M.Kes", opd=None, institution="Bappeda Provinsi Banten",
-                        category="pemerintah_provinsi"),
-            participant(world, name="Zulkarnaén Ṣāliḥ", opd="DINKES"),
-            participant(world, name="Andi", opd="DISDUKCAPIL", attendance="izin"),
-        ])  # fmt: skip
+        forums.add_participants(
+            secretariat,
+            forum.id,
+            [
+                participant(
+                    world,
+                    name="Lelih Herawati, S.KM, M.Kes",
+                    opd=None,
+                    institution="Bappeda Provinsi Banten",
+                    category="pemerintah_provinsi",
+                ),
+                participant(world, name="Zulkarnaén Ṣāliḥ", opd="DINKES"),
+                participant(world, name="Andi", opd="DISDUKCAPIL", attendance="izin"),
+            ],
+        )
         forums.add_recommendation(secretariat, forum.id, text="PPT Kespro masih perlu lebih disosialisasikan.")
         forums.add_recommendation(secretariat, forum.id, text="Pembentukan tim melalui SK dibahas kembali.")
         forums.set_minutes(secretariat, forum.id, "**Paparan** Bappeda Provinsi Banten")
@@ -135,9 +149,14 @@ def test_text_that_looks_like_a_formula_is_written_as_text(app, world, client_as
             forum = make_forum(world, title=f"{formula} forum")
             recommendation = forums.add_recommendation(secretariat, forum.id, text=formula)
             action = actions.create_action(
-                secretariat, recommendation.id, kind="task", title=formula, due_date=date(2026, 1, 5 + number),
-                lead_opd_id=world.opds["DINKES"], support_opd_ids=[],
-            )  # fmt: skip
+                secretariat,
+                recommendation.id,
+                kind="task",
+                title=formula,
+                due_date=date(2026, 1, 5 + number),
+                lead_opd_id=world.opds["DINKES"],
+                support_opd_ids=[],
+            )
             assignment = dinkes_assignment(action)
             actions.acknowledge(as_user(world.users["opd_head"].id), assignment.id)
     response = client_as("viewer").get("/reports/followups.xlsx")
@@ -183,9 +202,14 @@ def test_a_control_character_stored_in_a_title_does_not_break_the_export(app, wo
         forum = make_forum(world, title="Forum\x1b kontrol")
         recommendation = forums.add_recommendation(secretariat, forum.id, text="Rekomendasi\x0b satu")
         actions.create_action(
-            secretariat, recommendation.id, kind="task", title="Judul\x0b\x1bkontrol", due_date=date(2026, 1, 5),
-            lead_opd_id=world.opds["DINKES"], support_opd_ids=[],
-        )  # fmt: skip
+            secretariat,
+            recommendation.id,
+            kind="task",
+            title="Judul\x0b\x1bkontrol",
+            due_date=date(2026, 1, 5),
+            lead_opd_id=world.opds["DINKES"],
+            support_opd_ids=[],
+        )
     response = client_as("viewer").get("/reports/followups.xlsx")
     assert response.status_code == 200
     cells = _text_cells(load_workbook(io.BytesIO(response.data)).active)

@@ -53,8 +53,12 @@ def test_tiles_and_charts(appctx, world):
     d = services.dashboard(as_user(world.users["viewer"].id), services.ReportFilters())
     assert (d.tiles.open, d.tiles.overdue, d.tiles.stale, d.tiles.awaiting) == (4, 2, 2, 1)
     assert dict((code, (open_, late)) for code, open_, late in d.per_opd) == {"DINKES": (3, 1), "DP3AP2KB": (1, 1)}
-    assert d.bpk == {BpkCategory.SESUAI: 2, BpkCategory.BELUM_SESUAI: 2, BpkCategory.BELUM_DITINDAKLANJUTI: 2,
-                     BpkCategory.TIDAK_DAPAT: 1}  # fmt: skip
+    assert d.bpk == {
+        BpkCategory.SESUAI: 2,
+        BpkCategory.BELUM_SESUAI: 2,
+        BpkCategory.BELUM_DITINDAKLANJUTI: 2,
+        BpkCategory.TIDAK_DAPAT: 1,
+    }
     assert dict(d.ages) == {"0–7": 1, "8–30": 0, "31–90": 1, ">90": 0}
     assert [a.opd.code for a in d.most_overdue] == ["DP3AP2KB", "DINKES"]
     assert [a.due_date for a in d.upcoming] == [TODAY + timedelta(days=3)]

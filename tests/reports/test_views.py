@@ -4,8 +4,14 @@ import pytest
 
 from tests.actions.helpers import dinkes_assignment, make_action
 
-EDGE_FILTERS = ["from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31", "from=9999-12-31",
-                "to=0001-01-01", "from=2025-13-45"]  # fmt: skip
+EDGE_FILTERS = [
+    "from=0001-01-01",
+    "to=9999-12-31",
+    "from=0001-01-01&to=9999-12-31",
+    "from=9999-12-31",
+    "to=0001-01-01",
+    "from=2025-13-45",
+]
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/reports/compliance", "/reports/compliance.xlsx"])
