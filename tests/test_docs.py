@@ -32,7 +32,7 @@ def _references(document: Path) -> list[tuple[str, str]]:
     text = document.read_text()
     found = [("link", target) for target in LINK.findall(text) if not re.match(r"[a-z]+:", target)]
     for span in CODE.findall(text):
-        path = span.split("::")[0].rstrip(",.:")
+        path = span.split("::")[0].split(":")[0].rstrip(",.")
         first = path.split("/")[0]
         described = path.startswith(MADE_AT_RUN_TIME) or any(mark in span for mark in ("…", "*", "<", "{"))
         if "/" in path and first and (ROOT / first).exists() and not described:
@@ -58,10 +58,14 @@ def test_every_reference_resolves_inside_the_clone(document, kind, target):
             assert anchor in _heading_anchors(resolved), f"{target}: no such heading"
         return
     path, _, test_name = target.partition("::")
+    path, _, name = path.partition(":")  # `module.py:NAME` names a definition in it
     assert (ROOT / path).exists(), f"{path} does not exist"
+    source = (ROOT / path).read_text() if (ROOT / path).is_file() else ""
     if test_name:
-        source = (ROOT / path).read_text()
         assert re.search(rf"^(async )?def {re.escape(test_name)}\(", source, re.M), f"{target}: no such test"
+    if name:
+        definition = rf"^(?:(?:async )?def {re.escape(name)}\(|class {re.escape(name)}\b|{re.escape(name)}\s*[:=])"
+        assert re.search(definition, source, re.M), f"{target}: {path} defines no {name}"
 
 
 def test_no_document_points_outside_the_clone():
