@@ -13,10 +13,12 @@ rewritten to it inside the worker, so that anything reading it meets the worker'
 import graphlib
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -78,6 +80,18 @@ class Backend:
     name: str
     url: str
     template: str | None = None  # SQLite: a migrated, empty file that each test copies
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _commit_without_waiting_for_the_disk(dbapi_connection, _record):
+    """A test's database need not survive a crash of the machine: commits skip the wait for the disk (fsync), which
+    took 6-8 ms a commit on SQLite and 2 ms on PostgreSQL here. What every other connection sees is unchanged."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+    elif isinstance(dbapi_connection, psycopg.Connection):
+        autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+        dbapi_connection.execute("SET synchronous_commit = off")
+        dbapi_connection.autocommit = autocommit
 
 
 def _migrate(url: str) -> None:
