@@ -43,9 +43,11 @@ serve: $(VENV)/.requirements
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app; }
 
-## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set; in parallel, one pytest-xdist
+## worker a core (PYTEST_WORKERS=0 runs it in one process, as a debugger wants)
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.requirements-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Ruff's rules and layout, and the import contracts of pyproject.toml (docs/ARCHITECTURE.md)
 lint: $(VENV)/.requirements-dev
