@@ -136,7 +136,7 @@ class _PageParser(HTMLParser):
                     checked="checked" in a,
                     accept=a.get("accept", ""),
                     maxlength=int(maxlength) if maxlength.isdigit() else None,
-                )  # fmt: skip
+                )
             )
         elif tag == "button" and a.get("type", "submit") == "submit":
             self._form.fields.append(Field(a["name"], "button", a.get("value", "")))
@@ -286,8 +286,11 @@ class Crawler:
         try:
             response = identity.client.open(url, method=method, data=data, follow_redirects=False)
         except Exception as error:  # an app without a 500 handler, under TESTING, raises into the client
-            self.failures.append(Failure(method, url, f"{identity.label}:{variant}", last_line(
-                (type(error), error, error.__traceback__))))  # fmt: skip
+            self.failures.append(
+                Failure(
+                    method, url, f"{identity.label}:{variant}", last_line((type(error), error, error.__traceback__))
+                )
+            )
             self.statuses[500] += 1
             return None
         finally:
@@ -350,8 +353,10 @@ class Crawler:
                 continue
             links, forms = parse_page(url, response.get_data(as_text=True))
             queue.extend(link for link in links if self._same_site(link) and link not in seen)
-            keys = {(form.method, self.route(form.action, form.method)[0], *sorted(f.name for f in form.fields))
-                    for form in forms}  # fmt: skip
+            keys = {
+                (form.method, self.route(form.action, form.method)[0], *sorted(f.name for f in form.fields))
+                for form in forms
+            }
             if keys - form_keys:
                 form_keys |= keys
                 stale[signature] = 0
@@ -383,8 +388,13 @@ class Crawler:
             "endpoint=x": [*args, ("endpoint", "x")],
             "reserved names": [*args, *RESERVED_ARGS.items()],
         }
-        for label, value in [("min date", MIN_DATE), ("max date", MAX_DATE), ("overlong", LONG),
-                             ("huge number", NEGATIVE), ("nul", NUL_UNICODE)]:  # fmt: skip
+        for label, value in [
+            ("min date", MIN_DATE),
+            ("max date", MAX_DATE),
+            ("overlong", LONG),
+            ("huge number", NEGATIVE),
+            ("nul", NUL_UNICODE),
+        ]:
             variants[label] = [(name, value) for name in [*names, "page"]]
         variants["repeated"] = [*args, *args, *((name, "1") for name in names)]
         for label, query in variants.items():
@@ -461,8 +471,9 @@ class Crawler:
                 if f.checked:
                     values.append((f.name, f.value))
             elif f.kind == "radio":
-                if f.name not in radios_done and (f.checked or not any(
-                        g.checked for g in form.controls if g.name == f.name)):  # fmt: skip
+                if f.name not in radios_done and (
+                    f.checked or not any(g.checked for g in form.controls if g.name == f.name)
+                ):
                     values.append((f.name, f.value))
                     radios_done.add(f.name)
             elif f.kind == "file":
@@ -582,7 +593,9 @@ class Crawler:
     def summary(self) -> str:
         """One line of counts, for the test's report."""
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
-        return (f"{self.counts['pages']} pages visited, {self.counts['query variants']} query variants, "
-                f"{self.counts['forms submitted']} forms submitted, {self.counts['requests']} requests "
-                f"({statuses}), {len(self.failures)} responses of 500"
-                f"{' (cut short by the time limit)' if self.cut else ''}")  # fmt: skip
+        return (
+            f"{self.counts['pages']} pages visited, {self.counts['query variants']} query variants, "
+            f"{self.counts['forms submitted']} forms submitted, {self.counts['requests']} requests "
+            f"({statuses}), {len(self.failures)} responses of 500"
+            f"{' (cut short by the time limit)' if self.cut else ''}"
+        )

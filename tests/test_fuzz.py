@@ -92,8 +92,14 @@ def fuzz_form(crawler: Crawler, identity, form: Form, examples: int = EXAMPLES_P
 def test_every_form_and_upload_survives_generated_input(make_app, tmp_path, crawl_summary):
     app = demo_app(make_app, tmp_path)
     # Find the forms as the roles that own them: a short crawl with valid values only.
-    crawler = Crawler(app, skip=skip_form, last=lambda endpoint: endpoint in CRAWL_ENDING_LAST,
-                      query_variants=False, hostile=False, budget=5.0)  # fmt: skip
+    crawler = Crawler(
+        app,
+        skip=skip_form,
+        last=lambda endpoint: endpoint in CRAWL_ENDING_LAST,
+        query_variants=False,
+        hostile=False,
+        budget=5.0,
+    )
     identities = [logged_in(app, crawler, email) for email in DEMO_ACCOUNTS]
     anonymous = Identity("anonymous", app.test_client())
     crawler.crawl(anonymous, "/", acknowledge_start(app))
@@ -118,8 +124,10 @@ def test_every_form_and_upload_survives_generated_input(make_app, tmp_path, craw
         fuzzed.add(key)
     posts = {key[1] for key in fuzzed if key[0] == "POST"}
     uploads = sum(any(f.kind == "file" for f in form.fields) for key, form in forms if key in fuzzed)
-    crawl_summary(f"fuzz ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {len(fuzzed)} of {len(forms)} "
-                  f"forms ({len(posts)} POST routes, {uploads} with uploads), {examples} examples, "
-                  f"{len(crawler.failures)} responses of 500")  # fmt: skip
+    crawl_summary(
+        f"fuzz ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {len(fuzzed)} of {len(forms)} "
+        f"forms ({len(posts)} POST routes, {uploads} with uploads), {examples} examples, "
+        f"{len(crawler.failures)} responses of 500"
+    )
     assert not crawler.failures, crawler.report()
     assert len(posts) >= 30 and uploads >= 2, (sorted(posts), uploads)

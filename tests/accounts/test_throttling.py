@@ -105,8 +105,13 @@ def test_the_worker_count_is_read_as_gunicorn_reads_it(monkeypatch):
     assert web_concurrency() == 3
     monkeypatch.delenv("WEB_CONCURRENCY")
     assert web_concurrency() == max(2, 2 * (os.cpu_count() or 1)) >= 2
-    config = subprocess.run([sys.executable, "-c", "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"],
-                            cwd=ROOT, env={**os.environ, "WEB_CONCURRENCY": "3"}, capture_output=True, text=True)  # fmt: skip
+    config = subprocess.run(
+        [sys.executable, "-c", "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"],
+        cwd=ROOT,
+        env={**os.environ, "WEB_CONCURRENCY": "3"},
+        capture_output=True,
+        text=True,
+    )
     assert config.stdout.strip() == "3", config.stderr
 
 
@@ -143,8 +148,9 @@ def redis_url(tmp_path_factory):
     port = _free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path_factory.mktemp("redis"), stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=tmp_path_factory.mktemp("redis"),
+        stdout=subprocess.DEVNULL,
+    )
     _wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2).close() or True, "redis-server")
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
@@ -171,18 +177,28 @@ def _attempt_over_http(base: str, password: str = "salah") -> int:
 
 def test_two_servers_sharing_one_redis_count_attempts_together(app, world, redis_url):
     environment = {
-        **os.environ, "KAWAL_ENV": "production", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "s" * 32, "SESSION_COOKIE_SECURE": "0", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": "",
-        "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": f"kawal-test-{uuid.uuid4().hex}",
-    }  # fmt: skip
+        **os.environ,
+        "KAWAL_ENV": "production",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "s" * 32,
+        "SESSION_COOKIE_SECURE": "0",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_ACCESS_LOG": "",
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": f"kawal-test-{uuid.uuid4().hex}",
+    }
     servers, bases = [], []
     try:
         for _ in range(2):
             port = _free_port()
-            servers.append(subprocess.Popen(
-                [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
-                env={**environment, "KAWAL_BIND": f"127.0.0.1:{port}"}, stderr=subprocess.DEVNULL,
-            ))  # fmt: skip
+            servers.append(
+                subprocess.Popen(
+                    [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"],
+                    cwd=ROOT,
+                    env={**environment, "KAWAL_BIND": f"127.0.0.1:{port}"},
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             bases.append(f"http://127.0.0.1:{port}")
         for base in bases:
             _wait_for(lambda base=base: urllib.request.urlopen(f"{base}/health", timeout=1).status == 200, base)

@@ -28,19 +28,45 @@ def _queue(app, count: int) -> str:
     """`count` test emails due now by the real clock, which the senders use; returns the database URL."""
     with app.app_context():
         now = clock.SYSTEM_CLOCK.now()
-        db.session.execute(sa.insert(OutboxMessage), [dict(
-            dedup_key=f"test:{i}", kind=MailKind.TEST, local_date=now.date(), recipient=f"u{i}@example.org", cc=[],
-            status=MailStatus.PENDING, attempts=0, next_attempt_at=now - timedelta(minutes=1), created_at=now,
-        ) for i in range(count)])  # fmt: skip
+        db.session.execute(
+            sa.insert(OutboxMessage),
+            [
+                dict(
+                    dedup_key=f"test:{i}",
+                    kind=MailKind.TEST,
+                    local_date=now.date(),
+                    recipient=f"u{i}@example.org",
+                    cc=[],
+                    status=MailStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now - timedelta(minutes=1),
+                    created_at=now,
+                )
+                for i in range(count)
+            ],
+        )
         db.session.commit()
         return db.engine.url.render_as_string(hide_password=False)
 
 
 def _sender(url: str, port: int, *options: str, lease: float = 300) -> subprocess.Popen:
-    env = {**os.environ, "KAWAL_ENV": "test", "FLASK_APP": "wsgi", "DATABASE_URL": url, "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(port), "MAIL_LEASE_SECONDS": str(lease)}  # fmt: skip
-    return subprocess.Popen([str(FLASK), "reminders", "send", *options], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    env = {
+        **os.environ,
+        "KAWAL_ENV": "test",
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(port),
+        "MAIL_LEASE_SECONDS": str(lease),
+    }
+    return subprocess.Popen(
+        [str(FLASK), "reminders", "send", *options],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _report(process: subprocess.Popen) -> dict[str, int]:
