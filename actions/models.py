@@ -40,6 +40,7 @@ audit.FIELD_LABELS.update(
     valid_until=_l("Valid until"),
     lead_opd_id=_l("Lead OPD"),
     document_id=_l("Scanned decree"),
+    pic_name=_l("Person in charge (PIC)"),
 )
 
 
