@@ -80,21 +80,16 @@ REPORTABLE = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
 
 
 def _entered_assigned(assignment: Assignment, actor: Actor, now, note, data) -> None:
-    """The task starts afresh (re-added, or reassigned): nothing of the earlier round is the task's state any more;
-    its reports, evidence and history stay in the timeline."""
+    # The task starts afresh (re-added or reassigned); the earlier round's reports and history stay in the timeline.
     assignment.assigned_at = now  # the acknowledgement clock starts again
-    assignment.acknowledged_at = assignment.acknowledged_by_id = None
-    assignment.pic_name, assignment.percent = None, 0
-    _clear_cannot_reason(assignment)
+    assignment.acknowledged_at = assignment.acknowledged_by_id = assignment.pic_name = None
+    assignment.percent = 0
+    assignment.cannot_reason_category = assignment.cannot_reason = None
     assignment.submitted_at = assignment.completed_at = assignment.verified_at = assignment.verified_by_id = None
 
 
-def _clear_cannot_reason(assignment: Assignment) -> None:
-    assignment.cannot_reason_category = assignment.cannot_reason = None
-
-
 def _entered_in_progress(assignment: Assignment, actor: Actor, now, note, data) -> None:
-    _clear_cannot_reason(assignment)  # a refused "cannot follow up" request no longer stands
+    assignment.cannot_reason_category = assignment.cannot_reason = None  # a refused "cannot" request is gone
 
 
 def _entered_acknowledged(assignment: Assignment, actor: Actor, now, note, data) -> None:
@@ -146,8 +141,8 @@ STATUS_EVENTS = {
 STATUS_EVENT_EXCEPTIONS = {(S.CANNOT_REQUESTED, S.IN_PROGRESS): events.assignment_returned}
 
 
-def _scope(assignment: Assignment) -> str:
-    return f"assignment:{assignment.id}"
+def _audit(actor: Actor, verb: str, assignment: Assignment, changes: dict) -> None:
+    audit.record(actor, verb, "assignment", assignment.id, scope=f"assignment:{assignment.id}", changes=changes)
 
 
 def _history(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
@@ -246,14 +241,7 @@ def transition(
         )
     _guard(actor, assignment, allowed[to])
     event = _history(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
-    audit.record(
-        actor,
-        verb,
-        "assignment",
-        assignment.id,
-        scope=_scope(assignment),
-        changes={"status": [source.value, to.value], **(changes or {})},
-    )
+    _audit(actor, verb, assignment, {"status": [source.value, to.value], **(changes or {})})
     assignment.status = to
     if to in ON_ENTER:
         ON_ENTER[to](assignment, actor, clock.now(), event.note, data or {})
@@ -467,21 +455,9 @@ def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date |
     check_due_date(due_date)
     if due_date == assignment.due_date:
         return assignment
-    _history(
-        actor,
-        assignment,
-        HistoryKind.DUE_DATE,
-        note=reason,
-        data={"from": assignment.due_date.isoformat(), "to": due_date.isoformat()},
-    )
-    audit.record(
-        actor,
-        "change_due_date",
-        "assignment",
-        assignment.id,
-        scope=_scope(assignment),
-        changes={"due_date": [assignment.due_date, due_date], "reason": reason},
-    )
+    moved = {"from": assignment.due_date.isoformat(), "to": due_date.isoformat()}
+    _history(actor, assignment, HistoryKind.DUE_DATE, note=reason, data=moved)
+    _audit(actor, "change_due_date", assignment, {"due_date": [assignment.due_date, due_date], "reason": reason})
     assignment.due_date, assignment.due_date_overridden = due_date, True
     events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
     events.commit()
@@ -584,7 +560,6 @@ def acknowledge(
     if assignment.acknowledged_at is not None and assignment.is_open and assignment.status != Status.ASSIGNED:
         _guard(actor, assignment, P.ACKNOWLEDGE)
         return False
-    # A finished task is refused by the table ("A task that is Cancelled cannot become Acknowledged").
     pic_name = (pic_name or "").strip() or None
     changes = {"pic_name": [assignment.pic_name, pic_name]} if pic_name else None
     transition(actor, assignment, Status.ACKNOWLEDGED, note=note, changes=changes)
@@ -604,14 +579,7 @@ def set_pic(actor: Actor, assignment: Assignment | int, pic_name: str) -> Assign
         raise Invalid(_l("Give the name of the person in charge."), field="pic_name")
     if pic_name != assignment.pic_name:
         _history(actor, assignment, HistoryKind.PIC, data={"from": assignment.pic_name, "pic": pic_name})
-        audit.record(
-            actor,
-            "update",
-            "assignment",
-            assignment.id,
-            scope=_scope(assignment),
-            changes={"pic_name": [assignment.pic_name, pic_name]},
-        )
+        _audit(actor, "update", assignment, {"pic_name": [assignment.pic_name, pic_name]})
         assignment.pic_name = pic_name
         events.commit()
     return assignment
