@@ -187,8 +187,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm.exc import StaleDataError
 
-    from core.errors import DomainError
+    from core.errors import Conflict, DomainError
     from core.extensions import db, login_manager
 
     def rollback() -> None:
@@ -218,6 +219,12 @@ def register_errorhandlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         rollback()
         return render_error(error.status_code, error.message)
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        """A row changed by another request since it was read, found at a flush before the service's commit
+        (actions.events.commit turns the usual case into Conflict): the same refusal, never a 500."""
+        return domain_error(Conflict())
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

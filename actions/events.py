@@ -13,7 +13,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from blinker import Namespace
 from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
+from core.errors import Conflict
 from core.extensions import db
 
 _signals = Namespace()
@@ -44,8 +46,15 @@ def later(signal, actor_id: int | None, **ids) -> None:
 
 
 def commit() -> None:
-    """Commit the session, then send the signals queued in it, in the order they were queued."""
-    db.session.commit()
+    """Commit the session, then send the signals queued in it, in the order they were queued.
+
+    When another request changed an assignment first (its version moved on since it was read), nothing is saved:
+    the session is rolled back, the queued signals dropped, and Conflict (a refused move, 409) is raised."""
+    try:
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict() from error
     pending = db.session.info.pop(_PENDING, [])
     app = current_app._get_current_object()
     for signal, kwargs in pending:

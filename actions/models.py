@@ -40,6 +40,7 @@ audit.FIELD_LABELS.update(
     valid_until=_l("Valid until"),
     lead_opd_id=_l("Lead OPD"),
     document_id=_l("Scanned decree"),
+    pic_name=_l("Person in charge (PIC)"),
 )
 
 
@@ -206,6 +207,11 @@ class Assignment(db.Model):
     cannot_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
+    # One change at a time: every ORM UPDATE of the row says WHERE version = <the version read> and bumps it, so
+    # of two requests that read the same row only the first to commit changes it (the other gets Conflict).
+    version: so.Mapped[int] = so.mapped_column(server_default=sa.text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
 
     action: so.Mapped[Action] = so.relationship(back_populates="assignments")
     opd: so.Mapped[Opd] = so.relationship()

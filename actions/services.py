@@ -80,8 +80,16 @@ REPORTABLE = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
 
 
 def _entered_assigned(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    # The task starts afresh (re-added or reassigned); the earlier round's reports and history stay in the timeline.
     assignment.assigned_at = now  # the acknowledgement clock starts again
-    assignment.acknowledged_at = assignment.acknowledged_by_id = None
+    assignment.acknowledged_at = assignment.acknowledged_by_id = assignment.pic_name = None
+    assignment.percent = 0
+    assignment.cannot_reason_category = assignment.cannot_reason = None
+    assignment.submitted_at = assignment.completed_at = assignment.verified_at = assignment.verified_by_id = None
+
+
+def _entered_in_progress(assignment: Assignment, actor: Actor, now, note, data) -> None:
+    assignment.cannot_reason_category = assignment.cannot_reason = None  # a refused "cannot" request is gone
 
 
 def _entered_acknowledged(assignment: Assignment, actor: Actor, now, note, data) -> None:
@@ -112,6 +120,7 @@ def _entered_done(assignment: Assignment, actor: Actor, now, note, data) -> None
 ON_ENTER = {
     S.ASSIGNED: _entered_assigned,
     S.ACKNOWLEDGED: _entered_acknowledged,
+    S.IN_PROGRESS: _entered_in_progress,
     S.SUBMITTED: _entered_submitted,
     S.CANNOT_REQUESTED: _entered_cannot_requested,
     S.CANNOT_FOLLOW_UP: _entered_cannot_follow_up,
@@ -132,8 +141,8 @@ STATUS_EVENTS = {
 STATUS_EVENT_EXCEPTIONS = {(S.CANNOT_REQUESTED, S.IN_PROGRESS): events.assignment_returned}
 
 
-def _scope(assignment: Assignment) -> str:
-    return f"assignment:{assignment.id}"
+def _audit(actor: Actor, verb: str, assignment: Assignment, changes: dict) -> None:
+    audit.record(actor, verb, "assignment", assignment.id, scope=f"assignment:{assignment.id}", changes=changes)
 
 
 def _history(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
@@ -189,14 +198,23 @@ def may_report(actor: Actor, assignment: Assignment) -> bool:
     )
 
 
+def _check_pic(actor: Actor, assignment: Assignment) -> None:
+    """The rule for naming the person in charge: its OPD's head (403 otherwise), once acknowledged, while open
+    (409 otherwise). set_pic enforces it; may_set_pic asks it for the page."""
+    _guard(actor, assignment, P.ACKNOWLEDGE)
+    if not assignment.is_open:
+        raise InvalidTransition(_l("This task is finished."))
+    if assignment.acknowledged_at is None:
+        raise InvalidTransition(_l("Acknowledge the task first, then name the person in charge."))
+
+
 def may_set_pic(actor: Actor, assignment: Assignment) -> bool:
-    """Whether this user may name the person in charge now: its OPD's head, once acknowledged, while open."""
-    return (
-        can(actor, P.ACKNOWLEDGE)
-        and getattr(actor, "opd_id", None) == assignment.opd_id
-        and assignment.is_open
-        and assignment.acknowledged_at is not None
-    )
+    """Whether this user may name the person in charge now (the rule of set_pic)."""
+    try:
+        _check_pic(actor, assignment)
+    except (NotAllowed, InvalidTransition):
+        return False
+    return True
 
 
 def transition(
@@ -223,14 +241,7 @@ def transition(
         )
     _guard(actor, assignment, allowed[to])
     event = _history(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
-    audit.record(
-        actor,
-        verb,
-        "assignment",
-        assignment.id,
-        scope=_scope(assignment),
-        changes={"status": [source.value, to.value], **(changes or {})},
-    )
+    _audit(actor, verb, assignment, {"status": [source.value, to.value], **(changes or {})})
     assignment.status = to
     if to in ON_ENTER:
         ON_ENTER[to](assignment, actor, clock.now(), event.note, data or {})
@@ -374,6 +385,8 @@ def update_action(
     """Edit a follow-up; a new due date moves every open assignment that does not have its own."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
+    if action.cancelled_at is not None:
+        raise InvalidTransition(_l("This follow-up is cancelled."))
     reason = _require_reason(reason)
     title = (title or "").strip()
     if not title:
@@ -442,21 +455,9 @@ def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date |
     check_due_date(due_date)
     if due_date == assignment.due_date:
         return assignment
-    _history(
-        actor,
-        assignment,
-        HistoryKind.DUE_DATE,
-        note=reason,
-        data={"from": assignment.due_date.isoformat(), "to": due_date.isoformat()},
-    )
-    audit.record(
-        actor,
-        "change_due_date",
-        "assignment",
-        assignment.id,
-        scope=_scope(assignment),
-        changes={"due_date": [assignment.due_date, due_date], "reason": reason},
-    )
+    moved = {"from": assignment.due_date.isoformat(), "to": due_date.isoformat()}
+    _history(actor, assignment, HistoryKind.DUE_DATE, note=reason, data=moved)
+    _audit(actor, "change_due_date", assignment, {"due_date": [assignment.due_date, due_date], "reason": reason})
     assignment.due_date, assignment.due_date_overridden = due_date, True
     events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
     events.commit()
@@ -488,7 +489,7 @@ def reassign(actor: Actor, assignment: Assignment | int, opd_id: int, reason: st
         verb="reassign",
         changes={"opd": [assignment.opd.code, opd.code], "reason": reason},
     )
-    assignment.opd, assignment.pic_name = opd, None  # the person in charge was the other OPD's
+    assignment.opd = opd  # entering "assigned" cleared the other OPD's person in charge and progress
     events.commit()
     return assignment
 
@@ -556,11 +557,12 @@ def acknowledge(
 
     Takes the assignment already loaded (by `assignment_for`, or the one-click link) or its id."""
     assignment = _load(actor, assignment)
-    if assignment.acknowledged_at is not None and assignment.status != Status.ASSIGNED:
+    if assignment.acknowledged_at is not None and assignment.is_open and assignment.status != Status.ASSIGNED:
         _guard(actor, assignment, P.ACKNOWLEDGE)
         return False
-    transition(actor, assignment, Status.ACKNOWLEDGED, note=note)
     pic_name = (pic_name or "").strip() or None
+    changes = {"pic_name": [assignment.pic_name, pic_name]} if pic_name else None
+    transition(actor, assignment, Status.ACKNOWLEDGED, note=note, changes=changes)
     if pic_name:
         assignment.pic_name = pic_name
         _history(actor, assignment, HistoryKind.PIC, data={"pic": pic_name})
@@ -571,14 +573,15 @@ def acknowledge(
 def set_pic(actor: Actor, assignment: Assignment | int, pic_name: str) -> Assignment:
     """Name (or rename) the person in charge."""
     assignment = _load(actor, assignment)
-    _guard(actor, assignment, P.ACKNOWLEDGE)
+    _check_pic(actor, assignment)
     pic_name = (pic_name or "").strip()
     if not pic_name:
         raise Invalid(_l("Give the name of the person in charge."), field="pic_name")
     if pic_name != assignment.pic_name:
         _history(actor, assignment, HistoryKind.PIC, data={"from": assignment.pic_name, "pic": pic_name})
+        _audit(actor, "update", assignment, {"pic_name": [assignment.pic_name, pic_name]})
         assignment.pic_name = pic_name
-        db.session.commit()
+        events.commit()
     return assignment
 
 

@@ -1,5 +1,7 @@
 """Domain errors raised by services; one handler in app.py maps them to 403, 404, 409 and 422 pages."""
 
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     """A rule of the domain said no. The message is shown to the user, already translated."""
@@ -27,6 +29,16 @@ class InvalidTransition(DomainError):
     """A status change that the table of transitions forbids."""
 
     status_code = 409
+
+
+class Conflict(InvalidTransition):
+    """Another request changed the same row first (optimistic locking): this one was rolled back, nothing saved."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message
+            or _l("Someone changed this task at the same moment; nothing was saved. Reload the page and try again.")
+        )
 
 
 class Invalid(DomainError):

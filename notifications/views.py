@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Invalid
+from core.errors import Invalid, InvalidTransition
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
 from core.views import page_number, permission_required, url_with
@@ -37,7 +37,11 @@ def acknowledge_link(token: str):
         if not form.validate_on_submit():
             check = services.check_link(token)
             return _private(render_template("notifications/acknowledge.html", check=check, form=form), 422)
-        check, changed = services.acknowledge_by_link(token, form.pic_name.data)
+        try:
+            check, changed = services.acknowledge_by_link(token, form.pic_name.data)
+        except InvalidTransition as error:  # e.g. Conflict: another request changed the task first; nothing saved
+            check = services.LinkCheck(str(error.message))
+            return _private(render_template("notifications/acknowledge.html", check=check, form=form), 409)
         if check.problem:
             return _private(render_template("notifications/acknowledge.html", check=check, form=form), 410)
         return _private(render_template("notifications/acknowledged.html", check=check, changed=changed))

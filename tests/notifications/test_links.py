@@ -118,3 +118,30 @@ def test_tokens_never_reach_the_access_log(caplog, client, task):
     assert token not in caplog.text and "/a/[token]" in caplog.text
     logging.getLogger("gunicorn.access").info("%(r)s", {"r": f"GET /a/{token} HTTP/1.1"})
     assert token not in caplog.text and caplog.text.count("/a/[token]") == 2
+
+
+def test_a_link_that_loses_a_race_says_so_and_saves_nothing(app, client, world, task, monkeypatch):
+    """Another request changes the task between the link's check and its commit: a 409 page, not a 500."""
+    from actions import services as actions
+    from notifications import policy, services
+
+    assignment_id, token = task
+    with app.app_context():  # the settings row exists (on SQLite, a request that wrote it would hold the lock)
+        policy.current()
+        db.session.commit()
+    real = services.check_link
+
+    def another_request_after_the_check(token):
+        check = real(token)
+        with app.app_context():  # the secretariat cancels meanwhile, in its own session
+            actions.cancel_assignment(SYSTEM, assignment_id, "Tidak relevan")
+            db.session.remove()
+        return check
+
+    monkeypatch.setattr(services, "check_link", another_request_after_the_check)
+    response = client.post(f"/a/{token}", data={"pic_name": "dr. Maya"})
+    assert response.status_code == 409 and response.headers["Cache-Control"] == "no-store"
+    assert "pada saat yang sama" in response.get_data(as_text=True)
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert (assignment.status, assignment.pic_name) == (Status.CANCELLED, None)
