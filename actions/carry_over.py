@@ -20,9 +20,11 @@ from actions.models import (
     CarryOver,
     Decree,
     DecreeStage,
+    HistoryKind,
     Status,
 )
 from actions.queries import get_action
+from actions.services import _history as history
 from actions.services import check_due_date, move_due_dates, transition
 from core import audit, clock
 from core.errors import NotFound
@@ -42,7 +44,8 @@ class CarryItem:
 
 
 def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
-    """Follow-ups of the series' earlier forums that are for the next meeting, or still open and unresolved."""
+    """Follow-ups of the series' earlier forums that are for the next meeting, or still open and unresolved, and
+    those this forum recorded an outcome for."""
     require(actor, P.READ)
     if forum.series_id is None:
         return []
@@ -55,11 +58,13 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .scalar_subquery()
     )
     has_open = sa.exists().where(Assignment.action_id == Action.id, Assignment.status.in_(OPEN))
+    # One closed here has no open task left, and still belongs here: this meeting's outcome is shown nowhere else.
+    recorded_here = sa.exists().where(CarryOver.action_id == Action.id, CarryOver.forum_id == forum.id)
     actions = db.session.scalars(
         sa.select(Action)
         .join(Action.recommendation)
         .where(Recommendation.forum_id.in_(earlier))
-        .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open))
+        .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open, recorded_here))
         .where(Action.id.not_in(resolved_elsewhere))
         .options(
             so.contains_eager(Action.recommendation).joinedload(Recommendation.forum),
@@ -94,23 +99,18 @@ def record_carry_over(
     action = get_action(actor, action_id)
     outcome = CarryOutcome(outcome)
     note = (note or "").strip() or None
+    record = db.session.scalar(
+        sa.select(CarryOver).where(CarryOver.forum_id == forum.id, CarryOver.action_id == action.id)
+    )
+    previous = record.outcome if record is not None else None
+    changes = {}
     if outcome in (CarryOutcome.DECIDED_TASK, CarryOutcome.DECIDED_DECREE):
-        action.kind = ActionKind.TASK if outcome == CarryOutcome.DECIDED_TASK else ActionKind.DECREE
-        if due_date is not None:
-            check_due_date(due_date)
-            action.due_date = due_date
-            move_due_dates(actor, action, due_date)
-        if action.kind == ActionKind.DECREE and action.decree is None:
-            lead = next((a.opd_id for a in action.assignments if a.role == AssignmentRole.LEAD), None)
-            db.session.add(Decree(action=action, subject=action.title, lead_opd_id=lead, stage=DecreeStage.PROPOSED))
+        changes = _decide(actor, forum, action, outcome, note, due_date)
     elif outcome == CarryOutcome.CLOSED:
         reason = note or str(_l("Closed at %(forum)s.", forum=forum.title))
         for assignment in action.assignments:
             if assignment.is_open:
                 transition(actor, assignment, Status.CANCELLED, note=reason)
-    record = db.session.scalar(
-        sa.select(CarryOver).where(CarryOver.forum_id == forum.id, CarryOver.action_id == action.id)
-    )
     if record is None:
         record = CarryOver(forum_id=forum.id, action_id=action.id)
         db.session.add(record)
@@ -122,7 +122,7 @@ def record_carry_over(
         "action",
         action.id,
         scope=f"forum:{forum.id}",
-        changes={"outcome": [None, outcome.value], "note": note},
+        changes={"outcome": [previous, outcome], **changes, "note": note},
     )
     events.later(
         events.carry_over_recorded,
@@ -133,3 +133,25 @@ def record_carry_over(
     )
     events.commit()
     return record
+
+
+def _decide(
+    actor: Actor, forum: Forum, action: Action, outcome: CarryOutcome, note: str | None, due_date: date | None
+) -> dict:
+    """A decision makes the follow-up a task or a decree, perhaps with a new due date; like an edit of the
+    follow-up, each of its tasks gets a history row of what changed. Returns {field: [old, new]}."""
+    values = {"kind": ActionKind.TASK if outcome == CarryOutcome.DECIDED_TASK else ActionKind.DECREE}
+    if due_date is not None:
+        check_due_date(due_date)
+        values["due_date"] = due_date
+    changes = audit.diff(action, values)
+    if changes:
+        reason = note or str(_l("Decided at %(forum)s.", forum=forum.title))
+        for assignment in action.assignments:
+            history(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
+    if "due_date" in changes:
+        move_due_dates(actor, action, due_date)
+    if action.kind == ActionKind.DECREE and action.decree is None:
+        lead = next((a.opd_id for a in action.assignments if a.role == AssignmentRole.LEAD), None)
+        db.session.add(Decree(action=action, subject=action.title, lead_opd_id=lead, stage=DecreeStage.PROPOSED))
+    return changes

@@ -1,10 +1,11 @@
 """Reading a daftar hadir (attendance list) from .xlsx or .csv into participant rows, with each row's problems.
 
 Nothing here writes to the database: the preview shows the rows, and saving goes through
-`services.import_participants`, all or nothing.
+`services.import_participants`, all or nothing, and once per preview.
 """
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -21,6 +23,7 @@ from accounts import services as accounts
 from core.audit import FIELD_LABELS
 from core.db import max_length
 from core.errors import Invalid
+from core.extensions import db
 from core.text import without_controls
 from forum.models import Attendance, Participant, ParticipantCategory, ParticipantRole
 
@@ -351,19 +354,34 @@ def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance-import-raw-rows")
 
 
+def participants_fingerprint(forum_id: int) -> str:
+    """The forum's participant list as it is now, in a few characters (a digest of its ids, which only grow):
+    a preview carries it, and saving refuses a list that changed since, which is how a preview imports once."""
+    ids = db.session.scalars(sa.select(Participant.id).where(Participant.forum_id == forum_id).order_by(Participant.id))
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
 def seal(forum_id: int, table: list[tuple[int, dict[str, str]]], rows: list[ImportRow]) -> str:
-    """A signed token carrying the file's raw rows (as read_table gave them) and the OPDs the preview matched."""
+    """A signed token carrying the file's raw rows (as read_table gave them), the OPDs the preview matched and
+    the participant list it was made against."""
     return _serializer().dumps(
-        {"forum": forum_id, "rows": [[line, raw] for line, raw in table], "opds": [r.values["opd_id"] for r in rows]}
+        {
+            "forum": forum_id,
+            "rows": [[line, raw] for line, raw in table],
+            "opds": [r.values["opd_id"] for r in rows],
+            "participants": participants_fingerprint(forum_id),
+        }
     )
 
 
 @dataclass
 class Sealed:
-    """What a token made by seal() carries: the raw rows, and the OPD id the preview showed for each."""
+    """What a token made by seal() carries: the raw rows, the OPD id the preview showed for each, and the
+    fingerprint of the participant list the preview was made against."""
 
     table: list[tuple[int, dict[str, str]]]
     opd_ids: list[int | None]
+    participants: str
 
 
 def unseal(forum_id: int, token: str, max_age: int = 3600) -> Sealed:
@@ -372,6 +390,11 @@ def unseal(forum_id: int, token: str, max_age: int = 3600) -> Sealed:
         payload = _serializer().loads(token, max_age=max_age)
     except BadData:
         raise Invalid(_l("The preview has expired or was changed. Upload the file again.")) from None
-    if payload.get("forum") != forum_id:
+    # A preview made before previews carried the participant list cannot tell whether it was imported: expired.
+    if payload.get("forum") != forum_id or "participants" not in payload:
         raise Invalid(_l("The preview has expired or was changed. Upload the file again."))
-    return Sealed(table=[(line, raw) for line, raw in payload["rows"]], opd_ids=payload["opds"])
+    return Sealed(
+        table=[(line, raw) for line, raw in payload["rows"]],
+        opd_ids=payload["opds"],
+        participants=payload["participants"],
+    )

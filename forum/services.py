@@ -383,10 +383,18 @@ def add_participants(actor: Actor, forum_id: int, rows: list[dict]) -> list[Part
 
 
 def import_participants(actor: Actor, forum_id: int, token: str) -> list[Participant]:
-    """Save the rows of an attendance-list preview (the token of `attendance_import.seal`), checked again."""
+    """Save the rows of an attendance-list preview (the token of `attendance_import.seal`), checked again, once:
+    the preview carries the participant list it was made against, and saving refuses one that changed since."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
     sealed = attendance_import.unseal(forum.id, token)
+    # The forum's row is locked while the list is compared and saved (on PostgreSQL; SQLite has one writer),
+    # so of two confirmations of one preview at once (a double click), the second sees the first one's rows.
+    db.session.execute(sa.select(Forum.id).where(Forum.id == forum.id).with_for_update())
+    if attendance_import.participants_fingerprint(forum.id) != sealed.participants:
+        raise Invalid(
+            _l("This list was already imported, or the participants changed since the preview. Preview the file again.")
+        )
     # Check again at saving time: an OPD may have been deactivated or renamed since the preview, and a row
     # that no longer finds the OPD the preview showed would be saved as something else.
     rows = attendance_import.check_rows(sealed.table)

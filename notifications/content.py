@@ -155,7 +155,7 @@ def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
     view["url"] = absolute_url("actions.assignment_view", assignment_id=assignment.id)
     view["acknowledge_url"] = None
     if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
-        view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id)
+        view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id, assignment.opd_id)
     return view
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd, User
 from actions import services as actions
-from actions.models import OPEN, Assignment
+from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind
 from core import audit, clock
 from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
@@ -246,16 +246,28 @@ class LinkCheck:
 
 
 def check_link(token: str) -> LinkCheck:
-    """Read a link and check it again against today's facts: still the head, still an open task."""
+    """Read a link and check it again against today's facts: the same OPD's task, still its head, still open."""
     read = links.read_acknowledge_token(token, policies.current().link_valid_days)
     if read is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
-    assignment_id, user_id = read
-    assignment = db.session.get(Assignment, assignment_id)
-    user = db.session.get(User, user_id)
+    assignment = db.session.get(Assignment, read.assignment_id)
+    user = db.session.get(User, read.user_id)
     if assignment is None or user is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
-    if not user.active or assignment.opd.head_id != user.id:
+    is_head = user.active and assignment.opd.head_id == user.id
+    if _moved_since(read, assignment, is_head):
+        # The link was made for the head of the OPD that had the task; whoever holds it, it no longer applies.
+        return LinkCheck(
+            str(
+                _l(
+                    "This task has been moved to another OPD (%(code)s), so this link no longer applies. "
+                    "Log in to Kawal to see your tasks.",
+                    code=assignment.opd.code,
+                )
+            ),
+            assignment,
+        )
+    if not is_head:
         return LinkCheck(
             str(_l("This link was sent to the head of %(code)s, which you no longer are.", code=assignment.opd.code)),
             assignment,
@@ -263,6 +275,19 @@ def check_link(token: str) -> LinkCheck:
     if assignment.status not in OPEN:
         return LinkCheck(str(_l("This task is finished; there is nothing to acknowledge.")), assignment, user)
     return LinkCheck(None, assignment, user)
+
+
+def _moved_since(read: links.AcknowledgeLink, assignment: Assignment, is_head: bool) -> bool:
+    """Whether the task went to another OPD after the link was made. Links made before they named their OPD
+    can only tell by the task's history, and only need to when their holder is not the current OPD's head."""
+    if read.opd_id is not None:
+        return read.opd_id != assignment.opd_id
+    if is_head:
+        return False
+    reassigned = sa.select(AssignmentEvent.id).where(
+        AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == HistoryKind.REASSIGN
+    )
+    return db.session.scalar(reassigned.limit(1)) is not None
 
 
 def acknowledge_by_link(token: str, pic_name: str | None) -> tuple[LinkCheck, bool]:

@@ -3,10 +3,13 @@
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from actions import carry_over, decrees, queries, services
-from actions.models import ActionKind, Status
+from actions.models import ActionKind, AssignmentEvent, HistoryKind, Status
+from core.audit import AuditEvent
 from core.errors import NotFound
+from core.extensions import db
 from forum import services as forums
 from tests.actions.helpers import TODAY, make_action
 from tests.conftest import as_user
@@ -84,6 +87,50 @@ def test_closing_cancels_its_open_tasks(appctx, world, series_forums):
         as_user(world.users["secretariat"].id), second.id, item.id, outcome="closed", note=None
     )
     assert {a.status for a in item.assignments} == {Status.CANCELLED}
+
+
+def _carry_audits(action_id):
+    return db.session.scalars(
+        sa.select(AuditEvent.changes)
+        .where(AuditEvent.verb == "carry_over", AuditEvent.entity_id == action_id)
+        .order_by(AuditEvent.id)
+    ).all()
+
+
+def test_deciding_leaves_a_trace_of_the_kind_and_due_date_it_changed(appctx, world, series_forums):
+    first, second, _ = series_forums
+    item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",))
+    old_due = item.due_date
+    secretariat = as_user(world.users["secretariat"].id)
+    carry_over.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note=None)
+    new_due = TODAY + timedelta(days=45)
+    carry_over.record_carry_over(
+        secretariat, second.id, item.id, outcome="decided_task", note="Disepakati", due_date=new_due
+    )
+    assert [c["outcome"] for c in _carry_audits(item.id)] == [[None, "discussed"], ["discussed", "decided_task"]]
+    last = _carry_audits(item.id)[-1]
+    assert last["kind"] == ["next_meeting", "task"]
+    assert last["due_date"] == [old_due.isoformat(), new_due.isoformat()]
+    for assignment in item.assignments:
+        edits = db.session.scalars(
+            sa.select(AssignmentEvent).where(
+                AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == HistoryKind.EDIT
+            )
+        ).all()
+        assert [(e.data, e.note) for e in edits] == [
+            ({"kind": ["next_meeting", "task"], "due_date": [old_due.isoformat(), new_due.isoformat()]}, "Disepakati")
+        ]
+
+
+def test_a_follow_up_closed_at_a_meeting_stays_there_with_its_outcome(appctx, world, series_forums):
+    first, second, third = series_forums
+    item = make_action(world, forum=first, title="Ditutup di FGD kedua")
+    carry_over.record_carry_over(
+        as_user(world.users["secretariat"].id), second.id, item.id, outcome="closed", note="Tidak relevan lagi"
+    )
+    [shown] = carry_over.carry_over_items(as_user(world.users["viewer"].id), second)
+    assert (shown.action.id, shown.outcome.outcome, shown.outcome.note) == (item.id, "closed", "Tidak relevan lagi")
+    assert _titles(world, third) == []
 
 
 def test_only_items_on_the_agenda_can_be_recorded(appctx, world, series_forums):

@@ -3,6 +3,7 @@
 import io
 import re
 
+import pytest
 from openpyxl import Workbook
 
 from core.extensions import db
@@ -83,6 +84,21 @@ def test_a_good_workbook_previews_then_saves_every_row(app, world, client_as):
         assert people["Andi Saputra"].attendance == "tidak_hadir"
         assert people["Lelih Herawati, S.KM, M.Kes"].category == "pemerintah_provinsi"
         assert people["Lelih Herawati, S.KM, M.Kes"].institution == "Bappeda Provinsi Banten"
+
+
+def test_confirming_the_same_preview_twice_imports_it_once(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    payload = _payload(_upload(client, forum_id, "daftar-hadir.xlsx", xlsx(GOOD_ROWS)).get_data(as_text=True))
+    first = client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload})
+    assert first.status_code == 302 and _count(app, forum_id) == 4
+    again = client.post(
+        f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload}, follow_redirects=True
+    )
+    page = again.get_data(as_text=True)
+    assert "Daftar ini sudah diimpor, atau peserta sudah berubah sejak pratinjau." in page
+    assert "4 peserta diimpor" not in page
+    assert _count(app, forum_id) == 4
 
 
 def test_a_semicolon_csv_from_indonesian_excel_is_read(app, world, client_as):
@@ -418,6 +434,89 @@ def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, w
         with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
             services.import_participants(secretariat, forum_id, bad)
     assert _count(appctx, forum.id) == _count(appctx, other.id) == 0
+
+
+def test_the_service_refuses_a_preview_whose_participant_list_changed(appctx, world):
+    import pytest
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    secretariat = as_user(world.users["secretariat"].id)
+    forum = make_forum(world)
+    token = _sealed(forum.id, xlsx(GOOD_ROWS))
+    services.import_participants(secretariat, forum.id, token)
+    with pytest.raises(Invalid, match="Daftar ini sudah diimpor"):
+        services.import_participants(secretariat, forum.id, token)  # a replay, or a double click
+    token = _sealed(forum.id, xlsx(GOOD_ROWS[:2]))
+    services.add_participant(secretariat, forum.id, name="Ditambah sesudah pratinjau", institution="IDI")
+    with pytest.raises(Invalid, match="peserta sudah berubah sejak pratinjau"):
+        services.import_participants(secretariat, forum.id, token)
+    assert _count(appctx, forum.id) == 5
+
+
+def test_a_preview_sealed_before_it_carried_the_participant_list_is_refused_as_expired(appctx, world):
+    import pytest
+
+    from core.errors import Invalid
+    from forum import attendance_import, services
+    from tests.conftest import as_user
+
+    forum = make_forum(world)
+    old = attendance_import._serializer().dumps({"forum": forum.id, "rows": [], "opds": []})
+    with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
+        services.import_participants(as_user(world.users["secretariat"].id), forum.id, old)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_confirmations_at_once_import_once(app, world):
+    """Two sessions confirm one preview together: the forum row's lock makes the second see the first's rows."""
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from core.errors import Invalid
+    from forum import services
+    from tests.conftest import as_user
+
+    with app.app_context():
+        forum_id = make_forum(world).id
+        token = _sealed(forum_id, xlsx(GOOD_ROWS))
+    results = []
+
+    def confirm():
+        with app.app_context():
+            try:
+                services.import_participants(as_user(world.users["secretariat"].id), forum_id, token)
+                results.append("imported")
+            except Invalid:
+                results.append("refused")
+            finally:
+                db.session.remove()
+
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as holder:
+            # Hold the forum's row so that both confirmations are under way before either may finish.
+            holder.execute(sa.text("SELECT id FROM forums WHERE id = :id FOR UPDATE"), {"id": forum_id})
+            threads = [threading.Thread(target=confirm) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                waiting = holder.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+                if waiting >= 2:
+                    break
+                time.sleep(0.05)
+            holder.rollback()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        engine.dispose()
+    assert sorted(results) == ["imported", "refused"]
+    assert _count(app, forum_id) == 4
 
 
 def test_a_preview_made_before_the_raw_rows_were_sealed_is_refused_as_expired(appctx, world):

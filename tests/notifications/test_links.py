@@ -17,7 +17,7 @@ from tests.actions.helpers import dinkes_assignment, make_action
 def task(app, world):
     with app.app_context():
         assignment = dinkes_assignment(make_action(world, support=()))
-        return assignment.id, links.acknowledge_token(assignment.id, world.users["opd_head"].id)
+        return assignment.id, links.acknowledge_token(assignment.id, world.users["opd_head"].id, assignment.opd_id)
 
 
 def _status(app, assignment_id):
@@ -100,6 +100,36 @@ def test_a_head_replaced_since_the_email_cannot_use_it(app, client, world, task)
     response = client.post(f"/a/{token}")
     assert response.status_code == 410 and "bukan lagi kepalanya" in response.get_data(as_text=True)
     assert _status(app, assignment_id) == Status.ASSIGNED
+
+
+@pytest.mark.parametrize("names_its_opd", [True, False], ids=["link", "link-made-before-links-named-the-opd"])
+def test_a_task_moved_to_another_opd_says_so(app, client, world, task, names_its_opd):
+    assignment_id, token = task
+    with app.app_context():
+        from actions import services as actions
+
+        if not names_its_opd:
+            token = links.acknowledge_token(assignment_id, world.users["opd_head"].id)
+        actions.reassign(SYSTEM, assignment_id, world.opds["DISDUKCAPIL"], "Kewenangan Disdukcapil")
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/a/{token}")
+        text = response.get_data(as_text=True)
+        assert response.status_code == 410 and "dipindahkan ke OPD lain (DISDUKCAPIL)" in text
+        assert "kepala DISDUKCAPIL" not in text  # the link was never sent to that OPD's head
+    assert _status(app, assignment_id) == Status.ASSIGNED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"a": 2**63, "u": 1}, {"a": 1, "u": 10**30}, {"a": 1, "u": 1, "o": 2**31}, {"a": 0, "u": 1}, {"a": True, "u": 1}],
+)
+def test_a_signed_token_with_an_impossible_id_is_a_bad_link(app, client, task, data):
+    with app.app_context():
+        token = links._serializer(links.ACKNOWLEDGE_SALT).dumps(data)
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/a/{token}")
+        assert response.status_code == 410
+        assert "Tautan ini tidak sah atau sudah kedaluwarsa" in response.get_data(as_text=True)
 
 
 def test_a_finished_task_says_so(app, client, world, task):
