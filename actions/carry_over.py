@@ -24,8 +24,8 @@ from actions.models import (
     Status,
 )
 from actions.queries import get_action
-from actions.services import _history as history
 from actions.services import check_due_date, move_due_dates, transition
+from actions.services import history_row as history
 from core import audit, clock
 from core.errors import NotFound
 from core.extensions import db

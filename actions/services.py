@@ -1,8 +1,7 @@
-"""The assignment lifecycle: creating and editing follow-ups, giving them to OPDs, due dates, reassigning,
-cancelling, and the OPD's and the secretariat's moves through TRANSITIONS. Each operation takes the acting user,
-checks permission, writes the history and the audit trail, raises domain errors, and commits with
-events.commit(), which sends the domain events queued by the change. Reading lives in actions.queries, decrees in
-actions.decrees, carry-over in actions.carry_over, evidence in actions.evidence."""
+"""The assignment lifecycle: follow-ups given to OPDs, due dates, reassigning, cancelling, and every move through
+TRANSITIONS. Each operation takes the acting user, checks permission, writes history and audit, raises domain
+errors, and commits with events.commit(), which sends the events the change queued. Reading is in actions.queries,
+decrees in actions.decrees, carry-over in actions.carry_over, evidence in actions.evidence."""
 
 from datetime import date
 
@@ -145,7 +144,8 @@ def _audit(actor: Actor, verb: str, assignment: Assignment, changes: dict) -> No
     audit.record(actor, verb, "assignment", assignment.id, scope=f"assignment:{assignment.id}", changes=changes)
 
 
-def _history(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
+def history_row(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
+    """Add a row to an assignment's history; the caller commits."""
     event = AssignmentEvent(
         assignment=assignment,
         at=clock.now(),
@@ -240,7 +240,7 @@ def transition(
             )
         )
     _guard(actor, assignment, allowed[to])
-    event = _history(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
+    event = history_row(actor, assignment, kind, note=note, data=data, from_status=source, to_status=to)
     _audit(actor, verb, assignment, {"status": [source.value, to.value], **(changes or {})})
     assignment.status = to
     if to in ON_ENTER:
@@ -352,7 +352,7 @@ def _new_assignment(actor, action: Action, opd: Opd, role: AssignmentRole, note:
         assigned_at=clock.now(),
     )
     db.session.add(assignment)
-    _history(
+    history_row(
         actor,
         assignment,
         HistoryKind.STATUS,
@@ -399,7 +399,7 @@ def update_action(
     if not changes:
         return action
     for assignment in action.assignments:
-        _history(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
+        history_row(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
     if "due_date" in changes:
         move_due_dates(actor, action, due_date)
     audit.record(
@@ -456,7 +456,7 @@ def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date |
     if due_date == assignment.due_date:
         return assignment
     moved = {"from": assignment.due_date.isoformat(), "to": due_date.isoformat()}
-    _history(actor, assignment, HistoryKind.DUE_DATE, note=reason, data=moved)
+    history_row(actor, assignment, HistoryKind.DUE_DATE, note=reason, data=moved)
     _audit(actor, "change_due_date", assignment, {"due_date": [assignment.due_date, due_date], "reason": reason})
     assignment.due_date, assignment.due_date_overridden = due_date, True
     events.later(events.due_date_changed, getattr(actor, "id", None), assignment_id=assignment.id)
@@ -565,7 +565,7 @@ def acknowledge(
     transition(actor, assignment, Status.ACKNOWLEDGED, note=note, changes=changes)
     if pic_name:
         assignment.pic_name = pic_name
-        _history(actor, assignment, HistoryKind.PIC, data={"pic": pic_name})
+        history_row(actor, assignment, HistoryKind.PIC, data={"pic": pic_name})
     events.commit()
     return True
 
@@ -578,7 +578,7 @@ def set_pic(actor: Actor, assignment: Assignment | int, pic_name: str) -> Assign
     if not pic_name:
         raise Invalid(_l("Give the name of the person in charge."), field="pic_name")
     if pic_name != assignment.pic_name:
-        _history(actor, assignment, HistoryKind.PIC, data={"from": assignment.pic_name, "pic": pic_name})
+        history_row(actor, assignment, HistoryKind.PIC, data={"from": assignment.pic_name, "pic": pic_name})
         _audit(actor, "update", assignment, {"pic_name": [assignment.pic_name, pic_name]})
         assignment.pic_name = pic_name
         events.commit()
@@ -623,7 +623,7 @@ def report_progress(
     db.session.add(report)
     if assignment.status != Status.IN_PROGRESS:
         transition(actor, assignment, Status.IN_PROGRESS)
-    _history(actor, assignment, HistoryKind.PROGRESS, note=note, data={"percent": percent}, report=report)
+    history_row(actor, assignment, HistoryKind.PROGRESS, note=note, data={"percent": percent}, report=report)
     assignment.percent = percent
     events.commit()
     return report
