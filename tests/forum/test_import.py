@@ -2,12 +2,22 @@
 
 import io
 import re
+import threading
+import time
+import zipfile
 
 import pytest
+import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 from openpyxl import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from accounts import services as accounts
+from core.errors import Invalid, InvalidTransition, NotAllowed
 from core.extensions import db
+from forum import attendance_import, services
 from forum.models import Participant
+from tests.conftest import as_user, login
 from tests.forum.helpers import make_forum
 
 
@@ -143,9 +153,6 @@ def test_confirming_is_all_or_nothing_even_with_a_forged_payload(app, world, cli
 
 
 def test_an_opd_deactivated_after_the_preview_stops_the_whole_import(app, world, client_as):
-    from accounts import services as accounts
-    from tests.conftest import as_user
-
     forum_id = _setup(app, world)
     client = client_as("secretariat")
     payload = _payload(_upload(client, forum_id, "daftar.xlsx", xlsx(GOOD_ROWS)).get_data(as_text=True))
@@ -202,7 +209,6 @@ def test_empty_files_are_refused(app, world, client_as):
 def test_oversized_files_are_refused(make_app, world, client_as):
     app = make_app(IMPORT_MAX_BYTES=1024)
     forum_id = _setup(app, world)
-    from tests.conftest import login
 
     client = app.test_client()
     login(client, world.users["secretariat"].id)
@@ -250,8 +256,6 @@ def test_overlong_fields_are_row_problems_in_the_preview(app, world, client_as):
 
 
 def test_the_import_limits_are_the_columns_lengths(appctx, world):
-    from forum import attendance_import
-
     long = {"name": "N" * 201, "position": "", "institution": "IDI", "email": "", "phone": "0812" * 11}
     [row] = attendance_import.check_rows([(2, long)])
     assert row.problems == ["Nama lebih dari 200 karakter.", "Telepon lebih dari 40 karakter."]
@@ -270,7 +274,6 @@ ONE_ROW = _cells("Peserta", "IDI")
 def _sheet_with(rows_xml, repeat: int, dimension: bytes = b"") -> bytes:
     """An .xlsx whose sheet holds the header and then `rows_xml` `repeat` times: a million identical rows
     compress to a few dozen kilobytes, as in the report of issue 10."""
-    import zipfile
 
     source = zipfile.ZipFile(io.BytesIO(xlsx([["Nama"]], title=False)))
     buffer = io.BytesIO()
@@ -294,7 +297,6 @@ def _sheet_with(rows_xml, repeat: int, dimension: bytes = b"") -> bytes:
 
 def _count_rows_read(monkeypatch) -> list[int]:
     """Counts the rows openpyxl hands out, gaps included."""
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     counted = [0]
     original = ReadOnlyWorksheet._cells_by_row
@@ -345,8 +347,6 @@ def test_a_workbook_of_empty_rows_or_one_far_row_is_refused_just_as_soon(app, wo
 
 
 def test_a_workbook_whose_shared_strings_unpack_to_too_much_is_refused(app, world, client_as):
-    import zipfile
-
     source = zipfile.ZipFile(io.BytesIO(xlsx(GOOD_ROWS)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
@@ -397,16 +397,12 @@ def test_control_characters_in_an_imported_name_are_dropped(app, world, client_a
 
 def _sealed(forum_id: int, data: bytes, name: str = "daftar.xlsx") -> str:
     """The token the preview puts in its page for this file."""
-    from forum import attendance_import
 
     table = attendance_import.read_table(name, data, max_bytes=10**7, max_rows=1000)
     return attendance_import.seal(forum_id, table, attendance_import.check_rows(table))
 
 
 def test_the_service_saves_a_previewed_token_in_one_go(appctx, world):
-    from forum import services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     saved = services.import_participants(
         as_user(world.users["secretariat"].id), forum.id, _sealed(forum.id, xlsx(GOOD_ROWS))
@@ -417,12 +413,6 @@ def test_the_service_saves_a_previewed_token_in_one_go(appctx, world):
 
 
 def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, world):
-    import pytest
-
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
-
     secretariat = as_user(world.users["secretariat"].id)
     forum, other = make_forum(world), make_forum(world)
     token = _sealed(forum.id, xlsx(GOOD_ROWS))
@@ -437,12 +427,6 @@ def test_the_service_refuses_a_tampered_token_or_one_for_another_forum(appctx, w
 
 
 def test_the_service_refuses_a_preview_whose_participant_list_changed(appctx, world):
-    import pytest
-
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
-
     secretariat = as_user(world.users["secretariat"].id)
     forum = make_forum(world)
     token = _sealed(forum.id, xlsx(GOOD_ROWS))
@@ -457,12 +441,6 @@ def test_the_service_refuses_a_preview_whose_participant_list_changed(appctx, wo
 
 
 def test_a_preview_sealed_before_it_carried_the_participant_list_is_refused_as_expired(appctx, world):
-    import pytest
-
-    from core.errors import Invalid
-    from forum import attendance_import, services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     old = attendance_import._serializer().dumps({"forum": forum.id, "rows": [], "opds": []})
     with pytest.raises(Invalid, match="Pratinjau sudah kedaluwarsa atau diubah"):
@@ -472,14 +450,6 @@ def test_a_preview_sealed_before_it_carried_the_participant_list_is_refused_as_e
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_two_confirmations_at_once_import_once(app, world):
     """Two sessions confirm one preview together: the forum row's lock makes the second see the first's rows."""
-    import threading
-    import time
-
-    import sqlalchemy as sa
-
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
 
     with app.app_context():
         forum_id = make_forum(world).id
@@ -520,13 +490,6 @@ def test_two_confirmations_at_once_import_once(app, world):
 
 
 def test_a_preview_made_before_the_raw_rows_were_sealed_is_refused_as_expired(appctx, world):
-    import pytest
-    from itsdangerous import URLSafeTimedSerializer
-
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     row = {"name": "Dewi Lestari", "opd_id": world.opds["DINKES"], "institution": None, "category": "opd"}
     old = URLSafeTimedSerializer(appctx.config["SECRET_KEY"], salt="attendance-import")
@@ -538,14 +501,6 @@ def test_a_preview_made_before_the_raw_rows_were_sealed_is_refused_as_expired(ap
 
 
 def test_the_service_refuses_an_expired_token(appctx, world, monkeypatch):
-    import time
-
-    import pytest
-
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     token = _sealed(forum.id, xlsx(GOOD_ROWS))
     later = time.time() + 3601
@@ -556,13 +511,6 @@ def test_the_service_refuses_an_expired_token(appctx, world, monkeypatch):
 
 
 def test_the_service_checks_the_rows_again_against_the_opds_of_now(appctx, world):
-    import pytest
-
-    from accounts import services as accounts
-    from core.errors import Invalid
-    from forum import services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     for column in ("Kode OPD", "Instansi"):  # an OPD named by its code, or written as the institution
         header = ["Nama", column]
@@ -597,12 +545,6 @@ def test_the_service_checks_the_rows_again_against_the_opds_of_now(appctx, world
 
 
 def test_the_service_refuses_who_may_not_edit_and_a_closed_forum(appctx, world):
-    import pytest
-
-    from core.errors import InvalidTransition, NotAllowed
-    from forum import services
-    from tests.conftest import as_user
-
     forum = make_forum(world)
     token = _sealed(forum.id, xlsx(GOOD_ROWS))
     for name in ("viewer", "opd_head"):
@@ -617,11 +559,6 @@ def test_the_service_refuses_who_may_not_edit_and_a_closed_forum(appctx, world):
 
 
 def test_the_service_looks_the_opds_up_once_whatever_the_number_of_rows(appctx, world):
-    import sqlalchemy as sa
-
-    from forum import services
-    from tests.conftest import as_user
-
     opd_queries = []
 
     def on_opds(conn, cursor, statement, *args):
