@@ -291,6 +291,12 @@ def as_user(user_id: int):
     return db.session.get(User, user_id)
 
 
+def opd_values(opd, **changes) -> dict:
+    """Every field `accounts.services.update_opd` takes, as the OPD has them now, with `changes` applied."""
+    fields = ("code", "name", "kind", "parent_id", "email", "head_id", "active")
+    return {field: getattr(opd, field) for field in fields} | changes
+
+
 class QueryCounter:
     """Counts the SQL statements an engine runs while active."""
 

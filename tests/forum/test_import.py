@@ -17,7 +17,7 @@ from core.errors import Invalid, InvalidTransition, NotAllowed
 from core.extensions import db
 from forum import attendance_import, services
 from forum.models import Participant
-from tests.conftest import as_user, login
+from tests.conftest import as_user, login, opd_values
 from tests.forum.helpers import make_forum
 
 
@@ -161,13 +161,7 @@ def test_an_opd_deactivated_after_the_preview_stops_the_whole_import(app, world,
         accounts.update_opd(
             as_user(world.users["admin"].id),
             opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email=None,
-            head_id=None,
-            active=False,
+            **opd_values(opd, parent_id=None, email=None, head_id=None, active=False),
         )
     response = client.post(
         f"/forums/{forum_id}/participants/import/confirm", data={"payload": payload}, follow_redirects=True
@@ -517,30 +511,10 @@ def test_the_service_checks_the_rows_again_against_the_opds_of_now(appctx, world
         token = _sealed(forum.id, xlsx([header, ["Andi Saputra", "DISDUKCAPIL"]]))
         opd = accounts.get_opd(world.opds["DISDUKCAPIL"])
         admin = as_user(world.users["admin"].id)
-        accounts.update_opd(
-            admin,
-            opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email=None,
-            head_id=None,
-            active=False,
-        )
+        accounts.update_opd(admin, opd.id, **opd_values(opd, parent_id=None, email=None, head_id=None, active=False))
         with pytest.raises(Invalid, match="Beberapa baris bermasalah"):
             services.import_participants(as_user(world.users["secretariat"].id), forum.id, token)
-        accounts.update_opd(
-            admin,
-            opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email=None,
-            head_id=None,
-            active=True,
-        )
+        accounts.update_opd(admin, opd.id, **opd_values(opd, parent_id=None, email=None, head_id=None, active=True))
     assert _count(appctx, forum.id) == 0
 
 

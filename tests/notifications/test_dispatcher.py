@@ -16,7 +16,7 @@ from notifications import dispatcher, planner
 from notifications.mailer import message_id
 from notifications.models import MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
-from tests.conftest import as_user
+from tests.conftest import as_user, opd_values
 from tests.notifications.conftest import free_port
 from tests.notifications.helpers import at, digests, items_of
 
@@ -40,13 +40,7 @@ def test_new_task_mail_goes_out_at_once_to_the_head_and_the_inbox(mail_app, worl
         accounts.update_opd(
             SYSTEM,
             opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email="dinkes@example.org",
-            head_id=opd.head_id,
-            active=True,
+            **opd_values(opd, parent_id=None, email="dinkes@example.org", head_id=opd.head_id, active=True),
         )
         make_action(world, support=(), title="Layanan keswa tersedia di setiap Puskesmas")
         result = dispatcher.dispatch()
@@ -223,15 +217,7 @@ def test_mail_follows_the_head_at_send_time_and_skips_deactivated_users(mail_app
         accounts.set_user_active(SYSTEM, world.users["opd_head"].id, False)
         opd = accounts.get_opd(world.opds["DINKES"])
         accounts.update_opd(
-            SYSTEM,
-            opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email="dinkes@example.org",
-            head_id=None,
-            active=True,
+            SYSTEM, opd.id, **opd_values(opd, parent_id=None, email="dinkes@example.org", head_id=None, active=True)
         )
         dispatcher.dispatch()
         make_action(world, lead="DISDUKCAPIL", support=(), title="Tanpa kepala, tanpa email")

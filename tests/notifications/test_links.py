@@ -11,6 +11,7 @@ from core.extensions import db
 from core.permissions import SYSTEM
 from notifications import links
 from tests.actions.helpers import dinkes_assignment, make_action
+from tests.conftest import opd_values
 
 
 @pytest.fixture
@@ -86,17 +87,7 @@ def test_a_head_replaced_since_the_email_cannot_use_it(app, client, world, task)
     assignment_id, token = task
     with app.app_context():
         opd = accounts.get_opd(world.opds["DINKES"])
-        accounts.update_opd(
-            SYSTEM,
-            opd.id,
-            code=opd.code,
-            name=opd.name,
-            kind=opd.kind,
-            parent_id=None,
-            email=None,
-            head_id=None,
-            active=True,
-        )
+        accounts.update_opd(SYSTEM, opd.id, **opd_values(opd, parent_id=None, email=None, head_id=None, active=True))
     response = client.post(f"/a/{token}")
     assert response.status_code == 410 and "bukan lagi kepalanya" in response.get_data(as_text=True)
     assert _status(app, assignment_id) == Status.ASSIGNED

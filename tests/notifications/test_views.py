@@ -11,6 +11,7 @@ from notifications import dispatcher
 from notifications.models import MailStatus, OutboxMessage
 from notifications.worker import build_scheduler
 from tests.actions.helpers import dinkes_assignment, make_action
+from tests.conftest import opd_values
 from tests.notifications.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,15 +121,7 @@ def _with_inbox(world, email="dinkes@example.org"):
 
     opd = accounts.get_opd(world.opds["DINKES"])
     accounts.update_opd(
-        SYSTEM,
-        opd.id,
-        code=opd.code,
-        name=opd.name,
-        kind=opd.kind,
-        parent_id=None,
-        email=email,
-        head_id=opd.head_id,
-        active=True,
+        SYSTEM, opd.id, **opd_values(opd, parent_id=None, email=email, head_id=opd.head_id, active=True)
     )
 
 
