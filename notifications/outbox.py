@@ -1,10 +1,12 @@
 """The outbox rows' one transition function: a conditional UPDATE, so that only the sender holding a row's lease,
-or the planner while the row still waits, can change it."""
+or the planner while the row still waits, can change it. And the one shape of a new row, which enters PENDING."""
+
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from core.extensions import db
-from notifications.models import MAIL_TRANSITIONS, MailStatus, OutboxMessage
+from notifications.models import MAIL_TRANSITIONS, MailKind, MailStatus, OutboxMessage
 
 # Leaving SENDING in any direction gives the lease back.
 RELEASED = dict(lease_owner=None, lease_token=None, lease_until=None)
@@ -34,4 +36,24 @@ def held(row_id: int, token: str):
     """The condition that this row is still leased with `token`."""
     return sa.and_(
         OutboxMessage.id == row_id, OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
+    )
+
+
+def new_row(key: str, kind: MailKind, recipient: str | None, *, now: datetime, local_date: date, **values) -> dict:
+    """The values of a new outbox row, waiting to be sent (`next_attempt_at`, `opd_id`, ... in `values`)."""
+    return (
+        dict(
+            dedup_key=key,
+            kind=kind,
+            local_date=local_date,
+            recipient=recipient,
+            cc=[],
+            status=MailStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            opd_id=None,
+            recipient_user_id=None,
+        )
+        | values
     )

@@ -157,18 +157,15 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     for opd_id, key in keys.items():
         recipient, user_id = resolve_recipient(opds[opd_id])
         messages.append(
-            dict(
-                dedup_key=key,
-                kind=MailKind.DIGEST,
-                opd_id=opd_id,
+            outbox.new_row(
+                key,
+                MailKind.DIGEST,
+                recipient,
+                now=now,
                 local_date=today,
-                recipient=recipient,
+                opd_id=opd_id,
                 recipient_user_id=user_id,
-                cc=[],
-                status=MailStatus.PENDING,
-                attempts=0,
                 next_attempt_at=send_at,
-                created_at=now,
             )
         )
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])

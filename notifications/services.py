@@ -97,24 +97,8 @@ def queue_test_email(actor: Actor, address: str) -> OutboxMessage:
     require(actor, Permission.ADMINISTER)
     now = clock.now()
     key = f"test:{address}:{now.isoformat()}"
-    insert_or_ignore(
-        OutboxMessage,
-        [
-            dict(
-                dedup_key=key,
-                kind=MailKind.TEST,
-                opd_id=None,
-                local_date=clock.to_local(now).date(),
-                recipient=address,
-                cc=[],
-                status=MailStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        ],
-        ["dedup_key"],
-    )
+    row = outbox.new_row(key, MailKind.TEST, address, now=now, local_date=clock.to_local(now).date())
+    insert_or_ignore(OutboxMessage, [row], ["dedup_key"])
     db.session.commit()
     return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
 

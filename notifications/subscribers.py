@@ -8,7 +8,8 @@ from actions.models import Assignment, AssignmentEvent
 from core import clock
 from core.db import insert_or_ignore
 from core.extensions import db
-from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
+from notifications import outbox
+from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
 from notifications.planner import resolve_recipient
 
 
@@ -23,25 +24,16 @@ def enqueue_new_task(assignment_id: int) -> None:
     key = f"new_task:{assignment_id}:{event_id}"
     now = clock.now()
     recipient, user_id = resolve_recipient(assignment.opd)
-    insert_or_ignore(
-        OutboxMessage,
-        [
-            dict(
-                dedup_key=key,
-                kind=MailKind.NEW_TASK,
-                opd_id=assignment.opd_id,
-                local_date=clock.to_local(now).date(),
-                recipient=recipient,
-                recipient_user_id=user_id,
-                cc=[],
-                status=MailStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        ],
-        ["dedup_key"],
+    row = outbox.new_row(
+        key,
+        MailKind.NEW_TASK,
+        recipient,
+        now=now,
+        local_date=clock.to_local(now).date(),
+        opd_id=assignment.opd_id,
+        recipient_user_id=user_id,
     )
+    insert_or_ignore(OutboxMessage, [row], ["dedup_key"])
     message_id = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
     insert_or_ignore(
         OutboxItem,
