@@ -187,9 +187,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm.exc import StaleDataError
 
-    from core.errors import Conflict, DomainError
+    from core.errors import DomainError
     from core.extensions import db, login_manager
 
     def rollback() -> None:
@@ -220,11 +219,7 @@ def register_errorhandlers(app: Flask) -> None:
         rollback()
         return render_error(error.status_code, error.message)
 
-    @app.errorhandler(StaleDataError)
-    def stale_data(error: StaleDataError):
-        """A row changed by another request since it was read, found at a flush before the service's commit
-        (actions.events.commit turns the usual case into Conflict): the same refusal, never a 500."""
-        return domain_error(Conflict())
+    register_conflict_handlers(app, domain_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -247,6 +242,29 @@ def register_errorhandlers(app: Flask) -> None:
         rollback()
         app.logger.exception("Unhandled error")
         return render_error(500, _l("Something went wrong on our side. The error has been logged."))
+
+
+def register_conflict_handlers(app: Flask, domain_error) -> None:
+    """Two requests that raced for the same rows: the loser is refused like any other move (409), never a 500."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from core.errors import Conflict
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        """A row changed by another request since it was read, found at a flush before the service's commit
+        (actions.events.commit turns the usual case into Conflict)."""
+        return domain_error(Conflict())
+
+    @app.errorhandler(IntegrityError)
+    def same_change_twice(error: IntegrityError):
+        """Two requests that add the same row at once (an OPD to a follow-up, a meeting's carry-over outcome): the
+        database's unique constraint refuses the second, which is told so; nothing of it is saved."""
+        app.logger.warning("Refused by a database constraint: %s", error.orig)
+        return domain_error(
+            Conflict(_l("Someone made the same change at the same moment; nothing was saved. Reload the page."))
+        )
 
 
 def register_template_helpers(app: Flask) -> None:

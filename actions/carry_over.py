@@ -27,7 +27,7 @@ from actions.queries import get_action
 from actions.services import check_due_date, move_due_dates, transition
 from actions.services import history_row as history
 from core import audit, clock
-from core.errors import NotFound
+from core.errors import InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require
 from forum.models import Forum, Recommendation
@@ -97,6 +97,8 @@ def record_carry_over(
     if action_id not in {item.action.id for item in carry_over_items(actor, forum)}:
         raise NotFound(_l("This follow-up is not on this meeting's agenda."))
     action = get_action(actor, action_id)
+    if action.cancelled_at is not None:
+        raise InvalidTransition(_l("This follow-up is cancelled."))
     outcome = CarryOutcome(outcome)
     note = (note or "").strip() or None
     record = db.session.scalar(

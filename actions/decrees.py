@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from actions import events
 from actions.models import Action, Decree, DecreeMember, DecreeStage, TeamRole
-from actions.services import active_opd
+from actions.queries import active_opd
 from core import attachments, audit
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db

@@ -1,5 +1,5 @@
 """Reading follow-ups: one assignment or action, "my tasks", the filtered list and its exports, a forum's
-follow-ups, and an assignment's timeline. Nothing here writes."""
+follow-ups, an assignment's timeline, and the OPD a task may be given to. Nothing here writes."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from accounts.models import Opd
 from actions.models import (
     OPEN,
     Action,
@@ -21,7 +22,7 @@ from actions.models import (
 from core import clock
 from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
@@ -279,3 +280,13 @@ def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
             .order_by(AssignmentEvent.at, AssignmentEvent.id)
         ).unique()
     )
+
+
+def active_opd(opd_id: int) -> Opd:
+    """The OPD to give a task to: it must exist and be active."""
+    opd = db.session.get(Opd, opd_id)
+    if opd is None:
+        raise Invalid(_l("No such OPD."), field="lead_opd_id")
+    if not opd.active:
+        raise Invalid(_l("%(code)s is inactive and cannot be given tasks.", code=opd.code), field="lead_opd_id")
+    return opd

@@ -26,7 +26,7 @@ from actions.models import (
     ProgressReport,
     Status,
 )
-from actions.queries import get_action, get_assignment, present_opd_ids
+from actions.queries import active_opd, get_action, get_assignment, present_opd_ids
 from core import attachments, audit, clock
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
@@ -145,7 +145,10 @@ def _audit(actor: Actor, verb: str, assignment: Assignment, changes: dict) -> No
 
 
 def history_row(actor, assignment, kind, *, note=None, data=None, from_status=None, to_status=None, report=None):
-    """Add a row to an assignment's history; the caller commits."""
+    """Add a row to an assignment's history (the caller commits), and write the task as changed: its version check
+    then refuses every change made on a task that another request moved on meanwhile, a progress note too."""
+    assignment.updated_at = clock.now()
+    sa.orm.attributes.flag_modified(assignment, "updated_at")
     event = AssignmentEvent(
         assignment=assignment,
         at=clock.now(),
@@ -248,16 +251,6 @@ def transition(
     signal = STATUS_EVENT_EXCEPTIONS.get((source, to), STATUS_EVENTS[to])
     events.later(signal, getattr(actor, "id", None), assignment_id=assignment.id)
     return event
-
-
-def active_opd(opd_id: int) -> Opd:
-    """The OPD to give a task to: it must exist and be active."""
-    opd = db.session.get(Opd, opd_id)
-    if opd is None:
-        raise Invalid(_l("No such OPD."), field="lead_opd_id")
-    if not opd.active:
-        raise Invalid(_l("%(code)s is inactive and cannot be given tasks.", code=opd.code), field="lead_opd_id")
-    return opd
 
 
 def check_due_date(due_date: date | None) -> date:

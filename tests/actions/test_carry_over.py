@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from actions import carry_over, decrees, queries, services
 from actions.models import ActionKind, AssignmentEvent, HistoryKind, Status
 from core.audit import AuditEvent
-from core.errors import NotFound
+from core.errors import InvalidTransition, NotFound
 from core.extensions import db
 from forum import services as forums
 from tests.actions.helpers import TODAY, make_action
@@ -140,3 +140,16 @@ def test_only_items_on_the_agenda_can_be_recorded(appctx, world, series_forums):
         carry_over.record_carry_over(
             as_user(world.users["secretariat"].id), first.id, item.id, outcome="closed", note=None
         )
+
+
+def test_a_cancelled_follow_up_takes_no_decision(appctx, world, series_forums):
+    first, second, _ = series_forums
+    item = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=("DINKES",))
+    secretariat = as_user(world.users["secretariat"].id)
+    carry_over.record_carry_over(secretariat, second.id, item.id, outcome="discussed", note=None)
+    services.cancel_action(secretariat, item.id, "Tidak relevan lagi")
+    with pytest.raises(InvalidTransition, match="dibatalkan"):
+        carry_over.record_carry_over(
+            secretariat, second.id, item.id, outcome="decided_decree", note=None, due_date=TODAY + timedelta(days=30)
+        )
+    assert item.kind == ActionKind.NEXT_MEETING

@@ -144,3 +144,49 @@ def test_six_simultaneous_acknowledgements_write_one(app, world, task):
     assert sorted(map(str, outcomes)) == ["True"] + ["conflict"] * 5
     with app.app_context():
         assert _rows(task) == (3, 1)  # created, acknowledged, PIC named; one audit row
+
+
+def test_a_progress_note_on_a_task_cancelled_meanwhile_is_refused(app, world, task):
+    """A note changes no column of the task; its history row still makes the write pass the version check."""
+    staff = world.users["opd_staff"].id
+    with app.app_context():
+        _ack(world, task)
+        services.report_progress(as_user(staff), task, percent=40, note="Mulai")  # now in progress
+        db.session.remove()
+    with app.app_context():
+        read = db.session.get(Assignment, task)
+        percent = read.percent  # the same again: the note alone changes no column of the task
+        with app.app_context():
+            _cancel(world, task)
+            before = _rows(task)
+            db.session.remove()
+        with pytest.raises(Conflict):
+            services.report_progress(as_user(staff), read, percent=percent, note="Rapat tim")
+        assert db.session.get(Assignment, task).status == Status.CANCELLED
+        assert _rows(task) == before
+
+
+def test_two_requests_adding_the_same_opd_at_once_get_a_409_not_a_500(app, world, client_as, monkeypatch):
+    """The second insert meets the unique constraint (action, OPD): it is refused like a lost race, nothing saved."""
+    with app.app_context():
+        action_id = make_action(world, support=()).id
+        db.session.remove()
+    client = client_as("secretariat")
+    real = services.active_opd
+
+    def another_request_first(opd_id):
+        monkeypatch.setattr(services, "active_opd", real)
+        with app.app_context():  # the admin adds the same OPD meanwhile, in its own session
+            services.add_opd(as_user(world.users["admin"].id), action_id, opd_id, "support", "Ikut mendukung")
+            db.session.remove()
+        return real(opd_id)
+
+    monkeypatch.setattr(services, "active_opd", another_request_first)
+    response = client.post(
+        f"/actions/{action_id}/opds", data={"opd_id": world.opds["DP3AP2KB"], "role": "support", "reason": "Mendukung"}
+    )
+    assert response.status_code == 409
+    assert "perubahan yang sama pada saat yang sama" in response.get_data(as_text=True)
+    with app.app_context():
+        opds = db.session.scalars(sa.select(Assignment.opd_id).where(Assignment.action_id == action_id)).all()
+        assert sorted(opds) == sorted([world.opds["DINKES"], world.opds["DP3AP2KB"]])
