@@ -133,6 +133,9 @@ def action_view(action_id: int):
 @permission_required(Permission.EDIT_FORUMS)
 def action_edit(action_id: int):
     action = queries.get_action(current_user, action_id)
+    if action.cancelled_at is not None:  # the service refuses the edit; the form is not offered either
+        flash(_("This follow-up is cancelled."), "error")
+        return redirect(url_for("actions.action_view", action_id=action_id))
     form = ActionEditForm(obj=action)
     if form.validate_on_submit():
         try:

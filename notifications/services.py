@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import Opd, User
 from actions import services as actions
-from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind
+from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind, Status
 from core import audit, clock
 from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
@@ -256,6 +256,8 @@ def check_link(token: str) -> LinkCheck:
             str(_l("This link was sent to the head of %(code)s, which you no longer are.", code=assignment.opd.code)),
             assignment,
         )
+    if assignment.status == Status.CANCELLED:
+        return LinkCheck(str(_l("This task was cancelled; there is nothing to acknowledge.")), assignment, user)
     if assignment.status not in OPEN:
         return LinkCheck(str(_l("This task is finished; there is nothing to acknowledge.")), assignment, user)
     return LinkCheck(None, assignment, user)

@@ -228,3 +228,14 @@ def test_a_due_date_beyond_what_kawal_plans_is_refused_with_the_input_kept(app, 
     page = response.get_data(as_text=True)
     assert "Masukkan tanggal antara tahun 1900 dan 2100." in page
     assert 'value="9999-12-31"' in page and 'value="Judul dipertahankan"' in page
+
+
+def test_a_cancelled_follow_up_offers_no_edit_form(app, world, client_as):
+    with app.app_context():
+        action_id = make_action(world, support=()).id
+        services.cancel_action(as_user(world.users["secretariat"].id), action_id, "Tidak relevan lagi")
+    client = client_as("secretariat")
+    response = client.get(f"/actions/{action_id}/edit")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/actions/{action_id}")
+    page = client.get(f"/actions/{action_id}").get_data(as_text=True)
+    assert "Tindak lanjut ini sudah dibatalkan." in page

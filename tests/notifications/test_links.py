@@ -123,13 +123,14 @@ def test_a_signed_token_with_an_impossible_id_is_a_bad_link(app, client, task, d
         assert "Tautan ini tidak sah atau sudah kedaluwarsa" in response.get_data(as_text=True)
 
 
-def test_a_finished_task_says_so(app, client, world, task):
+def test_a_cancelled_task_says_so(app, client, world, task):
     assignment_id, token = task
     with app.app_context():
         from actions import services as actions
 
         actions.cancel_assignment(SYSTEM, assignment_id, "Tidak relevan")
-    assert "sudah selesai" in client.get(f"/a/{token}").get_data(as_text=True)
+    response = client.get(f"/a/{token}")
+    assert response.status_code == 410 and "sudah dibatalkan" in response.get_data(as_text=True)
 
 
 def test_tokens_never_reach_the_access_log(caplog, client, task):
