@@ -24,10 +24,9 @@ from actions.models import (
     Status,
 )
 from actions.queries import get_action
-from actions.services import check_due_date, move_due_dates, transition
-from actions.services import history_row as history
+from actions.services import check_due_date, history_row, move_due_dates, require_not_cancelled, transition
 from core import audit, clock
-from core.errors import InvalidTransition, NotFound
+from core.errors import NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require
 from forum.models import Forum, Recommendation
@@ -97,8 +96,7 @@ def record_carry_over(
     if action_id not in {item.action.id for item in carry_over_items(actor, forum)}:
         raise NotFound(_l("This follow-up is not on this meeting's agenda."))
     action = get_action(actor, action_id)
-    if action.cancelled_at is not None:
-        raise InvalidTransition(_l("This follow-up is cancelled."))
+    require_not_cancelled(action)
     outcome = CarryOutcome(outcome)
     note = (note or "").strip() or None
     record = db.session.scalar(
@@ -150,7 +148,7 @@ def _decide(
     if changes:
         reason = note or str(_l("Decided at %(forum)s.", forum=forum.title))
         for assignment in action.assignments:
-            history(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
+            history_row(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
     if "due_date" in changes:
         move_due_dates(actor, action, due_date)
     if action.kind == ActionKind.DECREE and action.decree is None:

@@ -35,11 +35,6 @@ carry_over_recorded = _signals.signal("carry-over-recorded")
 _PENDING = "actions.events.pending"
 
 
-def emit(signal, assignment_id: int, actor_id: int | None, **extra) -> None:
-    """Send a signal for one assignment now, from the current app."""
-    signal.send(current_app._get_current_object(), assignment_id=assignment_id, actor_id=actor_id, **extra)
-
-
 def later(signal, actor_id: int | None, **ids) -> None:
     """Queue a signal, to be sent by `commit()` once the change it announces is committed."""
     db.session.info.setdefault(_PENDING, []).append((signal, {"actor_id": actor_id, **ids}))

@@ -372,14 +372,19 @@ def move_due_dates(actor: Actor, action: Action, due_date: date) -> list[Assignm
     return moved
 
 
+def require_not_cancelled(action: Action) -> None:
+    """A cancelled follow-up takes no more changes: edits, new OPDs, carry-over decisions."""
+    if action.cancelled_at is not None:
+        raise InvalidTransition(_l("This follow-up is cancelled."))
+
+
 def update_action(
     actor: Actor, action_id: int, *, title: str, description: str | None, due_date: date | None, reason: str
 ) -> Action:
     """Edit a follow-up; a new due date moves every open assignment that does not have its own."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
-    if action.cancelled_at is not None:
-        raise InvalidTransition(_l("This follow-up is cancelled."))
+    require_not_cancelled(action)
     reason = _require_reason(reason)
     title = (title or "").strip()
     if not title:
@@ -413,8 +418,7 @@ def add_opd(actor: Actor, action_id: int, opd_id: int, role: str, reason: str) -
     action = get_action(actor, action_id)
     reason = _require_reason(reason)
     opd = active_opd(opd_id)
-    if action.cancelled_at is not None:
-        raise InvalidTransition(_l("This follow-up is cancelled."))
+    require_not_cancelled(action)
     existing = next((a for a in action.assignments if a.opd_id == opd.id), None)
     if existing is not None and existing.status != Status.CANCELLED:
         raise Invalid(_l("%(code)s already has this follow-up.", code=opd.code), field="opd_id")

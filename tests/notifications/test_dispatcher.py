@@ -12,7 +12,7 @@ from accounts import services as accounts
 from actions import services as actions
 from core.extensions import db
 from core.permissions import SYSTEM
-from notifications import dispatcher, planner
+from notifications import dispatcher, outbox, planner
 from notifications.mailer import message_id
 from notifications.models import MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
@@ -279,15 +279,7 @@ def test_three_dispatchers_deliver_every_row_exactly_once(mail_app, world, smtp,
         db.session.add_all(
             [
                 OutboxMessage(
-                    dedup_key=f"test:{i}",
-                    kind=MailKind.TEST,
-                    local_date=now.date(),
-                    recipient=f"u{i}@example.org",
-                    cc=[],
-                    status=MailStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
+                    **outbox.new_row(f"test:{i}", MailKind.TEST, f"u{i}@example.org", now=now, local_date=now.date())
                 )
                 for i in range(200)
             ]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from core import clock
 from core.extensions import db
-from notifications import dispatcher
+from notifications import dispatcher, outbox
 from notifications.models import MailKind, MailStatus, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,16 +31,13 @@ def _queue(app, count: int) -> str:
         db.session.execute(
             sa.insert(OutboxMessage),
             [
-                dict(
-                    dedup_key=f"test:{i}",
-                    kind=MailKind.TEST,
+                outbox.new_row(
+                    f"test:{i}",
+                    MailKind.TEST,
+                    f"u{i}@example.org",
+                    now=now,
                     local_date=now.date(),
-                    recipient=f"u{i}@example.org",
-                    cc=[],
-                    status=MailStatus.PENDING,
-                    attempts=0,
                     next_attempt_at=now - timedelta(minutes=1),
-                    created_at=now,
                 )
                 for i in range(count)
             ],
