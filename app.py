@@ -145,6 +145,7 @@ def app_default_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from actions import queries as action_queries
     from actions.views import bp as actions_bp
     from actions.views import forum_page_context
     from core.permissions import ROLES_WITH_OPD
@@ -169,6 +170,8 @@ def register_blueprints(app: Flask) -> None:
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]
     app.extensions["assignment_page_providers"] = [assignment_page_context]
+    # A forum concerns a government that got a task from it, besides its owner and those that attended.
+    app.extensions["forum_concerns"] = [action_queries.forums_with_tasks_for]
     subscribers.subscribe(app)
 
     @app.get("/health")
@@ -268,7 +271,8 @@ def register_conflict_handlers(app: Flask, domain_error) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from accounts.models import OPD_KIND_LABELS
+    from accounts import governments
+    from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS
     from actions import models as action_models
     from core import audit
     from core.permissions import ROLE_LABELS, Permission, can
@@ -279,6 +283,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_labels=ROLE_LABELS,
         opd_kind_labels=OPD_KIND_LABELS,
+        government_kind_labels=GOVERNMENT_KIND_LABELS,
         forum_kind_labels=forum_models.FORUM_KIND_LABELS,
         forum_mode_labels=forum_models.FORUM_MODE_LABELS,
         forum_status_labels=forum_models.FORUM_STATUS_LABELS,
@@ -302,10 +307,20 @@ def register_template_helpers(app: Flask) -> None:
         cancel_reason_labels=notification_models.CANCEL_REASON_LABELS,
     )
 
+    def opd_name(opd) -> str:
+        """{{ opd|opd_name }}: the OPD's code, with its government's short name when that is not the viewer's."""
+        if opd is None:
+            return ""
+        return governments.opd_name(opd.code, opd.government_id, current_user)
+
+    app.jinja_env.filters["opd_name"] = opd_name
+
     @app.context_processor
     def helpers():
         return {
             "can": lambda permission: can(current_user, Permission(permission)),
+            # Pickers, filters and columns of governments show only when this Kawal holds several.
+            "several_governments": governments.several,
             "pemda_name": app.config["KAWAL_PEMDA_NAME"],
             "mail_sink": bool(app.config.get("MAIL_SINK_DIR")),
             "current_locale": select_locale(),

@@ -41,19 +41,75 @@ OPD_KIND_LABELS = {
 }
 
 
-audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"))
+class GovernmentKind(StrEnum):
+    """What tier of government a tenant of Kawal is."""
+
+    KEMENTERIAN_LEMBAGA = "kementerian_lembaga"
+    PROVINSI = "provinsi"
+    KABUPATEN = "kabupaten"
+    KOTA = "kota"
+
+
+GOVERNMENT_KIND_LABELS = {
+    GovernmentKind.KEMENTERIAN_LEMBAGA: _l("Ministry or agency (kementerian/lembaga)"),
+    GovernmentKind.PROVINSI: _l("Province (provinsi)"),
+    GovernmentKind.KABUPATEN: _l("Regency (kabupaten)"),
+    GovernmentKind.KOTA: _l("City (kota)"),
+}
+
+# The zones of Indonesia, by the names people use.
+TIME_ZONE_LABELS = {
+    "Asia/Jakarta": "WIB (Asia/Jakarta)",
+    "Asia/Makassar": "WITA (Asia/Makassar)",
+    "Asia/Jayapura": "WIT (Asia/Jayapura)",
+}
+
+audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"), government=_l("government"))
 audit.VERB_LABELS.update(
     renew_calendar=_l("made a new calendar address for"), end_sessions=_l("ended every session of")
 )
+
+
+class Government(db.Model):
+    """A government that uses this Kawal (UI "Pemerintah"): a province, a kabupaten/kota, or a ministry.
+
+    Each holds its own OPDs, people, forums and reminder policy; a government sees the work of those below it.
+    """
+
+    __tablename__ = "governments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(30), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))  # as printed: "Pemerintah Provinsi Banten"
+    short_name: so.Mapped[str] = so.mapped_column(sa.String(80))  # beside an OPD's code: "Kab. Serang"
+    kind: so.Mapped[GovernmentKind] = so.mapped_column(enum_column(GovernmentKind), default=GovernmentKind.KOTA)
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    time_zone: so.Mapped[str] = so.mapped_column(sa.String(40), default="Asia/Jakarta")
+    letterhead_name: so.Mapped[str | None] = so.mapped_column(sa.String(300))  # the name on documents, if not `name`
+    letterhead_address: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    logo: so.Mapped[str | None] = so.mapped_column(sa.String(300))  # an attachment's stored name
+    numbering_format: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    parent: so.Mapped["Government | None"] = so.relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Government {self.code}>"
+
+    @property
+    def printed_name(self) -> str:
+        return (self.letterhead_name or self.name).upper()
 
 
 class Opd(db.Model):
     """An agency of the Pemda (Organisasi Perangkat Daerah). Tasks belong to the OPD, not to its head."""
 
     __tablename__ = "opds"
+    __table_args__ = (sa.UniqueConstraint("government_id", "code"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    code: so.Mapped[str] = so.mapped_column(sa.String(30), unique=True)
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(30))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     kind: so.Mapped[OpdKind] = so.mapped_column(enum_column(OpdKind), default=OpdKind.DINAS)
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"))
@@ -62,6 +118,7 @@ class Opd(db.Model):
     # The current head; mutasi changes this, and the OPD's tasks stay where they are.
     head_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
 
+    government: so.Mapped[Government] = so.relationship()
     parent: so.Mapped["Opd | None"] = so.relationship(remote_side=[id])
     head: so.Mapped["User | None"] = so.relationship(foreign_keys=[head_id], post_update=True)
 
@@ -85,6 +142,10 @@ class User(UserMixin, db.Model):
     position: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     role: so.Mapped[Role] = so.mapped_column(enum_column(Role))
     opd_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"), index=True)
+    # The OPD's government for OPD users; chosen directly for the secretariat, viewers and admins.
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    # The instance admin manages the governments themselves; a government's admin only its own.
+    manages_instance: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="id")
     active: so.Mapped[bool] = so.mapped_column(default=True)
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
@@ -96,6 +157,7 @@ class User(UserMixin, db.Model):
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     opd: so.Mapped[Opd | None] = so.relationship(foreign_keys=[opd_id])
+    government: so.Mapped[Government] = so.relationship()
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

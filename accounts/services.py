@@ -6,9 +6,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Opd, User, normalize_email
+from accounts import governments
+from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, User, normalize_email
 from core import audit, clock
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import ROLES_WITH_OPD, Actor, Permission, Role, require
 
@@ -25,9 +26,13 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def opd_by_code(code: str) -> Opd | None:
-    """The OPD with this code, whatever its case."""
-    return db.session.scalar(sa.select(Opd).where(sa.func.upper(Opd.code) == code.strip().upper()))
+def opd_by_code(code: str, government_id: int | None = None) -> Opd | None:
+    """The OPD with this code in a government (the first one unless given), whatever its case."""
+    if government_id is None:
+        government_id = governments.default_government_id()
+    return db.session.scalar(
+        sa.select(Opd).where(Opd.government_id == government_id, sa.func.upper(Opd.code) == code.strip().upper())
+    )
 
 
 def get_user(user_id: int) -> User:
@@ -185,7 +190,7 @@ def list_users(actor: Actor, *, search: str = "", page: int = 1, per_page: int =
 def create_user(actor: Actor, *, password: str, **values) -> User:
     """Make an account."""
     require(actor, Permission.ADMINISTER)
-    values = _clean_user_values(values)
+    values = _clean_user_values(values, actor)
     _check_password_strength(password)
     if user_by_email(values["email"]):
         raise Invalid(_l("This email is already in use."), field="email")
@@ -203,7 +208,7 @@ def update_user(actor: Actor, user_id: int, **values) -> User:
     """Change an account's details, role or OPD."""
     require(actor, Permission.ADMINISTER)
     user = get_user(user_id)
-    values = _clean_user_values(values)
+    values = _clean_user_values({"government_id": user.government_id, **values}, actor)
     other = user_by_email(values["email"])
     if other is not None and other.id != user.id:
         raise Invalid(_l("This email is already in use."), field="email")
@@ -248,8 +253,10 @@ def reset_password(actor: Actor, user_id: int, new_password: str) -> User:
     return user
 
 
-def _clean_user_values(values: dict) -> dict:
+def _clean_user_values(values: dict, actor: Actor) -> dict:
+    government_id = values.get("government_id") or governments.acting_government_id(actor)
     values = {name: values.get(name) for name in USER_FIELDS}
+    values["government_id"] = government_id
     values["email"] = normalize_email(values["email"] or "")
     values["name"] = (values["name"] or "").strip()
     values["position"] = (values["position"] or "").strip() or None
@@ -259,7 +266,7 @@ def _clean_user_values(values: dict) -> dict:
     if values["role"] in ROLES_WITH_OPD:
         if not values["opd_id"]:
             raise Invalid(_l("OPD heads and OPD staff need an OPD."), field="opd_id")
-        get_opd(values["opd_id"])
+        values["government_id"] = get_opd(values["opd_id"]).government_id
     elif values["role"] != Role.SECRETARIAT:
         # Administrators and viewers stand outside any OPD; the secretariat keeps its own (Bappeda).
         values["opd_id"] = values["opd_id"] or None
@@ -297,7 +304,7 @@ def list_opds(actor: Actor, *, search: str = "", include_inactive: bool = True) 
 def create_opd(actor: Actor, **values) -> Opd:
     """Add an agency."""
     require(actor, Permission.ADMINISTER)
-    values = _clean_opd_values(values, None)
+    values = _clean_opd_values({"government_id": governments.acting_government_id(actor), **values}, None)
     opd = Opd(**values)
     db.session.add(opd)
     db.session.flush()
@@ -310,7 +317,7 @@ def update_opd(actor: Actor, opd_id: int, **values) -> Opd:
     """Change an agency: name, parent, inbox, head, or whether it is active."""
     require(actor, Permission.ADMINISTER)
     opd = get_opd(opd_id)
-    values = _clean_opd_values(values, opd)
+    values = _clean_opd_values({**values, "government_id": opd.government_id}, opd)
     changes = audit.diff(opd, values)
     if changes:
         audit.record(actor, "update", "opd", opd.id, scope=f"opd:{opd.id}", changes=changes)
@@ -319,14 +326,17 @@ def update_opd(actor: Actor, opd_id: int, **values) -> Opd:
 
 
 def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
+    government_id = values.get("government_id")
     values = {name: values.get(name) for name in OPD_FIELDS}
+    values["government_id"] = government_id
     values["code"] = (values["code"] or "").strip().upper()
     values["name"] = (values["name"] or "").strip()
     values["email"] = normalize_email(values["email"]) if values["email"] else None
     values["active"] = True if values["active"] is None else bool(values["active"])
     values["parent_id"] = values["parent_id"] or None
     values["head_id"] = values["head_id"] or None
-    other = opd_by_code(values["code"])
+    values["government_id"] = values["government_id"] or governments.default_government_id()
+    other = opd_by_code(values["code"], values["government_id"])
     if other is not None and (opd is None or other.id != opd.id):
         raise Invalid(_l("Another OPD already has this code."), field="code")
     if values["parent_id"]:
@@ -340,3 +350,88 @@ def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
         if opd is None or head.opd_id != opd.id or head.role != Role.OPD_HEAD or not head.active:
             raise Invalid(_l("The head must be an active OPD head of this OPD."), field="head_id")
     return values
+
+
+# --- administration of governments (the instance admin) ----------------------------------------------------
+
+GOVERNMENT_FIELDS = (
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "parent_id",
+    "time_zone",
+    "letterhead_name",
+    "letterhead_address",
+    "numbering_format",
+    "active",
+)
+
+
+def get_government(government_id: int) -> Government:
+    """The government of this id, or NotFound."""
+    government = db.session.get(Government, government_id)
+    if government is None:
+        raise NotFound(_l("No such government."))
+    return government
+
+
+def create_government(actor: Actor, **values) -> Government:
+    """Add a government to this Kawal: only the instance admin may."""
+    _require_instance_admin(actor)
+    values = _clean_government_values(values, None)
+    government = Government(**values)
+    db.session.add(government)
+    db.session.flush()
+    governments.forget()
+    audit.record(
+        actor, "create", "government", government.id, scope=f"government:{government.id}", changes=audit.created(values)
+    )
+    db.session.commit()
+    return government
+
+
+def update_government(actor: Actor, government_id: int, **values) -> Government:
+    """Change a government's names, place in the tree, time zone, letterhead or whether it is active."""
+    _require_instance_admin(actor)
+    government = get_government(government_id)
+    values = _clean_government_values(values, government)
+    changes = audit.diff(government, values)
+    if changes:
+        audit.record(actor, "update", "government", government.id, scope=f"government:{government.id}", changes=changes)
+        governments.forget()
+        db.session.commit()
+    return government
+
+
+def _require_instance_admin(actor: Actor) -> None:
+    require(actor, Permission.ADMINISTER)
+    if not getattr(actor, "manages_instance", False):
+        raise NotAllowed(_l("Only the administrator of this Kawal manages governments."))
+
+
+def _clean_government_values(values: dict, government: Government | None) -> dict:
+    values = {name: values.get(name) for name in GOVERNMENT_FIELDS}
+    for name in ("code", "name", "short_name", "letterhead_name", "letterhead_address", "numbering_format"):
+        values[name] = (values[name] or "").strip() or None
+    if not values["code"]:
+        raise Invalid(_l("A government needs a code."), field="code")
+    values["code"] = values["code"].upper()
+    if not values["name"]:
+        raise Invalid(_l("A government needs its name as printed."), field="name")
+    values["short_name"] = values["short_name"] or governments.short_name_of(values["name"])
+    values["kind"] = GovernmentKind(values["kind"] or governments.kind_of(values["name"]))
+    values["time_zone"] = values["time_zone"] or "Asia/Jakarta"
+    if values["time_zone"] not in TIME_ZONE_LABELS:
+        raise Invalid(_l("Choose WIB, WITA or WIT."), field="time_zone")
+    values["active"] = True if values["active"] is None else bool(values["active"])
+    other = db.session.scalar(sa.select(Government).where(sa.func.upper(Government.code) == values["code"]))
+    if other is not None and (government is None or other.id != government.id):
+        raise Invalid(_l("Another government already has this code."), field="code")
+    values["parent_id"] = values["parent_id"] or None
+    if values["parent_id"]:
+        get_government(values["parent_id"])
+        if government is not None and values["parent_id"] in governments.below(government.id):
+            raise Invalid(_l("A government cannot sit under itself or one below it."), field="parent_id")
+    return values
+

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from accounts import governments
 from accounts.models import Opd
 from actions.models import (
     OPEN,
@@ -32,12 +33,43 @@ P = Permission
 RECENTLY_FINISHED = timedelta(days=30)
 
 
+# --- what an actor may see, by government (core.permissions.Reach) ------------------------------------------
+
+
+def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
+    """The one condition on assignments an actor may see: those of its governments' OPDs, and every one from a
+    forum its governments own. A sibling government's tasks from a forum both attended stay out."""
+    reach = governments.reach(actor)
+    if reach is None:
+        return sa.true()
+    ids = sorted(reach)
+    theirs = sa.select(Opd.id).where(Opd.government_id.in_(ids))
+    owned = (
+        sa.select(Action.id)
+        .join(Recommendation, Action.recommendation_id == Recommendation.id)
+        .join(Forum, Recommendation.forum_id == Forum.id)
+        .where(Forum.government_id.in_(ids))
+    )
+    return sa.or_(Assignment.opd_id.in_(theirs), Assignment.action_id.in_(owned))
+
+
+def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
+    """The forums that gave a task to an OPD of these governments: they concern them (app.py lists it in `forum_concerns`)."""
+    return (
+        sa.select(Recommendation.forum_id)
+        .join(Action, Action.recommendation_id == Recommendation.id)
+        .join(Assignment, Assignment.action_id == Action.id)
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .where(Opd.government_id.in_(sorted(reach)))
+    )
+
+
 def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
     """One assignment with its OPD, action, recommendation and forum, in one query."""
     require(actor, P.READ)
     assignment = db.session.scalar(
         sa.select(Assignment)
-        .where(Assignment.id == assignment_id)
+        .where(Assignment.id == assignment_id, visible_assignments(actor))
         .options(
             so.joinedload(Assignment.opd),
             so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
@@ -51,9 +83,10 @@ def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
 def get_action(actor: Actor, action_id: int) -> Action:
     """One follow-up with its assignments and their OPDs, and its recommendation and forum."""
     require(actor, P.READ)
+    seen = sa.select(Assignment.action_id).where(Assignment.action_id == action_id, visible_assignments(actor))
     action = db.session.scalar(
         sa.select(Action)
-        .where(Action.id == action_id)
+        .where(Action.id == action_id, Action.id.in_(seen))
         .options(
             so.selectinload(Action.assignments).joinedload(Assignment.opd),
             so.joinedload(Action.recommendation).joinedload(Recommendation.forum),
@@ -237,7 +270,8 @@ def list_assignments(
 ) -> CountedPagination:
     """A page of assignments with their context, soonest due first; the total is counted without joins."""
     require(actor, P.READ)
-    conditions = assignment_conditions(filters)  # once: the "stale" filter reads the calendar from the database
+    # once: the "stale" filter reads the calendar from the database
+    conditions = [*assignment_conditions(filters), visible_assignments(actor)]
     count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
     return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
 
@@ -245,7 +279,8 @@ def list_assignments(
 def all_assignments(actor: Actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
     """Every filtered assignment, for exports."""
     require(actor, P.READ)
-    return list(db.session.scalars(assignments_query(assignment_conditions(filters)).limit(limit)))
+    conditions = [*assignment_conditions(filters), visible_assignments(actor)]
+    return list(db.session.scalars(assignments_query(conditions).limit(limit)))
 
 
 def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:

@@ -12,12 +12,15 @@ from core.extensions import db
 
 
 class CollectiveLeave(db.Model):
-    """A cuti bersama day, entered by the admin: not a working day."""
+    """A cuti bersama day, entered by a government's admin: not a working day there."""
 
     __tablename__ = "collective_leave_days"
+    __table_args__ = (sa.UniqueConstraint("government_id", "day"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    day: so.Mapped[date] = so.mapped_column(unique=True)
+    # The tenant it applies to (accounts' governments table; core names it only as a key).
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    day: so.Mapped[date]
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
 
 
@@ -27,11 +30,14 @@ def _public_holidays(year: int) -> frozenset[date]:
 
 
 class WorkingDays:
-    """Weekdays that are neither Indonesian public holidays nor the admin's cuti bersama days."""
+    """Weekdays that are neither Indonesian public holidays nor a government's cuti bersama days."""
 
-    def __init__(self, collective_leave: set[date] | None = None):
+    def __init__(self, government_id: int | None = None, collective_leave: set[date] | None = None):
         if collective_leave is None:
-            collective_leave = set(db.session.scalars(sa.select(CollectiveLeave.day)))
+            query = sa.select(CollectiveLeave.day)
+            if government_id is not None:
+                query = query.where(CollectiveLeave.government_id == government_id)
+            collective_leave = set(db.session.scalars(query))
         self.collective_leave = collective_leave
 
     def is_working_day(self, day: date) -> bool:

@@ -66,6 +66,8 @@ class Actor(Protocol):
     name: str
     role: str
     opd_id: int | None
+    government_id: int | None
+    manages_instance: bool  # the instance admin: every government, and the governments themselves
     active: bool
     is_authenticated: bool
 
@@ -83,6 +85,39 @@ def require(user: Actor | None, permission: Permission) -> None:
         raise NotAllowed(_l("You are not allowed to do this."))
 
 
+# --- governments -------------------------------------------------------------------------------------------
+# The ids of the governments whose work a user sees in full: their own and every one below it (a province sees its
+# kabupaten/kota). None means every government (the instance admin, the system). `accounts.governments.reach`
+# computes it from the tree; the rules below are all that is decided with it.
+Reach = frozenset[int] | None
+
+
+def sees(reach: Reach, government_id: int | None) -> bool:
+    """Whether a government's own work (its forums, its OPDs' tasks, its settings) is within the reach."""
+    return reach is None or government_id in reach
+
+
+def works_for(actor: Actor | None, government_id: int | None) -> bool:
+    """Whether the actor acts for this government: logs its forums, verifies their follow-ups, runs its admin.
+
+    Only its own people do, and the instance admin; a parent government sees below but does not act there.
+    """
+    if actor is None:
+        return False
+    return bool(getattr(actor, "manages_instance", False)) or actor.government_id == government_id
+
+
+def may_assign_to(below_owner: frozenset[int], opd_government_id: int) -> bool:
+    """A forum's follow-ups go to OPDs of its government and of those under it, never upwards or sideways."""
+    return opd_government_id in below_owner
+
+
+def require_works_for(actor: Actor | None, government_id: int | None) -> None:
+    """Raise NotAllowed unless the actor acts for this government."""
+    if not works_for(actor, government_id):
+        raise NotAllowed(_l("This belongs to another government."))
+
+
 class _System:
     """The acting user for command-line and seeding work: an administrator with no account."""
 
@@ -90,6 +125,8 @@ class _System:
     name = "system"
     role = Role.ADMIN
     opd_id = None
+    government_id = None
+    manages_instance = True
     active = True
     is_authenticated = True
 

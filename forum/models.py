@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Opd, User
+from accounts.models import Government, Opd, User
 from core import audit, clock
 from core.extensions import db
 from core.types import UtcDateTime, enum_column
@@ -199,6 +199,8 @@ class Forum(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[ForumKind] = so.mapped_column(enum_column(ForumKind))
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    # The government whose secretariat logs it: it edits the forum and assigns its follow-ups.
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
     series_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("series.id"), index=True)
     starts_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, index=True)
     ends_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
@@ -220,6 +222,7 @@ class Forum(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now, onupdate=clock.now)
 
     series: so.Mapped[Series | None] = so.relationship()
+    government: so.Mapped[Government] = so.relationship()
     organiser: so.Mapped[Opd | None] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()
     participants: so.Mapped[list["Participant"]] = so.relationship(

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from accounts import governments
 from accounts.models import Opd
 from core import audit
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, can, require
+from core.permissions import Actor, Permission, can, require, require_works_for
 from core.weblinks import web_link
 from forum import attendance_import
 from forum.models import (
@@ -54,6 +56,19 @@ FORUM_TRANSITIONS: dict[ForumStatus, set[ForumStatus]] = {
     ForumStatus.HELD: {ForumStatus.CLOSED, ForumStatus.SCHEDULED},
     ForumStatus.CLOSED: {ForumStatus.HELD},
 }
+
+
+def visible_forums(actor: Actor) -> sa.ColumnElement[bool]:
+    """The one condition on forums an actor may see: its governments' own, those an OPD of theirs attended, and
+    those that concern them otherwise: app.py lists in `forum_concerns` what later packages add (the actions: a
+    forum that gave a task to one of their OPDs), each a function of the reach that selects forum ids."""
+    reach = governments.reach(actor)
+    if reach is None:
+        return sa.true()
+    ids = sorted(reach)
+    attended = sa.select(Participant.forum_id).join(Opd, Participant.opd_id == Opd.id).where(Opd.government_id.in_(ids))
+    concerns = [Forum.id.in_(concern(reach)) for concern in current_app.extensions.get("forum_concerns", ())]
+    return sa.or_(Forum.government_id.in_(ids), Forum.id.in_(attended), *concerns)
 
 
 def _scope(forum_id: int) -> str:
@@ -150,6 +165,7 @@ def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page:
     require(actor, Permission.READ)
     query = (
         sa.select(Forum)
+        .where(visible_forums(actor))
         .options(so.joinedload(Forum.series), so.joinedload(Forum.organiser))
         .order_by(Forum.starts_at.desc(), Forum.id.desc())
     )
@@ -189,7 +205,7 @@ def planning_periods() -> list[str]:
 def get_forum(actor: Actor, forum_id: int, *, full: bool = False) -> Forum:
     """A forum; with full=True its participants, recommendations and themes come in a fixed number of queries."""
     require(actor, Permission.READ)
-    query = sa.select(Forum).where(Forum.id == forum_id)
+    query = sa.select(Forum).where(Forum.id == forum_id, visible_forums(actor))
     if full:
         query = query.options(
             so.joinedload(Forum.series),
@@ -203,11 +219,19 @@ def get_forum(actor: Actor, forum_id: int, *, full: bool = False) -> Forum:
     return forum
 
 
-def create_forum(actor: Actor, **values) -> Forum:
-    """Log a meeting; it starts as scheduled."""
+def create_forum(actor: Actor, *, government_id: int | None = None, **values) -> Forum:
+    """Log a meeting of the actor's government (the instance admin and the system may name another); it starts as
+    scheduled."""
     require(actor, Permission.EDIT_FORUMS)
+    government_id = government_id or governments.acting_government_id(actor)
+    require_works_for(actor, government_id)
     values = _clean_forum_values(values)
-    forum = Forum(**values, status=ForumStatus.SCHEDULED, created_by_id=getattr(actor, "id", None))
+    forum = Forum(
+        **values,
+        government_id=government_id,
+        status=ForumStatus.SCHEDULED,
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(forum)
     db.session.flush()
     audit.record(actor, "create", "forum", forum.id, scope=_scope(forum.id), changes=audit.created(values))

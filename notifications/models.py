@@ -20,11 +20,12 @@ audit.VERB_LABELS.update(requeue=_l("queued again"))
 
 
 class ReminderSettings(db.Model):
-    """The admin-editable reminder policy: one row, made with the defaults on first use."""
+    """A government's admin-editable reminder policy: one row each, made with the defaults on first use."""
 
     __tablename__ = "reminder_settings"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), unique=True)
     send_time: so.Mapped[str] = so.mapped_column(sa.String(5), default="07:30")
     unacknowledged_after_working_days: so.Mapped[int] = so.mapped_column(default=2)
     due_soon_days: so.Mapped[str] = so.mapped_column(sa.String(40), default="7,3,1,0")

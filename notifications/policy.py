@@ -5,6 +5,7 @@ from datetime import time
 
 import sqlalchemy as sa
 
+from accounts import governments
 from core.extensions import db
 from notifications.models import ReminderSettings
 
@@ -25,11 +26,14 @@ def _days(text: str) -> tuple[int, ...]:
     return tuple(sorted({int(part) for part in text.split(",") if part.strip().isdigit()}, reverse=True))
 
 
-def settings_row() -> ReminderSettings:
-    """The one settings row, created with the defaults when missing."""
-    row = db.session.scalar(sa.select(ReminderSettings).order_by(ReminderSettings.id).limit(1))
+def settings_row(government_id: int | None = None) -> ReminderSettings:
+    """A government's settings row (the first government's unless given), created with the defaults when missing."""
+    if government_id is None:
+        government_id = governments.default_government_id()
+    row = db.session.scalar(sa.select(ReminderSettings).where(ReminderSettings.government_id == government_id))
     if row is None:
         row = ReminderSettings(
+            government_id=government_id,
             send_time="07:30",
             unacknowledged_after_working_days=2,
             due_soon_days="7,3,1,0",
@@ -43,8 +47,8 @@ def settings_row() -> ReminderSettings:
     return row
 
 
-def current() -> Policy:
-    row = settings_row()
+def current(government_id: int | None = None) -> Policy:
+    row = settings_row(government_id)
     hour, minute = (int(x) for x in row.send_time.split(":"))
     return Policy(
         send_time=time(hour, minute),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from accounts import governments
 from accounts.models import Opd, User
 from actions import services as actions
 from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind, Status
@@ -69,9 +70,13 @@ def add_collective_leave(actor: Actor, day: date, name: str) -> CollectiveLeave:
     name = (name or "").strip()
     if not name:
         raise Invalid(_l("Give the name of the day."), field="name")
-    if db.session.scalar(sa.select(CollectiveLeave.id).where(CollectiveLeave.day == day)):
+    government_id = governments.acting_government_id(actor)
+    same_day = sa.select(CollectiveLeave.id).where(
+        CollectiveLeave.government_id == government_id, CollectiveLeave.day == day
+    )
+    if db.session.scalar(same_day):
         raise Invalid(_l("This day is already on the list."), field="day")
-    leave = CollectiveLeave(day=day, name=name)
+    leave = CollectiveLeave(government_id=government_id, day=day, name=name)
     db.session.add(leave)
     db.session.flush()
     audit.record(

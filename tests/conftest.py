@@ -254,6 +254,55 @@ def world(app):
     return SimpleNamespace(opds=opds, users=users)
 
 
+@pytest.fixture
+def tree(app, world):
+    """Three governments on top of `world`: Provinsi Banten, with Kabupaten Serang and world's own Kota Tangerang
+    (the first government) under it. Each has a Bappeda and a Dinkes with a secretariat and a head; `tree.govs`,
+    `tree.opds` ("prov:DINKES", "kab:DINKES", "kota:DINKES", ...) and `tree.users` ("kab_secretariat", ...) are ids."""
+    from accounts import governments
+    from accounts import services as accounts
+
+    with app.app_context():
+        kota = governments.default_government_id()
+        prov = accounts.create_government(
+            SYSTEM, code="BANTEN", name="Pemerintah Provinsi Banten", kind="provinsi", time_zone="Asia/Jakarta"
+        ).id
+        kab = accounts.create_government(
+            SYSTEM, code="KAB-SERANG", name="Pemerintah Kabupaten Serang", kind="kabupaten", parent_id=prov
+        ).id
+        current = accounts.get_government(kota)
+        accounts.update_government(
+            SYSTEM,
+            kota,
+            **({name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS} | {"parent_id": prov}),
+        )
+        govs = {"prov": prov, "kab": kab, "kota": kota}
+        opds = {f"kota:{code}": opd_id for code, opd_id in world.opds.items()}
+        users = {}
+        for key in ("prov", "kab"):
+            for code, name, kind in [("BAPPEDA", "Bappeda", "badan"), ("DINKES", "Dinas Kesehatan", "dinas")]:
+                opd = accounts.create_opd(SYSTEM, government_id=govs[key], code=code, name=name, kind=kind)
+                opds[f"{key}:{code}"] = opd.id
+            for role, who, opd in [
+                (Role.SECRETARIAT, "secretariat", "BAPPEDA"),
+                (Role.OPD_HEAD, "head", "DINKES"),
+                (Role.ADMIN, "admin", None),
+                (Role.VIEWER, "viewer", None),
+            ]:
+                user = accounts.create_user(
+                    SYSTEM,
+                    password=PASSWORD,
+                    email=f"{who}.{key}@example.org",
+                    name=f"Test {who} {key}",
+                    role=role,
+                    opd_id=opds.get(f"{key}:{opd}"),
+                    government_id=govs[key],
+                )
+                users[f"{key}_{who}"] = user.id
+        db.session.remove()
+    return SimpleNamespace(govs=govs, opds=opds, users=users, world=world)
+
+
 def login(client, user_id: int) -> None:
     """Log a test client in as a user, without the login form (tested on its own)."""
     from accounts.models import User

@@ -1,0 +1,154 @@
+"""The governments of this Kawal and their tree: who is below whom, and how far a user's sight reaches.
+
+The rules themselves (`core.permissions.sees`, `works_for`) know nothing of the tree; this module gives them the sets.
+The tree is small (a ministry with every province and kabupaten/kota is some 550 rows) and read once per request.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+
+from accounts.models import Government, GovernmentKind
+from core.extensions import db
+from core.permissions import Actor, Reach
+
+_CACHE = "kawal_governments"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """What pages and rules need of a government, without holding an ORM object across a request."""
+
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: GovernmentKind
+    parent_id: int | None
+    time_zone: str
+    active: bool
+
+
+def short_name_of(name: str) -> str:
+    """ "Pemerintah Kabupaten Serang" → "Kab. Serang": the form shown beside an OPD of another government."""
+    words = name.strip().split()
+    if words and words[0].lower() == "pemerintah":
+        words = words[1:]
+    short = {"kabupaten": "Kab.", "provinsi": "Prov.", "kota": "Kota"}
+    if words and words[0].lower() in short:
+        words = [short[words[0].lower()], *words[1:]]
+    return " ".join(words) or name.strip()
+
+
+def kind_of(name: str) -> GovernmentKind:
+    """The kind a government's name says, for the one made from `KAWAL_PEMDA_NAME`."""
+    lowered = name.lower()
+    for word, kind in (
+        ("kabupaten", GovernmentKind.KABUPATEN),
+        ("provinsi", GovernmentKind.PROVINSI),
+        ("kota", GovernmentKind.KOTA),
+    ):
+        if word in lowered.split():
+            return kind
+    return GovernmentKind.KEMENTERIAN_LEMBAGA if lowered.startswith("kementerian") else GovernmentKind.KOTA
+
+
+def default_government() -> Government:
+    """The first government; on a database with none yet (a new test database), the one the settings describe."""
+    government = db.session.scalar(sa.select(Government).order_by(Government.id).limit(1))
+    if government is None:
+        name = current_app.config["KAWAL_PEMDA_NAME"]
+        government = Government(
+            code="PEMDA",
+            name=name,
+            short_name=short_name_of(name),
+            kind=kind_of(name),
+            time_zone=current_app.config["KAWAL_TIMEZONE"],
+        )
+        db.session.add(government)
+        db.session.flush()
+        forget()
+    return government
+
+
+def default_government_id() -> int:
+    nodes = tree()
+    return min(nodes) if nodes else default_government().id
+
+
+def acting_government_id(actor: Actor | None) -> int:
+    """The government an actor works in; the system (commands, seeding) works in the first one."""
+    government_id = getattr(actor, "government_id", None)
+    return government_id if government_id is not None else default_government_id()
+
+
+def tree() -> dict[int, Node]:
+    """Every government by id, read once per request (or app context)."""
+    if has_app_context() and _CACHE in g:
+        return g.get(_CACHE)
+    columns = [getattr(Government, name) for name in Node.__slots__]
+    nodes = {row.id: Node(*row) for row in db.session.execute(sa.select(*columns))}
+    if has_app_context():
+        setattr(g, _CACHE, nodes)
+    return nodes
+
+
+def forget() -> None:
+    """Drop the request's copy of the tree, after a government was added or changed."""
+    if has_app_context():
+        g.pop(_CACHE, None)
+
+
+def node(government_id: int | None) -> Node | None:
+    return tree().get(government_id) if government_id is not None else None
+
+
+def below(government_id: int) -> frozenset[int]:
+    """The government and every one under it, at any depth."""
+    children: dict[int | None, list[int]] = {}
+    for each in tree().values():
+        children.setdefault(each.parent_id, []).append(each.id)
+    found, todo = set(), [government_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return frozenset(found)
+
+
+def above(government_id: int) -> list[int]:
+    """The chain of parents of a government, nearest first (itself excluded)."""
+    nodes, chain, current = tree(), [], node(government_id)
+    while current is not None and current.parent_id is not None and current.parent_id not in chain:
+        chain.append(current.parent_id)
+        current = nodes.get(current.parent_id)
+    return chain
+
+
+def reach(actor: Actor | None) -> Reach:
+    """The governments whose work the actor sees in full: its own and those below; None is every one."""
+    if actor is None or getattr(actor, "manages_instance", False):
+        return None if actor is not None else frozenset()
+    government_id = getattr(actor, "government_id", None)
+    return below(government_id) if government_id is not None else frozenset()
+
+
+def several() -> bool:
+    """Whether this Kawal holds more than one government: only then do pages show pickers and columns for it."""
+    return len(tree()) > 1
+
+
+def opd_name(code: str, government_id: int | None, viewer: Actor | None) -> str:
+    """An OPD's code as a viewer reads it: "DINKES", or "DINKES · Kab. Serang" when the OPD is of another
+    government than the viewer's. With one government it is always the bare code."""
+    viewer_government = getattr(viewer, "government_id", None)
+    if government_id is None or government_id == viewer_government or not several():
+        return code
+    return f"{code} · {short_name(government_id)}"
+
+
+def short_name(government_id: int | None) -> str:
+    found = node(government_id)
+    return found.short_name if found else ""
