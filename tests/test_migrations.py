@@ -27,3 +27,88 @@ def test_downgrade_to_base_and_upgrade_again(app):
         downgrade(revision="base")
         upgrade()
     assert app.test_cli_runner().invoke(args=["db", "check"]).exit_code == 0
+
+
+def _pages(app, world, urls):
+    """The bodies of these pages as each of two roles sees them, without the per-session CSRF tokens."""
+    import re
+
+    from tests.conftest import login
+
+    bodies = {}
+    for role in ("admin", "secretariat", "opd_head"):
+        client = app.test_client()
+        login(client, world.users[role].id)
+        for url in urls:
+            response = client.get(url)
+            bodies[role, url] = (response.status_code, re.sub(r'name="csrf_token"[^>]*', "", response.text))
+    return bodies
+
+
+def test_an_upgrade_from_the_previous_head_keeps_every_row_and_gives_the_same_pages(app, world):
+    """A database at the head before governments (e5c3f2a1b432), with its data, goes to one government made from
+    KAWAL_PEMDA_NAME; every OPD, user, forum, setting and cuti bersama day lands in it and the pages do not change."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from accounts.models import Government, Opd, User
+    from core.calendar import CollectiveLeave
+    from core.extensions import db
+    from core.permissions import SYSTEM
+    from forum.models import Forum
+    from notifications import services as notifications
+    from notifications.models import ReminderSettings
+    from tests.actions.helpers import make_action
+
+    with app.app_context():
+        action = make_action(world)
+        forum_id, action_id = action.recommendation.forum_id, action.id
+        assignment_id = action.assignments[0].id
+        notifications.update_settings(SYSTEM, **_settings(send_time="08:15", escalation_email="sekda@example.org"))
+        notifications.add_collective_leave(SYSTEM, date(2025, 12, 26), "Cuti bersama Natal")
+        db.session.remove()
+    urls = [
+        "/forums",
+        f"/forums/{forum_id}",
+        f"/actions/{action_id}",
+        f"/assignments/{assignment_id}",
+        "/actions",
+        "/tasks",
+        "/dashboard",
+        "/reports/compliance",
+        "/admin/opds",
+    ]
+    before = _pages(app, world, urls)
+    with app.app_context():
+        downgrade(revision="e5c3f2a1b432")
+        assert not sa.inspect(db.engine).has_table("governments")
+        upgrade()
+        db.session.remove()
+    with app.app_context():
+        (government,) = db.session.scalars(sa.select(Government)).all()
+        assert (government.name, government.short_name, government.time_zone) == (
+            app.config["KAWAL_PEMDA_NAME"],
+            "Kota Tangerang",
+            app.config["KAWAL_TIMEZONE"],
+        )
+        for model in (Opd, User, Forum, ReminderSettings, CollectiveLeave):
+            assert set(db.session.scalars(sa.select(model.government_id))) == {government.id}, model
+        assert db.session.scalar(sa.select(ReminderSettings.send_time)) == "08:15"
+        assert db.session.scalar(sa.select(CollectiveLeave.name)) == "Cuti bersama Natal"
+        admins = db.session.scalars(sa.select(User.manages_instance).where(User.role == "admin")).all()
+        assert admins == [True]  # whoever administered the one government may add the others
+        db.session.remove()
+    after = _pages(app, world, urls)
+    refused = {key for key, (status, _) in before.items() if status != 200}
+    assert refused == {("secretariat", "/admin/opds"), ("opd_head", "/admin/opds")}
+    changed = [key for key in before if before[key] != after[key]]
+    assert changed == []
+
+
+def _settings(**changes):
+    from notifications import policy
+    from notifications.services import SETTINGS_FIELDS
+
+    row = policy.settings_row()
+    return {field: getattr(row, field) for field in SETTINGS_FIELDS} | changes
