@@ -72,12 +72,6 @@ def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
     return min(reached) if reached else None
 
 
-def zone_of(government_id: int | None) -> ZoneInfo:
-    """A government's time zone; the installation's when it has none."""
-    found = governments.node(government_id)
-    return ZoneInfo(found.time_zone) if found is not None and found.time_zone else clock.local_zone()
-
-
 def days_at(now: datetime) -> dict[int, Day]:
     """Every government's day at `now`: three queries (tree, policies, cuti bersama) whatever their number."""
     governments.default_government_id()  # a database without a government yet gets the first one
@@ -85,7 +79,7 @@ def days_at(now: datetime) -> dict[int, Day]:
     workdays = WorkingDays.of_each(every)
     days = {}
     for government_id, policy in every.items():
-        zone = zone_of(government_id)
+        zone = policies.zone_of(government_id)
         today = clock.to_local(now, zone).date()
         send_at = send_time_today(today, policy, zone)
         days[government_id] = Day(government_id, zone, today, policy, workdays[government_id], send_at)
@@ -314,13 +308,15 @@ def _stale(opd_ids: list[int], today: date) -> dict[int, int]:
     return older
 
 
-def next_run_time(now: datetime) -> datetime:
-    """When reminders next go out anywhere: of every government, today's send time if still ahead on a working day,
-    else its next working day's; the earliest of them."""
+def next_run_time(now: datetime, government_ids: frozenset[int] | None = None) -> datetime:
+    """When reminders next go out for these governments (None: any): of each, today's send time if still ahead on a
+    working day, else its next working day's; the earliest of them."""
     moments = []
     for day in days_at(now).values():
+        if government_ids is not None and day.government_id not in government_ids:
+            continue
         if day.working_day and now < day.send_at:
             moments.append(day.send_at)
         else:
             moments.append(send_time_today(day.workdays.add(day.today, 1), day.policy, day.zone))
-    return min(moments)
+    return min(moments, default=now)

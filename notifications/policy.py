@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import time
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from accounts import governments
+from core import clock
 from core.extensions import db
 from notifications.models import ReminderSettings
 
@@ -76,3 +78,9 @@ def _policy(row: ReminderSettings) -> Policy:
         decree_expiry_days=_days(row.decree_expiry_days),
         link_valid_days=row.link_valid_days,
     )
+
+
+def zone_of(government_id: int | None) -> ZoneInfo:
+    """A government's time zone, in which its reminders go out and its days begin; the installation's when unknown."""
+    found = governments.node(government_id)
+    return ZoneInfo(found.time_zone) if found is not None and found.time_zone else clock.local_zone()
