@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 
 
 class SystemClock:
@@ -58,11 +58,22 @@ def use_zone(name: str | None) -> None:
         g.pop(_ZONE, None)
 
 
+# app.py names a function that gives the zone of the request's signed-in user (core knows no users), or None.
+ZONE_OF_REQUEST = "kawal.zone_of_request"
+
+
 def local_zone() -> ZoneInfo:
-    """The viewer's government's time zone in a request that set one, else the installation's (KAWAL_TIMEZONE)."""
+    """The zone times are read and shown in: the one a request set (`use_zone`), else that of the signed-in
+    viewer's government once known, else the installation's (KAWAL_TIMEZONE)."""
     if not has_app_context():
         return ZoneInfo("Asia/Jakarta")
-    return ZoneInfo(g.get(_ZONE) or current_app.config["KAWAL_TIMEZONE"])
+    name = g.get(_ZONE)
+    if name is None and has_request_context():
+        resolver = current_app.extensions.get(ZONE_OF_REQUEST)
+        name = resolver() if resolver is not None else None
+        if name:
+            setattr(g, _ZONE, name)  # once per request
+    return ZoneInfo(name or current_app.config["KAWAL_TIMEZONE"])
 
 
 def to_local(moment: datetime, zone: ZoneInfo | None = None) -> datetime:

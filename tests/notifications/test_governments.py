@@ -258,3 +258,21 @@ def test_the_planner_s_queries_do_not_grow_with_the_number_of_governments(appctx
         tree.opds[f"uji{number}:DINKES"] = opd.id
         _task(tree, "prov", f"uji{number}:DINKES")
     assert count(datetime(2025, 12, 17, 1, 0, tzinfo=UTC)) == first
+
+
+def test_times_on_pages_are_in_the_viewer_s_government_s_zone(app, tree, clock):
+    with app.app_context():
+        _zone(tree.govs["kab"], "Asia/Makassar")
+        clock.set(datetime(2025, 12, 16, 1, 0, tzinfo=UTC))  # 08.00 WIB = 09.00 WITA
+        _task(tree, "kab", "kab:DINKES")
+    pages = {}
+    for who, user_id in (("kab", tree.users["kab_secretariat"]), ("prov", tree.users["prov_secretariat"])):
+        client = app.test_client()
+        login(client, user_id)
+        pages[who] = client.get("/admin/delivery").get_data(as_text=True)
+    assert "09.00 WITA" in pages["kab"] and "WIB" not in pages["kab"]
+    assert "08.00 WIB" in pages["prov"]
+    with app.app_context():  # outside a request: the installation's zone
+        from core import clock as clocks
+
+        assert clocks.local_zone().key == "Asia/Jakarta"
