@@ -141,10 +141,16 @@ class DeliveryFilters:
 
 def visible_mail(actor: Actor) -> sa.ColumnElement[bool]:
     """The one condition on outbox rows an actor may see: the mail of the governments in its reach (their OPDs'
-    digests and new-task emails, their admins' test emails)."""
+    digests and new-task emails, their admins' test emails). A row without a government is the first one's, as
+    the migration made every older row."""
     require(actor, Permission.DELIVERY_LOG)
     reach = governments.reach(actor)
-    return sa.true() if reach is None else OutboxMessage.government_id.in_(sorted(reach))
+    if reach is None:
+        return sa.true()
+    theirs = OutboxMessage.government_id.in_(sorted(reach))
+    if governments.default_government_id() in reach:
+        return sa.or_(theirs, OutboxMessage.government_id.is_(None))
+    return theirs
 
 
 def delivery_log(actor: Actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
