@@ -274,7 +274,7 @@ def register_template_helpers(app: Flask) -> None:
     from accounts import governments
     from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS
     from actions import models as action_models
-    from core import audit
+    from core import audit, clock
     from core.permissions import ROLE_LABELS, Permission, can
     from forum import models as forum_models
     from notifications import models as notification_models
@@ -314,6 +314,17 @@ def register_template_helpers(app: Flask) -> None:
         return governments.opd_name(opd.code, opd.government_id, current_user)
 
     app.jinja_env.filters["opd_name"] = opd_name
+
+    def zone_of_request() -> str | None:
+        """Times on a page are in the viewer's government's zone: read from the user Flask-Login already loaded
+        for this request, never loading it here (an error page, a link page)."""
+        user = g.get("_login_user")
+        if user is None or not user.is_authenticated:
+            return None
+        node = governments.node(user.government_id)
+        return node.time_zone if node is not None else None
+
+    app.extensions[clock.ZONE_OF_REQUEST] = zone_of_request
 
     @app.context_processor
     def helpers():

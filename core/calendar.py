@@ -40,6 +40,14 @@ class WorkingDays:
             collective_leave = set(db.session.scalars(query))
         self.collective_leave = collective_leave
 
+    @classmethod
+    def of_each(cls, government_ids) -> dict[int, "WorkingDays"]:
+        """Each government's working days, from one query whatever their number."""
+        leave: dict[int, set[date]] = {government_id: set() for government_id in government_ids}
+        for government_id, day in db.session.execute(sa.select(CollectiveLeave.government_id, CollectiveLeave.day)):
+            leave.setdefault(government_id, set()).add(day)
+        return {government_id: cls(collective_leave=days) for government_id, days in leave.items()}
+
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in _public_holidays(day.year) and day not in self.collective_leave
 

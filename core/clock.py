@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 
 
 class SystemClock:
@@ -47,25 +47,49 @@ def now() -> datetime:
     return SYSTEM_CLOCK.now()
 
 
+_ZONE = "kawal_zone"
+
+
+def use_zone(name: str | None) -> None:
+    """Read and show times in this zone for the rest of the request (app.py sets the viewer's government's)."""
+    if name:
+        setattr(g, _ZONE, name)
+    else:
+        g.pop(_ZONE, None)
+
+
+# app.py names a function that gives the zone of the request's signed-in user (core knows no users), or None.
+ZONE_OF_REQUEST = "kawal.zone_of_request"
+
+
 def local_zone() -> ZoneInfo:
-    """The Pemda's time zone."""
-    name = current_app.config["KAWAL_TIMEZONE"] if has_app_context() else "Asia/Jakarta"
-    return ZoneInfo(name)
+    """The zone times are read and shown in: the one a request set (`use_zone`), else that of the signed-in
+    viewer's government once known, else the installation's (KAWAL_TIMEZONE)."""
+    if not has_app_context():
+        return ZoneInfo("Asia/Jakarta")
+    name = g.get(_ZONE)
+    if name is None and has_request_context():
+        resolver = current_app.extensions.get(ZONE_OF_REQUEST)
+        name = resolver() if resolver is not None else None
+        if name:
+            setattr(g, _ZONE, name)  # once per request
+    return ZoneInfo(name or current_app.config["KAWAL_TIMEZONE"])
 
 
-def to_local(moment: datetime) -> datetime:
-    """A UTC moment as the Pemda's wall-clock time."""
-    return moment.astimezone(local_zone())
+def to_local(moment: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """A UTC moment as the wall-clock time of `zone` (the local zone unless given)."""
+    return moment.astimezone(zone or local_zone())
 
 
 FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
 LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
 
 
-def from_local(wall_clock: datetime) -> datetime:
-    """A naive wall-clock time in the Pemda's zone, as an aware UTC moment; held at the calendar's ends."""
+def from_local(wall_clock: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """A naive wall-clock time in `zone` (the local zone unless given), as an aware UTC moment; held at the
+    calendar's ends."""
     try:
-        return wall_clock.replace(tzinfo=local_zone()).astimezone(UTC)
+        return wall_clock.replace(tzinfo=zone or local_zone()).astimezone(UTC)
     except OverflowError:
         # Only the first or last hours of the calendar (years 1 and 9999) fall outside it in UTC. A filter "from
         # 0001-01-01" means "from the beginning", so the nearest end is the right answer, not an error.

@@ -25,9 +25,19 @@ def _moment(text: str | None) -> datetime | None:
 @click.option("--now", "now_text", help="Plan as of this moment (ISO 8601; without a zone, the Pemda's local time).")
 def plan_command(now_text):
     """Plan today's reminder digests into the outbox."""
+    from accounts import governments
     from notifications import planner
 
     result = planner.plan(_moment(now_text))
+    if governments.several():
+        for government_id, day in sorted(result.days.items()):
+            if not day.working_day:
+                state = "not a working day"
+            elif government_id in result.planned:
+                state = "planned"
+            else:
+                state = "before its send time"
+            click.echo(f"{governments.short_name(government_id)}: {day.today}, {state}")
     if not result.working_day:
         click.echo(f"{result.today} is not a working day: nothing planned.")
     elif result.before_send_time:

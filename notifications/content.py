@@ -112,13 +112,36 @@ def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
     raise NoRecipient(str(_l("%(code)s has no active head and no official email.", code=opd.code)))
 
 
-def escalation_copies(policy: policies.Policy) -> list[str]:
-    """Who is copied on an escalation: the active secretariat officers and the policy's extra address.
-    Read once per dispatch run, not once per email."""
-    secretariat = db.session.scalars(
-        sa.select(User.email).where(User.role == Role.SECRETARIAT, User.active).order_by(User.email)
+@dataclass
+class Book:
+    """What a dispatch run reads once, not once per email: each government's policy and the addresses of its
+    active secretariat officers."""
+
+    policies: dict[int, policies.Policy]
+    secretariat: dict[int, list[str]]
+
+    def policy(self, government_id: int | None) -> policies.Policy:
+        return self.policies.get(government_id) or self.policies[min(self.policies)]
+
+    def escalation_copies(self, assigning: set[int], government_id: int | None) -> list[str]:
+        """Who is copied on an escalation: the secretariat of each government that assigned the escalated tasks
+        (their forums' owners), and the escalation address of the OPD's own government."""
+        found = [address for owner in sorted(assigning) for address in self.secretariat.get(owner, [])]
+        extra = self.policy(government_id).escalation_email
+        return found + ([extra] if extra else [])
+
+
+def book() -> Book:
+    """Two queries whatever the number of governments."""
+    secretariat: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        sa.select(User.government_id, User.email)
+        .where(User.role == Role.SECRETARIAT, User.active)
+        .order_by(User.government_id, User.email)
     )
-    return list(secretariat) + ([policy.escalation_email] if policy.escalation_email else [])
+    for government_id, email in rows:
+        secretariat.setdefault(government_id, []).append(email)
+    return Book(policies.every(), secretariat)
 
 
 def _item_view(item: OutboxItem, today) -> dict:
@@ -167,10 +190,12 @@ def _snapshot(view: dict) -> dict:
     }
 
 
-def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalation_cc: list[str]) -> Prepared:
+def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
-    the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way."""
-    today = clock.to_local(now).date()
+    the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way. Dates and
+    the policy are those of the government the row is for (the OPD's)."""
+    policy = book.policy(row.government_id)
+    today = clock.to_local(now, policies.zone_of(row.government_id)).date()
     to, user = _recipient(row)
     locale = user.locale if user is not None else "id"
     if row.kind == MailKind.TEST:
@@ -209,7 +234,8 @@ def prepare(row: OutboxMessage, now: datetime, policy: policies.Policy, escalati
     if opd.email and opd.email != to:
         cc.append(opd.email)
     if Reason.ESCALATION in groups:
-        cc += escalation_cc
+        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
+        cc += book.escalation_copies(assigning, opd.government_id)
     cc = [address for address in dict.fromkeys(cc) if address != to]
     context = dict(
         opd=opd,

@@ -17,7 +17,6 @@ from flask import current_app
 from core import clock
 from core.extensions import db
 from notifications import content, outbox
-from notifications import policy as policies
 from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
 from notifications.mailer import message_id as message_id_for
 from notifications.models import CancelReason, MailKind, MailStatus, OutboxMessage
@@ -93,8 +92,7 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
     result = DispatchResult()
     owner = owner_name()
     session = SmtpSession(current_app.config)
-    policy = policies.current()  # once per run, not once per email
-    escalation_cc = content.escalation_copies(policy)
+    book = content.book()  # once per run, not once per email
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -102,7 +100,7 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
             if not taken.ids:
                 break
             for message_id in taken.ids:
-                _send_one(session, message_id, taken.token, now or clock.now(), policy, escalation_cc, result)
+                _send_one(session, message_id, taken.token, now or clock.now(), book, result)
                 handled += 1
     finally:
         session.close()
@@ -119,7 +117,7 @@ def still_useful(row: OutboxMessage, now: datetime) -> bool:
 
 
 def _send_one(
-    session: SmtpSession, message_id: int, token: str, now: datetime, policy, escalation_cc, result: DispatchResult
+    session: SmtpSession, message_id: int, token: str, now: datetime, book: content.Book, result: DispatchResult
 ) -> None:
     row = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if row is None or row.lease_token != token or row.status != MailStatus.SENDING:
@@ -128,7 +126,7 @@ def _send_one(
         return
     mine = outbox.held(row.id, token)
     try:
-        prepared = content.prepare(row, now, policy, escalation_cc)
+        prepared = content.prepare(row, now, book)
     except content.NothingToSay:
         result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.NOTHING_TO_SAY)
         return

@@ -119,6 +119,9 @@ class OutboxMessage(db.Model):
     dedup_key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
     kind: so.Mapped[MailKind] = so.mapped_column(enum_column(MailKind))
     opd_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"), index=True)
+    # Whose mail it is: the OPD's government (a test email: its sender's). The delivery log is scoped by it.
+    government_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    # The day it is for, in that government's time zone.
     local_date: so.Mapped[date]
     # Chosen at planning time and chosen again at send time: mail goes to whoever heads the OPD then.
     recipient: so.Mapped[str | None] = so.mapped_column(sa.String(254), index=True)

@@ -9,10 +9,12 @@ digest holding everything.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from accounts import governments
 from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
@@ -36,14 +38,32 @@ class Candidate:
     decree_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One government's day as the planner sees it: its zone, its date, its policy and working days."""
+
+    government_id: int
+    zone: ZoneInfo
+    today: date
+    policy: policies.Policy
+    workdays: WorkingDays
+    send_at: datetime  # today's send time there, as a UTC moment
+
+    @property
+    def working_day(self) -> bool:
+        return self.workdays.is_working_day(self.today)
+
+
 @dataclass
 class PlanResult:
-    today: date
-    working_day: bool
-    before_send_time: bool = False
+    today: date  # the first government's date; each government's is in `days`
+    working_day: bool  # for at least one government
+    before_send_time: bool = False  # every government whose working day it is waits for its send time
     messages: int = 0
     items: int = 0
     by_opd: dict[int, list[Candidate]] = field(default_factory=dict)
+    days: dict[int, Day] = field(default_factory=dict)
+    planned: frozenset[int] = frozenset()  # the governments planned in this run
 
 
 def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
@@ -52,23 +72,51 @@ def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
     return min(reached) if reached else None
 
 
-def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> list[Candidate]:
-    """Every reminder occasion due today, planned or not."""
+def days_at(now: datetime) -> dict[int, Day]:
+    """Every government's day at `now`: three queries (tree, policies, cuti bersama) whatever their number."""
+    governments.default_government_id()  # a database without a government yet gets the first one
+    every = policies.every()
+    workdays = WorkingDays.of_each(every)
+    days = {}
+    for government_id, policy in every.items():
+        zone = policies.zone_of(government_id)
+        today = clock.to_local(now, zone).date()
+        send_at = send_time_today(today, policy, zone)
+        days[government_id] = Day(government_id, zone, today, policy, workdays[government_id], send_at)
+    return days
+
+
+def candidates(days: dict[int, Day]) -> list[Candidate]:
+    """Every reminder occasion due today, planned or not, of the OPDs of these governments, each judged on its own
+    government's date, policy and working days."""
     found: list[Candidate] = []
+    if not days:
+        return found
+    ids = sorted(days)
     rows = db.session.execute(
         sa.select(
-            Assignment.id, Assignment.opd_id, Assignment.status, Assignment.due_date, Assignment.assigned_at
-        ).where(Assignment.status.in_(WITH_OPD))
+            Assignment.id,
+            Assignment.opd_id,
+            Assignment.status,
+            Assignment.due_date,
+            Assignment.assigned_at,
+            Opd.government_id,
+        )
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .where(Assignment.status.in_(WITH_OPD), Opd.government_id.in_(ids))
     )
-    zone = clock.local_zone()
-    first_reminder: dict[date, date] = {}  # assigned on → first unacknowledged reminder, one calendar walk per day
-    for assignment_id, opd_id, status, due_date, assigned_at in rows:
+    # (government, assigned on) → first unacknowledged reminder: one calendar walk per day and government
+    first_reminder: dict[tuple[int, date], date] = {}
+    for assignment_id, opd_id, status, due_date, assigned_at, government_id in rows:
+        day = days[government_id]
+        today, policy = day.today, day.policy
         key = f"assignment:{assignment_id}"
         if status == Status.ASSIGNED:
-            assigned_on = assigned_at.astimezone(zone).date()
-            if assigned_on not in first_reminder:
-                first_reminder[assigned_on] = workdays.add(assigned_on, policy.unacknowledged_after_working_days)
-            first = first_reminder[assigned_on]
+            assigned_on = assigned_at.astimezone(day.zone).date()
+            walk = (government_id, assigned_on)
+            if walk not in first_reminder:
+                first_reminder[walk] = day.workdays.add(assigned_on, policy.unacknowledged_after_working_days)
+            first = first_reminder[walk]
             if today >= first:
                 week = 1 + (today - first).days // 7
                 found.append(
@@ -87,12 +135,13 @@ def candidates(today: date, policy: policies.Policy, workdays: WorkingDays) -> l
             if threshold is not None:
                 found.append(Candidate(key, f"due:{due_date}:{threshold}", Reason.DUE_SOON, opd_id, assignment_id))
     decrees = db.session.execute(
-        sa.select(Decree.id, Decree.lead_opd_id, Decree.valid_until).where(
-            Decree.stage == DecreeStage.SIGNED, Decree.valid_until.is_not(None), Decree.lead_opd_id.is_not(None)
-        )
+        sa.select(Decree.id, Decree.lead_opd_id, Decree.valid_until, Opd.government_id)
+        .join(Opd, Decree.lead_opd_id == Opd.id)
+        .where(Decree.stage == DecreeStage.SIGNED, Decree.valid_until.is_not(None), Opd.government_id.in_(ids))
     )
-    for decree_id, opd_id, valid_until in decrees:
-        threshold = _tightest((valid_until - today).days, policy.decree_expiry_days)
+    for decree_id, opd_id, valid_until, government_id in decrees:
+        day = days[government_id]
+        threshold = _tightest((valid_until - day.today).days, day.policy.decree_expiry_days)
         if threshold is not None:
             found.append(
                 Candidate(
@@ -124,24 +173,27 @@ def resolve_recipient(opd: Opd) -> tuple[str | None, int | None]:
     return (opd.email, None) if opd.email else (None, None)
 
 
-def send_time_today(today: date, policy: policies.Policy) -> datetime:
-    return clock.from_local(datetime.combine(today, policy.send_time))
+def send_time_today(today: date, policy: policies.Policy, zone: ZoneInfo | None = None) -> datetime:
+    return clock.from_local(datetime.combine(today, policy.send_time), zone)
 
 
 def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
-    """Plan today's digests as of `now` (the clock's time unless given); commits unless dry_run."""
+    """Plan today's digests as of `now` (the clock's time unless given); commits unless dry_run. Each OPD is planned
+    on its own government's day: at or after its send time there, on its working days (a dry run ignores the send
+    time). The queries are the same few whatever the number of governments."""
     now = now or clock.now()
-    today = clock.to_local(now).date()
-    policy = policies.current()
-    workdays = WorkingDays()
-    result = PlanResult(today=today, working_day=workdays.is_working_day(today))
-    if not result.working_day:
+    days = days_at(now)
+    first = days[min(days)]
+    working = {gid: day for gid, day in days.items() if day.working_day}
+    due = {gid: day for gid, day in working.items() if dry_run or now >= day.send_at}
+    result = PlanResult(today=first.today, working_day=bool(working), days=days, planned=frozenset(due))
+    if not working:
         return result
-    if now < send_time_today(today, policy) and not dry_run:
+    if not due:
         result.before_send_time = True
         return result
     by_opd: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in unplanned(candidates(today, policy, workdays)):
+    for candidate in unplanned(candidates(due)):
         by_opd[candidate.opd_id].append(candidate)
     result.by_opd = dict(by_opd)
     if dry_run:
@@ -151,8 +203,8 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if by_opd:
         query = sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
         opds = {o.id: o for o in db.session.scalars(query)}
-    send_at = max(now, send_time_today(today, policy))
-    keys = {opd_id: f"digest:{opd_id}:{today.isoformat()}" for opd_id in by_opd}
+    day_of = {opd_id: due[opds[opd_id].government_id] for opd_id in by_opd}
+    keys = {opd_id: f"digest:{opd_id}:{day_of[opd_id].today.isoformat()}" for opd_id in by_opd}
     messages = []
     for opd_id, key in keys.items():
         recipient, user_id = resolve_recipient(opds[opd_id])
@@ -162,15 +214,16 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
                 MailKind.DIGEST,
                 recipient,
                 now=now,
-                local_date=today,
+                local_date=day_of[opd_id].today,
                 opd_id=opd_id,
+                government_id=day_of[opd_id].government_id,
                 recipient_user_id=user_id,
-                next_attempt_at=send_at,
+                next_attempt_at=max(now, day_of[opd_id].send_at),
             )
         )
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
     todays = _waiting(keys)
-    _supersede(todays, today)
+    _supersede(todays, {opd_id: day.today for opd_id, day in day_of.items()})
     items = []
     for opd_id, found in by_opd.items():
         if opd_id not in todays:
@@ -211,13 +264,34 @@ def _waiting(keys: dict[int, str]) -> dict[int, int]:
     return todays
 
 
-def _supersede(todays: dict[int, int], today: date) -> None:
+def _supersede(todays: dict[int, int], today_of: dict[int, date]) -> None:
     """Cancel the older digests of these OPDs that still wait (a worker down since then), moving their items into
-    today's: one digest goes out, never a stale one beside it. Rows a sender holds are left to it."""
+    today's: one digest goes out, never a stale one beside it. Rows a sender holds are left to it. Each OPD's
+    "today" is its government's; the OPDs are taken by date (as many as there are time zones)."""
     if not todays:
         return
+    by_date: dict[date, list[int]] = defaultdict(list)
+    for opd_id in todays:
+        by_date[today_of[opd_id]].append(opd_id)
     older: dict[int, int] = {}
-    for condition in in_batches(OutboxMessage.opd_id, list(todays)):
+    for today, opd_ids in sorted(by_date.items()):
+        older.update(_stale(opd_ids, today))
+    if not older:
+        return
+    cancelled = outbox.move(
+        OutboxMessage.id.in_(list(older)), MailStatus.CANCELLED, cancel_reason=CancelReason.SUPERSEDED
+    )
+    items = OutboxItem.__table__
+    db.session.execute(
+        sa.update(items).where(items.c.message_id == sa.bindparam("old")).values(message_id=sa.bindparam("new")),
+        [{"old": row_id, "new": todays[older[row_id]]} for row_id in cancelled],
+    )
+
+
+def _stale(opd_ids: list[int], today: date) -> dict[int, int]:
+    """The digests of these OPDs from before `today` that still wait, locked: {row id: opd_id}."""
+    older: dict[int, int] = {}
+    for condition in in_batches(OutboxMessage.opd_id, opd_ids):
         stale = (
             sa.select(OutboxMessage.id, OutboxMessage.opd_id)
             .where(
@@ -231,23 +305,18 @@ def _supersede(todays: dict[int, int], today: date) -> None:
             .with_for_update()
         )
         older.update(db.session.execute(stale).tuples().all())
-    if not older:
-        return
-    cancelled = outbox.move(
-        OutboxMessage.id.in_(list(older)), MailStatus.CANCELLED, cancel_reason=CancelReason.SUPERSEDED
-    )
-    items = OutboxItem.__table__
-    db.session.execute(
-        sa.update(items).where(items.c.message_id == sa.bindparam("old")).values(message_id=sa.bindparam("new")),
-        [{"old": row_id, "new": todays[older[row_id]]} for row_id in cancelled],
-    )
+    return older
 
 
-def next_run_time(now: datetime) -> datetime:
-    """When reminders next go out: today's send time if still ahead on a working day, else the next working day's."""
-    policy = policies.current()
-    workdays = WorkingDays()
-    day = clock.to_local(now).date()
-    if not (workdays.is_working_day(day) and now < send_time_today(day, policy)):
-        day = workdays.add(day, 1)
-    return clock.from_local(datetime.combine(day, policy.send_time))
+def next_run_time(now: datetime, government_ids: frozenset[int] | None = None) -> datetime:
+    """When reminders next go out for these governments (None: any): of each, today's send time if still ahead on a
+    working day, else its next working day's; the earliest of them."""
+    moments = []
+    for day in days_at(now).values():
+        if government_ids is not None and day.government_id not in government_ids:
+            continue
+        if day.working_day and now < day.send_at:
+            moments.append(day.send_at)
+        else:
+            moments.append(send_time_today(day.workdays.add(day.today, 1), day.policy, day.zone))
+    return min(moments, default=now)

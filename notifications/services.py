@@ -12,12 +12,13 @@ from accounts import governments
 from accounts.models import Opd, User
 from actions import services as actions
 from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind, Status
+from actions.queries import visible_assignments
 from core import audit, clock
 from core.calendar import CollectiveLeave
 from core.db import insert_or_ignore
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, require
+from core.permissions import Actor, Permission, require, require_works_for, sees, works_for
 from notifications import links, outbox, planner
 from notifications import policy as policies
 from notifications.models import MailKind, MailStatus, OutboxItem, OutboxMessage
@@ -34,16 +35,36 @@ SETTINGS_FIELDS = (
 )
 
 
-def get_settings(actor: Actor):
-    """The reminder policy (the one settings row), for an administrator."""
+def settings_government(actor: Actor, government_id: int | None = None) -> int:
+    """Whose reminder policy and cuti bersama an administrator reads or changes: its own government's, or, for the
+    instance admin, the one it picked. Another government's is refused."""
     require(actor, Permission.ADMINISTER)
-    return policies.settings_row()
+    if government_id is None:
+        return governments.acting_government_id(actor)
+    if governments.node(government_id) is None:
+        raise NotFound(_l("No such government."))
+    require_works_for(actor, government_id)
+    return government_id
 
 
-def update_settings(actor: Actor, **values):
-    """Change the reminder policy."""
+def settings_governments(actor: Actor) -> list[tuple[int, str]]:
+    """The governments whose settings the actor may pick, for the page's select: every one for the instance admin
+    when there are several, else none (the page shows the user's own without a picker)."""
     require(actor, Permission.ADMINISTER)
-    row = policies.settings_row()
+    if not governments.several() or not getattr(actor, "manages_instance", False):
+        return []
+    nodes = governments.tree().values()
+    return [(node.id, node.name) for node in sorted(nodes, key=lambda n: n.name) if works_for(actor, node.id)]
+
+
+def get_settings(actor: Actor, government_id: int | None = None):
+    """A government's reminder policy (its settings row), for its administrator."""
+    return policies.settings_row(settings_government(actor, government_id))
+
+
+def update_settings(actor: Actor, government_id: int | None = None, **values):
+    """Change a government's reminder policy."""
+    row = policies.settings_row(settings_government(actor, government_id))
     values = {name: values.get(name) for name in SETTINGS_FIELDS}
     values["escalation_email"] = (values["escalation_email"] or "").strip().lower() or None
     for name in ("due_soon_days", "decree_expiry_days"):
@@ -58,19 +79,19 @@ def update_settings(actor: Actor, **values):
     return row
 
 
-def collective_leave_days(actor: Actor) -> list[CollectiveLeave]:
-    """The collective leave days (cuti bersama) that reminders skip, by date."""
-    require(actor, Permission.ADMINISTER)
-    return list(db.session.scalars(sa.select(CollectiveLeave).order_by(CollectiveLeave.day)))
+def collective_leave_days(actor: Actor, government_id: int | None = None) -> list[CollectiveLeave]:
+    """A government's collective leave days (cuti bersama) that its reminders skip, by date."""
+    government_id = settings_government(actor, government_id)
+    query = sa.select(CollectiveLeave).where(CollectiveLeave.government_id == government_id)
+    return list(db.session.scalars(query.order_by(CollectiveLeave.day)))
 
 
-def add_collective_leave(actor: Actor, day: date, name: str) -> CollectiveLeave:
-    """Add a named collective leave day; a day is on the list once."""
-    require(actor, Permission.ADMINISTER)
+def add_collective_leave(actor: Actor, day: date, name: str, government_id: int | None = None) -> CollectiveLeave:
+    """Add a named collective leave day to a government's list; a day is on it once."""
+    government_id = settings_government(actor, government_id)
     name = (name or "").strip()
     if not name:
         raise Invalid(_l("Give the name of the day."), field="name")
-    government_id = governments.acting_government_id(actor)
     same_day = sa.select(CollectiveLeave.id).where(
         CollectiveLeave.government_id == government_id, CollectiveLeave.day == day
     )
@@ -87,10 +108,10 @@ def add_collective_leave(actor: Actor, day: date, name: str) -> CollectiveLeave:
 
 
 def remove_collective_leave(actor: Actor, leave_id: int) -> None:
-    """Take a collective leave day off the list."""
+    """Take a collective leave day off its government's list; another government's day is not found."""
     require(actor, Permission.ADMINISTER)
     leave = db.session.get(CollectiveLeave, leave_id)
-    if leave is None:
+    if leave is None or not works_for(actor, leave.government_id):
         raise NotFound(_l("No such day."))
     audit.record(actor, "delete", "holiday", leave.id, scope="settings", changes={"day": [leave.day, None]})
     db.session.delete(leave)
@@ -102,7 +123,9 @@ def queue_test_email(actor: Actor, address: str) -> OutboxMessage:
     require(actor, Permission.ADMINISTER)
     now = clock.now()
     key = f"test:{address}:{now.isoformat()}"
-    row = outbox.new_row(key, MailKind.TEST, address, now=now, local_date=clock.to_local(now).date())
+    government_id = governments.acting_government_id(actor)
+    local_date = clock.to_local(now, policies.zone_of(government_id)).date()
+    row = outbox.new_row(key, MailKind.TEST, address, now=now, local_date=local_date, government_id=government_id)
     insert_or_ignore(OutboxMessage, [row], ["dedup_key"])
     db.session.commit()
     return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == key))
@@ -116,11 +139,25 @@ class DeliveryFilters:
     refused: bool = False  # only emails that a recipient's server refused
 
 
+def visible_mail(actor: Actor) -> sa.ColumnElement[bool]:
+    """The one condition on outbox rows an actor may see: the mail of the governments in its reach (their OPDs'
+    digests and new-task emails, their admins' test emails). A row without a government is the first one's, as
+    the migration made every older row."""
+    require(actor, Permission.DELIVERY_LOG)
+    reach = governments.reach(actor)
+    if reach is None:
+        return sa.true()
+    theirs = OutboxMessage.government_id.in_(sorted(reach))
+    if governments.default_government_id() in reach:
+        return sa.or_(theirs, OutboxMessage.government_id.is_(None))
+    return theirs
+
+
 def delivery_log(actor: Actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):
     """A page of outbox rows, newest first, with their OPD and items."""
-    require(actor, Permission.DELIVERY_LOG)
     query = (
         sa.select(OutboxMessage)
+        .where(visible_mail(actor))
         .options(so.joinedload(OutboxMessage.opd), so.selectinload(OutboxMessage.items))
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
@@ -150,11 +187,10 @@ class RefusedAddress:
 def refused_addresses(actor: Actor) -> list[RefusedAddress]:
     """Addresses that a mail server refused in the last REFUSED_ALERT_DAYS days while it accepted the rest of the
     email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each."""
-    require(actor, Permission.DELIVERY_LOG)
     since = clock.now() - timedelta(days=REFUSED_ALERT_DAYS)
     rows = db.session.scalars(
         sa.select(OutboxMessage)
-        .where(OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since)
+        .where(visible_mail(actor), OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since)
         .options(so.joinedload(OutboxMessage.opd))
         .order_by(OutboxMessage.sent_at.desc())
     )
@@ -168,9 +204,8 @@ def refused_addresses(actor: Actor) -> list[RefusedAddress]:
 
 
 def requeue(actor: Actor, message_id: int) -> OutboxMessage:
-    """Give a failed email another round of attempts."""
-    require(actor, Permission.DELIVERY_LOG)
-    row = db.session.get(OutboxMessage, message_id)
+    """Give a failed email another round of attempts: only one the actor may see."""
+    row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.id == message_id, visible_mail(actor)))
     if row is None:
         raise NotFound(_l("No such email."))
     if row.status != MailStatus.DEAD:
@@ -183,18 +218,21 @@ def requeue(actor: Actor, message_id: int) -> OutboxMessage:
 
 def dead_count(actor: Actor) -> int:
     """How many emails gave up after their last retry (dead), for the delivery log's warning."""
-    require(actor, Permission.DELIVERY_LOG)
-    return db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.status == MailStatus.DEAD))
+    dead = sa.select(sa.func.count(OutboxMessage.id)).where(
+        visible_mail(actor), OutboxMessage.status == MailStatus.DEAD
+    )
+    return db.session.scalar(dead)
 
 
 def reminders_of(actor: Actor, assignment_id: int) -> list[OutboxMessage]:
-    """The emails that carried this task, with their status: for the assignment page."""
+    """The emails that carried this task, with their status: for the assignment page, of a task the actor sees."""
     require(actor, Permission.READ)
     return list(
         db.session.scalars(
             sa.select(OutboxMessage)
             .join(OutboxItem, OutboxItem.message_id == OutboxMessage.id)
-            .where(OutboxItem.assignment_id == assignment_id)
+            .join(Assignment, OutboxItem.assignment_id == Assignment.id)
+            .where(OutboxItem.assignment_id == assignment_id, visible_assignments(actor))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
         ).unique()
     )
@@ -205,21 +243,45 @@ class PreviewRow:
     opd: Opd
     recipient: str | None
     reasons: dict
+    escalate_after_days: int  # of the OPD's government's policy, for the escalation group's label
 
 
 def preview(actor: Actor) -> tuple[planner.PlanResult, list[PreviewRow], object]:
-    """What the next run would plan, by recipient, without writing anything."""
+    """What the next run would plan for the OPDs of the governments in the actor's reach, by recipient, without
+    writing anything."""
     require(actor, Permission.DELIVERY_LOG)
-    next_run = planner.next_run_time(clock.now())
+    reach = governments.reach(actor)
+    next_run = planner.next_run_time(clock.now(), reach)
     result = planner.plan(next_run, dry_run=True)
     opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(list(result.by_opd))))}
     rows = []
-    for opd_id, found in sorted(result.by_opd.items(), key=lambda kv: opds[kv[0]].code):
+    for opd_id, found in sorted(result.by_opd.items(), key=lambda kv: (opds[kv[0]].government_id, opds[kv[0]].code)):
+        opd = opds[opd_id]
+        if not sees(reach, opd.government_id):
+            continue
         reasons: dict = {}
         for candidate in found:
             reasons[candidate.reason] = reasons.get(candidate.reason, 0) + 1
-        rows.append(PreviewRow(opds[opd_id], planner.resolve_recipient(opds[opd_id])[0], reasons))
+        policy = result.days[opd.government_id].policy
+        rows.append(PreviewRow(opd, planner.resolve_recipient(opd)[0], reasons, policy.escalate_after_days))
     return result, rows, next_run
+
+
+def visible_caught_mail(actor: Actor, message_ids: list[str]) -> set[str]:
+    """Of the Message-IDs of mail the development sink caught, those the actor may read: its reach's outbox rows.
+    Mail the outbox does not know is for those who see every government (with one government, everyone who may
+    read the delivery log)."""
+    known = set(
+        db.session.scalars(sa.select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(message_ids)))
+    )
+    reach = governments.reach(actor)
+    sees_all = reach is None or reach >= set(governments.tree())
+    mine = set(
+        db.session.scalars(
+            sa.select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(message_ids), visible_mail(actor))
+        )
+    )
+    return {m for m in message_ids if m in mine or (m not in known and sees_all)}
 
 
 # --- one-click acknowledgement -------------------------------------------------------------------------
@@ -236,12 +298,18 @@ class LinkCheck:
 
 def check_link(token: str) -> LinkCheck:
     """Read a link and check it again against today's facts: the same OPD's task, still its head, still open."""
-    read = links.read_acknowledge_token(token, policies.current().link_valid_days)
+    # A link is valid as long as the policy of its task's OPD's government says: read first with the longest any
+    # government allows, then again with its own.
+    every = policies.every()
+    read = links.read_acknowledge_token(token, max(p.link_valid_days for p in every.values()))
     if read is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
     assignment = db.session.get(Assignment, read.assignment_id)
     user = db.session.get(User, read.user_id)
     if assignment is None or user is None:
+        return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
+    own = every.get(assignment.opd.government_id)
+    if own is not None and links.read_acknowledge_token(token, own.link_valid_days) is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
     is_head = user.active and assignment.opd.head_id == user.id
     if _moved_since(read, assignment, is_head):

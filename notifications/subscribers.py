@@ -9,6 +9,7 @@ from core import clock
 from core.db import insert_or_ignore
 from core.extensions import db
 from notifications import outbox
+from notifications import policy as policies
 from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
 from notifications.planner import resolve_recipient
 
@@ -24,13 +25,15 @@ def enqueue_new_task(assignment_id: int) -> None:
     key = f"new_task:{assignment_id}:{event_id}"
     now = clock.now()
     recipient, user_id = resolve_recipient(assignment.opd)
+    government_id = assignment.opd.government_id
     row = outbox.new_row(
         key,
         MailKind.NEW_TASK,
         recipient,
         now=now,
-        local_date=clock.to_local(now).date(),
+        local_date=clock.to_local(now, policies.zone_of(government_id)).date(),
         opd_id=assignment.opd_id,
+        government_id=government_id,
         recipient_user_id=user_id,
     )
     insert_or_ignore(OutboxMessage, [row], ["dedup_key"])

@@ -14,7 +14,6 @@ from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
 from core.views import page_number, permission_required, url_with
 from notifications import content, services
-from notifications import policy as policies
 from notifications.forms import LeaveForm, LinkAcknowledgeForm, SettingsForm, TestEmailForm
 from notifications.models import MAIL_KIND_LABELS, MAIL_STATUS_LABELS
 
@@ -83,24 +82,35 @@ def requeue(message_id: int):
 def preview():
     result, rows, next_run = services.preview(current_user)
     return render_template(
-        "notifications/preview.html",
-        result=result,
-        rows=rows,
-        next_run=next_run,
-        reason_labels=content.GROUP_LABELS,
-        policy_days=policies.current().escalate_after_days,
+        "notifications/preview.html", result=result, rows=rows, next_run=next_run, reason_labels=content.GROUP_LABELS
     )
 
 
+def _picked_government() -> int | None:
+    """The government whose settings the page is for: `?government=` (the instance admin's picker), else the
+    user's own. The service refuses another government's."""
+    return request.args.get("government", type=int)
+
+
+def _settings_url(**values) -> str:
+    government_id = _picked_government()
+    return url_for("notifications.settings", **({"government": government_id} if government_id else {}), **values)
+
+
 def _render_settings(status=200, form=None, leave_form=None, test_form=None):
-    row = services.get_settings(current_user)
+    government_id = services.settings_government(current_user, _picked_government())
+    row = services.get_settings(current_user, government_id)
+    choices = services.settings_governments(current_user)
     return render_template(
         "notifications/settings.html",
         form=form or SettingsForm(obj=row, formdata=None),
         leave_form=leave_form or LeaveForm(formdata=None),
         test_form=test_form or TestEmailForm(formdata=None),
-        leave_days=services.collective_leave_days(current_user),
+        leave_days=services.collective_leave_days(current_user, government_id),
         confirm_form=ConfirmForm(),
+        government_id=government_id,
+        government_choices=choices,
+        picked={"government": government_id} if choices else {},  # kept in the forms' addresses
     ), status
 
 
@@ -117,13 +127,15 @@ def settings_save():
     if form.validate_on_submit():
         try:
             services.update_settings(
-                current_user, **{name: getattr(form, name).data for name in services.SETTINGS_FIELDS}
+                current_user,
+                _picked_government(),
+                **{name: getattr(form, name).data for name in services.SETTINGS_FIELDS},
             )
         except Invalid as error:
             attach_error(form, error)
         else:
             flash(_("Reminder settings saved."), "success")
-            return redirect(url_for("notifications.settings"))
+            return redirect(_settings_url())
     return _render_settings(form_status(form), form=form)
 
 
@@ -133,12 +145,12 @@ def leave_add():
     form = LeaveForm()
     if form.validate_on_submit():
         try:
-            services.add_collective_leave(current_user, form.day.data, form.name.data)
+            services.add_collective_leave(current_user, form.day.data, form.name.data, _picked_government())
         except Invalid as error:
             attach_error(form, error)
         else:
             flash(_("Collective leave day added."), "success")
-            return redirect(url_for("notifications.settings", _anchor="leave"))
+            return redirect(_settings_url(_anchor="leave"))
     return _render_settings(form_status(form), leave_form=form)
 
 
@@ -148,7 +160,7 @@ def leave_delete(leave_id: int):
     if ConfirmForm().validate_on_submit():
         services.remove_collective_leave(current_user, leave_id)
         flash(_("Collective leave day removed."), "success")
-    return redirect(url_for("notifications.settings", _anchor="leave"))
+    return redirect(_settings_url(_anchor="leave"))
 
 
 @bp.post("/admin/settings/test-email")
@@ -179,16 +191,27 @@ def dev_mail():
     files = sorted(_sink().glob("*.eml"), reverse=True)[:200]
     parser = BytesParser(policy=email_policy.default)
     mails = [(f.name, parser.parsebytes(f.read_bytes(), headersonly=True)) for f in files]
+    visible = services.visible_caught_mail(current_user, [str(mail["Message-ID"] or "") for _, mail in mails])
+    mails = [(name, mail) for name, mail in mails if str(mail["Message-ID"] or "") in visible]
     return render_template("notifications/dev_mail.html", mails=mails)
+
+
+def _caught(name: str):
+    """One caught email the user may read, else 404."""
+    path = _sink() / Path(name).name
+    if not path.is_file():
+        abort(404)
+    mail = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
+    message_id = str(mail["Message-ID"] or "")
+    if message_id not in services.visible_caught_mail(current_user, [message_id]):
+        abort(404)
+    return path, mail
 
 
 @bp.get("/dev/mail/<name>")
 @permission_required(Permission.DELIVERY_LOG)
 def dev_mail_view(name: str):
-    path = _sink() / Path(name).name
-    if not path.is_file():
-        abort(404)
-    mail = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
+    path, mail = _caught(name)
     text = mail.get_body(preferencelist=("plain",))
     return render_template(
         "notifications/dev_mail_view.html", mail=mail, name=path.name, text=text.get_content() if text else ""
@@ -199,10 +222,7 @@ def dev_mail_view(name: str):
 @permission_required(Permission.DELIVERY_LOG)
 def dev_mail_html(name: str):
     """The HTML part alone, sandboxed: it may run nothing and load nothing."""
-    path = _sink() / Path(name).name
-    if not path.is_file():
-        abort(404)
-    html = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes()).get_body(preferencelist=("html",))
+    html = _caught(name)[1].get_body(preferencelist=("html",))
     if html is None:
         abort(404)
     response = current_app.make_response(html.get_content())
