@@ -97,10 +97,11 @@ def government_filter(actor: Actor, government_id: int | None) -> int | None:
 
 def government_choices(actor: Actor) -> list[tuple[int, str]]:
     """The governments a report filter offers: the actor's reach in the tree's order, indented by depth; none
-    when this Kawal holds one government."""
+    when the actor sees one government's work only (or this Kawal holds one)."""
     if not governments.several():
         return []
-    return [(node.id, "\u2003" * depth + node.short_name) for node, depth in _in_tree_order(actor)]
+    choices = [(node.id, "\u2003" * depth + node.short_name) for node, depth in _in_tree_order(actor)]
+    return choices if len(choices) > 1 else []
 
 
 def _in_tree_order(actor: Actor) -> list[tuple[governments.Node, int]]:
