@@ -316,55 +316,53 @@ def _bucket(days: int) -> str:
 # --- compliance per OPD, and per government ------------------------------------------------------------
 
 
-class FollowUpRate:
-    """Of the tasks whose deadline has passed (`due`), the share done (`done_of_due`)."""
+@dataclass(kw_only=True)
+class Figures:
+    """What a compliance row counts, of an OPD's tasks or of a government's OPDs' tasks."""
 
-    due: int
-    done_of_due: int
+    total: int = 0
+    done: int = 0
+    in_progress: int = 0
+    overdue: int = 0
+    unacknowledged: int = 0
+    due: int = 0  # past their deadline
+    done_of_due: int = 0  # of those, done
+    median_late_days: float | None = None  # of the late: days past the due date until done, or until today
 
     @property
     def rate(self) -> float | None:
         """Follow-up rate: of the tasks whose deadline has passed, the share done."""
         return self.done_of_due / self.due if self.due else None
 
+    def count(self, figures) -> None:
+        """Take the counts of a row of `_figures`, in its order."""
+        for name, value in zip(FIGURE_NAMES, figures, strict=True):
+            setattr(self, name, value)
+
+
+FIGURE_NAMES = ("total", "done", "in_progress", "overdue", "unacknowledged", "due", "done_of_due")
+
 
 @dataclass
-class Compliance(FollowUpRate):
+class Compliance(Figures):
     opd_id: int
     code: str
     name: str
     government_id: int | None = None
-    total: int = 0
-    done: int = 0
-    in_progress: int = 0
-    overdue: int = 0
-    unacknowledged: int = 0
-    due: int = 0
-    done_of_due: int = 0
     median_ack_days: float | None = None  # days from assignment to acknowledgement, to one decimal
-    median_late_days: float | None = None  # of the late: days past the due date until done, or until today
 
 
 @dataclass
-class GovernmentCompliance(FollowUpRate):
+class GovernmentCompliance(Figures):
     """One row of the roll-up: the figures of the tasks of one government's own OPDs."""
 
     government_id: int
     name: str  # short: "Kab. Serang"
     depth: int  # below the viewer's government
-    total: int = 0
-    done: int = 0
-    in_progress: int = 0
-    overdue: int = 0
-    unacknowledged: int = 0
-    due: int = 0
-    done_of_due: int = 0
-    median_late_days: float | None = None
 
 
 def _figures(today: date) -> list:
-    """The counts of a compliance row, in the order of its fields: total, done, in progress, overdue,
-    unacknowledged, past their deadline, and of those done."""
+    """The counts of a compliance row, in the order of FIGURE_NAMES."""
     count = sa.func.count()
     due = Assignment.due_date < today
     return [
@@ -424,7 +422,10 @@ def compliance(
     )
     if opd_id:
         query = query.where(Assignment.opd_id == opd_id)
-    rows = {r[0]: Compliance(*r) for r in db.session.execute(query)}
+    rows = {}
+    for opd, code, name, government, *figures in db.session.execute(query):
+        rows[opd] = Compliance(opd, code, name, government)
+        rows[opd].count(figures)
     # The medians are computed by the database (percentile_cont, or our aggregate on SQLite): streaming 100,000
     # rows of dates into Python took a second and a half.
     ack_days = median(days_between(Assignment.acknowledged_at, Assignment.assigned_at))
@@ -460,8 +461,7 @@ def rollup(actor: Actor, filters: ReportFilters) -> list[GovernmentCompliance]:
     )
     for government_id, *figures in db.session.execute(query):
         if government_id in rows:
-            row = rows[government_id]
-            (row.total, row.done, row.in_progress, row.overdue, row.unacknowledged, row.due, row.done_of_due) = figures
+            rows[government_id].count(figures)
     for government_id, days in db.session.execute(_lateness(actor, filters, today, Opd.government_id)):
         if government_id in rows and days is not None:
             rows[government_id].median_late_days = float(days)
