@@ -37,12 +37,15 @@ def _exports():
     return exports
 
 
-def report_filters() -> services.ReportFilters:
+def report_filters(*, page: bool = True) -> services.ReportFilters:
+    """The report filters of the query string; a government the user may not see is dropped, and a page says so
+    (a download cannot: its message would wait in the session for some later page)."""
     args = request.args
     try:
         government_id = services.government_filter(current_user, id_arg("government"))
     except Invalid as refused:
-        flash(str(refused), "error")
+        if page:
+            flash(str(refused), "error")
         government_id = None
     return services.ReportFilters(
         date_from=date_arg("from"),
@@ -156,7 +159,7 @@ def followups_xlsx():
 @login_required
 def compliance_xlsx():
     exports = _exports()
-    rows = services.compliance(current_user, report_filters(), sort=request.args.get("sort", "overdue"))
+    rows = services.compliance(current_user, report_filters(page=False), sort=request.args.get("sort", "overdue"))
     name = exports.filename("kepatuhan-opd", clock.today_local().isoformat(), extension="xlsx")
     return _download(exports.compliance_sheet(rows, opd_labeller(current_user)), exports.XLSX, name)
 

@@ -184,6 +184,9 @@ def test_a_foreign_or_bad_government_in_the_query_string_shows_only_ones_own(app
     assert _kota_traces(page) == [] and re.search(r'id="tile-open"[^>]*><strong>2<', page)
     if government in ("kota", "prov", "missing"):
         assert "Pemerintah itu bukan" in page  # said, in Indonesian, not silently ignored
+    fresh = _client(app, tree.users["kab_secretariat"])
+    assert fresh.get(f"/reports/compliance.xlsx?government={value}").status_code == 200
+    assert "Pemerintah itu bukan" not in fresh.get("/dashboard").get_data(as_text=True)  # no message left waiting
 
 
 def test_the_government_filter_is_offered_only_to_who_sees_several(app, tree, work, client_as):
