@@ -326,13 +326,21 @@ def register_template_helpers(app: Flask) -> None:
 
     app.extensions[clock.ZONE_OF_REQUEST] = zone_of_request
 
+    def pemda_name() -> str:
+        """The government named in the page header: the signed-in user's, else (sign-in, emails) the setting's."""
+        if has_request_context() and current_user.is_authenticated:
+            found = governments.node(current_user.government_id)
+            if found is not None:
+                return found.name
+        return app.config["KAWAL_PEMDA_NAME"]
+
     @app.context_processor
     def helpers():
         return {
             "can": lambda permission: can(current_user, Permission(permission)),
             # Pickers, filters and columns of governments show only when this Kawal holds several.
             "several_governments": governments.several,
-            "pemda_name": app.config["KAWAL_PEMDA_NAME"],
+            "pemda_name": pemda_name(),
             "mail_sink": bool(app.config.get("MAIL_SINK_DIR")),
             "current_locale": select_locale(),
         }

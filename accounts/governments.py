@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 
-from accounts.models import Government, GovernmentKind
+from accounts.models import Government, GovernmentKind, Opd
 from core.extensions import db
 from core.permissions import Actor, Reach
 
@@ -133,6 +133,12 @@ def reach(actor: Actor | None) -> Reach:
         return None if actor is not None else frozenset()
     government_id = getattr(actor, "government_id", None)
     return below(government_id) if government_id is not None else frozenset()
+
+
+def opds_of(government_ids) -> sa.Select:
+    """The ids of the OPDs of these governments: the one way a query narrows to some governments' OPDs (a report's
+    "government" filter, the roll-up's drill-down), within what the actor's reach already allows."""
+    return sa.select(Opd.id).where(Opd.government_id.in_(sorted(government_ids)))
 
 
 def several() -> bool:

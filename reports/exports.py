@@ -89,8 +89,11 @@ def _formatted(sheet, value, percent: bool):
     return value
 
 
-def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], last_progress: dict[int, str]) -> bytes:
-    """forum → recommendation → action → OPD → role → status → BPK category → due → days late → progress → evidence."""
+def followup_matrix(
+    assignments, today: date, evidence_counts: dict[int, int], last_progress: dict[int, str], opd_label
+) -> bytes:
+    """forum → recommendation → action → OPD → role → status → BPK category → due → days late → progress → evidence.
+    `opd_label(opd)` names an OPD as the reader does."""
     header = [
         _("Forum"),
         _("Forum date"),
@@ -119,7 +122,7 @@ def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], l
                 a.action.recommendation.number,
                 a.action.recommendation.text,
                 a.action.title,
-                a.opd.code,
+                opd_label(a.opd),
                 str(a.role.value),
                 statuses[a.status],
                 categories[category] if category else "",
@@ -132,7 +135,8 @@ def followup_matrix(assignments, today: date, evidence_counts: dict[int, int], l
     return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])
 
 
-def compliance_sheet(rows) -> bytes:
+def compliance_sheet(rows, opd_label) -> bytes:
+    """One row per OPD of the compliance table; `opd_label(row)` names its OPD as the reader does."""
     header = [
         _("OPD"),
         _("Name"),
@@ -147,7 +151,7 @@ def compliance_sheet(rows) -> bytes:
     ]
     data = [
         [
-            r.code,
+            opd_label(r),
             r.name,
             r.total,
             r.done,
@@ -167,15 +171,18 @@ def compliance_sheet(rows) -> bytes:
 
 
 class Document(FPDF):
-    """A4, a Unicode font, the Pemda's name on top and page numbers below."""
+    """A4, a Unicode font, the owning government's letterhead on top and page numbers below."""
 
-    def __init__(self, title: str):
+    LOGO_HEIGHT = 14  # mm
+
+    def __init__(self, title: str, letterhead):
         super().__init__(orientation="P", unit="mm", format="A4")
+        self.letterhead = letterhead
         fonts = Path(current_app.static_folder) / "fonts"
         self.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
         self.set_title(title)
-        self.set_author(current_app.config["KAWAL_PEMDA_NAME"])
+        self.set_author(letterhead.name)
         self.set_creation_date(
             datetime(2000, 1, 1, tzinfo=UTC)
         )  # reproducible files; the date printed inside is what counts
@@ -184,9 +191,17 @@ class Document(FPDF):
         self.add_page()
 
     def header(self):
+        top = self.get_y()
+        if self.letterhead.logo:
+            self.image(self.letterhead.logo, x=self.l_margin, y=top, h=self.LOGO_HEIGHT)
         self.set_font("DejaVu", "B", 9)
         self.set_text_color(90, 100, 110)
-        self.cell(0, 6, current_app.config["KAWAL_PEMDA_NAME"].upper(), new_x="LMARGIN", new_y="NEXT", align="C")
+        self.cell(0, 6, self.letterhead.name, new_x="LMARGIN", new_y="NEXT", align="C")
+        if self.letterhead.address:
+            self.set_font("DejaVu", "", 8)
+            self.multi_cell(0, 4.5, self.letterhead.address, align="C", new_x="LMARGIN", new_y="NEXT")
+        if self.letterhead.logo:
+            self.set_y(max(self.get_y(), top + self.LOGO_HEIGHT))
         self.ln(2)
         self.set_text_color(0, 0, 0)
 
@@ -263,8 +278,8 @@ def _attendance_rows(forum) -> list[list[str]]:
 ATTENDANCE_WIDTHS = [8, 45, 35, 45, 22, 20]
 
 
-def berita_acara(forum, number: str) -> bytes:
-    document = Document(_("Official record (Berita Acara)"))
+def berita_acara(forum, letterhead, number: str) -> bytes:
+    document = Document(_("Official record (Berita Acara)"), letterhead)
     document.heading(_("OFFICIAL RECORD (BERITA ACARA)"))
     document.paragraph(forum.title, bold=True)
     document.paragraph(_("Number: %(number)s", number=number))
@@ -295,8 +310,8 @@ def berita_acara(forum, number: str) -> bytes:
     return document.output_bytes()
 
 
-def notulen(forum) -> bytes:
-    document = Document(_("Minutes"))
+def notulen(forum, letterhead) -> bytes:
+    document = Document(_("Minutes"), letterhead)
     document.heading(_("MINUTES (NOTULEN)"))
     document.paragraph(forum.title, bold=True)
     document.paragraph(_when(forum))
@@ -310,8 +325,8 @@ def notulen(forum) -> bytes:
     return document.output_bytes()
 
 
-def daftar_hadir(forum) -> bytes:
-    document = Document(_("Attendance list"))
+def daftar_hadir(forum, letterhead) -> bytes:
+    document = Document(_("Attendance list"), letterhead)
     document.heading(_("ATTENDANCE LIST (DAFTAR HADIR)"))
     document.paragraph(forum.title, bold=True)
     document.paragraph(_when(forum))
@@ -323,8 +338,8 @@ def daftar_hadir(forum) -> bytes:
     return document.output_bytes()
 
 
-def rekapitulasi(title: str, assignments, today: date) -> bytes:
-    document = Document(_("Follow-up summary"))
+def rekapitulasi(title: str, assignments, today: date, letterhead, opd_label) -> bytes:
+    document = Document(_("Follow-up summary"), letterhead)
     document.heading(_("FOLLOW-UP SUMMARY (REKAPITULASI TINDAK LANJUT)"))
     document.paragraph(title, bold=True)
     document.paragraph(_("As of %(date)s", date=formatting.long_date(today)))
@@ -339,7 +354,7 @@ def rekapitulasi(title: str, assignments, today: date) -> bytes:
             [
                 str(i),
                 a.action.title,
-                a.opd.code,
+                opd_label(a.opd),
                 str(STATUS_LABELS[a.status]),
                 str(BPK_LABELS[category]) if category else "–",
                 formatting.short_date(a.due_date),
@@ -365,8 +380,9 @@ def _plain(markdown_text: str) -> str:
 # --- iCalendar -----------------------------------------------------------------------------------------
 
 
-def calendar(name: str, deadlines, forums, link) -> bytes:
-    """Deadlines as all-day events and forums as timed events; `link(kind, id)` builds their URLs."""
+def calendar(name: str, deadlines, forums, link, opd_label) -> bytes:
+    """Deadlines as all-day events and forums as timed events; `link(kind, id)` builds their URLs and
+    `opd_label(opd)` names an OPD as the feed's owner does."""
     cal = Calendar()
     cal.add("prodid", "-//Kawal//Tindak Lanjut//ID")
     cal.add("version", "2.0")
@@ -374,7 +390,7 @@ def calendar(name: str, deadlines, forums, link) -> bytes:
     for a in deadlines:
         event = Event()
         event.add("uid", f"assignment-{a.id}@kawal")
-        event.add("summary", f"[{a.opd.code}] {a.action.title}")
+        event.add("summary", f"[{opd_label(a.opd)}] {a.action.title}")
         event.add("dtstart", a.due_date)
         event.add("dtend", a.due_date + timedelta(days=1))
         event.add("description", f"{a.action.recommendation.forum.title}\n{link('assignment', a.id)}")

@@ -1,5 +1,6 @@
-"""Figures for the dashboard, the compliance table and the OPD page, each from a fixed number of aggregate
-queries whatever the number of assignments."""
+"""Figures for the dashboard, the compliance table, the roll-up per government and the OPD page, each from a fixed
+number of aggregate queries whatever the number of assignments or governments. Every figure counts only what the
+actor may see (`actions.queries.visible_assignments`, `forum.services.visible_forums`); nothing here is cached."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -7,9 +8,11 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
+from accounts import governments
 from accounts import services as accounts
-from accounts.models import Opd
+from accounts.models import Government, Opd
 from actions.models import (
     BPK_CATEGORY,
     OPEN,
@@ -22,36 +25,47 @@ from actions.models import (
     Status,
     overdue_clause,
 )
-from actions.queries import forum_scope, stale_since
+from actions.queries import forum_scope, stale_since, visible_assignments
 from core import clock
+from core.attachments import Attachment
 from core.db import days_between, local_days_after, median
+from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import ROLES_WITH_OPD, Actor, Permission, require
+from core.permissions import ROLES_WITH_OPD, Actor, Permission, require, sees
 from core.types import UtcDateTime
 from forum.models import Forum, Recommendation
+from forum.services import visible_forums
 
 AGE_BUCKETS = [(0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, ">90")]
 
 
 @dataclass
 class ReportFilters:
-    """The dashboard's filters: meetings held in a period, a series, a kind of meeting, a theme."""
+    """The dashboard's filters: meetings held in a period, a series, a kind of meeting, a theme, and the government
+    whose OPDs' tasks are counted (where there are several)."""
 
     date_from: date | None = None
     date_to: date | None = None
     series_id: int | None = None
     forum_kind: str | None = None
     theme: str | None = None
+    government_id: int | None = None
 
-    def scope(self):
-        """The filters as one condition on Assignment, or None."""
-        return forum_scope(
+    def conditions(self, actor: Actor) -> list:
+        """The filters, and what the actor may see, as conditions on Assignment; the cancelled are left out."""
+        conditions = [Assignment.status != Status.CANCELLED, visible_assignments(actor)]
+        scope = forum_scope(
             series_id=self.series_id,
             forum_kind=self.forum_kind,
             held_from=self.date_from,
             held_to=self.date_to,
             theme=self.theme,
         )
+        if scope is not None:
+            conditions.append(scope)
+        if self.government_id:
+            conditions.append(Assignment.opd_id.in_(governments.opds_of([self.government_id])))
+        return conditions
 
     def list_args(self) -> dict:
         """The same filters as arguments of the follow-ups list."""
@@ -61,16 +75,57 @@ class ReportFilters:
             "theme": self.theme,
             "held_from": self.date_from,
             "held_to": self.date_to,
+            "government": self.government_id,
         }
         return {k: v for k, v in args.items() if v}
 
 
-def _scoped(filters: ReportFilters, *columns):
-    """SELECT columns FROM assignments, filtered by meeting, without the cancelled. No join: the aggregates over
-    100,000 assignments read one table."""
-    query = sa.select(*columns).select_from(Assignment).where(Assignment.status != Status.CANCELLED)
-    scope = filters.scope()
-    return query if scope is None else query.where(scope)
+def _scoped(actor: Actor, filters: ReportFilters, *columns):
+    """SELECT columns FROM assignments the actor may see, filtered, without the cancelled. No join: the aggregates
+    over 100,000 assignments read one table (and the visibility's subqueries)."""
+    return sa.select(*columns).select_from(Assignment).where(*filters.conditions(actor))
+
+
+def government_filter(actor: Actor, government_id: int | None) -> int | None:
+    """The government a report may be narrowed to: one of the actor's reach, or Invalid."""
+    if government_id is None:
+        return None
+    if government_id not in governments.tree() or not sees(governments.reach(actor), government_id):
+        raise Invalid(_l("That government is not one whose reports you may see; all of yours are shown."))
+    return government_id
+
+
+def government_choices(actor: Actor) -> list[tuple[int, str]]:
+    """The governments a report filter offers: the actor's reach in the tree's order, indented by depth; none
+    when the actor sees one government's work only (or this Kawal holds one)."""
+    if not governments.several():
+        return []
+    choices = [(node.id, "\u2003" * depth + node.short_name) for node, depth in _in_tree_order(actor)]
+    return choices if len(choices) > 1 else []
+
+
+def _in_tree_order(actor: Actor) -> list[tuple[governments.Node, int]]:
+    """The governments of the actor's reach, depth first from its own (from every root for the instance admin),
+    with their depth; siblings by short name."""
+    nodes = governments.tree()
+    reach = governments.reach(actor)
+    children: dict[int | None, list[governments.Node]] = defaultdict(list)
+    for each in sorted(nodes.values(), key=lambda n: (n.short_name, n.id)):
+        children[each.parent_id if each.parent_id in nodes else None].append(each)
+    if reach is None:
+        todo = [(root, 0) for root in reversed(children[None])]
+    else:
+        own = nodes.get(getattr(actor, "government_id", None))
+        todo = [(own, 0)] if own is not None else []
+    ordered, seen = [], set()
+    while todo:
+        current, depth = todo.pop()
+        if current.id in seen or not sees(reach, current.id):
+            continue
+        seen.add(current.id)
+        ordered.append((current, depth))
+        todo.extend((child, depth + 1) for child in reversed(children[current.id]))
+    return ordered
 
 
 def month_start(today: date) -> datetime:
@@ -90,7 +145,7 @@ class Tiles:
 @dataclass
 class Dashboard:
     tiles: Tiles
-    per_opd: list[tuple[str, int, int]]  # code, open, overdue
+    per_opd: list[tuple[str, int, int]]  # the OPD as the viewer reads it, open, overdue
     bpk: dict[BpkCategory, int]
     ages: list[tuple[str, int]]
     per_forum: list[tuple[int, str, int, int]]  # id, title, done, total
@@ -98,26 +153,27 @@ class Dashboard:
     most_overdue: list[Assignment]
     headless: list[Opd]
     today: date
+    rollup: list["GovernmentCompliance"]  # empty unless the viewer's reach holds several governments
 
 
-def _by_status_and_due_date(filters: ReportFilters) -> list[tuple[Status, date, int]]:
-    """Assignments in scope per (status, due date): one index-only scan that gives the tiles' open, overdue and
-    awaiting counts, the BPK split and the ages of the overdue."""
+def _by_status_and_due_date(actor: Actor, filters: ReportFilters) -> list[tuple[Status, date, int]]:
+    """Assignments in scope per (status, due date): one scan that gives the tiles' open, overdue and awaiting
+    counts, the BPK split and the ages of the overdue."""
     count = sa.func.count()
-    query = _scoped(filters, Assignment.status, Assignment.due_date, count).group_by(
+    query = _scoped(actor, filters, Assignment.status, Assignment.due_date, count).group_by(
         Assignment.status, Assignment.due_date
     )
     return [(Status(status), due_date, number) for status, due_date, number in db.session.execute(query)]
 
 
-def tiles(filters: ReportFilters, today: date, rows: list[tuple[Status, date, int]]) -> Tiles:
+def tiles(actor: Actor, filters: ReportFilters, today: date, rows: list[tuple[Status, date, int]]) -> Tiles:
     """The five figures at the top of the dashboard, from the (status, due date) counts and two small counts; the
     same rules as the follow-ups list's filters."""
     count = sa.func.count()
-    stale = _scoped(filters, count).where(
+    stale = _scoped(actor, filters, count).where(
         Assignment.status == Status.ASSIGNED, Assignment.assigned_at < stale_since(today)
     )
-    done = _scoped(filters, count).where(
+    done = _scoped(actor, filters, count).where(
         Assignment.status == Status.DONE, Assignment.completed_at >= month_start(today)
     )
     return Tiles(
@@ -132,32 +188,48 @@ def tiles(filters: ReportFilters, today: date, rows: list[tuple[Status, date, in
 OPDS_CHARTED = 15
 
 
-def _most_behind_opds(filters: ReportFilters, today: date) -> list[tuple[str, int, int]]:
-    """The OPDs with the most overdue (then open) tasks: code, open, overdue. Aggregated on assignments alone, then
-    joined to the few OPDs shown."""
+def _most_behind_opds(actor: Actor, filters: ReportFilters, today: date) -> list[tuple[str, int, int]]:
+    """The OPDs with the most overdue (then open) tasks: the OPD as the viewer reads it, open, overdue.
+    Aggregated on assignments alone, then joined to the few OPDs shown."""
     count = sa.func.count()
     open_ = count.label("open")
     overdue = count.filter(overdue_clause(today)).label("overdue")
     per_opd = (
-        _scoped(filters, Assignment.opd_id, open_, overdue)
+        _scoped(actor, filters, Assignment.opd_id, open_, overdue)
         .where(Assignment.status.in_(OPEN))
         .group_by(Assignment.opd_id)
         .subquery()
     )
     rows = db.session.execute(
-        sa.select(Opd.code, per_opd.c.open, per_opd.c.overdue)
+        sa.select(Opd.code, Opd.government_id, per_opd.c.open, per_opd.c.overdue)
         .join(per_opd, per_opd.c.opd_id == Opd.id)
         .order_by(per_opd.c.overdue.desc(), per_opd.c.open.desc(), Opd.code)
         .limit(OPDS_CHARTED)
     )
-    return [tuple(row) for row in rows]
+    return [(governments.opd_name(code, government, actor), open_, late) for code, government, open_, late in rows]
+
+
+def _headless(actor: Actor, filters: ReportFilters) -> list[Opd]:
+    """The active OPDs without an active head that the actor's reach holds (of the filter's government, if any)."""
+    reach = governments.reach(actor)
+    return [
+        opd
+        for opd in accounts.opds_without_active_head()
+        if sees(reach, opd.government_id) and filters.government_id in (None, opd.government_id)
+    ]
+
+
+def shows_rollup(actor: Actor) -> bool:
+    """Whether the actor sees the work of several governments: a parent government, or the instance admin."""
+    reach = governments.reach(actor)
+    return governments.several() and (reach is None or len(reach) > 1)
 
 
 def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries."""
+    """Everything the dashboard shows, in a fixed number of queries whatever the number of governments."""
     require(actor, Permission.READ)
     today = clock.today_local()
-    by_status_and_due_date = _by_status_and_due_date(filters)
+    by_status_and_due_date = _by_status_and_due_date(actor, filters)
     bpk: dict[BpkCategory, int] = Counter()
     ages = Counter()
     for status, due_date, number in by_status_and_due_date:
@@ -165,13 +237,13 @@ def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
             bpk[BPK_CATEGORY[status]] += number
         if status in WITH_OPD and due_date < today:
             ages[_bucket((today - due_date).days)] += number
-    per_forum = _latest_forums(filters)
+    per_forum = _latest_forums(actor, filters)
     with_context = (
         so.joinedload(Assignment.opd),
         so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
     )
     upcoming = db.session.scalars(
-        _scoped(filters, Assignment)
+        _scoped(actor, filters, Assignment)
         .where(
             Assignment.status.in_(WITH_OPD),
             Assignment.due_date >= today,
@@ -182,43 +254,48 @@ def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
         .limit(30)
     ).all()
     most_overdue = db.session.scalars(
-        _scoped(filters, Assignment)
+        _scoped(actor, filters, Assignment)
         .where(overdue_clause(today))
         .options(*with_context)
         .order_by(Assignment.due_date, Assignment.id)
         .limit(10)
     ).all()
     return Dashboard(
-        tiles=tiles(filters, today, by_status_and_due_date),
-        per_opd=_most_behind_opds(filters, today),
+        tiles=tiles(actor, filters, today, by_status_and_due_date),
+        per_opd=_most_behind_opds(actor, filters, today),
         bpk={c: bpk.get(c, 0) for c in BpkCategory},
         ages=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS],
         per_forum=per_forum,
         upcoming=list(upcoming),
         most_overdue=list(most_overdue),
-        headless=accounts.opds_without_active_head(),
+        headless=_headless(actor, filters),
         today=today,
+        # Narrowed to one government, the dashboard is that government's; the roll-up compares several.
+        rollup=rollup(actor, filters) if shows_rollup(actor) and not filters.government_id else [],
     )
 
 
 FORUMS_CHARTED = 12
 
 
-def _latest_forums(filters: ReportFilters) -> list[tuple[int, str, int, int]]:
-    """The latest FORUMS_CHARTED forums with follow-ups in scope, newest first: id, title, done, total. A province
-    holds thousands of forums; the chart shows where the recent ones stand."""
-    scope = filters.scope()
+def _latest_forums(actor: Actor, filters: ReportFilters) -> list[tuple[int, str, int, int]]:
+    """The latest FORUMS_CHARTED forums the actor may see with follow-ups in scope, newest first: id, title, done,
+    total. A province holds thousands of forums; the chart shows where the recent ones stand."""
     has_tasks = (
         sa.select(Assignment.id)
         .join(Action, Assignment.action_id == Action.id)
         .join(Recommendation, Action.recommendation_id == Recommendation.id)
-        .where(Recommendation.forum_id == Forum.id, Assignment.status != Status.CANCELLED)
+        .where(Recommendation.forum_id == Forum.id, *filters.conditions(actor))
     )
-    has_tasks = has_tasks if scope is None else has_tasks.where(scope)
-    latest = sa.select(Forum.id).where(has_tasks.exists()).order_by(Forum.starts_at.desc()).limit(FORUMS_CHARTED)
+    latest = (
+        sa.select(Forum.id)
+        .where(has_tasks.exists(), visible_forums(actor))
+        .order_by(Forum.starts_at.desc())
+        .limit(FORUMS_CHARTED)
+    )
     count = sa.func.count()
     rows = db.session.execute(
-        _scoped(filters, Forum.id, Forum.title, count.filter(Assignment.status == Status.DONE), count)
+        _scoped(actor, filters, Forum.id, Forum.title, count.filter(Assignment.status == Status.DONE), count)
         .join(Action, Assignment.action_id == Action.id)
         .join(Recommendation, Action.recommendation_id == Recommendation.id)
         .join(Forum, Recommendation.forum_id == Forum.id)
@@ -236,28 +313,87 @@ def _bucket(days: int) -> str:
     return AGE_BUCKETS[0][2]
 
 
-# --- compliance per OPD --------------------------------------------------------------------------------
+# --- compliance per OPD, and per government ------------------------------------------------------------
 
 
-@dataclass
-class Compliance:
-    opd_id: int
-    code: str
-    name: str
+@dataclass(kw_only=True)
+class Figures:
+    """What a compliance row counts, of an OPD's tasks or of a government's OPDs' tasks."""
+
     total: int = 0
     done: int = 0
     in_progress: int = 0
     overdue: int = 0
     unacknowledged: int = 0
-    due: int = 0
-    done_of_due: int = 0
-    median_ack_days: float | None = None  # days from assignment to acknowledgement, to one decimal
+    due: int = 0  # past their deadline
+    done_of_due: int = 0  # of those, done
     median_late_days: float | None = None  # of the late: days past the due date until done, or until today
 
     @property
     def rate(self) -> float | None:
         """Follow-up rate: of the tasks whose deadline has passed, the share done."""
         return self.done_of_due / self.due if self.due else None
+
+    def count(self, figures) -> None:
+        """Take the counts of a row of `_figures`, in its order."""
+        for name, value in zip(FIGURE_NAMES, figures, strict=True):
+            setattr(self, name, value)
+
+
+FIGURE_NAMES = ("total", "done", "in_progress", "overdue", "unacknowledged", "due", "done_of_due")
+
+
+@dataclass
+class Compliance(Figures):
+    opd_id: int
+    code: str
+    name: str
+    government_id: int | None = None
+    median_ack_days: float | None = None  # days from assignment to acknowledgement, to one decimal
+
+
+@dataclass
+class GovernmentCompliance(Figures):
+    """One row of the roll-up: the figures of the tasks of one government's own OPDs."""
+
+    government_id: int
+    name: str  # short: "Kab. Serang"
+    depth: int  # below the viewer's government
+
+
+def _figures(today: date) -> list:
+    """The counts of a compliance row, in the order of FIGURE_NAMES."""
+    count = sa.func.count()
+    due = Assignment.due_date < today
+    return [
+        count,
+        count.filter(Assignment.status == Status.DONE),
+        count.filter(
+            Assignment.status.in_([Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED, Status.CANNOT_REQUESTED])
+        ),
+        count.filter(overdue_clause(today)),
+        count.filter(Assignment.status == Status.ASSIGNED),
+        count.filter(due),
+        count.filter(sa.and_(due, Assignment.status == Status.DONE)),
+    ]
+
+
+def _lateness(actor: Actor, filters: ReportFilters, today: date, key):
+    """The median days late of the late tasks (days past the due date until done, or until now), per `key`: a
+    column of Assignment, or of Opd (joined)."""
+    now = clock.now()
+    finished = sa.case(
+        (sa.and_(Assignment.status == Status.DONE, Assignment.completed_at.is_not(None)), Assignment.completed_at),
+        else_=sa.literal(now, UtcDateTime()),
+    )
+    offset_minutes = int(clock.to_local(now).utcoffset().total_seconds() // 60)
+    days_late = local_days_after(finished, Assignment.due_date, offset_minutes)
+    query = (
+        _scoped(actor, filters, key, median(days_late))
+        .where(Assignment.due_date < today, Assignment.status.in_(list(WITH_OPD) + [Status.DONE]), days_late > 0)
+        .group_by(key)
+    )
+    return query.join(Opd, Assignment.opd_id == Opd.id) if key.class_ is Opd else query
 
 
 SORT_KEYS = {
@@ -276,53 +412,29 @@ SORT_KEYS = {
 def compliance(
     actor: Actor, filters: ReportFilters, *, opd_id: int | None = None, sort: str = "overdue"
 ) -> list[Compliance]:
-    """The compliance table: one row per active OPD that has tasks, in three queries."""
+    """The compliance table: one row per active OPD that has tasks the actor may see, in three queries."""
     require(actor, Permission.READ)
     today = clock.today_local()
-    count = sa.func.count()
-    due = Assignment.due_date < today
     query = (
-        _scoped(
-            filters,
-            Assignment.opd_id,
-            Opd.code,
-            Opd.name,
-            count,
-            count.filter(Assignment.status == Status.DONE),
-            count.filter(
-                Assignment.status.in_([Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED, Status.CANNOT_REQUESTED])
-            ),
-            count.filter(overdue_clause(today)),
-            count.filter(Assignment.status == Status.ASSIGNED),
-            count.filter(due),
-            count.filter(sa.and_(due, Assignment.status == Status.DONE)),
-        )
+        _scoped(actor, filters, Assignment.opd_id, Opd.code, Opd.name, Opd.government_id, *_figures(today))
         .join(Opd, Assignment.opd_id == Opd.id)
-        .group_by(Assignment.opd_id, Opd.code, Opd.name)
+        .group_by(Assignment.opd_id, Opd.code, Opd.name, Opd.government_id)
     )
     if opd_id:
         query = query.where(Assignment.opd_id == opd_id)
-    rows = {r[0]: Compliance(*r[:3], *r[3:]) for r in db.session.execute(query)}
+    rows = {}
+    for opd, code, name, government, *figures in db.session.execute(query):
+        rows[opd] = Compliance(opd, code, name, government)
+        rows[opd].count(figures)
     # The medians are computed by the database (percentile_cont, or our aggregate on SQLite): streaming 100,000
     # rows of dates into Python took a second and a half.
     ack_days = median(days_between(Assignment.acknowledged_at, Assignment.assigned_at))
     acknowledgement = (
-        _scoped(filters, Assignment.opd_id, ack_days)
+        _scoped(actor, filters, Assignment.opd_id, ack_days)
         .where(Assignment.acknowledged_at.is_not(None))
         .group_by(Assignment.opd_id)
     )
-    now = clock.now()
-    finished = sa.case(
-        (sa.and_(Assignment.status == Status.DONE, Assignment.completed_at.is_not(None)), Assignment.completed_at),
-        else_=sa.literal(now, UtcDateTime()),
-    )
-    offset_minutes = int(clock.to_local(now).utcoffset().total_seconds() // 60)
-    days_late = local_days_after(finished, Assignment.due_date, offset_minutes)
-    lateness = (
-        _scoped(filters, Assignment.opd_id, median(days_late))
-        .where(Assignment.due_date < today, Assignment.status.in_(list(WITH_OPD) + [Status.DONE]), days_late > 0)
-        .group_by(Assignment.opd_id)
-    )
+    lateness = _lateness(actor, filters, today, Assignment.opd_id)
     if opd_id:
         acknowledgement = acknowledgement.where(Assignment.opd_id == opd_id)
         lateness = lateness.where(Assignment.opd_id == opd_id)
@@ -336,20 +448,45 @@ def compliance(
     return sorted(rows.values(), key=lambda c: (key(c), c.code))
 
 
+def rollup(actor: Actor, filters: ReportFilters) -> list[GovernmentCompliance]:
+    """Compliance per government of the actor's reach, its own first and those below it in the tree's order, each
+    of the tasks of its own OPDs: how a province's kabupaten/kota follow up. Two queries whatever their number."""
+    require(actor, Permission.READ)
+    today = clock.today_local()
+    rows = {node.id: GovernmentCompliance(node.id, node.short_name, depth) for node, depth in _in_tree_order(actor)}
+    query = (
+        _scoped(actor, filters, Opd.government_id, *_figures(today))
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .group_by(Opd.government_id)
+    )
+    for government_id, *figures in db.session.execute(query):
+        if government_id in rows:
+            rows[government_id].count(figures)
+    for government_id, days in db.session.execute(_lateness(actor, filters, today, Opd.government_id)):
+        if government_id in rows and days is not None:
+            rows[government_id].median_late_days = float(days)
+    return list(rows.values())
+
+
+def report_opd(actor: Actor, opd_id: int) -> Opd:
+    """The OPD whose page the actor opens: one of its reach's, or NotFound (another government's is not shown)."""
+    require(actor, Permission.READ)
+    opd = accounts.get_opd(opd_id)
+    if not sees(governments.reach(actor), opd.government_id):
+        raise NotFound(_l("No such OPD."))
+    return opd
+
+
 def monthly(actor: Actor, opd_id: int, months: int = 12) -> list[tuple[date, int, int]]:
-    """For an OPD, per month of due date over the last months: tasks due, and of them done."""
+    """For an OPD, per month of due date over the last months: tasks due, and of them done (of those the actor
+    may see)."""
     require(actor, Permission.READ)
     today = clock.today_local()
     first = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
     series: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     rows = db.session.execute(
-        sa.select(Assignment.due_date, Assignment.status, sa.func.count())
-        .where(
-            Assignment.opd_id == opd_id,
-            Assignment.status != Status.CANCELLED,
-            Assignment.due_date >= first,
-            Assignment.due_date <= today,
-        )
+        _scoped(actor, ReportFilters(), Assignment.due_date, Assignment.status, sa.func.count())
+        .where(Assignment.opd_id == opd_id, Assignment.due_date >= first, Assignment.due_date <= today)
         .group_by(Assignment.due_date, Assignment.status)
     )
     for due_date, status, number in rows:
@@ -388,12 +525,12 @@ def evidence_and_progress(ids: list[int]) -> tuple[dict[int, int], dict[int, str
 
 
 def calendar_events(user) -> tuple[list[Assignment], list[Forum]]:
-    """What a user's calendar feed shows: the deadlines still with the OPD (their own OPD's, or all for the
-    secretariat and viewers), and the latest forums."""
+    """What a user's calendar feed shows, of what the user may see: the deadlines still with the OPD (their own
+    OPD's, or all for the secretariat and viewers), and the latest forums."""
     require(user, Permission.READ)
     query = (
         sa.select(Assignment)
-        .where(Assignment.status.in_(WITH_OPD))
+        .where(Assignment.status.in_(WITH_OPD), visible_assignments(user))
         .options(
             so.joinedload(Assignment.opd),
             so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
@@ -403,5 +540,34 @@ def calendar_events(user) -> tuple[list[Assignment], list[Forum]]:
     )
     if user.role in ROLES_WITH_OPD:
         query = query.where(Assignment.opd_id == user.opd_id)
-    forums = db.session.scalars(sa.select(Forum).order_by(Forum.starts_at.desc()).limit(200))
+    forums = db.session.scalars(
+        sa.select(Forum).where(visible_forums(user)).order_by(Forum.starts_at.desc()).limit(200)
+    )
     return list(db.session.scalars(query)), list(forums)
+
+
+# --- letterheads ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What a document prints on top: the government's name upper-cased, its address and logo if it has them."""
+
+    name: str
+    address: str | None = None
+    logo: str | None = None  # the path of a PNG or JPEG file
+
+
+LOGO_TYPES = ("image/png", "image/jpeg")
+
+
+def letterhead(government_id: int | None) -> Letterhead:
+    """The letterhead of a government (of the first one when none is given); a logo whose file is gone is left
+    out rather than breaking the document."""
+    government = db.session.get(Government, government_id or governments.default_government_id())
+    logo = None
+    if government.logo:
+        attachment = db.session.scalar(sa.select(Attachment).where(Attachment.stored_name == government.logo))
+        if attachment is not None and attachment.content_type in LOGO_TYPES and attachment.path.is_file():
+            logo = str(attachment.path)
+    return Letterhead(name=government.printed_name, address=government.letterhead_address, logo=logo)

@@ -3,16 +3,18 @@
 from collections.abc import Mapping
 
 from babel.dates import format_date
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from accounts import governments
 from accounts import services as accounts
 from actions import queries
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
 from core import clock
+from core.errors import Invalid
 from core.forms import ConfirmForm
 from core.permissions import Permission, can
 from core.views import absolute_url, date_arg, id_arg, url_with
@@ -35,19 +37,38 @@ def _exports():
     return exports
 
 
-def report_filters() -> services.ReportFilters:
+def report_filters(*, page: bool = True) -> services.ReportFilters:
+    """The report filters of the query string; a government the user may not see is dropped, and a page says so
+    (a download cannot: its message would wait in the session for some later page)."""
     args = request.args
+    try:
+        government_id = services.government_filter(current_user, id_arg("government"))
+    except Invalid as refused:
+        if page:
+            flash(str(refused), "error")
+        government_id = None
     return services.ReportFilters(
         date_from=date_arg("from"),
         date_to=date_arg("to"),
         series_id=id_arg("series"),
         forum_kind=args.get("kind") if args.get("kind") in FORUM_KIND_LABELS else None,
         theme=args.get("theme") or None,
+        government_id=government_id,
     )
 
 
 def _choices():
-    return {"series": forums.all_series(), "themes": forums.theme_names()}
+    return {
+        "series": forums.all_series(),
+        "themes": forums.theme_names(),
+        "government_choices": services.government_choices(current_user),
+    }
+
+
+def opd_labeller(viewer):
+    """An OPD as this viewer reads it in a download ("DINKES", or "DINKES · Kab. Serang" from another government),
+    the same as the pages' `opd_name` filter."""
+    return lambda opd: governments.opd_name(opd.code, opd.government_id, viewer)
 
 
 @bp.get("/dashboard")
@@ -94,7 +115,7 @@ def compliance():
 @bp.get("/reports/opds/<int:opd_id>")
 @login_required
 def opd_page(opd_id: int):
-    opd = accounts.get_opd(opd_id)
+    opd = services.report_opd(current_user, opd_id)
     [row] = services.compliance(current_user, services.ReportFilters(), opd_id=opd.id) or [None]
     open_tasks = queries.all_assignments(current_user, queries.AssignmentFilters(opd_id=opd.id), limit=200)
     month_rows = [
@@ -127,7 +148,7 @@ def followups_xlsx():
     ids = [a.id for a in assignments]
     evidence, progress = services.evidence_and_progress(ids)
     today = clock.today_local()
-    content = exports.followup_matrix(assignments, today, evidence, progress)
+    content = exports.followup_matrix(assignments, today, evidence, progress, opd_labeller(current_user))
     label = "terlambat" if request.args.get("overdue") == "1" else "semua"
     return _download(
         content, exports.XLSX, exports.filename("tindak-lanjut", today.isoformat(), label, extension="xlsx")
@@ -138,9 +159,9 @@ def followups_xlsx():
 @login_required
 def compliance_xlsx():
     exports = _exports()
-    rows = services.compliance(current_user, report_filters(), sort=request.args.get("sort", "overdue"))
+    rows = services.compliance(current_user, report_filters(page=False), sort=request.args.get("sort", "overdue"))
     name = exports.filename("kepatuhan-opd", clock.today_local().isoformat(), extension="xlsx")
-    return _download(exports.compliance_sheet(rows), exports.XLSX, name)
+    return _download(exports.compliance_sheet(rows, opd_labeller(current_user)), exports.XLSX, name)
 
 
 @bp.get("/forums/<int:forum_id>/<any('berita-acara', notulen, 'daftar-hadir'):document>.pdf")
@@ -149,10 +170,11 @@ def forum_pdf(forum_id: int, document: str):
     exports = _exports()
     forum = forums.get_forum(current_user, forum_id, full=True)
     name = exports.filename(document, clock.to_local(forum.starts_at).date().isoformat(), forum.title, extension="pdf")
+    letterhead = services.letterhead(forum.government_id)
     if document == "berita-acara":
-        content = exports.berita_acara(forum, number=f"{forum.id:03d}/BA/{forum.starts_at.year}")
+        content = exports.berita_acara(forum, letterhead, number=f"{forum.id:03d}/BA/{forum.starts_at.year}")
     else:
-        content = {"notulen": exports.notulen, "daftar-hadir": exports.daftar_hadir}[document](forum)
+        content = {"notulen": exports.notulen, "daftar-hadir": exports.daftar_hadir}[document](forum, letterhead)
     return _download(content, "application/pdf", name)
 
 
@@ -162,13 +184,16 @@ def rekapitulasi_pdf():
     exports = _exports()
     filters = filters_from_request()
     assignments = queries.all_assignments(current_user, filters, limit=5000)
+    # A forum's summary carries the letterhead of the government that owns the forum; any other, the reader's.
     if filters.forum_id:
-        title = forums.get_forum(current_user, filters.forum_id).title
+        forum = forums.get_forum(current_user, filters.forum_id)
+        title, owner = forum.title, forum.government_id
     else:
-        title = _("All follow-ups of the chosen filters")
+        title, owner = _("All follow-ups of the chosen filters"), current_user.government_id
     today = clock.today_local()
     name = exports.filename("rekapitulasi-tindak-lanjut", today.isoformat(), title, extension="pdf")
-    return _download(exports.rekapitulasi(title, assignments, today), "application/pdf", name)
+    content = exports.rekapitulasi(title, assignments, today, services.letterhead(owner), opd_labeller(current_user))
+    return _download(content, "application/pdf", name)
 
 
 # --- calendar feeds ------------------------------------------------------------------------------------
@@ -196,14 +221,16 @@ def calendar_feed(token: str):
     if user is None:
         return Response(_("This calendar address is not valid."), status=404, mimetype="text/plain")
     deadlines, recent_forums = services.calendar_events(user)
-    name = f"Kawal – {user.opd.code if user.opd else current_app.config['KAWAL_PEMDA_NAME']}"
+    name = f"Kawal – {user.opd.code if user.opd else governments.node(user.government_id).name}"
 
     def link(kind, object_id):
         endpoint = "actions.assignment_view" if kind == "assignment" else "forum.forum_view"
         key = "assignment_id" if kind == "assignment" else "forum_id"
         return absolute_url(endpoint, **{key: object_id})
 
-    response = Response(exports.calendar(name, deadlines, recent_forums, link), mimetype="text/calendar")
+    response = Response(
+        exports.calendar(name, deadlines, recent_forums, link, opd_labeller(user)), mimetype="text/calendar"
+    )
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
