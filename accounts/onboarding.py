@@ -198,7 +198,10 @@ class _Known:
 def check_rows(actor: Actor, table: list[tuple[int, dict[str, str]]]) -> list[OnboardingRow]:
     """Every row with its values and problems, resolved against what exists and against the file's other rows."""
     require(actor, Permission.ADMINISTER)
-    known = _Known(table)
+    return _check(actor, table, _Known(table))
+
+
+def _check(actor: Actor, table, known: _Known) -> list[OnboardingRow]:
     rows = [
         OnboardingRow(line=line, kind=TYPE_WORDS.get(spreadsheets.key(raw.get("type"))), raw=raw) for line, raw in table
     ]
@@ -483,127 +486,143 @@ def unseal(actor: Actor, token: str, max_age: int = 3600) -> list[tuple[int, dic
 
 def save(actor: Actor, token: str) -> Result:
     """Save the rows of a preview, checked again: all of them or none. New users get an email with a link to set
-    their password (sent after the commit)."""
+    their password (sent after the commit). New things go in with one INSERT per kind, whatever their number."""
     require(actor, Permission.ADMINISTER)
     table = unseal(actor, token)
-    rows = check_rows(actor, table)
+    known = _Known(table)
+    rows = _check(actor, table, known)
     if not all(row.ok for row in rows):
         raise Invalid(_l("The file no longer fits what is in Kawal. Upload it again to see why."))
-    result = Result()
-    known = _Known(table)
-    by_code = _save_governments(actor, [r for r in rows if r.kind == GOVERNMENT], known, result)
-    opds = _save_opds(actor, [r for r in rows if r.kind == OPD], known, by_code, result)
-    new_users = _save_users(actor, [r for r in rows if r.kind == USER], known, by_code, opds, result)
+    saving = _Saving(actor, known)
+    saving.governments([r for r in rows if r.kind == GOVERNMENT])
+    saving.opds([r for r in rows if r.kind == OPD])
+    new_users = saving.users([r for r in rows if r.kind == USER])
+    db.session.flush()
+    for verb_entity, changes in saving.audits.items():
+        audit.record_all(actor, *verb_entity, changes)
     governments.forget()
     db.session.commit()
     if new_users:
         events.send(events.password_link_wanted, user_ids=new_users, actor_id=getattr(actor, "id", None))
-    return result
+    return saving.result
 
 
-def _record(actor, verb: str, entity: str, thing, changes) -> None:
-    audit.record(actor, verb, entity, thing.id, scope=f"{entity}:{thing.id}", changes=changes)
+class _Saving:
+    """Applies checked rows: creates in bulk, updates the things `_Known` loaded, and gathers the audit rows."""
 
+    def __init__(self, actor: Actor, known: _Known):
+        self.actor, self.known, self.result = actor, known, Result()
+        self.audits: dict[tuple[str, str], dict[int, dict]] = {}
+        self.by_code = dict(known.governments)
+        self.opds_by_key = dict(known.opds)
 
-def _apply(actor, entity: str, existing, model, values: dict, result: Result, kind: str, pending: list):
-    """Create or update one thing; returns it. Audit rows of new things wait for their ids (one flush)."""
-    if existing is None:
-        thing = model(**values)
-        db.session.add(thing)
-        pending.append((thing, audit.created(values)))
-        result.created[kind] += 1
-        return thing
-    changes = audit.diff(existing, values)
-    if changes:
-        _record(actor, "update", entity, existing, changes)
-        result.updated[kind] += 1
-    return existing
+    def _audit(self, verb: str, entity: str, thing_id: int, changes: dict) -> None:
+        merged = self.audits.setdefault((verb, entity), {}).setdefault(thing_id, {})
+        merged.update(changes)
 
+    def _update(self, entity: str, kind: str, thing, values: dict) -> None:
+        changes = audit.diff(thing, values)
+        if changes:
+            self._audit("update", entity, thing.id, changes)
+            self.result.updated[kind] += 1
 
-def _flush_created(actor, entity: str, pending: list) -> None:
-    db.session.flush()
-    for thing, changes in pending:
-        _record(actor, "create", entity, thing, changes)
-    pending.clear()
+    def _create(self, entity: str, kind: str, model, new: list[dict], defaults: dict) -> None:
+        """One INSERT for every new thing of a kind; the caller loads them back by their keys."""
+        if not new:
+            return
+        rows = [defaults | values for values in new]
+        db.session.execute(sa.insert(model), rows)
+        self.result.created[kind] += len(rows)
 
+    def _created(self, entity: str, things: list, new: list[dict]) -> None:
+        for thing, values in zip(things, new, strict=True):
+            self._audit("create", entity, thing.id, audit.created(values))
 
-def _save_governments(actor, rows, known: _Known, result: Result) -> dict[str, Government]:
-    by_code = dict(known.governments)
-    pending: list = []
-    for row in rows:
-        values = {k: v for k, v in row.values.items() if k != "parent_code"}
-        by_code[row.values["code"]] = _apply(
-            actor,
-            "government",
-            known.governments.get(row.values["code"]),
-            Government,
-            values,
-            result,
-            GOVERNMENT,
-            pending,
-        )
-    _flush_created(actor, "government", pending)
-    for row in rows:
-        if "parent_code" in row.values:
-            government = by_code[row.values["code"]]
-            parent = by_code[row.values["parent_code"]]
-            if government.parent_id != parent.id:
-                _record(actor, "update", "government", government, {"parent_id": [government.parent_id, parent.id]})
-                government.parent_id = parent.id
-                if row.values["code"] in known.governments:
-                    result.updated[GOVERNMENT] += 1
-    return by_code
+    def governments(self, rows: list[OnboardingRow]) -> None:
+        new = []
+        for row in rows:
+            values = {k: v for k, v in row.values.items() if k != "parent_code"}
+            existing = self.known.governments.get(row.values["code"])
+            if existing is None:
+                new.append(values)
+            else:
+                self._update("government", GOVERNMENT, existing, values)
+        self._create("government", GOVERNMENT, Government, new, {"parent_id": None})
+        if new:
+            codes = [values["code"] for values in new]
+            loaded = {g.code: g for g in db.session.scalars(sa.select(Government).where(Government.code.in_(codes)))}
+            self.by_code.update(loaded)
+            self._created("government", [loaded[code] for code in codes], new)
+        for row in rows:
+            if "parent_code" in row.values:
+                government, parent = self.by_code[row.values["code"]], self.by_code[row.values["parent_code"]]
+                if government.parent_id != parent.id:
+                    self._audit("update", "government", government.id, {"parent_id": [government.parent_id, parent.id]})
+                    government.parent_id = parent.id
 
+    def opds(self, rows: list[OnboardingRow]) -> None:
+        new = []
+        for row in rows:
+            government = self.by_code[row.values["government_code"]]
+            values = {"government_id": government.id} | {
+                k: v for k, v in row.values.items() if k not in ("government_code", "parent_code")
+            }
+            existing = self.known.opds.get((government.id, row.values["code"]))
+            if existing is None:
+                new.append(values)
+            else:
+                self._update("opd", OPD, existing, values)
+        self._create("opd", OPD, Opd, new, {"email": None, "kind": OpdKind.DINAS})
+        if new:
+            ids = {values["government_id"] for values in new}
+            loaded = {
+                (o.government_id, o.code): o
+                for o in db.session.scalars(sa.select(Opd).where(Opd.government_id.in_(ids)))
+            }
+            self.opds_by_key.update(loaded)
+            self._created("opd", [loaded[(v["government_id"], v["code"])] for v in new], new)
+        for row in rows:
+            if "parent_code" in row.values:
+                government_id = self.by_code[row.values["government_code"]].id
+                opd = self.opds_by_key[(government_id, row.values["code"])]
+                parent = self.opds_by_key[(government_id, row.values["parent_code"])]
+                if opd.parent_id != parent.id:
+                    self._audit("update", "opd", opd.id, {"parent_id": [opd.parent_id, parent.id]})
+                    opd.parent_id = parent.id
 
-def _save_opds(actor, rows, known: _Known, by_code, result: Result) -> dict[tuple[int, str], Opd]:
-    opds = dict(known.opds)
-    pending: list = []
-    for row in rows:
-        government = by_code[row.values["government_code"]]
-        values = {k: v for k, v in row.values.items() if k not in ("government_code", "parent_code")}
-        existing = known.opds.get((government.id, row.values["code"]))
-        opds[(government.id, row.values["code"])] = _apply(
-            actor, "opd", existing, Opd, {"government_id": government.id, **values}, result, OPD, pending
-        )
-    _flush_created(actor, "opd", pending)
-    for row in rows:
-        if "parent_code" in row.values:
-            government = by_code[row.values["government_code"]]
-            opd, parent = opds[(government.id, row.values["code"])], opds[(government.id, row.values["parent_code"])]
-            if opd.parent_id != parent.id:
-                _record(actor, "update", "opd", opd, {"parent_id": [opd.parent_id, parent.id]})
-                opd.parent_id = parent.id
-    return opds
+    def users(self, rows: list[OnboardingRow]) -> list[int]:
+        """Create and update the users, and make each head the head of their OPD; the ids of the new users."""
+        new, planned = [], []
+        for row in rows:
+            government = self.by_code[row.values["government_code"]]
+            opd = self.opds_by_key.get((government.id, row.values["opd_code"])) if row.values["opd_code"] else None
+            values = {k: v for k, v in row.values.items() if k in ("email", "role", "name", "position", "locale")}
+            values |= {"opd_id": opd.id if opd is not None else None, "government_id": government.id}
+            existing = self.known.users.get(row.values["email"])
+            if existing is None:
+                new.append(values)
+            else:
+                self._update("user", USER, existing, values)
+            planned.append((values["email"], opd))
+        self._create("user", USER, User, new, {"position": None, "locale": "id", "active": True})
+        users = dict(self.known.users)
+        if new:
+            emails = [values["email"] for values in new]
+            users.update({u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(emails)))})
+            self._created("user", [users[email] for email in emails], new)
+        self._heads(users, planned)
+        return [users[values["email"]].id for values in new]
 
-
-def _save_users(actor, rows, known: _Known, by_code, opds, result: Result) -> list[int]:
-    pending: list = []
-    heads = []
-    for row in rows:
-        government = by_code[row.values["government_code"]]
-        opd = opds.get((government.id, row.values["opd_code"])) if row.values["opd_code"] else None
-        values = {
-            k: v
-            for k, v in row.values.items()
-            if k in ("email", "role", "name", "position", "locale") and v is not None
-        }
-        values["opd_id"] = opd.id if opd is not None else None
-        values["government_id"] = government.id
-        existing = known.users.get(row.values["email"])
-        user = _apply(actor, "user", existing, User, values, result, USER, pending)
-        if user.role == Role.OPD_HEAD and opd is not None:
-            heads.append((opd, user))
-    created = [thing for thing, _ in pending]
-    _flush_created(actor, "user", pending)
-    for opd, user in heads:  # the file names the head: the one it names heads the OPD now
-        if opd.head_id != user.id:
-            _record(actor, "update", "opd", opd, {"head_id": [opd.head_id, user.id]})
-            opd.head_id = user.id
-    # A head who is no longer one in the file (another role, another OPD) heads nothing.
-    moved = [thing.id for thing in created] + [user.id for user in known.users.values()]
-    if moved:
-        for opd in db.session.scalars(sa.select(Opd).where(Opd.head_id.in_(moved))):
-            head = db.session.get(User, opd.head_id)
-            if head is not None and (head.role != Role.OPD_HEAD or head.opd_id != opd.id):
-                opd.head_id = None
-    return [user.id for user in created if user.active is not False]
+    def _heads(self, users: dict[str, User], planned: list) -> None:
+        """The file names the heads: each OPD head heads their OPD now; a head who is no longer one (another
+        role, another OPD) heads nothing."""
+        for email, opd in planned:
+            user = users[email]
+            if user.role == Role.OPD_HEAD and opd is not None and opd.head_id != user.id:
+                self._audit("update", "opd", opd.id, {"head_id": [opd.head_id, user.id]})
+                opd.head_id = user.id
+        for user in self.known.users.values():
+            for opd in self.opds_by_key.values():
+                if opd.head_id == user.id and (user.role != Role.OPD_HEAD or user.opd_id != opd.id):
+                    self._audit("update", "opd", opd.id, {"head_id": [user.id, None]})
+                    opd.head_id = None
