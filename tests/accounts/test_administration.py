@@ -15,16 +15,6 @@ from tests.conftest import as_user, login
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture
-def instance_admin(app, tree):
-    """world's admin (Kota Tangerang) made the instance admin."""
-    with app.app_context():
-        as_user(tree.world.users["admin"].id).manages_instance = True
-        db.session.commit()
-        db.session.remove()
-    return tree.world.users["admin"].id
-
-
 def client_of(app, user_id):
     client = app.test_client()
     login(client, user_id)

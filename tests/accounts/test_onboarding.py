@@ -20,15 +20,6 @@ from tests.conftest import QueryCounter, as_user, login
 HEADER = ["Baris", "Kode pemerintah", "Kode OPD", "Induk", "Nama", "Jenis", "Zona waktu", "Email", "Jabatan", "Peran"]
 
 
-@pytest.fixture
-def instance_admin(app, tree):
-    with app.app_context():
-        as_user(tree.world.users["admin"].id).manages_instance = True
-        db.session.commit()
-        db.session.remove()
-    return tree.world.users["admin"].id
-
-
 def xlsx(rows, header=HEADER) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
