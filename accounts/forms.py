@@ -2,13 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from accounts import services
-from accounts.models import OPD_KIND_LABELS
+from accounts import governments, services
+from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS, TIME_ZONE_LABELS
 from core.forms import OptionalIntSelectField, enum_choices
-from core.permissions import ROLE_LABELS
+from core.permissions import ROLE_LABELS, Actor
 
 LANGUAGE_CHOICES = [("id", "Bahasa Indonesia"), ("en", "English")]
 
@@ -27,6 +28,13 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))]
+    )
+
+
 class PasswordResetForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
 
@@ -35,7 +43,40 @@ class LanguageForm(FlaskForm):
     locale = RadioField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
 
 
-class UserForm(FlaskForm):
+def _government_choices(actor: Actor) -> list[tuple[int, str]]:
+    """The governments the admin manages, by name: the picker's choices."""
+    scope = services.administered(actor)
+    nodes = [n for n in governments.tree().values() if scope is None or n.id in scope]
+    return [(n.id, n.name) for n in sorted(nodes, key=lambda n: (n.name, n.id))]
+
+
+def _opd_label(opd) -> str:
+    """An OPD in a choice list: its code and name, and its government's short name when there are several."""
+    if governments.several():
+        return f"{opd.code} · {governments.short_name(opd.government_id)} – {opd.name}"
+    return opd.label
+
+
+class _GovernmentPicker:
+    """The government field of the user and OPD forms: shown, and read, only when the admin manages more than
+    one government (the instance admin of a Kawal with several); otherwise the admin's own government."""
+
+    def _setup_government(self, actor: Actor | None) -> None:
+        choices = _government_choices(actor) if actor is not None else []
+        self.picks_government = len(choices) > 1
+        if self.picks_government:
+            self.government_id.choices = choices
+        else:
+            del self.government_id
+
+    def _government_value(self) -> dict:
+        return {"government_id": self.government_id.data} if self.picks_government else {}
+
+
+class UserForm(_GovernmentPicker, FlaskForm):
+    government_id = OptionalIntSelectField(
+        _l("Government"), description=_l("For the secretariat, viewers and administrators; OPD users take their OPD's.")
+    )
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
@@ -45,25 +86,24 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])
 
-    def __init__(self, *args, user_id: int | None = None, **kwargs):
+    def __init__(self, *args, user_id: int | None = None, actor: Actor | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user_id = user_id
-        self.opd_id.choices = [("", "—")] + [(o.id, o.label) for o in services.active_opds()]
+        self._setup_government(actor)
+        opds = services.active_opds(services.administered(actor) if actor is not None else None)
+        self.opd_id.choices = [("", "—")] + [(o.id, _opd_label(o)) for o in opds]
 
     def validate_email(self, field):
         other = services.user_by_email(field.data)
         if other is not None and other.id != self.user_id:
             raise ValidationError(_l("This email is already in use."))
 
-    def validate_password(self, field):
-        if self.user_id is None and not field.data:
-            raise ValidationError(_l("A new account needs a password."))
-
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in services.USER_FIELDS}
+        return {name: getattr(self, name).data for name in services.USER_FIELDS} | self._government_value()
 
 
-class OpdForm(FlaskForm):
+class OpdForm(_GovernmentPicker, FlaskForm):
+    government_id = OptionalIntSelectField(_l("Government"))
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=enum_choices(OPD_KIND_LABELS))
@@ -74,17 +114,67 @@ class OpdForm(FlaskForm):
     head_id = OptionalIntSelectField(_l("Current head"))
     active = BooleanField(_l("Active"), default=True)
 
-    def __init__(self, *args, opd_id: int | None = None, **kwargs):
+    def __init__(self, *args, opd_id: int | None = None, actor: Actor | None = None, government_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.opd_id = opd_id
-        self.parent_id.choices = [("", "—")] + [(o.id, o.label) for o in services.active_opds() if o.id != opd_id]
+        self.government = government_id or governments.acting_government_id(actor)
+        # An existing OPD stays in its government; its parent is one of that government's OPDs.
+        self._setup_government(actor if opd_id is None else None)
+        scope = frozenset({government_id}) if government_id else None
+        if scope is None and actor is not None:
+            scope = services.administered(actor)
+        parents = [o for o in services.active_opds(scope) if o.id != opd_id]
+        self.parent_id.choices = [("", "—")] + [(o.id, _opd_label(o)) for o in parents]
         heads = services.opd_heads(opd_id) if opd_id else []
         self.head_id.choices = [("", _l("(no head)"))] + [(u.id, u.name) for u in heads]
 
     def validate_code(self, field):
-        other = services.opd_by_code(field.data)
+        government_id = self.government_id.data if self.picks_government else self.government
+        other = services.opd_by_code(field.data, government_id) if government_id else None
         if other is not None and other.id != self.opd_id:
             raise ValidationError(_l("Another OPD already has this code."))
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in services.OPD_FIELDS}
+        return {name: getattr(self, name).data for name in services.OPD_FIELDS} | self._government_value()
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class ImportConfirmForm(FlaskForm):
+    payload = HiddenField(validators=[DataRequired()])
+
+
+class GovernmentForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
+    name = StringField(
+        _l("Name as printed"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l('For example "Pemerintah Provinsi Banten".'),
+    )
+    short_name = StringField(
+        _l("Short name"),
+        validators=[Optional(), Length(max=80)],
+        description=_l(
+            'Shown beside an OPD of this government, as in "DINKES · Kab. Serang". Left empty, it is '
+            "made from the name."
+        ),
+    )
+    kind = SelectField(_l("Kind"), choices=enum_choices(GOVERNMENT_KIND_LABELS))
+    parent_id = OptionalIntSelectField(_l("Under (parent government)"))
+    time_zone = SelectField(_l("Time zone"), choices=list(TIME_ZONE_LABELS.items()))
+    letterhead_name = StringField(_l("Name on the letterhead"), validators=[Optional(), Length(max=300)])
+    letterhead_address = StringField(_l("Address on the letterhead"), validators=[Optional(), Length(max=500)])
+    numbering_format = StringField(_l("Document numbering format"), validators=[Optional(), Length(max=120)])
+    logo = FileField(_l("Logo (PNG or JPEG)"))
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, government_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        excluded = governments.below(government_id) if government_id else frozenset()
+        nodes = sorted((n for n in governments.tree().values() if n.id not in excluded), key=lambda n: n.name)
+        self.parent_id.choices = [("", "—")] + [(n.id, n.name) for n in nodes]
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in services.GOVERNMENT_FIELDS}

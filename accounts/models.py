@@ -66,7 +66,10 @@ TIME_ZONE_LABELS = {
 
 audit.ENTITY_LABELS.update(user=_l("account"), opd=_l("OPD"), government=_l("government"))
 audit.VERB_LABELS.update(
-    renew_calendar=_l("made a new calendar address for"), end_sessions=_l("ended every session of")
+    renew_calendar=_l("made a new calendar address for"),
+    end_sessions=_l("ended every session of"),
+    set_password=_l("set the password of"),
+    send_password_link=_l("sent a link to set the password to"),
 )
 
 

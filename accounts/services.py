@@ -1,17 +1,20 @@
 """Operations on users and OPDs. Each takes the acting user, checks permission and writes the audit trail."""
 
+import hashlib
 import secrets
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
-from accounts import governments
+from accounts import events, governments
 from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, User, normalize_email
-from core import audit, clock
+from core import attachments, audit, clock
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
-from core.permissions import ROLES_WITH_OPD, Actor, Permission, Role, require
+from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, works_for
 
 MIN_PASSWORD_LENGTH = 8
 USER_FIELDS = ("email", "name", "position", "role", "opd_id", "locale", "active")
@@ -35,10 +38,10 @@ def opd_by_code(code: str, government_id: int | None = None) -> Opd | None:
     )
 
 
-def get_user(user_id: int) -> User:
-    """The user of this id, or NotFound."""
+def get_user(user_id: int, actor: Actor | None = None) -> User:
+    """The user of this id, or NotFound; given an administering actor, NotFound too for another government's user."""
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or (actor is not None and not works_for(actor, user.government_id)):
         raise NotFound(_l("No such user."))
     return user
 
@@ -51,22 +54,48 @@ def users_by_id(ids) -> dict[int, User]:
     return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
 
 
-def get_opd(opd_id: int) -> Opd:
-    """The OPD of this id, active or not, or NotFound."""
+def get_opd(opd_id: int, actor: Actor | None = None) -> Opd:
+    """The OPD of this id, active or not, or NotFound; given an administering actor, NotFound too for another
+    government's OPD."""
     opd = db.session.get(Opd, opd_id)
-    if opd is None:
+    if opd is None or (actor is not None and not works_for(actor, opd.government_id)):
         raise NotFound(_l("No such OPD."))
     return opd
 
 
-def active_opds() -> list[Opd]:
-    """Every active OPD, by code: the choices of OPD fields."""
-    return list(db.session.scalars(sa.select(Opd).where(Opd.active).order_by(Opd.code)))
+def administered(actor: Actor | None) -> Reach:
+    """The governments whose users and OPDs an admin manages: its own only, every one for the instance admin."""
+    if actor is not None and getattr(actor, "manages_instance", False):
+        return None
+    return frozenset({governments.acting_government_id(actor)})
 
 
-def opd_choices() -> list[sa.Row]:
-    """id, code and name of every active OPD, by code: the choices of filters, without loading whole OPDs."""
-    return list(db.session.execute(sa.select(Opd.id, Opd.code, Opd.name).where(Opd.active).order_by(Opd.code)))
+def _in_governments(column, government_ids: Reach):
+    """The condition "column is one of these governments" (none given: every one)."""
+    return sa.true() if government_ids is None else column.in_(government_ids)
+
+
+def active_opds(government_ids: Reach = None) -> list[Opd]:
+    """Every active OPD (of these governments, if given), by code: the choices of OPD fields."""
+    return list(
+        db.session.scalars(
+            sa.select(Opd)
+            .where(Opd.active, _in_governments(Opd.government_id, government_ids))
+            .order_by(Opd.code, Opd.government_id)
+        )
+    )
+
+
+def opd_choices(government_ids: Reach = None) -> list[sa.Row]:
+    """id, code and name of every active OPD (of these governments, if given), by code: the choices of filters,
+    without loading whole OPDs."""
+    return list(
+        db.session.execute(
+            sa.select(Opd.id, Opd.code, Opd.name, Opd.government_id)
+            .where(Opd.active, _in_governments(Opd.government_id, government_ids))
+            .order_by(Opd.code, Opd.government_id)
+        )
+    )
 
 
 def opd_heads(opd_id: int) -> list[User]:
@@ -78,15 +107,20 @@ def opd_heads(opd_id: int) -> list[User]:
     )
 
 
-def opds_without_active_head() -> list[Opd]:
-    """Active OPDs that nobody heads now: their reminders can only go to the official inbox, if any."""
+def opds_without_active_head(government_ids: Reach = None) -> list[Opd]:
+    """Active OPDs (of these governments, if given) that nobody heads now: their reminders can only go to the
+    official inbox, if any."""
     head = so.aliased(User)
     return list(
         db.session.scalars(
             sa.select(Opd)
             .outerjoin(head, Opd.head_id == head.id)
-            .where(Opd.active, sa.or_(Opd.head_id.is_(None), head.active.is_(False)))
-            .order_by(Opd.code)
+            .where(
+                Opd.active,
+                sa.or_(Opd.head_id.is_(None), head.active.is_(False)),
+                _in_governments(Opd.government_id, government_ids),
+            )
+            .order_by(Opd.code, Opd.government_id)
         )
     )
 
@@ -169,6 +203,78 @@ def user_by_calendar_token(token: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.calendar_token == token, User.active))
 
 
+# --- the link to set one's password --------------------------------------------------------------------
+# A new account gets no password in an email: it gets a link, signed with its own salt, that names the user and a
+# fingerprint of its password hash and session version. Setting the password changes both, so the link works once;
+# it expires after PASSWORD_LINK_HOURS (72 unless configured), by the app's clock.
+PASSWORD_LINK_SALT = "kawal-set-password"
+
+
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer, telling time by the app's clock (tests move it)."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+def _password_link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_LINK_SALT, signer=_ClockSigner)
+
+
+def _password_fingerprint(user: User) -> str:
+    state = f"{user.id}:{user.password_hash or ''}:{user.session_version or 0}"
+    return hashlib.sha256(state.encode()).hexdigest()[:24]
+
+
+def password_link_token(user: User) -> str:
+    """The token of a link that lets this user set a password, once, for a while."""
+    return _password_link_serializer().dumps({"user": user.id, "state": _password_fingerprint(user)})
+
+
+def password_link_hours() -> float:
+    """How long a set-password link works."""
+    return float(current_app.config.get("PASSWORD_LINK_HOURS", 72))
+
+
+def user_by_password_token(token: str) -> User:
+    """The active user whose set-password link this is, or Invalid (expired, used, changed or unknown)."""
+    expired = Invalid(_l("This link has expired or was already used. Ask your administrator for a new one."))
+    try:
+        payload = _password_link_serializer().loads(token, max_age=int(password_link_hours() * 3600))
+    except (BadData, TypeError, ValueError):
+        raise expired from None
+    user_id = payload.get("user") if isinstance(payload, dict) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id <= 2**31 - 1 else None
+    if user is None or not user.active or payload.get("state") != _password_fingerprint(user):
+        raise expired
+    return user
+
+
+def set_password_with_link(token: str, new: str) -> User:
+    """Set one's password through the link of `password_link_token`; the link then works no more, and every
+    session of the account ends."""
+    user = user_by_password_token(token)
+    _check_password_strength(new)
+    user.set_password(new)
+    audit.record(user, "set_password", "user", user.id, scope=f"user:{user.id}")
+    end_sessions(user, user)
+    db.session.commit()
+    return user
+
+
+def send_password_link(actor: Actor, user_id: int) -> User:
+    """Email a user a link to set a password (the admin's "send a link"); the old password keeps working until
+    the new one is set."""
+    require(actor, Permission.ADMINISTER)
+    user = get_user(user_id, actor)
+    if not user.active:
+        raise Invalid(_l("This account is inactive."))
+    audit.record(actor, "send_password_link", "user", user.id, scope=f"user:{user.id}")
+    db.session.commit()
+    events.send(events.password_link_wanted, user_ids=[user.id], actor_id=getattr(actor, "id", None))
+    return user
+
+
 def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password")
@@ -178,36 +284,49 @@ def _check_password_strength(password: str) -> None:
 
 
 def list_users(actor: Actor, *, search: str = "", page: int = 1, per_page: int = 20):
-    """A page of users, with their OPDs, filtered by a text search."""
+    """A page of the users the admin manages (its government's; every one for the instance admin), with their
+    OPDs, filtered by a text search."""
     require(actor, Permission.ADMINISTER)
-    query = sa.select(User).options(so.joinedload(User.opd)).order_by(User.name)
+    query = (
+        sa.select(User)
+        .options(so.joinedload(User.opd))
+        .where(_in_governments(User.government_id, administered(actor)))
+        .order_by(User.name, User.id)
+    )
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(sa.or_(sa.func.lower(User.name).like(pattern), User.email.like(pattern)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def create_user(actor: Actor, *, password: str, **values) -> User:
-    """Make an account."""
+def create_user(actor: Actor, *, password: str | None, manages_instance: bool = False, **values) -> User:
+    """Make an account, in the admin's government (or the one the instance admin chose). Without a password the
+    account has none until its owner sets one through the link of `send_password_link`."""
     require(actor, Permission.ADMINISTER)
     values = _clean_user_values(values, actor)
-    _check_password_strength(password)
+    if password:
+        _check_password_strength(password)
     if user_by_email(values["email"]):
         raise Invalid(_l("This email is already in use."), field="email")
-    user = User(**values)
-    user.set_password(password)
+    if manages_instance and not getattr(actor, "manages_instance", False):
+        raise NotAllowed(_l("Only the administrator of this Kawal manages governments."))
+    user = User(**values, manages_instance=manages_instance)
+    if password:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     _adopt_as_head_if_vacant(user)
     audit.record(actor, "create", "user", user.id, scope=f"user:{user.id}", changes=audit.created(values))
     db.session.commit()
+    if not password and user.active:
+        events.send(events.password_link_wanted, user_ids=[user.id], actor_id=getattr(actor, "id", None))
     return user
 
 
 def update_user(actor: Actor, user_id: int, **values) -> User:
     """Change an account's details, role or OPD."""
     require(actor, Permission.ADMINISTER)
-    user = get_user(user_id)
+    user = get_user(user_id, actor)
     values = _clean_user_values({"government_id": user.government_id, **values}, actor)
     other = user_by_email(values["email"])
     if other is not None and other.id != user.id:
@@ -228,7 +347,7 @@ def update_user(actor: Actor, user_id: int, **values) -> User:
 def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) an account; a deactivated user cannot log in and gets no email."""
     require(actor, Permission.ADMINISTER)
-    user = get_user(user_id)
+    user = get_user(user_id, actor)
     if not active and getattr(actor, "id", None) == user.id:
         raise Invalid(_l("You cannot deactivate your own account."))
     if user.active != active:
@@ -244,7 +363,7 @@ def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
 def reset_password(actor: Actor, user_id: int, new_password: str) -> User:
     """Set another user's password, for one who has lost theirs."""
     require(actor, Permission.ADMINISTER)
-    user = get_user(user_id)
+    user = get_user(user_id, actor)
     _check_password_strength(new_password)
     user.set_password(new_password)
     audit.record(actor, "reset_password", "user", user.id, scope=f"user:{user.id}")
@@ -266,11 +385,25 @@ def _clean_user_values(values: dict, actor: Actor) -> dict:
     if values["role"] in ROLES_WITH_OPD:
         if not values["opd_id"]:
             raise Invalid(_l("OPD heads and OPD staff need an OPD."), field="opd_id")
-        values["government_id"] = get_opd(values["opd_id"]).government_id
-    elif values["role"] != Role.SECRETARIAT:
+        # An OPD user belongs to its OPD's government, which must be one the admin manages.
+        values["government_id"] = _opd_of_admin(values["opd_id"], actor).government_id
+    else:
         # Administrators and viewers stand outside any OPD; the secretariat keeps its own (Bappeda).
         values["opd_id"] = values["opd_id"] or None
+        if not works_for(actor, values["government_id"]):
+            raise Invalid(_l("Choose a government you manage."), field="government_id")
+        get_government(values["government_id"])
+        if values["opd_id"] and _opd_of_admin(values["opd_id"], actor).government_id != values["government_id"]:
+            raise Invalid(_l("The OPD must be of the same government."), field="opd_id")
     return values
+
+
+def _opd_of_admin(opd_id: int, actor: Actor) -> Opd:
+    """The OPD a form named, if the admin manages it; otherwise an error on the OPD field (never a 404 page)."""
+    try:
+        return get_opd(opd_id, actor)
+    except NotFound:
+        raise Invalid(_l("No such OPD."), field="opd_id") from None
 
 
 def _adopt_as_head_if_vacant(user: User) -> None:
@@ -290,9 +423,15 @@ def _release_headship_if_no_longer_head(user: User) -> None:
 
 
 def list_opds(actor: Actor, *, search: str = "", include_inactive: bool = True) -> list[Opd]:
-    """Every OPD with its parent and head, by code."""
-    require(actor, Permission.READ)
-    query = sa.select(Opd).options(so.joinedload(Opd.parent), so.joinedload(Opd.head)).order_by(Opd.code)
+    """The OPDs the admin manages (its government's; every one for the instance admin) with their parent and head,
+    by code."""
+    require(actor, Permission.ADMINISTER)
+    query = (
+        sa.select(Opd)
+        .options(so.joinedload(Opd.parent), so.joinedload(Opd.head))
+        .where(_in_governments(Opd.government_id, administered(actor)))
+        .order_by(Opd.code, Opd.government_id)
+    )
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(sa.or_(sa.func.lower(Opd.name).like(pattern), sa.func.lower(Opd.code).like(pattern)))
@@ -304,7 +443,11 @@ def list_opds(actor: Actor, *, search: str = "", include_inactive: bool = True) 
 def create_opd(actor: Actor, **values) -> Opd:
     """Add an agency."""
     require(actor, Permission.ADMINISTER)
-    values = _clean_opd_values({"government_id": governments.acting_government_id(actor), **values}, None)
+    values = {**values, "government_id": values.get("government_id") or governments.acting_government_id(actor)}
+    if not works_for(actor, values["government_id"]):
+        raise Invalid(_l("Choose a government you manage."), field="government_id")
+    get_government(values["government_id"])
+    values = _clean_opd_values(values, None)
     opd = Opd(**values)
     db.session.add(opd)
     db.session.flush()
@@ -316,7 +459,7 @@ def create_opd(actor: Actor, **values) -> Opd:
 def update_opd(actor: Actor, opd_id: int, **values) -> Opd:
     """Change an agency: name, parent, inbox, head, or whether it is active."""
     require(actor, Permission.ADMINISTER)
-    opd = get_opd(opd_id)
+    opd = get_opd(opd_id, actor)
     values = _clean_opd_values({**values, "government_id": opd.government_id}, opd)
     changes = audit.diff(opd, values)
     if changes:
@@ -341,6 +484,8 @@ def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
         raise Invalid(_l("Another OPD already has this code."), field="code")
     if values["parent_id"]:
         parent = get_opd(values["parent_id"])
+        if parent.government_id != values["government_id"]:
+            raise Invalid(_l("The parent OPD must be of the same government."), field="parent_id")
         while opd is not None and parent is not None:
             if parent.id == opd.id:
                 raise Invalid(_l("An OPD cannot sit under itself."), field="parent_id")
@@ -376,11 +521,20 @@ def get_government(government_id: int) -> Government:
     return government
 
 
-def create_government(actor: Actor, **values) -> Government:
-    """Add a government to this Kawal: only the instance admin may."""
+def list_governments(actor: Actor) -> list[Government]:
+    """Every government of this Kawal with its parent, by name: only the instance admin lists them."""
+    _require_instance_admin(actor)
+    return list(
+        db.session.scalars(sa.select(Government).options(so.joinedload(Government.parent)).order_by(Government.name))
+    )
+
+
+def create_government(actor: Actor, *, logo_upload=None, **values) -> Government:
+    """Add a government to this Kawal: only the instance admin may. A logo upload is checked like evidence."""
     _require_instance_admin(actor)
     values = _clean_government_values(values, None)
     government = Government(**values)
+    _store_logo(government, logo_upload, actor)
     db.session.add(government)
     db.session.flush()
     governments.forget()
@@ -391,17 +545,35 @@ def create_government(actor: Actor, **values) -> Government:
     return government
 
 
-def update_government(actor: Actor, government_id: int, **values) -> Government:
-    """Change a government's names, place in the tree, time zone, letterhead or whether it is active."""
+def update_government(actor: Actor, government_id: int, *, logo_upload=None, **values) -> Government:
+    """Change a government's names, place in the tree, time zone, letterhead (a new logo replaces the old one) or
+    whether it is active."""
     _require_instance_admin(actor)
     government = get_government(government_id)
     values = _clean_government_values(values, government)
     changes = audit.diff(government, values)
+    old_logo = government.logo
+    _store_logo(government, logo_upload, actor)
+    if government.logo != old_logo:
+        changes = {**(changes or {}), "logo": [old_logo, government.logo]}
     if changes:
         audit.record(actor, "update", "government", government.id, scope=f"government:{government.id}", changes=changes)
         governments.forget()
         db.session.commit()
     return government
+
+
+LOGO_EXTENSIONS = {"png", "jpg", "jpeg"}
+
+
+def _store_logo(government: Government, upload, actor: Actor) -> None:
+    """Keep an uploaded logo (checked for type, content and size like evidence) as the government's."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return
+    try:
+        government.logo = attachments.store(upload, actor, allowed=LOGO_EXTENSIONS).stored_name
+    except Invalid as error:
+        raise Invalid(error.message, field="logo") from None
 
 
 def _require_instance_admin(actor: Actor) -> None:

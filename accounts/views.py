@@ -1,15 +1,27 @@
 """Signing in and out, one's own account, and the administration of users and OPDs."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import services
-from accounts.forms import LanguageForm, LoginForm, OpdForm, PasswordChangeForm, PasswordResetForm, UserForm
-from core.errors import Invalid
+from accounts import onboarding, services
+from accounts.forms import (
+    GovernmentForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    LanguageForm,
+    LoginForm,
+    OpdForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    UserForm,
+)
+from accounts.models import TIME_ZONE_LABELS
+from core.errors import Invalid, NotAllowed
 from core.extensions import limiter
-from core.forms import attach_error, form_status
+from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
 from core.views import page_number, permission_required, safe_redirect_target
 
@@ -105,6 +117,27 @@ def password():
     return render_template("accounts/password.html", form=form), form_status(form)
 
 
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """The page of the emailed link: a new account sets its first password, or anyone a new one."""
+    try:
+        user = services.user_by_password_token(token)
+    except Invalid as error:
+        return render_template("accounts/set_password.html", form=None, problem=error.message), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password_with_link(token, form.password.data)
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Your password is set. Log in with it."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form, user=user, problem=None), form_status(form)
+
+
 # --- users ---------------------------------------------------------------------------------------------
 
 
@@ -119,14 +152,19 @@ def users():
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @permission_required(Permission.ADMINISTER)
 def user_new():
-    form = UserForm()
+    form = UserForm(actor=current_user)
     if form.validate_on_submit():
         try:
-            user = services.create_user(current_user, password=form.password.data, **form.values())
+            user = services.create_user(current_user, password=form.password.data or None, **form.values())
         except Invalid as error:
             attach_error(form, error)
         else:
-            flash(_("Account %(email)s created.", email=user.email), "success")
+            if form.password.data:
+                flash(_("Account %(email)s created.", email=user.email), "success")
+            else:
+                flash(
+                    _("Account %(email)s created; a link to set the password was emailed.", email=user.email), "success"
+                )
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None), form_status(form)
 
@@ -134,8 +172,8 @@ def user_new():
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @permission_required(Permission.ADMINISTER)
 def user_edit(user_id: int):
-    user = services.get_user(user_id)
-    form = UserForm(obj=user, user_id=user.id)
+    user = services.get_user(user_id, current_user)
+    form = UserForm(obj=user, user_id=user.id, actor=current_user)
     if form.validate_on_submit():
         try:
             services.update_user(current_user, user.id, **form.values())
@@ -145,13 +183,15 @@ def user_edit(user_id: int):
             flash(_("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("accounts.users"))
     reset_form = PasswordResetForm()
-    return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form), form_status(form)
+    return render_template(
+        "accounts/user_form.html", form=form, user=user, reset_form=reset_form, link_form=ConfirmForm()
+    ), form_status(form)
 
 
 @bp.post("/admin/users/<int:user_id>/password")
 @permission_required(Permission.ADMINISTER)
 def user_reset_password(user_id: int):
-    user = services.get_user(user_id)
+    user = services.get_user(user_id, current_user)
     form = PasswordResetForm()
     if form.validate_on_submit():
         services.reset_password(current_user, user.id, form.password.data)
@@ -179,6 +219,21 @@ def user_set_active(user_id: int):
     return redirect(url_for("accounts.users"))
 
 
+@bp.post("/admin/users/<int:user_id>/password-link")
+@permission_required(Permission.ADMINISTER)
+def user_send_password_link(user_id: int):
+    user = services.get_user(user_id, current_user)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.send_password_link(current_user, user.id)
+        except Invalid as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("A link to set the password was emailed to %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
+
+
 # --- OPDs ----------------------------------------------------------------------------------------------
 
 
@@ -192,7 +247,7 @@ def opds():
 @bp.route("/admin/opds/new", methods=["GET", "POST"])
 @permission_required(Permission.ADMINISTER)
 def opd_new():
-    form = OpdForm()
+    form = OpdForm(actor=current_user)
     if form.validate_on_submit():
         try:
             opd = services.create_opd(current_user, **form.values())
@@ -207,8 +262,8 @@ def opd_new():
 @bp.route("/admin/opds/<int:opd_id>", methods=["GET", "POST"])
 @permission_required(Permission.ADMINISTER)
 def opd_edit(opd_id: int):
-    opd = services.get_opd(opd_id)
-    form = OpdForm(obj=opd, opd_id=opd.id)
+    opd = services.get_opd(opd_id, current_user)
+    form = OpdForm(obj=opd, opd_id=opd.id, actor=current_user, government_id=opd.government_id)
     if form.validate_on_submit():
         try:
             services.update_opd(current_user, opd.id, **form.values())
@@ -218,3 +273,113 @@ def opd_edit(opd_id: int):
             flash(_("OPD %(code)s saved.", code=opd.code), "success")
             return redirect(url_for("accounts.opds"))
     return render_template("accounts/opd_form.html", form=form, opd=opd), form_status(form)
+
+
+# --- governments (the instance admin) ----------------------------------------------------------------------
+
+
+def _require_instance_admin() -> None:
+    if not current_user.manages_instance:
+        raise NotAllowed(_("Only the administrator of this Kawal manages governments."))
+
+
+@bp.get("/admin/governments")
+@permission_required(Permission.ADMINISTER)
+def governments():
+    return render_template(
+        "accounts/governments.html",
+        governments=services.list_governments(current_user),
+        time_zone_labels=TIME_ZONE_LABELS,
+    )
+
+
+@bp.route("/admin/governments/new", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def government_new():
+    _require_instance_admin()
+    form = GovernmentForm()
+    if form.validate_on_submit():
+        try:
+            government = services.create_government(current_user, logo_upload=form.logo.data, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Government %(code)s created.", code=government.code), "success")
+            return redirect(url_for("accounts.governments"))
+    return render_template("accounts/government_form.html", form=form, government=None), form_status(form)
+
+
+@bp.route("/admin/governments/<int:government_id>", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def government_edit(government_id: int):
+    _require_instance_admin()
+    government = services.get_government(government_id)
+    form = GovernmentForm(obj=government, government_id=government.id)
+    if form.validate_on_submit():
+        try:
+            services.update_government(current_user, government.id, logo_upload=form.logo.data, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Government %(code)s saved.", code=government.code), "success")
+            return redirect(url_for("accounts.governments"))
+    return render_template("accounts/government_form.html", form=form, government=government), form_status(form)
+
+
+# --- onboarding by spreadsheet -------------------------------------------------------------------------------
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def onboarding_import():
+    """Upload a sheet of governments, OPDs and users; see every row's problems beside its cells before saving."""
+    form = ImportUploadForm()
+    rows = None
+    confirm_form = ImportConfirmForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = onboarding.read_table(
+                upload.filename or "", upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
+            )
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            rows = onboarding.check_rows(current_user, table)
+            confirm_form.payload.data = onboarding.seal(current_user, table)
+    return render_template(
+        "accounts/onboarding.html", form=form, rows=rows, confirm_form=confirm_form, layout=onboarding.LAYOUT
+    ), form_status(form)
+
+
+@bp.post("/admin/import/confirm")
+@permission_required(Permission.ADMINISTER)
+def onboarding_confirm():
+    form = ImportConfirmForm()
+    token = form.payload.data if form.validate_on_submit() else ""
+    try:
+        result = onboarding.save(current_user, token)
+    except Invalid as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("accounts.onboarding_import"))
+    flash(
+        _(
+            "Saved: %(governments)d governments, %(opds)d OPDs and %(users)d users created; %(changed)d changed.",
+            governments=result.created[onboarding.GOVERNMENT],
+            opds=result.created[onboarding.OPD],
+            users=result.created[onboarding.USER],
+            changed=sum(result.updated.values()),
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.opds"))
+
+
+@bp.get("/admin/import/template.xlsx")
+@permission_required(Permission.ADMINISTER)
+def onboarding_template():
+    return Response(
+        onboarding.template_xlsx(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="kawal-onboarding.xlsx"'},
+    )

@@ -90,6 +90,31 @@ def record(
     return event
 
 
+def record_all(actor, verb: str, entity_type: str, changes_by_id: dict[int, dict[str, Any]]) -> None:
+    """Audit rows for many things of one type at once, in one INSERT (an import of hundreds of rows); each is
+    scoped to the thing itself ("opd:12"). The caller commits."""
+    if not changes_by_id:
+        return
+    ip = request.remote_addr if has_request_context() else None
+    at, actor_id = clock.now(), getattr(actor, "id", None)
+    db.session.execute(
+        sa.insert(AuditEvent),
+        [
+            dict(
+                at=at,
+                actor_id=actor_id,
+                verb=verb,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                scope=f"{entity_type}:{entity_id}",
+                changes=jsonable(changes),
+                ip=ip,
+            )
+            for entity_id, changes in changes_by_id.items()
+        ],
+    )
+
+
 def diff(obj, values: dict[str, Any]) -> dict[str, list[Any]]:
     """Set attributes on obj and return {field: [old, new]} for those that changed."""
     changed = {}

@@ -4,14 +4,8 @@ Nothing here writes to the database: the preview shows the rows, and saving goes
 `services.import_participants`, all or nothing, and once per preview.
 """
 
-import csv
 import hashlib
-import io
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
-from itertools import chain, islice
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -20,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from accounts import services as accounts
+from core import spreadsheets
 from core.audit import FIELD_LABELS
 from core.db import max_length
 from core.errors import Invalid
 from core.extensions import db
-from core.text import without_controls
 from forum.models import Attendance, Participant, ParticipantCategory, ParticipantRole
 
 # Header spellings seen on real attendance lists, in Indonesian and English, normalised by _key().
@@ -54,17 +48,6 @@ ATTENDANCE_WORDS = {
     "absent": Attendance.TIDAK_HADIR,
     "tidak": Attendance.TIDAK_HADIR,
 }
-ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
-# Attendance lists often start with a title: the header is looked for among the first rows.
-HEADER_SEARCH_ROWS = 15
-# Real lists have a dozen columns; a sheet that claims 16,384 would make every row that wide.
-MAX_COLUMNS = 50
-# Blank lines between and after the participants are skipped, but not without end: past this many lines per
-# allowed participant, the file is refused like one with too many rows.
-LINES_PER_ROW = 2
-# openpyxl parses a workbook's other parts whole before the first row (shared strings, styles, the workbook):
-# what they may unpack to. A real list's take a few hundred kilobytes; deflate packs a thousand to one.
-MAX_PARTS_UNPACKED = 16 * 1024 * 1024
 
 
 @dataclass
@@ -81,159 +64,21 @@ class ImportRow:
         return not self.problems
 
 
-def _key(text) -> str:
-    return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
+_key = spreadsheets.key
+_text = spreadsheets.text
+
+LAYOUT = spreadsheets.Layout(
+    columns=COLUMN_ALIASES,
+    required="name",
+    wrong_type=_l("Upload the attendance list as an .xlsx or .csv file."),
+    no_rows=_l("The file has a header but no participants."),
+    no_header=_l('No header row with a "Nama" (name) column was found.'),
+)
 
 
 def read_table(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[tuple[int, dict[str, str]]]:
     """The file's data rows as (line number, {column: text}); raises Invalid with a clear message."""
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension == ".xls":
-        raise Invalid(_l("Old Excel files (.xls) cannot be read. Save the list as .xlsx or .csv."), field="file")
-    if extension not in ALLOWED_EXTENSIONS:
-        raise Invalid(_l("Upload the attendance list as an .xlsx or .csv file."), field="file")
-    if not data:
-        raise Invalid(_l("The file is empty."), field="file")
-    if len(data) > max_bytes:
-        raise Invalid(_l("The file is larger than %(mb).1f MB.", mb=max_bytes / 1024 / 1024), field="file")
-    lines = _xlsx_lines(data) if extension == ".xlsx" else _csv_lines(data)
-    with closing(lines):  # stopping early must still close the workbook
-        return _records(lines, max_rows)
-
-
-def _records(lines: Iterator[Sequence], max_rows: int) -> list[tuple[int, dict[str, str]]]:
-    """Read lines only until the answer is known: a file past the limit is refused after limit + 1 rows, so
-    a small file that unpacks to a million rows costs no more than one with a thousand."""
-    head = list(islice(lines, HEADER_SEARCH_ROWS))
-    header_index, columns = _find_header(head)
-    rows = []
-    too_many = Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
-    for read, cells in enumerate(chain(head[header_index + 1 :], lines), start=1):
-        if read > LINES_PER_ROW * max_rows:
-            raise too_many
-        record = {name: _text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
-        if any(record.values()):
-            if len(rows) == max_rows:
-                raise too_many
-            rows.append((header_index + 1 + read, record))  # the line number the spreadsheet shows
-    if not rows:
-        raise Invalid(_l("The file has a header but no participants."), field="file")
-    return rows
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return without_controls(str(value)).strip()
-
-
-def _xlsx_lines(data: bytes) -> Iterator[Sequence]:
-    """The first sheet's rows, read as they are asked for (openpyxl's streaming reader)."""
-    if not data.startswith(b"PK"):
-        raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
-    workbook = None
-    try:
-        workbook, sheet = _open_first_sheet(data)
-        yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-    except Invalid:
-        raise
-    except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same to the user
-        raise Invalid(
-            _l("The workbook could not be read (%(reason)s).", reason=type(error).__name__), field="file"
-        ) from None
-    finally:
-        if workbook is not None:
-            workbook.close()
-
-
-def _open_first_sheet(data: bytes):
-    """The workbook (to close) and its first worksheet, read-only and not read yet.
-
-    openpyxl's load_workbook() sizes every read-only sheet when it opens it: from the <dimension> the sheet
-    declares or, when it declares none, by parsing the whole sheet. The size is not needed, and not to be
-    trusted either (too small hides rows, too large pads every row to 16,384 cells), so the sheet is opened
-    here without it, and rows are as long as they are, up to MAX_COLUMNS.
-    """
-    # On first use: a web worker that never imports a list keeps 16 MB.
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-    from openpyxl.xml.constants import ARC_CONTENT_TYPES, WORKSHEET_TYPE
-
-    class UnsizedSheet(ReadOnlyWorksheet):
-        def _get_size(self):
-            pass
-
-    class SheetlessReader(ExcelReader):
-        def read_worksheets(self):
-            pass
-
-    reader = SheetlessReader(io.BytesIO(data), read_only=True, data_only=True)
-    # A zip member's declared size bounds what reading it gives (zipfile stops there), so it can be trusted.
-    sizes = {member.filename: member.file_size for member in reader.archive.infolist()}
-    too_large = Invalid(_l("The workbook is too large once unpacked."), field="file")
-    if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_PARTS_UNPACKED:
-        raise too_large
-    reader.read_manifest()  # which parts are sheets: those are streamed, every other part is read whole
-    sheets = {part.PartName.lstrip("/") for part in reader.package.Override if part.ContentType == WORKSHEET_TYPE}
-    if sum(size for name, size in sizes.items() if name not in sheets) > MAX_PARTS_UNPACKED:
-        raise too_large
-    reader.read()
-    for entry, relation in reader.parser.find_sheets():
-        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
-            return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings)
-    reader.wb.close()
-    raise Invalid(_l("The file is empty."), field="file")
-
-
-def _csv_lines(data: bytes) -> Iterator[Sequence]:
-    """The rows of a CSV in UTF-8 or in Windows' encoding (what Excel writes), sniffing , ; or tab."""
-    text = _decode(data)
-    if "\x00" in text:
-        raise Invalid(_l("This file is not a text CSV file."), field="file")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    # newline="" lets the reader take \r\n, \n and a lone \r (old Mac files) as line ends, quoted ones included.
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""), dialect)
-    except csv.Error as error:  # a quoted field past the reader's limit, a stray line break inside a field, …
-        raise Invalid(
-            _l(
-                "This CSV file could not be read: a cell is too long or a quote is not closed. In Excel, save the "
-                'list as "CSV UTF-8" and upload it again.'
-            ),
-            field="file",
-        ) from error
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise Invalid(
-        _l('The file\'s text could not be read. In Excel, save the list as "CSV UTF-8" and upload it again.'),
-        field="file",
-    )
-
-
-def _find_header(grid: list[list]) -> tuple[int, dict[str, int]]:
-    """Find the header among the first rows (attendance lists often start with a title) and map its columns."""
-    for index, cells in enumerate(grid[:15]):
-        columns = {}
-        for position, cell in enumerate(cells):
-            for name, aliases in COLUMN_ALIASES.items():
-                if _key(cell) in aliases and name not in columns:
-                    columns[name] = position
-        if "name" in columns:
-            return index, columns
-    if not any(any(_text(c) for c in row) for row in grid):
-        raise Invalid(_l("The file is empty."), field="file")
-    raise Invalid(_l('No header row with a "Nama" (name) column was found.'), field="file")
+    return spreadsheets.read_table(filename, data, LAYOUT, max_bytes=max_bytes, max_rows=max_rows)
 
 
 def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from accounts import services as accounts
 from accounts.models import Opd, User
 from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, Decree, DecreeStage, Status
 from core import clock
@@ -112,6 +113,28 @@ def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
     raise NoRecipient(str(_l("%(code)s has no active head and no official email.", code=opd.code)))
 
 
+def _test_mail(row: OutboxMessage, now: datetime) -> Prepared:
+    to, user = _recipient(row)
+    rendered = render("test", user.locale if user is not None else "id", recipient=to, now=now)
+    row.recipient, row.subject = to, rendered.subject
+    return Prepared([to], [], rendered)
+
+
+def _welcome(row: OutboxMessage, now: datetime) -> Prepared:
+    """The "set your password" email: the link is made now, so it is fresh and bound to the password as it is."""
+    user = db.session.get(User, row.recipient_user_id) if row.recipient_user_id else None
+    if user is None or not user.active:
+        raise NothingToSay()
+    url = absolute_url("accounts.set_password", token=accounts.password_link_token(user))
+    rendered = render("welcome", user.locale, user=user, url=url, hours=int(accounts.password_link_hours()))
+    row.recipient, row.subject = user.email, rendered.subject
+    return Prepared([user.email], [], rendered)
+
+
+# Emails that say one thing to one person, and carry no tasks.
+ONE_OFF = {MailKind.TEST: _test_mail, MailKind.WELCOME: _welcome}
+
+
 @dataclass
 class Book:
     """What a dispatch run reads once, not once per email: each government's policy and the addresses of its
@@ -194,14 +217,12 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
     the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way. Dates and
     the policy are those of the government the row is for (the OPD's)."""
+    if row.kind in ONE_OFF:
+        return ONE_OFF[row.kind](row, now)
     policy = book.policy(row.government_id)
     today = clock.to_local(now, policies.zone_of(row.government_id)).date()
     to, user = _recipient(row)
     locale = user.locale if user is not None else "id"
-    if row.kind == MailKind.TEST:
-        rendered = render("test", locale, recipient=to, now=now)
-        row.recipient, row.subject = to, rendered.subject
-        return Prepared([to], [], rendered)
     groups, dropped, states = {}, [], []
     items = _load_items(row)
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins

@@ -40,12 +40,14 @@ class MailKind(StrEnum):
     NEW_TASK = "new_task"
     DIGEST = "digest"
     TEST = "test"
+    WELCOME = "welcome"  # a link to set one's password: a new account, or an admin's "send a link"
 
 
 MAIL_KIND_LABELS = {
     MailKind.NEW_TASK: _l("New task"),
     MailKind.DIGEST: _l("Daily reminder"),
     MailKind.TEST: _l("Test email"),
+    MailKind.WELCOME: _l("Link to set the password"),
 }
 
 

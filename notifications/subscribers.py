@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from flask import current_app
 
+from accounts import events as account_events
+from accounts.models import User
 from actions import events
 from actions.models import Assignment, AssignmentEvent
 from core import clock
@@ -64,7 +66,36 @@ def _on_assignment_created(app, assignment_id: int, **_):
         current_app.logger.exception("Could not queue the new-task email for assignment %s", assignment_id)
 
 
+def enqueue_password_links(user_ids: list[int]) -> None:
+    """One "set your password" email per user asked for: the link in it is made when it is sent."""
+    now = clock.now()
+    users = db.session.execute(sa.select(User.id, User.email).where(User.id.in_(user_ids), User.active)).all()
+    rows = [
+        outbox.new_row(
+            f"welcome:{user.id}:{now.isoformat()}",
+            MailKind.WELCOME,
+            user.email,
+            now=now,
+            local_date=clock.to_local(now).date(),
+            recipient_user_id=user.id,
+        )
+        for user in users
+    ]
+    if rows:
+        insert_or_ignore(OutboxMessage, rows, ["dedup_key"])
+        db.session.commit()
+
+
+def _on_password_link_wanted(app, user_ids: list[int], **_):
+    try:
+        enqueue_password_links(user_ids)
+    except Exception:  # the account is saved; the admin can send the link again from its page
+        db.session.rollback()
+        current_app.logger.exception("Could not queue the set-password email for users %s", user_ids)
+
+
 def subscribe(app) -> None:
     """Connect this app's handlers (weakly held by blinker, so kept on the app)."""
-    app.extensions["notifications.handlers"] = [_on_assignment_created]
+    app.extensions["notifications.handlers"] = [_on_assignment_created, _on_password_link_wanted]
     events.assignment_created.connect(_on_assignment_created, sender=app)
+    account_events.password_link_wanted.connect(_on_password_link_wanted, sender=app)
