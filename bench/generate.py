@@ -60,14 +60,22 @@ def _insert(model, rows):
         db.session.execute(sa.insert(model), chunk)
 
 
-def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
-    """Fill the app's database; returns the counts."""
-    rng = random.Random(seed)
-    now = clock.now()
-    n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
-    n_assignments = int(100_000 * scale)
-    password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+def _government_of(opd_id: int, n_governments: int) -> int:
+    return opd_id % n_governments + 1
 
+
+def _lead_and_support(rng, heavy: bool, pool: list[int]) -> list[tuple[str, int]]:
+    """The OPDs of one follow-up, from those its forum may assign to: a lead and the next one as support. The heavy
+    OPD leads the first 300 follow-ups; a government with a single OPD gives no support."""
+    position = rng.randrange(len(pool))
+    lead = 1 if heavy else pool[position]
+    support = pool[position if heavy else (position + 1) % len(pool)]
+    return [("lead", lead)] + ([("support", support)] if support != lead else [])
+
+
+def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
+    """The province (the migration's first government), its kabupaten/kota and the OPDs spread over them; returns
+    how many governments there are and the OPD ids of each."""
     n_governments = 1 + max(1, min(CHILD_GOVERNMENTS, n_opds // 2 - 1))
     db.session.execute(
         sa.update(Government)
@@ -91,13 +99,10 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         ],
     )
 
-    def government_of(opd_id: int) -> int:
-        return opd_id % n_governments + 1
-
     opds = [
         dict(
             id=i,
-            government_id=government_of(i),
+            government_id=_government_of(i, n_governments),
             code=f"OPD{i:04d}",
             name=f"Perangkat Daerah {i}",
             kind="dinas",
@@ -110,9 +115,23 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     opds_of: dict[int, list[int]] = {}
     for opd in opds:
         opds_of.setdefault(opd["government_id"], []).append(opd["id"])
-    all_opds = [opd["id"] for opd in opds]
+    return n_governments, opds_of
+
+
+def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
+    """Fill the app's database; returns the counts."""
+    rng = random.Random(seed)
+    now = clock.now()
+    n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
+    n_assignments = int(100_000 * scale)
+    password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+
+    n_governments, opds_of = _governments_and_opds(n_opds)
+    all_opds = [opd_id for ids in opds_of.values() for opd_id in ids]
+    all_opds.sort()
     others = all_opds[1:]  # every OPD but the heavy one
     others_of = {government: [o for o in ids if o != 1] or ids for government, ids in opds_of.items()}
+
     users = [
         dict(
             id=1,
@@ -137,7 +156,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                 name=f"Pengguna {i}",
                 role="opd_head" if head else "opd_staff",
                 opd_id=opd_id,
-                government_id=government_of(opd_id),
+                government_id=_government_of(opd_id, n_governments),
                 locale="id",
                 active=True,
                 password_hash=password,
@@ -239,14 +258,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                 created_at=now,
             )
         )
-        position = rng.randrange(len(pool))
-        lead = 1 if heavy else pool[position]
-        support = pool[position if heavy else (position + 1) % len(pool)]
-        if support == lead:
-            support = None  # a government with a single OPD
-        for role, opd_id in (("lead", lead), ("support", support)):
-            if opd_id is None:
-                continue
+        for role, opd_id in _lead_and_support(rng, heavy, pool):
             assignment_id += 1
             status = rng.choices(statuses, weights)[0]
             assigned_at = now - timedelta(days=rng.randint(1, 240))

@@ -3,8 +3,9 @@
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/bench [--duration 15]
 
 Starts gunicorn with gunicorn.conf.py (2 workers) on a free loopback port against the benchmark database, logs in
-as the head of a kabupaten's OPD with 300 tasks and as the secretariats of that kabupaten and of its province, and drives wrk (Debian's package) with 8 connections at a
-bare endpoint (/health: no database, no session, the framework's ceiling), "My tasks" and the follow-ups list.
+as the head of a kabupaten's OPD with 300 tasks and as the secretariats of that kabupaten and of its province, and
+drives wrk (Debian's package) with 8 connections at a bare endpoint (/health: no database, no session, the
+framework's ceiling), "My tasks" and the follow-ups list of each secretariat.
 A short run before each is not counted. Then it reads each web worker's peak RSS, and runs the reminder jobs
 (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs.
 """
