@@ -3,8 +3,6 @@ province, of Kabupaten Serang and of Kota Tangerang; the kabupaten's Dinkes head
 email on a phone and reports; Kota Tangerang's secretariat cannot see the kabupaten's task; the province's dashboard
 rolls it up."""
 
-import re
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -13,14 +11,14 @@ from actions.models import Assignment
 from core.extensions import db
 from forum import services as forums
 from notifications import dispatcher
-from tests.browser.test_followup_journey import logout
+from tests.browser.test_followup_journey import logout, report_done
 from tests.browser.test_forum_journey import login
+from tests.browser.test_reminder_journey import acknowledge_from
 from tests.conftest import as_user
 from tests.forum.helpers import FGD
 from tests.notifications.conftest import smtp  # noqa: F401  (the SMTP server fixture)
 
 pytestmark = pytest.mark.browser
-PDF = b"%PDF-1.4\n% notulen rapat pimpinan\n"
 TITLE = "Menyampaikan hasil FGD PPT Kespro kepada pimpinan OPD"
 
 
@@ -64,7 +62,7 @@ def _assignment_of(app, opd_id):
         return found
 
 
-def test_province_fans_out_kabupaten_acknowledges_on_a_phone_sibling_sees_nothing(  # noqa: PLR0915
+def test_province_fans_out_kabupaten_acknowledges_on_a_phone_sibling_sees_nothing(
     live_app,
     page,
     tree,
@@ -97,27 +95,13 @@ def test_province_fans_out_kabupaten_acknowledges_on_a_phone_sibling_sees_nothin
         dispatcher.dispatch()
     mail = next(m for m in smtp.messages if m["To"] == "head.kab@example.org")
     assert mail["Subject"] == f"[Kawal] Tugas baru untuk DINKES: {TITLE}"
-    html = mail.get_body(("html",)).get_content()
-    link = re.search(r'href="([^"]+/a/[^"]+)"', html).group(1)
-
-    page.goto(link)  # tap 1: the button in the email, on a phone
-    expect(page.locator("h1")).to_have_text(TITLE)
-    page.click("button.big")  # tap 2: "Terima tugas"
-    expect(page.locator("#link-done h1")).to_have_text("Tugas diterima.")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    acknowledge_from(page, mail, TITLE)  # two taps on the phone: the email's button, then "Terima tugas"
 
     # ... and reports, signed in.
     login(page, base, "head.kab@example.org")
     page.goto(f"{base}/assignments/{task}")
     expect(page.locator("#assignment-status")).to_contain_text("Diterima")
-    page.fill("#percent", "100")
-    page.fill("#note", "Disampaikan dalam rapat pimpinan Dinkes Kabupaten Serang.")
-    page.set_input_files("#files", files=[{"name": "notulen-rapim.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.click("text=Kirim laporan")
-    expect(page.locator(".flash")).to_contain_text("Kemajuan dilaporkan.")
-    page.click("#submit button[type=submit]")
-    expect(page.locator("#assignment-status")).to_contain_text("Dilaporkan selesai")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    report_done(page, 100, "Disampaikan dalam rapat pimpinan Dinkes Kabupaten Serang.", "notulen-rapim.pdf")
     logout(page)
 
     # Kota Tangerang, a sibling, attended the same FGD: it sees its own task and nothing of the kabupaten's.
