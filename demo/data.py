@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from accounts import governments
 from accounts import services as accounts
 from accounts.models import OpdKind, User
 from core import clock
@@ -399,6 +400,8 @@ def has_accounts() -> bool:
 
 def _load_governments() -> int:
     """Provinsi Banten and Kabupaten Serang, and the first government (Kota Tangerang) put under the province."""
+    # The first government comes first, even on a database that has none yet: it is the one of KAWAL_PEMDA_NAME.
+    governments.default_government()
     created = 0
     for key, (code, name, kind, parent, address) in GOVERNMENTS.items():
         if government_id(key) is None:
