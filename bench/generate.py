@@ -77,11 +77,10 @@ def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
     """The province (the migration's first government), its kabupaten/kota and the OPDs spread over them; returns
     how many governments there are and the OPD ids of each."""
     n_governments = 1 + max(1, min(CHILD_GOVERNMENTS, n_opds // 2 - 1))
-    db.session.execute(
-        sa.update(Government)
-        .where(Government.id == PROVINCE)
-        .values(code="PROV", name="Pemerintah Provinsi Bench", short_name="Prov. Bench", kind="provinsi")
-    )
+    province = dict(code="PROV", name="Pemerintah Provinsi Bench", short_name="Prov. Bench", kind="provinsi")
+    if db.session.get(Government, PROVINCE) is None:  # a database emptied without the migration's first row
+        _insert(Government, [dict(id=PROVINCE, time_zone="Asia/Jakarta", active=True, **province)])
+    db.session.execute(sa.update(Government).where(Government.id == PROVINCE).values(**province))
     _insert(
         Government,
         [
