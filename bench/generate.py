@@ -1,5 +1,12 @@
-"""Build a province-sized data set, reproducibly from a seed: 500 OPDs, 2,000 users, 5,000 forums with
-participants, 20,000 recommendations and 100,000 assignments with history, progress and realistic statuses.
+"""Build a province-sized data set, reproducibly from a seed: a province with 34 kabupaten/kota under it (35
+governments), 500 OPDs spread over them, 2,000 users, 5,000 forums with participants, 20,000 recommendations and
+100,000 assignments with history, progress and realistic statuses.
+
+Government 1 is the province (the migration's first government); 2 to 35 are its kabupaten/kota. OPD i belongs to
+government i mod 35 + 1, so OPD 1, whose head has the 300 tasks measured, is of Kabupaten 2. A kabupaten's forums
+mostly gather its own OPDs, with some guests from its siblings; the province's gather OPDs of every government and
+fan their follow-ups out across the tree. Follow-ups go only where the rules allow: to OPDs of the forum's
+government and of those below it.
 
     python -m bench.generate --database-url postgresql://postgres@127.0.0.1:5432/bench [--scale 1.0] [--seed 7]
 
@@ -15,7 +22,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from accounts.models import Opd, User
+from accounts.models import Government, Opd, User
 from actions.models import Action, Assignment, AssignmentEvent, ProgressReport, Status
 from core import clock
 from core.extensions import db
@@ -23,6 +30,14 @@ from forum.models import Forum, Participant, Recommendation, Series
 
 # One OPD of the benchmark has this many assignments: the "my tasks" page of its head is measured.
 HEAVY_OPD_ASSIGNMENTS = 300
+CHILD_GOVERNMENTS = 34  # the kabupaten/kota under the province (fewer at a scale too small to give each two OPDs)
+PROVINCE = 1
+KABUPATEN = 2  # the kabupaten whose secretariat and OPD head the pages are measured for
+# The accounts bench.run and bench.load measure with, after the generated users: (email, role, government).
+MEASURED = {
+    "province": ("sekretariat.provinsi@bench.example", "secretariat", PROVINCE),
+    "kabupaten": ("sekretariat.kabupaten@bench.example", "secretariat", KABUPATEN),
+}
 STATUS_MIX = [
     (Status.ASSIGNED, 12),
     (Status.ACKNOWLEDGED, 14),
@@ -45,17 +60,48 @@ def _insert(model, rows):
         db.session.execute(sa.insert(model), chunk)
 
 
-def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
-    """Fill the app's database; returns the counts."""
-    rng = random.Random(seed)
-    now = clock.now()
-    n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
-    n_assignments = int(100_000 * scale)
-    password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+def _government_of(opd_id: int, n_governments: int) -> int:
+    return opd_id % n_governments + 1
+
+
+def _lead_and_support(rng, heavy: bool, pool: list[int]) -> list[tuple[str, int]]:
+    """The OPDs of one follow-up, from those its forum may assign to: a lead and the next one as support. The heavy
+    OPD leads the first 300 follow-ups; a government with a single OPD gives no support."""
+    position = rng.randrange(len(pool))
+    lead = 1 if heavy else pool[position]
+    support = pool[position if heavy else (position + 1) % len(pool)]
+    return [("lead", lead)] + ([("support", support)] if support != lead else [])
+
+
+def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
+    """The province (the migration's first government), its kabupaten/kota and the OPDs spread over them; returns
+    how many governments there are and the OPD ids of each."""
+    n_governments = 1 + max(1, min(CHILD_GOVERNMENTS, n_opds // 2 - 1))
+    province = dict(code="PROV", name="Pemerintah Provinsi Bench", short_name="Prov. Bench", kind="provinsi")
+    if db.session.get(Government, PROVINCE) is None:  # a database emptied without the migration's first row
+        _insert(Government, [dict(id=PROVINCE, time_zone="Asia/Jakarta", active=True, **province)])
+    db.session.execute(sa.update(Government).where(Government.id == PROVINCE).values(**province))
+    _insert(
+        Government,
+        [
+            dict(
+                id=g,
+                code=f"KAB{g:02d}" if g % 4 else f"KOTA{g:02d}",
+                name=f"Pemerintah Kabupaten Bench {g}" if g % 4 else f"Pemerintah Kota Bench {g}",
+                short_name=f"Kab. Bench {g}" if g % 4 else f"Kota Bench {g}",
+                kind="kabupaten" if g % 4 else "kota",
+                parent_id=PROVINCE,
+                time_zone="Asia/Jakarta",
+                active=True,
+            )
+            for g in range(2, n_governments + 1)
+        ],
+    )
 
     opds = [
         dict(
             id=i,
+            government_id=_government_of(i, n_governments),
             code=f"OPD{i:04d}",
             name=f"Perangkat Daerah {i}",
             kind="dinas",
@@ -65,12 +111,34 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         for i in range(1, n_opds + 1)
     ]
     _insert(Opd, opds)
+    opds_of: dict[int, list[int]] = {}
+    for opd in opds:
+        opds_of.setdefault(opd["government_id"], []).append(opd["id"])
+    return n_governments, opds_of
+
+
+def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
+    """Fill the app's database; returns the counts."""
+    rng = random.Random(seed)
+    now = clock.now()
+    n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
+    n_assignments = int(100_000 * scale)
+    password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+
+    n_governments, opds_of = _governments_and_opds(n_opds)
+    all_opds = [opd_id for ids in opds_of.values() for opd_id in ids]
+    all_opds.sort()
+    others = all_opds[1:]  # every OPD but the heavy one
+    others_of = {government: [o for o in ids if o != 1] or ids for government, ids in opds_of.items()}
+
     users = [
         dict(
             id=1,
             email="admin@bench.example",
             name="Admin",
             role="admin",
+            government_id=PROVINCE,
+            manages_instance=True,
             locale="id",
             active=True,
             password_hash=password,
@@ -87,6 +155,22 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                 name=f"Pengguna {i}",
                 role="opd_head" if head else "opd_staff",
                 opd_id=opd_id,
+                government_id=_government_of(opd_id, n_governments),
+                locale="id",
+                active=True,
+                password_hash=password,
+                created_at=now,
+            )
+        )
+    for offset, (email, role, government) in enumerate(MEASURED.values(), start=1):
+        users.append(
+            dict(
+                id=n_users + offset,
+                email=email,
+                name=f"Sekretariat {government}",
+                role=role,
+                opd_id=opds_of[government][-1],  # its Bappeda
+                government_id=government,
                 locale="id",
                 active=True,
                 password_hash=password,
@@ -100,17 +184,23 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     _insert(Series, [dict(id=i, title=f"Proses {i}", created_at=now) for i in range(1, n_series + 1)])
     forums, participants, recommendations = [], [], []
     recommendation_id = 0
+    forum_of_recommendation = [None]  # by recommendation id
+    government_of_forum = {}
     for f in range(1, n_forums + 1):
         starts = now - timedelta(days=rng.randint(0, 720), hours=rng.randint(0, 8))
+        # Forum 1, the big one measured, is the kabupaten's; a fifth of the others are the province's.
+        owner = KABUPATEN if f == 1 else PROVINCE if rng.random() < 0.2 else rng.randint(2, n_governments)
+        government_of_forum[f] = owner
         forums.append(
             dict(
                 id=f,
                 kind=rng.choice(["fgd", "forum_renstra", "lokakarya", "rakor"]),
                 title=f"Forum {f}",
                 series_id=rng.randint(1, n_series) if f % 2 else None,
+                government_id=owner,
                 starts_at=starts,
                 mode="luring",
-                organiser_opd_id=rng.randint(1, n_opds),
+                organiser_opd_id=rng.choice(opds_of[owner]),
                 status="closed",
                 created_at=now,
                 updated_at=now,
@@ -119,11 +209,13 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         # Forum 1 is the big one measured: 40 participants and 15 recommendations.
         people = 40 if f == 1 else rng.randint(6, 14)
         for p in range(people):
+            # The province's forums gather every government; a kabupaten's, its own OPDs and a few guests.
+            guest = owner == PROVINCE or rng.random() < 0.1
             participants.append(
                 dict(
                     forum_id=f,
                     name=f"Peserta {f}-{p}",
-                    opd_id=rng.randint(1, n_opds),
+                    opd_id=rng.choice(all_opds if guest else opds_of[owner]),
                     category="opd",
                     role="peserta",
                     attendance="hadir",
@@ -131,6 +223,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             )
         for number in range(1, (15 if f == 1 else 4) + 1):
             recommendation_id += 1
+            forum_of_recommendation.append(f)
             recommendations.append(dict(id=recommendation_id, forum_id=f, number=number, text=f"Rekomendasi {number}"))
     _insert(Forum, forums)
     _insert(Participant, participants)
@@ -142,20 +235,29 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     weights = [w for _, w in STATUS_MIX]
     statuses = [s for s, _ in STATUS_MIX]
     assignment_id = 0
+    # The heavy OPD's tasks come from forums of its own kabupaten and of the province, the only ones that may assign.
+    heavy_sources = [
+        r for r in range(1, recommendation_id + 1) if government_of_forum[forum_of_recommendation[r]] in (1, 2)
+    ]
     for a in range(1, n_actions + 1):
         due = (now + timedelta(days=rng.randint(-200, 120))).date()
+        heavy = a <= HEAVY_OPD_ASSIGNMENTS
+        recommendation = rng.choice(heavy_sources) if heavy else rng.randint(1, recommendation_id)
+        owner = government_of_forum[forum_of_recommendation[recommendation]]
+        # A follow-up goes to OPDs of the forum's government and of those below it: the province's, to any. The
+        # heavy OPD has its 300 and no more.
+        pool = others if owner == PROVINCE else others_of[owner]
         actions.append(
             dict(
                 id=a,
-                recommendation_id=rng.randint(1, recommendation_id),
+                recommendation_id=recommendation,
                 title=f"Tindak lanjut {a}",
                 kind="task",
                 due_date=due,
                 created_at=now,
             )
         )
-        first_opd = 1 if a <= HEAVY_OPD_ASSIGNMENTS else rng.randint(2, n_opds)
-        for role, opd_id in (("lead", first_opd), ("support", first_opd % n_opds + 1)):
+        for role, opd_id in _lead_and_support(rng, heavy, pool):
             assignment_id += 1
             status = rng.choices(statuses, weights)[0]
             assigned_at = now - timedelta(days=rng.randint(1, 240))
@@ -204,7 +306,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     _insert(ProgressReport, reports)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        for table in ("opds", "users", "series", "forums", "recommendations", "actions", "assignments"):
+        for table in ("governments", "opds", "users", "series", "forums", "recommendations", "actions", "assignments"):
             db.session.execute(
                 sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             )
@@ -214,6 +316,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         db.session.execute(sa.text("ANALYZE"))  # SQLite plans by these statistics too; without them 4× slower
         db.session.commit()
     return {
+        "governments": n_governments,
         "opds": n_opds,
         "users": n_users,
         "forums": n_forums,

@@ -3,8 +3,9 @@
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/bench [--duration 15]
 
 Starts gunicorn with gunicorn.conf.py (2 workers) on a free loopback port against the benchmark database, logs in
-as the head of the OPD with 300 tasks and as the admin, and drives wrk (Debian's package) with 8 connections at a
-bare endpoint (/health: no database, no session, the framework's ceiling), "My tasks" and the follow-ups list.
+as the head of a kabupaten's OPD with 300 tasks and as the secretariats of that kabupaten and of its province, and
+drives wrk (Debian's package) with 8 connections at a bare endpoint (/health: no database, no session, the
+framework's ceiling), "My tasks" and the follow-ups list of each secretariat.
 A short run before each is not counted. Then it reads each web worker's peak RSS, and runs the reminder jobs
 (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs.
 """
@@ -23,15 +24,17 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import empty_outbox, fresh_app
+from bench.generate import MEASURED
 from bench.run import free_port, smtp_sink, wait_for_port, workday
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = [
     ("bare endpoint (/health)", "/health", None),
     ("my tasks (OPD head, 300 tasks)", "/tasks", "head"),
-    ("actions list", "/actions", "admin"),
+    ("actions list (kabupaten)", "/actions", "kabupaten"),
+    ("actions list (province)", "/actions", "province"),
 ]
-ACCOUNTS = {"head": "user2@bench.example", "admin": "admin@bench.example"}
+ACCOUNTS = {"head": "user2@bench.example"} | {who: email for who, (email, _r, _g) in MEASURED.items()}
 PASSWORD = "bench-pass"  # bench.generate gives every user this password
 
 

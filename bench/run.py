@@ -3,7 +3,9 @@
     python -m bench.run --database-url postgresql://postgres@127.0.0.1:5432/bench [--runs 20]
 
 Run `python -m bench.generate` on the same database first. Prints one table: median and p95 in milliseconds and the
-SQL statements per request. Warm-up requests are not counted.
+SQL statements per request. Warm-up requests are not counted. The pages are read as the people of a kabupaten (its
+secretariat, the head of its OPD with 300 tasks) and of the province above it, whose dashboard rolls up its 34
+kabupaten/kota, and as the instance admin.
 """
 
 import argparse
@@ -18,17 +20,24 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from bench.common import empty_outbox, fresh_app
+from bench.generate import MEASURED
 from core.clock import FixedClock
 from core.extensions import db
 
+# label, address, who reads it: "head" (of the kabupaten's OPD with 300 tasks), "kabupaten" and "province" (their
+# secretariats), "admin" (the instance admin, who sees every government).
 PAGES = [
-    ("my tasks (OPD head, 300 tasks)", "/tasks"),
-    ("actions list", "/actions"),
-    ("actions list, filtered", "/actions?overdue=1&opd=1"),
-    ("forum page (40 people, 15 recommendations)", "/forums/1"),
-    ("dashboard", "/dashboard"),
-    ("compliance table", "/reports/compliance"),
-    ("Excel export (status=assigned)", "/reports/followups.xlsx?status=assigned"),
+    ("my tasks (OPD head, 300 tasks)", "/tasks", "head"),
+    ("actions list (kabupaten)", "/actions", "kabupaten"),
+    ("actions list, filtered (kabupaten)", "/actions?overdue=1&opd=1", "kabupaten"),
+    ("forum page (40 people, 15 recommendations)", "/forums/1", "kabupaten"),
+    ("dashboard (kabupaten)", "/dashboard", "kabupaten"),
+    ("compliance table (kabupaten)", "/reports/compliance", "kabupaten"),
+    ("Excel export (kabupaten, status=assigned)", "/reports/followups.xlsx?status=assigned", "kabupaten"),
+    ("actions list (province, the whole tree)", "/actions", "province"),
+    ("dashboard, roll-up (province)", "/dashboard", "province"),
+    ("compliance table (province)", "/reports/compliance", "province"),
+    ("dashboard (instance admin)", "/dashboard", "admin"),
 ]
 
 
@@ -58,6 +67,14 @@ def _measure(app, client, url, runs, warmup=3):
     return statistics.median(timings), p95, counted[-1]
 
 
+def _client(app, user_id: int):
+    """A test client signed in as this user (a bare id is a session of version 0)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    return client
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -74,21 +91,18 @@ def main():
     # As gunicorn.conf.py does before forking the web workers: without it, a full collection walks the start-up
     # objects every few requests and adds some 75 ms to one dashboard in ten.
     gc.freeze()
-    client = app.test_client()
-    head_of_first_opd = 2
-    with client.session_transaction() as session:
-        session["_user_id"] = str(head_of_first_opd)
-    admin = app.test_client()
-    with admin.session_transaction() as session:
-        session["_user_id"] = "1"
     with app.app_context():
         count = db.session.scalar(sa.text("SELECT count(*) FROM assignments"))
-    print(f"{db_name(app)}: {count} assignments\n")
+        governments = db.session.scalar(sa.text("SELECT count(*) FROM governments"))
+        clients = {"head": _client(app, 2), "admin": _client(app, 1)}  # user 2 heads OPD 1
+        for who, (email, _role, _government) in MEASURED.items():
+            user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE email = :email"), {"email": email})
+            clients[who] = _client(app, user_id)
+    print(f"{db_name(app)}: {count} assignments in {governments} governments\n")
     print(f"{'measure':48} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
-    for label, url in PAGES if args.only != "reminders" else []:
-        who = client if url == "/tasks" else admin
+    for label, url, who in PAGES if args.only != "reminders" else []:
         runs = max(args.runs // 4, 3) if url.endswith(".xlsx?status=assigned") else args.runs
-        median, p95, queries = _measure(app, who, url, runs)
+        median, p95, queries = _measure(app, clients[who], url, runs)
         print(f"{label:48} {median:10.1f} {p95:10.1f} {queries:8d}")
     if args.only != "pages":
         _reminders(app)

@@ -1,4 +1,4 @@
-"""`flask seed demo`: the demo Pemda, its accounts and the three real meetings."""
+"""`flask seed demo`: the demo's three governments, their accounts and the three real meetings."""
 
 import click
 from flask import Blueprint
@@ -18,5 +18,6 @@ def demo(if_empty):
         created = data.load()
         click.echo(f"Demo data: {created} new records." if created else "Demo data already loaded.")
     click.echo(f"Demo accounts (password: {data.DEMO_PASSWORD}):")
-    for email, _name, role, opd in data.ACCOUNTS:
-        click.echo(f"  {email:<34} {role}{' / ' + opd if opd else ''}")
+    for email, _name, role, government, opd in data.ACCOUNTS:
+        where = " / ".join(part for part in (data.GOVERNMENT_LABELS[government], opd) if part)
+        click.echo(f"  {email:<34} {role:<12} {where}")

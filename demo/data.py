@@ -1,60 +1,108 @@
 """Demo data taken from the news reports in shared/seeds.
 
-What a report does not say (a forum's date, people's names, a venue) is chosen plainly here and marked
-with ASSUMED in a comment, and in the data itself with "[Data demo]" where a user would see it.
+Three governments: Kota Tangerang (the first one, as before the governments came, now under its province),
+Provinsi Banten and Kabupaten Serang. The FGD PPT Kespro is the province's, the Forum Renstra the city's and the
+Lokakarya PIP the kabupaten's. What a report does not say (a forum's date, people's names, a venue, who organised
+it) is chosen plainly here and marked with ASSUMED in a comment, and in the data itself with "[Data demo]" where a
+user would see it.
 """
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from accounts import governments
 from accounts import services as accounts
 from accounts.models import OpdKind, User
 from core import clock
 from core.extensions import db
 from core.permissions import SYSTEM, Role
 from demo import followups
+from demo.governments import BANTEN, GOVERNMENTS, KOTA, SERANG, government_id, opd
 from forum import services as forums
 from forum.models import Forum, ForumStatus, Series
 
 DEMO_PASSWORD = "kawal-demo"
 
-# code, name, kind, parent code
+# government key, code, name, kind, parent code
 OPDS = [
-    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah", OpdKind.BADAN, None),
-    ("DINKES", "Dinas Kesehatan", OpdKind.DINAS, None),
+    (KOTA, "BAPPEDA", "Badan Perencanaan Pembangunan Daerah", OpdKind.BADAN, None),
+    (KOTA, "DINKES", "Dinas Kesehatan", OpdKind.DINAS, None),
     (
+        KOTA,
         "DP3AP2KB",
         "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk dan Keluarga Berencana",
         OpdKind.DINAS,
         None,
     ),
-    ("DISDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", OpdKind.DINAS, None),
-    ("DINSOS", "Dinas Sosial", OpdKind.DINAS, None),
-    ("RSUD", "RSUD Kota Tangerang", OpdKind.RSUD, None),
-    ("DINDIK", "Dinas Pendidikan", OpdKind.DINAS, None),
-    ("BPKD", "Badan Pengelolaan Keuangan Daerah", OpdKind.BADAN, None),
-    ("INSPEKTORAT", "Inspektorat Daerah", OpdKind.OTHER, None),
-    ("BKPSDM", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", OpdKind.BADAN, None),
-    ("DISKOMINFO", "Dinas Komunikasi dan Informatika", OpdKind.DINAS, None),
-    ("SATPOLPP", "Satuan Polisi Pamong Praja", OpdKind.OTHER, None),
-    ("DISNAKER", "Dinas Ketenagakerjaan", OpdKind.DINAS, None),
-    ("KEC-TANGERANG", "Kecamatan Tangerang", OpdKind.KECAMATAN, None),
-    ("KEC-CIBODAS", "Kecamatan Cibodas", OpdKind.KECAMATAN, None),
-    ("PKM-CIBODAS", "UPTD Puskesmas Cibodas", OpdKind.UPTD, "DINKES"),
+    (KOTA, "DISDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", OpdKind.DINAS, None),
+    (KOTA, "DINSOS", "Dinas Sosial", OpdKind.DINAS, None),
+    (KOTA, "RSUD", "RSUD Kota Tangerang", OpdKind.RSUD, None),
+    (KOTA, "DINDIK", "Dinas Pendidikan", OpdKind.DINAS, None),
+    (KOTA, "BPKD", "Badan Pengelolaan Keuangan Daerah", OpdKind.BADAN, None),
+    (KOTA, "INSPEKTORAT", "Inspektorat Daerah", OpdKind.OTHER, None),
+    (KOTA, "BKPSDM", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", OpdKind.BADAN, None),
+    (KOTA, "DISKOMINFO", "Dinas Komunikasi dan Informatika", OpdKind.DINAS, None),
+    (KOTA, "SATPOLPP", "Satuan Polisi Pamong Praja", OpdKind.OTHER, None),
+    (KOTA, "DISNAKER", "Dinas Ketenagakerjaan", OpdKind.DINAS, None),
+    (KOTA, "KEC-TANGERANG", "Kecamatan Tangerang", OpdKind.KECAMATAN, None),
+    (KOTA, "KEC-CIBODAS", "Kecamatan Cibodas", OpdKind.KECAMATAN, None),
+    (KOTA, "PKM-CIBODAS", "UPTD Puskesmas Cibodas", OpdKind.UPTD, "DINKES"),
+    (BANTEN, "BAPPEDA", "Badan Perencanaan Pembangunan Daerah Provinsi Banten", OpdKind.BADAN, None),
+    (BANTEN, "DINKES", "Dinas Kesehatan Provinsi Banten", OpdKind.DINAS, None),
+    (
+        BANTEN,
+        "DP3AKKB",
+        "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Kependudukan dan Keluarga Berencana Provinsi Banten",
+        OpdKind.DINAS,
+        None,
+    ),
+    (BANTEN, "BPKAD", "Badan Pengelolaan Keuangan dan Aset Daerah Provinsi Banten", OpdKind.BADAN, None),
+    (BANTEN, "DINSOS", "Dinas Sosial Provinsi Banten", OpdKind.DINAS, None),
+    (BANTEN, "DINDIKBUD", "Dinas Pendidikan dan Kebudayaan Provinsi Banten", OpdKind.DINAS, None),
+    (BANTEN, "INSPEKTORAT", "Inspektorat Provinsi Banten", OpdKind.OTHER, None),
+    (BANTEN, "RSUD-BANTEN", "RSUD Banten", OpdKind.RSUD, None),
+    (SERANG, "BAPPEDA", "Badan Perencanaan Pembangunan Daerah Kabupaten Serang", OpdKind.BADAN, None),
+    (SERANG, "DINKES", "Dinas Kesehatan Kabupaten Serang", OpdKind.DINAS, None),
+    (
+        SERANG,
+        "DKBP3A",
+        "Dinas Pengendalian Penduduk, Keluarga Berencana, Pemberdayaan Perempuan dan Perlindungan Anak "
+        "Kabupaten Serang",
+        OpdKind.DINAS,
+        None,
+    ),
+    (SERANG, "BPKAD", "Badan Pengelolaan Keuangan dan Aset Daerah Kabupaten Serang", OpdKind.BADAN, None),
+    (SERANG, "DINSOS", "Dinas Sosial Kabupaten Serang", OpdKind.DINAS, None),
+    (SERANG, "RSUD-DRAJAT", "RSUD dr. Dradjat Prawiranegara", OpdKind.RSUD, None),
 ]
-OPD_EMAILS = {"DINKES": "dinkes@example.org", "DP3AP2KB": "dp3ap2kb@example.org", "BAPPEDA": "bappeda@example.org"}
+OPD_EMAILS = {
+    (KOTA, "DINKES"): "dinkes@example.org",
+    (KOTA, "DP3AP2KB"): "dp3ap2kb@example.org",
+    (KOTA, "BAPPEDA"): "bappeda@example.org",
+    (BANTEN, "DINKES"): "dinkes.banten@example.org",
+    (SERANG, "DINKES"): "dinkes.serang@example.org",
+}
 
-# email, made-up name, role, OPD code
+# email, made-up name, role, government key, OPD code. admin@example.org is the instance admin (every government);
+# admin.banten and admin.serang administer only their own government's users, OPDs and reminder policy.
 ACCOUNTS = [
-    ("admin@example.org", "Admin Kawal", Role.ADMIN, None),
-    ("sekretariat@example.org", "Siti Rahmawati", Role.SECRETARIAT, "BAPPEDA"),
-    ("kepala.dinkes@example.org", "dr. Bambang Setiawan", Role.OPD_HEAD, "DINKES"),
-    ("staf.dinkes@example.org", "Dewi Lestari", Role.OPD_STAFF, "DINKES"),
-    ("kepala.dp3ap2kb@example.org", "Hj. Nurhayati", Role.OPD_HEAD, "DP3AP2KB"),
-    ("kepala.disdukcapil@example.org", "Agus Salim", Role.OPD_HEAD, "DISDUKCAPIL"),
-    ("viewer@example.org", "Pemantau DPRD", Role.VIEWER, None),
+    ("admin@example.org", "Admin Kawal", Role.ADMIN, KOTA, None),
+    ("sekretariat@example.org", "Siti Rahmawati", Role.SECRETARIAT, KOTA, "BAPPEDA"),
+    ("kepala.dinkes@example.org", "dr. Bambang Setiawan", Role.OPD_HEAD, KOTA, "DINKES"),
+    ("staf.dinkes@example.org", "Dewi Lestari", Role.OPD_STAFF, KOTA, "DINKES"),
+    ("kepala.dp3ap2kb@example.org", "Hj. Nurhayati", Role.OPD_HEAD, KOTA, "DP3AP2KB"),
+    ("kepala.disdukcapil@example.org", "Agus Salim", Role.OPD_HEAD, KOTA, "DISDUKCAPIL"),
+    ("viewer@example.org", "Pemantau DPRD", Role.VIEWER, KOTA, None),
+    ("sekretariat.banten@example.org", "Rina Oktaviani", Role.SECRETARIAT, BANTEN, "BAPPEDA"),
+    ("kepala.dinkes.banten@example.org", "dr. Hendra Gunawan", Role.OPD_HEAD, BANTEN, "DINKES"),
+    ("admin.banten@example.org", "Admin Provinsi Banten", Role.ADMIN, BANTEN, None),
+    ("sekretariat.serang@example.org", "Nur Aisyah", Role.SECRETARIAT, SERANG, "BAPPEDA"),
+    ("kepala.dinkes.serang@example.org", "dr. Agus Firmansyah", Role.OPD_HEAD, SERANG, "DINKES"),
+    ("admin.serang@example.org", "Admin Kabupaten Serang", Role.ADMIN, SERANG, None),
 ]
+INSTANCE_ADMIN = "admin@example.org"
+GOVERNMENT_LABELS = {KOTA: "Kota Tangerang", BANTEN: "Provinsi Banten", SERANG: "Kabupaten Serang"}
 POSITIONS = {
     Role.ADMIN: "Administrator sistem",
     Role.SECRETARIAT: "Analis Perencanaan, Bidang Sosmasek",
@@ -71,14 +119,16 @@ def _at(year, month, day, hour=9, minute=0) -> datetime:
     return clock.local_moment(year, month, day, hour, minute)
 
 
-def _participant(name, institution, *, category="opd", role="peserta", attendance="hadir", position=None):
-    """A participant row; an institution that is an OPD code becomes that OPD."""
-    opd = accounts.opd_by_code(institution)
+def _participant(
+    name, institution, *, government=KOTA, category="opd", role="peserta", attendance="hadir", position=None
+):
+    """A participant row; an institution that is an OPD code of the government becomes that OPD."""
+    opd_ = opd(institution, government)
     return {
         "name": name,
         "position": position,
-        "opd_id": opd.id if opd else None,
-        "institution": None if opd else institution,
+        "opd_id": opd_.id if opd_ else None,
+        "institution": None if opd_ else institution,
         "category": category,
         "role": role,
         "attendance": attendance,
@@ -198,6 +248,9 @@ def _forums() -> list[dict]:
             ],
         },
         {
+            # The Province's FGD: Bappeda Kota Tangerang "mengikuti" (attended) it, and both speakers came from
+            # Bappeda Provinsi Banten and Dinkes Kabupaten Serang.
+            "government": BANTEN,
             "values": dict(
                 kind="fgd",
                 title="FGD Pembahasan Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi (PPT Kespro)",
@@ -205,11 +258,13 @@ def _forums() -> list[dict]:
                 # The date is in the report; ASSUMED: the hours and the venue.
                 starts_at=_at(2025, 12, 16, 9, 0),
                 ends_at=_at(2025, 12, 16, 12, 0),
-                venue="Ruang Rapat Bappeda Kota Tangerang [Data demo]",
+                venue="Ruang Rapat Bappeda Provinsi Banten [Data demo]",
                 mode="luring",
-                organiser="BAPPEDA",
-                chair="Kepala Bidang Sosmasek, Bappeda [Data demo]",
-                minute_taker="Siti Rahmawati [Data demo]",
+                # ASSUMED: the organiser. The report names no host; the province's Bappeda presents first and
+                # the city's Bappeda only attends, so the province's Bappeda is taken to have convened it.
+                organiser=(BANTEN, "BAPPEDA"),
+                chair="Kepala Bidang Pemerintahan dan Pembangunan Manusia, Bappeda Provinsi Banten [Data demo]",
+                minute_taker="Lelih Herawati [Data demo]",
                 agenda="1. Paparan PPT Kespro, Bappeda Provinsi Banten\n2. Pengalaman Kabupaten Serang\n"
                 "3. Diskusi: dasar regulasi dan pembentukan tim SK\n4. Rencana tindak lanjut",
             ),
@@ -218,20 +273,21 @@ def _forums() -> list[dict]:
             "participants": [
                 _participant(
                     "Lelih Herawati, S.KM, M.Kes",
-                    "Bappeda Provinsi Banten",
-                    category="pemerintah_provinsi",
+                    "BAPPEDA",
+                    government=BANTEN,
                     role="narasumber",
                     position="Perencana Ahli Muda",
                 ),
+                # ASSUMED: the province's Dinkes and DP3AKKB attended, as the "Dinas KB and related OPDs" the
+                # discussion names.
+                _participant("dr. Hendra Gunawan [Data demo]", "DINKES", government=BANTEN, position="Kepala Dinas"),
+                _participant("Yanti Susanti [Data demo]", "DP3AKKB", government=BANTEN, position="Kepala Bidang KB"),
                 _participant(
-                    "dr. Rizka Sofiani, MKM",
-                    "Dinas Kesehatan Kabupaten Serang",
-                    category="pemerintah_provinsi",
-                    role="narasumber",
+                    "dr. Rizka Sofiani, MKM", "DINKES", government=SERANG, role="narasumber", position="Perencana"
                 ),
-                _participant(
-                    "Siti Rahmawati", "BAPPEDA", role="notulis", position="Analis Perencanaan, Bidang Sosmasek"
-                ),
+                # ASSUMED: Kabupaten Serang's Bappeda came with its Dinkes.
+                _participant("Ahmad Rifai [Data demo]", "BAPPEDA", government=SERANG, position="Perencana Ahli Muda"),
+                _participant("Siti Rahmawati", "BAPPEDA", position="Analis Perencanaan, Bidang Sosmasek"),
                 _participant("Eko Prasetyo", "BAPPEDA", role="moderator", position="Kepala Bidang Sosmasek"),
                 _participant("Dewi Lestari", "DINKES", position="Perencana Ahli Pertama"),
                 _participant("Fitri Handayani", "DP3AP2KB", position="Kepala Bidang KB"),
@@ -261,16 +317,17 @@ def _forums() -> list[dict]:
             ],
         },
         {
+            "government": BANTEN,
             "values": dict(
                 kind="fgd",
                 # ASSUMED: the report says drafting needs several FGDs; this is the next one, two weeks from the seeding.
                 title="FGD Lanjutan Penyusunan Dokumen PPT Kespro 2026 [Data demo]",
                 series=SERIES_TITLE,
                 starts_at=_at(next_fgd.year, next_fgd.month, next_fgd.day, 9, 0),
-                venue="Ruang Rapat Bappeda Kota Tangerang",
+                venue="Ruang Rapat Bappeda Provinsi Banten",
                 mode="hybrid",
                 online_link="https://meet.example.org/ppt-kespro",
-                organiser="BAPPEDA",
+                organiser=(BANTEN, "BAPPEDA"),
                 agenda="1. Tindak lanjut pertemuan sebelumnya\n2. Pembentukan tim PPT Kespro melalui SK\n3. Jadwal penyusunan dokumen",
             ),
             "minutes": None,
@@ -279,6 +336,9 @@ def _forums() -> list[dict]:
             "recommendations": [],
         },
         {
+            # Kabupaten Serang's own workshop (Pemkab Serang "mengadakan", held it), with experts of Kemenkeu, a
+            # ministry that is not a government of this Kawal.
+            "government": SERANG,
             "values": dict(
                 kind="lokakarya",
                 title="Lokakarya Rencana Pelaksanaan Program Performance Improvement Plan (PIP) Sektor Kesehatan TA 2025",
@@ -286,7 +346,7 @@ def _forums() -> list[dict]:
                 ends_at=_at(2025, 6, 17, 15, 0),
                 venue="Aula KH. Syam'un, Kabupaten Serang",
                 mode="luring",
-                host="Pemerintah Kabupaten Serang",
+                organiser=(SERANG, "DINKES"),
                 chair="Rahmat Fitriadi, Kepala Dinas Kesehatan Kabupaten Serang",
                 agenda="1. Sambutan Kepala Dinas Kesehatan Kabupaten Serang\n2. Paparan tim ahli Kemenkeu\n"
                 "3. Diskusi akar masalah empat indikator kesehatan",
@@ -296,18 +356,22 @@ def _forums() -> list[dict]:
             "participants": [
                 _participant(
                     "Rahmat Fitriadi",
-                    "Dinas Kesehatan Kabupaten Serang",
-                    category="pemerintah_provinsi",
+                    "DINKES",
+                    government=SERANG,
                     role="pimpinan",
                     position="Kepala Dinas Kesehatan Kabupaten Serang",
                 ),
+                # ASSUMED: the "OPD teknis" of the report: the kabupaten's Bappeda, BPKAD and DKBP3A.
+                _participant("Ahmad Rifai [Data demo]", "BAPPEDA", government=SERANG, position="Perencana Ahli Muda"),
+                _participant("Sri Mulyani [Data demo]", "BPKAD", government=SERANG, position="Kepala Bidang Anggaran"),
+                _participant("Nina Marlina [Data demo]", "DKBP3A", government=SERANG, position="Kepala Bidang"),
                 _participant(
                     "Tim Ahli Kementerian Keuangan",
                     "Kementerian Keuangan",
                     category="pemerintah_pusat",
                     role="narasumber",
                 ),
-                # ASSUMED: Kota Tangerang's delegation to the workshop.
+                # ASSUMED: Kota Tangerang's delegation to the workshop: the city sees this forum because it attended.
                 _participant("Eko Prasetyo", "BAPPEDA", position="Kepala Bidang Sosmasek"),
                 _participant("Dewi Lestari", "DINKES", position="Perencana Ahli Pertama"),
             ],
@@ -334,38 +398,83 @@ def has_accounts() -> bool:
     return db.session.scalar(sa.select(sa.func.count(User.id))) > 0
 
 
-def _load_opds_and_accounts() -> int:
+def _load_governments() -> int:
+    """Provinsi Banten and Kabupaten Serang, and the first government (Kota Tangerang) put under the province."""
+    # The first government comes first, even on a database that has none yet: it is the one of KAWAL_PEMDA_NAME.
+    governments.default_government()
     created = 0
-    for code, name, kind, parent in OPDS:
-        if accounts.opd_by_code(code) is None:
-            parent_id = accounts.opd_by_code(parent).id if parent else None
-            accounts.create_opd(
-                SYSTEM, code=code, name=name, kind=kind, parent_id=parent_id, email=OPD_EMAILS.get(code)
+    for key, (code, name, kind, parent, address) in GOVERNMENTS.items():
+        if government_id(key) is None:
+            accounts.create_government(
+                SYSTEM,
+                code=code,
+                name=name,
+                kind=kind,
+                parent_id=government_id(parent) if parent else None,
+                time_zone="Asia/Jakarta",
+                letterhead_address=address,
             )
             created += 1
-    for email, name, role, opd_code in ACCOUNTS:
+    kota = accounts.get_government(government_id(KOTA))
+    if kota.parent_id is None:
+        values = {name: getattr(kota, name) for name in accounts.GOVERNMENT_FIELDS}
+        accounts.update_government(SYSTEM, kota.id, **(values | {"parent_id": government_id(BANTEN)}))
+    return created
+
+
+def _load_opds_and_accounts() -> int:
+    created = 0
+    for government, code, name, kind, parent in OPDS:
+        if opd(code, government) is None:
+            accounts.create_opd(
+                SYSTEM,
+                government_id=government_id(government),
+                code=code,
+                name=name,
+                kind=kind,
+                parent_id=opd(parent, government).id if parent else None,
+                email=OPD_EMAILS.get((government, code)),
+            )
+            created += 1
+    for email, name, role, government, opd_code in ACCOUNTS:
         if accounts.user_by_email(email) is None:
-            opd = accounts.opd_by_code(opd_code) if opd_code else None
-            accounts.create_user(
+            opd_ = opd(opd_code, government) if opd_code else None
+            user = accounts.create_user(
                 SYSTEM,
                 password=DEMO_PASSWORD,
                 email=email,
                 name=name,
                 role=role,
-                opd_id=opd.id if opd else None,
+                opd_id=opd_.id if opd_ else None,
+                government_id=government_id(government),
                 position=POSITIONS[role],
             )
+            if email == INSTANCE_ADMIN:
+                # No service names the instance admin (the migration makes every earlier admin one): the demo does.
+                user.manages_instance = True
+                db.session.commit()
             created += 1
     return created
 
 
-def _load_forum(secretariat, series: Series, spec: dict) -> int:
-    """One demo forum with its participants, recommendations, minutes and status; 0 when it exists."""
+def secretariat_of(government: str) -> User:
+    """The demo secretariat that logs a government's forums."""
+    email = next(e for e, _n, role, g, _o in ACCOUNTS if role == Role.SECRETARIAT and g == government)
+    return accounts.user_by_email(email)
+
+
+def _load_forum(series: Series, spec: dict) -> int:
+    """One demo forum, logged by its government's secretariat, with its participants, recommendations, minutes and
+    status; 0 when it exists."""
     values = dict(spec["values"])
     if db.session.scalar(sa.select(Forum.id).where(Forum.title == values["title"])) is not None:
         return 0
+    government = spec.get("government", KOTA)
+    secretariat = secretariat_of(government)
     organiser = values.pop("organiser", None)
-    values["organiser_opd_id"] = accounts.opd_by_code(organiser).id if organiser else None
+    if isinstance(organiser, str):
+        organiser = (KOTA, organiser)
+    values["organiser_opd_id"] = opd(organiser[1], organiser[0]).id if organiser else None
     values["series_id"] = series.id if values.pop("series", None) else None
     forum = forums.create_forum(secretariat, **values)
     if spec["participants"]:
@@ -383,7 +492,8 @@ def _load_forum(secretariat, series: Series, spec: dict) -> int:
 
 def load() -> int:
     """Create whatever of the demo data is missing; returns how many records were made."""
-    created = _load_opds_and_accounts()
+    created = _load_governments()
+    created += _load_opds_and_accounts()
     series = db.session.scalar(sa.select(Series).where(Series.title == SERIES_TITLE))
     if series is None:
         series = forums.create_series(
@@ -393,8 +503,7 @@ def load() -> int:
             "membutuhkan beberapa kali FGD.",
         )
         created += 1
-    secretariat = accounts.user_by_email("sekretariat@example.org")
     for spec in _forums():
-        created += _load_forum(secretariat, series, spec)
+        created += _load_forum(series, spec)
     created += followups.load()
     return created

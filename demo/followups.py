@@ -17,6 +17,7 @@ from actions import services as actions
 from actions.models import Action
 from core import clock
 from core.extensions import db
+from demo.governments import BANTEN, KOTA, SERANG, opd
 from forum.models import Forum, Recommendation
 
 # A one-page PDF, small enough to keep in the source: the scanned decree of the demo.
@@ -30,8 +31,8 @@ def _user(email):
     return accounts.user_by_email(email)
 
 
-def _opd(code):
-    return accounts.opd_by_code(code).id
+def _opd(code, government=KOTA):
+    return opd(code, government).id
 
 
 def _morning(days_from_today: int) -> datetime:
@@ -52,8 +53,9 @@ def _recommendation(forum_title_start: str, number: int) -> Recommendation:
     )
 
 
-def _assignment(action: Action, code: str):
-    return next(a for a in action.assignments if a.opd.code == code)
+def _assignment(action: Action, code: str, government=KOTA):
+    opd_id = _opd(code, government)
+    return next(a for a in action.assignments if a.opd_id == opd_id)
 
 
 def _create(secretariat, forum_start, number, created_days_ago, **values) -> Action:
@@ -68,6 +70,9 @@ def load() -> int:
     secretariat = _user("sekretariat@example.org")
     dinkes, staff = _user("kepala.dinkes@example.org"), _user("staf.dinkes@example.org")
     dp3 = _user("kepala.dp3ap2kb@example.org")
+    # The FGD is the province's and the Lokakarya the kabupaten's: their secretariats give and verify the follow-ups.
+    province, regency = _user("sekretariat.banten@example.org"), _user("sekretariat.serang@example.org")
+    dinkes_banten, dinkes_serang = _user("kepala.dinkes.banten@example.org"), _user("kepala.dinkes.serang@example.org")
     renstra, fgd, pip = "Forum Renstra", "FGD Pembahasan", "Lokakarya"
 
     # Forum Renstra: the four conclusions, each led by the OPD DESIGN.md names, with its supporters.
@@ -182,9 +187,10 @@ def load() -> int:
             reason="Inovasi layanan kesehatan bukan kewenangan DP3AP2KB; DP3AP2KB mendukung lewat forum koordinasi.",
         )
 
-    # FGD PPT Kespro: the socialisation goes to every OPD that attended; the SK team goes to the next meeting.
+    # FGD PPT Kespro (Provinsi Banten's): the socialisation goes to every OPD that attended, of the province, of
+    # Kabupaten Serang and of Kota Tangerang; the SK team goes to the next meeting.
     socialisation = _create(
-        secretariat,
+        province,
         fgd,
         1,
         40,
@@ -206,10 +212,19 @@ def load() -> int:
         )
         actions.submit(dinkes, _assignment(socialisation, "DINKES").id)
     with clock.frozen_at(_morning(-36)):
-        actions.verify(secretariat, _assignment(socialisation, "DINKES").id, accept=True)
+        actions.verify(province, _assignment(socialisation, "DINKES").id, accept=True)
         actions.acknowledge(dp3, _assignment(socialisation, "DP3AP2KB").id)
+        actions.acknowledge(dinkes_banten, _assignment(socialisation, "DINKES", BANTEN).id)
+    with clock.frozen_at(_morning(-30)):
+        actions.acknowledge(dinkes_serang, _assignment(socialisation, "DINKES", SERANG).id, pic_name="Rizka Sofiani")
+        actions.report_progress(
+            dinkes_serang,
+            _assignment(socialisation, "DINKES", SERANG).id,
+            percent=50,
+            note="Disampaikan kepada Kepala Dinas; rapat dengan Bappeda Kabupaten Serang dijadwalkan. [Data demo]",
+        )
     _create(
-        secretariat,
+        province,
         fgd,
         2,
         40,
@@ -221,7 +236,7 @@ def load() -> int:
         support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")],
     )
     team = _create(
-        secretariat,
+        province,
         fgd,
         2,
         30,
@@ -232,7 +247,7 @@ def load() -> int:
         support_opd_ids=[_opd("DINKES"), _opd("DP3AP2KB")],
     )
     decrees.update_decree(
-        secretariat,
+        province,
         team.id,
         subject="Pembentukan Tim Penyusun Dokumen PPT Kespro Kota Tangerang 2026",
         number=None,
@@ -250,13 +265,13 @@ def load() -> int:
         ("Fitri Handayani", "DP3AP2KB", "Kepala Bidang KB", "anggota"),
     ]:
         decrees.add_decree_member(
-            secretariat, team.id, name=name, opd_id=_opd(code) if code else None, position=position, team_role=role
+            province, team.id, name=name, opd_id=_opd(code) if code else None, position=position, team_role=role
         )
-    decrees.set_decree_stage(secretariat, team.id, "drafted")
+    decrees.set_decree_stage(province, team.id, "drafted")
 
     # The previous PPT Kespro team's SK is "nearly past its validity", as the FGD report says.
     previous = _create(
-        secretariat,
+        province,
         fgd,
         3,
         35,
@@ -267,7 +282,7 @@ def load() -> int:
     )
     scan = FileStorage(io.BytesIO(DEMO_PDF), filename="sk-tim-ppt-kespro-2022.pdf", content_type="application/pdf")
     decrees.update_decree(
-        secretariat,
+        province,
         previous.id,
         subject="Tim Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi Kota Tangerang",
         number="800/Kep.112-Dinkes/2022",
@@ -278,20 +293,21 @@ def load() -> int:
         lead_opd_id=_opd("DINKES"),
         document=scan,
     )
-    decrees.set_decree_stage(secretariat, previous.id, "drafted")
-    decrees.set_decree_stage(secretariat, previous.id, "signed")
+    decrees.set_decree_stage(province, previous.id, "drafted")
+    decrees.set_decree_stage(province, previous.id, "signed")
 
-    # Lokakarya PIP (external): Kota Tangerang's delegation follows up the plan document.
+    # Lokakarya PIP (Kabupaten Serang's): its Dinkes leads the plan document with the kabupaten's Bappeda.
     pip_task = _create(
-        secretariat,
+        regency,
         pip,
         1,
         20,
         kind="task",
-        title="Mempelajari dokumen rencana PIP tim ahli Kemenkeu untuk diterapkan di Kota Tangerang",
+        title="Membahas dokumen rencana PIP tim ahli Kemenkeu bersama OPD teknis Kabupaten Serang",
         due_date=_day(-6),
-        lead_opd_id=_opd("DINKES"),
+        lead_opd_id=_opd("DINKES", SERANG),
+        support_opd_ids=[_opd("BAPPEDA", SERANG), _opd("BPKAD", SERANG)],
     )
     with clock.frozen_at(_morning(-19)):
-        actions.acknowledge(dinkes, _assignment(pip_task, "DINKES").id, pic_name="Dewi Lestari")
+        actions.acknowledge(dinkes_serang, _assignment(pip_task, "DINKES", SERANG).id, pic_name="Rizka Sofiani")
     return db.session.scalar(sa.select(sa.func.count(Action.id)))

@@ -24,6 +24,18 @@ def recommendation(app, world):
         return forum.id
 
 
+def report_done(page, percent, note, evidence):
+    """On an assignment page: report progress with one PDF as evidence, then report the task as done."""
+    page.fill("#percent", str(percent))
+    page.fill("#note", note)
+    page.set_input_files("#files", files=[{"name": evidence, "mimeType": "application/pdf", "buffer": PDF}])
+    page.click("text=Kirim laporan")
+    expect(page.locator(".flash")).to_contain_text("Kemajuan dilaporkan.")
+    page.click("#submit button[type=submit]")
+    expect(page.locator("#assignment-status")).to_contain_text("Dilaporkan selesai")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
 def logout(page):
     page.click(".usermenu summary")
     page.click("text=Keluar")
@@ -50,16 +62,7 @@ def test_assign_acknowledge_report_return_resubmit_accept(live_server, page, rec
     page.fill("#pic_name", "dr. Maya Anggraini")
     page.click("button.big")  # "Terima tugas"
     expect(page.locator(".flash")).to_contain_text("Tugas diterima.")
-    page.fill("#percent", "50")
-    page.fill("#note", "Pelatihan keswa untuk 12 Puskesmas selesai.")
-    page.set_input_files(
-        "#files", files=[{"name": "laporan-pelatihan.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-    )
-    page.click("text=Kirim laporan")
-    expect(page.locator(".flash")).to_contain_text("Kemajuan dilaporkan.")
-    page.click("#submit button[type=submit]")
-    expect(page.locator("#assignment-status")).to_contain_text("Dilaporkan selesai")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    report_done(page, 50, "Pelatihan keswa untuk 12 Puskesmas selesai.", "laporan-pelatihan.pdf")
     logout(page)
 
     login(page, base, "secretariat@example.org")

@@ -15,6 +15,16 @@ from tests.notifications.helpers import at
 pytestmark = pytest.mark.browser
 
 
+def acknowledge_from(page, email, title):
+    """Open the acknowledge button of an email on the phone (tap 1) and accept the task (tap 2)."""
+    html = email.get_body(("html",)).get_content()
+    page.goto(re.search(r'href="([^"]+/a/[^"]+)"', html).group(1))
+    expect(page.locator("h1")).to_have_text(title)
+    page.click("button.big")  # "Terima tugas"
+    expect(page.locator("#link-done h1")).to_have_text("Tugas diterima.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
 @pytest.fixture
 def live_overrides(smtp):  # noqa: F811
     return {"MAIL_PORT": smtp.port}
@@ -32,14 +42,7 @@ def test_acknowledge_from_the_digest_in_two_taps(live_app, page, world, smtp):  
     digest = smtp.messages[-1]
     assert digest["To"] == "opd.head@example.org"
     assert digest["Subject"] == "[Kawal] DINKES: 1 belum dikonfirmasi"
-    html = digest.get_body(("html",)).get_content()
-    link = re.search(r'href="([^"]+/a/[^"]+)"', html).group(1)
-
-    page.goto(link)  # tap 1: the button in the email
-    expect(page.locator("h1")).to_have_text("Sosialisasi PPT Kespro kepada pimpinan OPD")
-    page.click("button.big")  # tap 2: "Terima tugas"
-    expect(page.locator("#link-done h1")).to_have_text("Tugas diterima.")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    acknowledge_from(page, digest, "Sosialisasi PPT Kespro kepada pimpinan OPD")
 
     login(page, base, "secretariat@example.org")
     page.goto(f"{base}/admin/delivery?status=sent")
