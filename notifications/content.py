@@ -144,7 +144,10 @@ class Book:
     secretariat: dict[int, list[str]]
 
     def policy(self, government_id: int | None) -> policies.Policy:
-        return self.policies.get(government_id) or self.policies[min(self.policies)]
+        found = self.policies.get(government_id)
+        if found is None:  # a row of no government is the first one's; with none yet, the defaults
+            found = self.policies[min(self.policies)] if self.policies else policies.instance_defaults()
+        return found
 
     def escalation_copies(self, assigning: set[int], government_id: int | None) -> list[str]:
         """Who is copied on an escalation: the secretariat of each government that assigned the escalated tasks

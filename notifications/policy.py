@@ -62,8 +62,13 @@ def every() -> dict[int, Policy]:
     """Every government's policy by government id, in one query, writing nothing: a government without a row yet
     has the instance defaults. For the planner and the dispatcher, whatever the number of governments."""
     rows = {row.government_id: _policy(row) for row in db.session.scalars(sa.select(ReminderSettings))}
-    defaults = _policy(ReminderSettings(**DEFAULTS))
+    defaults = instance_defaults()
     return {government_id: rows.get(government_id, defaults) for government_id in governments.tree()} | rows
+
+
+def instance_defaults() -> Policy:
+    """The policy of a government whose admin has changed nothing (and of a database with no government yet)."""
+    return _policy(ReminderSettings(**DEFAULTS))
 
 
 def _policy(row: ReminderSettings) -> Policy:

@@ -301,7 +301,9 @@ def check_link(token: str) -> LinkCheck:
     # A link is valid as long as the policy of its task's OPD's government says: read first with the longest any
     # government allows, then again with its own.
     every = policies.every()
-    read = links.read_acknowledge_token(token, max(p.link_valid_days for p in every.values()))
+    read = links.read_acknowledge_token(
+        token, max((p.link_valid_days for p in every.values()), default=policies.DEFAULTS["link_valid_days"])
+    )
     if read is None:
         return LinkCheck(str(_l("This link is not valid or has expired. Log in to Kawal to see your tasks.")))
     assignment = db.session.get(Assignment, read.assignment_id)
