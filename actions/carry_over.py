@@ -29,6 +29,7 @@ from core import audit, clock
 from core.errors import NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require
+from forum import services as forums
 from forum.models import Forum, Recommendation
 
 P = Permission
@@ -48,8 +49,14 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
     require(actor, P.READ)
     if forum.series_id is None:
         return []
+    # Only the earlier meetings the actor may see, of this meeting's own government: another government's
+    # follow-ups are not this meeting's to decide.
     earlier = sa.select(Forum.id).where(
-        Forum.series_id == forum.series_id, Forum.starts_at < forum.starts_at, Forum.id != forum.id
+        Forum.series_id == forum.series_id,
+        Forum.starts_at < forum.starts_at,
+        Forum.id != forum.id,
+        Forum.government_id == forum.government_id,
+        forums.visible_forums(actor),
     )
     resolved_elsewhere = (
         sa.select(CarryOver.action_id)
@@ -90,9 +97,7 @@ def record_carry_over(
 ) -> CarryOver:
     """Record what this meeting decided about an earlier follow-up; deciding turns it into a task or a decree."""
     require(actor, P.EDIT_FORUMS)
-    forum = db.session.get(Forum, forum_id)
-    if forum is None:
-        raise NotFound(_l("No such forum."))
+    forum = forums.get_editable_forum(actor, forum_id)
     if action_id not in {item.action.id for item in carry_over_items(actor, forum)}:
         raise NotFound(_l("This follow-up is not on this meeting's agenda."))
     action = get_action(actor, action_id)
