@@ -109,6 +109,24 @@ def filter_opds(actor: Actor) -> list[tuple[int, str]]:
     return [(row.id, governments.opd_name(row.code, row.government_id, actor)) for row in db.session.execute(query)]
 
 
+def forum_governments(forum: Forum) -> frozenset[int]:
+    """The governments a forum's attendance list is read against: its owner, those under it, and those whose
+    OPDs already attend it."""
+    attending = (
+        sa.select(Opd.government_id)
+        .select_from(Participant)
+        .join(Opd, Participant.opd_id == Opd.id)
+        .where(Participant.forum_id == forum.id)
+        .distinct()
+    )
+    return assignable_governments(forum) | frozenset(db.session.scalars(attending))
+
+
+def check_import(forum: Forum, table: list) -> list:
+    """The rows of an attendance list as this forum would save them (attendance_import.check_rows)."""
+    return attendance_import.check_rows(table, forum_governments(forum))
+
+
 def _scope(forum_id: int) -> str:
     return f"forum:{forum_id}"
 
@@ -503,7 +521,7 @@ def import_participants(actor: Actor, forum_id: int, token: str) -> list[Partici
         )
     # Check again at saving time: an OPD may have been deactivated or renamed since the preview, and a row
     # that no longer finds the OPD the preview showed would be saved as something else.
-    rows = attendance_import.check_rows(sealed.table)
+    rows = check_import(forum, sealed.table)
     if not all(row.ok for row in rows) or [row.values["opd_id"] for row in rows] != sealed.opd_ids:
         raise Invalid(_l("Some rows have problems. Correct the file and upload it again."))
     return _save_participants(actor, forum, [row.values for row in rows])

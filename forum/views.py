@@ -261,7 +261,7 @@ def participant_import(forum_id: int):
         except Invalid as error:
             attach_error(form, error)
         else:
-            rows = attendance_import.check_rows(table)
+            rows = services.check_import(forum, table)
             confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
     return render_template(
         "forum/import.html", form=form, forum=forum, rows=rows, confirm_form=confirm_form
