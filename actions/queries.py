@@ -94,6 +94,8 @@ def get_action(actor: Actor, action_id: int) -> Action:
             so.selectinload(Action.assignments.and_(visible_assignments(actor))).joinedload(Assignment.opd),
             so.joinedload(Action.recommendation).joinedload(Recommendation.forum),
         )
+        # The assignments are this actor's view of them, even when the session holds the follow-up already.
+        .execution_options(populate_existing=True)
     )
     if action is None:
         raise NotFound(_l("No such follow-up."))
@@ -325,6 +327,7 @@ def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
         .where(Recommendation.forum_id == forum_id, *scoped)
         .options(so.selectinload(Action.assignments.and_(seen)).joinedload(Assignment.opd))
         .order_by(Action.id)
+        .execution_options(populate_existing=True)
     )
     grouped: dict[int, list[Action]] = {}
     for action in actions:
