@@ -206,6 +206,15 @@ def assignment_for(actor: Actor, assignment_id: int, permission: Permission) -> 
     return assignment
 
 
+def action_for(actor: Actor, action_id: int, permission: Permission) -> Action:
+    """Load a follow-up once for the secretariat's work on it, refusing first who may not do it (before a page
+    reads any form): the permission, and the government that owns its forum."""
+    require(actor, permission)
+    action = get_action(actor, action_id)
+    _owned_forum(actor, action.recommendation.forum)
+    return action
+
+
 def _load(actor: Actor, assignment: Assignment | int) -> Assignment:
     return assignment if isinstance(assignment, Assignment) else get_assignment(actor, assignment)
 

@@ -152,7 +152,7 @@ def action_view(action_id: int):
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_edit(action_id: int):
-    action = queries.get_action(current_user, action_id)
+    action = services.action_for(current_user, action_id, Permission.EDIT_FORUMS)
     if action.cancelled_at is not None:  # the service refuses the edit; the form is not offered either
         flash(_("This follow-up is cancelled."), "error")
         return redirect(url_for("actions.action_view", action_id=action_id))
@@ -178,7 +178,7 @@ def action_edit(action_id: int):
 @bp.post("/actions/<int:action_id>/opds")
 @permission_required(Permission.EDIT_FORUMS)
 def action_add_opd(action_id: int):
-    action = queries.get_action(current_user, action_id)
+    action = services.action_for(current_user, action_id, Permission.EDIT_FORUMS)
     form = AddOpdForm(forum=action.recommendation.forum)
     if form.validate_on_submit():
         try:
