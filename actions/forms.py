@@ -140,9 +140,9 @@ class DecreeForm(FlaskForm):
     lead_opd_id = OptionalIntSelectField(_l("Lead OPD (by local agreement)"))
     document = FileField(_l("Scanned decree (pdf, jpg, png)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lead_opd_id.choices = _opd_choices(_l("(choose)"))
+        self.lead_opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
     def values(self) -> dict:
         names = ("subject", "number", "signed_on", "signer", "valid_from", "valid_until", "lead_opd_id")

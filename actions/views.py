@@ -409,7 +409,7 @@ def _render_decree(action_id: int, status: int = 200, form=None, member_form=Non
         decree=decree,
         may_edit=decrees.may_edit_decree(current_user, decree),
         action=queries.get_action(current_user, action_id),
-        form=form or DecreeForm(obj=decree, formdata=None),
+        form=form or DecreeForm(obj=decree, formdata=None, forum=decree.action.recommendation.forum),
         member_form=member_form or MemberForm(formdata=None),
         signers=SIGNERS,
         today=clock.today_local(),

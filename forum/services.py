@@ -445,17 +445,20 @@ def _clean_forum_values(values: dict) -> dict:
 
 def get_participant(actor: Actor, forum_id: int, participant_id: int) -> Participant:
     """A participant of this forum, or NotFound."""
+    return _part_of_forum(actor, Participant, forum_id, participant_id, _l("No such participant."))
+
+
+def _part_of_forum(actor: Actor, model, forum_id: int, row_id: int, missing):
+    """A row of a forum's own table (participants, recommendations), of a forum the actor may see, or NotFound."""
     require(actor, Permission.READ)
-    participant = db.session.scalar(
-        sa.select(Participant).where(
-            Participant.id == participant_id,
-            Participant.forum_id == forum_id,
-            Participant.forum_id.in_(visible_forum_ids(actor)),
+    row = db.session.scalar(
+        sa.select(model).where(
+            model.id == row_id, model.forum_id == forum_id, model.forum_id.in_(visible_forum_ids(actor))
         )
     )
-    if participant is None:
-        raise NotFound(_l("No such participant."))
-    return participant
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def add_participant(actor: Actor, forum_id: int, **values) -> Participant:
@@ -586,17 +589,7 @@ def attendance_summary(participants: list[Participant]) -> AttendanceSummary:
 
 def get_recommendation(actor: Actor, forum_id: int, recommendation_id: int) -> Recommendation:
     """A recommendation of this forum, or NotFound."""
-    require(actor, Permission.READ)
-    recommendation = db.session.scalar(
-        sa.select(Recommendation).where(
-            Recommendation.id == recommendation_id,
-            Recommendation.forum_id == forum_id,
-            Recommendation.forum_id.in_(visible_forum_ids(actor)),
-        )
-    )
-    if recommendation is None:
-        raise NotFound(_l("No such recommendation."))
-    return recommendation
+    return _part_of_forum(actor, Recommendation, forum_id, recommendation_id, _l("No such recommendation."))
 
 
 def add_recommendation(
