@@ -11,7 +11,7 @@ from core.errors import Invalid, NotAllowed, NotFound
 from core.permissions import SYSTEM
 from forum import services as forums
 from tests.actions.helpers import TODAY
-from tests.conftest import as_user
+from tests.conftest import as_user, login
 from tests.forum.helpers import FGD, participant
 
 
@@ -168,3 +168,22 @@ def test_on_a_forum_both_attended_a_sibling_sees_only_its_own_tasks(app, tree):
         # the province sees both, and the kabupaten's head acts on its own task from the province's forum
         assert len(queries.list_assignments(province, AssignmentFilters()).items) == 2
         assert services.acknowledge(as_user(tree.users["kab_head"]), kab_task, pic_name="Dr. Rina") is True
+
+
+def test_the_follow_up_form_says_which_attending_opds_the_fan_out_leaves_out(app, tree):
+    with app.app_context():
+        forum_id, rec = _forum(tree, "kab", attending=("kab:BAPPEDA", "prov:DINKES"))
+    client = app.test_client()
+    login(client, tree.users["kab_secretariat"])
+    text = client.get(f"/forums/{forum_id}/recommendations/{rec}/actions/new").get_data(as_text=True)
+    assert 'id="left-out"' in text and "DINKES · Prov. Banten" in text
+    page = client.post(
+        f"/forums/{forum_id}/recommendations/{rec}/actions/new",
+        data={"kind": "task", "title": "Informasikan", "due_date": "2026-01-15", "all_present": "y"},
+        follow_redirects=True,
+    )
+    text = page.get_data(as_text=True)
+    assert "DINKES · Prov. Banten" in text  # the flash after saving
+    with app.app_context():
+        [action] = queries.forum_followups(SYSTEM, forum_id)[rec]
+        assert [a.opd_id for a in action.assignments] == [tree.opds["kab:BAPPEDA"]]
