@@ -23,7 +23,7 @@ from actions.models import (
     HistoryKind,
     Status,
 )
-from actions.queries import get_action
+from actions.queries import actions_seen, get_action, visible_assignments
 from actions.services import check_due_date, history_row, move_due_dates, require_not_cancelled, transition
 from core import audit, clock
 from core.errors import NotFound
@@ -63,6 +63,7 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .where(CarryOver.outcome.in_(RESOLVING), CarryOver.forum_id != forum.id)
         .scalar_subquery()
     )
+    seen = visible_assignments(actor)
     has_open = sa.exists().where(Assignment.action_id == Action.id, Assignment.status.in_(OPEN))
     # One closed here has no open task left, and still belongs here: this meeting's outcome is shown nowhere else.
     recorded_here = sa.exists().where(CarryOver.action_id == Action.id, CarryOver.forum_id == forum.id)
@@ -72,11 +73,14 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .where(Recommendation.forum_id.in_(earlier))
         .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open, recorded_here))
         .where(Action.id.not_in(resolved_elsewhere))
+        .where(*actions_seen(actor))
         .options(
             so.contains_eager(Action.recommendation).joinedload(Recommendation.forum),
-            so.selectinload(Action.assignments).joinedload(Assignment.opd),
+            # A sibling that attended sees, of the earlier follow-ups, only its own tasks.
+            so.selectinload(Action.assignments.and_(seen)).joinedload(Assignment.opd),
         )
         .order_by(Action.id)
+        .execution_options(populate_existing=True)
     ).unique()
     actions = list(actions)
     outcomes = {

@@ -55,6 +55,14 @@ def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(Assignment.opd_id.in_(theirs), Assignment.action_id.in_(owned))
 
 
+def actions_seen(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    """The condition on follow-ups an actor may see (one of its assignments is visible), as a list to unpack into
+    a WHERE: empty for whoever sees every one, so their queries stay as they were."""
+    if governments.reach(actor) is None:
+        return []
+    return [Action.id.in_(sa.select(Assignment.action_id).where(visible_assignments(actor)))]
+
+
 def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
     """The forums that gave a task to an OPD of these governments: they concern them (app.py lists it in `forum_concerns`)."""
     return (
@@ -315,12 +323,9 @@ def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
     government sees, on a forum both attended, only the follow-ups that gave it a task, and only its tasks."""
     require(actor, P.READ)
     seen = visible_assignments(actor)
-    scoped = []
-    if governments.reach(actor) is not None:
-        scoped = [
-            Recommendation.forum_id.in_(forums.visible_forum_ids(actor)),
-            Action.id.in_(sa.select(Assignment.action_id).where(seen)),
-        ]
+    scoped = actions_seen(actor)
+    if scoped:
+        scoped.append(Recommendation.forum_id.in_(forums.visible_forum_ids(actor)))
     actions = db.session.scalars(
         sa.select(Action)
         .join(Action.recommendation)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from actions import decrees, queries, services
+from actions.carry_over import carry_over_items
 from actions.queries import AssignmentFilters
 from core.errors import Invalid, NotAllowed, NotFound
 from core.permissions import SYSTEM
@@ -190,3 +191,29 @@ def test_the_follow_up_form_says_which_attending_opds_the_fan_out_leaves_out(app
     with app.app_context():
         [action] = queries.forum_followups(SYSTEM, forum_id)[rec]
         assert [a.opd_id for a in action.assignments] == [tree.opds["kab:BAPPEDA"]]
+
+
+def test_the_carry_over_panel_shows_a_sibling_only_its_own_earlier_tasks(app, tree):
+    with app.app_context():
+        province = as_user(tree.users["prov_secretariat"])
+        series = forums.create_series(province, title="Rakontek Kespro").id
+        first = forums.create_forum(province, **{**FGD, "title": "Rakontek I", "series_id": series})
+        recommendation = forums.add_recommendation(province, first.id, text="Data kespro per kabupaten/kota")
+        action = _create(province, recommendation.id, lead="kab:DINKES", support=("kota:DINKES",), tree=tree)
+        month = timedelta(days=30)
+        later = {"starts_at": FGD["starts_at"] + month, "ends_at": FGD["ends_at"] + month}
+        later = {**FGD, **later, "title": "Rakontek II", "series_id": series}
+        second = forums.create_forum(province, **later)
+        forums.add_participants(
+            province, second.id, [participant(tree.world, name="Kota", opd=None, opd_id=tree.opds["kota:DINKES"])]
+        )
+        [item] = carry_over_items(province, forums.get_forum(province, second.id))
+        assert len(item.action.assignments) == 2
+        kota = as_user(tree.world.users["secretariat"].id)
+        [item] = carry_over_items(kota, forums.get_forum(kota, second.id))
+        assert item.action.id == action.id
+        assert [a.opd_id for a in item.action.assignments] == [tree.opds["kota:DINKES"]]
+        # the first gave it a task, it attended the second; the kabupaten only got a task from the first
+        assert [f.title for f in forums.series_forums(kota, series)] == ["Rakontek I", "Rakontek II"]
+        kabupaten = as_user(tree.users["kab_secretariat"])
+        assert [f.title for f in forums.series_forums(kabupaten, series)] == ["Rakontek I"]
