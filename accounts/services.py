@@ -434,4 +434,3 @@ def _clean_government_values(values: dict, government: Government | None) -> dic
         if government is not None and values["parent_id"] in governments.below(government.id):
             raise Invalid(_l("A government cannot sit under itself or one below it."), field="parent_id")
     return values
-
