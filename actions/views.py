@@ -97,7 +97,7 @@ def action_list():
 @bp.route("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/actions/new", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_new(forum_id: int, recommendation_id: int):
-    forum = forums.get_open_forum(current_user, forum_id)
+    forum = forums.get_editable_forum(current_user, forum_id)  # a closed forum still takes follow-ups
     recommendation = forums.get_recommendation(current_user, forum_id, recommendation_id)
     form = ActionForm(forum=forum)
     fan = queries.fan_out(forum)
