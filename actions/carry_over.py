@@ -23,12 +23,13 @@ from actions.models import (
     HistoryKind,
     Status,
 )
-from actions.queries import get_action
+from actions.queries import actions_seen, get_action, visible_assignments
 from actions.services import check_due_date, history_row, move_due_dates, require_not_cancelled, transition
 from core import audit, clock
 from core.errors import NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require
+from forum import services as forums
 from forum.models import Forum, Recommendation
 
 P = Permission
@@ -48,14 +49,21 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
     require(actor, P.READ)
     if forum.series_id is None:
         return []
+    # Only the earlier meetings the actor may see, of this meeting's own government: another government's
+    # follow-ups are not this meeting's to decide.
     earlier = sa.select(Forum.id).where(
-        Forum.series_id == forum.series_id, Forum.starts_at < forum.starts_at, Forum.id != forum.id
+        Forum.series_id == forum.series_id,
+        Forum.starts_at < forum.starts_at,
+        Forum.id != forum.id,
+        Forum.government_id == forum.government_id,
+        forums.visible_forums(actor),
     )
     resolved_elsewhere = (
         sa.select(CarryOver.action_id)
         .where(CarryOver.outcome.in_(RESOLVING), CarryOver.forum_id != forum.id)
         .scalar_subquery()
     )
+    seen = visible_assignments(actor)
     has_open = sa.exists().where(Assignment.action_id == Action.id, Assignment.status.in_(OPEN))
     # One closed here has no open task left, and still belongs here: this meeting's outcome is shown nowhere else.
     recorded_here = sa.exists().where(CarryOver.action_id == Action.id, CarryOver.forum_id == forum.id)
@@ -65,11 +73,14 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .where(Recommendation.forum_id.in_(earlier))
         .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open, recorded_here))
         .where(Action.id.not_in(resolved_elsewhere))
+        .where(*actions_seen(actor))
         .options(
             so.contains_eager(Action.recommendation).joinedload(Recommendation.forum),
-            so.selectinload(Action.assignments).joinedload(Assignment.opd),
+            # A sibling that attended sees, of the earlier follow-ups, only its own tasks.
+            so.selectinload(Action.assignments.and_(seen)).joinedload(Assignment.opd),
         )
         .order_by(Action.id)
+        .execution_options(populate_existing=True)
     ).unique()
     actions = list(actions)
     outcomes = {
@@ -90,9 +101,7 @@ def record_carry_over(
 ) -> CarryOver:
     """Record what this meeting decided about an earlier follow-up; deciding turns it into a task or a decree."""
     require(actor, P.EDIT_FORUMS)
-    forum = db.session.get(Forum, forum_id)
-    if forum is None:
-        raise NotFound(_l("No such forum."))
+    forum = forums.get_editable_forum(actor, forum_id)
     if action_id not in {item.action.id for item in carry_over_items(actor, forum)}:
         raise NotFound(_l("This follow-up is not on this meeting's agenda."))
     action = get_action(actor, action_id)

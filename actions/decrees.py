@@ -5,12 +5,14 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from actions import events
-from actions.models import Action, Decree, DecreeMember, DecreeStage, TeamRole
-from actions.queries import active_opd
+from actions.models import Action, Assignment, Decree, DecreeMember, DecreeStage, TeamRole
+from actions.queries import visible_assignments
+from actions.services import assignable_opd
 from core import attachments, audit
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, require
+from core.permissions import Actor, Permission, require, require_works_for
+from forum import services as forums
 from forum.models import Recommendation
 
 P = Permission
@@ -33,13 +35,22 @@ def _decree_event(signal, actor: Actor, decree: Decree) -> None:
     events.later(signal, getattr(actor, "id", None), decree_id=decree.id, action_id=decree.action_id)
 
 
+def _visible_decrees(actor: Actor) -> sa.ColumnElement[bool]:
+    """The decrees of the follow-ups an actor may see (actions.queries.visible_assignments)."""
+    return Decree.action_id.in_(sa.select(Assignment.action_id).where(visible_assignments(actor)))
+
+
 def get_decree(actor: Actor, action_id: int) -> Decree:
-    """The decree of a follow-up, with its members and lead OPD."""
+    """The decree of a follow-up the actor may see, with its members and lead OPD."""
     require(actor, P.READ)
     decree = db.session.scalar(
         sa.select(Decree)
-        .where(Decree.action_id == action_id)
-        .options(so.selectinload(Decree.members).joinedload(DecreeMember.opd), so.joinedload(Decree.lead_opd))
+        .where(Decree.action_id == action_id, _visible_decrees(actor))
+        .options(
+            so.selectinload(Decree.members).joinedload(DecreeMember.opd),
+            so.joinedload(Decree.lead_opd),
+            so.joinedload(Decree.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
     )
     if decree is None:
         raise NotFound(_l("This follow-up has no decree."))
@@ -52,6 +63,7 @@ def list_decrees(actor: Actor) -> list[Decree]:
     return list(
         db.session.scalars(
             sa.select(Decree)
+            .where(_visible_decrees(actor))
             .options(
                 so.joinedload(Decree.lead_opd),
                 so.joinedload(Decree.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
@@ -61,10 +73,22 @@ def list_decrees(actor: Actor) -> list[Decree]:
     )
 
 
+def _editable_decree(actor: Actor, action_id: int) -> Decree:
+    """The decree, for the people of the government that owns its forum."""
+    decree = get_decree(actor, action_id)
+    require_works_for(actor, decree.action.recommendation.forum.government_id)
+    return decree
+
+
+def may_edit_decree(actor: Actor, decree: Decree) -> bool:
+    """Whether the actor edits this decree (the rule of _editable_decree), for the page."""
+    return forums.may_edit(actor, decree.action.recommendation.forum)
+
+
 def update_decree(actor: Actor, action_id: int, *, document=None, **values) -> Decree:
     """Fill in the decree: subject, number, dates, signer, lead OPD, and the scanned document."""
     require(actor, P.EDIT_FORUMS)
-    decree = get_decree(actor, action_id)
+    decree = _editable_decree(actor, action_id)
     values = {name: values.get(name) for name in DECREE_FIELDS}
     for name in ("subject", "number", "signer"):
         values[name] = (values[name] or "").strip() or None
@@ -73,7 +97,7 @@ def update_decree(actor: Actor, action_id: int, *, document=None, **values) -> D
     if values["valid_from"] and values["valid_until"] and values["valid_until"] < values["valid_from"]:
         raise Invalid(_l("The decree ends before it starts."), field="valid_until")
     if values["lead_opd_id"]:
-        active_opd(values["lead_opd_id"])
+        assignable_opd(decree.action.recommendation.forum, values["lead_opd_id"], field="lead_opd_id")
     if document is not None and document.filename:
         scan = attachments.store(document, actor, allowed={"pdf", "jpg", "jpeg", "png"})
         db.session.flush()
@@ -131,7 +155,7 @@ def change_stage(actor: Actor, decree: Decree, to: DecreeStage) -> None:
 def set_decree_stage(actor: Actor, action_id: int, stage: str) -> Decree:
     """Move a decree proposed → drafted → signed (or back a step); signing needs number, date, signer and scan."""
     require(actor, P.EDIT_FORUMS)
-    decree = get_decree(actor, action_id)
+    decree = _editable_decree(actor, action_id)
     change_stage(actor, decree, DecreeStage(stage))
     events.commit()
     return decree
@@ -142,7 +166,7 @@ def add_decree_member(
 ) -> DecreeMember:
     """Add a member to the decree's team."""
     require(actor, P.EDIT_FORUMS)
-    decree = get_decree(actor, action_id)
+    decree = _editable_decree(actor, action_id)
     name = (name or "").strip()
     if not name:
         raise Invalid(_l("A member needs a name."), field="name")
@@ -171,7 +195,7 @@ def add_decree_member(
 def remove_decree_member(actor: Actor, action_id: int, member_id: int) -> None:
     """Take a member off the decree's team."""
     require(actor, P.EDIT_FORUMS)
-    decree = get_decree(actor, action_id)
+    decree = _editable_decree(actor, action_id)
     member = next((m for m in decree.members if m.id == member_id), None)
     if member is None:
         raise NotFound(_l("No such member."))

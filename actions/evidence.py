@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from actions.models import Assignment, Evidence
+from actions.queries import get_assignment
 from core.attachments import Attachment
 from core.errors import NotAllowed, NotFound
 from core.extensions import db
@@ -31,7 +32,7 @@ def evidence_file(actor: Actor, evidence_id: int) -> Attachment:
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.attachment is None:
         raise NotFound(_l("No such file."))
-    assignment = db.session.get(Assignment, evidence.assignment_id)
+    assignment = get_assignment(actor, evidence.assignment_id)  # another government's task is NotFound
     if not may_download(actor, assignment):
         raise NotAllowed(_l("You may not download this file."))
     return evidence.attachment

@@ -16,7 +16,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from accounts import services as accounts
 from actions.models import (
     ACTION_KIND_LABELS,
     ASSIGNMENT_ROLE_LABELS,
@@ -25,14 +24,16 @@ from actions.models import (
     TEAM_ROLE_LABELS,
 )
 from core.forms import DateField, NumberRange, OptionalIntSelectField, enum_choices
+from forum import services as forums
+from forum.forms import opd_choices
 
 REASON = [DataRequired(_l("Give the reason.")), Length(max=500)]
 SIGNERS = ["Wali Kota Tangerang", "Bupati", "Sekretaris Daerah", "Kepala Bappeda"]
 
 
-def _opd_choices(empty=None):
-    choices = [(o.id, o.label) for o in accounts.active_opds()]
-    return ([("", empty)] if empty else []) + choices
+def _opd_choices(empty=None, forum=None):
+    """The OPDs a field offers: for a forum's follow-ups only those it may go to (forum.services.assignable_opds)."""
+    return opd_choices(forums.assignable_opds(forum) if forum is not None else None, empty)
 
 
 class ActionForm(FlaskForm):
@@ -44,10 +45,10 @@ class ActionForm(FlaskForm):
     support_opd_ids = SelectMultipleField(_l("Supporting OPDs"), coerce=int, validate_choice=True)
     all_present = BooleanField(_l("All OPDs present at this forum"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lead_opd_id.choices = _opd_choices(_l("(choose)"))
-        self.support_opd_ids.choices = _opd_choices()
+        self.lead_opd_id.choices = _opd_choices(_l("(choose)"), forum)
+        self.support_opd_ids.choices = _opd_choices(forum=forum)
 
     def values(self) -> dict:
         return {
@@ -73,9 +74,9 @@ class AddOpdForm(FlaskForm):
     role = SelectField(_l("Role"), choices=enum_choices(ASSIGNMENT_ROLE_LABELS), default="support")
     reason = StringField(_l("Reason"), validators=REASON)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.opd_id.choices = _opd_choices(_l("(choose)"))
+        self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
 
 class ReasonForm(FlaskForm):
@@ -91,9 +92,9 @@ class ReassignForm(FlaskForm):
     opd_id = OptionalIntSelectField(_l("New OPD"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=REASON)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.opd_id.choices = _opd_choices(_l("(choose)"))
+        self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
 
 class AcknowledgeForm(FlaskForm):
@@ -139,9 +140,9 @@ class DecreeForm(FlaskForm):
     lead_opd_id = OptionalIntSelectField(_l("Lead OPD (by local agreement)"))
     document = FileField(_l("Scanned decree (pdf, jpg, png)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lead_opd_id.choices = _opd_choices(_l("(choose)"))
+        self.lead_opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
     def values(self) -> dict:
         names = ("subject", "number", "signed_on", "signer", "valid_from", "valid_until", "lead_opd_id")

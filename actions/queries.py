@@ -9,6 +9,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments
+from accounts import services as accounts
 from accounts.models import Opd
 from actions.models import (
     OPEN,
@@ -25,7 +26,8 @@ from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, require
+from core.permissions import Actor, Permission, may_assign_to, require, sees
+from forum import services as forums
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
 P = Permission
@@ -51,6 +53,14 @@ def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
         .where(Forum.government_id.in_(ids))
     )
     return sa.or_(Assignment.opd_id.in_(theirs), Assignment.action_id.in_(owned))
+
+
+def actions_seen(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    """The condition on follow-ups an actor may see (one of its assignments is visible), as a list to unpack into
+    a WHERE: empty for whoever sees every one, so their queries stay as they were."""
+    if governments.reach(actor) is None:
+        return []
+    return [Action.id.in_(sa.select(Assignment.action_id).where(visible_assignments(actor)))]
 
 
 def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
@@ -88,9 +98,12 @@ def get_action(actor: Actor, action_id: int) -> Action:
         sa.select(Action)
         .where(Action.id == action_id, Action.id.in_(seen))
         .options(
-            so.selectinload(Action.assignments).joinedload(Assignment.opd),
+            # A sibling government sees, of a follow-up of a forum both attended, only its own tasks.
+            so.selectinload(Action.assignments.and_(visible_assignments(actor))).joinedload(Assignment.opd),
             so.joinedload(Action.recommendation).joinedload(Recommendation.forum),
         )
+        # The assignments are this actor's view of them, even when the session holds the follow-up already.
+        .execution_options(populate_existing=True)
     )
     if action is None:
         raise NotFound(_l("No such follow-up."))
@@ -99,14 +112,34 @@ def get_action(actor: Actor, action_id: int) -> Action:
 
 def present_opd_ids(forum_id: int) -> list[int]:
     """The OPDs whose people attended a forum (present or represented)."""
-    return list(
-        db.session.scalars(
-            sa.select(Participant.opd_id)
-            .where(
-                Participant.forum_id == forum_id, Participant.opd_id.is_not(None), Participant.attendance.in_(PRESENT)
-            )
-            .distinct()
-        )
+    return [opd.id for opd in _present_opds(forum_id)]
+
+
+def _present_opds(forum_id: int) -> list[Opd]:
+    present = (
+        sa.select(Participant.opd_id)
+        .where(Participant.forum_id == forum_id, Participant.opd_id.is_not(None), Participant.attendance.in_(PRESENT))
+        .distinct()
+    )
+    return list(db.session.scalars(sa.select(Opd).where(Opd.id.in_(present)).order_by(Opd.government_id, Opd.code)))
+
+
+@dataclass
+class FanOut:
+    """ "Every OPD that attended": the ones a forum's follow-up goes to, and the attending OPDs left out because
+    their government is above or beside the forum's owner."""
+
+    given: list[int]
+    left_out: list[Opd]
+
+
+def fan_out(forum: Forum) -> FanOut:
+    """Split a forum's attending OPDs into those its follow-ups may go to and those they may not."""
+    allowed = forums.assignable_governments(forum)
+    present = _present_opds(forum.id)
+    return FanOut(
+        given=[opd.id for opd in present if may_assign_to(allowed, opd.government_id)],
+        left_out=[opd for opd in present if not may_assign_to(allowed, opd.government_id)],
     )
 
 
@@ -118,7 +151,9 @@ def _with_context(query):
         so.joinedload(Assignment.action, innerjoin=True)
         .joinedload(Action.recommendation, innerjoin=True)
         .joinedload(Recommendation.forum, innerjoin=True)
-        .load_only(Forum.id, Forum.title, Forum.kind, Forum.status, Forum.starts_at, Forum.series_id),
+        .load_only(
+            Forum.id, Forum.title, Forum.kind, Forum.status, Forum.starts_at, Forum.series_id, Forum.government_id
+        ),
     )
 
 
@@ -284,14 +319,20 @@ def all_assignments(actor: Actor, filters: AssignmentFilters, limit: int = 50_00
 
 
 def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
-    """Each recommendation's actions with their assignments and OPDs, in two queries."""
+    """Each recommendation's actions with the assignments and OPDs the actor may see, in two queries: a sibling
+    government sees, on a forum both attended, only the follow-ups that gave it a task, and only its tasks."""
     require(actor, P.READ)
+    seen = visible_assignments(actor)
+    scoped = actions_seen(actor)
+    if scoped:
+        scoped.append(Recommendation.forum_id.in_(forums.visible_forum_ids(actor)))
     actions = db.session.scalars(
         sa.select(Action)
         .join(Action.recommendation)
-        .where(Recommendation.forum_id == forum_id)
-        .options(so.selectinload(Action.assignments).joinedload(Assignment.opd))
+        .where(Recommendation.forum_id == forum_id, *scoped)
+        .options(so.selectinload(Action.assignments.and_(seen)).joinedload(Assignment.opd))
         .order_by(Action.id)
+        .execution_options(populate_existing=True)
     )
     grouped: dict[int, list[Action]] = {}
     for action in actions:
@@ -305,7 +346,10 @@ def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
     return list(
         db.session.scalars(
             sa.select(AssignmentEvent)
-            .where(AssignmentEvent.assignment_id == assignment_id)
+            .where(
+                AssignmentEvent.assignment_id == assignment_id,
+                AssignmentEvent.assignment_id.in_(sa.select(Assignment.id).where(visible_assignments(actor))),
+            )
             .options(
                 so.joinedload(AssignmentEvent.actor),
                 so.joinedload(AssignmentEvent.report)
@@ -315,6 +359,12 @@ def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
             .order_by(AssignmentEvent.at, AssignmentEvent.id)
         ).unique()
     )
+
+
+def headless_opds(actor: Actor) -> list[Opd]:
+    """The OPDs nobody heads now, of the governments the actor sees in full."""
+    reach = governments.reach(actor)
+    return [opd for opd in accounts.opds_without_active_head() if sees(reach, opd.government_id)]
 
 
 def active_opd(opd_id: int) -> Opd:

@@ -26,14 +26,15 @@ from actions.models import (
     ProgressReport,
     Status,
 )
-from actions.queries import active_opd, get_action, get_assignment, present_opd_ids
+from actions.queries import active_opd, fan_out, get_action, get_assignment
 from core import attachments, audit, clock
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, can, require
+from core.permissions import Actor, Permission, can, require, require_works_for, works_for
 from core.weblinks import web_link
-from forum.models import Recommendation
+from forum import services as forums
+from forum.models import Forum, Recommendation
 
 S, P = Status, Permission
 
@@ -164,11 +165,36 @@ def history_row(actor, assignment, kind, *, note=None, data=None, from_status=No
     return event
 
 
+def owner_of(assignment: Assignment) -> int:
+    """The government that gave the task: the one owning its forum, whose secretariat verifies and changes it."""
+    return assignment.action.recommendation.forum.government_id
+
+
 def _guard(actor: Actor, assignment: Assignment, permission: Permission) -> None:
-    """The permission check of every assignment service: the permission, and for an OPD's work its own OPD."""
+    """The permission check of every assignment service: the permission; for an OPD's work its own OPD, for the
+    secretariat's work the government that gave the task."""
     require(actor, permission)
-    if permission in OWN_OPD and getattr(actor, "opd_id", None) != assignment.opd_id:
-        raise NotAllowed(_l("This task belongs to another OPD."))
+    if permission in OWN_OPD:
+        if getattr(actor, "opd_id", None) != assignment.opd_id:
+            raise NotAllowed(_l("This task belongs to another OPD."))
+    else:
+        require_works_for(actor, owner_of(assignment))
+
+
+def _owned_forum(actor: Actor, forum: Forum) -> Forum:
+    """The forum whose follow-ups the actor is about to change: only its own government's people do."""
+    require_works_for(actor, forum.government_id)
+    return forum
+
+
+def assignable_opd(forum: Forum, opd_id: int, field: str = "opd_id") -> Opd:
+    """An active OPD that may get this forum's follow-ups: of its government or one under it."""
+    opd = active_opd(opd_id)
+    if not forums.may_assign(forum, opd):
+        raise Invalid(
+            _l("%(code)s belongs to a government this forum cannot give tasks to.", code=opd.code), field=field
+        )
+    return opd
 
 
 def assignment_for(actor: Actor, assignment_id: int, permission: Permission) -> Assignment:
@@ -180,6 +206,15 @@ def assignment_for(actor: Actor, assignment_id: int, permission: Permission) -> 
     return assignment
 
 
+def action_for(actor: Actor, action_id: int, permission: Permission) -> Action:
+    """Load a follow-up once for the secretariat's work on it, refusing first who may not do it (before a page
+    reads any form): the permission, and the government that owns its forum."""
+    require(actor, permission)
+    action = get_action(actor, action_id)
+    _owned_forum(actor, action.recommendation.forum)
+    return action
+
+
 def _load(actor: Actor, assignment: Assignment | int) -> Assignment:
     return assignment if isinstance(assignment, Assignment) else get_assignment(actor, assignment)
 
@@ -189,7 +224,23 @@ def may(actor: Actor, assignment: Assignment, to: Status) -> bool:
     permission = TRANSITIONS[assignment.status].get(to)
     if permission is None or not can(actor, permission):
         return False
-    return permission not in OWN_OPD or getattr(actor, "opd_id", None) == assignment.opd_id
+    if permission in OWN_OPD:
+        return getattr(actor, "opd_id", None) == assignment.opd_id
+    return works_for(actor, owner_of(assignment))
+
+
+def may_cancel_action(actor: Actor, action: Action) -> bool:
+    """Whether the actor may cancel this follow-up now (the rule of cancel_action), for its page."""
+    return (
+        can(actor, P.VERIFY)
+        and action.cancelled_at is None
+        and works_for(actor, action.recommendation.forum.government_id)
+    )
+
+
+def may_change(actor: Actor, assignment: Assignment) -> bool:
+    """Whether the actor does the secretariat's work on this task (due date, reassigning): its forum's owner."""
+    return can(actor, P.EDIT_FORUMS) and assignment.is_open and works_for(actor, owner_of(assignment))
 
 
 def may_report(actor: Actor, assignment: Assignment) -> bool:
@@ -282,13 +333,15 @@ def create_action(
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise NotFound(_l("No such recommendation."))
+    forum = forums.get_editable_forum(actor, recommendation.forum_id)
     title = (title or "").strip()
     if not title:
         raise Invalid(_l("A follow-up needs a title."), field="title")
     due_date = check_due_date(due_date)
     roles: dict[int, AssignmentRole] = {}
     if all_present:
-        present = present_opd_ids(recommendation.forum_id)
+        # Attending OPDs of a government above or beside the owner are left out (fan_out says which).
+        present = fan_out(forum).given
         if not present:
             raise Invalid(_l("Nobody from an OPD attended this forum."), field="all_present")
         # Everyone present is responsible for their own OPD, unless one of them is named to lead.
@@ -300,7 +353,7 @@ def create_action(
         roles[lead_opd_id] = AssignmentRole.LEAD
     if not roles:
         raise Invalid(_l("Choose the lead OPD, or all OPDs present."), field="lead_opd_id")
-    opds = [active_opd(opd_id) for opd_id in roles]
+    opds = [assignable_opd(forum, opd_id, field="lead_opd_id") for opd_id in roles]
     action = Action(
         recommendation=recommendation,
         title=title,
@@ -384,6 +437,7 @@ def update_action(
     """Edit a follow-up; a new due date moves every open assignment that does not have its own."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
+    _owned_forum(actor, action.recommendation.forum)
     require_not_cancelled(action)
     reason = _require_reason(reason)
     title = (title or "").strip()
@@ -416,8 +470,9 @@ def add_opd(actor: Actor, action_id: int, opd_id: int, role: str, reason: str) -
     """Give a follow-up to one more OPD (or again, to one whose assignment was cancelled)."""
     require(actor, P.EDIT_FORUMS)
     action = get_action(actor, action_id)
+    forum = _owned_forum(actor, action.recommendation.forum)
     reason = _require_reason(reason)
-    opd = active_opd(opd_id)
+    opd = assignable_opd(forum, opd_id)
     require_not_cancelled(action)
     existing = next((a for a in action.assignments if a.opd_id == opd.id), None)
     if existing is not None and existing.status != Status.CANCELLED:
@@ -446,6 +501,7 @@ def change_due_date(actor: Actor, assignment: Assignment | int, due_date: date |
     """Give one OPD its own due date."""
     require(actor, P.EDIT_FORUMS)
     assignment = _load(actor, assignment)
+    _guard(actor, assignment, P.EDIT_FORUMS)
     reason = _require_reason(reason)
     if not assignment.is_open:
         raise InvalidTransition(_l("This task is finished."))
@@ -465,10 +521,11 @@ def reassign(actor: Actor, assignment: Assignment | int, opd_id: int, reason: st
     """Move a task to another OPD, which must acknowledge it afresh."""
     require(actor, P.EDIT_FORUMS)
     assignment = _load(actor, assignment)
+    _guard(actor, assignment, P.EDIT_FORUMS)
     reason = _require_reason(reason)
     if not assignment.is_open:
         raise InvalidTransition(_l("This task is finished."))
-    opd = active_opd(opd_id)
+    opd = assignable_opd(assignment.action.recommendation.forum, opd_id)
     if opd.id == assignment.opd_id:
         return assignment
     taken = db.session.scalar(
@@ -503,6 +560,7 @@ def cancel_action(actor: Actor, action_id: int, reason: str) -> Action:
     """Cancel a follow-up and every open task it gave."""
     require(actor, P.VERIFY)
     action = get_action(actor, action_id)
+    _owned_forum(actor, action.recommendation.forum)
     reason = _require_reason(reason)
     if action.cancelled_at is not None:
         return action

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts import services as accounts
+from accounts import governments
 from actions import decrees, queries, services
 from actions.carry_over import carry_over_items, record_carry_over
 from actions.evidence import evidence_file, may_download
@@ -83,11 +83,11 @@ def action_list():
         "actions/list.html",
         pagination=pagination,
         filters=filters,
-        opds=accounts.opd_choices(),
-        series=forums.all_series(),
+        opds=forums.filter_opds(current_user),
+        series=forums.all_series(current_user),
         themes=forums.theme_names(),
         today=clock.today_local(),
-        headless=accounts.opds_without_active_head() if can(current_user, Permission.DELIVERY_LOG) else [],
+        headless=queries.headless_opds(current_user) if can(current_user, Permission.DELIVERY_LOG) else [],
     )
 
 
@@ -97,8 +97,10 @@ def action_list():
 @bp.route("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/actions/new", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_new(forum_id: int, recommendation_id: int):
+    forum = forums.get_editable_forum(current_user, forum_id)  # a closed forum still takes follow-ups
     recommendation = forums.get_recommendation(current_user, forum_id, recommendation_id)
-    form = ActionForm()
+    form = ActionForm(forum=forum)
+    fan = queries.fan_out(forum)
     if request.method == "GET":
         form.title.data = recommendation.text[:300]
     if form.validate_on_submit():
@@ -108,31 +110,49 @@ def action_new(forum_id: int, recommendation_id: int):
             attach_error(form, error)
         else:
             flash(_("Follow-up created and given to %(n)d OPDs.", n=len(action.assignments)), "success")
+            if form.all_present.data and fan.left_out:
+                flash(_left_out_message(fan.left_out), "warning")
             return redirect(
                 url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
             )
     return render_template(
-        "actions/action_form.html", form=form, recommendation=recommendation, present=queries.present_opd_ids(forum_id)
+        "actions/action_form.html",
+        form=form,
+        recommendation=recommendation,
+        present=fan.given,
+        left_out=_left_out_message(fan.left_out) if fan.left_out else None,
     ), form_status(form)
+
+
+def _left_out_message(opds) -> str:
+    names = ", ".join(governments.opd_name(o.code, o.government_id, current_user) for o in opds)
+    return _("Not given to the attending OPDs of governments this forum cannot give tasks to: %(opds)s.", opds=names)
+
+
+def _render_action(action, status: int = 200, add_form=None, cancel_form=None):
+    """The follow-up page; a form that failed is passed in so that its input and errors are shown again."""
+    forum = action.recommendation.forum
+    return render_template(
+        "actions/action_view.html",
+        action=action,
+        add_form=add_form or AddOpdForm(forum=forum, formdata=None),
+        cancel_form=cancel_form or ReasonForm(formdata=None),
+        may_change=forums.may_edit(current_user, forum),
+        may_cancel=services.may_cancel_action(current_user, action),
+        today=clock.today_local(),
+    ), status
 
 
 @bp.get("/actions/<int:action_id>")
 @login_required
 def action_view(action_id: int):
-    action = queries.get_action(current_user, action_id)
-    return render_template(
-        "actions/action_view.html",
-        action=action,
-        add_form=AddOpdForm(),
-        cancel_form=ReasonForm(),
-        today=clock.today_local(),
-    )
+    return _render_action(queries.get_action(current_user, action_id))
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def action_edit(action_id: int):
-    action = queries.get_action(current_user, action_id)
+    action = services.action_for(current_user, action_id, Permission.EDIT_FORUMS)
     if action.cancelled_at is not None:  # the service refuses the edit; the form is not offered either
         flash(_("This follow-up is cancelled."), "error")
         return redirect(url_for("actions.action_view", action_id=action_id))
@@ -158,7 +178,8 @@ def action_edit(action_id: int):
 @bp.post("/actions/<int:action_id>/opds")
 @permission_required(Permission.EDIT_FORUMS)
 def action_add_opd(action_id: int):
-    form = AddOpdForm()
+    action = services.action_for(current_user, action_id, Permission.EDIT_FORUMS)
+    form = AddOpdForm(forum=action.recommendation.forum)
     if form.validate_on_submit():
         try:
             assignment = services.add_opd(current_user, action_id, form.opd_id.data, form.role.data, form.reason.data)
@@ -167,10 +188,7 @@ def action_add_opd(action_id: int):
         else:
             flash(_("%(code)s now has this follow-up.", code=assignment.opd.code), "success")
             return redirect(url_for("actions.action_view", action_id=action_id))
-    action = queries.get_action(current_user, action_id)
-    return render_template(
-        "actions/action_view.html", action=action, add_form=form, cancel_form=ReasonForm(), today=clock.today_local()
-    ), 422
+    return _render_action(action, 422, add_form=form)
 
 
 @bp.post("/actions/<int:action_id>/cancel")
@@ -181,10 +199,7 @@ def action_cancel(action_id: int):
         services.cancel_action(current_user, action_id, form.reason.data)
         flash(_("Follow-up cancelled."), "success")
         return redirect(url_for("actions.action_view", action_id=action_id))
-    action = queries.get_action(current_user, action_id)
-    return render_template(
-        "actions/action_view.html", action=action, add_form=AddOpdForm(), cancel_form=form, today=clock.today_local()
-    ), 422
+    return _render_action(queries.get_action(current_user, action_id), 422, cancel_form=form)
 
 
 # --- the assignment page -------------------------------------------------------------------------------
@@ -203,12 +218,19 @@ ASSIGNMENT_FORMS = {
 }
 
 
+def _assignment_form(name: str, assignment: Assignment, **kwargs):
+    """One of the assignment page's forms; reassigning offers only the OPDs the task's forum may give tasks to."""
+    if name == "reassign_form":
+        kwargs["forum"] = assignment.action.recommendation.forum
+    return ASSIGNMENT_FORMS[name](**kwargs)
+
+
 def _render_assignment(assignment, status: int = 200, **forms):
     """The assignment page (of an id, or of the assignment already loaded); a form that failed is passed in so
     that its input and errors are shown again."""
     if not isinstance(assignment, Assignment):
         assignment = queries.get_assignment(current_user, assignment)
-    context = {name: forms.get(name) or form_class(formdata=None) for name, form_class in ASSIGNMENT_FORMS.items()}
+    context = {name: forms.get(name) or _assignment_form(name, assignment, formdata=None) for name in ASSIGNMENT_FORMS}
     if not forms.get("pic_form"):
         context["pic_form"].pic_name.data = assignment.pic_name
     # Later packages add to this page without actions/ knowing them (see app.py).
@@ -222,7 +244,7 @@ def _render_assignment(assignment, status: int = 200, **forms):
         may_report=services.may_report(current_user, assignment),
         may_set_pic=services.may_set_pic(current_user, assignment),
         may_download=may_download(current_user, assignment),
-        can_edit=can(current_user, Permission.EDIT_FORUMS) and assignment.is_open,
+        can_edit=services.may_change(current_user, assignment),
         today=clock.today_local(),
         **context,
     ), status
@@ -238,7 +260,7 @@ def _handle(assignment_id: int, permission: Permission, form_name: str, run, suc
     """Load the assignment once, refusing whoever may not do this before the form is read; validate the form, run
     the service on the loaded assignment, and redirect; or show the page again with the errors."""
     assignment = services.assignment_for(current_user, assignment_id, permission)
-    form = ASSIGNMENT_FORMS[form_name]()
+    form = _assignment_form(form_name, assignment)
     if form.validate_on_submit():
         try:
             result = run(assignment, form)
@@ -385,8 +407,9 @@ def _render_decree(action_id: int, status: int = 200, form=None, member_form=Non
     return render_template(
         "actions/decree.html",
         decree=decree,
+        may_edit=decrees.may_edit_decree(current_user, decree),
         action=queries.get_action(current_user, action_id),
-        form=form or DecreeForm(obj=decree, formdata=None),
+        form=form or DecreeForm(obj=decree, formdata=None, forum=decree.action.recommendation.forum),
         member_form=member_form or MemberForm(formdata=None),
         signers=SIGNERS,
         today=clock.today_local(),

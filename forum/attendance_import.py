@@ -13,7 +13,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from accounts import governments
 from accounts import services as accounts
+from accounts.models import Opd
 from core import spreadsheets
 from core.audit import FIELD_LABELS
 from core.db import max_length
@@ -27,6 +29,8 @@ COLUMN_ALIASES = {
     "position": {"jabatan", "position", "title"},
     "institution": {"instansi", "institution", "unit kerja", "asal instansi", "asal", "lembaga", "opd"},
     "opd_code": {"kode opd", "opd code", "kode"},
+    # Which government the institution is of, by code or name: with several in one Kawal, "DINKES" is ambiguous.
+    "government": {"pemerintah", "government", "pemda", "pemerintah daerah", "kode pemerintah"},
     "category": {"unsur", "category", "kategori"},
     "role": {"peran", "role"},
     "attendance": {"kehadiran", "attendance", "status kehadiran", "keterangan"},
@@ -58,6 +62,7 @@ class ImportRow:
     values: dict
     problems: list[str] = field(default_factory=list)
     opd_label: str = ""
+    opd: Opd | None = None  # the OPD matched, for the preview to name with its government
 
     @property
     def ok(self) -> bool:
@@ -81,22 +86,66 @@ def read_table(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> 
     return spreadsheets.read_table(filename, data, LAYOUT, max_bytes=max_bytes, max_rows=max_rows)
 
 
-def check_rows(rows: list[tuple[int, dict[str, str]]]) -> list[ImportRow]:
-    """Turn raw rows into participant values, noting every problem; OPDs are looked up once."""
-    opds = _Opds(accounts.active_opds())
+def check_rows(
+    rows: list[tuple[int, dict[str, str]]], forum_governments: frozenset[int] | None = None
+) -> list[ImportRow]:
+    """Turn raw rows into participant values, noting every problem; OPDs are looked up once. An OPD is looked for
+    in the row's government column if it has one, else among the forum's governments (all when not given)."""
+    opds = _Opds(accounts.active_opds(), forum_governments)
     return [_check_row(line, raw, opds) for line, raw in rows]
 
 
 class _Opds:
-    """The active OPDs, found by code or by full name (case does not matter)."""
+    """The active OPDs of every government, found by code or by full name (case does not matter)."""
 
-    def __init__(self, opds):
-        self.by_code = {o.code.upper(): o for o in opds}
-        self.by_name = {o.name.lower(): o for o in self.by_code.values()}
+    def __init__(self, opds, forum_governments: frozenset[int] | None):
+        self.by_code: dict[str, list[Opd]] = {}
+        self.by_name: dict[str, list[Opd]] = {}
+        for opd in opds:
+            self.by_code.setdefault(opd.code.upper(), []).append(opd)
+            self.by_name.setdefault(opd.name.lower(), []).append(opd)
+        self.forum_governments = forum_governments
+        self.governments = {}
+        for node in governments.tree().values():
+            for name in (node.code, node.name, node.short_name):
+                self.governments[_key(name)] = node.id
 
-    def named(self, institution: str):
-        """The OPD an institution written as an OPD's code or full name is, or None."""
-        return self.by_code.get(institution.upper()) or self.by_name.get(institution.lower())
+    def find(self, text: str, government: str, *, by_name: bool) -> tuple[Opd | None, str | None]:
+        """The OPD a code (or, by_name, a code or full name) is, and a problem when it cannot be told which.
+        (None, None) is no OPD: free text."""
+        found = list(self.by_code.get(text.upper(), []))
+        if by_name and not found:
+            found = list(self.by_name.get(text.lower(), []))
+        if government:
+            government_id = self.governments.get(_key(government))
+            if government_id is None:
+                return None, None  # a government outside this Kawal: its people stay free text
+            found = [opd for opd in found if opd.government_id == government_id]
+        elif self.forum_governments is not None:
+            elsewhere = found
+            found = [opd for opd in found if opd.government_id in self.forum_governments]
+            if not found and elsewhere and not by_name:
+                return None, str(
+                    _l(
+                        "%(code)s is an OPD of %(governments)s, which is not among this forum's governments: "
+                        "add a government column.",
+                        code=text,
+                        governments=_names(elsewhere),
+                    )
+                )
+        if len(found) > 1:
+            return None, str(
+                _l(
+                    "%(code)s is an OPD of several governments (%(governments)s): add a government column.",
+                    code=text,
+                    governments=_names(found),
+                )
+            )
+        return (found[0] if found else None), None
+
+
+def _names(opds: list[Opd]) -> str:
+    return ", ".join(sorted({governments.short_name(opd.government_id) for opd in opds}))
 
 
 def _check_row(line: int, raw: dict[str, str], opds: _Opds) -> ImportRow:
@@ -112,7 +161,7 @@ def _check_row(line: int, raw: dict[str, str], opds: _Opds) -> ImportRow:
     if not values["name"]:
         problems.append(str(_l("The name is missing.")))
     problems += _overlong(values)
-    opd = _opd_of(raw.get("opd_code", ""), values, opds, problems)
+    opd = _opd_of(raw.get("opd_code", ""), raw.get("government", ""), values, opds, problems)
     problems += _bad_email(values["email"])
     values["category"] = _choice(
         raw.get("category"),
@@ -123,18 +172,24 @@ def _check_row(line: int, raw: dict[str, str], opds: _Opds) -> ImportRow:
     )
     values["role"] = _choice(raw.get("role"), ParticipantRole, ParticipantRole.PESERTA, problems, _l("role"))
     values["attendance"] = _attendance(raw.get("attendance"), problems)
-    return ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else "")
+    return ImportRow(line=line, values=values, problems=problems, opd_label=opd.code if opd else "", opd=opd)
 
 
-def _opd_of(code: str, values: dict, opds: _Opds, problems: list[str]):
-    """The row's OPD, from its OPD code or else its institution; sets values' opd_id and institution."""
-    opd = None
+def _opd_of(code: str, government: str, values: dict, opds: _Opds, problems: list[str]):
+    """The row's OPD, from its OPD code or else its institution, in its government; sets values' opd_id and
+    institution. Where the OPD cannot be told, the row says so and links none."""
+    opd, problem = None, None
     if code:
-        opd = opds.by_code.get(code.upper())
-        if opd is None:
-            problems.append(str(_l("Unknown OPD code %(code)s.", code=code)))
+        opd, problem = opds.find(code, government, by_name=False)
+        if opd is None and problem is None:
+            if government and government.strip() and _key(government) not in opds.governments:
+                values["institution"] = values["institution"] or f"{code} · {government}"
+            else:
+                problem = str(_l("Unknown OPD code %(code)s.", code=code))
     elif values["institution"]:
-        opd = opds.named(values["institution"])
+        opd, problem = opds.find(values["institution"], government, by_name=True)
+    if problem:
+        problems.append(problem)
     if opd is not None:
         values["opd_id"] = opd.id
         values["institution"] = values["institution"] or None

@@ -1,11 +1,13 @@
 """Forms for series, forums, participants, minutes, recommendations and the attendance import."""
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from accounts import governments
 from accounts import services as accounts
 from core.db import max_length
 from core.forms import LocalDateTimeField, NumberRange, OptionalIntSelectField, enum_choices
@@ -25,8 +27,20 @@ from forum.models import (
 YEAR = [Optional(), NumberRange(min=FIRST_PLANNING_YEAR, max=LAST_PLANNING_YEAR)]
 
 
+def opd_label(opd) -> str:
+    """ "DINKES – Dinas Kesehatan", or "DINKES · Kab. Serang – Dinas Kesehatan" for another government's OPD."""
+    return f"{governments.opd_name(opd.code, opd.government_id, current_user)} – {opd.name}"
+
+
+def opd_choices(opds=None, empty=None) -> list:
+    """Select choices of OPDs (every active one unless given), each named with its government when that is not
+    the viewer's; with one government they read as they always did."""
+    opds = accounts.active_opds() if opds is None else opds
+    return ([("", empty)] if empty else []) + [(o.id, opd_label(o)) for o in opds]
+
+
 def _opd_choices(empty_label):
-    return [("", empty_label)] + [(o.id, o.label) for o in accounts.active_opds()]
+    return opd_choices(empty=empty_label)
 
 
 class SeriesForm(FlaskForm):
@@ -58,7 +72,7 @@ class ForumForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.series_id.choices = [("", _l("(none)"))] + [(s.id, s.title) for s in services.all_series()]
+        self.series_id.choices = [("", _l("(none)"))] + [(s.id, s.title) for s in services.all_series(current_user)]
         self.organiser_opd_id.choices = _opd_choices(_l("(none)"))
 
     def values(self) -> dict:

@@ -15,7 +15,7 @@ from core import audit
 from core.db import max_length
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, can, require, require_works_for
+from core.permissions import Actor, Permission, can, may_assign_to, require, require_works_for, works_for
 from core.weblinks import web_link
 from forum import attendance_import
 from forum.models import (
@@ -71,6 +71,62 @@ def visible_forums(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(Forum.government_id.in_(ids), Forum.id.in_(attended), *concerns)
 
 
+def visible_forum_ids(actor: Actor) -> sa.Select:
+    """The ids of the forums an actor may see, for the queries of what hangs off a forum."""
+    return sa.select(Forum.id).where(visible_forums(actor))
+
+
+def may_edit(actor: Actor, forum: Forum) -> bool:
+    """Whether the actor edits this forum: its participants, minutes, recommendations and follow-ups. Only the
+    people of the government that owns it do (and the instance admin); a parent or an attending sibling reads."""
+    return can(actor, Permission.EDIT_FORUMS) and works_for(actor, forum.government_id)
+
+
+def assignable_governments(forum: Forum) -> frozenset[int]:
+    """The governments whose OPDs may get this forum's follow-ups: the owner and every one under it."""
+    return governments.below(forum.government_id)
+
+
+def may_assign(forum: Forum, opd: Opd) -> bool:
+    """Whether this OPD may get a follow-up of this forum (never upwards or sideways)."""
+    return may_assign_to(assignable_governments(forum), opd.government_id)
+
+
+def assignable_opds(forum: Forum) -> list[Opd]:
+    """The active OPDs this forum's follow-ups may go to, by government (the owner's first) and code."""
+    allowed = assignable_governments(forum)
+    opds = db.session.scalars(sa.select(Opd).where(Opd.active, Opd.government_id.in_(sorted(allowed))))
+    return sorted(opds, key=lambda opd: (opd.government_id != forum.government_id, opd.government_id, opd.code))
+
+
+def filter_opds(actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the active OPDs of the governments an actor sees in full, by code: the OPD filter of the
+    forum and follow-up lists. Another government's OPD is named with its government ("DINKES · Kab. Serang")."""
+    reach = governments.reach(actor)
+    query = sa.select(Opd.id, Opd.code, Opd.government_id).where(Opd.active).order_by(Opd.code, Opd.government_id)
+    if reach is not None:
+        query = query.where(Opd.government_id.in_(sorted(reach)))
+    return [(row.id, governments.opd_name(row.code, row.government_id, actor)) for row in db.session.execute(query)]
+
+
+def forum_governments(forum: Forum) -> frozenset[int]:
+    """The governments a forum's attendance list is read against: its owner, those under it, and those whose
+    OPDs already attend it."""
+    attending = (
+        sa.select(Opd.government_id)
+        .select_from(Participant)
+        .join(Opd, Participant.opd_id == Opd.id)
+        .where(Participant.forum_id == forum.id)
+        .distinct()
+    )
+    return assignable_governments(forum) | frozenset(db.session.scalars(attending))
+
+
+def check_import(forum: Forum, table: list) -> list:
+    """The rows of an attendance list as this forum would save them (attendance_import.check_rows)."""
+    return attendance_import.check_rows(table, forum_governments(forum))
+
+
 def _scope(forum_id: int) -> str:
     return f"forum:{forum_id}"
 
@@ -88,27 +144,46 @@ def _strip(values: dict) -> dict:
 # --- series --------------------------------------------------------------------------------------------
 
 
+def visible_series(actor: Actor) -> sa.ColumnElement[bool]:
+    """The series an actor may see: those with a forum it may see, and those with no forum yet (a series has no
+    government of its own; its forums do)."""
+    if governments.reach(actor) is None:
+        return sa.true()
+    forums = sa.select(Forum.series_id).where(Forum.series_id.is_not(None))
+    return sa.or_(Series.id.in_(forums.where(visible_forums(actor))), Series.id.not_in(forums))
+
+
 def list_series(actor: Actor) -> list[tuple[Series, int]]:
-    """Every series with the number of its forums, newest first."""
+    """Every series the actor may see, with the number of its forums the actor may see, newest first."""
     require(actor, Permission.READ)
-    count = sa.select(sa.func.count(Forum.id)).where(Forum.series_id == Series.id).scalar_subquery()
-    return list(db.session.execute(sa.select(Series, count).order_by(Series.created_at.desc(), Series.id.desc())))
+    count = (
+        sa.select(sa.func.count(Forum.id)).where(Forum.series_id == Series.id, visible_forums(actor)).scalar_subquery()
+    )
+    return list(
+        db.session.execute(
+            sa.select(Series, count).where(visible_series(actor)).order_by(Series.created_at.desc(), Series.id.desc())
+        )
+    )
 
 
 def get_series(actor: Actor, series_id: int) -> Series:
-    """A series, or NotFound."""
+    """A series the actor may see, or NotFound."""
     require(actor, Permission.READ)
-    series = db.session.get(Series, series_id)
+    series = db.session.scalar(sa.select(Series).where(Series.id == series_id, visible_series(actor)))
     if series is None:
         raise NotFound(_l("No such series."))
     return series
 
 
 def series_forums(actor: Actor, series_id: int) -> list[Forum]:
-    """The forums of a series in the order they were held."""
+    """The forums of a series the actor may see, in the order they were held."""
     require(actor, Permission.READ)
     return list(
-        db.session.scalars(sa.select(Forum).where(Forum.series_id == series_id).order_by(Forum.starts_at, Forum.id))
+        db.session.scalars(
+            sa.select(Forum)
+            .where(Forum.series_id == series_id, visible_forums(actor))
+            .order_by(Forum.starts_at, Forum.id)
+        )
     )
 
 
@@ -128,6 +203,7 @@ def update_series(actor: Actor, series_id: int, *, title: str, description: str 
     """Change a series' title and description."""
     require(actor, Permission.EDIT_FORUMS)
     series = get_series(actor, series_id)
+    _require_edits_series(actor, series_id)
     changes = audit.diff(series, _strip({"title": title, "description": description}))
     if changes:
         audit.record(actor, "update", "series", series.id, scope=f"series:{series.id}", changes=changes)
@@ -135,9 +211,18 @@ def update_series(actor: Actor, series_id: int, *, title: str, description: str 
     return series
 
 
-def all_series() -> list[sa.Row]:
-    """id and title of every series, by title: the choices of a forum's series field and of filters."""
-    return list(db.session.execute(sa.select(Series.id, Series.title).order_by(Series.title)))
+def _require_edits_series(actor: Actor, series_id: int) -> None:
+    """A series is edited by the people of a government that logged a forum in it (or of any, while it has none)."""
+    owners = set(db.session.scalars(sa.select(Forum.government_id).where(Forum.series_id == series_id).distinct()))
+    if owners and not any(works_for(actor, owner) for owner in owners):
+        require_works_for(actor, min(owners))
+
+
+def all_series(actor: Actor | None = None) -> list[sa.Row]:
+    """id and title of every series the actor may see (every one without an actor), by title: the choices of a
+    forum's series field and of filters."""
+    seen = visible_series(actor) if actor is not None else sa.true()
+    return list(db.session.execute(sa.select(Series.id, Series.title).where(seen).order_by(Series.title)))
 
 
 # --- forums --------------------------------------------------------------------------------------------
@@ -191,11 +276,11 @@ def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page:
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def planning_periods() -> list[str]:
-    """The planning periods that forums name, for the list's filter."""
+def planning_periods(actor: Actor) -> list[str]:
+    """The planning periods that the forums an actor may see name, for the list's filter."""
     rows = db.session.execute(
         sa.select(Forum.period_start, Forum.period_end)
-        .where(Forum.period_start.is_not(None))
+        .where(Forum.period_start.is_not(None), visible_forums(actor))
         .distinct()
         .order_by(Forum.period_start.desc())
     )
@@ -273,7 +358,7 @@ def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
 def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str | None = None) -> Forum:
     """Move a forum along scheduled → held → closed, or re-open it; the one place its status changes."""
     require(actor, Permission.EDIT_FORUMS)
-    forum = get_forum(actor, forum_id)
+    forum = get_editable_forum(actor, forum_id)
     to = ForumStatus(to)
     if to not in FORUM_TRANSITIONS[forum.status]:
         raise InvalidTransition(
@@ -300,7 +385,7 @@ def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str 
 
 def allowed_transitions(actor: Actor, forum: Forum) -> list[ForumStatus]:
     """The statuses this user may move this forum to, for the buttons on its page."""
-    if not can(actor, Permission.EDIT_FORUMS):
+    if not may_edit(actor, forum):
         return []
     targets = FORUM_TRANSITIONS[forum.status]
     if forum.status == ForumStatus.CLOSED and not can(actor, Permission.REOPEN_FORUM):
@@ -312,13 +397,22 @@ def allowed_transitions(actor: Actor, forum: Forum) -> list[ForumStatus]:
 def forum_history(actor: Actor, forum_id: int):
     """The audit trail of a forum and everything in it."""
     require(actor, Permission.EDIT_FORUMS)
-    get_forum(actor, forum_id)
+    get_editable_forum(actor, forum_id)
     return audit.history(_scope(forum_id))
 
 
-def get_open_forum(actor: Actor, forum_id: int) -> Forum:
-    """The forum, for a change, refusing when it is closed: closing locks minutes, attendance and recommendations."""
+def get_editable_forum(actor: Actor, forum_id: int) -> Forum:
+    """The forum, for its owner's people: one the actor cannot see is NotFound, one it sees but another government
+    owns is NotAllowed."""
     forum = get_forum(actor, forum_id)
+    require_works_for(actor, forum.government_id)
+    return forum
+
+
+def get_open_forum(actor: Actor, forum_id: int) -> Forum:
+    """The forum, for a change by its owner's people, refusing when it is closed: closing locks minutes,
+    attendance and recommendations."""
+    forum = get_editable_forum(actor, forum_id)
     if forum.is_closed:
         raise InvalidTransition(_l("This forum is closed. Re-open it to change it."))
     return forum
@@ -351,11 +445,20 @@ def _clean_forum_values(values: dict) -> dict:
 
 def get_participant(actor: Actor, forum_id: int, participant_id: int) -> Participant:
     """A participant of this forum, or NotFound."""
+    return _part_of_forum(actor, Participant, forum_id, participant_id, _l("No such participant."))
+
+
+def _part_of_forum(actor: Actor, model, forum_id: int, row_id: int, missing):
+    """A row of a forum's own table (participants, recommendations), of a forum the actor may see, or NotFound."""
     require(actor, Permission.READ)
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.forum_id != forum_id:
-        raise NotFound(_l("No such participant."))
-    return participant
+    row = db.session.scalar(
+        sa.select(model).where(
+            model.id == row_id, model.forum_id == forum_id, model.forum_id.in_(visible_forum_ids(actor))
+        )
+    )
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def add_participant(actor: Actor, forum_id: int, **values) -> Participant:
@@ -421,7 +524,7 @@ def import_participants(actor: Actor, forum_id: int, token: str) -> list[Partici
         )
     # Check again at saving time: an OPD may have been deactivated or renamed since the preview, and a row
     # that no longer finds the OPD the preview showed would be saved as something else.
-    rows = attendance_import.check_rows(sealed.table)
+    rows = check_import(forum, sealed.table)
     if not all(row.ok for row in rows) or [row.values["opd_id"] for row in rows] != sealed.opd_ids:
         raise Invalid(_l("Some rows have problems. Correct the file and upload it again."))
     return _save_participants(actor, forum, [row.values for row in rows])
@@ -486,11 +589,7 @@ def attendance_summary(participants: list[Participant]) -> AttendanceSummary:
 
 def get_recommendation(actor: Actor, forum_id: int, recommendation_id: int) -> Recommendation:
     """A recommendation of this forum, or NotFound."""
-    require(actor, Permission.READ)
-    recommendation = db.session.get(Recommendation, recommendation_id)
-    if recommendation is None or recommendation.forum_id != forum_id:
-        raise NotFound(_l("No such recommendation."))
-    return recommendation
+    return _part_of_forum(actor, Recommendation, forum_id, recommendation_id, _l("No such recommendation."))
 
 
 def add_recommendation(

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from accounts import services as accounts
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
-from core.permissions import Permission, can
+from core.permissions import Permission
 from core.views import bounded_int, id_arg, page_number, permission_required
 from forum import attendance_import, services
 from forum.forms import (
@@ -92,8 +92,8 @@ def forum_list():
         "forum/forum_list.html",
         pagination=pagination,
         filters=filters,
-        periods=services.planning_periods(),
-        opds=accounts.opd_choices(),
+        periods=services.planning_periods(current_user),
+        opds=services.filter_opds(current_user),
     )
 
 
@@ -120,6 +120,7 @@ def forum_view(forum_id: int):
     forum = services.get_forum(current_user, forum_id, full=True)
     # Packages built on the meeting log add to this page without forum/ knowing them: app.py registers
     # providers that take (user, forum) and return extra template context.
+    owns = services.may_edit(current_user, forum)
     extra = {}
     for provider in current_app.extensions.get("forum_page_providers", []):
         extra.update(provider(current_user, forum))
@@ -129,7 +130,8 @@ def forum_view(forum_id: int):
         forum=forum,
         summary=services.attendance_summary(forum.participants),
         transitions=services.allowed_transitions(current_user, forum),
-        can_edit=can(current_user, Permission.EDIT_FORUMS) and not forum.is_closed,
+        owns_forum=owns,
+        can_edit=owns and not forum.is_closed,
         status_form=StatusForm(),
         confirm_form=ConfirmForm(),
     )
@@ -185,7 +187,7 @@ def forum_status(forum_id: int):
 @bp.get("/forums/<int:forum_id>/history")
 @permission_required(Permission.EDIT_FORUMS)
 def forum_history(forum_id: int):
-    forum = services.get_forum(current_user, forum_id)
+    forum = services.get_editable_forum(current_user, forum_id)
     events = services.forum_history(current_user, forum_id)
     actors = accounts.users_by_id(event.actor_id for event in events)
     return render_template("forum/history.html", forum=forum, events=events, actors=actors)
@@ -259,7 +261,7 @@ def participant_import(forum_id: int):
         except Invalid as error:
             attach_error(form, error)
         else:
-            rows = attendance_import.check_rows(table)
+            rows = services.check_import(forum, table)
             confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
     return render_template(
         "forum/import.html", form=form, forum=forum, rows=rows, confirm_form=confirm_form

@@ -235,7 +235,7 @@ def test_forum_list_filters(appctx, world):
     assert titles(search(organiser_opd_id=world.opds["BAPPEDA"])) == ["FGD PPT Kespro"]
     assert titles(search(search="kespro")) == ["FGD PPT Kespro"]
     assert titles(search(status="closed")) == []
-    assert services.planning_periods() == ["2025-2029"]
+    assert services.planning_periods(secretariat) == ["2025-2029"]
 
 
 def test_forum_history_is_for_the_secretariat(appctx, world):
