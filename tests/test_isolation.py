@@ -29,22 +29,13 @@ from core.extensions import db
 from core.permissions import Role
 from tests.conftest import PASSWORD, as_user, login
 from tests.crawler import Crawler, Identity, parse_page
-from tests.forum.helpers import FGD
+from tests.forum.helpers import FGD, participant
+from tests.test_crawl import shown
 
 TODAY = date(2025, 12, 16)
 MARKS = {"kota": "Zamrud", "kab": "Safir"}  # a word in nothing but that government's own data
 SIBLING = {"kota": "kab", "kab": "kota"}
 ROLES = ("secretariat", "head", "admin", "viewer")
-# Routes whose forms pick an OPD of any government in the instance (a forum's organiser, a participant's agency):
-# their pickers may name the other's OPDs; everything else on those pages may not.
-PICKS_ANY_OPD = {
-    "forum.forum_new",
-    "forum.forum_edit",
-    "forum.participant_new",
-    "forum.participant_edit",
-    "forum.participant_import",
-    "forum.participant_import_confirm",
-}
 NOT_AN_ENTITY = {"static", "notifications.dev_mail_view", "notifications.dev_mail_html"}  # files of the dev mailer
 DOWNLOADS = {"reports.forum_pdf", "actions.evidence_download"}  # files, with no forms in them
 BY_TOKEN = {"notifications.acknowledge_link", "reports.calendar_feed"}  # secrets, tried on their own below
@@ -72,6 +63,15 @@ class Side:
 
 def _pdf(name: str) -> FileStorage:
     return FileStorage(io.BytesIO(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n%%EOF\n"), filename=name)
+
+
+def follow_up(secretariat, recommendation_id: int, title: str, due_in: int, *, kind: str = "task", **values):
+    from actions import services as actions
+
+    values = {"lead_opd_id": None, **values}
+    return actions.create_action(
+        secretariat, recommendation_id, kind=kind, title=title, due_date=TODAY + timedelta(days=due_in), **values
+    )
 
 
 def _side_users(tree, key: str) -> dict[str, int]:
@@ -107,43 +107,17 @@ def _build_side(tree, key: str) -> Side:
         secretariat, **{**FGD, "title": f"Rapat Internal {mark}", "organiser_opd_id": tree.opds[f"{key}:BAPPEDA"]}
     )
     person = forums.add_participant(
-        secretariat,
-        forum.id,
-        name=f"Peserta {mark}",
-        position=None,
-        opd_id=opd.id,
-        institution=None,
-        category="opd",
-        role="peserta",
-        attendance="hadir",
-        email=None,
-        phone=None,
+        secretariat, forum.id, **participant(tree.world, name=f"Peserta {mark}", opd=None, opd_id=opd.id)
     )
     recommendation = forums.add_recommendation(secretariat, forum.id, text=f"Rekomendasi {mark}")
     series = forums.create_series(secretariat, title=f"Seri {mark}")
-    action = actions.create_action(
-        secretariat,
-        recommendation.id,
-        kind="task",
-        title=f"Tugas {mark}",
-        due_date=TODAY + timedelta(days=2),
-        lead_opd_id=dinkes,
-        support_opd_ids=[opd.id],
-    )
+    action = follow_up(secretariat, recommendation.id, f"Tugas {mark}", 2, lead_opd_id=dinkes, support_opd_ids=[opd.id])
     assignment = next(a for a in action.assignments if a.opd_id == dinkes)
     actions.acknowledge(head, assignment.id, pic_name=f"Pelaksana {mark}")
     report = actions.report_progress(
         head, assignment.id, percent=10, note=f"Catatan {mark}", files=[_pdf(f"bukti-{mark.lower()}.pdf")]
     )
-    decree = actions.create_action(
-        secretariat,
-        recommendation.id,
-        kind="decree",
-        title=f"SK Tim {mark}",
-        due_date=TODAY + timedelta(days=20),
-        lead_opd_id=dinkes,
-        support_opd_ids=[],
-    )
+    decree = follow_up(secretariat, recommendation.id, f"SK Tim {mark}", 20, kind="decree", lead_opd_id=dinkes)
     member = decrees.add_decree_member(
         secretariat, decree.id, name=f"Anggota {mark}", opd_id=None, position=None, team_role="anggota"
     )
@@ -183,29 +157,10 @@ def _build_shared(tree, sides: dict[str, Side]) -> int:
         secretariat, **{**FGD, "title": "FGD Bersama Banten", "organiser_opd_id": tree.opds["prov:BAPPEDA"]}
     )
     for key in sides:
-        forums.add_participant(
-            secretariat,
-            forum.id,
-            name=f"Peserta undangan {key}",
-            position=None,
-            opd_id=tree.opds[f"{key}:DINKES"],
-            institution=None,
-            category="opd",
-            role="peserta",
-            attendance="hadir",
-            email=None,
-            phone=None,
-        )
+        values = participant(tree.world, name=f"Peserta undangan {key}", opd=None, opd_id=tree.opds[f"{key}:DINKES"])
+        forums.add_participant(secretariat, forum.id, **values)
     recommendation = forums.add_recommendation(secretariat, forum.id, text="Informasikan kepada kepala OPD")
-    action = actions.create_action(
-        secretariat,
-        recommendation.id,
-        kind="task",
-        title="Informasikan hasil FGD kepada kepala OPD",
-        due_date=TODAY + timedelta(days=7),
-        lead_opd_id=None,
-        all_present=True,
-    )
+    action = follow_up(secretariat, recommendation.id, "Informasikan hasil FGD kepada kepala OPD", 7, all_present=True)
     for key, side in sides.items():
         assignment = next(a for a in action.assignments if a.opd_id == tree.opds[f"{key}:DINKES"])
         head = as_user(side.users["head"])
@@ -260,19 +215,11 @@ def readable(response) -> str:
     return body.decode("utf-8", "replace")
 
 
-def _without_pickers(text: str) -> str:
-    import re
-
-    return re.sub(r"<select\b.*?</select>|<datalist\b.*?</datalist>", "", text, flags=re.S | re.I)
-
-
 def leaked(response, endpoint: str | None, other: Side) -> list[str]:
     """The other sibling's words that a response shows."""
     if response.status_code >= 300:
         return []
-    text = readable(response)
-    if endpoint in PICKS_ANY_OPD:
-        text = _without_pickers(text)
+    text = shown(endpoint, readable(response))  # an OPD picker may name any government's OPDs
     return [secret for secret in other.secrets() if secret in text]
 
 
