@@ -313,7 +313,7 @@ class Crawler:
         text = self.shown(self.route(url, method)[0], html)
         words = [word for word in identity.must_not_show if word in text]
         if words:
-            self.leaks.append(Failure(method, url, f"{identity.label}:{variant}", f"shows {words[:5]}"))
+            self.leaks.append(Failure(method, url, f"{identity.label}:{variant}", f"shows {words}"))
 
     # --- crawling -----------------------------------------------------------------------------------
 

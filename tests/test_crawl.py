@@ -192,7 +192,15 @@ def test_no_page_or_form_answers_500_for_any_demo_role(make_app, tmp_path, crawl
         )
     crawl_summary(f"crawler ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {crawler.summary()}")
     assert not crawler.failures, crawler.report()
-    assert not crawler.leaks, crawler.report()
+    # A word counts if it is still not the identity's at the end: the crawl's own forms may have made another
+    # government's OPD attend a forum the identity sees, after which its pages may name it.
+    with app.app_context():
+        final = {identity.label: not_for(identity.user_id) for identity in identities}
+        db.session.remove()
+    leaks = [
+        leak for leak in crawler.leaks if any(repr(word) in leak.error for word in final[leak.variant.split(":")[0]])
+    ]
+    assert not leaks, "\n".join(map(str, leaks[:30]))
     # The sibling's crawl had something to look for: the kota's own forums and OPDs are not the kabupaten's.
     assert any(identity.must_not_show for identity in identities if "serang" in identity.label)
     assert "/actions?page=2" in crawler.visited
