@@ -38,7 +38,6 @@ SIBLING = {"kota": "kab", "kab": "kota"}
 ROLES = ("secretariat", "head", "admin", "viewer")
 NOT_AN_ENTITY = {"static", "notifications.dev_mail_view", "notifications.dev_mail_html"}  # files of the dev mailer
 DOWNLOADS = {"reports.forum_pdf", "actions.evidence_download"}  # files, with no forms in them
-BY_TOKEN = {"notifications.acknowledge_link", "reports.calendar_feed"}  # secrets, tried on their own below
 # Columns that a refused request may still touch: the session bookkeeping of the one who asked.
 VOLATILE = {"last_seen_at", "last_login_at"}
 
@@ -289,9 +288,10 @@ def csrf_token(client) -> str:
 
 
 def id_routes(app):
-    """(endpoint, method, rule) for every route that names one thing by id."""
+    """(endpoint, method, rule) for every route that names one thing by id; a secret token in the address (the
+    email's acknowledge link, the calendar feed) is its own permission, and the feed is read on its own below."""
     for rule in app.url_map.iter_rules():
-        if not rule.arguments or rule.endpoint in NOT_AN_ENTITY | BY_TOKEN:
+        if not rule.arguments or rule.endpoint in NOT_AN_ENTITY or rule.arguments <= {"token"}:
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
             yield rule.endpoint, method, rule
@@ -306,9 +306,11 @@ def list_routes(app):
 
 def urls_of(rule, side: Side) -> list[str]:
     """The rule built with the side's ids; an assignment's and evidence's routes also with its shared task."""
-    args = {**side.ids}
+    args = {**side.ids, "government_id": side.gov}
     if "decree" in rule.endpoint:
         args["action_id"] = side.ids["decree_action_id"]
+    missing = rule.arguments - set(args)
+    assert not missing, f"{rule.endpoint} names {missing}: give Side.ids one of the side's own"
     urls = [rule.build(args, append_unknown=False)[1]]
     if rule.arguments & {"assignment_id", "evidence_id"}:
         urls.append(rule.build({**args, **side.shared}, append_unknown=False)[1])

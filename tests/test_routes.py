@@ -224,6 +224,7 @@ def test_role_route_matrix_across_governments(app, tree, sample_ids, role):
     """The sample things are the kota's. Its sibling kabupaten is refused every route that names one of them; its
     parent province reads them (as the matching role would) and is refused every change."""
     gov, kind = role.split("_")
+    sample_ids = {**sample_ids, "government_id": tree.govs["kota"]}
     client = app.test_client()
     login(client, tree.users[role])
     checked, wrong = 0, []
