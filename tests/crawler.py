@@ -1,6 +1,7 @@
 """A crawler for the suite: it walks an app through Flask's test client as one user at a time, follows every
 same-site link breadth first, submits every form it finds with plausible values and with hostile ones, and
-collects every response of 500 with the last line of its traceback.
+collects every response of 500 with the last line of its traceback, and every page that shows an identity words it
+must not see (another government's forum titles and OPDs, for Kawal).
 
 It knows nothing of Kawal: tests/test_crawl.py gives it the demo data, the accounts and what not to submit.
 """
@@ -214,6 +215,7 @@ class Identity:
     client: object
     password: str = ""
     user_id: int | None = None
+    must_not_show: tuple[str, ...] = ()  # words no page reached as this identity may show
 
 
 class Crawler:
@@ -231,6 +233,7 @@ class Crawler:
         query_variants: bool = True,
         hostile: bool = True,
         submit_forms: bool = True,
+        shown: Callable[[str | None, str], str] = lambda endpoint, text: text,
     ):
         self.app = app
         self.max_pages = max_pages
@@ -242,7 +245,9 @@ class Crawler:
         self.query_variants = query_variants
         self.hostile = hostile
         self.submit_forms = submit_forms
+        self.shown = shown  # the part of a page that counts for must_not_show (an OPD picker may name any OPD)
         self.failures: list[Failure] = []
+        self.leaks: list[Failure] = []
         self.cut = False
         self.visited: dict[str, None] = {}  # in the order visited
         self.forms: dict[tuple, Form] = {}  # one per route and field names, for the fuzz
@@ -300,7 +305,15 @@ class Crawler:
             records = self._log.records[before:]
             error = last_line(records[-1].exc_info) if records else response.get_data(as_text=True)[:200]
             self.failures.append(Failure(method, url, f"{identity.label}:{variant}", error))
+        elif identity.must_not_show and response.status_code == 200 and response.mimetype == "text/html":
+            self._check_shown(identity, method, url, variant, response.get_data(as_text=True))
         return response
+
+    def _check_shown(self, identity: Identity, method: str, url: str, variant: str, html: str) -> None:
+        text = self.shown(self.route(url, method)[0], html)
+        words = [word for word in identity.must_not_show if word in text]
+        if words:
+            self.leaks.append(Failure(method, url, f"{identity.label}:{variant}", f"shows {words}"))
 
     # --- crawling -----------------------------------------------------------------------------------
 
@@ -315,10 +328,13 @@ class Crawler:
         response = self.request(identity, "POST", form.action, values, "login")
         return response is not None and response.status_code in (302, 303)
 
-    def crawl(self, identity: Identity, *starts: str, budget: float | None = None) -> None:
+    def crawl(
+        self, identity: Identity, *starts: str, budget: float | None = None, max_pages: int | None = None
+    ) -> None:
         """Visit what `identity` can reach from `starts` (the home page unless told), then submit the forms
-        found, the crawl-ending ones last; within `budget` seconds (the crawler's own unless told)."""
+        found, the crawl-ending ones last; within `budget` seconds and `max_pages` (the crawler's own unless told)."""
         budget = budget or self.budget
+        max_pages = max_pages or self.max_pages
         # Pages may take two thirds of the time at most: the forms are where most errors hide.
         self.deadline = time.monotonic() + budget * 2 / 3
         queue, seen, found = deque(starts or ["/"]), set(), []
@@ -326,7 +342,7 @@ class Crawler:
         # `per_route` more after the last that did, within 5 × per_route in all.
         stale, visits, form_keys = Counter(), Counter(), set()
         pages = 0
-        while queue and pages < self.max_pages and not self.out_of_time:
+        while queue and pages < max_pages and not self.out_of_time:
             url = queue.popleft()
             endpoint, args = self.route(url)
             signature = (endpoint, tuple(sorted(dict(parse_qsl(urlsplit(url).query)))))
@@ -585,6 +601,7 @@ class Crawler:
         for failure in self.failures:
             causes.setdefault(failure.error, []).append(failure)
         lines = [self.summary()]
+        lines += [f"leak: {leak}" for leak in self.leaks[:30]]
         for error, failures in sorted(causes.items(), key=lambda item: -len(item[1])):
             lines.append(f"{len(failures)} × {error}")
             lines.extend(f"    {f.method} {f.url[:160]} [{f.variant}]" for f in failures[:3])
@@ -596,6 +613,6 @@ class Crawler:
         return (
             f"{self.counts['pages']} pages visited, {self.counts['query variants']} query variants, "
             f"{self.counts['forms submitted']} forms submitted, {self.counts['requests']} requests "
-            f"({statuses}), {len(self.failures)} responses of 500"
+            f"({statuses}), {len(self.failures)} responses of 500, {len(self.leaks)} pages showing what they must not"
             f"{' (cut short by the time limit)' if self.cut else ''}"
         )

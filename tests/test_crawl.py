@@ -1,9 +1,12 @@
 """The crawler (tests/crawler.py) over the demo data: every demo role and an anonymous visitor follow every link
 and pager from the home page and submit every form, with valid and hostile values; no response may be a 500.
+The accounts of Kabupaten Serang and of Provinsi Banten crawl too, and no page reached as one government may show
+a sibling's forum titles, OPDs or people (the forums both attended, and their OPDs, excepted).
 
 Its small tests show that it reaches the follow-ups list's second page and that a 500 anywhere fails it.
 """
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -19,6 +22,25 @@ from tests.notifications.conftest import Collector, free_port
 DEMO_PASSWORD = "kawal-demo"
 # The README's demo accounts, in the order they crawl: the admin last, because its forms (deactivate,
 # reset a password) can end the others' sessions.
+# The other governments' demo accounts (Kabupaten Serang, the kota's sibling; Provinsi Banten, their parent): they
+# crawl fewer pages, since their pages are the same routes as the kota's, read for what they must not show.
+GOVERNMENT_ACCOUNTS = [
+    "kepala.dinkes.serang@example.org",
+    "sekretariat.serang@example.org",
+    "kepala.dinkes.banten@example.org",
+    "sekretariat.banten@example.org",
+]
+GOVERNMENT_PAGES = 60
+# Pages whose pickers offer the OPDs of every government (a forum's organiser, a participant's agency): their
+# <select> lists are not what the page shows of another government.
+PICKS_ANY_OPD = {
+    "forum.forum_new",
+    "forum.forum_edit",
+    "forum.participant_new",
+    "forum.participant_edit",
+    "forum.participant_import",
+    "forum.participant_import_confirm",
+}
 DEMO_ACCOUNTS = [
     "viewer@example.org",
     "staf.dinkes@example.org",
@@ -26,6 +48,7 @@ DEMO_ACCOUNTS = [
     "kepala.dp3ap2kb@example.org",
     "kepala.disdukcapil@example.org",
     "sekretariat@example.org",
+    *GOVERNMENT_ACCOUNTS,
     "admin@example.org",
 ]
 OWN_ACCOUNT_FORMS = {"accounts.user_edit", "accounts.user_set_active", "accounts.user_reset_password"}
@@ -94,13 +117,65 @@ def logged_in(app, crawler: Crawler, email: str) -> Identity:
     assert crawler.login(client, "/login", email, DEMO_PASSWORD), f"{email} could not log in"
     with app.app_context():
         user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
-    return Identity(email.split("@")[0], client, DEMO_PASSWORD, user_id)
+        words = not_for(user_id)
+        db.session.remove()
+    return Identity(email.split("@")[0], client, DEMO_PASSWORD, user_id, words)
+
+
+def not_for(user_id: int) -> tuple[str, ...]:
+    """What a user's pages must not show of the governments beside its own (neither above nor below it): the
+    titles of their forums that no OPD of the user's governments attended or was given a task from, their OPDs
+    (as "CODE · Kab. Serang") seen in none of the forums the user may see, and their people's emails.
+    Read from the rows themselves, not through Kawal's own scoping, which is what is under test."""
+    from accounts import governments
+    from accounts.models import Opd, User
+    from actions.models import Action, Assignment
+    from forum.models import Forum, Participant, Recommendation
+
+    user = db.session.get(User, user_id)
+    if user.manages_instance or user.government_id is None:
+        return ()
+    mine = governments.below(user.government_id)
+    beside = set(governments.tree()) - mine - set(governments.above(user.government_id))
+    if not beside:
+        return ()
+    attended = (
+        sa.select(Participant.forum_id).join(Opd, Participant.opd_id == Opd.id).where(Opd.government_id.in_(mine))
+    )
+    tasked = (
+        sa.select(Recommendation.forum_id)
+        .join(Action, Action.recommendation_id == Recommendation.id)
+        .join(Assignment, Assignment.action_id == Action.id)
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .where(Opd.government_id.in_(mine))
+    )
+    visible = sa.or_(Forum.government_id.in_(mine), Forum.id.in_(attended), Forum.id.in_(tasked))
+    titles = db.session.scalars(sa.select(Forum.title).where(Forum.government_id.in_(beside), ~visible))
+    met = sa.union(
+        sa.select(Participant.opd_id).join(Forum).where(visible, Participant.opd_id.is_not(None)),
+        sa.select(Forum.organiser_opd_id).where(visible, Forum.organiser_opd_id.is_not(None)),
+    )
+    opds = db.session.execute(
+        sa.select(Opd.code, Opd.government_id).where(Opd.government_id.in_(beside), ~Opd.id.in_(met))
+    )
+    emails = db.session.scalars(
+        sa.select(User.email).where(User.government_id.in_(beside), User.manages_instance.is_(False))
+    )
+    named = [f"{code} · {governments.short_name(government_id)}" for code, government_id in opds]
+    return (*titles, *named, *emails)
+
+
+def shown(endpoint: str | None, html: str) -> str:
+    """A page's text as far as must_not_show goes: without the pickers that may name any government's OPDs."""
+    if endpoint in PICKS_ANY_OPD:
+        return re.sub(r"<select\b.*?</select>", "", html, flags=re.S | re.I)
+    return html
 
 
 def test_no_page_or_form_answers_500_for_any_demo_role(make_app, tmp_path, crawl_summary):
     app = demo_app(make_app, tmp_path)
     kill_some_mail(app)
-    crawler = Crawler(app, skip=skip_form, last=lambda endpoint: endpoint in CRAWL_ENDING_LAST)
+    crawler = Crawler(app, skip=skip_form, last=lambda endpoint: endpoint in CRAWL_ENDING_LAST, shown=shown)
     # Everyone logs in first: a later crawl may reset or lock an account that an earlier one needs.
     identities = [logged_in(app, crawler, email) for email in DEMO_ACCOUNTS]
     crawler.crawl(Identity("anonymous", app.test_client()), "/", acknowledge_start(app), budget=SECONDS / 10)
@@ -109,10 +184,25 @@ def test_no_page_or_form_answers_500_for_any_demo_role(make_app, tmp_path, crawl
     for done, identity in enumerate(identities):
         # The dashboard's "awaiting verification" tile first: the tasks there are the only ones with "verify".
         crawler.crawl(
-            identity, "/", "/actions?awaiting=1", budget=(deadline - time.monotonic()) / (len(identities) - done)
+            identity,
+            "/",
+            "/actions?awaiting=1",
+            budget=(deadline - time.monotonic()) / (len(identities) - done),
+            max_pages=GOVERNMENT_PAGES if identity.label + "@example.org" in GOVERNMENT_ACCOUNTS else None,
         )
     crawl_summary(f"crawler ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {crawler.summary()}")
     assert not crawler.failures, crawler.report()
+    # A word counts if it is still not the identity's at the end: the crawl's own forms may have made another
+    # government's OPD attend a forum the identity sees, after which its pages may name it.
+    with app.app_context():
+        final = {identity.label: not_for(identity.user_id) for identity in identities}
+        db.session.remove()
+    leaks = [
+        leak for leak in crawler.leaks if any(repr(word) in leak.error for word in final[leak.variant.split(":")[0]])
+    ]
+    assert not leaks, "\n".join(map(str, leaks[:30]))
+    # The sibling's crawl had something to look for: the kota's own forums and OPDs are not the kabupaten's.
+    assert any(identity.must_not_show for identity in identities if "serang" in identity.label)
     assert "/actions?page=2" in crawler.visited
     # Floors that hold on the slowest machine, so a crawler that stopped logging in or reading forms fails.
     assert crawler.counts["pages"] >= 150 and crawler.counts["forms submitted"] >= 200, crawler.summary()
@@ -186,3 +276,57 @@ def test_the_query_variants_reach_a_page_that_only_breaks_on_them(variant):
     crawler = Crawler(app)
     crawler.crawl(Identity("anonymous", app.test_client()))
     assert any(failure.variant == f"anonymous:{variant}" for failure in crawler.failures), crawler.failures
+
+
+def test_the_crawler_finds_a_word_an_identity_must_not_see_behind_a_link_or_a_form():
+    app = Flask(__name__)
+
+    @app.get("/")
+    def home():
+        return render_template_string(
+            '<a href="/forums">forums</a><select name="opd"><option>DINKES · Kota Tangerang</option></select>'
+            '<form method="post" action="/search"><input name="q"><button>Go</button></form>'
+        )
+
+    @app.get("/forums")
+    def forums():
+        return "<p>Lokakarya PIP</p>" if request.args.get("page") else '<a href="/forums?page=2">next</a>'
+
+    @app.post("/search")
+    def search():
+        return "<p>kepala.dinkes.serang@example.org</p>"
+
+    words = ("Lokakarya PIP", "kepala.dinkes.serang@example.org", "DINKES · Kota Tangerang")
+    crawler = Crawler(app, query_variants=False, hostile=False, shown=lambda endpoint, html: html.split("<select")[0])
+    crawler.crawl(Identity("kota", app.test_client(), must_not_show=words))
+    leaks = {(leak.method, leak.url, leak.error) for leak in crawler.leaks}
+    assert leaks == {
+        ("GET", "/forums?page=2", "shows ['Lokakarya PIP']"),
+        ("POST", "/search", "shows ['kepala.dinkes.serang@example.org']"),
+    }
+    assert "2 pages showing what they must not" in crawler.summary()
+
+
+def test_what_a_sibling_must_not_see_is_the_others_own(app, tree):
+    """not_for, on the `tree`: the kabupaten must not see the kota's OPDs and people, nor its forum that no OPD of
+    the kabupaten attended; the forum both attended, and the kota's OPDs in it (its Dinkes, its organiser), it may. The province sees all."""
+    from accounts import governments
+    from forum import services as forums
+    from tests.conftest import as_user
+    from tests.forum.helpers import make_forum, participant
+
+    with app.app_context():
+        own = make_forum(tree.world, title="Forum Renstra Kota")
+        shared = make_forum(tree.world, title="FGD Bersama")
+        forums.add_participant(as_user(tree.world.users["secretariat"].id), shared.id, **participant(tree.world))
+        kab = tree.opds["kab:DINKES"]
+        forums.add_participant(
+            as_user(tree.world.users["secretariat"].id), shared.id, **participant(tree.world, opd=None, opd_id=kab)
+        )
+        kota = governments.short_name(tree.govs["kota"])
+        words = set(not_for(tree.users["kab_secretariat"]))
+        assert {own.title, f"DISDUKCAPIL · {kota}", f"DP3AP2KB · {kota}", "opd.head@example.org"} <= words
+        assert shared.title not in words and f"DINKES · {kota}" not in words and f"BAPPEDA · {kota}" not in words
+        assert not any("kab" in word for word in words)
+        assert not_for(tree.users["prov_secretariat"]) == ()
+        db.session.remove()
