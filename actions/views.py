@@ -194,6 +194,7 @@ def action_add_opd(action_id: int):
 @bp.post("/actions/<int:action_id>/cancel")
 @permission_required(Permission.VERIFY)
 def action_cancel(action_id: int):
+    services.action_for(current_user, action_id, Permission.VERIFY)  # refused before the form is read
     form = ReasonForm()
     if form.validate_on_submit():
         services.cancel_action(current_user, action_id, form.reason.data)
@@ -425,6 +426,7 @@ def decree_view(action_id: int):
 @bp.post("/actions/<int:action_id>/decree")
 @permission_required(Permission.EDIT_FORUMS)
 def decree_save(action_id: int):
+    services.action_for(current_user, action_id, Permission.EDIT_FORUMS)  # refused before the form is read
     form = DecreeForm()
     if form.validate_on_submit():
         try:
@@ -455,6 +457,7 @@ def decree_stage(action_id: int):
 @bp.post("/actions/<int:action_id>/decree/members")
 @permission_required(Permission.EDIT_FORUMS)
 def decree_member_add(action_id: int):
+    services.action_for(current_user, action_id, Permission.EDIT_FORUMS)  # refused before the form is read
     form = MemberForm()
     if form.validate_on_submit():
         try:
@@ -489,6 +492,7 @@ def decree_member_delete(action_id: int, member_id: int):
 @bp.post("/forums/<int:forum_id>/carry-over/<int:action_id>")
 @permission_required(Permission.EDIT_FORUMS)
 def carry_over(forum_id: int, action_id: int):
+    forums.get_editable_forum(current_user, forum_id)  # another government's forum is refused before the form is read
     form = CarryOverForm()
     if form.validate_on_submit():
         try:

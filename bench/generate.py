@@ -181,7 +181,13 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     db.session.execute(sa.update(Opd).values(head_id=Opd.id + 1))  # user i+1 heads OPD i
 
     n_series = max(n_forums // 10, 1)
-    _insert(Series, [dict(id=i, title=f"Proses {i}", created_at=now) for i in range(1, n_series + 1)])
+    _insert(
+        Series,
+        [
+            dict(id=i, title=f"Proses {i}", government_id=1 + i % n_governments, created_at=now)
+            for i in range(1, n_series + 1)
+        ],
+    )
     forums, participants, recommendations = [], [], []
     recommendation_id = 0
     forum_of_recommendation = [None]  # by recommendation id

@@ -497,7 +497,7 @@ def load() -> int:
     series = db.session.scalar(sa.select(Series).where(Series.title == SERIES_TITLE))
     if series is None:
         series = forums.create_series(
-            SYSTEM,
+            secretariat_of(BANTEN),  # the FGDs of the series are the province's
             title=SERIES_TITLE,
             description="Penyusunan dokumen Perencanaan dan Penganggaran Terintegrasi Kesehatan Reproduksi; "
             "membutuhkan beberapa kali FGD.",

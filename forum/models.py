@@ -185,6 +185,8 @@ class Series(db.Model):
     __tablename__ = "series"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # The government that started it; it edits the series, and its forums may be of any government.
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)

@@ -145,12 +145,12 @@ def _strip(values: dict) -> dict:
 
 
 def visible_series(actor: Actor) -> sa.ColumnElement[bool]:
-    """The series an actor may see: those with a forum it may see, and those with no forum yet (a series has no
-    government of its own; its forums do)."""
-    if governments.reach(actor) is None:
+    """The series an actor may see: those of its governments, and those with a forum it may see."""
+    reach = governments.reach(actor)
+    if reach is None:
         return sa.true()
-    forums = sa.select(Forum.series_id).where(Forum.series_id.is_not(None))
-    return sa.or_(Series.id.in_(forums.where(visible_forums(actor))), Series.id.not_in(forums))
+    forums = sa.select(Forum.series_id).where(Forum.series_id.is_not(None), visible_forums(actor))
+    return sa.or_(Series.government_id.in_(sorted(reach)), Series.id.in_(forums))
 
 
 def list_series(actor: Actor) -> list[tuple[Series, int]]:
@@ -191,7 +191,7 @@ def create_series(actor: Actor, *, title: str, description: str | None = None) -
     """Start a series of forums (a recurring meeting)."""
     require(actor, Permission.EDIT_FORUMS)
     values = _strip({"title": title, "description": description})
-    series = Series(**values)
+    series = Series(**values, government_id=governments.acting_government_id(actor))
     db.session.add(series)
     db.session.flush()
     audit.record(actor, "create", "series", series.id, scope=f"series:{series.id}", changes=audit.created(values))
@@ -202,8 +202,7 @@ def create_series(actor: Actor, *, title: str, description: str | None = None) -
 def update_series(actor: Actor, series_id: int, *, title: str, description: str | None = None) -> Series:
     """Change a series' title and description."""
     require(actor, Permission.EDIT_FORUMS)
-    series = get_series(actor, series_id)
-    _require_edits_series(actor, series_id)
+    series = get_editable_series(actor, series_id)
     changes = audit.diff(series, _strip({"title": title, "description": description}))
     if changes:
         audit.record(actor, "update", "series", series.id, scope=f"series:{series.id}", changes=changes)
@@ -211,18 +210,19 @@ def update_series(actor: Actor, series_id: int, *, title: str, description: str 
     return series
 
 
-def _require_edits_series(actor: Actor, series_id: int) -> None:
-    """A series is edited by the people of a government that logged a forum in it (or of any, while it has none)."""
-    owners = set(db.session.scalars(sa.select(Forum.government_id).where(Forum.series_id == series_id).distinct()))
-    if owners and not any(works_for(actor, owner) for owner in owners):
-        require_works_for(actor, min(owners))
+def get_editable_series(actor: Actor, series_id: int) -> Series:
+    """A series, for the people of the government that started it: NotFound if unseen, NotAllowed if another's."""
+    require(actor, Permission.EDIT_FORUMS)
+    series = get_series(actor, series_id)
+    require_works_for(actor, series.government_id)
+    return series
 
 
-def all_series(actor: Actor | None = None) -> list[sa.Row]:
-    """id and title of every series the actor may see (every one without an actor), by title: the choices of a
-    forum's series field and of filters."""
-    seen = visible_series(actor) if actor is not None else sa.true()
-    return list(db.session.execute(sa.select(Series.id, Series.title).where(seen).order_by(Series.title)))
+def all_series(actor: Actor) -> list[sa.Row]:
+    """id and title of every series the actor may see, by title: the choices of a forum's series field and of
+    filters."""
+    query = sa.select(Series.id, Series.title).where(visible_series(actor)).order_by(Series.title)
+    return list(db.session.execute(query))
 
 
 # --- forums --------------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def create_forum(actor: Actor, *, government_id: int | None = None, **values) ->
     require(actor, Permission.EDIT_FORUMS)
     government_id = government_id or governments.acting_government_id(actor)
     require_works_for(actor, government_id)
-    values = _clean_forum_values(values)
+    values = _clean_forum_values(actor, values)
     forum = Forum(
         **values,
         government_id=government_id,
@@ -328,7 +328,7 @@ def update_forum(actor: Actor, forum_id: int, **values) -> Forum:
     """Change a forum's header and agenda."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
-    changes = audit.diff(forum, _clean_forum_values(values))
+    changes = audit.diff(forum, _clean_forum_values(actor, values))
     if changes:
         audit.record(actor, "update", "forum", forum.id, scope=_scope(forum.id), changes=changes)
         db.session.commit()
@@ -395,9 +395,10 @@ def allowed_transitions(actor: Actor, forum: Forum) -> list[ForumStatus]:
 
 
 def forum_history(actor: Actor, forum_id: int):
-    """The audit trail of a forum and everything in it."""
+    """The audit trail of a forum and everything in it: for editors of any government that sees the forum (a parent
+    reads what its kabupaten changed)."""
     require(actor, Permission.EDIT_FORUMS)
-    get_editable_forum(actor, forum_id)
+    get_forum(actor, forum_id)
     return audit.history(_scope(forum_id))
 
 
@@ -418,7 +419,7 @@ def get_open_forum(actor: Actor, forum_id: int) -> Forum:
     return forum
 
 
-def _clean_forum_values(values: dict) -> dict:
+def _clean_forum_values(actor: Actor, values: dict) -> dict:
     values = _strip({name: values.get(name) for name in FORUM_FIELDS})
     if not values["title"]:
         raise Invalid(_l("A forum needs a title."), field="title")
@@ -429,7 +430,8 @@ def _clean_forum_values(values: dict) -> dict:
     start, end = values["period_start"], values["period_end"]
     if start and end and end < start:
         raise Invalid(_l("The planning period ends before it starts."), field="period_end")
-    if values["series_id"] and db.session.get(Series, values["series_id"]) is None:
+    seen = sa.select(Series.id).where(Series.id == values["series_id"], visible_series(actor))
+    if values["series_id"] and db.session.scalar(seen) is None:
         raise Invalid(_l("No such series."), field="series_id")
     if values["organiser_opd_id"] and db.session.get(Opd, values["organiser_opd_id"]) is None:
         raise Invalid(_l("No such OPD."), field="organiser_opd_id")

@@ -60,7 +60,7 @@ def series_new():
 @bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def series_edit(series_id: int):
-    series = services.get_series(current_user, series_id)
+    series = services.get_editable_series(current_user, series_id)
     form = SeriesForm(obj=series)
     if form.validate_on_submit():
         services.update_series(current_user, series.id, title=form.title.data, description=form.description.data)
@@ -187,7 +187,7 @@ def forum_status(forum_id: int):
 @bp.get("/forums/<int:forum_id>/history")
 @permission_required(Permission.EDIT_FORUMS)
 def forum_history(forum_id: int):
-    forum = services.get_editable_forum(current_user, forum_id)
+    forum = services.get_forum(current_user, forum_id)
     events = services.forum_history(current_user, forum_id)
     actors = accounts.users_by_id(event.actor_id for event in events)
     return render_template("forum/history.html", forum=forum, events=events, actors=actors)

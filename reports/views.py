@@ -59,7 +59,7 @@ def report_filters(*, page: bool = True) -> services.ReportFilters:
 
 def _choices():
     return {
-        "series": forums.all_series(),
+        "series": forums.all_series(current_user),
         "themes": forums.theme_names(),
         "government_choices": services.government_choices(current_user),
     }
