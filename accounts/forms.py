@@ -1,26 +1,25 @@
 """Forms for signing in, one's own account, and the administration of users and OPDs."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from accounts import governments, services
 from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS, TIME_ZONE_LABELS
-from core.forms import OptionalIntSelectField, enum_choices
+from core.forms import Form, OptionalIntSelectField, enum_choices
 from core.permissions import ROLE_LABELS, Actor
 
 LANGUAGE_CHOICES = [("id", "Bahasa Indonesia"), ("en", "English")]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Remember me"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(
@@ -28,18 +27,18 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(
         _l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))]
     )
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = RadioField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
 
 
@@ -73,7 +72,7 @@ class _GovernmentPicker:
         return {"government_id": self.government_id.data} if self.picks_government else {}
 
 
-class UserForm(_GovernmentPicker, FlaskForm):
+class UserForm(_GovernmentPicker, Form):
     government_id = OptionalIntSelectField(
         _l("Government"), description=_l("For the secretariat, viewers and administrators; OPD users take their OPD's.")
     )
@@ -102,7 +101,7 @@ class UserForm(_GovernmentPicker, FlaskForm):
         return {name: getattr(self, name).data for name in services.USER_FIELDS} | self._government_value()
 
 
-class OpdForm(_GovernmentPicker, FlaskForm):
+class OpdForm(_GovernmentPicker, Form):
     government_id = OptionalIntSelectField(_l("Government"))
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -138,15 +137,15 @@ class OpdForm(_GovernmentPicker, FlaskForm):
         return {name: getattr(self, name).data for name in services.OPD_FIELDS} | self._government_value()
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))])
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
-class GovernmentForm(FlaskForm):
+class GovernmentForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
     name = StringField(
         _l("Name as printed"),

@@ -1,7 +1,6 @@
 """Forms of the follow-up pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -23,7 +22,7 @@ from actions.models import (
     CARRY_OUTCOME_LABELS,
     TEAM_ROLE_LABELS,
 )
-from core.forms import DateField, NumberRange, OptionalIntSelectField, enum_choices
+from core.forms import DateField, Form, NumberRange, OptionalIntSelectField, enum_choices
 from forum import services as forums
 from forum.forms import opd_choices
 
@@ -36,7 +35,7 @@ def _opd_choices(empty=None, forum=None):
     return opd_choices(forums.assignable_opds(forum) if forum is not None else None, empty)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     kind = SelectField(_l("Kind of follow-up"), choices=enum_choices(ACTION_KIND_LABELS))
     title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -62,14 +61,14 @@ class ActionForm(FlaskForm):
         }
 
 
-class ActionEditForm(FlaskForm):
+class ActionEditForm(Form):
     title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     due_date = DateField(_l("Due date"), validators=[DataRequired()])
     reason = StringField(_l("Reason for the change"), validators=REASON)
 
 
-class AddOpdForm(FlaskForm):
+class AddOpdForm(Form):
     opd_id = OptionalIntSelectField(_l("OPD"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=enum_choices(ASSIGNMENT_ROLE_LABELS), default="support")
     reason = StringField(_l("Reason"), validators=REASON)
@@ -79,16 +78,16 @@ class AddOpdForm(FlaskForm):
         self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(_l("Reason"), validators=REASON)
 
 
-class DueDateForm(FlaskForm):
+class DueDateForm(Form):
     due_date = DateField(_l("New due date"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=REASON)
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     opd_id = OptionalIntSelectField(_l("New OPD"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=REASON)
 
@@ -97,16 +96,16 @@ class ReassignForm(FlaskForm):
         self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(Form):
     pic_name = StringField(_l("Person in charge (PIC)"), validators=[Optional(), Length(max=200)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class PicForm(FlaskForm):
+class PicForm(Form):
     pic_name = StringField(_l("Person in charge (PIC)"), validators=[DataRequired(), Length(max=200)])
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(Form):
     percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
     note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
     files = MultipleFileField(_l("Evidence files (pdf, jpg, png, docx, xlsx)"))
@@ -116,21 +115,21 @@ class ProgressForm(FlaskForm):
         return [line.strip() for line in (self.links.data or "").splitlines() if line.strip()]
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     note = StringField(_l("Note for the secretariat"), validators=[Optional(), Length(max=500)])
 
 
-class CannotForm(FlaskForm):
+class CannotForm(Form):
     category = SelectField(_l("Reason category"), choices=enum_choices(CANNOT_REASON_LABELS))
     reason = TextAreaField(_l("Explanation"), validators=[DataRequired(_l("Give the reason.")), Length(max=2000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(choices=[("yes", "yes"), ("no", "no")], validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class DecreeForm(FlaskForm):
+class DecreeForm(Form):
     subject = StringField(_l("Subject (tentang)"), validators=[DataRequired(), Length(max=500)])
     number = StringField(_l("Number"), validators=[Optional(), Length(max=120)])
     signed_on = DateField(_l("Signed on"), validators=[Optional()])
@@ -149,11 +148,11 @@ class DecreeForm(FlaskForm):
         return {name: getattr(self, name).data for name in names}
 
 
-class StageForm(FlaskForm):
+class StageForm(Form):
     stage = HiddenField(validators=[DataRequired()])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     opd_id = OptionalIntSelectField(_l("OPD"))
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
@@ -164,7 +163,7 @@ class MemberForm(FlaskForm):
         self.opd_id.choices = _opd_choices(_l("(none)"))
 
 
-class CarryOverForm(FlaskForm):
+class CarryOverForm(Form):
     outcome = SelectField(_l("Outcome"), choices=enum_choices(CARRY_OUTCOME_LABELS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     due_date = DateField(_l("Due date, when decided"), validators=[Optional()])

@@ -3,8 +3,10 @@
 import math
 from datetime import date
 
+import flask_babel
 import wtforms
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField
 
@@ -25,6 +27,46 @@ class NumberRange(wtforms.validators.NumberRange):
             return super().__call__(form, field)
         finally:
             field.data = data
+
+
+class _Catalogue:
+    """WTForms' own messages ("This field is required.") through Kawal's catalogue: WTForms ships no Indonesian."""
+
+    def gettext(self, string):
+        return flask_babel.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return flask_babel.ngettext(singular, plural, n)
+
+
+CATALOGUE = _Catalogue()
+
+
+class Form(FlaskForm):
+    """Every form of Kawal: a FlaskForm whose built-in messages come in the user's language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return CATALOGUE
+
+
+def _wtforms_messages() -> tuple:
+    """WTForms' messages a user can meet with tampered or mistyped input, here so that `make translations` finds
+    them for the catalogue (never called)."""
+    return (
+        _l("This field is required."),
+        _l("Not a valid choice."),
+        _l("Invalid Choice: could not coerce."),
+        _l("Invalid choice(s): one or more data inputs could not be coerced."),
+        _l("Not a valid integer value."),
+        _l("Not a valid date value."),
+        _l("Not a valid datetime value."),
+        _l("Invalid email address."),
+        _l("Invalid input."),
+        ngettext(
+            "'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 1
+        ),
+    )
 
 
 def form_status(form: FlaskForm) -> int:

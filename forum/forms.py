@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
@@ -10,7 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from accounts import governments
 from accounts import services as accounts
 from core.db import max_length
-from core.forms import LocalDateTimeField, NumberRange, OptionalIntSelectField, enum_choices
+from core.forms import Form, LocalDateTimeField, NumberRange, OptionalIntSelectField, enum_choices
 from forum import services
 from forum.models import (
     ATTENDANCE_LABELS,
@@ -43,12 +42,12 @@ def _opd_choices(empty_label):
     return opd_choices(empty=empty_label)
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
 
 
-class ForumForm(FlaskForm):
+class ForumForm(Form):
     kind = SelectField(_l("Kind of meeting"), choices=enum_choices(FORUM_KIND_LABELS))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     series_id = OptionalIntSelectField(_l("Series (process)"))
@@ -72,23 +71,26 @@ class ForumForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.series_id.choices = [("", _l("(none)"))] + [(s.id, s.title) for s in services.all_series(current_user)]
+        # A forum joins a process of its own government only.
+        own = governments.acting_government_id(current_user)
+        series = [(s.id, s.title) for s in services.all_series(current_user) if s.government_id == own]
+        self.series_id.choices = [("", _l("(none)")), *series]
         self.organiser_opd_id.choices = _opd_choices(_l("(none)"))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in services.FORUM_FIELDS}
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     minutes = TextAreaField(_l("Minutes (Markdown)"), validators=[Optional(), Length(max=200000)])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = HiddenField(validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=max_length(Participant.name))])
     position = StringField(
         _l("Position (jabatan)"), validators=[Optional(), Length(max=max_length(Participant.position))]
@@ -121,11 +123,11 @@ class ParticipantForm(FlaskForm):
         return {name: getattr(self, name).data for name in services.PARTICIPANT_FIELDS}
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(_l("Attendance list (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))])
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
@@ -140,7 +142,7 @@ class ThemesField(StringField):
         super().process_data(value)
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(Form):
     text = TextAreaField(_l("Recommendation"), validators=[DataRequired(), Length(max=5000)])
     themes = ThemesField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
     planning_ref = StringField(

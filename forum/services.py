@@ -59,7 +59,8 @@ FORUM_TRANSITIONS: dict[ForumStatus, set[ForumStatus]] = {
 
 
 def visible_forums(actor: Actor) -> sa.ColumnElement[bool]:
-    """The one condition on forums an actor may see: its governments' own, those an OPD of theirs attended, and
+    """The one condition on forums an actor may see: its governments' own, those an OPD of theirs attended or
+    organised, and
     those that concern them otherwise: app.py lists in `forum_concerns` what later packages add (the actions: a
     forum that gave a task to one of their OPDs), each a function of the reach that selects forum ids."""
     reach = governments.reach(actor)
@@ -68,7 +69,8 @@ def visible_forums(actor: Actor) -> sa.ColumnElement[bool]:
     ids = sorted(reach)
     attended = sa.select(Participant.forum_id).join(Opd, Participant.opd_id == Opd.id).where(Opd.government_id.in_(ids))
     concerns = [Forum.id.in_(concern(reach)) for concern in current_app.extensions.get("forum_concerns", ())]
-    return sa.or_(Forum.government_id.in_(ids), Forum.id.in_(attended), *concerns)
+    organised = Forum.organiser_opd_id.in_(sa.select(Opd.id).where(Opd.government_id.in_(ids)))
+    return sa.or_(Forum.government_id.in_(ids), Forum.id.in_(attended), organised, *concerns)
 
 
 def visible_forum_ids(actor: Actor) -> sa.Select:
@@ -221,7 +223,7 @@ def get_editable_series(actor: Actor, series_id: int) -> Series:
 def all_series(actor: Actor) -> list[sa.Row]:
     """id and title of every series the actor may see, by title: the choices of a forum's series field and of
     filters."""
-    query = sa.select(Series.id, Series.title).where(visible_series(actor)).order_by(Series.title)
+    query = sa.select(Series.id, Series.title, Series.government_id).where(visible_series(actor)).order_by(Series.title)
     return list(db.session.execute(query))
 
 
@@ -310,7 +312,7 @@ def create_forum(actor: Actor, *, government_id: int | None = None, **values) ->
     require(actor, Permission.EDIT_FORUMS)
     government_id = government_id or governments.acting_government_id(actor)
     require_works_for(actor, government_id)
-    values = _clean_forum_values(actor, values)
+    values = _clean_forum_values(government_id, values)
     forum = Forum(
         **values,
         government_id=government_id,
@@ -328,7 +330,7 @@ def update_forum(actor: Actor, forum_id: int, **values) -> Forum:
     """Change a forum's header and agenda."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
-    changes = audit.diff(forum, _clean_forum_values(actor, values))
+    changes = audit.diff(forum, _clean_forum_values(forum.government_id, values))
     if changes:
         audit.record(actor, "update", "forum", forum.id, scope=_scope(forum.id), changes=changes)
         db.session.commit()
@@ -419,7 +421,7 @@ def get_open_forum(actor: Actor, forum_id: int) -> Forum:
     return forum
 
 
-def _clean_forum_values(actor: Actor, values: dict) -> dict:
+def _clean_forum_values(government_id: int, values: dict) -> dict:
     values = _strip({name: values.get(name) for name in FORUM_FIELDS})
     if not values["title"]:
         raise Invalid(_l("A forum needs a title."), field="title")
@@ -430,8 +432,9 @@ def _clean_forum_values(actor: Actor, values: dict) -> dict:
     start, end = values["period_start"], values["period_end"]
     if start and end and end < start:
         raise Invalid(_l("The planning period ends before it starts."), field="period_end")
-    seen = sa.select(Series.id).where(Series.id == values["series_id"], visible_series(actor))
-    if values["series_id"] and db.session.scalar(seen) is None:
+    # A series is one government's process: its forums are that government's.
+    own = sa.select(Series.id).where(Series.id == values["series_id"], Series.government_id == government_id)
+    if values["series_id"] and db.session.scalar(own) is None:
         raise Invalid(_l("No such series."), field="series_id")
     if values["organiser_opd_id"] and db.session.get(Opd, values["organiser_opd_id"]) is None:
         raise Invalid(_l("No such OPD."), field="organiser_opd_id")

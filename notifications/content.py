@@ -8,8 +8,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from accounts import governments
 from accounts import services as accounts
 from accounts.models import Opd, User
 from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, Decree, DecreeStage, Status
@@ -216,6 +218,16 @@ def _snapshot(view: dict) -> dict:
     }
 
 
+def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
+    """The government whose secretariat signs the email: for a new task the one that gave it (the forum's owner,
+    which may be a province writing to a kabupaten's OPD), for a digest the OPD's own."""
+    government_id = opd.government_id
+    if row.kind == MailKind.NEW_TASK and groups.get(Reason.NEW_TASK):
+        government_id = groups[Reason.NEW_TASK][0][1].assignment.action.recommendation.forum.government_id
+    found = governments.node(government_id)
+    return found.name if found is not None else current_app.config["KAWAL_PEMDA_NAME"]
+
+
 def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
     the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way. Dates and
@@ -262,6 +274,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         cc += book.escalation_copies(assigning, opd.government_id)
     cc = [address for address in dict.fromkeys(cc) if address != to]
     context = dict(
+        pemda_name=_signed_by(row, groups, opd),
         opd=opd,
         head=user,
         groups=listed,

@@ -1,14 +1,13 @@
 """Forms of the reminder pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from core.forms import DateField, NumberRange
+from core.forms import DateField, Form, NumberRange
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     send_time = StringField(
         _l("Send reminders at (local time, HH:MM)"),
         validators=[DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, e.g. 07:30."))],
@@ -38,14 +37,14 @@ class SettingsForm(FlaskForm):
     )
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     day = DateField(_l("Date"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
-class TestEmailForm(FlaskForm):
+class TestEmailForm(Form):
     address = EmailField(_l("Send a test email to"), validators=[DataRequired(), Email(check_deliverability=False)])
 
 
-class LinkAcknowledgeForm(FlaskForm):
+class LinkAcknowledgeForm(Form):
     pic_name = StringField(_l("Person in charge (PIC)"), validators=[Optional(), Length(max=200)])

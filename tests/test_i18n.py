@@ -181,3 +181,29 @@ def test_indonesian_pages_show_no_english_and_english_pages_no_indonesian(demo_c
             assert leaked == set(), f"{locale} {url}"
     # The check itself can see a leak: the English page does show English labels.
     assert {"Participants", "Recommendations"} <= _texts(demo_client.get("/forums/1").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected", "english"),
+    [("id", "Pilihan tidak sah.", "Not a valid choice."), ("en", "Not a valid choice.", "Pilihan tidak sah.")],
+)
+def test_wtforms_own_messages_come_in_the_users_language(app, world, locale, expected, english):
+    """A tampered choice (an OPD id not offered) is refused by WTForms itself: its message is in the catalogue."""
+    from accounts.models import User
+    from core.extensions import db
+    from forum import services as forums
+    from tests.conftest import as_user, login
+    from tests.forum.helpers import make_forum
+
+    with app.app_context():
+        forum = make_forum(world)
+        recommendation = forums.add_recommendation(as_user(world.users["secretariat"].id), forum.id, text="Keswa")
+        forum_id, recommendation_id = forum.id, recommendation.id
+        db.session.get(User, world.users["secretariat"].id).locale = locale
+        db.session.commit()
+    client = app.test_client()
+    login(client, world.users["secretariat"].id)
+    form = {"kind": "task", "title": "Tugas", "due_date": "2026-01-30", "lead_opd_id": "999999"}
+    response = client.post(f"/forums/{forum_id}/recommendations/{recommendation_id}/actions/new", data=form)
+    assert response.status_code == 422
+    assert expected in response.text and english not in response.text

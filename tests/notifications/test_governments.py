@@ -147,6 +147,19 @@ def test_escalation_copies_the_assigning_government_s_secretariat_and_the_opd_go
     assert set(digest["Cc"].split(", ")) == {"secretariat.prov@example.org", "sekda@serangkab.go.id"}
 
 
+def test_a_new_task_is_signed_by_the_government_that_gave_it_and_a_digest_by_the_opd_s_own(app, tree, clock, smtp):
+    app.config.update(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, KAWAL_BASE_URL="http://kawal.test")
+    with app.app_context():
+        _task(tree, "prov", "kab:DINKES", due_in=1)  # Provinsi Banten writes to Serang's Dinkes
+        assert dispatcher.dispatch().sent == 1
+        clock.set(datetime(2025, 12, 17, 1, 0, tzinfo=UTC))  # the next morning: due tomorrow, in the digest
+        planner.plan()
+        assert dispatcher.dispatch().sent == 1
+    new_task, digest = (message.get_body(("plain",)).get_content() for message in smtp.messages[-2:])
+    assert "Pemerintah Provinsi Banten" in new_task and "Kota Tangerang" not in new_task
+    assert "Pemerintah Kabupaten Serang" in digest and "Kota Tangerang" not in digest
+
+
 def test_the_kabupaten_admin_cannot_read_or_change_the_kota_s_settings(app, tree, client):
     kota = tree.govs["kota"]
     with app.app_context():
