@@ -116,8 +116,10 @@ def test_the_parent_reads_a_kabupaten_forum_but_every_change_is_refused(app, tre
         if "/acknowledge" in url:
             continue  # the OPD's own act: refused as another OPD's task, a 403 too
         assert client.post(url, data=data).status_code == 403, url
-    for url in [*gets[1:10], gets[11]]:  # every editing page of the forum, and of its follow-up
+    editing = [url for url in [*gets[1:10], gets[11]] if not url.endswith("/history")]
+    for url in editing:  # every editing page of the forum, and of its follow-up
         assert client.get(url).status_code == 403, url
+    assert client.get(f"/forums/{ids['forum']}/history").status_code == 200  # what the kabupaten changed: read
 
 
 def test_the_follow_up_form_offers_the_owner_and_below_named_by_government(app, tree):

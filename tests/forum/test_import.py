@@ -536,7 +536,7 @@ def test_the_service_looks_the_opds_up_once_whatever_the_number_of_rows(appctx, 
     opd_queries = []
 
     def on_opds(conn, cursor, statement, *args):
-        if "FROM opds" in statement:
+        if statement.lstrip().startswith("SELECT opds."):  # a read of OPDs, not a forum read's subquery on them
             opd_queries.append(statement)
 
     codes = ["BAPPEDA", "DINKES", "DP3AP2KB", "DISDUKCAPIL"]
