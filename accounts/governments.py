@@ -149,10 +149,14 @@ def several() -> bool:
 def opd_name(code: str, government_id: int | None, viewer: Actor | None) -> str:
     """An OPD's code as a viewer reads it: "DINKES", or "DINKES · Kab. Serang" when the OPD is of another
     government than the viewer's. With one government it is always the bare code."""
-    viewer_government = getattr(viewer, "government_id", None)
-    if government_id is None or government_id == viewer_government or not several():
-        return code
-    return f"{code} · {short_name(government_id)}"
+    return f"{code}{other_government(government_id, viewer)}"
+
+
+def other_government(government_id: int | None, viewer: Actor | None) -> str:
+    """ " · Kab. Serang" after a name of another government than the viewer's; "" for its own, or with one."""
+    if government_id is None or government_id == getattr(viewer, "government_id", None) or not several():
+        return ""
+    return f" · {short_name(government_id)}"
 
 
 def short_name(government_id: int | None) -> str:

@@ -577,10 +577,17 @@ class AttendanceSummary:
     institutions_present: list[str]
 
 
-def attendance_summary(participants: list[Participant]) -> AttendanceSummary:
-    """Count the attendance of already-loaded participants (no query)."""
+def attendance_summary(participants: list[Participant], viewer: Actor | None = None) -> AttendanceSummary:
+    """Count the attendance of already-loaded participants (no query); an OPD of another government than the
+    viewer's is named with it ("Dinas Kesehatan · Kota Tangerang")."""
     counts = Counter(p.attendance for p in participants)
-    institutions = sorted({p.institution_name for p in participants if p.attendance in PRESENT and p.institution_name})
+    institutions = sorted(
+        {
+            p.institution_name + (governments.other_government(p.opd.government_id, viewer) if p.opd else "")
+            for p in participants
+            if p.attendance in PRESENT and p.institution_name
+        }
+    )
     return AttendanceSummary(
         total=len(participants),
         by_attendance={a: counts.get(a, 0) for a in Attendance},

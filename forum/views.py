@@ -128,7 +128,7 @@ def forum_view(forum_id: int):
         "forum/forum_view.html",
         **extra,
         forum=forum,
-        summary=services.attendance_summary(forum.participants),
+        summary=services.attendance_summary(forum.participants, current_user),
         transitions=services.allowed_transitions(current_user, forum),
         owns_forum=owns,
         can_edit=owns and not forum.is_closed,

@@ -109,6 +109,7 @@ def test_the_parent_reads_a_kabupaten_forum_but_every_change_is_refused(app, tre
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Lokakarya PIP" in text and "DINKES · Kab. Serang" in text
+    assert "Dinas Kesehatan · Kab. Serang" in text  # among the institutions present, with its government
     assert f"/forums/{ids['forum']}/edit" not in text and "/actions/new" not in text
     assert client.get(f"/assignments/{ids['task']}").status_code == 200
     gets, posts = _routes(ids)
