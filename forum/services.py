@@ -212,6 +212,11 @@ def update_series(actor: Actor, series_id: int, *, title: str, description: str 
     return series
 
 
+def may_edit_series(actor: Actor, series: Series) -> bool:
+    """Whether the actor edits the series and adds forums to it: the people of the government that started it."""
+    return can(actor, Permission.EDIT_FORUMS) and works_for(actor, series.government_id)
+
+
 def get_editable_series(actor: Actor, series_id: int) -> Series:
     """A series, for the people of the government that started it: NotFound if unseen, NotAllowed if another's."""
     require(actor, Permission.EDIT_FORUMS)

@@ -43,7 +43,8 @@ def series_list():
 def series_view(series_id: int):
     series = services.get_series(current_user, series_id)
     forums = services.series_forums(current_user, series_id)
-    return render_template("forum/series_view.html", series=series, forums=forums)
+    may_edit = services.may_edit_series(current_user, series)
+    return render_template("forum/series_view.html", series=series, forums=forums, may_edit=may_edit)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])

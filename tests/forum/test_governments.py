@@ -215,3 +215,26 @@ def test_the_preview_names_the_government_of_each_matched_opd(app, tree):
     text = page.get_data(as_text=True)
     assert "DINKES · Kab. Serang" in text
     assert "beberapa pemerintah" in text or "several governments" in text
+
+
+def test_a_series_is_edited_only_by_its_government_and_offers_its_buttons_to_them_alone(app, tree):
+    with app.app_context():
+        province = as_user(tree.users["prov_secretariat"])
+        series_id = services.create_series(province, title="Penyusunan Dokumen PPT Kespro 2026").id
+        forum = services.create_forum(province, **{**FGD, "title": "FGD PPT Kespro", "series_id": series_id})
+        services.add_participants(
+            province, forum.id, [participant(tree.world, name="Peserta", opd=None, opd_id=tree.opds["kab:DINKES"])]
+        )
+        kabupaten = as_user(tree.users["kab_secretariat"])
+        with pytest.raises(Invalid):  # a kabupaten's forum does not join the province's process
+            services.create_forum(kabupaten, **{**FGD, "title": "Lokakarya", "series_id": series_id})
+    pages = {}
+    for role in ("prov_secretariat", "kab_secretariat"):
+        client = app.test_client()
+        login(client, tree.users[role])
+        pages[role] = client.get(f"/series/{series_id}")
+        edit = client.get(f"/series/{series_id}/edit")
+        assert edit.status_code == (200 if role == "prov_secretariat" else 403), role
+    assert all(page.status_code == 200 for page in pages.values())
+    assert f"/series/{series_id}/edit" in pages["prov_secretariat"].text
+    assert f"/series/{series_id}/edit" not in pages["kab_secretariat"].text
