@@ -4,6 +4,7 @@ The rules themselves (`core.permissions.sees`, `works_for`) know nothing of the 
 The tree is small (a ministry with every province and kabupaten/kota is some 550 rows) and read once per request.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from flask import current_app, g, has_app_context
 
 from accounts.models import Government, GovernmentKind, Opd
 from core.extensions import db
-from core.permissions import Actor, Reach
+from core.permissions import Actor, Reach, sees
 
 _CACHE = "kawal_governments"
 
@@ -162,3 +163,36 @@ def other_government(government_id: int | None, viewer: Actor | None) -> str:
 def short_name(government_id: int | None) -> str:
     found = node(government_id)
     return found.short_name if found else ""
+
+
+def government_choices(actor: Actor) -> list[tuple[int, str]]:
+    """The governments a filter offers (reports, the follow-ups list): the actor's reach in the tree's order, indented by depth; none
+    when the actor sees one government's work only (or this Kawal holds one)."""
+    if not several():
+        return []
+    choices = [(node.id, "\u2003" * depth + node.short_name) for node, depth in in_tree_order(actor)]
+    return choices if len(choices) > 1 else []
+
+
+def in_tree_order(actor: Actor) -> list[tuple[Node, int]]:
+    """The governments of the actor's reach, depth first from its own (from every root for the instance admin),
+    with their depth; siblings by short name."""
+    nodes = tree()
+    seen_reach = reach(actor)
+    children: dict[int | None, list[Node]] = defaultdict(list)
+    for each in sorted(nodes.values(), key=lambda n: (n.short_name, n.id)):
+        children[each.parent_id if each.parent_id in nodes else None].append(each)
+    if seen_reach is None:
+        todo = [(root, 0) for root in reversed(children[None])]
+    else:
+        own = nodes.get(getattr(actor, "government_id", None))
+        todo = [(own, 0)] if own is not None else []
+    ordered, seen = [], set()
+    while todo:
+        current, depth = todo.pop()
+        if current.id in seen or not sees(seen_reach, current.id):
+            continue
+        seen.add(current.id)
+        ordered.append((current, depth))
+        todo.extend((child, depth + 1) for child in reversed(children[current.id]))
+    return ordered

@@ -14,6 +14,7 @@ def filters_from_request() -> queries.AssignmentFilters:
     args = request.args
     return queries.AssignmentFilters(
         opd_id=id_arg("opd"),
+        government_id=id_arg("government"),
         status=args.get("status") if args.get("status") in STATUS_LABELS else None,
         overdue=args.get("overdue") == "1",
         stale=args.get("stale") == "1",

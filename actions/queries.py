@@ -209,6 +209,7 @@ class AssignmentFilters:
     """What the all-actions list is narrowed to; every field is optional."""
 
     opd_id: int | None = None
+    government_id: int | None = None  # its OPDs' tasks, within what the actor may see anyway
     status: str | None = None
     overdue: bool = False
     stale: bool = False  # unacknowledged for more than 2 working days
@@ -266,6 +267,8 @@ def assignment_conditions(filters: AssignmentFilters) -> list:
     conditions = []
     if filters.opd_id:
         conditions.append(Assignment.opd_id == filters.opd_id)
+    if filters.government_id:
+        conditions.append(Assignment.opd_id.in_(governments.opds_of([filters.government_id])))
     if filters.status:
         conditions.append(Assignment.status == filters.status)
     if filters.overdue:

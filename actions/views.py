@@ -86,6 +86,7 @@ def action_list():
         opds=forums.filter_opds(current_user),
         series=forums.all_series(current_user),
         themes=forums.theme_names(),
+        government_choices=governments.government_choices(current_user),
         today=clock.today_local(),
         headless=queries.headless_opds(current_user) if can(current_user, Permission.DELIVERY_LOG) else [],
     )

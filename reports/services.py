@@ -95,39 +95,6 @@ def government_filter(actor: Actor, government_id: int | None) -> int | None:
     return government_id
 
 
-def government_choices(actor: Actor) -> list[tuple[int, str]]:
-    """The governments a report filter offers: the actor's reach in the tree's order, indented by depth; none
-    when the actor sees one government's work only (or this Kawal holds one)."""
-    if not governments.several():
-        return []
-    choices = [(node.id, "\u2003" * depth + node.short_name) for node, depth in _in_tree_order(actor)]
-    return choices if len(choices) > 1 else []
-
-
-def _in_tree_order(actor: Actor) -> list[tuple[governments.Node, int]]:
-    """The governments of the actor's reach, depth first from its own (from every root for the instance admin),
-    with their depth; siblings by short name."""
-    nodes = governments.tree()
-    reach = governments.reach(actor)
-    children: dict[int | None, list[governments.Node]] = defaultdict(list)
-    for each in sorted(nodes.values(), key=lambda n: (n.short_name, n.id)):
-        children[each.parent_id if each.parent_id in nodes else None].append(each)
-    if reach is None:
-        todo = [(root, 0) for root in reversed(children[None])]
-    else:
-        own = nodes.get(getattr(actor, "government_id", None))
-        todo = [(own, 0)] if own is not None else []
-    ordered, seen = [], set()
-    while todo:
-        current, depth = todo.pop()
-        if current.id in seen or not sees(reach, current.id):
-            continue
-        seen.add(current.id)
-        ordered.append((current, depth))
-        todo.extend((child, depth + 1) for child in reversed(children[current.id]))
-    return ordered
-
-
 def month_start(today: date) -> datetime:
     """The first moment of the Pemda's month of this day."""
     return clock.start_of_local_day(today.replace(day=1))
@@ -453,7 +420,10 @@ def rollup(actor: Actor, filters: ReportFilters) -> list[GovernmentCompliance]:
     of the tasks of its own OPDs: how a province's kabupaten/kota follow up. Two queries whatever their number."""
     require(actor, Permission.READ)
     today = clock.today_local()
-    rows = {node.id: GovernmentCompliance(node.id, node.short_name, depth) for node, depth in _in_tree_order(actor)}
+    rows = {
+        node.id: GovernmentCompliance(node.id, node.short_name, depth)
+        for node, depth in governments.in_tree_order(actor)
+    }
     query = (
         _scoped(actor, filters, Opd.government_id, *_figures(today))
         .join(Opd, Assignment.opd_id == Opd.id)

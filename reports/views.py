@@ -61,7 +61,7 @@ def _choices():
     return {
         "series": forums.all_series(current_user),
         "themes": forums.theme_names(),
-        "government_choices": services.government_choices(current_user),
+        "government_choices": governments.government_choices(current_user),
     }
 
 

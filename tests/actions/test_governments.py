@@ -217,3 +217,23 @@ def test_the_carry_over_panel_shows_a_sibling_only_its_own_earlier_tasks(app, tr
         assert [f.title for f in forums.series_forums(kota, series)] == ["Rakontek I", "Rakontek II"]
         kabupaten = as_user(tree.users["kab_secretariat"])
         assert [f.title for f in forums.series_forums(kabupaten, series)] == ["Rakontek I"]
+
+
+def test_the_follow_ups_list_narrows_to_one_government_of_the_reach_and_never_beyond_it(app, tree):
+    with app.app_context():
+        _, rec = _forum(tree, "prov")
+        _create(SYSTEM, rec, lead="kab:DINKES", support=("kota:DINKES", "prov:DINKES"), tree=tree)
+        province = as_user(tree.users["prov_secretariat"])
+        kabupaten = as_user(tree.users["kab_secretariat"])
+        narrowed = queries.list_assignments(province, AssignmentFilters(government_id=tree.govs["kab"])).items
+        assert [a.opd_id for a in narrowed] == [tree.opds["kab:DINKES"]]
+        # The kabupaten asking for the kota's gets none of them: the filter narrows what it may see, no more.
+        assert queries.list_assignments(kabupaten, AssignmentFilters(government_id=tree.govs["kota"])).items == []
+    pages = {}
+    for role in ("prov_secretariat", "kab_secretariat"):
+        client = app.test_client()
+        login(client, tree.users[role])
+        pages[role] = client.get(f"/actions?government={tree.govs['kab']}").get_data(as_text=True)
+    assert 'name="government"' in pages["prov_secretariat"] and 'name="government"' not in pages["kab_secretariat"]
+    rows = pages["prov_secretariat"].split("<tbody", 1)[1]  # the list, not the OPD picker above it
+    assert "DINKES · Kab. Serang" in rows and "DINKES · Kota Tangerang" not in rows  # narrowed to the kabupaten's
