@@ -48,6 +48,10 @@ LAYOUT = spreadsheets.Layout(
     no_header=_l('No header row with a "Baris" (row type) column was found. Download the template.'),
 )
 # The template's header, in the order of its columns, and its example rows.
+# What the preview calls a row's kind and what saving it will do.
+ROW_TYPE_LABELS = {"government": _l("Government"), "opd": _l("OPD"), "user": _l("User")}
+SAVING_LABELS = {"create": _l("New"), "update": _l("Changed"), "unchanged": _l("Unchanged")}
+
 TEMPLATE_HEADER = [
     "Baris",
     "Kode pemerintah",

@@ -348,7 +348,13 @@ def onboarding_import():
             rows = onboarding.check_rows(current_user, table)
             confirm_form.payload.data = onboarding.seal(current_user, table)
     return render_template(
-        "accounts/onboarding.html", form=form, rows=rows, confirm_form=confirm_form, layout=onboarding.LAYOUT
+        "accounts/onboarding.html",
+        form=form,
+        rows=rows,
+        confirm_form=confirm_form,
+        layout=onboarding.LAYOUT,
+        type_labels=onboarding.ROW_TYPE_LABELS,
+        action_labels=onboarding.SAVING_LABELS,
     ), form_status(form)
 
 

@@ -98,7 +98,7 @@ def test_every_form_and_upload_survives_generated_input(make_app, tmp_path, craw
         last=lambda endpoint: endpoint in CRAWL_ENDING_LAST,
         query_variants=False,
         hostile=False,
-        budget=5.0,
+        budget=15.0,  # to find the forms: on an idle machine the crawl ends well before it
     )
     identities = [logged_in(app, crawler, email) for email in DEMO_ACCOUNTS]
     anonymous = Identity("anonymous", app.test_client())
