@@ -32,11 +32,13 @@ class NumberRange(wtforms.validators.NumberRange):
 class _Catalogue:
     """WTForms' own messages ("This field is required.") through Kawal's catalogue: WTForms ships no Indonesian."""
 
+    # The catalogue's raw strings: WTForms fills in %(min)s, %(max)s itself (flask_babel.ngettext would fill in
+    # only %(num)s, and fail on the rest).
     def gettext(self, string):
-        return flask_babel.gettext(string)
+        return flask_babel.get_translations().ugettext(string)
 
     def ngettext(self, singular, plural, n):
-        return flask_babel.ngettext(singular, plural, n)
+        return flask_babel.get_translations().ungettext(singular, plural, n)
 
 
 CATALOGUE = _Catalogue()
