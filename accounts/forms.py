@@ -129,7 +129,9 @@ class OpdForm(_GovernmentPicker, Form):
 
     def validate_code(self, field):
         government_id = self.government_id.data if self.picks_government else self.government
-        other = services.opd_by_code(field.data, government_id) if government_id else None
+        if government_id not in governments.tree():  # a tampered or huge id: the field's own check says so
+            return
+        other = services.opd_by_code(field.data, government_id)
         if other is not None and other.id != self.opd_id:
             raise ValidationError(_l("Another OPD already has this code."))
 
