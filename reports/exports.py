@@ -15,7 +15,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from actions.models import BPK_CATEGORY, BPK_LABELS, STATUS_LABELS, BpkCategory
+from actions.models import (
+    ACTION_KIND_LABELS,
+    ASSIGNMENT_ROLE_LABELS,
+    BPK_CATEGORY,
+    BPK_LABELS,
+    STATUS_LABELS,
+    BpkCategory,
+)
 from core import formatting
 from core.text import without_controls
 from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT
@@ -100,6 +107,7 @@ def followup_matrix(
         _("No."),
         _("Recommendation"),
         _("Follow-up"),
+        _("Kind"),
         _("OPD"),
         _("Role"),
         _("Status"),
@@ -110,8 +118,10 @@ def followup_matrix(
         _("Evidence"),
     ]
     rows = []
-    statuses = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once, not per row
-    categories = {category: str(label) for category, label in BPK_LABELS.items()}
+    # Every code as its label in the reader's language, translated once rather than per row.
+    statuses, categories, roles, kinds = (
+        _translated(labels) for labels in (STATUS_LABELS, BPK_LABELS, ASSIGNMENT_ROLE_LABELS, ACTION_KIND_LABELS)
+    )
     for a in assignments:
         forum = a.action.recommendation.forum
         category = BPK_CATEGORY[a.status]
@@ -122,8 +132,9 @@ def followup_matrix(
                 a.action.recommendation.number,
                 a.action.recommendation.text,
                 a.action.title,
+                kinds[a.action.kind],
                 opd_label(a.opd),
-                str(a.role.value),
+                roles[a.role],
                 statuses[a.status],
                 categories[category] if category else "",
                 a.due_date,
@@ -132,7 +143,11 @@ def followup_matrix(
                 evidence_counts.get(a.id, 0),
             ]
         )
-    return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])
+    return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 18, 14, 18, 22, 24, 12, 10, 40, 10])
+
+
+def _translated(labels: dict) -> dict:
+    return {code: str(label) for code, label in labels.items()}
 
 
 def compliance_sheet(rows, opd_label) -> bytes:
