@@ -55,6 +55,22 @@ def _groups(numbers: list[int]) -> list[tuple[int, int]]:
     return groups
 
 
+def table_borders(image: Image.Image) -> list[tuple[range, list[tuple[int, int]]]]:
+    """Each table row band of the page (the pixel rows between two horizontal borders) with its vertical borders
+    (first and last pixel column of each); a band without vertical borders is text between two tables."""
+    ink = _Ink(image)
+    lines = _groups([y for y in range(ink.height) if ink.longest_run(y) >= LINE_SHARE * ink.width])
+    found = []
+    for (_, above), (below, _) in zip(lines, lines[1:], strict=False):
+        band = range(above + 2, below - 1)  # a table row's inside, clear of its top and bottom borders
+        if len(band) < 2:
+            continue
+        borders = _groups([x for x in range(ink.width) if all(ink.rows[y][x] for y in band)])
+        if borders:
+            found.append((band, borders))
+    return found
+
+
 def overflows(image: Image.Image, margin_mm: float = MARGIN_MM) -> list[str]:
     """Where ink is where no text may be: in a side margin, or right beside a table's vertical border."""
     ink = _Ink(image)
@@ -65,13 +81,8 @@ def overflows(image: Image.Image, margin_mm: float = MARGIN_MM) -> list[str]:
         outside = [x for x, inked in enumerate(row) if inked and not left <= x <= right]
         if outside:
             problems.append(f"ink in the margin at x={outside[0]}, y={y}")
-    lines = _groups([y for y in range(ink.height) if ink.longest_run(y) >= LINE_SHARE * ink.width])
-    for (_, above), (below, _) in zip(lines, lines[1:], strict=False):
-        band = range(above + 2, below - 1)  # a table row's inside, clear of its top and bottom borders
-        if len(band) < 2:
-            continue
-        borders = _groups([x for x in range(ink.width) if all(ink.rows[y][x] for y in band)])
-        for first, last in borders:  # a band without vertical borders is text between two tables
+    for band, borders in table_borders(image):
+        for first, last in borders:
             for x in (first - 1, last + 1):
                 touching = [y for y in band if 0 <= x < ink.width and ink.rows[y][x]]
                 if touching:

@@ -16,7 +16,7 @@ from forum import services as forums
 from tests.actions.helpers import make_action
 from tests.conftest import as_user
 from tests.forum.helpers import make_forum, participant
-from tests.reports.pdf_pages import pdf_overflows
+from tests.reports.pdf_pages import pages, pdf_overflows, table_borders
 
 SIGN_IN_HEADERS = {
     "id": ["No.", "Nama", "Jabatan", "Instansi", "No. HP/Email", "Tanda Tangan"],
@@ -157,16 +157,16 @@ def test_the_header_check_can_fail_on_a_column_too_narrow_for_its_word(app):
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "columns"),
     [
-        "/forums/{id}/daftar-hadir.pdf",
-        "/forums/{id}/berita-acara.pdf",
-        "/forums/{id}/notulen.pdf",
-        "/reports/rekapitulasi.pdf?forum={id}",
-        "/reports/rekapitulasi.pdf",
+        ("/forums/{id}/daftar-hadir.pdf", 6),
+        ("/forums/{id}/berita-acara.pdf", 6),  # the attendance annex
+        ("/forums/{id}/notulen.pdf", 0),
+        ("/reports/rekapitulasi.pdf?forum={id}", 8),
+        ("/reports/rekapitulasi.pdf", 8),
     ],
 )
-def test_no_text_leaves_its_cell_on_any_page_of_any_pdf(app, world, client_as, url):
+def test_no_text_leaves_its_cell_on_any_page_of_any_pdf(app, world, client_as, url, columns):
     """Each page rendered by pdftoppm at 50 dpi: no ink beside a table's border nor in the side margins."""
     forum_id = _big_forum(app, world)
     with app.app_context():
@@ -174,10 +174,16 @@ def test_no_text_leaves_its_cell_on_any_page_of_any_pdf(app, world, client_as, u
     response = client_as("secretariat").get(url.format(id=forum_id))
     assert response.status_code == 200
     assert pdf_overflows(response.data) == []
+    # The check looked at the tables: it found their rows and each row's borders (one more than its columns).
+    widest = max((len(borders) for page in pages(response.data) for _band, borders in table_borders(page)), default=1)
+    assert widest - 1 == columns
 
 
-@pytest.mark.parametrize("bad", ["a column too narrow for its text", "a line wider than the page"])
-def test_the_image_check_sees_text_that_leaves_its_cell(app, bad):
+@pytest.mark.parametrize(
+    ("bad", "seen"),
+    [("a column too narrow for its text", "touches the border"), ("a line wider than the page", "in the margin")],
+)
+def test_the_image_check_sees_text_that_leaves_its_cell(app, bad, seen):
     """The check can fail: fpdf's cell() does not wrap, so these overflow as a careless table would."""
     with app.test_request_context():
         document = _document(app)
@@ -190,7 +196,7 @@ def test_the_image_check_sees_text_that_leaves_its_cell(app, bad):
         else:
             document.cell(0, 8, LONG_INSTITUTION + " " + LONG_NAME, new_x="LMARGIN", new_y="NEXT")
         problems = pdf_overflows(document.output_bytes())
-    assert problems, bad
+    assert any(seen in problem for problem in problems), (bad, problems)
 
 
 def _document(app):
