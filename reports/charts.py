@@ -1,6 +1,7 @@
 """The geometry of the SVG charts: where each bar, segment and point goes, computed here and drawn by
 templates/reports/_charts.html, which does no arithmetic. Every chart is 400 units wide."""
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,10 @@ BAR_LENGTH = 250
 BAR_PITCH = 22
 ROW_GAP = 10
 MIN_BAR_HEIGHT = 40  # the height of a chart with no rows
+# A label is wrapped at spaces to lines of LABEL_CHARS (what the label column holds at the 11-unit font), one
+# LABEL_LINE apart: the whole name shows, never cut with "…".
+LABEL_CHARS = 15
+LABEL_LINE = 12
 # Lines: the axis at y = LINE_AXIS, the highest value LINE_RISE above it, points from x = LINE_LEFT over LINE_SPAN.
 LINE_LEFT = 20
 LINE_SPAN = 360
@@ -35,6 +40,7 @@ class BarRow:
     label: str
     label_y: float
     bars: list[Bar]
+    lines: list[tuple[float, str]]  # the label wrapped: (y, text) of each line, the first at label_y
 
 
 @dataclass(frozen=True)
@@ -46,17 +52,24 @@ class BarChart:
 def bar_chart(rows: Sequence[Sequence], series_count: int) -> BarChart:
     """Horizontal bars for rows of (label, value, value, …), all scaled to the largest value (at least 1)."""
     top = max([1, *(value for row in rows for value in row[1:])])
-    row_height = BAR_PITCH * series_count + ROW_GAP
     drawn = []
-    for index, (label, *values) in enumerate(rows):
-        y = index * row_height + 4
+    y = 4
+    for label, *values in rows:
+        lines = label_lines(str(label))
         bars = []
         for series, value in enumerate(values):
             length = round(value / top * BAR_LENGTH, 1)
             bar_y = y + series * BAR_PITCH
             bars.append(Bar(series, value, bar_y, max(length, 1), BAR_X + 4 + length, bar_y + 14))
-        drawn.append(BarRow(label, y + 14, bars))
-    return BarChart(height=max(len(rows) * row_height + 24, MIN_BAR_HEIGHT), rows=drawn)
+        drawn.append(BarRow(label, y + 14, bars, [(y + 14 + n * LABEL_LINE, line) for n, line in enumerate(lines)]))
+        # A row is as tall as its bars, or as its label when that wraps to more lines than the bars take.
+        y += max(BAR_PITCH * series_count, LABEL_LINE * (len(lines) - 1) + BAR_PITCH) + ROW_GAP
+    return BarChart(height=max(y + 20, MIN_BAR_HEIGHT), rows=drawn)
+
+
+def label_lines(label: str) -> list[str]:
+    """A label in lines that fit the label column, broken at spaces (a word longer than a line is cut)."""
+    return textwrap.wrap(label, LABEL_CHARS, break_on_hyphens=False) or [""]
 
 
 @dataclass(frozen=True)

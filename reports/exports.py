@@ -3,19 +3,28 @@ and iCalendar with icalendar."""
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 from icalendar import Calendar, Event
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from actions.models import BPK_CATEGORY, BPK_LABELS, STATUS_LABELS, BpkCategory
+from actions.models import (
+    ACTION_KIND_LABELS,
+    ASSIGNMENT_ROLE_LABELS,
+    BPK_CATEGORY,
+    BPK_LABELS,
+    STATUS_LABELS,
+    AssignmentRole,
+    BpkCategory,
+)
 from core import formatting
 from core.text import without_controls
 from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT
@@ -100,6 +109,7 @@ def followup_matrix(
         _("No."),
         _("Recommendation"),
         _("Follow-up"),
+        _("Kind"),
         _("OPD"),
         _("Role"),
         _("Status"),
@@ -110,8 +120,10 @@ def followup_matrix(
         _("Evidence"),
     ]
     rows = []
-    statuses = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once, not per row
-    categories = {category: str(label) for category, label in BPK_LABELS.items()}
+    # Every code as its label in the reader's language, translated once rather than per row.
+    statuses, categories, roles, kinds = (
+        _translated(labels) for labels in (STATUS_LABELS, BPK_LABELS, ASSIGNMENT_ROLE_LABELS, ACTION_KIND_LABELS)
+    )
     for a in assignments:
         forum = a.action.recommendation.forum
         category = BPK_CATEGORY[a.status]
@@ -122,8 +134,9 @@ def followup_matrix(
                 a.action.recommendation.number,
                 a.action.recommendation.text,
                 a.action.title,
+                kinds[a.action.kind],
                 opd_label(a.opd),
-                str(a.role.value),
+                roles[a.role],
                 statuses[a.status],
                 categories[category] if category else "",
                 a.due_date,
@@ -132,7 +145,11 @@ def followup_matrix(
                 evidence_counts.get(a.id, 0),
             ]
         )
-    return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 14, 10, 22, 24, 12, 10, 40, 10])
+    return _sheet(_("Follow-ups"), header, rows, [40, 12, 5, 50, 40, 18, 14, 18, 22, 24, 12, 10, 40, 10])
+
+
+def _translated(labels: dict) -> dict:
+    return {code: str(label) for code, label in labels.items()}
 
 
 def compliance_sheet(rows, opd_label) -> bytes:
@@ -170,13 +187,34 @@ def compliance_sheet(rows, opd_label) -> bytes:
 # --- PDF -----------------------------------------------------------------------------------------------
 
 
+HEADER_SIZES = (8.5, 8, 7.5, 7)  # pt: a table's header takes the largest at which every word fits its column
+CELL_PADDING = (0.6, 1.5)  # mm above and below, left and right: text keeps clear of the cell's borders
+HEADING_FILL = (226, 236, 234)
+GROUP_STYLE = FontFace(emphasis="BOLD", fill_color=(242, 246, 245))
+SIGNING_LINE = "." * 28
+
+
+@dataclass(frozen=True)
+class Group:
+    """A heading row across a whole table, over the rows that follow it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The blank a person signs in a daftar hadir, with their number."""
+
+    number: int
+
+
 class Document(FPDF):
     """A4, a Unicode font, the owning government's letterhead on top and page numbers below."""
 
     LOGO_HEIGHT = 14  # mm
 
-    def __init__(self, title: str, letterhead):
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, title: str, letterhead, orientation: str = "P"):
+        super().__init__(orientation=orientation, unit="mm", format="A4")
         self.letterhead = letterhead
         fonts = Path(current_app.static_folder) / "fonts"
         self.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
@@ -220,18 +258,54 @@ class Document(FPDF):
         self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[int]):
-        self.set_font("DejaVu", "B", 8.5)
-        with super().table(col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True) as table:
+    def table(self, header: list[str], rows: list, widths: list[int], min_row_height: float | None = None):
+        """A table across the text width, `widths` in proportion; its header row is repeated on every page, in the
+        largest of HEADER_SIZES at which no header word is wider than its column (a word is never broken). A row
+        is a list of cells (text, or a `Signature`), or a `Group` heading that spans every column."""
+        size = next((s for s in HEADER_SIZES if not self.words_too_wide(header, widths, s)), HEADER_SIZES[-1])
+        heading = FontFace(emphasis="BOLD", size_pt=size, fill_color=HEADING_FILL)
+        with super().table(
+            col_widths=widths,
+            text_align="LEFT",
+            line_height=5,
+            padding=CELL_PADDING,
+            first_row_as_headings=True,
+            headings_style=heading,
+            repeat_headings=1,
+            min_row_height=min_row_height,
+        ) as table:
             row = table.row()
             for cell in header:
                 row.cell(cell)
             self.set_font("DejaVu", "", 8.5)
             for values in rows:
                 row = table.row()
+                if isinstance(values, Group):
+                    row.cell(values.text, colspan=len(widths), style=GROUP_STYLE)
+                    continue
                 for cell in values:
-                    row.cell(str(cell))
+                    if isinstance(cell, Signature):
+                        # 1 on the left, 2 on the right, 3 on the left…: each signer has room beside the last.
+                        row.cell(f"{cell.number}. {SIGNING_LINE}", align="L" if cell.number % 2 else "R", v_align="B")
+                    else:
+                        row.cell(str(cell))
         self.ln(3)
+
+    def column_widths(self, widths: list[float]) -> list[float]:
+        """What a table makes of `widths`: shares of the text width."""
+        return [width * self.epw / sum(widths) for width in widths]
+
+    def words_too_wide(self, texts: list[str], widths: list[float], size: float, style: str = "B") -> list[str]:
+        """The words of each column's text that do not fit inside its cell at this font size: a table would break
+        them mid-word."""
+        self.set_font("DejaVu", style, size)
+        room = [width - 2 * CELL_PADDING[1] - self.line_width for width in self.column_widths(widths)]
+        return [
+            word
+            for text, width in zip(texts, room, strict=True)
+            for word in text.split()
+            if self.get_string_width(word) > width
+        ]
 
     def signatures(self, left: tuple[str, str], right: tuple[str, str]):
         self.ln(6)
@@ -325,36 +399,68 @@ def notulen(forum, letterhead) -> bytes:
     return document.output_bytes()
 
 
+def _sign_in_rows(forum) -> list[list]:
+    """No, name, position, institution, phone and email, and the blank to sign; one who did not come has the
+    reason in place of the blank."""
+    rows = []
+    for i, p in enumerate(forum.participants, start=1):
+        contact = "\n".join(value for value in (p.phone, p.email) if value)
+        signature = Signature(i) if p.attendance in PRESENT else f"({ATTENDANCE_LABELS[p.attendance]})"
+        rows.append([str(i), p.name, p.position or "", p.institution_name, contact, signature])
+    return rows
+
+
+SIGN_IN_WIDTHS = [11, 55, 45, 58, 46, 42]  # landscape A4: 257 mm of text
+SIGNING_HEIGHT = 13  # mm: a row tall enough to sign in
+
+
 def daftar_hadir(forum, letterhead) -> bytes:
-    document = Document(_("Attendance list"), letterhead)
+    document = Document(_("Attendance list"), letterhead, orientation="L")
     document.heading(_("ATTENDANCE LIST (DAFTAR HADIR)"))
     document.paragraph(forum.title, bold=True)
     document.paragraph(_when(forum))
     document.table(
-        [_("No."), _("Name"), _("Position"), _("Institution"), _("Category"), _("Attendance")],
-        _attendance_rows(forum),
-        ATTENDANCE_WIDTHS,
+        [_("No."), _("Name"), _("Position"), _("Institution"), _("Phone/Email"), _("Signature")],
+        _sign_in_rows(forum),
+        SIGN_IN_WIDTHS,
+        min_row_height=SIGNING_HEIGHT,
     )
     return document.output_bytes()
 
 
+SUMMARY_WIDTHS = [11, 85, 30, 24, 32, 30, 24, 21]  # landscape A4: 257 mm of text
+
+
 def rekapitulasi(title: str, assignments, today: date, letterhead, opd_label) -> bytes:
-    document = Document(_("Follow-up summary"), letterhead)
+    """The follow-ups under the recommendation each answers, in its number's order, then the totals per BPK
+    category."""
+    document = Document(_("Follow-up summary"), letterhead, orientation="L")
     document.heading(_("FOLLOW-UP SUMMARY (REKAPITULASI TINDAK LANJUT)"))
     document.paragraph(title, bold=True)
     document.paragraph(_("As of %(date)s", date=formatting.long_date(today)))
     totals = {category: 0 for category in BpkCategory}
+    roles = _translated(ASSIGNMENT_ROLE_LABELS)
+    ordered = sorted(assignments, key=_recommendation_order)
+    several_forums = len({a.action.recommendation.forum_id for a in ordered}) > 1
     rows = []
-    for i, a in enumerate(assignments, start=1):
+    heading, number = None, 0
+    for a in ordered:
+        recommendation = a.action.recommendation
+        if recommendation.id != heading:
+            heading, number = recommendation.id, 0
+            text = _("Recommendation %(n)d: %(text)s", n=recommendation.number, text=recommendation.text)
+            rows.append(Group(f"{recommendation.forum.title} · {text}" if several_forums else text))
+        number += 1
         category = BPK_CATEGORY[a.status]
         if category:
             totals[category] += 1
         late = a.days_late(today)
         rows.append(
             [
-                str(i),
+                f"{recommendation.number}.{number}",
                 a.action.title,
                 opd_label(a.opd),
+                roles[a.role],
                 str(STATUS_LABELS[a.status]),
                 str(BPK_LABELS[category]) if category else "–",
                 formatting.short_date(a.due_date),
@@ -362,13 +468,29 @@ def rekapitulasi(title: str, assignments, today: date, letterhead, opd_label) ->
             ]
         )
     document.table(
-        [_("No."), _("Follow-up"), _("OPD"), _("Status"), _("BPK category"), _("Due"), _("Days late")],
+        [_("No."), _("Follow-up"), _("OPD"), _("Role"), _("Status"), _("BPK category"), _("Due"), _("Days late")],
         rows,
-        [8, 52, 20, 25, 30, 20, 15],
+        SUMMARY_WIDTHS,
     )
     document.paragraph(_("Totals per BPK category"), bold=True)
     document.table([_("BPK category"), _("Tasks")], [[str(BPK_LABELS[c]), str(n)] for c, n in totals.items()], [80, 30])
     return document.output_bytes()
+
+
+def _recommendation_order(assignment):
+    """A forum's recommendations by number, each one's follow-ups as made, the lead OPD before the supporting."""
+    recommendation = assignment.action.recommendation
+    forum = recommendation.forum
+    lead_first = assignment.role != AssignmentRole.LEAD
+    return (
+        forum.starts_at,
+        forum.id,
+        recommendation.number,
+        recommendation.id,
+        assignment.action_id,
+        lead_first,
+        assignment.id,
+    )
 
 
 def _plain(markdown_text: str) -> str:

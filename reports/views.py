@@ -77,7 +77,7 @@ def dashboard():
     filters = report_filters()
     figures = services.dashboard(current_user, filters)
     bpk_parts = [(str(BPK_LABELS[category]), number) for category, number in figures.bpk.items()]
-    forum_rows = [(_short(title), done, total) for _id, title, done, total in figures.per_forum]
+    forum_rows = [(title, done, total) for _id, title, done, total in figures.per_forum]
     return render_template(
         "reports/dashboard.html",
         d=figures,
@@ -96,11 +96,6 @@ def dashboard():
 def _refused_addresses() -> list:
     """For those who keep the delivery log: the addresses whose mail servers refused Kawal's email lately."""
     return notifications.refused_addresses(current_user) if can(current_user, Permission.DELIVERY_LOG) else []
-
-
-def _short(text: str, length: int = 16) -> str:
-    """Chart labels have little room."""
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 @bp.get("/reports/compliance")

@@ -77,10 +77,13 @@ class _Text(HTMLParser):
     def __init__(self):
         super().__init__()
         self.texts, self._skip = [], 0
+        self._svg_text: list[str] | None = None  # an SVG <text> wrapped in <tspan> lines is read as one text
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._skip += 1
+        if tag == "text":
+            self._svg_text = []
         for name, value in attrs:
             if name in ("placeholder", "aria-label", "title", "data-confirm") and value:
                 self.texts.append(value.strip())
@@ -88,9 +91,15 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self._skip -= 1
+        if tag == "text" and self._svg_text is not None:
+            if self._svg_text:
+                self.texts.append(" ".join(self._svg_text))
+            self._svg_text = None
 
     def handle_data(self, data):
-        if not self._skip and data.strip():
+        if self._svg_text is not None and data.strip():
+            self._svg_text.append(" ".join(data.split()))
+        elif not self._skip and data.strip():
             self.texts.append(" ".join(data.split()))
 
 

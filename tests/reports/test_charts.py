@@ -76,3 +76,15 @@ def test_a_line_of_big_numbers_keeps_inside_the_chart():
     assert due[-1] == (380.0, 20.0) and due[0] == (20.0, 120)
     assert all(20 <= y <= 120 for _x, y in due + done)
     assert done[-1][1] == pytest.approx(120 - 84 / 1_199_892 * 100, abs=0.05)
+
+
+def test_a_long_label_wraps_at_spaces_and_its_row_grows_to_hold_it():
+    name = "Sosialisasi Integrasi Layanan Kesehatan Reproduksi Remaja 26"
+    chart = bar_chart([(name, 3, 5), ("DINKES", 1, 1)], 2)
+    first, second = chart.rows
+    texts = [text for _y, text in first.lines]
+    assert " ".join(texts) == name and all(len(text) <= 15 for text in texts)  # whole, never "Sosialisasi Int…"
+    assert [y for y, _text in first.lines] == [18, 30, 42, 54, 66, 78]  # one line every 12 units
+    assert second.label_y == 4 + 5 * 12 + 22 + 10 + 14  # the long row took the height of its six lines
+    assert chart.height == second.bars[1].y + 22 + 10 + 20
+    assert bar_chart([("", 1)], 1).rows[0].lines == [(18, "")]

@@ -1,8 +1,10 @@
 """Excel opened with openpyxl, PDFs read back with pypdf, the calendar parsed with icalendar."""
 
+import importlib
 import io
 from datetime import date
 
+import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -214,3 +216,40 @@ def test_a_control_character_stored_in_a_title_does_not_break_the_export(app, wo
     assert response.status_code == 200
     cells = _text_cells(load_workbook(io.BytesIO(response.data)).active)
     assert "Judulkontrol" in cells and "Forum kontrol" in cells
+
+
+def _raw_codes() -> set[str]:
+    """The code of every `*_LABELS` mapping of every package: none may show in a workbook."""
+    codes = set()
+    for name in ("accounts.models", "actions.models", "forum.models", "notifications.models", "core.permissions"):
+        module = importlib.import_module(name)
+        for attribute, labels in vars(module).items():
+            if attribute.endswith("_LABELS") and isinstance(labels, dict):
+                codes.update(str(code) for code in labels)
+    return codes
+
+
+@pytest.mark.parametrize(
+    ("locale", "lead", "support", "decree"),
+    [("id", "Penanggung jawab", "Pendukung", "SK Tim"), ("en", "Lead", "Support", "Team decree (SK)")],
+)
+def test_every_workbook_shows_labels_in_the_readers_language_never_a_code(
+    app, world, client_as, locale, lead, support, decree
+):
+    """Issue 13, point 7: `lead` is "Penanggung jawab" (or "Lead"), in every cell of every workbook."""
+    with app.app_context():
+        make_action(world, support=("DP3AP2KB",))
+        make_action(world, kind="decree", support=(), title="SK Tim PPT Kespro")
+    client = client_as("viewer")
+    client.post("/language", data={"locale": locale})
+    codes = _raw_codes()
+    assert {"lead", "support", "task", "decree", "assigned", "belum_ditindaklanjuti"} <= codes
+    seen = set()
+    for url in ("/reports/followups.xlsx", "/reports/compliance.xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        values = {cell for row in sheet.iter_rows(values_only=True) for cell in row if isinstance(cell, str)}
+        assert values & codes == set(), url
+        seen |= values
+    assert {lead, support, decree} <= seen
