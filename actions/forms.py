@@ -17,7 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from accounts import governments
 from actions import opd_paste
@@ -39,6 +39,16 @@ SIGNERS = ["Wali Kota Tangerang", "Bupati", "Sekretaris Daerah", "Kepala Bappeda
 def _opd_choices(empty=None, forum=None):
     """The OPDs a field offers: for a forum's follow-ups only those it may go to (forum.services.assignable_opds)."""
     return opd_choices(forums.assignable_opds(forum) if forum is not None else None, empty)
+
+
+def _at_most_lines(most: int):
+    """A text field's check: no more than `most` non-empty lines."""
+
+    def check(form, field):
+        if sum(1 for line in (field.data or "").splitlines() if line.strip()) > most:
+            raise ValidationError(_l("Paste at most %(num)d lines at a time.", num=most))
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,9 @@ class ActionForm(Form):
     # Checked against the forum's reach by the service, which names the refusal (a tampered id).
     support_government_ids = SelectMultipleField(_l("Every OPD of a government"), coerce=int, validate_choice=False)
     all_present = BooleanField(_l("All OPDs present at this forum"))
-    support_paste = TextAreaField(_l("Paste supporting OPDs"), validators=[Optional(), Length(max=20000)])
+    support_paste = TextAreaField(
+        _l("Paste supporting OPDs"), validators=[Optional(), Length(max=20000), _at_most_lines(opd_paste.MAX_LINES)]
+    )
     paste_checked = HiddenField()
     preview = SubmitField(_l("Check and tick"))
 

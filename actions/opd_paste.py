@@ -31,6 +31,7 @@ HEADERS = frozenset(
         "agency",
     }
 )
+MAX_LINES = 500  # a government's OPDs, with room; the form refuses more
 NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[a-zA-Z][.)]|[•\-–*])\s+")
 PARTS = re.compile(r"\s[–—-]\s")  # "DINKES – Dinas Kesehatan", as Kawal's own lists write an OPD
 

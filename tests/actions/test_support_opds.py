@@ -208,3 +208,13 @@ def test_a_pasted_code_shared_by_two_governments_below_is_flagged_as_ambiguous(a
         assert "DISKOMINFO · Kab. Serang" in ambiguous.problem and "DISKOMINFO · Kota Tangerang" in ambiguous.problem
         assert named.opd.government_id == tree.govs["kab"]
         assert unique.opd.id == tree.opds["kota:PKM-CIBODAS"]  # the only one: no government needed
+
+
+def test_a_paste_of_too_many_lines_is_refused_with_the_text_kept(app, world, client_as):
+    url = _world_form(app, world)
+    pasted = "\n".join(f"OPD {n}" for n in range(opd_paste.MAX_LINES + 1))
+    response = client_as("secretariat").post(url, data={**TASK, "support_paste": pasted, "preview": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"Tempel paling banyak {opd_paste.MAX_LINES} baris sekaligus." in page and "OPD 500</textarea>" in page
+    assert 'class="paste-result"' not in page
