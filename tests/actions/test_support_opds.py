@@ -2,6 +2,7 @@
 pasted from a list or a spreadsheet with a preview that flags what it cannot match."""
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -12,6 +13,7 @@ from actions.models import Action, Assignment
 from core.extensions import db
 from core.permissions import SYSTEM
 from forum import services as forums
+from tests.actions.helpers import TODAY
 from tests.actions.test_governments import _forum
 from tests.conftest import as_user, login
 from tests.forum.helpers import make_forum
@@ -218,3 +220,39 @@ def test_a_paste_of_too_many_lines_is_refused_with_the_text_kept(app, world, cli
     assert response.status_code == 422
     assert f"Tempel paling banyak {opd_paste.MAX_LINES} baris sekaligus." in page and "OPD 500</textarea>" in page
     assert 'class="paste-result"' not in page
+
+
+def test_the_paste_preview_speaks_english_to_an_english_reader(app, world):
+    from accounts.models import User
+
+    url = _world_form(app, world)
+    with app.app_context():
+        db.session.get(User, world.users["secretariat"].id).locale = "en"
+        db.session.commit()
+    client = app.test_client()
+    login(client, world.users["secretariat"].id)
+    data = {**TASK, "support_paste": "DINKES\nDinas Pariwisata", "preview": "1"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "1 line matched and is ticked above." in page and "1 line could not be matched:" in page
+    assert "No OPD of this forum&#39;s reach has this code or name." in page
+    assert "Search OPDs" in page and "Every OPD of Kota Tangerang (5)" in page and "Cari OPD" not in page
+
+
+def test_with_everyone_present_a_whole_government_adds_supporters_and_the_present_keep_their_own_task(app, tree):
+    from actions import services
+
+    with app.app_context():
+        _, rec = _forum(tree, "prov", attending=("kab:DINKES",))
+        action = services.create_action(
+            as_user(tree.users["prov_secretariat"]),
+            rec,
+            kind="task",
+            title="Menginformasikan hasil FGD",
+            due_date=TODAY + timedelta(days=14),
+            lead_opd_id=None,
+            support_government_ids=[tree.govs["kab"]],
+            all_present=True,
+        )
+        roles = sorted((a.opd.code, a.opd.government_id, a.role.value) for a in action.assignments)
+    kab = tree.govs["kab"]
+    assert roles == [("BAPPEDA", kab, "support"), ("DINKES", kab, "lead")]

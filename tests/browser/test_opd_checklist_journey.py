@@ -60,7 +60,7 @@ def test_search_the_checklist_and_tick_supporters_with_the_keyboard_only(live_se
     page.select_option("#lead_opd_id", label="DINKES – Dinas Kesehatan")  # the lead, already ticked: counted once
     expect(count).to_have_text("2 OPD dipilih")
     page.fill("#due_date", "2026-01-31")
-    page.locator("button[type=submit].primary").focus()
-    page.keyboard.press("Enter")
+    page.locator("#title").focus()
+    page.keyboard.press("Enter")  # creates the follow-up, as before the paste box's button came first on the form
     expect(page.locator(".flash")).to_contain_text("diberikan kepada 2 OPD")
     expect(page.locator("#recommendations")).to_contain_text("DP3AP2KB")
