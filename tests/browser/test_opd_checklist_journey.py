@@ -64,3 +64,18 @@ def test_search_the_checklist_and_tick_supporters_with_the_keyboard_only(live_se
     page.keyboard.press("Enter")  # creates the follow-up, as before the paste box's button came first on the form
     expect(page.locator(".flash")).to_contain_text("diberikan kepada 2 OPD")
     expect(page.locator("#recommendations")).to_contain_text("DP3AP2KB")
+
+
+def test_pasted_rows_from_a_spreadsheet_are_ticked_and_the_unmatched_row_is_marked(live_server, page, new_follow_up):
+    login(page, live_server, "secretariat@example.org")
+    page.goto(live_server + new_follow_up)
+    page.click("text=Tempel daftar OPD")
+    rows = "No\tNama\tInstansi\n1\tDewi\tDinas Kesehatan\n2\tBudi\tDinas Pariwisata\n3\tSari\tbappeda"
+    page.fill("#support_paste", rows)
+    page.click("text=Periksa dan centang")
+    expect(page.get_by_label("DINKES – Dinas Kesehatan")).to_be_checked()
+    expect(page.get_by_label("BAPPEDA – Badan Perencanaan Pembangunan Daerah")).to_be_checked()
+    expect(page.locator("#opd-count")).to_have_text("2 OPD dipilih")
+    expect(page.locator(".paste-problem")).to_contain_text("Dinas Pariwisata")
+    expect(page.locator("#support_paste")).to_have_value(rows)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
