@@ -1,5 +1,8 @@
 """Forms of the follow-up pages."""
 
+from dataclasses import dataclass
+from itertools import groupby
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -11,10 +14,13 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from accounts import governments
+from actions import opd_paste
 from actions.models import (
     ACTION_KIND_LABELS,
     ASSIGNMENT_ROLE_LABELS,
@@ -35,6 +41,32 @@ def _opd_choices(empty=None, forum=None):
     return opd_choices(forums.assignable_opds(forum) if forum is not None else None, empty)
 
 
+def _at_most_lines(most: int):
+    """A text field's check: no more than `most` non-empty lines."""
+
+    def check(form, field):
+        if sum(1 for line in (field.data or "").splitlines() if line.strip()) > most:
+            raise ValidationError(_l("Paste at most %(num)d lines at a time.", num=most))
+
+    return check
+
+
+@dataclass(frozen=True)
+class OpdGroup:
+    """One government's OPDs in a checklist: the government, and (id, "DINKES – Dinas Kesehatan") of each."""
+
+    government: governments.Node
+    opds: list[tuple[int, str]]
+
+
+def opd_groups(opds) -> list[OpdGroup]:
+    """OPDs (in the order given, a government's together) grouped by government for a checklist."""
+    return [
+        OpdGroup(governments.node(government_id), [(o.id, f"{o.code} – {o.name}") for o in group])
+        for government_id, group in groupby(opds, key=lambda opd: opd.government_id)
+    ]
+
+
 class ActionForm(Form):
     kind = SelectField(_l("Kind of follow-up"), choices=enum_choices(ACTION_KIND_LABELS))
     title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
@@ -42,12 +74,32 @@ class ActionForm(Form):
     due_date = DateField(_l("Due date"), validators=[DataRequired()])
     lead_opd_id = OptionalIntSelectField(_l("Lead OPD"))
     support_opd_ids = SelectMultipleField(_l("Supporting OPDs"), coerce=int, validate_choice=True)
+    # Checked against the forum's reach by the service, which names the refusal (a tampered id).
+    support_government_ids = SelectMultipleField(_l("Every OPD of a government"), coerce=int, validate_choice=False)
     all_present = BooleanField(_l("All OPDs present at this forum"))
+    support_paste = TextAreaField(
+        _l("Paste supporting OPDs"), validators=[Optional(), Length(max=20000), _at_most_lines(opd_paste.MAX_LINES)]
+    )
+    paste_checked = HiddenField()
+    preview = SubmitField(_l("Check and tick"))
 
-    def __init__(self, *args, forum=None, **kwargs):
+    def __init__(self, *args, forum, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lead_opd_id.choices = _opd_choices(_l("(choose)"), forum)
-        self.support_opd_ids.choices = _opd_choices(forum=forum)
+        opds = forums.assignable_opds(forum)
+        self.lead_opd_id.choices = opd_choices(opds, _l("(choose)"))
+        self.support_opd_ids.choices = opd_choices(opds)
+        self.opd_groups = opd_groups(opds)
+
+    def paste_unchecked(self) -> bool:
+        """Whether OPDs were pasted and not yet checked (by the preview) as they stand."""
+        text = self.support_paste.data or ""
+        return bool(text.strip()) and self.paste_checked.data != opd_paste.digest(text)
+
+    def ticked(self, opd_id: int) -> bool:
+        return opd_id in (self.support_opd_ids.data or ())
+
+    def government_ticked(self, government_id: int) -> bool:
+        return government_id in (self.support_government_ids.data or ())
 
     def values(self) -> dict:
         return {
@@ -57,6 +109,7 @@ class ActionForm(Form):
             "due_date": self.due_date.data,
             "lead_opd_id": self.lead_opd_id.data,
             "support_opd_ids": self.support_opd_ids.data or [],
+            "support_government_ids": self.support_government_ids.data or [],
             "all_present": self.all_present.data,
         }
 

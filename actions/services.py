@@ -187,6 +187,19 @@ def _owned_forum(actor: Actor, forum: Forum) -> Forum:
     return forum
 
 
+def _government_opds(forum: Forum, government_ids) -> list[Opd]:
+    """The active OPDs of whole governments chosen as supporters; only governments the forum may assign to."""
+    if not government_ids:
+        return []
+    allowed = forums.assignable_governments(forum)
+    if any(government_id not in allowed for government_id in government_ids):
+        raise Invalid(
+            _l("This forum cannot give tasks to every OPD of that government: choose among those listed."),
+            field="support_government_ids",
+        )
+    return list(db.session.scalars(sa.select(Opd).where(Opd.active, Opd.government_id.in_(sorted(government_ids)))))
+
+
 def assignable_opd(forum: Forum, opd_id: int, field: str = "opd_id") -> Opd:
     """An active OPD that may get this forum's follow-ups: of its government or one under it."""
     opd = active_opd(opd_id)
@@ -326,9 +339,11 @@ def create_action(
     due_date: date | None,
     lead_opd_id: int | None,
     support_opd_ids: list[int] = (),
+    support_government_ids: list[int] = (),
     all_present: bool = False,
 ) -> Action:
-    """Turn a recommendation into a follow-up and give it to OPDs: one lead, supporters, or everyone present."""
+    """Turn a recommendation into a follow-up and give it to OPDs: one lead, supporters (named, or every active OPD
+    of a government the forum may assign to), or everyone present. The lead is never also a supporter."""
     require(actor, P.EDIT_FORUMS)
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
@@ -347,6 +362,9 @@ def create_action(
         # Everyone present is responsible for their own OPD, unless one of them is named to lead.
         default = AssignmentRole.SUPPORT if lead_opd_id else AssignmentRole.LEAD
         roles.update({opd_id: default for opd_id in present})
+    whole = _government_opds(forum, support_government_ids)  # held, so that the checks below read them from memory
+    for opd in whole:
+        roles.setdefault(opd.id, AssignmentRole.SUPPORT)  # one present keeps its own task
     for opd_id in support_opd_ids or ():
         roles[opd_id] = AssignmentRole.SUPPORT
     if lead_opd_id:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import governments
-from actions import decrees, queries, services
+from actions import decrees, opd_paste, queries, services
 from actions.carry_over import carry_over_items, record_carry_over
 from actions.evidence import evidence_file, may_download
 from actions.filters import filters_from_request
@@ -102,27 +102,53 @@ def action_new(forum_id: int, recommendation_id: int):
     recommendation = forums.get_recommendation(current_user, forum_id, recommendation_id)
     form = ActionForm(forum=forum)
     fan = queries.fan_out(forum)
+    pasted = None
     if request.method == "GET":
         form.title.data = recommendation.text[:300]
-    if form.validate_on_submit():
-        try:
-            action = services.create_action(current_user, recommendation.id, **form.values())
-        except Invalid as error:
-            attach_error(form, error)
-        else:
-            flash(_("Follow-up created and given to %(n)d OPDs.", n=len(action.assignments)), "success")
-            if form.all_present.data and fan.left_out:
-                flash(_left_out_message(fan.left_out), "warning")
-            return redirect(
-                url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
+    if form.is_submitted() and form.preview.data:  # only ticks what the paste names; nothing is saved
+        pasted = _tick_pasted(form, forum)
+    elif form.validate_on_submit():
+        pasted = _tick_pasted(form, forum) if form.paste_unchecked() else None
+        if pasted and any(line.problem for line in pasted):
+            form.form_errors.append(
+                _(
+                    "Some pasted lines name no OPD this follow-up can go to; they are marked below. Correct them, or "
+                    "create the follow-up again to leave them out."
+                )
             )
+        else:
+            try:
+                action = services.create_action(current_user, recommendation.id, **form.values())
+            except Invalid as error:
+                attach_error(form, error)
+            else:
+                flash(_("Follow-up created and given to %(n)d OPDs.", n=len(action.assignments)), "success")
+                if form.all_present.data and fan.left_out:
+                    flash(_left_out_message(fan.left_out), "warning")
+                return redirect(
+                    url_for("forum.forum_view", forum_id=forum_id, _anchor=f"recommendation-{recommendation.number}")
+                )
     return render_template(
         "actions/action_form.html",
         form=form,
         recommendation=recommendation,
         present=fan.given,
         left_out=_left_out_message(fan.left_out) if fan.left_out else None,
+        pasted=pasted,
+        several=len(form.opd_groups) > 1,
     ), form_status(form)
+
+
+def _tick_pasted(form: ActionForm, forum) -> list | None:
+    """Match the pasted OPDs, tick those found in the checklist and remember that this text has been checked."""
+    if not form.support_paste.validate(form):
+        return None
+    lines = opd_paste.match_pasted_opds(current_user, forum, form.support_paste.data)
+    ticked = list(form.support_opd_ids.data or [])
+    ticked += [line.opd.id for line in lines if line.opd is not None and line.opd.id not in ticked]
+    form.support_opd_ids.data = ticked
+    form.paste_checked.data = opd_paste.digest(form.support_paste.data)  # sent again, it is not checked twice
+    return lines
 
 
 def _left_out_message(opds) -> str:

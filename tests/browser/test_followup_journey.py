@@ -50,7 +50,7 @@ def test_assign_acknowledge_report_return_resubmit_accept(live_server, page, rec
     page.fill("#title", "Layanan keswa tersedia di setiap Puskesmas")
     page.fill("#due_date", "2026-01-31")
     page.select_option("#lead_opd_id", label="DINKES – Dinas Kesehatan")
-    page.select_option("#support_opd_ids", label="DP3AP2KB – Dinas Pemberdayaan Perempuan dan Perlindungan Anak")
+    page.get_by_label("DP3AP2KB – Dinas Pemberdayaan Perempuan dan Perlindungan Anak").check()
     page.click("button[type=submit].primary")
     expect(page.locator("#recommendations")).to_contain_text("Layanan keswa tersedia di setiap Puskesmas")
     expect(page.locator("#recommendations")).to_contain_text("DP3AP2KB")
