@@ -330,7 +330,7 @@ def recommendation_paste(forum_id: int):
         "forum/recommendation_paste.html",
         form=form,
         forum=forum,
-        first_number=services.next_recommendation_number(forum.id),
+        numbered=list(enumerate(form.items, start=services.next_recommendation_number(forum.id))),
         themes=services.theme_names(),
     ), status
 
