@@ -184,3 +184,13 @@ def test_another_governments_secretariat_gets_404_and_a_head_403(app, tree):
         assert client.get(_url(action_id)).status_code in statuses
         assert client.post(_url(action_id), data={"text": "Ani\tDINKES", "save": "1"}).status_code in statuses
     assert _members(app, action_id) == []
+
+
+def test_an_english_reader_reads_the_preview_and_its_problems_in_english(app, world, client_as):
+    action_id = _decree_action(app, world)
+    client = client_as("secretariat")
+    client.post("/language", data={"locale": "en"})
+    page = client.post(_url(action_id), data={"text": "Ani\tDINSOS\t\tWakil Ketua", "preview": "1"}).text
+    assert "1 row cannot be matched." in page
+    assert "No OPD DINSOS among the governments of this forum." in page
+    assert "Unknown team role Wakil Ketua: use one of Steering (pengarah)" in page

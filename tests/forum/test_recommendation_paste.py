@@ -226,3 +226,14 @@ def test_a_sibling_gets_404_the_parent_and_a_head_403(app, tree):
     kab = app.test_client()
     login(kab, tree.users["kab_secretariat"])
     assert kab.get(url).status_code == 200
+
+
+def test_a_closed_forum_takes_no_pasted_list(app, world, client_as):
+    forum_id = _forum_with_one(app, world)
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        services.change_status(secretariat, forum_id, "held")
+        services.change_status(secretariat, forum_id, "closed")
+    response = _preview(client_as("secretariat"), forum_id)
+    assert response.status_code == 409
+    assert _texts(app, forum_id) == [(1, "Yang sudah ada")]
