@@ -4,12 +4,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from actions import events
+from actions import decree_paste, events
 from actions.models import Action, Assignment, Decree, DecreeMember, DecreeStage, TeamRole
 from actions.queries import visible_assignments
 from actions.services import assignable_opd
 from core import attachments, audit
-from core.errors import Invalid, InvalidTransition, NotFound
+from core.db import ids_fingerprint
+from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, require, require_works_for
 from forum import services as forums
@@ -167,6 +168,62 @@ def add_decree_member(
     """Add a member to the decree's team."""
     require(actor, P.EDIT_FORUMS)
     decree = _editable_decree(actor, action_id)
+    member = _add_member(actor, decree, name=name, opd_id=opd_id, position=position, team_role=team_role)
+    _decree_event(events.decree_changed, actor, decree)
+    events.commit()
+    return member
+
+
+def add_decree_members(actor: Actor, action_id: int, text: str, *, seen: str | None = None) -> list[DecreeMember]:
+    """Add the members of rows pasted from a spreadsheet (decree_paste.check_rows), each by add_decree_member's
+    rules: all of them, or none and InvalidItems naming the rows that cannot be matched. `seen` is the
+    members_fingerprint the preview was made against; a team that changed since is refused, so one preview
+    saves once."""
+    require(actor, P.EDIT_FORUMS)
+    decree = _editable_decree(actor, action_id)
+    # Locked while compared and saved (on PostgreSQL; SQLite has one writer): of two saves of one preview at
+    # once (a double click), the second sees the first one's members.
+    db.session.execute(sa.select(Decree.id).where(Decree.id == decree.id).with_for_update())
+    if seen is not None and members_fingerprint(decree) != seen:
+        raise Invalid(_l("The team changed since the preview: check the rows and save again."))
+    rows = check_member_rows(decree, text)
+    problems = {position: "; ".join(row.problems) for position, row in enumerate(rows) if row.problems}
+    if problems:
+        raise InvalidItems(_l("Some rows cannot be matched; nothing was saved."), problems)
+    members = [
+        _add_member(
+            actor,
+            decree,
+            name=row.name,
+            opd_id=row.opd.id if row.opd else None,
+            position=row.position,
+            team_role=row.team_role,
+        )
+        for row in rows
+    ]
+    _decree_event(events.decree_changed, actor, decree)
+    events.commit()
+    return members
+
+
+def check_member_rows(decree: Decree, text: str) -> list[decree_paste.MemberRow]:
+    """The pasted rows as members of this decree would be saved, with what cannot be matched (the preview)."""
+    return decree_paste.check_rows(decree.action.recommendation.forum, text)
+
+
+def members_fingerprint(decree: Decree) -> str:
+    """The decree's team as it is now, in a few characters (core.db.ids_fingerprint)."""
+    return ids_fingerprint(
+        db.session.scalars(
+            sa.select(DecreeMember.id).where(DecreeMember.decree_id == decree.id).order_by(DecreeMember.id)
+        )
+    )
+
+
+def _add_member(
+    actor: Actor, decree: Decree, *, name: str, opd_id: int | None, position: str | None, team_role: str
+) -> DecreeMember:
+    """A member added to the team and audited; the caller sends the event and commits."""
     name = (name or "").strip()
     if not name:
         raise Invalid(_l("A member needs a name."), field="name")
@@ -187,8 +244,6 @@ def add_decree_member(
         scope=_scope(decree),
         changes={"member": [None, name], "team_role": [None, member.team_role.value]},
     )
-    _decree_event(events.decree_changed, actor, decree)
-    events.commit()
     return member
 
 

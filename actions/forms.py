@@ -220,3 +220,13 @@ class CarryOverForm(Form):
     outcome = SelectField(_l("Outcome"), choices=enum_choices(CARRY_OUTCOME_LABELS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     due_date = DateField(_l("Due date, when decided"), validators=[Optional()])
+
+
+class MemberPasteForm(Form):
+    """Rows copied from a spreadsheet, one member each; `seen` is the team the preview was made against."""
+
+    text = TextAreaField(
+        _l("Rows copied from a spreadsheet: name, OPD, position, role in the team"),
+        validators=[DataRequired(), Length(max=50000)],
+    )
+    seen = HiddenField()

@@ -3,6 +3,7 @@ its timeline, evidence downloads, decrees, and the carry-over panel of the forum
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from accounts import governments
@@ -22,6 +23,7 @@ from actions.forms import (
     DecreeForm,
     DueDateForm,
     MemberForm,
+    MemberPasteForm,
     PicForm,
     ProgressForm,
     ReasonForm,
@@ -502,6 +504,35 @@ def decree_member_add(action_id: int):
             flash(_("Member added."), "success")
             return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
     return _render_decree(action_id, 422, member_form=form)
+
+
+@bp.route("/actions/<int:action_id>/decree/members/paste", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def decree_member_paste(action_id: int):
+    """Paste a team's rows from a spreadsheet, see what each becomes and what cannot be matched, then save all."""
+    services.action_for(current_user, action_id, Permission.EDIT_FORUMS)  # refused before the form is read
+    decree = decrees.get_decree(current_user, action_id)
+    form = MemberPasteForm()
+    rows, status = None, 200
+    if form.validate_on_submit():
+        if "save" in request.form:
+            try:
+                added = decrees.add_decree_members(current_user, action_id, form.text.data, seen=form.seen.data or "")
+            except Invalid as error:
+                form.form_errors.append(str(error.message))
+            else:
+                flash(ngettext("%(num)d member added.", "%(num)d members added.", len(added)), "success")
+                return redirect(url_for("actions.decree_view", action_id=action_id, _anchor="members"))
+        try:
+            rows = decrees.check_member_rows(decree, form.text.data)
+        except Invalid as error:
+            attach_error(form, error)
+        form.seen.data = decrees.members_fingerprint(decree)
+    if form.errors or form.form_errors or (rows and not all(row.ok for row in rows)):
+        status = 422
+    return render_template(
+        "actions/decree_paste.html", decree=decree, action=decree.action, form=form, rows=rows
+    ), status
 
 
 @bp.post("/actions/<int:action_id>/decree/members/<int:member_id>/delete")

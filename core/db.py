@@ -1,5 +1,6 @@
 """Database helpers that differ by dialect."""
 
+import hashlib
 import statistics
 from enum import Enum
 
@@ -172,3 +173,10 @@ def _local_days_after_sqlite(element, compiler, **kw):
 def register_sqlite_functions(dbapi_connection) -> None:
     """What SQLite lacks and our queries use, on each new connection."""
     dbapi_connection.create_aggregate("kawal_median", 1, SqliteMedian)
+
+
+def ids_fingerprint(ids) -> str:
+    """A few characters that change when a list of ids does: a preview carries the rows it was made against
+    (a forum's recommendations, a decree's members), and saving refuses a list that changed since, which is how
+    one preview saves once."""
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]

@@ -49,3 +49,12 @@ class Invalid(DomainError):
     def __init__(self, message: str = "", field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class InvalidItems(Invalid):
+    """Some items of a batch broke a rule, and none was saved: `problems` maps each bad item's position to what
+    is wrong with it, for the page to show beside it."""
+
+    def __init__(self, message: str, problems: dict[int, str]):
+        super().__init__(message)
+        self.problems = problems

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from accounts import governments
@@ -155,3 +155,41 @@ class RecommendationForm(Form):
             "planning_ref": self.planning_ref.data,
             "themes": services.parse_theme_list(self.themes.data),
         }
+
+
+class ItemList(FieldList):
+    """A FieldList that reads only plain indices ("items-3-text"): WTForms' own takes any digit str.isdigit()
+    knows ("items-²-text") and int() then fails; a tampered name here is ignored."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) < 10:
+                    yield int(index)
+
+
+class PastedRecommendationForm(Form):
+    """One item of a pasted list, as the preview lets it be changed."""
+
+    class Meta:
+        csrf = False
+
+    text = TextAreaField(_l("Recommendation"), validators=[DataRequired(), Length(max=5000)])
+    themes = ThemesField(_l("Themes, separated by commas"), validators=[Optional(), Length(max=500)])
+
+
+class RecommendationPasteForm(Form):
+    """A pasted list of conclusions, then its preview: one entry per recommendation it will create."""
+
+    text = TextAreaField(_l("The list, as it stands in the minutes or a report"), validators=[Length(max=50000)])
+    seen = HiddenField()
+    # One past the limit, so that the service says how many are allowed instead of dropping the rest.
+    items = ItemList(FormField(PastedRecommendationForm), max_entries=services.MAX_PASTED_ITEMS + 1)
+
+    def values(self) -> list[dict]:
+        return [
+            {"text": entry.form.text.data, "themes": services.parse_theme_list(entry.form.themes.data)}
+            for entry in self.items
+        ]

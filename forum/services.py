@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from accounts import governments
 from accounts.models import Opd
 from core import audit
-from core.db import max_length
-from core.errors import Invalid, InvalidTransition, NotFound
+from core.db import ids_fingerprint, max_length
+from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
 from core.permissions import Actor, Permission, can, may_assign_to, require, require_works_for, works_for
 from core.weblinks import web_link
@@ -616,8 +616,68 @@ def add_recommendation(
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
     values = _clean_recommendation_values({"text": text, "planning_ref": planning_ref})
-    last = db.session.scalar(sa.select(sa.func.max(Recommendation.number)).where(Recommendation.forum_id == forum.id))
-    recommendation = Recommendation(forum=forum, number=(last or 0) + 1, themes=_themes(themes), **values)
+    recommendation = _new_recommendation(actor, forum, _last_number(forum.id) + 1, values, themes)
+    db.session.commit()
+    return recommendation
+
+
+# A pasted list longer than this is not a meeting's conclusions: it is refused with a message, not saved.
+MAX_PASTED_ITEMS = 100
+
+
+def add_recommendations(actor: Actor, forum_id: int, items: list[dict], *, seen: str | None = None) -> list:
+    """Add several conclusions (a pasted list) at the end of the forum's numbered list, each checked as
+    add_recommendation checks one: all of them, or none and InvalidItems saying which are wrong. `seen` is the
+    recommendations_fingerprint the preview was made against; a list that changed since is refused, so one
+    preview saves once (a double click adds nothing twice)."""
+    require(actor, Permission.EDIT_FORUMS)
+    forum = get_open_forum(actor, forum_id)
+    if not items:
+        raise Invalid(_l("There is nothing to save."))
+    if len(items) > MAX_PASTED_ITEMS:
+        raise Invalid(_l("At most %(n)d recommendations can be added at once.", n=MAX_PASTED_ITEMS))
+    # Locked while numbered and saved (on PostgreSQL; SQLite has one writer): two saves at once number in turn.
+    db.session.execute(sa.select(Forum.id).where(Forum.id == forum.id).with_for_update())
+    if seen is not None and recommendations_fingerprint(forum.id) != seen:
+        raise Invalid(_l("The recommendations changed since the preview: check the numbers and save again."))
+    cleaned, problems = [], {}
+    for position, item in enumerate(items):
+        try:
+            cleaned.append(_clean_recommendation_values({"text": item.get("text"), "planning_ref": None}))
+        except Invalid as error:
+            problems[position] = str(error.message)
+    if problems:
+        raise InvalidItems(_l("Some recommendations have problems; nothing was saved."), problems)
+    first = _last_number(forum.id) + 1
+    added = [
+        _new_recommendation(actor, forum, first + position, values, item.get("themes") or ())
+        for position, (values, item) in enumerate(zip(cleaned, items, strict=True))
+    ]
+    db.session.commit()
+    return added
+
+
+def recommendations_fingerprint(forum_id: int) -> str:
+    """The forum's recommendations as they are now, in a few characters (core.db.ids_fingerprint)."""
+    ids = db.session.scalars(
+        sa.select(Recommendation.id).where(Recommendation.forum_id == forum_id).order_by(Recommendation.id)
+    )
+    return ids_fingerprint(ids)
+
+
+def next_recommendation_number(forum_id: int) -> int:
+    """The number the next conclusion of this forum gets: after the existing ones."""
+    return _last_number(forum_id) + 1
+
+
+def _last_number(forum_id: int) -> int:
+    last = db.session.scalar(sa.select(sa.func.max(Recommendation.number)).where(Recommendation.forum_id == forum_id))
+    return last or 0
+
+
+def _new_recommendation(actor: Actor, forum: Forum, number: int, values: dict, themes) -> Recommendation:
+    """A recommendation with this number, added and audited as created; the caller commits."""
+    recommendation = Recommendation(forum=forum, number=number, themes=_themes(themes), **values)
     db.session.add(recommendation)
     db.session.flush()
     changes = audit.created(values) | {
@@ -625,7 +685,6 @@ def add_recommendation(
         "themes": [None, [t.name for t in recommendation.themes]],
     }
     audit.record(actor, "create", "recommendation", recommendation.id, scope=_scope(forum.id), changes=changes)
-    db.session.commit()
     return recommendation
 
 

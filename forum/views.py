@@ -2,11 +2,13 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
-from core.errors import Invalid
+from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
+from core.paste import split_items
 from core.permissions import Permission
 from core.views import bounded_int, id_arg, page_number, permission_required
 from forum import attendance_import, services
@@ -17,6 +19,7 @@ from forum.forms import (
     MinutesForm,
     ParticipantForm,
     RecommendationForm,
+    RecommendationPasteForm,
     SeriesForm,
     StatusForm,
 )
@@ -304,6 +307,85 @@ def recommendation_new(forum_id: int):
     return render_template(
         "forum/recommendation_form.html", form=form, forum=forum, recommendation=None, themes=services.theme_names()
     ), form_status(form)
+
+
+@bp.route("/forums/<int:forum_id>/recommendations/paste", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def recommendation_paste(forum_id: int):
+    """Paste a list, see the recommendations it makes (each editable, with its themes), then save them all."""
+    forum = services.get_open_forum(current_user, forum_id)
+    form = RecommendationPasteForm()
+    status = 200
+    if form.is_submitted() and "save" in request.form:
+        status = _save_pasted(forum, form)
+        if status is None:
+            return _forum_page(forum.id, "recommendations")
+    elif form.is_submitted() and "drop" in request.form:
+        _drop_item(form, request.form["drop"])
+    elif form.validate_on_submit():
+        status = _preview_paste(forum, form)
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "forum/recommendation_paste.html",
+        form=form,
+        forum=forum,
+        numbered=list(enumerate(form.items, start=services.next_recommendation_number(forum.id))),
+        themes=services.theme_names(),
+    ), status
+
+
+def _preview_paste(forum, form) -> int:
+    """Fill the preview's items from the pasted text; 422 when it holds none, or too many."""
+    items = split_items(form.text.data)
+    if not items:
+        form.text.errors = [_("No list items were found in the text.")]
+        return 422
+    if len(items) > services.MAX_PASTED_ITEMS:
+        form.text.errors = [
+            _(
+                "The text holds %(found)d items; at most %(n)d can be added at once.",
+                found=len(items),
+                n=services.MAX_PASTED_ITEMS,
+            )
+        ]
+        return 422
+    for item in items:
+        form.items.append_entry({"text": item, "themes": ""})
+    form.seen.data = services.recommendations_fingerprint(forum.id)
+    return 200
+
+
+def _drop_item(form, position: str) -> None:
+    """Take one item out of the preview (its Remove button); the others keep what was typed in them."""
+    kept = [entry.data for index, entry in enumerate(form.items) if str(index) != position]
+    while form.items.entries:
+        form.items.pop_entry()
+    for data in kept:
+        form.items.append_entry(data)
+
+
+def _save_pasted(forum, form) -> int | None:
+    """Save every item of the preview, or none: None when saved, else the status of the preview shown again with
+    each problem beside its item."""
+    if not form.validate_on_submit():
+        return 422
+    try:
+        added = services.add_recommendations(current_user, forum.id, form.values(), seen=form.seen.data or "")
+    except InvalidItems as error:
+        for position, problem in error.problems.items():
+            form.items[position].form.text.errors = [problem]
+        form.form_errors.append(str(error.message))
+        return 422
+    except Invalid as error:
+        attach_error(form, error)
+        form.seen.data = services.recommendations_fingerprint(forum.id)  # the numbers shown are now the true ones
+        return 422
+    flash(
+        ngettext("%(num)d recommendation added.", "%(num)d recommendations added.", len(added)),
+        "success",
+    )
+    return None
 
 
 @bp.route("/forums/<int:forum_id>/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])

@@ -5,11 +5,11 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
-// Clicking an existing theme adds it to the comma-separated theme field.
+// Clicking an existing theme adds it to the comma-separated theme field (of its own item, in a pasted list).
 document.addEventListener("click", (event) => {
   const chip = event.target.closest("[data-theme]");
   if (!chip) return;
-  const input = document.querySelector("[data-suggest=themes]");
+  const input = (chip.closest("[data-theme-scope]") || document).querySelector("[data-suggest=themes]");
   const themes = input.value.split(",").map((t) => t.trim()).filter(Boolean);
   if (!themes.includes(chip.dataset.theme)) themes.push(chip.dataset.theme);
   input.value = themes.join(", ");
