@@ -499,17 +499,27 @@ def _known_columns(sheet: spreadsheets.Sheet) -> dict[str, str]:
     return {column: header for column, header in sheet.headers.items() if column in COLUMN_ALIASES}
 
 
-def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
+# Zoom lists a person once per time they joined: a report with these columns names each person once.
+ZOOM_HEADERS = frozenset({"jointime", "leavetime"})
+
+
+def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[list[tuple[int, dict[str, str]]], int]:
     """The sheet's rows with each unknown column read as chosen (checked by column_errors) and the ignored ones
-    dropped; a row left with nothing to save is no row."""
+    dropped, a row left with nothing to save being no row; and, for a Zoom report, how many rows repeated a
+    person (same name and email) and were left out."""
     renamed = {column: choices[column] for column, _ in sheet.unknown if choices.get(column) in COLUMN_LABELS}
-    table = []
+    zoom = any(spreadsheets.header_key(header) in ZOOM_HEADERS for header in sheet.ignored)
+    table, seen, repeated = [], set(), 0
     for line, record in sheet.rows:
         row = {name: value for name, value in record.items() if name in COLUMN_ALIASES}
         row.update({renamed[name]: value for name, value in record.items() if name in renamed})
-        if any(row.values()):
+        person = (_word_key(row.get("name")), row.get("email", "").lower())
+        if zoom and person[0] and person in seen:
+            repeated += 1
+        elif any(row.values()):
+            seen.add(person)
             table.append((line, row))
-    return table
+    return table, repeated
 
 
 def not_saved(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> list[str]:

@@ -279,7 +279,7 @@ def _columns_step(sheet, columns_form) -> dict:
 def _preview(forum, sheet, choices: dict[str, str]) -> dict:
     """The preview's context: the rows as they would be saved (problems first), the token to confirm them, and
     the columns not saved."""
-    table = attendance_import.mapped_table(sheet, choices)
+    table, repeated = attendance_import.mapped_table(sheet, choices)
     rows = services.check_import(forum, table)
     confirm_form = ImportConfirmForm()
     confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
@@ -287,6 +287,7 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
         "rows": attendance_import.problems_first(rows),
         "confirm_form": confirm_form,
         "not_saved": attendance_import.not_saved(sheet, choices),
+        "repeated": repeated,
         "preview_columns": attendance_import.PREVIEW_COLUMNS,
         "column_labels": attendance_import.COLUMN_LABELS,
     }

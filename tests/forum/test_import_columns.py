@@ -150,6 +150,7 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
             ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"],
             ["Dewi Lestari (DINKES)", "dewi@example.org", "12/16/2025 09:01", "12/16/2025 12:00", "179", "Yes"],
             ["Budi Santoso", "budi@example.org", "12/16/2025 09:05", "12/16/2025 11:00", "115", "Yes"],
+            ["Budi Santoso", "budi@example.org", "12/16/2025 11:10", "12/16/2025 12:00", "50", "Yes"],  # rejoined
         ]
     )
     client = client_as("secretariat")
@@ -157,6 +158,15 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     assert 'id="columns"' not in page  # every header is known: no mapping step
     assert "Tidak disimpan dari berkas: Join Time, Leave Time, Duration (Minutes), Guest." in page
     assert "Instansi belum diisi." in page  # a Zoom report names no institution: the preview says so per row
+    assert "1 baris laporan Zoom mengulang orang yang bergabung lagi: setiap orang dicantumkan sekali." in page
+    assert page.count('<td data-label="Nama"') == 2
+    # With the institution added (the mapping of a column, or the file edited), everyone is saved as present.
+    data = data.replace(b"Guest\r\n", b"Guest,Instansi\r\n").replace(b",Yes\r\n", b",Yes,DINKES\r\n")
+    page = _upload(client, forum_id, "participants_81234567890.csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    people = _people(app, forum_id)
+    assert {p.attendance for p in people.values()} == {"hadir"} and len(people) == 2
 
 
 def test_a_google_forms_export_is_read_with_its_timestamp_ignored(app, world, client_as):
