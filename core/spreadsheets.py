@@ -45,7 +45,7 @@ class Layout:
 
     def column_of(self, header) -> str | None:
         """The column a header names, IGNORED for one knowingly not read, None for one unknown."""
-        return _header_index(self).get(header_key(header))
+        return header_columns(self).get(header_key(header))
 
 
 IGNORED = "-"
@@ -54,7 +54,8 @@ IGNORED = "-"
 UNKNOWN_PREFIX = "?"
 
 
-def _header_index(layout: Layout) -> dict[str, str]:
+def header_columns(layout: Layout) -> dict[str, str]:
+    """{header_key of a spelling: the column it names, or IGNORED}."""
     index = {header_key(spelling): IGNORED for spelling in layout.ignored}
     for name, spellings in layout.columns.items():
         index.update({header_key(spelling): name for spelling in spellings})
@@ -238,7 +239,7 @@ def _decode(data: bytes) -> str:
 def _find_header(grid: list[list], layout: Layout) -> tuple[int, dict, dict, list[tuple[str, str]], list[str]]:
     """Find the header among the first rows (lists often start with a title) and map its columns: the known
     ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers."""
-    index_of = _header_index(layout)
+    index_of = header_columns(layout)
     for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
         columns, headers, unknown, ignored = {}, {}, [], []
         for position, cell in enumerate(cells):

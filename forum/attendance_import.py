@@ -533,6 +533,22 @@ def asked(sheet: spreadsheets.Sheet) -> list[tuple[str, str]]:
     return [(column, header) for column, header in sheet.unknown if any(record.get(column) for _, record in sheet.rows)]
 
 
+def guesses(sheet: spreadsheets.Sheet) -> dict[str, str]:
+    """A first choice for each asked column, for the user to confirm or change: the column of the longest known
+    spelling its header contains ("Nama Instansi Pengirim" holds "instansi"), among those the file lacks."""
+    index = spreadsheets.header_columns(LAYOUT)
+    free = {column for column in COLUMN_ALIASES if column not in sheet.headers}
+    found = {}
+    for column, header in asked(sheet):
+        words = spreadsheets.header_key(header)
+        matches = [(len(k), name) for k, name in index.items() if name in free and len(k) >= 4 and k in words]
+        if matches:
+            name = max(matches)[1]
+            found[column] = name
+            free.discard(name)
+    return found
+
+
 def empty_columns_ignored(sheet: spreadsheets.Sheet) -> dict[str, str]:
     """The choice made for the unknown columns nobody is asked about: ignored, since they are empty."""
     filled = {column for column, _ in asked(sheet)}

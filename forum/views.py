@@ -258,7 +258,8 @@ def participant_import(forum_id: int):
         token = attendance_import.seal_sheet(forum.id, sheet)
         asked = attendance_import.asked(sheet)
         if asked:
-            context = _columns_step(sheet, import_columns_form(asked, formdata=None, sheet=token))
+            guesses = attendance_import.guesses(sheet)
+            context = _columns_step(sheet, import_columns_form(asked, guesses, formdata=None, sheet=token))
         else:
             context = _preview(forum, sheet, attendance_import.empty_columns_ignored(sheet))
     return render_template("forum/import.html", form=form, forum=forum, **context), form_status(form)
