@@ -23,7 +23,7 @@ from core.errors import Invalid, NotAllowed
 from core.extensions import limiter
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
-from core.views import page_number, permission_required, safe_redirect_target
+from core.views import page_number, permission_required, read_upload, safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -336,17 +336,10 @@ def onboarding_import():
     form = ImportUploadForm()
     rows = None
     confirm_form = ImportConfirmForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            table = onboarding.read_table(
-                upload.filename or "", upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-            )
-        except Invalid as error:
-            attach_error(form, error)
-        else:
-            rows = onboarding.check_rows(current_user, table)
-            confirm_form.payload.data = onboarding.seal(current_user, table)
+    table = read_upload(form, onboarding.read_table)
+    if table is not None:
+        rows = onboarding.check_rows(current_user, table)
+        confirm_form.payload.data = onboarding.seal(current_user, table)
     return render_template(
         "accounts/onboarding.html",
         form=form,

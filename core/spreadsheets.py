@@ -31,24 +31,77 @@ MAX_PARTS_UNPACKED = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Layout:
-    """What one kind of import reads: {column: header spellings (normalised by key())}, the column a header row
-    must have, and what to say when the file is of the wrong type, has no rows, or no such header."""
+    """What one kind of import reads: {column: header spellings}, the column a header row must have, and what to
+    say when the file is of the wrong type, has no rows, or no such header. Spellings are compared by
+    header_key(), so "No. HP", "no hp" and "NO_HP" are one. `ignored` are headers known and knowingly not read
+    (a Google Forms timestamp, a signature column)."""
 
     columns: dict[str, set[str]]
     required: str
     wrong_type: object
     no_rows: object
     no_header: object
+    ignored: frozenset[str] = frozenset()
+
+    def column_of(self, header) -> str | None:
+        """The column a header names, IGNORED for one knowingly not read, None for one unknown."""
+        return header_columns(self).get(header_key(header))
+
+
+IGNORED = "-"
+# A column of the file whose header Kawal does not know is kept, under this prefix and its position, until the
+# user says what it is.
+UNKNOWN_PREFIX = "?"
+
+
+def header_columns(layout: Layout) -> dict[str, str]:
+    """{header_key of a spelling: the column it names, or IGNORED}."""
+    index = {header_key(spelling): IGNORED for spelling in layout.ignored}
+    for name, spellings in layout.columns.items():
+        index.update({header_key(spelling): name for spelling in spellings})
+    return index
 
 
 def key(text) -> str:
     return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
 
 
+def header_key(text) -> str:
+    """A header (or a word of a drop-down) reduced to its letters and digits: case, spaces and punctuation do not
+    matter, so "Instansi/Unit Kerja" is "instansiunitkerja" and "No. HP" is "nohp"."""
+    return "".join(re.findall(r"[^\W_]+", str(text or "").lower()))
+
+
+@dataclass
+class Sheet:
+    """A file as read: its data rows as (line number, {column: text}), with the cells of each unknown column
+    under its UNKNOWN_PREFIX key; the unknown headers as (key, header text); the headers knowingly ignored; and
+    {column: header text} of the known columns."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    unknown: list[tuple[str, str]]
+    ignored: list[str]
+    headers: dict[str, str]
+
+
 def read_table(
     filename: str, data: bytes, layout: Layout, *, max_bytes: int, max_rows: int
 ) -> list[tuple[int, dict[str, str]]]:
-    """The file's data rows as (line number, {column: text}); raises Invalid with a clear message."""
+    """The file's data rows as (line number, {column: text}), known columns only; raises Invalid with a clear
+    message."""
+    sheet = read_sheet(filename, data, layout, max_bytes=max_bytes, max_rows=max_rows)
+    rows = []
+    for line, record in sheet.rows:
+        known = {name: value for name, value in record.items() if name in layout.columns}
+        if any(known.values()):
+            rows.append((line, known))
+    if not rows:
+        raise Invalid(layout.no_rows, field="file")
+    return rows
+
+
+def read_sheet(filename: str, data: bytes, layout: Layout, *, max_bytes: int, max_rows: int) -> Sheet:
+    """The file's rows with its unknown columns kept (see Sheet); raises Invalid with a clear message."""
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension == ".xls":
         raise Invalid(_l("Old Excel files (.xls) cannot be read. Save the list as .xlsx or .csv."), field="file")
@@ -63,11 +116,11 @@ def read_table(
         return _records(lines, layout, max_rows)
 
 
-def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> list[tuple[int, dict[str, str]]]:
+def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> Sheet:
     """Read lines only until the answer is known: a file past the limit is refused after limit + 1 rows, so
     a small file that unpacks to a million rows costs no more than one with a thousand."""
     head = list(islice(lines, HEADER_SEARCH_ROWS))
-    header_index, columns = _find_header(head, layout)
+    header_index, columns, headers, unknown, ignored = _find_header(head, layout)
     rows = []
     too_many = Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
     for read, cells in enumerate(chain(head[header_index + 1 :], lines), start=1):
@@ -80,7 +133,7 @@ def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> list[t
             rows.append((header_index + 1 + read, record))  # the line number the spreadsheet shows
     if not rows:
         raise Invalid(layout.no_rows, field="file")
-    return rows
+    return Sheet(rows=rows, unknown=unknown, ignored=ignored, headers=headers)
 
 
 def text(value) -> str:
@@ -183,16 +236,26 @@ def _decode(data: bytes) -> str:
     )
 
 
-def _find_header(grid: list[list], layout: Layout) -> tuple[int, dict[str, int]]:
-    """Find the header among the first rows (lists often start with a title) and map its columns."""
+def _find_header(grid: list[list], layout: Layout) -> tuple[int, dict, dict, list[tuple[str, str]], list[str]]:
+    """Find the header among the first rows (lists often start with a title) and map its columns: the known
+    ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers."""
+    index_of = header_columns(layout)
     for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        columns = {}
+        columns, headers, unknown, ignored = {}, {}, [], []
         for position, cell in enumerate(cells):
-            for name, aliases in layout.columns.items():
-                if key(cell) in aliases and name not in columns:
-                    columns[name] = position
+            header = text(cell)
+            name = index_of.get(header_key(header))
+            if not header:
+                continue
+            if name == IGNORED:
+                ignored.append(header)
+            elif name is None or name in columns:
+                unknown.append((f"{UNKNOWN_PREFIX}{position}", header))
+            else:
+                columns[name], headers[name] = position, header
         if layout.required in columns:
-            return index, columns
+            columns.update({column: int(column[len(UNKNOWN_PREFIX) :]) for column, _ in unknown})
+            return index, columns, headers, unknown, ignored
     if not any(any(text(c) for c in row) for row in grid):
         raise Invalid(_l("The file is empty."), field="file")
     raise Invalid(layout.no_header, field="file")

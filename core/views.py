@@ -12,6 +12,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
+from core.errors import Invalid
+from core.forms import attach_error
 from core.permissions import Permission, require
 
 
@@ -130,3 +132,17 @@ def absolute_url(endpoint: str, **values) -> str:
     base = urlsplit(current_app.config["KAWAL_BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def read_upload(form, read):
+    """The submitted upload form's file as `read(filename, data)` makes it (an import's reader), or None: not
+    submitted, or refused, with the reason beside the file field. Reads one byte past the limit, so the reader
+    can tell a file that is too large."""
+    if not form.validate_on_submit():
+        return None
+    upload = form.file.data
+    try:
+        return read(upload.filename or "", upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1))
+    except Invalid as error:
+        attach_error(form, error)
+        return None

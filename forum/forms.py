@@ -10,7 +10,7 @@ from accounts import governments
 from accounts import services as accounts
 from core.db import max_length
 from core.forms import Form, LocalDateTimeField, NumberRange, OptionalIntSelectField, enum_choices
-from forum import services
+from forum import attendance_import, services
 from forum.models import (
     ATTENDANCE_LABELS,
     FIRST_PLANNING_YEAR,
@@ -129,6 +129,47 @@ class ImportUploadForm(Form):
 
 class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
+
+
+class ImportColumnsForm(Form):
+    """The mapping step: the file as read (a signed token) and, per unknown column, what it holds."""
+
+    sheet = HiddenField(validators=[DataRequired()])
+
+    def columns(self) -> list:
+        """The selects, one per unknown column asked about."""
+        return [field for field in self if isinstance(field, ColumnField)]
+
+    def choices(self) -> dict[str, str]:
+        """{unknown column: the choice made}, as attendance_import names them."""
+        return {field.column: field.data for field in self.columns()}
+
+
+class ColumnField(SelectField):
+    """What one unknown column holds; `column` is the key the sheet keeps its cells under."""
+
+    def __init__(self, *args, column: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column = column
+
+
+def import_columns_form(unknown: list[tuple[str, str]], choices: dict[str, str] | None = None, **kwargs):
+    """An ImportColumnsForm with one select per unknown column, labelled with its header; `choices` preselects
+    (a preview offers its mapping to change). The choices are checked by attendance_import.column_errors."""
+
+    class Columns(ImportColumnsForm):
+        pass
+
+    options = [("", _l("Choose…")), *attendance_import.column_choices()]
+    for position, (column, header) in enumerate(unknown):
+        setattr(
+            Columns,
+            f"column_{position}",
+            ColumnField(
+                header, choices=options, validate_choice=False, column=column, default=(choices or {}).get(column, "")
+            ),
+        )
+    return Columns(**kwargs)
 
 
 class ThemesField(StringField):

@@ -1,6 +1,6 @@
 """Pages of the meeting log: series, forums, participants, the attendance import, minutes, recommendations."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -10,10 +10,11 @@ from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
 from core.paste import split_items
 from core.permissions import Permission
-from core.views import bounded_int, id_arg, page_number, permission_required
+from core.views import bounded_int, id_arg, page_number, permission_required, read_upload
 from forum import attendance_import, services
 from forum.forms import (
     ForumForm,
+    ImportColumnsForm,
     ImportConfirmForm,
     ImportUploadForm,
     MinutesForm,
@@ -22,6 +23,7 @@ from forum.forms import (
     RecommendationPasteForm,
     SeriesForm,
     StatusForm,
+    import_columns_form,
 )
 from forum.models import FIRST_PLANNING_YEAR, FORUM_KIND_LABELS, FORUM_STATUS_LABELS, LAST_PLANNING_YEAR
 
@@ -249,27 +251,88 @@ def participant_delete(forum_id: int, participant_id: int):
 @bp.route("/forums/<int:forum_id>/participants/import", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def participant_import(forum_id: int):
+    """Upload a daftar hadir: the preview, or first the mapping step when a column with data has an unknown
+    header."""
     forum = services.get_open_forum(current_user, forum_id)
     form = ImportUploadForm()
-    rows = None
-    confirm_form = ImportConfirmForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            table = attendance_import.read_table(
-                upload.filename or "",
-                upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1),
-                max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                max_rows=current_app.config["IMPORT_MAX_ROWS"],
-            )
-        except Invalid as error:
-            attach_error(form, error)
+    sheet = read_upload(form, _read_sheet)
+    context = {}
+    if sheet is not None:
+        token = attendance_import.seal_sheet(forum.id, sheet)
+        asked = attendance_import.asked(sheet)
+        if asked:
+            guesses = attendance_import.guesses(sheet)
+            context = _columns_step(sheet, import_columns_form(asked, guesses, formdata=None, sheet=token))
         else:
-            rows = services.check_import(forum, table)
-            confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
-    return render_template(
-        "forum/import.html", form=form, forum=forum, rows=rows, confirm_form=confirm_form
-    ), form_status(form)
+            context = _preview(forum, sheet, attendance_import.empty_columns_ignored(sheet))
+    return render_template("forum/import.html", form=form, forum=forum, **context), form_status(form)
+
+
+def _read_sheet(filename: str, data: bytes):
+    config = current_app.config
+    return attendance_import.read_sheet(
+        filename, data, max_bytes=config["IMPORT_MAX_BYTES"], max_rows=config["IMPORT_MAX_ROWS"]
+    )
+
+
+def _columns_step(sheet, columns_form) -> dict:
+    examples = {field.column: attendance_import.examples(sheet, field.column) for field in columns_form.columns()}
+    return {"columns_form": columns_form, "examples": examples}
+
+
+def _preview(forum, sheet, choices: dict[str, str]) -> dict:
+    """The preview's context: the rows as they would be saved (problems first), the token to confirm them, and
+    the columns not saved."""
+    table, repeated = attendance_import.mapped_table(sheet, choices)
+    rows = services.check_import(forum, table)
+    confirm_form = ImportConfirmForm()
+    confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
+    return {
+        "rows": attendance_import.problems_first(rows),
+        "confirm_form": confirm_form,
+        "not_saved": attendance_import.not_saved(sheet, choices),
+        "repeated": repeated,
+        "preview_columns": attendance_import.PREVIEW_COLUMNS,
+        "column_labels": attendance_import.COLUMN_LABELS,
+    }
+
+
+@bp.post("/forums/<int:forum_id>/participants/import/columns")
+@permission_required(Permission.EDIT_FORUMS)
+def participant_import_columns(forum_id: int):
+    """The mapping step's choices: shown again beside each column when one is wrong, else the preview (with the
+    choices, to change them)."""
+    forum = services.get_open_forum(current_user, forum_id)
+    posted = ImportColumnsForm()
+    try:
+        sheet = attendance_import.unseal_sheet(forum.id, posted.sheet.data if posted.validate_on_submit() else "")
+    except Invalid as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("forum.participant_import", forum_id=forum.id))
+    columns_form = import_columns_form(attendance_import.asked(sheet))
+    choices = attendance_import.empty_columns_ignored(sheet) | columns_form.choices()
+    errors = attendance_import.column_errors(sheet, choices)
+    for field in columns_form:
+        if getattr(field, "column", None) in errors:
+            field.errors = [errors[field.column]]
+    context = _columns_step(sheet, columns_form)
+    if not errors:
+        context |= _preview(forum, sheet, choices)
+    upload_form = ImportUploadForm(formdata=None)
+    return render_template("forum/import.html", form=upload_form, forum=forum, **context), 422 if errors else 200
+
+
+@bp.get("/forums/<int:forum_id>/participants/import/template.xlsx")
+@permission_required(Permission.EDIT_FORUMS)
+def participant_import_template(forum_id: int):
+    """An empty daftar hadir to fill in, in the reader's language, with drop-downs for unsur, role and
+    attendance."""
+    services.get_open_forum(current_user, forum_id)
+    return Response(
+        attendance_import.template_xlsx(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="daftar-hadir.xlsx"'},
+    )
 
 
 @bp.post("/forums/<int:forum_id>/participants/import/confirm")

@@ -40,6 +40,7 @@ PICKS_ANY_OPD = {
     "forum.participant_edit",
     "forum.participant_import",
     "forum.participant_import_confirm",
+    "forum.participant_import_columns",
 }
 DEMO_ACCOUNTS = [
     "viewer@example.org",

@@ -479,6 +479,8 @@ PARENT_EDITS = {
     "forum.participant_delete",
     "forum.participant_import",
     "forum.participant_import_confirm",
+    "forum.participant_import_columns",
+    "forum.participant_import_template",
     "forum.recommendation_new",
     "forum.recommendation_edit",
     "forum.recommendation_delete",

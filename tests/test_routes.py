@@ -63,6 +63,8 @@ EXPECTED = {
     "forum.participant_delete": EDITORS,
     "forum.participant_import": EDITORS,
     "forum.participant_import_confirm": EDITORS,
+    "forum.participant_import_columns": EDITORS,
+    "forum.participant_import_template": EDITORS,
     "forum.recommendation_new": EDITORS,
     "forum.recommendation_edit": EDITORS,
     "forum.recommendation_delete": EDITORS,

@@ -133,7 +133,7 @@ def test_bad_rows_are_shown_and_nothing_can_be_saved(app, world, client_as):
     assert "Nama belum diisi." in page
     assert "Kode OPD tidak dikenal: XYZ." in page
     assert "bukan-email bukan alamat email yang sah." in page
-    assert "unsur tidak dikenal: alien." in page
+    assert "Unsur tidak dikenal: alien." in page
     assert "Kehadiran tidak dikenal: kabur." in page
     assert 'name="payload"' not in page
 
