@@ -165,3 +165,42 @@ def test_the_outboxs_old_reasons_become_codes_said_in_the_readers_language(app, 
         rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.dedup_key.like("old:%"))).all()
         found = {row.dedup_key: (row.error_code, row.error_params, row.last_error) for row in rows}
     assert found == {f"old:{n}": expected for n, expected in enumerate(old.values())}
+
+
+def test_a_meetings_decision_in_a_tasks_history_becomes_data_said_in_the_readers_language(app, world):
+    """d4e5f6a7b8c9: a history note a carry-over wrote ("Ditutup pada FGD II.") becomes the meeting's title and the
+    outcome; a person's own note stays."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from actions.models import AssignmentEvent, HistoryKind
+    from core.extensions import db
+    from tests.actions.helpers import dinkes_assignment, make_action
+
+    notes = {
+        "Ditutup pada FGD II.": ({"carried_over": {"outcome": "closed", "forum": "FGD II"}}, None),
+        "Decided at FGD III.": ({"carried_over": {"outcome": "decided_task", "forum": "FGD III"}}, None),
+        "Sudah dibahas pada rapat.": ({}, "Sudah dibahas pada rapat."),
+    }
+    with app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=())).id
+        for note in notes:
+            db.session.add(
+                AssignmentEvent(
+                    assignment_id=assignment_id,
+                    at=datetime(2025, 12, 20, 3, 0, tzinfo=UTC),
+                    kind=HistoryKind.EDIT,
+                    note=note,
+                    data={},
+                )
+            )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="b2c3d4e5f6a7")
+        upgrade()
+        rows = db.session.scalars(
+            sa.select(AssignmentEvent).where(AssignmentEvent.kind == HistoryKind.EDIT).order_by(AssignmentEvent.id)
+        ).all()
+        found = [(row.data, row.note) for row in rows][-3:]
+    assert found == list(notes.values())

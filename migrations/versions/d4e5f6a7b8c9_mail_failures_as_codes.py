@@ -6,6 +6,9 @@ code and its parameters (error_code, error_params), rendered in the reader's lan
 mail server's or the socket's own words. Existing reasons become codes where they are recognisable; the text stays
 otherwise.
 
+The same for a task's history: a later meeting's decision ("Ditutup pada FGD II.", "Decided at FGD II.") was its
+note, in the recorder's language; it becomes data (the meeting's title and the outcome), said in the reader's.
+
 Revision ID: d4e5f6a7b8c9
 Revises: b2c3d4e5f6a7
 Create Date: 2026-12-01 23:50:00
@@ -64,6 +67,28 @@ def code_of(text: str) -> tuple[str | None, dict | None, str | None]:
     return None, None, text
 
 
+CARRIED = re.compile(r"^(?P<verb>Closed at|Ditutup pada|Decided at|Diputuskan pada) (?P<forum>.+)\.$", re.S)
+
+
+def carried_over(note: str, data: dict) -> dict | None:
+    """The carry-over data for a history note a meeting's decision wrote, or None for a person's own note."""
+    found = CARRIED.match(note.strip())
+    if not found:
+        return None
+    if found["verb"] in ("Closed at", "Ditutup pada"):
+        outcome = "closed"
+    else:
+        kind = (data or {}).get("kind") or [None, "task"]
+        outcome = "decided_decree" if kind[-1] == "decree" else "decided_task"
+    return {"outcome": outcome, "forum": found["forum"]}
+
+
+def _events():
+    return sa.table(
+        'assignment_events', sa.column('id', sa.Integer), sa.column('note', sa.Text), sa.column('data', sa.JSON)
+    )
+
+
 def _outbox():
     """The columns this migration reads and writes, as they are at this revision."""
     return sa.table(
@@ -89,10 +114,26 @@ def upgrade():
         connection.execute(
             sa.update(outbox).where(outbox.c.id == row_id).values(error_code=code, error_params=params, last_error=words)
         )
+    events = _events()
+    rows = connection.execute(sa.select(events.c.id, events.c.note, events.c.data).where(events.c.note.is_not(None)))
+    for row_id, note, data in rows.all():
+        data = json.loads(data) if isinstance(data, str) else (data or {})
+        carried = carried_over(note, data)
+        if carried is not None:
+            values = {"note": None, "data": {**data, "carried_over": carried}}
+            connection.execute(sa.update(events).where(events.c.id == row_id).values(**values))
 
 
 def downgrade():
     connection = op.get_bind()
+    events = _events()
+    for row_id, note, data in connection.execute(sa.select(events.c.id, events.c.note, events.c.data)).all():
+        data = json.loads(data) if isinstance(data, str) else (data or {})
+        carried = data.pop("carried_over", None) if isinstance(data, dict) else None
+        if isinstance(carried, dict):
+            verb = "Closed at" if carried.get("outcome") == "closed" else "Decided at"
+            note = note or f"{verb} {carried.get('forum', '')}."  # as the note was: the person's, else the sentence
+            connection.execute(sa.update(events).where(events.c.id == row_id).values(note=note, data=data))
     outbox = _outbox()
     rows = connection.execute(
         sa.select(outbox.c.id, outbox.c.error_params).where(outbox.c.error_code == 'no_recipient')
