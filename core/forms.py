@@ -122,9 +122,8 @@ def _wtforms_messages() -> tuple:
     )
 
 
-# WTForms' messages that only a programmer's mistake can show (a wrong field name, choices never set), and
-# Flask-WTF's FileSize message, which is built before it is looked up and so cannot be in a catalogue: Kawal passes
-# FileSize its own message.
+# WTForms' messages that only a programmer's mistake can show (a wrong field name, choices never set). Flask-WTF's
+# FileSize builds its message before looking it up, so no catalogue can hold it: a FileSize needs its own message=.
 NOT_FOR_USERS = {"Invalid field name '%s'.", "Choices cannot be None."}
 
 
