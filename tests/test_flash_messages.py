@@ -1,5 +1,6 @@
-"""Every flash message and every domain error's message goes through the catalogue: read from the source, so a new
-`flash("Saved.")` or `raise Invalid("...")` fails here before any page shows it in English to an Indonesian user."""
+"""Every flash message, every domain error's message and every validator message of our own goes through the
+catalogue: read from the source, so a new `flash("Saved.")`, `raise Invalid("...")` or `DataRequired("...")` fails
+here before any page shows it in English to an Indonesian user."""
 
 import ast
 from pathlib import Path
@@ -10,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["accounts", "actions", "core", "forum", "notifications", "reports", "api", "demo"]
 GETTEXT = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext"}
 DOMAIN_ERRORS = {"DomainError", "NotAllowed", "NotFound", "InvalidTransition", "Conflict", "Invalid"}
+# A form's messages: the first argument of these, and the message= of every validator.
+MESSAGE_FIRST = {"DataRequired", "InputRequired", "FileRequired", "ValidationError", "StopValidation"}
+VALIDATORS = MESSAGE_FIRST | {"Length", "NumberRange", "Email", "EqualTo", "Regexp", "FileAllowed", "FileSize", "URL"}
 
 
 def _sources() -> list[Path]:
@@ -125,10 +129,12 @@ def _offenders(path: Path) -> list[str]:
             continue
         if _name(node.func) == "flash" and node.args and not module.translated(node.args[0]):
             offenders.append(f"{where}:{node.lineno}: flash({ast.unparse(node.args[0])})")
-        if _name(node.func) in DOMAIN_ERRORS:
-            message = node.args[:1] + [k.value for k in node.keywords if k.arg == "message"]
-            if message and not _translated_or_passed_on(module, message[0]):
-                offenders.append(f"{where}:{node.lineno}: {_name(node.func)}({ast.unparse(message[0])})")
+        called = _name(node.func)
+        if called in DOMAIN_ERRORS or called in VALIDATORS:
+            first = node.args[:1] if called in DOMAIN_ERRORS | MESSAGE_FIRST else []
+            for message in first + [k.value for k in node.keywords if k.arg == "message"]:
+                if not _translated_or_passed_on(module, message):
+                    offenders.append(f"{where}:{node.lineno}: {called}({ast.unparse(message)})")
     return offenders
 
 
@@ -139,7 +145,7 @@ def _translated_or_passed_on(module: _Module, expr) -> bool:
     return module.translated(expr)
 
 
-def test_every_flash_and_every_domain_error_says_a_message_from_the_catalogue():
+def test_every_flash_domain_error_and_validator_says_a_message_from_the_catalogue():
     offenders = [offender for path in _sources() for offender in _offenders(path)]
     assert offenders == []
 
@@ -158,10 +164,16 @@ def test_every_flash_and_every_domain_error_says_a_message_from_the_catalogue():
         ('try:\n    go()\nexcept Invalid as error:\n    flash(str(error.message), "error")', False),
         ('def say():\n    return _("Done.")\nflash(say())', False),
         ('raise Invalid(_l("The name is missing."), field="name")', False),
+        ('name = StringField(validators=[DataRequired("Give a name.")])', True),
+        ('time = StringField(validators=[Regexp(r"^\\d+$", message="Use digits.")])', True),
+        ('raise ValidationError("Not an OPD.")', True),
+        ('name = StringField(validators=[DataRequired(_l("Give a name.")), Length(max=3)])', False),
+        ('time = StringField(validators=[Regexp(r"^\\d+$", message=_l("Use digits."))])', False),
     ],
 )
 def test_the_check_sees_an_english_flash(tmp_path, source, bad):
-    """The check itself: a literal, an f-string, or a variable or parameter holding one, is refused."""
+    """The check itself: a literal, an f-string, or a variable or parameter holding one, is refused, in a flash,
+    a domain error or a validator."""
     path = tmp_path / "views.py"
     path.write_text(source + "\n")
     assert bool(_offenders(path)) is bad
