@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     current_app,
+    flash,
     g,
     has_app_context,
     has_request_context,
@@ -226,6 +227,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if request.endpoint in LINK_PAGES and request.method == "POST":
+            # An emailed link's page sent again from another browser, or after its session ended: the link itself
+            # is the authority, so show its page as it stands now (done, used, or ready to confirm once more).
+            flash(str(_l("This page had expired, so nothing was saved. Here it is as it stands now.")), "warning")
+            return redirect(request.full_path.rstrip("?"), 303)
         return render_error(400, _l("The form has expired. Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
@@ -245,6 +251,11 @@ def register_errorhandlers(app: Flask) -> None:
         rollback()
         app.logger.exception("Unhandled error")
         return render_error(500, _l("Something went wrong on our side. The error has been logged."))
+
+
+# The pages of emailed links (the one-click acknowledgement, setting a password): a stale form there is answered with
+# the link's page as it is now, not an error page.
+LINK_PAGES = {"notifications.acknowledge_link", "accounts.set_password"}
 
 
 def register_conflict_handlers(app: Flask, domain_error) -> None:

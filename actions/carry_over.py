@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from actions import events
 from actions.models import (
+    CARRIED_OVER,
     OPEN,
     RESOLVING,
     Action,
@@ -116,10 +117,10 @@ def record_carry_over(
     if outcome in (CarryOutcome.DECIDED_TASK, CarryOutcome.DECIDED_DECREE):
         changes = _decide(actor, forum, action, outcome, note, due_date)
     elif outcome == CarryOutcome.CLOSED:
-        reason = note or str(_l("Closed at %(forum)s.", forum=forum.title))
+        carried = {CARRIED_OVER: {"outcome": outcome.value, "forum": forum.title}}
         for assignment in action.assignments:
             if assignment.is_open:
-                transition(actor, assignment, Status.CANCELLED, note=reason)
+                transition(actor, assignment, Status.CANCELLED, note=note, data=carried)
     if record is None:
         record = CarryOver(forum_id=forum.id, action_id=action.id)
         db.session.add(record)
@@ -155,9 +156,9 @@ def _decide(
         values["due_date"] = due_date
     changes = audit.diff(action, values)
     if changes:
-        reason = note or str(_l("Decided at %(forum)s.", forum=forum.title))
+        carried = {CARRIED_OVER: {"outcome": outcome.value, "forum": forum.title}}
         for assignment in action.assignments:
-            history_row(actor, assignment, HistoryKind.EDIT, note=reason, data=audit.jsonable(changes))
+            history_row(actor, assignment, HistoryKind.EDIT, note=note, data={**audit.jsonable(changes), **carried})
     if "due_date" in changes:
         move_due_dates(actor, action, due_date)
     if action.kind == ActionKind.DECREE and action.decree is None:

@@ -250,6 +250,10 @@ class HistoryKind(StrEnum):
     PIC = "pic"
 
 
+# The key of a history row's data that says which later meeting moved the task, and how.
+CARRIED_OVER = "carried_over"
+
+
 class AssignmentEvent(db.Model):
     """One line of an assignment's timeline: a status change, a due date change, a reassignment, an edit."""
 
@@ -269,6 +273,23 @@ class AssignmentEvent(db.Model):
     assignment: so.Mapped[Assignment] = so.relationship()
     actor: so.Mapped[User | None] = so.relationship()
     report: so.Mapped["ProgressReport | None"] = so.relationship()
+
+    @property
+    def carry_over_text(self) -> str | None:
+        """What a later meeting decided about the task, in the reader's language ("Closed at FGD II."): the row
+        keeps the meeting's title and the outcome, not a sentence in the language of whoever recorded it."""
+        carried = (self.data or {}).get(CARRIED_OVER)
+        if not isinstance(carried, dict):
+            return None
+        forum = carried.get("forum", "")
+        if carried.get("outcome") == CarryOutcome.CLOSED:
+            return str(_l("Closed at %(forum)s.", forum=forum))
+        return str(_l("Decided at %(forum)s.", forum=forum))
+
+    @property
+    def changed_fields(self) -> str:
+        """The fields an edit changed, by their labels in the reader's language."""
+        return ", ".join(str(audit.FIELD_LABELS.get(name, name)) for name in self.data or {} if name != CARRIED_OVER)
 
 
 class ProgressReport(db.Model):

@@ -8,7 +8,9 @@ import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import DateTimeLocalField, SelectField
+from wtforms.validators import ValidationError
 
 from core import clock
 from core.errors import Invalid
@@ -44,31 +46,85 @@ class _Catalogue:
 CATALOGUE = _Catalogue()
 
 
+class _TranslatedCSRF(_FlaskFormCSRF):
+    """Flask-WTF's form-level CSRF check, whose messages ("The CSRF token is missing.") it raises untranslated."""
+
+    def validate_csrf_token(self, form, field):
+        try:
+            super().validate_csrf_token(form, field)
+        except ValidationError as error:
+            raise ValidationError(CATALOGUE.gettext(str(error.args[0]))) from error
+
+
 class Form(FlaskForm):
     """Every form of Kawal: a FlaskForm whose built-in messages come in the user's language."""
 
     class Meta(FlaskForm.Meta):
+        csrf_class = _TranslatedCSRF
+
         def get_translations(self, form):
             return CATALOGUE
 
 
 def _wtforms_messages() -> tuple:
-    """WTForms' messages a user can meet with tampered or mistyped input, here so that `make translations` finds
-    them for the catalogue (never called)."""
+    """The messages of WTForms' validators and fields and of Flask-WTF's file and CSRF checks, here so that
+    `make translations` finds them for the catalogue (never called). `tests/core/test_forms.py` checks the list
+    against WTForms' own catalogue template, so a message a new WTForms adds shows up there."""
     return (
         _l("This field is required."),
+        _l("Invalid input."),
+        _l("Field must be equal to %(other_name)s."),
+        ngettext(
+            "Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 1
+        ),
+        ngettext(
+            "Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 1
+        ),
+        ngettext("Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", 1),
+        _l("Field must be between %(min)d and %(max)d characters long."),
+        _l("Number must be at least %(min)s."),
+        _l("Number must be at most %(max)s."),
+        _l("Number must be between %(min)s and %(max)s."),
+        _l("Invalid email address."),
+        _l("Invalid IP address."),
+        _l("Invalid Mac address."),
+        _l("Invalid URL."),
+        _l("Invalid UUID."),
+        _l("Invalid value, must be one of: %(values)s."),
+        _l("Invalid value, can't be any of: %(values)s."),
+        _l("This field cannot be edited."),
+        _l("This field is disabled and cannot have a value."),
+        _l("Invalid CSRF Token."),
+        _l("CSRF token missing."),
+        _l("CSRF failed."),
+        _l("CSRF token expired."),
         _l("Not a valid choice."),
         _l("Invalid Choice: could not coerce."),
         _l("Invalid choice(s): one or more data inputs could not be coerced."),
-        _l("Not a valid integer value."),
-        _l("Not a valid date value."),
-        _l("Not a valid datetime value."),
-        _l("Invalid email address."),
-        _l("Invalid input."),
         ngettext(
             "'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 1
         ),
+        _l("Not a valid datetime value."),
+        _l("Not a valid date value."),
+        _l("Not a valid time value."),
+        _l("Not a valid week value."),
+        _l("Not a valid integer value."),
+        _l("Not a valid decimal value."),
+        _l("Not a valid float value."),
+        # Flask-WTF
+        _l("File does not have an approved extension: {extensions}"),
+        _l("File does not have an approved extension."),
+        _l("The CSRF token is missing."),
+        _l("The CSRF session token is missing."),
+        _l("The CSRF token has expired."),
+        _l("The CSRF token is invalid."),
+        _l("The CSRF tokens do not match."),
     )
+
+
+# WTForms' messages that only a programmer's mistake can show (a wrong field name, choices never set). Flask-WTF's
+# FileSize builds its message before looking it up, so no catalogue can hold it: a FileSize needs its own message=.
+NOT_FOR_USERS = {"Invalid field name '%s'.", "Choices cannot be None."}
 
 
 def form_status(form: FlaskForm) -> int:

@@ -23,7 +23,7 @@ from forum.models import Recommendation
 from notifications import links
 from notifications import policy as policies
 from notifications.mailer import Rendered, render
-from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
+from notifications.models import MailError, MailKind, OutboxItem, OutboxMessage, Reason
 
 # A digest stays readable on a phone: beyond this many tasks it gives the count and a link to "My tasks".
 LISTED_PER_DIGEST = 25
@@ -54,7 +54,11 @@ class NothingToSay(Exception):
 
 
 class NoRecipient(Exception):
-    """The OPD has no active head and no official inbox."""
+    """The OPD has no active head and no official inbox (`params` names it for the delivery log)."""
+
+    def __init__(self, **params):
+        super().__init__(MailError.NO_RECIPIENT.value)
+        self.params = params
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
 def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
     if row.opd_id is None:
         if not row.recipient:
-            raise NoRecipient("no recipient")
+            raise NoRecipient()
         user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
         return row.recipient, user
     opd = db.session.get(Opd, row.opd_id)
@@ -112,7 +116,7 @@ def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
         return head.email, head
     if opd.email:
         return opd.email, None
-    raise NoRecipient(str(_l("%(code)s has no active head and no official email.", code=opd.code)))
+    raise NoRecipient(code=opd.code)
 
 
 def _test_mail(row: OutboxMessage, now: datetime) -> Prepared:

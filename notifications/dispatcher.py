@@ -19,7 +19,7 @@ from core.extensions import db
 from notifications import content, outbox
 from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
 from notifications.mailer import message_id as message_id_for
-from notifications.models import CancelReason, MailKind, MailStatus, OutboxMessage
+from notifications.models import CancelReason, MailError, MailKind, MailStatus, OutboxMessage
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _send_one(
         result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.NOTHING_TO_SAY)
         return
     except content.NoRecipient as error:
-        result.dead += _finish(mine, MailStatus.DEAD, result, last_error=str(error))
+        result.dead += _finish(mine, MailStatus.DEAD, result, **failed(MailError.NO_RECIPIENT, error.params))
         return
     row.message_id = message_id_for(row.dedup_key)
     db.session.flush()
@@ -154,21 +154,24 @@ def _send_one(
     try:
         refused = session.send(message)
     except PermanentFailure as error:
-        result.dead += _finish(mine, MailStatus.DEAD, result, last_error=str(error))
+        result.dead += _finish(mine, MailStatus.DEAD, result, **failed(error.code, words=error.words))
         return
     except TemporaryFailure as error:
         result.errors.append(str(error))
+        why = failed(error.code, words=error.words)
         if useful:
-            result.retried += _finish(
-                mine, MailStatus.PENDING, result, last_error=str(error), next_attempt_at=now + backoff(attempts)
-            )
+            result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
         else:
-            result.cancelled += _finish(
-                mine, MailStatus.CANCELLED, result, last_error=str(error), cancel_reason=CancelReason.TOO_OLD
-            )
+            result.cancelled += _finish(mine, MailStatus.CANCELLED, result, **why, cancel_reason=CancelReason.TOO_OLD)
         return
     # Sent: the error of an earlier attempt is history now, not the row's state.
-    result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), last_error=None, refused=refused or None)
+    result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=refused or None)
+
+
+def failed(code: MailError | None, params: dict | None = None, words: str | None = None) -> dict:
+    """The columns that say why the last attempt failed (all empty for None): a code and its parameters, which
+    the delivery log says in its reader's language, and the server's own words."""
+    return {"error_code": code, "error_params": params or None, "last_error": words}
 
 
 def _finish(mine, status: MailStatus, result: DispatchResult, **values) -> int:

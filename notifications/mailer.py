@@ -10,7 +10,7 @@ import contextlib
 import email.policy
 import hashlib
 import smtplib
-import socket
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -19,6 +19,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core import clock
+from notifications.models import MailError
 
 SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
@@ -67,11 +68,19 @@ def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -
     return message
 
 
-class TemporaryFailure(Exception):
+class MailFailure(Exception):
+    """Nobody got the message: why, as a code (`MailError`), and the server's or the socket's own words."""
+
+    def __init__(self, code: MailError, words: str):
+        super().__init__(words)
+        self.code, self.words = code, words
+
+
+class TemporaryFailure(MailFailure):
     """Worth another try later: 4xx, refused connection, timeout, dropped connection."""
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(MailFailure):
     """Not worth another try: 5xx."""
 
 
@@ -79,16 +88,36 @@ def _text(reply) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _classify(error: Exception) -> Exception:
+# Checked in order: a subclass before its base (smtplib's errors are OSErrors, and so is a timeout).
+_SOCKET_ERRORS = (
+    (smtplib.SMTPServerDisconnected, MailError.DISCONNECTED),
+    (ssl.SSLError, MailError.TLS),
+    (smtplib.SMTPException, MailError.OTHER),
+    (ConnectionRefusedError, MailError.CONNECTION_REFUSED),
+    (TimeoutError, MailError.TIMEOUT),
+    (OSError, MailError.UNREACHABLE),
+)
+
+
+def _classify(error: Exception) -> MailFailure:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
-        return PermanentFailure(str(error)) if all(code >= 500 for code in codes) else TemporaryFailure(str(error))
+        words = "; ".join(
+            f"{address}: {code} {_text(reply)}" for address, (code, reply) in sorted(error.recipients.items())
+        )
+        kind = PermanentFailure if all(code >= 500 for code in codes) else TemporaryFailure
+        return kind(MailError.RECIPIENTS_REFUSED, words)
     if isinstance(error, smtplib.SMTPResponseException):
-        text = f"{error.smtp_code} {_text(error.smtp_error)}"
-        return PermanentFailure(text) if error.smtp_code >= 500 else TemporaryFailure(text)
-    if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | OSError):
-        return TemporaryFailure(f"{type(error).__name__}: {error}")
-    return TemporaryFailure(f"{type(error).__name__}: {error}")
+        code = MailError.AUTHENTICATION if isinstance(error, smtplib.SMTPAuthenticationError) else None
+        kind = PermanentFailure if error.smtp_code >= 500 else TemporaryFailure
+        return kind(code or MailError.SERVER_REFUSED, f"{error.smtp_code} {_text(error.smtp_error)}")
+    words = f"{type(error).__name__}: {error}"
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, TimeoutError):
+        return TemporaryFailure(MailError.TIMEOUT, words)  # smtplib reports a reply that never came so
+    for kind, code in _SOCKET_ERRORS:
+        if isinstance(error, kind):
+            return TemporaryFailure(code, words)
+    return TemporaryFailure(MailError.OTHER, words)
 
 
 class SmtpSession:

@@ -100,6 +100,36 @@ CANCEL_REASON_LABELS = {
 }
 
 
+class MailError(StrEnum):
+    """Why the last attempt at an email failed, as a code: the delivery log says it in its reader's language, and
+    the mail server's own words, when it gave some, stay beside it as data (`OutboxMessage.last_error`)."""
+
+    NO_RECIPIENT = "no_recipient"  # params: {"code": the OPD's code}, or none for a test email without address
+    RECIPIENTS_REFUSED = "recipients_refused"
+    SERVER_REFUSED = "server_refused"  # the server answered the message with a 4xx or 5xx reply
+    AUTHENTICATION = "authentication"
+    CONNECTION_REFUSED = "connection_refused"
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    DISCONNECTED = "disconnected"
+    TLS = "tls"
+    OTHER = "other"
+
+
+MAIL_ERROR_LABELS = {
+    MailError.NO_RECIPIENT: _l("The OPD has no active head and no official email."),
+    MailError.RECIPIENTS_REFUSED: _l("The mail server refused the recipient."),
+    MailError.SERVER_REFUSED: _l("The mail server refused the email."),
+    MailError.AUTHENTICATION: _l("The mail server did not accept Kawal's user name or password."),
+    MailError.CONNECTION_REFUSED: _l("The mail server refused the connection."),
+    MailError.UNREACHABLE: _l("The mail server could not be reached."),
+    MailError.TIMEOUT: _l("The mail server did not answer in time."),
+    MailError.DISCONNECTED: _l("The mail server closed the connection."),
+    MailError.TLS: _l("The encrypted connection to the mail server failed."),
+    MailError.OTHER: _l("Sending failed."),
+}
+
+
 class Reason(StrEnum):
     """Why an item is in an email: also the group it is shown in."""
 
@@ -137,7 +167,10 @@ class OutboxMessage(db.Model):
     # Unique per claim: host:pid can repeat in a restarted container, a token never does.
     lease_token: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     lease_until: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
-    # The error of the last attempt while the row still waits or has failed; cleared once it is sent.
+    # Why the last attempt failed while the row still waits or has failed, cleared once it is sent: a code and its
+    # parameters, said in the reader's language, and the mail server's own words (its reply, the socket's error).
+    error_code: so.Mapped[MailError | None] = so.mapped_column(enum_column(MailError))
+    error_params: so.Mapped[dict | None] = so.mapped_column(sa.JSON(none_as_null=True))
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     # Recipients the server refused while it accepted others: [{"address", "code", "reply"}], else NULL.
     refused: so.Mapped[list | None] = so.mapped_column(sa.JSON(none_as_null=True))
@@ -149,6 +182,16 @@ class OutboxMessage(db.Model):
     opd: so.Mapped[Opd | None] = so.relationship()
     recipient_user: so.Mapped[User | None] = so.relationship()
     items: so.Mapped[list["OutboxItem"]] = so.relationship(back_populates="message", order_by="OutboxItem.id")
+
+    @property
+    def error_text(self) -> str | None:
+        """Why the last attempt failed, in the language of whoever reads it now."""
+        if self.error_code is None:
+            return None
+        code = (self.error_params or {}).get("code")
+        if self.error_code == MailError.NO_RECIPIENT and code:
+            return str(_l("%(code)s has no active head and no official email.", code=code))
+        return str(MAIL_ERROR_LABELS[self.error_code])
 
 
 class OutboxItem(db.Model):

@@ -216,3 +216,144 @@ def test_wtforms_own_messages_come_in_the_users_language(app, world, locale, exp
     response = client.post(f"/forums/{forum_id}/recommendations/{recommendation_id}/actions/new", data=form)
     assert response.status_code == 422
     assert expected in response.text and english not in response.text
+
+
+# --- Every page and every validation message an Indonesian user can reach, in Indonesian -----------------------
+
+# Words that mark a text as English and are no Indonesian word; two in one text node make it English.
+ENGLISH_WORDS = {
+    "the", "is", "are", "must", "field", "invalid", "required", "please", "valid", "this", "your", "cannot",
+    "characters", "choose", "enter", "not", "be", "an", "of", "and", "or", "to", "has", "with", "value",
+}  # fmt: skip
+
+
+def _placeholder_pattern(message_id: str) -> str:
+    """A message with its %(name)s / {name} placeholders as wildcards, for a text with them filled in."""
+    return re.sub(r"%\\\(\w+\\\)[sd]|\\\{\w+\\\}", ".+", re.escape(message_id))
+
+
+def _english_detector():
+    """A function giving the English texts of a page: a message of WTForms' or Flask-WTF's own (their
+    placeholders filled in), an English msgid of Kawal's catalogue, or a text of two or more English words."""
+    from tests.core.test_forms import _wtforms_template_ids
+
+    catalog = _catalog()
+    all_strings = {m.string for m in catalog if isinstance(m.string, str)}
+    english = {
+        message_id
+        for m in catalog
+        if m.id and m.string
+        for message_id, string in zip(
+            (m.id,) if isinstance(m.id, str) else m.id,
+            (m.string,) if isinstance(m.string, str) else m.string,
+            strict=False,
+        )
+        if message_id != string and message_id not in all_strings
+    }
+    templates = (
+        english | _wtforms_template_ids(plurals=True) | {"File does not have an approved extension: {extensions}"}
+    )
+    pattern = re.compile("|".join(sorted(_placeholder_pattern(t) for t in templates if "%(" in t or "{" in t)))
+    exact = {t for t in templates if "%(" not in t and "{" not in t}
+
+    def english_in(page: str) -> set[str]:
+        found = set()
+        for text in _texts(page):
+            words = set(re.findall(r"[a-z]+", text.lower()))
+            if text in exact or pattern.fullmatch(text) or len(words & ENGLISH_WORDS) >= 2:
+                found.add(text)
+        return found
+
+    return english_in
+
+
+def test_the_english_detector_sees_an_untranslated_message():
+    """The check the crawl below relies on: WTForms' messages, filled in or not, a msgid of our catalogue and an
+    English sentence are seen; an Indonesian page is not."""
+    english_in = _english_detector()
+    page = (
+        "<ul class='errors'><li>This field is required.</li><li>Field cannot be longer than 300 characters.</li>"
+        "<li>Not a valid integer value.</li><li>Number must be between 1 and 30.</li></ul>"
+        "<p>Participants</p><p>Please reload the page and try again</p>"
+    )
+    assert english_in(page) == {
+        "This field is required.",
+        "Field cannot be longer than 300 characters.",
+        "Not a valid integer value.",
+        "Number must be between 1 and 30.",
+        "Participants",
+        "Please reload the page and try again",
+    }
+    indonesian = (
+        "<ul class='errors'><li>Wajib diisi.</li><li>Isian tidak boleh lebih dari 300 karakter.</li></ul>"
+        "<p>Peserta</p><p>FGD PPT Kespro, Dinas Kesehatan</p><p>Bahasa Indonesia</p><p>English</p>"
+    )
+    assert english_in(indonesian) == set()
+
+
+# Pages per account: the routes of its menu and their forms, once each. The time given is a safety net for a busy
+# machine, not the bound; a crawl cut short says so, and fails below when it reached too few forms.
+LANGUAGE_CRAWL_PAGES, LANGUAGE_CRAWL_SECONDS = 30, 20
+LANGUAGE_CRAWL_ACCOUNTS = ["sekretariat@example.org", "kepala.dinkes@example.org", "admin@example.org"]
+# The submissions that make validators speak: nothing at all, too long, and a date (not a number, nor an email)
+# in every field.
+LANGUAGE_VARIANTS = {"empty", "10,000 characters", "max date in every field"}
+
+
+def test_an_indonesian_user_meets_no_english_on_any_page_or_validation_message(make_app, tmp_path):
+    """The crawler walks the demo as Indonesian users (the secretariat, an OPD head, the admin), submits every
+    form it finds with valid values, empty, overlong and with wrong kinds of values, and every HTML answer, the
+    forms shown again with their errors included, must hold no English text."""
+    from accounts.models import User
+    from tests.conftest import login
+    from tests.crawler import Crawler, Identity
+    from tests.test_crawl import skip_form
+
+    english_in = _english_detector()
+
+    class LanguageCrawler(Crawler):
+        """Reads every HTML answer for English, and sends only the variants that make validators speak."""
+
+        def request(self, identity, method, url, data=None, variant="page"):
+            response = super().request(identity, method, url, data, variant)
+            # A redirect's body (Werkzeug's "You should be redirected") is for no one: browsers follow it.
+            if response is not None and response.mimetype == "text/html" and not 300 <= response.status_code < 400:
+                found = english_in(response.get_data(as_text=True))
+                if found:
+                    self.leaked.append(f"{method} {url[:100]} [{variant}] {response.status_code}: {sorted(found)[:6]}")
+            return response
+
+        def hostile_variants(self, form, identity):
+            for variant in super().hostile_variants(form, identity):
+                if variant[0] in LANGUAGE_VARIANTS:
+                    yield variant
+
+    from demo import data
+
+    app = make_app(ATTACHMENT_DIR=str(tmp_path / "attachments"))
+    with app.app_context():
+        data.load()
+        users = {email: db_user.id for email in LANGUAGE_CRAWL_ACCOUNTS if (db_user := _user(User, email))}
+        assert {_user(User, email).locale for email in LANGUAGE_CRAWL_ACCOUNTS} == {"id"}
+    crawler = LanguageCrawler(
+        app,
+        max_pages=LANGUAGE_CRAWL_PAGES,
+        per_route=1,
+        query_variants=False,
+        skip=lambda identity, endpoint, args: endpoint == "accounts.language" or skip_form(identity, endpoint, args),
+        last=lambda endpoint: endpoint == "accounts.password",
+    )
+    crawler.leaked = []
+    for email, user_id in users.items():
+        client = app.test_client()
+        login(client, user_id)
+        crawler.crawl(Identity(email.split("@")[0], client, "kawal-demo", user_id), "/", budget=LANGUAGE_CRAWL_SECONDS)
+    print(crawler.summary())
+    assert crawler.counts["forms submitted"] > 40 and crawler.statuses[422] > 10, crawler.summary()
+    assert crawler.leaked == [], "\n".join(crawler.leaked[:40])
+
+
+def _user(model, email: str):
+    from core.extensions import db
+
+    return db.session.scalar(__import__("sqlalchemy").select(model).where(model.email == email))

@@ -115,3 +115,92 @@ def _settings(**changes):
 
     row = policy.settings_row()
     return {field: getattr(row, field) for field in SETTINGS_FIELDS} | changes
+
+
+def test_the_outboxs_old_reasons_become_codes_said_in_the_readers_language(app, world):
+    """d4e5f6a7b8c9: a reason stored as a sentence (in Indonesian, in English) or as the server's reply becomes a
+    code with its parameters, the server's words kept beside it; a reason it cannot read stays as it was."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from notifications.models import MailError, MailStatus, OutboxMessage
+    from tests.actions.helpers import make_action
+
+    old = {
+        "DINKES tidak memiliki kepala aktif maupun email resmi.": (MailError.NO_RECIPIENT, {"code": "DINKES"}, None),
+        "BAPPEDA has no active head and no official email.": (MailError.NO_RECIPIENT, {"code": "BAPPEDA"}, None),
+        "no recipient": (MailError.NO_RECIPIENT, None, None),
+        "550 5.1.1 Kotak surat tidak ada": (MailError.SERVER_REFUSED, None, "550 5.1.1 Kotak surat tidak ada"),
+        "535 5.7.8 Authentication failed": (MailError.AUTHENTICATION, None, "535 5.7.8 Authentication failed"),
+        "{'a@example.org': (550, b'5.1.1 unknown')}": (
+            MailError.RECIPIENTS_REFUSED,
+            None,
+            "{'a@example.org': (550, b'5.1.1 unknown')}",
+        ),
+        "ConnectionRefusedError: [Errno 111] Connection refused": (
+            MailError.CONNECTION_REFUSED,
+            None,
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+        ),
+        "TimeoutError: timed out": (MailError.TIMEOUT, None, "TimeoutError: timed out"),
+        "Sesuatu yang lain": (None, None, "Sesuatu yang lain"),
+    }
+    with app.app_context():
+        make_action(world, support=())
+        template = db.session.scalar(sa.select(OutboxMessage))
+        for n, text in enumerate(old):
+            row = OutboxMessage(
+                **{c: getattr(template, c) for c in ("kind", "opd_id", "government_id", "local_date")},
+                dedup_key=f"old:{n}",
+                next_attempt_at=template.next_attempt_at,
+                created_at=template.created_at,
+                status=MailStatus.DEAD,
+            )
+            row.last_error = text
+            db.session.add(row)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="b2c3d4e5f6a7")
+        upgrade()
+        rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.dedup_key.like("old:%"))).all()
+        found = {row.dedup_key: (row.error_code, row.error_params, row.last_error) for row in rows}
+    assert found == {f"old:{n}": expected for n, expected in enumerate(old.values())}
+
+
+def test_a_meetings_decision_in_a_tasks_history_becomes_data_said_in_the_readers_language(app, world):
+    """d4e5f6a7b8c9: a history note a carry-over wrote ("Ditutup pada FGD II.") becomes the meeting's title and the
+    outcome; a person's own note stays."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from actions.models import AssignmentEvent, HistoryKind
+    from core.extensions import db
+    from tests.actions.helpers import dinkes_assignment, make_action
+
+    notes = {
+        "Ditutup pada FGD II.": ({"carried_over": {"outcome": "closed", "forum": "FGD II"}}, None),
+        "Decided at FGD III.": ({"carried_over": {"outcome": "decided_task", "forum": "FGD III"}}, None),
+        "Sudah dibahas pada rapat.": ({}, "Sudah dibahas pada rapat."),
+    }
+    with app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=())).id
+        for note in notes:
+            db.session.add(
+                AssignmentEvent(
+                    assignment_id=assignment_id,
+                    at=datetime(2025, 12, 20, 3, 0, tzinfo=UTC),
+                    kind=HistoryKind.EDIT,
+                    note=note,
+                    data={},
+                )
+            )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="b2c3d4e5f6a7")
+        upgrade()
+        rows = db.session.scalars(
+            sa.select(AssignmentEvent).where(AssignmentEvent.kind == HistoryKind.EDIT).order_by(AssignmentEvent.id)
+        ).all()
+        found = [(row.data, row.note) for row in rows][-3:]
+    assert found == list(notes.values())

@@ -117,9 +117,9 @@ def test_deciding_leaves_a_trace_of_the_kind_and_due_date_it_changed(appctx, wor
                 AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == HistoryKind.EDIT
             )
         ).all()
-        assert [(e.data, e.note) for e in edits] == [
-            ({"kind": ["next_meeting", "task"], "due_date": [old_due.isoformat(), new_due.isoformat()]}, "Disepakati")
-        ]
+        changes = {"kind": ["next_meeting", "task"], "due_date": [old_due.isoformat(), new_due.isoformat()]}
+        carried = {"carried_over": {"outcome": "decided_task", "forum": second.title}}
+        assert [(e.data, e.note) for e in edits] == [({**changes, **carried}, "Disepakati")]
 
 
 def test_a_follow_up_closed_at_a_meeting_stays_there_with_its_outcome(appctx, world, series_forums):
@@ -153,3 +153,41 @@ def test_a_cancelled_follow_up_takes_no_decision(appctx, world, series_forums):
             secretariat, second.id, item.id, outcome="decided_decree", note=None, due_date=TODAY + timedelta(days=30)
         )
     assert item.kind == ActionKind.NEXT_MEETING
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_a_meetings_decision_on_a_task_is_said_in_the_readers_language(app, appctx, world, series_forums, locale):
+    """The history keeps the meeting's title and the outcome, not a sentence in the recorder's language: the same
+    row reads "Ditutup pada ..." to an Indonesian reader and "Closed at ..." to an English one, and an edit names
+    its fields by their labels."""
+    from flask import session
+
+    from actions.models import Assignment
+
+    first, second, _ = series_forums
+    closed = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=())
+    decided = make_action(world, forum=first, kind="next_meeting", lead="BAPPEDA", support=())
+    secretariat = as_user(world.users["secretariat"].id)
+    with app.test_request_context():
+        session["locale"] = "en"  # recorded by an English-speaking secretariat
+        carry_over.record_carry_over(secretariat, second.id, closed.id, outcome="closed", note=None)
+        carry_over.record_carry_over(secretariat, second.id, decided.id, outcome="decided_task", note=None)
+    last = {
+        action.id: db.session.scalars(
+            sa.select(AssignmentEvent)
+            .join(Assignment)
+            .where(Assignment.action_id == action.id)
+            .order_by(AssignmentEvent.id.desc())
+        ).first()
+        for action in (closed, decided)
+    }
+    with app.test_request_context():
+        session["locale"] = locale
+        texts = [last[closed.id].carry_over_text, last[decided.id].carry_over_text]
+        fields = last[decided.id].changed_fields
+    assert all(event.note is None for event in last.values())
+    if locale == "id":
+        assert texts == [f"Ditutup pada {second.title}.", f"Diputuskan pada {second.title}."]
+        assert fields == "Jenis" and "carried_over" not in fields
+    else:
+        assert texts == [f"Closed at {second.title}.", f"Decided at {second.title}."]

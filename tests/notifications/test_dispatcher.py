@@ -14,7 +14,7 @@ from core.extensions import db
 from core.permissions import SYSTEM
 from notifications import dispatcher, outbox, planner
 from notifications.mailer import message_id
-from notifications.models import MailStatus, OutboxMessage
+from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, opd_values
 from tests.notifications.conftest import free_port
@@ -93,6 +93,7 @@ def test_outbox_first_smtp_later_and_the_message_id_survives_retries(make_app, w
         assert (result.sent, result.retried) == (0, 1)
         row = db.session.scalar(sa.select(OutboxMessage))
         assert row.status == MailStatus.PENDING and row.attempts == 1 and "Refused" in row.last_error
+        assert row.error_code == MailError.CONNECTION_REFUSED  # the code; the socket's words are data beside it
         first_retry = row.next_attempt_at - down.extensions["kawal.clock"].now()
         assert timedelta(seconds=30) <= first_retry <= timedelta(seconds=90)
         key = row.dedup_key
@@ -114,7 +115,8 @@ def test_temporary_failure_retries_then_a_permanent_one_is_dead(mail_app, world,
         clock.set(clock.now() + timedelta(hours=1))
         assert dispatcher.dispatch().dead == 1
         row = db.session.scalar(sa.select(OutboxMessage))
-        assert row.status == MailStatus.DEAD and row.last_error.startswith("550")
+        assert row.status == MailStatus.DEAD and row.last_error == "550 5.1.1 Kotak surat tidak ada"
+        assert row.error_code == MailError.SERVER_REFUSED and row.error_params is None
     assert smtp.messages == []
 
 
@@ -175,7 +177,8 @@ def test_a_server_that_never_answers_cannot_hang_the_worker(make_app, world, sil
     with app.app_context():
         make_action(world, support=(), title="Layanan keswa")
         result = dispatcher.dispatch()
-    assert result.retried == 1
+        assert result.retried == 1
+        assert db.session.scalar(sa.select(OutboxMessage.error_code)) == MailError.TIMEOUT
     assert "timed out" in result.errors[0].lower() or "timeout" in result.errors[0].lower()
 
 
@@ -224,7 +227,12 @@ def test_mail_follows_the_head_at_send_time_and_skips_deactivated_users(mail_app
         result = dispatcher.dispatch()
         assert result.dead == 1
         dead = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.status == MailStatus.DEAD))
-        assert "DISDUKCAPIL" in dead.last_error
+        # A code and the OPD it concerns, not a sentence in the language of whoever was acting at the time.
+        assert (dead.error_code, dead.error_params, dead.last_error) == (
+            MailError.NO_RECIPIENT,
+            {"code": "DISDUKCAPIL"},
+            None,
+        )
     [mail] = smtp.messages
     assert mail["To"] == "dinkes@example.org" and "opd.head@example.org" not in str(mail)
     assert mail.get_body(("plain",)).get_content().startswith("Yth. Dinas Kesehatan,")

@@ -167,3 +167,37 @@ def test_a_link_that_loses_a_race_says_so_and_saves_nothing(app, client, world, 
     with app.app_context():
         assignment = db.session.get(Assignment, assignment_id)
         assert (assignment.status, assignment.pic_name) == (Status.CANCELLED, None)
+
+
+@pytest.mark.parametrize("second_browser", [False, True])
+def test_a_stale_post_on_an_emailed_link_shows_the_links_page_as_it_stands(make_app, world, second_browser):
+    """A second POST on a used one-click link or set-password link, from another browser (no session, so no CSRF
+    token that matches), is no "form expired" error page: it shows the link's page as it is now, in Indonesian."""
+    import re
+    from urllib.parse import urlsplit
+
+    from tests.actions.helpers import dinkes_assignment, make_action
+    from tests.conftest import as_user
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        assignment = dinkes_assignment(make_action(world, support=()))
+        acknowledge = urlsplit(links.acknowledge_url(assignment.id, world.users["opd_head"].id)).path
+        user = accounts.create_user(SYSTEM, password=None, email="nadia@example.org", name="Nadia", role="viewer")
+        set_password = f"/account/set-password/{accounts.password_link_token(as_user(user.id))}"
+    client = app.test_client()
+    answers = []
+    for url, data in (
+        (acknowledge, {}),
+        (set_password, {"password": "panjang-sekali-1", "confirm": "panjang-sekali-1"}),
+    ):
+        page = client.get(url).get_data(as_text=True)
+        data["csrf_token"] = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
+        assert client.post(url, data=data).status_code in (200, 302)
+        again = (app.test_client() if second_browser else client).post(url, data=data, follow_redirects=True)
+        answers.append((again.status_code, again.get_data(as_text=True)))
+    (ack_status, ack_page), (set_status, set_page) = answers
+    assert ack_status == 200 and "Tugas ini sudah diterima" in ack_page
+    assert set_status == 410 and "sudah kedaluwarsa atau sudah dipakai" in set_page
+    if second_browser:
+        assert "Halaman ini sudah kedaluwarsa" in ack_page and "Formulir sudah kedaluwarsa" not in ack_page

@@ -162,3 +162,35 @@ def test_a_row_sent_after_a_failure_shows_no_error(mail_app, world, smtp, client
         assert (row.status, row.attempts, row.last_error) == (MailStatus.SENT, 2, None)
     page = client_as("secretariat").get("/admin/delivery").get_data(as_text=True)
     assert "Coba lagi nanti" not in page and 'class="error"' not in page
+
+
+def test_the_delivery_log_says_why_in_its_readers_language_with_the_servers_words_beneath(app, world, client_as):
+    """The reason is a code: one row read by an Indonesian and by an English secretariat, each in their own
+    language; the server's reply is shown as its own words, not translated."""
+    from accounts.models import User
+    from notifications.models import MailError
+
+    with app.app_context():
+        make_action(world, support=())
+        row = db.session.scalar(sa.select(OutboxMessage))
+        row.status, row.error_code, row.error_params = MailStatus.DEAD, MailError.NO_RECIPIENT, {"code": "DINKES"}
+        other = OutboxMessage(**{c: getattr(row, c) for c in ("kind", "opd_id", "government_id", "local_date")})
+        other.dedup_key, other.next_attempt_at, other.created_at = "other", row.next_attempt_at, row.created_at
+        other.status, other.error_code = MailStatus.DEAD, MailError.RECIPIENTS_REFUSED
+        other.last_error = "kepala@example.org: 550 5.1.1 user unknown"
+        db.session.add(other)
+        db.session.commit()
+    client = client_as("secretariat")
+    indonesian = client.get("/admin/delivery").get_data(as_text=True)
+    assert "DINKES tidak memiliki kepala aktif maupun email resmi." in indonesian
+    assert "Server surat menolak penerima." in indonesian
+    assert "Jawaban server: kepala@example.org: 550 5.1.1 user unknown" in indonesian
+    assert "has no active head" not in indonesian and "refused the recipient" not in indonesian
+    with app.app_context():
+        db.session.get(User, world.users["secretariat"].id).locale = "en"
+        db.session.commit()
+    english = client.get("/admin/delivery").get_data(as_text=True)
+    assert "DINKES has no active head and no official email." in english
+    assert "The mail server refused the recipient." in english
+    assert "The server said: kepala@example.org: 550 5.1.1 user unknown" in english
+    assert "tidak memiliki kepala" not in english
