@@ -273,7 +273,7 @@ class Document(FPDF):
             self.set_x(self.l_margin)
             self.cell(label_width, 5.5, label)
             self.cell(4, 5.5, ":")
-            self.multi_cell(0, 5.5, value or "–", new_x="LMARGIN", new_y="NEXT")
+            self.multi_cell(0, 5.5, value or "–", align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def output_bytes(self) -> bytes:
