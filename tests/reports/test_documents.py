@@ -201,3 +201,16 @@ def test_a_government_that_neither_attended_nor_got_a_task_gets_no_laporan(app, 
     province = _client(app, tree.users["prov_secretariat"])
     assert province.get(f"/forums/{kab_forum}/laporan-hasil-rapat.pdf").status_code == 404
     assert "berita-acara.pdf" in province.get(f"/forums/{kab_forum}").get_data(as_text=True)
+
+
+def test_the_signature_blocks_stay_together_on_one_page(app, world, client_as):
+    with app.app_context():
+        forum = make_forum(world, **SIGNERS)
+        for number in range(1, 15):
+            forums.add_recommendation(SYSTEM, forum.id, text=f"Kesimpulan nomor {number} " + "yang panjang " * 12)
+        forum_id = forum.id
+    pages = PdfReader(io.BytesIO(client_as("viewer").get(f"/forums/{forum_id}/berita-acara.pdf").data)).pages
+    [signed] = [page.extract_text() for page in pages if "Pimpinan Rapat," in page.extract_text()]
+    assert (
+        "Mengetahui," in signed and "NIP. 19900101 201503 2 001" in signed and "Tangerang, 16 Desember 2025" in signed
+    )
