@@ -517,21 +517,8 @@ GOVERNMENT_FIELDS = (
     "signer_nip",
     "active",
 )
-# The texts of a government's documents, trimmed, and None when empty.
-GOVERNMENT_TEXTS = (
-    "code",
-    "name",
-    "short_name",
-    "letterhead_name",
-    "letterhead_address",
-    "numbering_format",
-    "place_name",
-    "head_title",
-    "secretariat_name",
-    "signer_title",
-    "signer_name",
-    "signer_nip",
-)
+# The texts of a government, trimmed, and None when empty.
+GOVERNMENT_TEXTS = tuple(name for name in GOVERNMENT_FIELDS if name not in ("kind", "parent_id", "time_zone", "active"))
 
 
 def get_government(government_id: int) -> Government:

@@ -15,6 +15,7 @@ PLACEHOLDERS = ("seq", "year", "month", "roman_month", "day")
 # {seq:03} pads the sequence to three digits ("007"); only the numeric placeholders take a width.
 WIDTH = re.compile(r"0?[1-9]")
 NUMERIC = ("seq", "day", "month")
+MAX_SEQ_DIGITS = 6
 
 
 def _pieces(fmt: str) -> list[tuple[str, str | None, str]]:
@@ -85,4 +86,5 @@ def sequence_of(fmt: str | None, number: str, day: date) -> int | None:
         for literal, name, spec in _pieces(fmt or DEFAULT_FORMAT)
     )
     found = re.fullmatch(pattern, number.strip())
-    return int(found.group(1)) if found else None
+    # A running number beyond any secretariat's year (and the column's range) is kept as text, not counted.
+    return int(found.group(1)) if found and len(found.group(1)) <= MAX_SEQ_DIGITS else None

@@ -23,6 +23,7 @@ def test_a_number_typed_by_hand_gives_back_its_running_number_when_it_follows_th
     assert numbering.sequence_of(fmt, "000.1.5/042/BA-Bappeda/XII/2025", DAY) == 42
     assert numbering.sequence_of(fmt, "000.1.5/042/BA-Bappeda/XI/2025", DAY) is None  # another month
     assert numbering.sequence_of(fmt, "ND/17", DAY) is None
+    assert numbering.sequence_of("{seq}/BA/{year}", "99999999999999999999/BA/2025", DAY) is None  # too big to count
 
 
 @pytest.mark.parametrize(

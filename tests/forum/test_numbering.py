@@ -12,16 +12,10 @@ from core.permissions import SYSTEM
 from forum import numbering
 from forum import services as forums
 from forum.models import Forum
-from tests.conftest import as_user, login
+from tests.conftest import as_user, login, update_government
 from tests.forum.helpers import FGD, make_forum
 
 FORMAT = "000.1.5/{seq:03}/BA-Bappeda/{roman_month}/{year}"
-
-
-def _set_format(government_id: int, fmt: str | None) -> None:
-    current = accounts.get_government(government_id)
-    values = {name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS}
-    accounts.update_government(SYSTEM, government_id, **(values | {"numbering_format": fmt}))
 
 
 def _forum(government_id: int, starts_at=FGD["starts_at"]):
@@ -31,7 +25,7 @@ def _forum(government_id: int, starts_at=FGD["starts_at"]):
 def test_the_next_number_runs_per_government_and_per_year(app, tree):
     with app.app_context():
         kota, kab = tree.govs["kota"], tree.govs["kab"]
-        _set_format(kota, FORMAT)
+        update_government(kota, numbering_format=FORMAT)
         for _ in range(3):
             _forum(kota)  # forums without a number take none of the sequence
         first = numbering.give_number(SYSTEM, _forum(kota).id)

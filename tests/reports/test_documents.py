@@ -7,13 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 from pypdf import PdfReader
 
-from accounts import services as accounts
 from actions.models import Action, Assignment, Status
 from core.extensions import db
 from core.permissions import SYSTEM
 from forum import numbering
 from forum import services as forums
-from tests.conftest import as_user, login
+from tests.conftest import as_user, login, update_government
 from tests.forum.helpers import make_forum, participant
 
 SIGNERS = dict(
@@ -36,19 +35,13 @@ def _client(app, user_id):
     return client
 
 
-def _government(government_id: int, **changes) -> None:
-    current = accounts.get_government(government_id)
-    values = {name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS}
-    accounts.update_government(SYSTEM, government_id, **(values | changes))
-
-
 @pytest.fixture
 def online_forum(app, world):
     """The FGD held on Zoom by the kota's Bappeda, numbered, with its signers and the head of Bappeda set."""
     with app.app_context():
         from accounts import governments
 
-        _government(
+        update_government(
             governments.default_government_id(),
             numbering_format="000.1.5/{seq:03}/BA-Bappeda/{roman_month}/{year}",
             signer_name="Ir. Budi Santoso, M.T.",
@@ -158,7 +151,7 @@ def province_fgd(app, tree):
             action = Action(recommendation_id=first.id, title=title, due_date=date(2026, 1, 31))
             db.session.add(Assignment(action=action, opd_id=o[opd], status=Status.ASSIGNED, due_date=action.due_date))
         db.session.commit()
-        _government(tree.govs["kab"], signer_name="H. Yusuf, S.T.", signer_nip="19700101 199503 1 001")
+        update_government(tree.govs["kab"], signer_name="H. Yusuf, S.T.", signer_nip="19700101 199503 1 001")
         forum_id = forum.id
         db.session.remove()
     return forum_id
