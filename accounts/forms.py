@@ -7,6 +7,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from accounts import governments, services
 from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS, TIME_ZONE_LABELS
+from core import numbering
+from core.errors import Invalid
 from core.forms import Form, OptionalIntSelectField, enum_choices
 from core.permissions import ROLE_LABELS, Actor
 
@@ -167,7 +169,37 @@ class GovernmentForm(Form):
     time_zone = SelectField(_l("Time zone"), choices=list(TIME_ZONE_LABELS.items()))
     letterhead_name = StringField(_l("Name on the letterhead"), validators=[Optional(), Length(max=300)])
     letterhead_address = StringField(_l("Address on the letterhead"), validators=[Optional(), Length(max=500)])
-    numbering_format = StringField(_l("Document numbering format"), validators=[Optional(), Length(max=120)])
+    numbering_format = StringField(
+        _l("Document numbering format"),
+        validators=[Optional(), Length(max=120)],
+        description=_l(
+            "The Berita Acara's number, e.g. 000.1.5/{seq:03}/BA-Bappeda/{roman_month}/{year}: {seq} is the running "
+            "number of the year, {year}, {month}, {roman_month} (XII) and {day} the meeting's date. Left empty: "
+            "{seq}/BA/{year}."
+        ),
+    )
+    place_name = StringField(
+        _l("Place on the date line"),
+        validators=[Optional(), Length(max=100)],
+        description=_l('As in "Tangerang, 16 Desember 2025". Left empty, it is made from the name.'),
+    )
+    head_title = StringField(
+        _l("Head of the government"),
+        validators=[Optional(), Length(max=200)],
+        description=_l('To whom a Laporan Hasil Rapat goes, e.g. "Wali Kota Tangerang".'),
+    )
+    secretariat_name = StringField(
+        _l("Secretariat"),
+        validators=[Optional(), Length(max=300)],
+        description=_l('From whom a Laporan Hasil Rapat comes, e.g. "Bappeda Kota Tangerang".'),
+    )
+    signer_title = StringField(
+        _l("Position of the secretariat's head"),
+        validators=[Optional(), Length(max=200)],
+        description=_l('Signs "Mengetahui" on the Berita Acara and the Laporan Hasil Rapat, e.g. "Kepala Bappeda".'),
+    )
+    signer_name = StringField(_l("Name of the secretariat's head"), validators=[Optional(), Length(max=200)])
+    signer_nip = StringField(_l("NIP of the secretariat's head"), validators=[Optional(), Length(max=30)])
     logo = FileField(_l("Logo (PNG or JPEG)"))
     active = BooleanField(_l("Active"), default=True)
 
@@ -176,6 +208,12 @@ class GovernmentForm(Form):
         excluded = governments.below(government_id) if government_id else frozenset()
         nodes = sorted((n for n in governments.tree().values() if n.id not in excluded), key=lambda n: n.name)
         self.parent_id.choices = [("", "—")] + [(n.id, n.name) for n in nodes]
+
+    def validate_numbering_format(self, field):
+        try:
+            numbering.check(field.data)
+        except Invalid as error:
+            raise ValidationError(error.message) from None
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in services.GOVERNMENT_FIELDS}

@@ -196,3 +196,53 @@ def in_tree_order(actor: Actor) -> list[tuple[Node, int]]:
         ordered.append((current, depth))
         todo.extend((child, depth + 1) for child in reversed(children[current.id]))
     return ordered
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentNames:
+    """What a government's documents print besides the letterhead: "Tangerang, 16 Desember 2025", the head a
+    report goes to ("Wali Kota Tangerang"), the secretariat it comes from, and who signs "Mengetahui"."""
+
+    place: str
+    head_title: str
+    secretariat: str
+    signer_title: str
+    signer_name: str | None
+    signer_nip: str | None
+
+
+# The head of each kind of government, as Indonesian letters address them.
+HEAD_TITLES = {
+    GovernmentKind.KOTA: "Wali Kota",
+    GovernmentKind.KABUPATEN: "Bupati",
+    GovernmentKind.PROVINSI: "Gubernur",
+    GovernmentKind.KEMENTERIAN_LEMBAGA: "Menteri",
+}
+
+
+def document_names(government: Government) -> DocumentNames:
+    """The government's own settings, each empty one made from its kind and name: "Pemerintah Kota Tangerang"
+    gives Tangerang, Wali Kota Tangerang, Bappeda Kota Tangerang and Kepala Bappeda Kota Tangerang."""
+    area = area_name(government.name)  # "Kota Tangerang", "Kementerian Kesehatan"
+    words = area.split()
+    regional = government.kind != GovernmentKind.KEMENTERIAN_LEMBAGA
+    place = " ".join(words[1:]) if regional and len(words) > 1 else area
+    if regional:
+        head, secretariat, signer = f"{HEAD_TITLES[government.kind]} {place}", f"Bappeda {area}", "Kepala Bappeda"
+    else:
+        ministry = " ".join(words[1:]) if words and words[0].lower() == "kementerian" else area
+        head, secretariat, signer = f"Menteri {ministry}", f"Biro Perencanaan {area}", "Kepala Biro Perencanaan"
+    return DocumentNames(
+        place=government.place_name or (place if regional else "Jakarta"),
+        head_title=government.head_title or head,
+        secretariat=government.secretariat_name or secretariat,
+        signer_title=government.signer_title or (f"{signer} {area}" if regional else signer),
+        signer_name=government.signer_name,
+        signer_nip=government.signer_nip,
+    )
+
+
+def area_name(government_name: str) -> str:
+    """ "Pemerintah Provinsi Banten" → "Provinsi Banten": what follows an OPD's name in a document."""
+    words = government_name.strip().split()
+    return " ".join(words[1:] if words and words[0].lower() == "pemerintah" and len(words) > 1 else words)

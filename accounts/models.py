@@ -92,6 +92,15 @@ class Government(db.Model):
     letterhead_address: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     logo: so.Mapped[str | None] = so.mapped_column(sa.String(300))  # an attachment's stored name
     numbering_format: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    # What the documents print for this government, each with a default from its kind and name when empty
+    # (accounts.governments.document_names): the place of the date line, the head a Laporan Hasil Rapat goes to,
+    # the secretariat it comes from, and who signs "Mengetahui".
+    place_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    head_title: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    secretariat_name: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    signer_title: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    signer_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    signer_nip: so.Mapped[str | None] = so.mapped_column(sa.String(30))
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
     parent: so.Mapped["Government | None"] = so.relationship(remote_side=[id])

@@ -11,7 +11,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from accounts import events, governments
 from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, User, normalize_email
-from core import attachments, audit, clock
+from core import attachments, audit, clock, numbering
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
 from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, works_for
@@ -509,8 +509,16 @@ GOVERNMENT_FIELDS = (
     "letterhead_name",
     "letterhead_address",
     "numbering_format",
+    "place_name",
+    "head_title",
+    "secretariat_name",
+    "signer_title",
+    "signer_name",
+    "signer_nip",
     "active",
 )
+# The texts of a government, trimmed, and None when empty.
+GOVERNMENT_TEXTS = tuple(name for name in GOVERNMENT_FIELDS if name not in ("kind", "parent_id", "time_zone", "active"))
 
 
 def get_government(government_id: int) -> Government:
@@ -584,8 +592,9 @@ def _require_instance_admin(actor: Actor) -> None:
 
 def _clean_government_values(values: dict, government: Government | None) -> dict:
     values = {name: values.get(name) for name in GOVERNMENT_FIELDS}
-    for name in ("code", "name", "short_name", "letterhead_name", "letterhead_address", "numbering_format"):
+    for name in GOVERNMENT_TEXTS:
         values[name] = (values[name] or "").strip() or None
+    values["numbering_format"] = numbering.check(values["numbering_format"])
     if not values["code"]:
         raise Invalid(_l("A government needs a code."), field="code")
     values["code"] = values["code"].upper()

@@ -32,6 +32,15 @@ def long_date(value: date | datetime | None) -> str:
     return _format_date(value, "EEEE, d MMMM y", _locale())
 
 
+def day_month_year(value: date | datetime | None) -> str:
+    """ "16 Desember 2025", as a document's date line has it; a datetime is first put in the Pemda's zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.to_local(value).date()
+    return _format_date(value, "d MMMM y", _locale())
+
+
 def short_date(value: date | datetime | str | None) -> str:
     """ "16 Des 2025"; an ISO date string (as kept in history data) is read first."""
     if value is None:

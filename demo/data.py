@@ -18,7 +18,8 @@ from core import clock
 from core.extensions import db
 from core.permissions import SYSTEM, Role
 from demo import followups
-from demo.governments import BANTEN, GOVERNMENTS, KOTA, SERANG, government_id, opd
+from demo.governments import BANTEN, DOCUMENTS, GOVERNMENTS, KOTA, SERANG, government_id, opd
+from forum import numbering
 from forum import services as forums
 from forum.models import Forum, ForumStatus, Series
 
@@ -201,7 +202,9 @@ def _forums() -> list[dict]:
                 mode="luring",
                 organiser="DINKES",
                 chair="Sekretaris Daerah Kota Tangerang [Data demo]",
+                chair_position="Sekretaris Daerah",
                 minute_taker="Siti Rahmawati [Data demo]",
+                minute_taker_position="Analis Perencanaan, Bappeda Kota Tangerang [Data demo]",
                 agenda="1. Pemaparan rancangan Renstra Dinas Kesehatan\n2. Pemaparan rancangan Renstra DP3AP2KB\n"
                 "3. Logframe kinerja, strategi dan arah kebijakan\n4. Tanya jawab dan perumusan kesimpulan",
                 period_start=2025,
@@ -264,7 +267,9 @@ def _forums() -> list[dict]:
                 # the city's Bappeda only attends, so the province's Bappeda is taken to have convened it.
                 organiser=(BANTEN, "BAPPEDA"),
                 chair="Kepala Bidang Pemerintahan dan Pembangunan Manusia, Bappeda Provinsi Banten [Data demo]",
+                chair_position="Kepala Bidang Pemerintahan dan Pembangunan Manusia",
                 minute_taker="Lelih Herawati [Data demo]",
+                minute_taker_position="Perencana Ahli Muda, Bappeda Provinsi Banten [Data demo]",
                 agenda="1. Paparan PPT Kespro, Bappeda Provinsi Banten\n2. Pengalaman Kabupaten Serang\n"
                 "3. Diskusi: dasar regulasi dan pembentukan tim SK\n4. Rencana tindak lanjut",
             ),
@@ -347,7 +352,8 @@ def _forums() -> list[dict]:
                 venue="Aula KH. Syam'un, Kabupaten Serang",
                 mode="luring",
                 organiser=(SERANG, "DINKES"),
-                chair="Rahmat Fitriadi, Kepala Dinas Kesehatan Kabupaten Serang",
+                chair="Rahmat Fitriadi",
+                chair_position="Kepala Dinas Kesehatan Kabupaten Serang",
                 agenda="1. Sambutan Kepala Dinas Kesehatan Kabupaten Serang\n2. Paparan tim ahli Kemenkeu\n"
                 "3. Diskusi akar masalah empat indikator kesehatan",
             ),
@@ -419,6 +425,11 @@ def _load_governments() -> int:
     if kota.parent_id is None:
         values = {name: getattr(kota, name) for name in accounts.GOVERNMENT_FIELDS}
         accounts.update_government(SYSTEM, kota.id, **(values | {"parent_id": government_id(BANTEN)}))
+    for key, documents in DOCUMENTS.items():
+        government = accounts.get_government(government_id(key))
+        if government.numbering_format is None:
+            values = {name: getattr(government, name) for name in accounts.GOVERNMENT_FIELDS}
+            accounts.update_government(SYSTEM, government.id, **(values | documents))
     return created
 
 
@@ -487,6 +498,8 @@ def _load_forum(series: Series, spec: dict) -> int:
         forums.change_status(secretariat, forum.id, ForumStatus.HELD)
     if spec["status"] == ForumStatus.CLOSED:
         forums.change_status(secretariat, forum.id, ForumStatus.CLOSED)
+    if spec["status"] != ForumStatus.SCHEDULED:
+        numbering.give_number(secretariat, forum.id)  # the Berita Acara of a meeting held carries its number
     return 1 + len(spec["participants"]) + len(spec["recommendations"])
 
 

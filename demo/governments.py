@@ -29,6 +29,22 @@ GOVERNMENTS = {
     ),
 }
 
+# What each government's documents print (accounts.governments.document_names makes the rest from the name):
+# the secretariat's numbering format and the head of Bappeda who signs "Mengetahui". ASSUMED, every one: the
+# reports name no numbers and no heads.
+DOCUMENTS = {
+    KOTA: dict(
+        numbering_format="000.1.5/{seq:03}/BA-Bappeda/{roman_month}/{year}",
+        signer_name="Kepala Bappeda Kota Tangerang [Data demo]",
+    ),
+    BANTEN: dict(
+        numbering_format="000.1.5/{seq:03}/Bappeda-Prov/{year}",
+        place_name="Serang",
+        signer_name="Kepala Bappeda Provinsi Banten [Data demo]",
+    ),
+    SERANG: dict(numbering_format="{seq}/BA/Bappeda/{roman_month}/{year}"),
+}
+
 
 def government_id(key: str) -> int | None:
     """The id of a demo government by its key (kota, banten, serang)."""

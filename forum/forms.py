@@ -61,10 +61,19 @@ class ForumForm(Form):
         validators=[Optional(), Length(max=max_length(Forum.online_link))],
         render_kw={"inputmode": "url"},
     )
+    platform = StringField(
+        _l("Online platform"),
+        validators=[Optional(), Length(max=max_length(Forum.platform))],
+        description=_l('Printed as "secara daring melalui Zoom Meeting"; left empty, it is read from the link.'),
+    )
     organiser_opd_id = OptionalIntSelectField(_l("Organiser OPD"))
     host = StringField(_l("Host, for a meeting held by another government"), validators=[Optional(), Length(max=300)])
     chair = StringField(_l("Chair (pimpinan rapat)"), validators=[Optional(), Length(max=200)])
+    chair_position = StringField(_l("Chair's position"), validators=[Optional(), Length(max=200)])
+    chair_nip = StringField(_l("Chair's NIP"), validators=[Optional(), Length(max=30)])
     minute_taker = StringField(_l("Minute-taker (notulis)"), validators=[Optional(), Length(max=200)])
+    minute_taker_position = StringField(_l("Minute-taker's position"), validators=[Optional(), Length(max=200)])
+    minute_taker_nip = StringField(_l("Minute-taker's NIP"), validators=[Optional(), Length(max=30)])
     agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=20000)])
     period_start = IntegerField(_l("Planning period from"), validators=YEAR)
     period_end = IntegerField(_l("Planning period to"), validators=YEAR)
@@ -83,6 +92,14 @@ class ForumForm(Form):
 
 class MinutesForm(Form):
     minutes = TextAreaField(_l("Minutes (Markdown)"), validators=[Optional(), Length(max=200000)])
+
+
+class RecordNumberForm(Form):
+    record_number = StringField(
+        _l("Number of the Berita Acara"),
+        validators=[Optional(), Length(max=max_length(Forum.record_number))],
+        description=_l("The secretariat's number; left empty, the forum has none yet."),
+    )
 
 
 class StatusForm(Form):

@@ -151,6 +151,12 @@ audit.FIELD_LABELS.update(
     host=_l("Host"),
     chair=_l("Chair"),
     minute_taker=_l("Minute-taker"),
+    platform=_l("Online platform"),
+    chair_position=_l("Chair's position"),
+    chair_nip=_l("Chair's NIP"),
+    minute_taker_position=_l("Minute-taker's position"),
+    minute_taker_nip=_l("Minute-taker's NIP"),
+    record_number=_l("Record number"),
     agenda=_l("Agenda"),
     period_start=_l("Planning period from"),
     period_end=_l("Planning period to"),
@@ -174,6 +180,17 @@ audit.FIELD_LABELS.update(
 )
 
 
+# Hosts of the online-meeting services, and how documents name them.
+KNOWN_PLATFORMS = (
+    ("zoom.us", "Zoom Meeting"),
+    ("meet.google.", "Google Meet"),
+    ("teams.microsoft.", "Microsoft Teams"),
+    ("teams.live.", "Microsoft Teams"),
+    ("webex.", "Webex"),
+    ("youtube.", "YouTube"),
+    ("youtu.be", "YouTube"),
+)
+
 # The years a planning period (Renstra, RPJMD) may name.
 FIRST_PLANNING_YEAR = 2000
 LAST_PLANNING_YEAR = 2100
@@ -196,7 +213,11 @@ class Forum(db.Model):
     """One meeting, with its participants, minutes and recommendations."""
 
     __tablename__ = "forums"
-    __table_args__ = (sa.Index("ix_forums_status_starts_at", "status", "starts_at"),)
+    __table_args__ = (
+        sa.Index("ix_forums_status_starts_at", "status", "starts_at"),
+        # The secretariat's number of the Berita Acara: one forum per number within a government.
+        sa.UniqueConstraint("government_id", "record_number"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[ForumKind] = so.mapped_column(enum_column(ForumKind))
@@ -209,11 +230,23 @@ class Forum(db.Model):
     venue: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     mode: so.Mapped[ForumMode] = so.mapped_column(enum_column(ForumMode), default=ForumMode.LURING)
     online_link: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # "Zoom Meeting", "Google Meet": what the documents say an online meeting was held through.
+    platform: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     organiser_opd_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("opds.id"), index=True)
     # A meeting another government held, which our officers attended (e.g. a Kabupaten's workshop).
     host: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     chair: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     minute_taker: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # Printed in the signature blocks under the name: the position (jabatan) and the NIP of each signer.
+    chair_position: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    chair_nip: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    minute_taker_position: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    minute_taker_nip: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    # The Berita Acara's number, the secretariat's own (never the id); a number given from the government's
+    # format also keeps its running number and year, from which the next one follows.
+    record_number: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    record_seq: so.Mapped[int | None]
+    record_year: so.Mapped[int | None]
     agenda: so.Mapped[str | None] = so.mapped_column(sa.Text)
     minutes: so.Mapped[str | None] = so.mapped_column(sa.Text)
     period_start: so.Mapped[int | None]
@@ -237,6 +270,14 @@ class Forum(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == ForumStatus.CLOSED
+
+    @property
+    def online_platform(self) -> str | None:
+        """What the meeting was held through: the platform typed, or the one its link names ("Zoom Meeting")."""
+        if self.platform:
+            return self.platform
+        link = (self.online_link or "").lower()
+        return next((name for host, name in KNOWN_PLATFORMS if host in link), None)
 
     @property
     def period(self) -> str:

@@ -11,7 +11,7 @@ from core.forms import ConfirmForm, attach_error, form_status
 from core.paste import split_items
 from core.permissions import Permission
 from core.views import bounded_int, id_arg, page_number, permission_required, read_upload
-from forum import attendance_import, services
+from forum import attendance_import, numbering, services
 from forum.forms import (
     ForumForm,
     ImportColumnsForm,
@@ -21,6 +21,7 @@ from forum.forms import (
     ParticipantForm,
     RecommendationForm,
     RecommendationPasteForm,
+    RecordNumberForm,
     SeriesForm,
     StatusForm,
     import_columns_form,
@@ -138,6 +139,7 @@ def forum_view(forum_id: int):
         transitions=services.allowed_transitions(current_user, forum),
         owns_forum=owns,
         can_edit=owns and not forum.is_closed,
+        proposed_number=numbering.proposed_number(forum) if owns and not forum.record_number else None,
         status_form=StatusForm(),
         confirm_form=ConfirmForm(),
     )
@@ -157,6 +159,30 @@ def forum_edit(forum_id: int):
             flash(_("Forum saved."), "success")
             return _forum_page(forum.id)
     return render_template("forum/forum_form.html", form=form, forum=forum), form_status(form)
+
+
+@bp.route("/forums/<int:forum_id>/number", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FORUMS)
+def forum_number(forum_id: int):
+    """The Berita Acara's number: "Give the next number" from the government's format, or one typed by hand."""
+    forum = services.get_editable_forum(current_user, forum_id)
+    form = RecordNumberForm(obj=forum)
+    if form.validate_on_submit():
+        try:
+            if "next" in request.form:
+                numbering.give_number(current_user, forum.id)
+            else:
+                numbering.set_number(current_user, forum.id, form.record_number.data)
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            if forum.record_number:
+                flash(_("The Berita Acara's number is %(number)s.", number=forum.record_number), "success")
+            else:
+                flash(_("The forum has no number now."), "success")
+            return _forum_page(forum.id)
+    proposed = None if forum.record_number else numbering.proposed_number(forum)
+    return render_template("forum/number_form.html", form=form, forum=forum, proposed=proposed), form_status(form)
 
 
 @bp.route("/forums/<int:forum_id>/minutes", methods=["GET", "POST"])

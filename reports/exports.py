@@ -27,7 +27,7 @@ from actions.models import (
 )
 from core import formatting
 from core.text import without_controls
-from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT
+from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT, ForumMode
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -307,17 +307,47 @@ class Document(FPDF):
             if self.get_string_width(word) > width
         ]
 
-    def signatures(self, left: tuple[str, str], right: tuple[str, str]):
-        self.ln(6)
-        self.set_font("DejaVu", "", 10)
+    def signatures(self, signers: list["Signer"], place_date: str | None = None, known: "Signer | None" = None):
+        """Signature blocks as Indonesian documents have them: the place and date above the right-hand one, each
+        signer's caption and position, room to sign, the name bold and underlined, and the NIP under it; a
+        "Mengetahui" block centred below. The blocks stay together on one page."""
         width = (self.w - self.l_margin - self.r_margin) / 2
-        for role, _name in (left, right):
-            self.cell(width, 5, role, align="C")
-        self.ln(24)
-        self.set_font("DejaVu", "B", 10)
-        for _role, name in (left, right):
-            self.cell(width, 5, name or "(.................................)", align="C")
+        needed = 50 + (45 if known else 0)
+        if self.get_y() + needed > self.page_break_trigger:
+            self.add_page()
         self.ln(6)
+        top = self.get_y()
+        if place_date:
+            self._signature_lines(self.l_margin + width, top, width, [(place_date, "")])
+            top = self.get_y()
+        columns = [self.l_margin, self.l_margin + width] if len(signers) > 1 else [self.l_margin + width]
+        bottom = top
+        for x, signer in zip(columns, signers, strict=False):
+            self._signature_lines(x, top, width, signer.lines())
+            bottom = max(bottom, self.get_y())
+        if known is not None:
+            self._signature_lines(self.l_margin + width / 2, bottom + 6, width, known.lines())
+        self.set_x(self.l_margin)
+        self.ln(4)
+
+    def _signature_lines(self, x: float, y: float, width: float, lines: list[tuple[str, str]]) -> None:
+        self.set_xy(x, y)
+        for text, style in lines:
+            if text is None:  # the room to sign
+                self.set_xy(x, self.get_y() + 20)
+                continue
+            self.set_font("DejaVu", style, 10)
+            self.multi_cell(width, 5, text, align="C", new_x="LEFT", new_y="NEXT")
+
+    def facts(self, rows: list[tuple[str, str]], label_width: float = 38):
+        """Label and value side by side ("Hari/tanggal : Selasa, 16 Desember 2025"), the value wrapping under itself."""
+        self.set_font("DejaVu", "", 10)
+        for label, value in rows:
+            self.set_x(self.l_margin)
+            self.cell(label_width, 5.5, label)
+            self.cell(4, 5.5, ":")
+            self.multi_cell(0, 5.5, value or "–", align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
 
     def output_bytes(self) -> bytes:
         return bytes(self.output())
@@ -352,28 +382,97 @@ def _attendance_rows(forum) -> list[list[str]]:
 ATTENDANCE_WIDTHS = [8, 45, 35, 45, 22, 20]
 
 
-def berita_acara(forum, letterhead, number: str) -> bytes:
+@dataclass(frozen=True)
+class Signer:
+    """One signature block: "Pimpinan Rapat," and the position, then the name (dots to fill in when unknown)
+    and the NIP."""
+
+    caption: str
+    name: str | None = None
+    position: str | None = None
+    nip: str | None = None
+
+    def lines(self) -> list[tuple[str | None, str]]:
+        lines = [(self.caption, "")]
+        if self.position:
+            lines.append((self.position, ""))
+        lines += [(None, ""), (self.name or "(.................................)", "BU")]
+        if self.nip:
+            lines.append((_("NIP. %(nip)s", nip=self.nip), ""))
+        return lines
+
+
+def _meeting_signers(forum) -> list[Signer]:
+    return [
+        Signer(_("Chair,"), forum.chair, forum.chair_position, forum.chair_nip),
+        Signer(_("Minute-taker,"), forum.minute_taker, forum.minute_taker_position, forum.minute_taker_nip),
+    ]
+
+
+def _acknowledged_by(letterhead) -> Signer | None:
+    names = letterhead.names
+    return Signer(_("Acknowledged by,"), names.signer_name, names.signer_title, names.signer_nip) if names else None
+
+
+def _place_date(letterhead, day) -> str:
+    """ "Tangerang, 16 Desember 2025"."""
+    written = formatting.day_month_year(day)
+    return f"{letterhead.names.place}, {written}" if letterhead.names else written
+
+
+def _on_day(forum) -> str:
+    """ "Pada hari Selasa tanggal 16 Desember 2025 pukul 09.00 WIB"."""
+    day, rest = formatting.long_date(forum.starts_at).split(", ", 1)
+    return _("On %(day)s, %(date)s, at %(time)s", day=day, date=rest, time=formatting.time_of_day(forum.starts_at))
+
+
+def mode_phrase(forum) -> str:
+    """How the meeting was held: "secara luring di Ruang Rapat Bappeda", "secara daring melalui Zoom Meeting",
+    "secara hybrid di Aula Bappeda dan melalui Zoom Meeting"."""
+    venue = forum.venue if forum.mode != ForumMode.DARING else None
+    platform = forum.online_platform if forum.mode != ForumMode.LURING else None
+    base = {ForumMode.LURING: _("in person"), ForumMode.DARING: _("online"), ForumMode.HYBRID: _("in a hybrid format")}
+    parts = [
+        _("at %(venue)s", venue=venue) if venue else "",
+        _("via %(platform)s", platform=platform) if platform else "",
+    ]
+    joined = (" " + _("and") + " ").join(p for p in parts if p)
+    return f"{base[forum.mode]} {joined}".strip()
+
+
+def _conclusions(document, recommendations) -> None:
+    document.paragraph(_("Conclusions"), bold=True)
+    for recommendation in recommendations:
+        document.paragraph(f"{recommendation.number}. {recommendation.text}")
+
+
+def berita_acara(forum, letterhead, number: str | None, organiser: str) -> bytes:
+    """The official record of a meeting the government held, under the secretariat's number (dots to fill in
+    while it has none): who organised it, how it was held, its conclusions, and who signs it."""
     document = Document(_("Official record (Berita Acara)"), letterhead)
     document.heading(_("OFFICIAL RECORD (BERITA ACARA)"))
     document.paragraph(forum.title, bold=True)
-    document.paragraph(_("Number: %(number)s", number=number))
+    document.paragraph(_("Number: %(number)s", number=number or "...................."))
     present = sum(1 for p in forum.participants if p.attendance in PRESENT)
     document.paragraph(
         _(
-            "%(when)s a %(kind)s was held, attended by %(n)d participants as listed in the annex.",
-            when=_when(forum),
+            "%(when)s a %(kind)s was held %(mode)s, organised by %(organiser)s and attended by %(n)d participants "
+            "as listed in the annex.",
+            when=_on_day(forum),
             kind=FORUM_KIND_LABELS[forum.kind],
+            mode=mode_phrase(forum),
+            organiser=organiser,
             n=present,
         )
     )
     if forum.agenda:
         document.paragraph(_("Agenda"), bold=True)
         document.paragraph(forum.agenda)
-    document.paragraph(_("Conclusions"), bold=True)
-    for recommendation in forum.recommendations:
-        document.paragraph(f"{recommendation.number}. {recommendation.text}")
+    _conclusions(document, forum.recommendations)
     document.paragraph(_("This record is made to be used as it should."))
-    document.signatures((_("Chair"), forum.chair or ""), (_("Minute-taker"), forum.minute_taker or ""))
+    document.signatures(
+        _meeting_signers(forum), _place_date(letterhead, forum.starts_at), known=_acknowledged_by(letterhead)
+    )
     document.add_page()
     document.heading(_("Annex: attendance list"), 11)
     document.table(
@@ -384,18 +483,35 @@ def berita_acara(forum, letterhead, number: str) -> bytes:
     return document.output_bytes()
 
 
-def notulen(forum, letterhead) -> bytes:
+def _meeting_facts(forum, organiser: str) -> list[tuple[str, str]]:
+    return [
+        (_("Day, date"), formatting.long_date(forum.starts_at)),
+        (_("Time"), _time_span(forum)),
+        (_("Venue"), mode_phrase(forum)),
+        (_("Organiser"), organiser),
+    ]
+
+
+def _time_span(forum) -> str:
+    start = formatting.time_of_day(forum.starts_at)
+    return f"{start} – {formatting.time_of_day(forum.ends_at)}" if forum.ends_at else start
+
+
+def notulen(forum, letterhead, organiser: str) -> bytes:
+    """The minutes: the meeting's facts, the text, the conclusions, signed by the chair and the minute-taker."""
     document = Document(_("Minutes"), letterhead)
     document.heading(_("MINUTES (NOTULEN)"))
     document.paragraph(forum.title, bold=True)
-    document.paragraph(_when(forum))
-    if forum.chair:
-        document.paragraph(_("Chair: %(name)s", name=forum.chair))
+    document.facts(
+        [
+            *_meeting_facts(forum, organiser),
+            (_("Chair"), forum.chair or ""),
+            (_("Minute-taker"), forum.minute_taker or ""),
+        ]
+    )
     document.paragraph(_plain(forum.minutes or _("No minutes yet.")))
-    document.paragraph(_("Conclusions"), bold=True)
-    for recommendation in forum.recommendations:
-        document.paragraph(f"{recommendation.number}. {recommendation.text}")
-    document.signatures((_("Chair"), forum.chair or ""), (_("Minute-taker"), forum.minute_taker or ""))
+    _conclusions(document, forum.recommendations)
+    document.signatures(_meeting_signers(forum), _place_date(letterhead, forum.starts_at))
     return document.output_bytes()
 
 
@@ -412,6 +528,57 @@ def _sign_in_rows(forum) -> list[list]:
 
 SIGN_IN_WIDTHS = [11, 55, 45, 58, 46, 42]  # landscape A4: 257 mm of text
 SIGNING_HEIGHT = 13  # mm: a row tall enough to sign in
+
+
+def laporan_hasil_rapat(forum, letterhead, report, organiser: str, today: date, opd_label) -> bytes:
+    """A nota dinas to the government's leadership on a meeting someone else held: to whom, from whom, about
+    what; the meeting's facts and who of this government attended; the points that concern it; its OPDs' tasks;
+    signed by the head of its secretariat. `report` is reports.services.MeetingReport."""
+    names = letterhead.names
+    kind = FORUM_KIND_LABELS[forum.kind]
+    document = Document(_("Meeting report (Laporan Hasil Rapat)"), letterhead)
+    document.heading(_("OFFICE MEMO (NOTA DINAS)"))
+    document.facts(
+        [
+            (_("To"), names.head_title),
+            (_("From"), names.secretariat),
+            (_("Date"), formatting.day_month_year(today)),
+            (_("Number"), "...................."),
+            (_("Subject"), _("Report on the %(kind)s %(title)s", kind=kind, title=forum.title)),
+        ]
+    )
+    document.line(document.l_margin, document.get_y(), document.w - document.r_margin, document.get_y())
+    document.ln(3)
+    document.paragraph(_("We report on the %(kind)s that we attended, as follows.", kind=kind))
+    document.paragraph(_("1. The meeting"), bold=True)
+    document.facts(
+        [(_("Title"), forum.title), *_meeting_facts(forum, organiser), (_("Attended by"), _attendees(report))]
+    )
+    document.paragraph(_("2. Points that concern us"), bold=True)
+    for recommendation in report.points:
+        document.paragraph(f"{recommendation.number}. {recommendation.text}")
+    document.paragraph(_("3. Proposed follow-ups"), bold=True)
+    if report.tasks:
+        document.table(
+            [_("No."), _("OPD"), _("Follow-up"), _("Due date")],
+            [
+                [str(i), opd_label(a.opd), a.action.title, formatting.short_date(a.due_date)]
+                for i, a in enumerate(report.tasks, start=1)
+            ],
+            [10, 35, 95, 30],
+        )
+    else:
+        document.paragraph(_("No follow-up was given to us; we propose to inform the OPDs concerned."))
+    document.paragraph(_("This report is submitted for your attention. Thank you."))
+    document.signatures(
+        [Signer(f"{names.signer_title},", names.signer_name, None, names.signer_nip)], _place_date(letterhead, today)
+    )
+    return document.output_bytes()
+
+
+def _attendees(report) -> str:
+    people = [f"{p.name}{f', {p.position}' if p.position else ''} ({p.opd.name})" for p in report.attendees]
+    return "; ".join(people) or _("nobody of ours is on the attendance list")
 
 
 def daftar_hadir(forum, letterhead) -> bytes:

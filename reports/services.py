@@ -526,6 +526,8 @@ class Letterhead:
     name: str
     address: str | None = None
     logo: str | None = None  # the path of a PNG or JPEG file
+    # The place of the date line, the head, the secretariat and who signs "Mengetahui" (accounts.governments).
+    names: governments.DocumentNames | None = None
 
 
 LOGO_TYPES = ("image/png", "image/jpeg")
@@ -540,4 +542,64 @@ def letterhead(government_id: int | None) -> Letterhead:
         attachment = db.session.scalar(sa.select(Attachment).where(Attachment.stored_name == government.logo))
         if attachment is not None and attachment.content_type in LOGO_TYPES and attachment.path.is_file():
             logo = str(attachment.path)
-    return Letterhead(name=government.printed_name, address=government.letterhead_address, logo=logo)
+    return Letterhead(
+        name=government.printed_name,
+        address=government.letterhead_address,
+        logo=logo,
+        names=governments.document_names(government),
+    )
+
+
+# --- documents of a forum -----------------------------------------------------------------------------
+
+
+def organiser_name(forum: Forum) -> str:
+    """Who held the meeting, as a document says it: the organising OPD with its government ("Bappeda Provinsi
+    Banten"), the host typed for one outside this Kawal, or else the secretariat of the government that owns it."""
+    if forum.organiser is not None:
+        area = governments.area_name(forum.organiser.government.name)
+        name = forum.organiser.name
+        return name if area.lower() in name.lower() else f"{name} {area}"
+    if forum.host:
+        return forum.host
+    return governments.document_names(forum.government).secretariat
+
+
+@dataclass
+class MeetingReport:
+    """What a Laporan Hasil Rapat tells a government's leadership of a meeting someone else held: its own people
+    who attended, the conclusions that concern it, and its own OPDs' tasks. Nothing of any other government."""
+
+    government_id: int
+    attendees: list
+    points: list
+    tasks: list
+
+
+def meeting_report(actor: Actor, forum: Forum) -> MeetingReport | None:
+    """The report of a forum (loaded in full) for the actor's government; None when that government owns it (its
+    document is the Berita Acara) or neither attended it nor got a task from it."""
+    government_id = getattr(actor, "government_id", None)
+    if government_id is None or government_id == forum.government_id:
+        return None
+    attendees = [p for p in forum.participants if p.opd is not None and p.opd.government_id == government_id]
+    tasks = list(
+        db.session.scalars(
+            sa.select(Assignment)
+            .join(Action, Assignment.action_id == Action.id)
+            .join(Recommendation, Action.recommendation_id == Recommendation.id)
+            .where(
+                Recommendation.forum_id == forum.id,
+                Assignment.status != Status.CANCELLED,
+                Assignment.opd_id.in_(governments.opds_of({government_id})),
+                visible_assignments(actor),
+            )
+            .options(so.joinedload(Assignment.opd), so.joinedload(Assignment.action).joinedload(Action.recommendation))
+            .order_by(Recommendation.number, Action.id, Assignment.opd_id)
+        )
+    )
+    if not attendees and not tasks:
+        return None
+    concerned = {a.action.recommendation_id for a in tasks}
+    points = [r for r in forum.recommendations if r.id in concerned] or list(forum.recommendations)
+    return MeetingReport(government_id=government_id, attendees=attendees, points=points, tasks=tasks)

@@ -14,7 +14,7 @@ from actions import queries
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
 from core import clock
-from core.errors import Invalid
+from core.errors import Invalid, NotFound
 from core.forms import ConfirmForm
 from core.permissions import Permission, can
 from core.views import absolute_url, date_arg, id_arg, url_with
@@ -167,9 +167,36 @@ def forum_pdf(forum_id: int, document: str):
     name = exports.filename(document, clock.to_local(forum.starts_at).date().isoformat(), forum.title, extension="pdf")
     letterhead = services.letterhead(forum.government_id)
     if document == "berita-acara":
-        content = exports.berita_acara(forum, letterhead, number=f"{forum.id:03d}/BA/{forum.starts_at.year}")
+        content = exports.berita_acara(forum, letterhead, forum.record_number, services.organiser_name(forum))
+    elif document == "notulen":
+        content = exports.notulen(forum, letterhead, services.organiser_name(forum))
     else:
-        content = {"notulen": exports.notulen, "daftar-hadir": exports.daftar_hadir}[document](forum, letterhead)
+        content = exports.daftar_hadir(forum, letterhead)
+    return _download(content, "application/pdf", name)
+
+
+@bp.get("/forums/<int:forum_id>/laporan-hasil-rapat.pdf")
+@login_required
+def meeting_report_pdf(forum_id: int):
+    """The Laporan Hasil Rapat of a meeting another government held, for the reader's government's leadership;
+    the owner's people get its Berita Acara instead."""
+    forum = forums.get_forum(current_user, forum_id, full=True)
+    if current_user.government_id == forum.government_id:
+        return redirect(url_for("reports.forum_pdf", forum_id=forum.id, document="berita-acara"))
+    report = services.meeting_report(current_user, forum)
+    if report is None:
+        raise NotFound(_("Your government neither attended this meeting nor got a task from it."))
+    exports = _exports()
+    today = clock.today_local()
+    name = exports.filename("laporan-hasil-rapat", today.isoformat(), forum.title, extension="pdf")
+    content = exports.laporan_hasil_rapat(
+        forum,
+        services.letterhead(report.government_id),
+        report,
+        services.organiser_name(forum),
+        today,
+        opd_labeller(current_user),
+    )
     return _download(content, "application/pdf", name)
 
 
@@ -239,11 +266,18 @@ def download_links(page: str, args: Mapping | None = None, /, **values) -> list[
             (_("Summary (PDF)"), url_with("reports.rekapitulasi_pdf", args or {}, page=None)),
         ]
     if page == "forum":
-        forum_id = values["forum_id"]
+        forum = values["forum"]
+        if services.meeting_report(current_user, forum) is not None:
+            record = (_("Meeting report (PDF)"), url_for("reports.meeting_report_pdf", forum_id=forum.id))
+        else:
+            record = (
+                _("Official record (PDF)"),
+                url_for("reports.forum_pdf", forum_id=forum.id, document="berita-acara"),
+            )
         return [
-            (_("Official record (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="berita-acara")),
-            (_("Minutes (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="notulen")),
-            (_("Attendance list (PDF)"), url_for("reports.forum_pdf", forum_id=forum_id, document="daftar-hadir")),
-            (_("Follow-up summary (PDF)"), url_for("reports.rekapitulasi_pdf", forum=forum_id)),
+            record,
+            (_("Minutes (PDF)"), url_for("reports.forum_pdf", forum_id=forum.id, document="notulen")),
+            (_("Attendance list (PDF)"), url_for("reports.forum_pdf", forum_id=forum.id, document="daftar-hadir")),
+            (_("Follow-up summary (PDF)"), url_for("reports.rekapitulasi_pdf", forum=forum.id)),
         ]
     return []

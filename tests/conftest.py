@@ -340,6 +340,15 @@ def as_user(user_id: int):
     return db.session.get(User, user_id)
 
 
+def update_government(government_id: int, **changes):
+    """`accounts.services.update_government` as the system, every field as the government has it but `changes`."""
+    from accounts import services as accounts
+
+    current = accounts.get_government(government_id)
+    values = {name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS}
+    return accounts.update_government(SYSTEM, government_id, **(values | changes))
+
+
 def opd_values(opd, **changes) -> dict:
     """Every field `accounts.services.update_opd` takes, as the OPD has them now, with `changes` applied."""
     fields = ("code", "name", "kind", "parent_id", "email", "head_id", "active")

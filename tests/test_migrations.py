@@ -160,7 +160,7 @@ def test_the_outboxs_old_reasons_become_codes_said_in_the_readers_language(app, 
             db.session.add(row)
         db.session.commit()
         db.session.remove()
-        downgrade(revision="b2c3d4e5f6a7")
+        downgrade(revision="c3d4e5f6a7b8")
         upgrade()
         rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.dedup_key.like("old:%"))).all()
         found = {row.dedup_key: (row.error_code, row.error_params, row.last_error) for row in rows}
@@ -197,7 +197,7 @@ def test_a_meetings_decision_in_a_tasks_history_becomes_data_said_in_the_readers
             )
         db.session.commit()
         db.session.remove()
-        downgrade(revision="b2c3d4e5f6a7")
+        downgrade(revision="c3d4e5f6a7b8")
         upgrade()
         rows = db.session.scalars(
             sa.select(AssignmentEvent).where(AssignmentEvent.kind == HistoryKind.EDIT).order_by(AssignmentEvent.id)

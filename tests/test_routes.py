@@ -56,6 +56,7 @@ EXPECTED = {
     "forum.forum_view": EVERYONE,
     "forum.forum_edit": EDITORS,
     "forum.forum_minutes": EDITORS,
+    "forum.forum_number": EDITORS,
     "forum.forum_status": EDITORS,
     "forum.forum_history": EDITORS,
     "forum.participant_new": EDITORS,
@@ -114,6 +115,7 @@ EXPECTED = {
     "reports.followups_xlsx": EVERYONE,
     "reports.compliance_xlsx": EVERYONE,
     "reports.forum_pdf": EVERYONE,
+    "reports.meeting_report_pdf": EVERYONE,  # the owner is sent to its Berita Acara
     "reports.rekapitulasi_pdf": EVERYONE,
     "reports.calendar_settings": EVERYONE,
 }

@@ -10,7 +10,7 @@ The same for a task's history: a later meeting's decision ("Ditutup pada FGD II.
 note, in the recorder's language; it becomes data (the meeting's title and the outcome), said in the reader's.
 
 Revision ID: d4e5f6a7b8c9
-Revises: b2c3d4e5f6a7
+Revises: c3d4e5f6a7b8
 Create Date: 2026-12-01 23:50:00
 
 """
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e5f6a7b8c9'
-down_revision = 'b2c3d4e5f6a7'
+down_revision = 'c3d4e5f6a7b8'
 branch_labels = None
 depends_on = None
 

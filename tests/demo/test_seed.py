@@ -230,3 +230,16 @@ def test_in_the_demo_a_sibling_sees_the_forum_it_attended_but_not_the_others_tas
         socialisation = socialisation.where(Action.title.like("Menyampaikan hasil FGD%"))
         assert db.session.scalar(socialisation.where(visible_assignments(kota))) == 5  # only its own five OPDs
         assert db.session.scalar(socialisation.where(visible_assignments(province))) == 10
+
+
+def test_the_demo_meetings_held_carry_their_secretariats_numbers_and_signers(app):
+    assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        numbers = dict(db.session.execute(sa.select(Forum.kind, Forum.record_number)).all())
+        assert numbers["forum_renstra"] == "000.1.5/001/BA-Bappeda/VII/2025"  # the kota's format, July
+        assert numbers["lokakarya"] == "1/BA/Bappeda/VI/2025"  # Kabupaten Serang's own
+        fgd = db.session.scalar(sa.select(Forum).where(Forum.title.like("FGD Pembahasan%")))
+        assert fgd.record_number == "000.1.5/001/Bappeda-Prov/2025" and fgd.minute_taker_position
+        assert db.session.scalar(sa.select(Forum.record_number).where(Forum.title.like("FGD Lanjutan%"))) is None
+        kota = db.session.scalar(sa.select(Government).order_by(Government.id).limit(1))  # the first one
+        assert kota.signer_name.startswith("Kepala Bappeda Kota Tangerang")
