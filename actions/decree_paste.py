@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import governments
 from accounts.models import Opd
+from accounts.opd_matching import OpdMatcher
 from actions.models import TEAM_ROLE_LABELS, DecreeMember, TeamRole
 from core.db import max_length
 from core.errors import Invalid
@@ -175,37 +176,21 @@ def _role_words() -> dict[str, TeamRole]:
     return words
 
 
-# "DINKES – Dinas Kesehatan": a code and a name, as Kawal's own lists write an OPD.
-_DASH = re.compile(r"\s+[–—-]\s+")
-
-
 class _Opds:
-    """The OPDs a forum's decree may name: active, of the forum's governments; by code, full name, "CODE – Name"
-    (as Kawal's own lists write them) or "CODE · Kab. Serang" (with its government)."""
+    """The OPDs a forum's decree may name: active, of the forum's governments, read by `accounts.opd_matching`
+    ("DINKES", "Dinas Kesehatan", "DINKES – Dinas Kesehatan", "DINKES · Kab. Serang", "Dinkes Kabupaten Serang");
+    a code several of them share is the forum's own government's."""
 
     def __init__(self, forum: Forum):
         allowed = sorted(forums.forum_governments(forum))
         self.owner = forum.government_id
-        self.opds = list(db.session.scalars(sa.select(Opd).where(Opd.active, Opd.government_id.in_(allowed))))
-        self.governments = {}
-        for node in governments.tree().values():
-            for name in (node.code, node.name, node.short_name):
-                if name:
-                    self.governments[_key(name)] = node.id
+        self.matcher = OpdMatcher(db.session.scalars(sa.select(Opd).where(Opd.active, Opd.government_id.in_(allowed))))
 
     def find(self, text: str) -> tuple[Opd | None, str | None]:
         """The OPD the text names, or a problem saying why none."""
-        head, _, government = text.partition("·")
-        wanted = {_key(head), _key(_DASH.split(head, maxsplit=1)[0])}
-        found = [opd for opd in self.opds if _key(opd.code) in wanted or _key(opd.name) in wanted]
-        if government.strip():
-            government_id = self.governments.get(_key(_DASH.split(government, maxsplit=1)[0]))
-            found = [opd for opd in found if opd.government_id == government_id]
-        if len(found) > 1:
-            own = [opd for opd in found if opd.government_id == self.owner]
-            if len(own) == 1:
-                return own[0], None
-            names = ", ".join(sorted({governments.short_name(opd.government_id) for opd in found}))
+        match = self.matcher.read(text).pick(own=self.owner)
+        if match.several:
+            names = ", ".join(sorted({governments.short_name(opd.government_id) for opd in match.several}))
             return None, str(
                 _l(
                     '%(value)s is an OPD of several governments (%(governments)s): write it as "%(value)s · %(example)s".',
@@ -214,6 +199,6 @@ class _Opds:
                     example=names.split(", ")[0],
                 )
             )
-        if not found:
+        if match.opd is None:
             return None, str(_l("No OPD %(value)s among the governments of this forum.", value=text))
-        return found[0], None
+        return match.opd, None

@@ -18,6 +18,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from accounts import governments
 from accounts import services as accounts
 from accounts.models import Opd
+from accounts.opd_matching import OpdMatcher
 from core import spreadsheets
 from core.audit import FIELD_LABELS
 from core.db import max_length
@@ -205,7 +206,6 @@ class ImportRow:
         return str(labels.get(value, value)) if labels and value else value
 
 
-_key = spreadsheets.key
 _text = spreadsheets.text
 
 LAYOUT = spreadsheets.Layout(
@@ -266,52 +266,47 @@ _word_key = spreadsheets.header_key
 
 
 class _Opds:
-    """The active OPDs of every government, found by code or by full name (case does not matter)."""
+    """The active OPDs of every government, read by `accounts.opd_matching`. A text that names its government finds
+    that government's OPD; one that names none is looked for among the forum's governments (all when not given)."""
 
     def __init__(self, opds, forum_governments: frozenset[int] | None):
-        self.by_code: dict[str, list[Opd]] = {}
-        self.by_name: dict[str, list[Opd]] = {}
-        for opd in opds:
-            self.by_code.setdefault(opd.code.upper(), []).append(opd)
-            self.by_name.setdefault(opd.name.lower(), []).append(opd)
+        self.matcher = OpdMatcher(opds)
         self.forum_governments = forum_governments
-        self.governments = {}
-        for node in governments.tree().values():
-            for name in (node.code, node.name, node.short_name):
-                self.governments[_key(name)] = node.id
 
     def find(self, text: str, government: str, *, by_name: bool) -> tuple[Opd | None, str | None]:
-        """The OPD a code (or, by_name, a code or full name) is, and a problem when it cannot be told which.
+        """The OPD a code (or, by_name, an institution) names, and a problem when it cannot be told which.
         (None, None) is no OPD: free text."""
-        found = list(self.by_code.get(text.upper(), []))
-        if by_name and not found:
-            found = list(self.by_name.get(text.lower(), []))
-        if government:
-            government_id = self.governments.get(_key(government))
-            if government_id is None:
-                return None, None  # a government outside this Kawal: its people stay free text
-            found = [opd for opd in found if opd.government_id == government_id]
-        elif self.forum_governments is not None:
-            elsewhere = found
-            found = [opd for opd in found if opd.government_id in self.forum_governments]
-            if not found and elsewhere and not by_name:
-                return None, str(
-                    _l(
-                        "%(code)s is an OPD of %(governments)s, which is not among this forum's governments: "
-                        "add a government column.",
-                        code=text,
-                        governments=_names(elsewhere),
-                    )
+        reading = self.matcher.read(text, government)
+        within = None if reading.government_id is not None else self.forum_governments
+        match = reading.pick(within)
+        if match.outside and not by_name:
+            return None, str(
+                _l(
+                    "%(code)s is an OPD of %(governments)s, which is not among this forum's governments: "
+                    "add a government column.",
+                    code=text,
+                    governments=_names(match.outside),
                 )
-        if len(found) > 1:
+            )
+        if match.several and by_name:
+            return None, str(
+                _l(
+                    "%(value)s is an OPD of several governments (%(governments)s): write its government after it "
+                    '("%(value)s %(example)s") or add a government column.',
+                    value=text,
+                    governments=_names(match.several),
+                    example=governments.short_name(match.several[0].government_id),
+                )
+            )
+        if match.several:
             return None, str(
                 _l(
                     "%(code)s is an OPD of several governments (%(governments)s): add a government column.",
                     code=text,
-                    governments=_names(found),
+                    governments=_names(match.several),
                 )
             )
-        return (found[0] if found else None), None
+        return match.opd, None
 
 
 def _names(opds: list[Opd]) -> str:
@@ -351,7 +346,7 @@ def _opd_of(code: str, government: str, row: ImportRow, opds: _Opds):
     if code:
         opd, problem = opds.find(code, government, by_name=False)
         if opd is None and problem is None:
-            if government and government.strip() and _key(government) not in opds.governments:
+            if government and government.strip() and opds.matcher.government(government) is None:
                 values["institution"] = values["institution"] or f"{code} · {government}"
             else:
                 problem = str(_l("Unknown OPD code %(code)s.", code=code))

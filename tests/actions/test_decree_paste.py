@@ -165,10 +165,14 @@ def test_a_code_of_two_governments_is_the_forums_own_or_named_with_its_governmen
         )
     client = app.test_client()
     login(client, tree.world.users["secretariat"].id)
-    pasted = "Ani\tDINKES\nRina\tDINKES · Kab. Serang"
+    pasted = "Ani\tDINKES\nRina\tDINKES · Kab. Serang\nSari\tDinas Kesehatan Kabupaten Serang"
     page = client.post(_url(action_id), data={"text": pasted, "preview": "1"}).text
     client.post(_url(action_id), data={"text": pasted, "seen": _seen(page), "save": "1"})
-    assert [m[1] for m in _members(app, action_id)] == [tree.opds["kota:DINKES"], tree.opds["kab:DINKES"]]
+    assert [m[1] for m in _members(app, action_id)] == [
+        tree.opds["kota:DINKES"],
+        tree.opds["kab:DINKES"],
+        tree.opds["kab:DINKES"],
+    ]
 
 
 def test_another_governments_secretariat_gets_404_and_a_head_403(app, tree):

@@ -212,6 +212,20 @@ def test_a_pasted_code_shared_by_two_governments_below_is_flagged_as_ambiguous(a
         assert unique.opd.id == tree.opds["kota:PKM-CIBODAS"]  # the only one: no government needed
 
 
+def test_a_pasted_institution_with_its_government_is_read_and_one_outside_the_reach_flagged(app, tree):
+    with app.app_context():
+        forum_id, _ = _forum(tree, "kab")
+        forum = forums.get_forum(SYSTEM, forum_id)
+        text = "Dinas Kesehatan (Kab. Serang)\nDinkes Kota Tangerang\nDisdukcapil Kabupaten Serang\nBappeda"
+        inside, sideways, missing, own = opd_paste.match_pasted_opds(
+            as_user(tree.users["kab_secretariat"]), forum, text
+        )
+        assert inside.opd.id == tree.opds["kab:DINKES"]
+        assert sideways.opd is None and "DINKES · Kota Tangerang" in sideways.problem
+        assert missing.opd is None and "Tidak ada OPD dalam jangkauan forum ini" in missing.problem
+        assert own.opd.id == tree.opds["kab:BAPPEDA"]
+
+
 def test_a_paste_of_too_many_lines_is_refused_with_the_text_kept(app, world, client_as):
     url = _world_form(app, world)
     pasted = "\n".join(f"OPD {n}" for n in range(opd_paste.MAX_LINES + 1))

@@ -204,6 +204,51 @@ def test_without_a_government_column_a_kabupaten_forum_finds_its_own_opd(app, tr
         assert tono.ok and tono.values["opd_id"] is None and tono.values["institution"] == "Kemenkeu"
 
 
+# An "Instansi/Unit Kerja" column as secretariats fill it: the OPD and its government in one cell.
+INSTITUTIONS = [
+    ("Bappeda Provinsi Banten", "prov:BAPPEDA"),
+    ("Dinas Kesehatan Kabupaten Serang", "kab:DINKES"),
+    ("Dinkes Kota Tangerang", "kota:DINKES"),
+    ("Bappeda Kab. Serang", "kab:BAPPEDA"),
+    ("Dinas Kesehatan (Prov. Banten)", "prov:DINKES"),
+    ("Dinas Pariwisata Kabupaten Serang", None),  # no such OPD there: the institution, as written
+    ("Dinkes Kabupaten Lebak", None),  # a government outside this Kawal
+]
+
+
+def test_an_institution_written_with_its_government_links_that_governments_opd(app, tree):
+    with app.app_context():
+        province = as_user(tree.users["prov_secretariat"])
+        forum = services.create_forum(province, **{**FGD, "title": "FGD PPT Kespro"})
+        rows = [["Nama", "Instansi/Unit Kerja"]] + [[f"Peserta {i}", text] for i, (text, _) in enumerate(INSTITUTIONS)]
+        table = attendance_import.read_table("daftar.xlsx", xlsx(rows), max_bytes=10**7, max_rows=100)
+        checked = services.check_import(forum, table)
+        assert all(row.ok for row in checked), [row.problems for row in checked]
+        assert [row.values["opd_id"] for row in checked] == [tree.opds.get(key) for _, key in INSTITUTIONS]
+        assert [row.values["institution"] for row in checked] == [text for text, _ in INSTITUTIONS]
+        forum_id = forum.id
+    client = app.test_client()
+    login(client, tree.users["prov_secretariat"])
+    page = client.post(
+        f"/forums/{forum_id}/participants/import", data={"file": (io.BytesIO(xlsx(rows)), "daftar.xlsx")}
+    ).get_data(as_text=True)
+    assert "DINKES · Kab. Serang" in page and "DINKES · Kota Tangerang" in page and "BAPPEDA · Kab. Serang" in page
+    assert "Dinas Pariwisata Kabupaten Serang" in page and "Dinkes Kabupaten Lebak" in page
+
+
+def test_an_institution_several_governments_have_asks_for_its_government_in_the_same_cell(app, tree):
+    with app.app_context():
+        province = as_user(tree.users["prov_secretariat"])
+        forum = services.create_forum(province, **{**FGD, "title": "FGD PPT Kespro"})
+        table = attendance_import.read_table(
+            "daftar.xlsx", xlsx([["Nama", "Instansi"], ["Andi", "Bappeda"]]), max_bytes=10**7, max_rows=100
+        )
+        [andi] = services.check_import(forum, table)
+        assert not andi.ok and andi.values["opd_id"] is None
+        assert re.search(r'\("Bappeda (Prov\. Banten|Kab\. Serang|Kota Tangerang)"\)', andi.problems[0])
+        assert "Kab. Serang" in andi.problems[0] and "Prov. Banten" in andi.problems[0]
+
+
 def test_the_preview_names_the_government_of_each_matched_opd(app, tree):
     with app.app_context():
         province = as_user(tree.users["prov_secretariat"])
