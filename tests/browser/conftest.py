@@ -37,7 +37,8 @@ class Finding:
     detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.rule} ({self.impact}) at {self.target} on {self.url}: {self.help}. {self.detail}".rstrip()
+        url = self.url if len(self.url) < 100 else self.url[:60] + "…"  # a data: URL holds its whole page
+        return f"{self.rule} ({self.impact}) at {self.target} on {url}: {self.help}. {self.detail}".rstrip()
 
 
 @dataclass
@@ -101,8 +102,8 @@ class AxeAudit:
 
 
 def _detail(node: dict) -> str:
-    """What axe says of the element (for contrast: the ratio and both colours)."""
-    return "; ".join(check["message"] for check in node.get("any", []) + node.get("all", []) if check.get("message"))
+    """What axe says first of the element, which for contrast is the ratio and both colours."""
+    return next((check["message"] for check in node.get("any", []) if check.get("message")), "")
 
 
 @pytest.hookimpl(wrapper=True)
