@@ -23,11 +23,13 @@ ACCOUNTS = [
 
 
 class IdCrawler(Crawler):
-    """The crawler, reading the ids of every HTML page it is answered with."""
+    """The crawler, reading the ids of every HTML page it is answered with, and keeping the first address of each
+    route that answered a page (for the browser's axe-core tour, tests/browser/test_axe.py)."""
 
     def __init__(self, app, **options):
         super().__init__(app, **options)
         self.problems: dict[str, list[str]] = {}
+        self.pages: dict[tuple[str, str], str] = {}  # (identity, endpoint) -> URL
 
     def request(self, identity, method, url, data=None, variant="page"):
         response = super().request(identity, method, url, data, variant)
@@ -35,6 +37,8 @@ class IdCrawler(Crawler):
             found = id_problems(response.get_data(as_text=True))
             if found:
                 self.problems.setdefault(f"{identity.label} {method} {url}", found)
+            if method == "GET" and response.status_code == 200:
+                self.pages.setdefault((identity.label, self.route(url)[0]), url)
         return response
 
 

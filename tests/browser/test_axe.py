@@ -2,13 +2,17 @@
 low-contrast text, an image without a text alternative and a nameless button is reported rule by rule, with the
 element and the page, whether it is checked directly or reached by a navigation; and a journey with findings fails."""
 
+import threading
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 from tests.browser.conftest import AxeAudit, pytest_runtest_call
 
 pytestmark = pytest.mark.browser
+TOUR = ["sekretariat@example.org", "kepala.dinkes@example.org"]
 BAD = (
     '<!doctype html><html lang="id"><head><title>Buruk</title></head><body><main><h1>Halaman buruk</h1>'
     '<input id="unlabelled" type="text">'
@@ -59,3 +63,42 @@ def test_a_journey_with_findings_fails_at_its_end(page, axe):
     next(hook)  # the test itself runs here
     with pytest.raises(AssertionError, match=r"label \(critical\) at #unlabelled on data:text/html"):
         hook.send(None)
+
+
+@pytest.fixture
+def demo_server(make_app, tmp_path):
+    """The demo data served on loopback, with the first address of each page route per account, as the crawler
+    found them."""
+    from tests.test_crawl import demo_app, logged_in
+    from tests.test_html_ids import IdCrawler
+
+    app = demo_app(make_app, tmp_path)
+    crawler = IdCrawler(app, query_variants=False, submit_forms=False, per_route=1, budget=60)
+    for email in TOUR:
+        crawler.crawl(logged_in(app, crawler, email), "/", max_pages=60)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", crawler.pages
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_every_page_of_the_demo_passes_axe_for_an_editor_and_an_opd_head(demo_server, page):
+    """One page of each route, as the secretariat and as Dinkes' head (what they see differs most): the pages the
+    journeys do not visit (decrees, settings, the delivery log, the calendar...) meet the same check."""
+    from tests.test_crawl import DEMO_PASSWORD
+
+    base, pages = demo_server
+    for email in TOUR:
+        page.goto(f"{base}/login")
+        page.fill("#email", email)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("button[type=submit].primary")
+        expect(page.locator(".usermenu summary")).to_be_visible()
+        label = email.split("@")[0]
+        urls = [url for (who, _endpoint), url in pages.items() if who == label]
+        assert len(urls) >= 15, urls
+        for url in urls:
+            page.goto(base + url)
+        page.context.clear_cookies()
