@@ -21,8 +21,11 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 375, "height": 740}
 # The impacts that fail a journey; "moderate" and "minor" ones are left to judgement.
 FAILING_IMPACTS = {"serious", "critical"}
-# The Page methods that act on the page: before each, the page state that a navigation brought is checked.
+# The methods that act on a page (of the page, its locators and its keyboard): before each, the page state that a
+# navigation brought is checked.
 ACTIONS = ("goto", "click", "fill", "select_option", "check", "uncheck", "set_input_files", "press", "tap", "reload")
+LOCATOR_ACTIONS = ("click", "dblclick", "fill", "select_option", "check", "uncheck", "set_input_files", "press", "tap")
+KEYBOARD_ACTIONS = ("press", "type", "insert_text")
 
 
 @dataclass
@@ -52,14 +55,20 @@ class AxeAudit:
     checked: list[str] = field(default_factory=list)
     pending: bool = False
 
-    def watch(self) -> None:
+    def watch(self, monkeypatch) -> None:
+        """Check before every action on the page, its locators (for this test: the classes are patched back at
+        its end) and its keyboard."""
+        from playwright.sync_api import Locator, Page
+
         self.page.on("framenavigated", self._navigated)
+        AUDITS[self.page] = self
         for name in ACTIONS:
-            original = getattr(self.page, name)
-            setattr(self.page, name, self._before(original))
-        for name in ("press", "type", "insert_text"):
+            monkeypatch.setattr(Page, name, _audited(getattr(Page, name), lambda page: page))
+        for name in LOCATOR_ACTIONS:
+            monkeypatch.setattr(Locator, name, _audited(getattr(Locator, name), lambda locator: locator.page))
+        for name in KEYBOARD_ACTIONS:
             original = getattr(self.page.keyboard, name)
-            setattr(self.page.keyboard, name, self._before(original))
+            monkeypatch.setattr(self.page.keyboard, name, self._before(original))
 
     def _navigated(self, frame) -> None:
         if frame == self.page.main_frame:
@@ -99,6 +108,21 @@ class AxeAudit:
         return "\n".join(
             [f"axe-core found {len(lines)} serious or critical violations on {len(self.checked)} page states:", *lines]
         )
+
+
+AUDITS: dict = {}  # page -> its AxeAudit, while its test runs
+
+
+def _audited(method, page_of):
+    """`method` of a Page or a Locator, checking first the page state that a navigation brought."""
+
+    def acting(self, *args, **kwargs):
+        audit = AUDITS.get(page_of(self))
+        if audit is not None and audit.pending:
+            audit.check()
+        return method(self, *args, **kwargs)
+
+    return acting
 
 
 def _detail(node: dict) -> str:
@@ -165,14 +189,15 @@ def axe(page, request):
 
 
 @pytest.fixture
-def page(request, browser):
+def page(request, browser, monkeypatch):
     """A fresh browser profile on a phone-sized screen, with confirm() dialogs accepted, checked by axe-core."""
     context = browser.new_context(viewport=PHONE, locale="id-ID")
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     page.set_default_timeout(10_000)
     audit = AxeAudit(page)
-    audit.watch()
+    audit.watch(monkeypatch)
     request.node.axe_audit = audit
     yield page
+    AUDITS.pop(page, None)
     context.close()

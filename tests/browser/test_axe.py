@@ -51,6 +51,18 @@ def test_a_navigation_gets_the_page_it_left_checked(page, axe):
     assert axe.check() == [] and len(axe.checked) == 2
 
 
+def test_a_locator_or_a_key_gets_the_new_page_checked_too(page, axe):
+    page.goto(data_url(BAD))
+    assert axe.pending and axe.findings == []
+    page.locator("#unlabelled").fill("Teks")  # a locator's action checks the page the navigation brought first
+    assert "label" in {f.rule for f in axe.findings} and not axe.pending
+    axe.findings.clear()
+    page.goto(data_url(BAD))
+    page.keyboard.press("Tab")
+    assert "label" in {f.rule for f in axe.findings}
+    axe.findings.clear()
+
+
 def test_a_journey_with_findings_fails_at_its_end(page, axe):
     page.goto(data_url(BAD))
     axe.pending = False  # this test's own audit stands aside: the hook is given another
