@@ -105,3 +105,18 @@ def test_the_id_checker_finds_each_mistake(html, problem):
 def test_the_id_checker_passes_a_correct_form():
     html = '<label for="a">A</label><input id="a" aria-describedby="a-hint"><p id="a-hint">hint</p>'
     assert id_problems(html) == []
+
+
+def test_hidden_fields_carry_no_id(make_app):
+    """A page of several forms would repeat id="csrf_token" once per form: hidden fields render without an id."""
+    from wtforms import HiddenField
+
+    from core.forms import Form
+
+    class Twice(Form):
+        payload = HiddenField(default="x")
+
+    with make_app(WTF_CSRF_ENABLED=True).test_request_context():
+        html = Twice().hidden_tag() + Twice().hidden_tag("payload")
+    assert 'name="csrf_token"' in html and 'name="payload"' in html
+    assert "id=" not in html
