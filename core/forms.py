@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
+from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectField
 from wtforms.validators import ValidationError
 
@@ -64,6 +65,12 @@ class Form(FlaskForm):
 
         def get_translations(self, form):
             return CATALOGUE
+
+    def hidden_tag(self, *fields):
+        """The hidden fields (the CSRF token) without an id: a page holds several forms, and ids must be unique."""
+        chosen = [getattr(self, f, None) if isinstance(f, str) else f for f in fields or self]
+        hidden = [f for f in chosen if f is not None and isinstance(f.widget, wtforms.widgets.HiddenInput)]
+        return Markup("\n".join(str(f(id=False)) for f in hidden))
 
 
 def _wtforms_messages() -> tuple:

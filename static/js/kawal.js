@@ -15,3 +15,13 @@ document.addEventListener("click", (event) => {
   input.value = themes.join(", ");
   input.focus();
 });
+
+// A table wider than its box scrolls sideways: the box joins the Tab order, so the keyboard can scroll it too.
+function focusableScrollers() {
+  for (const box of document.querySelectorAll(".table-wrap")) {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute("tabindex");
+  }
+}
+document.addEventListener("DOMContentLoaded", focusableScrollers);
+window.addEventListener("resize", focusableScrollers);

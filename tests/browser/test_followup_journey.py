@@ -27,7 +27,7 @@ def recommendation(app, world):
 def report_done(page, percent, note, evidence):
     """On an assignment page: report progress with one PDF as evidence, then report the task as done."""
     page.fill("#percent", str(percent))
-    page.fill("#note", note)
+    page.fill("#progress-note", note)
     page.set_input_files("#files", files=[{"name": evidence, "mimeType": "application/pdf", "buffer": PDF}])
     page.click("text=Kirim laporan")
     expect(page.locator(".flash")).to_contain_text("Kemajuan dilaporkan.")
