@@ -19,6 +19,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
 # The impacts that fail a journey; "moderate" and "minor" ones are left to judgement.
 FAILING_IMPACTS = {"serious", "critical"}
 # The methods that act on a page (of the page, its locators and its keyboard): before each, the page state that a
@@ -188,10 +189,9 @@ def axe(page, request):
     return request.node.axe_audit
 
 
-@pytest.fixture
-def page(request, browser, monkeypatch):
-    """A fresh browser profile on a phone-sized screen, with confirm() dialogs accepted, checked by axe-core."""
-    context = browser.new_context(viewport=PHONE, locale="id-ID")
+def _audited_page(request, browser, monkeypatch, viewport):
+    """A fresh browser profile of this screen size, with confirm() dialogs accepted, checked by axe-core."""
+    context = browser.new_context(viewport=viewport, locale="id-ID")
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     page.set_default_timeout(10_000)
@@ -201,3 +201,15 @@ def page(request, browser, monkeypatch):
     yield page
     AUDITS.pop(page, None)
     context.close()
+
+
+@pytest.fixture
+def page(request, browser, monkeypatch):
+    """A phone-sized page (375 px), checked by axe-core."""
+    yield from _audited_page(request, browser, monkeypatch, PHONE)
+
+
+@pytest.fixture
+def desktop_page(request, browser, monkeypatch):
+    """A desktop-sized page (1280 px), checked by axe-core."""
+    yield from _audited_page(request, browser, monkeypatch, DESKTOP)

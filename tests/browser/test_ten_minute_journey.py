@@ -24,7 +24,6 @@ from tests.notifications.conftest import smtp  # noqa: F401  (the SMTP server fi
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
 # What each step costs a person who has never used Kawal, in seconds: reading a new page and finding the next
 # control; typing a short field; finding a passage in the report, copying and pasting it; a click on a choice
 # (a select, a box, a button's choice); choosing a file in the file dialog.
@@ -130,11 +129,9 @@ def live_overrides(smtp):  # noqa: F811
     return {"MAIL_PORT": smtp.port}
 
 
-def test_the_fgd_of_16_december_2025_is_logged_in_under_ten_minutes(live_app, browser, tree, smtp, capsys):  # noqa: F811
+def test_the_fgd_of_16_december_2025_is_logged_in_under_ten_minutes(live_app, desktop_page, tree, smtp, capsys):  # noqa: F811
     base = live_app.config["KAWAL_BASE_URL"]
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = desktop_page
     effort = Effort(page)
 
     login(page, base, "secretariat.prov@example.org")  # two fields and a page, counted by hand below
@@ -221,7 +218,6 @@ def test_the_fgd_of_16_december_2025_is_logged_in_under_ten_minutes(live_app, br
     heads = {m["To"] for m in smtp.messages if "Tugas baru" in m["Subject"]}
     assert {"head.prov@example.org", "head.kab@example.org", "opd.head@example.org"} <= heads
 
-    context.close()
     with capsys.disabled():
         print(
             f"\nten-minute journey: {effort.counts['page']} page loads, {effort.fields} fields "
