@@ -57,9 +57,18 @@ def pytest_configure(config):
         raise pytest.UsageError("KAWAL_REQUIRE_ALL_TESTS=1 needs TEST_DATABASE_URL naming a PostgreSQL database.")
 
 
-# The longest tests (a minute or so each, the crawl and the fuzz), started first under xdist so that they spread over
-# the workers instead of meeting on one at the end of the run. A serial run keeps the collection order.
-LONGEST_FIRST = ("tests/test_crawl.py::test_no_page_or_form_answers_500", "tests/test_fuzz.py::")
+# The longest tests (from twenty seconds to a minute or so each: the crawls, the fuzz, the isolation matrix, the axe
+# tour, three dispatchers), started first under xdist so that they spread over the workers instead of meeting on one
+# at the end of the run. A serial run keeps the collection order.
+LONGEST_FIRST = (
+    "tests/test_crawl.py::test_no_page_or_form_answers_500",
+    "tests/test_fuzz.py::",
+    "tests/test_isolation.py::test_a_sibling_reaches_nothing_of_the_other",
+    "tests/test_i18n.py::test_an_indonesian_user_meets_no_english",
+    "tests/browser/test_axe.py::test_every_page_of_the_demo",
+    "tests/test_html_ids.py::test_every_page_has_unique_ids",
+    "tests/notifications/test_dispatcher.py::test_three_dispatchers",
+)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by backend
