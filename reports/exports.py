@@ -199,6 +199,7 @@ CELL_PADDING = (0.6, 1.5)  # mm above and below, left and right: text keeps clea
 HEADING_FILL = (226, 236, 234)
 GROUP_STYLE = FontFace(emphasis="BOLD", fill_color=(242, 246, 245))
 SIGNING_LINE = "." * 28
+SIGNING_ROOM = 20  # mm between a signer's position and name
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,12 @@ class Document(FPDF):
         signer's caption and position, room to sign, the name bold and underlined, and the NIP under it; a
         "Mengetahui" block centred below. The blocks stay together on one page."""
         width = (self.w - self.l_margin - self.r_margin) / 2
-        needed = 50 + (45 if known else 0)
+        # Measured, not guessed: a position of three lines or a name that wraps makes the blocks taller.
+        needed = 6 + max(self._lines_height(width, signer.lines()) for signer in signers) + 4
+        if place_date:
+            needed += self._lines_height(width, [(place_date, "")])
+        if known is not None:
+            needed += 6 + self._lines_height(width, known.lines())
         if self.get_y() + needed > self.page_break_trigger:
             self.add_page()
         self.ln(6)
@@ -337,11 +343,22 @@ class Document(FPDF):
         self.set_x(self.l_margin)
         self.ln(4)
 
+    def _lines_height(self, width: float, lines: list[tuple[str | None, str]]) -> float:
+        """How tall _signature_lines prints these lines in a column this wide."""
+        height = 0.0
+        for text, style in lines:
+            if text is None:
+                height += SIGNING_ROOM
+                continue
+            self.set_font("DejaVu", style, 10)
+            height += 5 * len(self.multi_cell(width, 5, text, align="C", dry_run=True, output="LINES"))
+        return height
+
     def _signature_lines(self, x: float, y: float, width: float, lines: list[tuple[str, str]]) -> None:
         self.set_xy(x, y)
         for text, style in lines:
             if text is None:  # the room to sign
-                self.set_xy(x, self.get_y() + 20)
+                self.set_xy(x, self.get_y() + SIGNING_ROOM)
                 continue
             self.set_font("DejaVu", style, 10)
             self.multi_cell(width, 5, text, align="C", new_x="LEFT", new_y="NEXT")

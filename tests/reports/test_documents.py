@@ -255,3 +255,34 @@ def test_the_notulen_joins_a_list_items_wrapped_lines_and_has_no_empty_conclusio
     assert "1. Paparan Bappeda: rasio kematian ibu di Provinsi Banten menurun pada 2023–2024." in lines
     assert "- sub butir tetap barisnya" in [line.strip() for line in lines]
     assert "Kesimpulan" not in lines  # no recommendation yet: no heading over nothing
+
+
+LONG_POSITION = (
+    "Kepala Badan Perencanaan Pembangunan, Penelitian dan Pengembangan Daerah Kota Tangerang selaku Ketua Tim "
+    "Koordinasi Penyusunan Dokumen Perencanaan"
+)
+
+
+@pytest.mark.parametrize("document", ["berita-acara", "notulen"])
+def test_signature_blocks_of_long_positions_stay_together_wherever_the_text_ends(app, world, client_as, document):
+    """Positions of four lines make the blocks taller than a guess: measured, they move to the next page whole
+    instead of leaving a name or the 'Mengetahui' block on a page of their own."""
+    with app.app_context():
+        forum = make_forum(
+            world,
+            **(SIGNERS | {"chair_position": LONG_POSITION, "minute_taker_position": LONG_POSITION}),
+        )
+        forum_id = forum.id
+    viewer = client_as("viewer")
+    for number in range(1, 24):
+        with app.app_context():
+            forums.add_recommendation(SYSTEM, forum_id, text=f"Kesimpulan nomor {number} yang cukup panjang.")
+        if number < 10:
+            continue
+        pages = [
+            p.extract_text() for p in PdfReader(io.BytesIO(viewer.get(f"/forums/{forum_id}/{document}.pdf").data)).pages
+        ]
+        [signed] = [page for page in pages if "Pimpinan Rapat," in page]
+        assert "NIP. 19750817 200212 1 003" in signed and "NIP. 19900101 201503 2 001" in signed, number
+        if document == "berita-acara":
+            assert "Mengetahui," in signed and "(......" in signed.split("Mengetahui,")[1], number  # and its name
