@@ -16,6 +16,9 @@ PLACEHOLDERS = ("seq", "year", "month", "roman_month", "day")
 WIDTH = re.compile(r"0?[1-9]")
 NUMERIC = ("seq", "day", "month")
 MAX_SEQ_DIGITS = 6
+MAX_NUMBER_LENGTH = 120  # the forums' record_number column
+# The day whose placeholders are longest (VIII, 28, 08): a format that fits on it fits on every day.
+LONGEST_DAY = date(2000, 8, 28)
 
 
 def _pieces(fmt: str) -> list[tuple[str, str | None, str]]:
@@ -53,6 +56,11 @@ def check(fmt: str | None) -> str | None:
     fmt = (fmt or "").strip() or None
     if fmt is not None:
         _pieces(fmt)
+        if len(render(fmt, 10**MAX_SEQ_DIGITS - 1, LONGEST_DAY)) > MAX_NUMBER_LENGTH:
+            raise Invalid(
+                _l("The format makes numbers longer than %(n)d characters: shorten it.", n=MAX_NUMBER_LENGTH),
+                field="numbering_format",
+            )
     return fmt
 
 
@@ -67,7 +75,8 @@ def _value(name: str, spec: str, seq: int | None, day: date) -> str:
     value = values[name]
     if name == "month" and not spec:
         spec = "02"
-    return format(value, spec) if spec else str(value)
+    # A width pads with zeros, as a number is written: {seq:3} is "007", never "  7".
+    return format(value, spec.rjust(2, "0")) if spec else str(value)
 
 
 def render(fmt: str | None, seq: int, day: date) -> str:

@@ -35,10 +35,20 @@ def _next_seq(government_id: int, year: int) -> int:
     return (highest or 0) + 1
 
 
+def _next_free(forum: Forum, day) -> tuple[int, str]:
+    """The next running number and the number it makes, passing over one that another forum holds although it
+    is not counted (typed by hand with another month or year than its forum's date)."""
+    seq = _next_seq(forum.government_id, day.year)
+    number = numbering.render(_format(forum), seq, day)
+    while _taken(forum, number):
+        seq += 1
+        number = numbering.render(_format(forum), seq, day)
+    return seq, number
+
+
 def proposed_number(forum: Forum) -> str:
     """The number this forum would get now from its government's format (nothing is reserved)."""
-    day = clock.to_local(forum.starts_at).date()
-    return numbering.render(_format(forum), _next_seq(forum.government_id, day.year), day)
+    return _next_free(forum, clock.to_local(forum.starts_at).date())[1]
 
 
 def give_number(actor: Actor, forum_id: int) -> Forum:
@@ -50,8 +60,7 @@ def give_number(actor: Actor, forum_id: int) -> Forum:
         if forum.record_number:
             return forum
         day = clock.to_local(forum.starts_at).date()
-        seq = _next_seq(forum.government_id, day.year)
-        number = numbering.render(_format(forum), seq, day)
+        seq, number = _next_free(forum, day)
         _record(actor, forum, number, seq, day.year)
         try:
             db.session.commit()

@@ -27,7 +27,14 @@ from actions.models import (
 )
 from core import formatting
 from core.text import without_controls
-from forum.models import ATTENDANCE_LABELS, FORUM_KIND_LABELS, PARTICIPANT_CATEGORY_LABELS, PRESENT, ForumMode
+from forum.models import (
+    ATTENDANCE_LABELS,
+    FORUM_KIND_LABELS,
+    PARTICIPANT_CATEGORY_LABELS,
+    PRESENT,
+    ForumKind,
+    ForumMode,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -192,6 +199,7 @@ CELL_PADDING = (0.6, 1.5)  # mm above and below, left and right: text keeps clea
 HEADING_FILL = (226, 236, 234)
 GROUP_STYLE = FontFace(emphasis="BOLD", fill_color=(242, 246, 245))
 SIGNING_LINE = "." * 28
+SIGNING_ROOM = 20  # mm between a signer's position and name
 
 
 @dataclass(frozen=True)
@@ -312,7 +320,12 @@ class Document(FPDF):
         signer's caption and position, room to sign, the name bold and underlined, and the NIP under it; a
         "Mengetahui" block centred below. The blocks stay together on one page."""
         width = (self.w - self.l_margin - self.r_margin) / 2
-        needed = 50 + (45 if known else 0)
+        # Measured, not guessed: a position of three lines or a name that wraps makes the blocks taller.
+        needed = 6 + max(self._lines_height(width, signer.lines()) for signer in signers) + 4
+        if place_date:
+            needed += self._lines_height(width, [(place_date, "")])
+        if known is not None:
+            needed += 6 + self._lines_height(width, known.lines())
         if self.get_y() + needed > self.page_break_trigger:
             self.add_page()
         self.ln(6)
@@ -330,11 +343,22 @@ class Document(FPDF):
         self.set_x(self.l_margin)
         self.ln(4)
 
+    def _lines_height(self, width: float, lines: list[tuple[str | None, str]]) -> float:
+        """How tall _signature_lines prints these lines in a column this wide."""
+        height = 0.0
+        for text, style in lines:
+            if text is None:
+                height += SIGNING_ROOM
+                continue
+            self.set_font("DejaVu", style, 10)
+            height += 5 * len(self.multi_cell(width, 5, text, align="C", dry_run=True, output="LINES"))
+        return height
+
     def _signature_lines(self, x: float, y: float, width: float, lines: list[tuple[str, str]]) -> None:
         self.set_xy(x, y)
         for text, style in lines:
             if text is None:  # the room to sign
-                self.set_xy(x, self.get_y() + 20)
+                self.set_xy(x, self.get_y() + SIGNING_ROOM)
                 continue
             self.set_font("DejaVu", style, 10)
             self.multi_cell(width, 5, text, align="C", new_x="LEFT", new_y="NEXT")
@@ -354,14 +378,14 @@ class Document(FPDF):
 
 
 def _when(forum) -> str:
-    """ "Pada hari Selasa, tanggal 16 Desember 2025, pukul 09.00 WIB, bertempat di ..." """
+    """ "Pada hari Selasa tanggal 16 Desember 2025 pukul 09.00 WIB, secara daring melalui Zoom Meeting." """
     day, rest = formatting.long_date(forum.starts_at).split(", ", 1)
     return _(
-        "On %(day)s, %(date)s, at %(time)s, at %(venue)s,",
+        "On %(day)s, %(date)s, at %(time)s, %(mode)s.",
         day=day,
         date=rest,
         time=formatting.time_of_day(forum.starts_at),
-        venue=forum.venue or "–",
+        mode=mode_phrase(forum),
     )
 
 
@@ -440,7 +464,26 @@ def mode_phrase(forum) -> str:
     return f"{base[forum.mode]} {joined}".strip()
 
 
+def kind_noun(forum) -> str:
+    """The forum's kind as a sentence names it: "Focus Group Discussion (FGD)", and "rapat" for one of no kind
+    ("Lainnya" reads as no meeting at all)."""
+    return _("meeting") if forum.kind == ForumKind.OTHER else str(FORUM_KIND_LABELS[forum.kind])
+
+
+def title_names_kind(forum) -> bool:
+    """Whether the title starts with the kind ("FGD Pembahasan …", "Lokakarya …"): a sentence then names the
+    kind once, not "FGD FGD Pembahasan"."""
+    noun = kind_noun(forum)
+    names = {noun, re.sub(r"\s*\(.*\)", "", noun), *re.findall(r"\(([^)]+)\)", noun)}
+    title = forum.title.casefold()
+    return any(
+        title.startswith(name.casefold()) and not title[len(name) : len(name) + 1].isalnum() for name in names if name
+    )
+
+
 def _conclusions(document, recommendations) -> None:
+    if not recommendations:
+        return  # no heading over nothing
     document.paragraph(_("Conclusions"), bold=True)
     for recommendation in recommendations:
         document.paragraph(f"{recommendation.number}. {recommendation.text}")
@@ -459,7 +502,7 @@ def berita_acara(forum, letterhead, number: str | None, organiser: str) -> bytes
             "%(when)s a %(kind)s was held %(mode)s, organised by %(organiser)s and attended by %(n)d participants "
             "as listed in the annex.",
             when=_on_day(forum),
-            kind=FORUM_KIND_LABELS[forum.kind],
+            kind=kind_noun(forum),
             mode=mode_phrase(forum),
             organiser=organiser,
             n=present,
@@ -517,17 +560,21 @@ def notulen(forum, letterhead, organiser: str) -> bytes:
 
 def _sign_in_rows(forum) -> list[list]:
     """No, name, position, institution, phone and email, and the blank to sign; one who did not come has the
-    reason in place of the blank."""
+    reason in place of the blank. A forum with no one listed yet (the sheet printed before the meeting) gets
+    numbered blank rows to fill in by hand, not a header over nothing."""
     rows = []
     for i, p in enumerate(forum.participants, start=1):
         contact = "\n".join(value for value in (p.phone, p.email) if value)
         signature = Signature(i) if p.attendance in PRESENT else f"({ATTENDANCE_LABELS[p.attendance]})"
         rows.append([str(i), p.name, p.position or "", p.institution_name, contact, signature])
+    if not rows:
+        rows = [[str(i), "", "", "", "", Signature(i)] for i in range(1, BLANK_SIGN_IN_ROWS + 1)]
     return rows
 
 
 SIGN_IN_WIDTHS = [11, 55, 45, 58, 46, 42]  # landscape A4: 257 mm of text
 SIGNING_HEIGHT = 13  # mm: a row tall enough to sign in
+BLANK_SIGN_IN_ROWS = 20  # two landscape pages of rows for a list filled in by hand
 
 
 def laporan_hasil_rapat(forum, letterhead, report, organiser: str, today: date, opd_label) -> bytes:
@@ -535,7 +582,11 @@ def laporan_hasil_rapat(forum, letterhead, report, organiser: str, today: date, 
     what; the meeting's facts and who of this government attended; the points that concern it; its OPDs' tasks;
     signed by the head of its secretariat. `report` is reports.services.MeetingReport."""
     names = letterhead.names
-    kind = FORUM_KIND_LABELS[forum.kind]
+    kind = kind_noun(forum)
+    if title_names_kind(forum):
+        subject = _("Report on %(title)s", title=forum.title)
+    else:
+        subject = _("Report on the %(kind)s %(title)s", kind=kind[:1].upper() + kind[1:], title=forum.title)
     document = Document(_("Meeting report (Laporan Hasil Rapat)"), letterhead)
     document.heading(_("OFFICE MEMO (NOTA DINAS)"))
     document.facts(
@@ -544,7 +595,7 @@ def laporan_hasil_rapat(forum, letterhead, report, organiser: str, today: date, 
             (_("From"), names.secretariat),
             (_("Date"), formatting.day_month_year(today)),
             (_("Number"), "...................."),
-            (_("Subject"), _("Report on the %(kind)s %(title)s", kind=kind, title=forum.title)),
+            (_("Subject"), subject),
         ]
     )
     document.line(document.l_margin, document.get_y(), document.w - document.r_margin, document.get_y())
@@ -660,10 +711,23 @@ def _recommendation_order(assignment):
     )
 
 
+LIST_ITEM = re.compile(r"\s*([-*+]|\d+[.)])\s")
+
+
 def _plain(markdown_text: str) -> str:
-    """Minutes are Markdown; the PDF shows them as text without the markup characters."""
-    text = re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", markdown_text)
-    return re.sub(r"^#+\s*", "", text, flags=re.M)
+    """Minutes are Markdown; the PDF shows them as text without the markup characters. An indented line under a
+    list item continues it (a report pasted with its line breaks): it joins the item, which the page's width
+    wraps, instead of leaving half-empty lines."""
+    text = re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", markdown_text.replace("\r\n", "\n"))
+    text = re.sub(r"^#+\s*", "", text, flags=re.M)
+    lines: list[str] = []
+    for line in text.split("\n"):
+        continues = line[:1] in (" ", "\t") and line.strip() and not LIST_ITEM.match(line)
+        if continues and lines and lines[-1].strip():
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 # --- iCalendar -----------------------------------------------------------------------------------------

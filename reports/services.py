@@ -553,6 +553,15 @@ def letterhead(government_id: int | None) -> Letterhead:
 # --- documents of a forum -----------------------------------------------------------------------------
 
 
+def summary_government(actor, forum: Forum) -> int | None:
+    """Whose letterhead a forum's follow-up summary carries: the owner's when the reader sees all of the forum's
+    follow-ups (its own people, a parent, the instance admin); a reader who sees only their own government's part
+    (an attending sibling, a kabupaten at the province's FGD) prints it under their own letterhead, not as the
+    owner's summary."""
+    reach = governments.reach(actor)
+    return forum.government_id if reach is None or forum.government_id in reach else actor.government_id
+
+
 def organiser_name(forum: Forum) -> str:
     """Who held the meeting, as a document says it: the organising OPD with its government ("Bappeda Provinsi
     Banten"), the host typed for one outside this Kawal, or else the secretariat of the government that owns it."""

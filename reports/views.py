@@ -206,10 +206,9 @@ def rekapitulasi_pdf():
     exports = _exports()
     filters = filters_from_request()
     assignments = queries.all_assignments(current_user, filters, limit=5000)
-    # A forum's summary carries the letterhead of the government that owns the forum; any other, the reader's.
     if filters.forum_id:
         forum = forums.get_forum(current_user, filters.forum_id)
-        title, owner = forum.title, forum.government_id
+        title, owner = forum.title, services.summary_government(current_user, forum)
     else:
         title, owner = _("All follow-ups of the chosen filters"), current_user.government_id
     today = clock.today_local()

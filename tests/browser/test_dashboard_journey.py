@@ -42,3 +42,19 @@ def test_dashboard_overdue_tile_to_list_to_excel(live_server, page, overdue_and_
     assert download.value.suggested_filename == "tindak-lanjut-2025-12-24-terlambat.xlsx"
     sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Layanan keswa di setiap Puskesmas"]
+
+
+def test_on_a_phone_a_table_cell_stacks_its_pieces_inside_the_card(live_server, page, overdue_and_not):
+    """A cell of a table shown as cards holds a link and its forum's title, or two badges: they stack in the value
+    column and wrap there, instead of standing side by side past the card's right edge."""
+    login(page, live_server, "secretariat@example.org")
+    cell = page.locator("#most-overdue tbody td").first
+    expect(cell).to_contain_text("Layanan keswa di setiap Puskesmas")
+    link, forum = cell.locator("a").bounding_box(), cell.locator("small").bounding_box()
+    assert forum["y"] >= link["y"] + link["height"] - 1  # the forum's title under its follow-up, not beside it
+    edges = "#most-overdue td, #most-overdue td *"
+    right = page.evaluate(
+        f"() => Math.max(...[...document.querySelectorAll('{edges}')].map(e => e.getBoundingClientRect().right))"
+    )
+    card = page.locator("#most-overdue").bounding_box()
+    assert right <= card["x"] + card["width"]

@@ -40,3 +40,16 @@ def test_a_wrong_format_is_refused_with_what_is_wrong(appctx, fmt, message):
     with appctx.test_request_context(), pytest.raises(Invalid) as refused:
         numbering.check(fmt)
     assert message in str(refused.value.message) and refused.value.field == "numbering_format"
+
+
+def test_a_width_pads_with_zeros_never_with_spaces():
+    assert numbering.render("{seq:3}/BA/{day:2}.{month}/{year}", 7, date(2025, 6, 5)) == "007/BA/05.06/2025"
+    assert numbering.sequence_of("{seq:3}/BA/{year}", "007/BA/2025", DAY) == 7
+
+
+def test_a_format_whose_numbers_would_not_fit_the_column_is_refused(appctx):
+    # 119 characters of format, but each {seq:9} prints nine digits: 153 characters, more than a number holds.
+    with appctx.test_request_context(), pytest.raises(Invalid) as refused:
+        numbering.check("{seq:9}" * 17)
+    assert "lebih dari 120 karakter" in str(refused.value.message) and refused.value.field == "numbering_format"
+    assert numbering.check("000.1.5/{seq:03}/BA-Bappeda/{roman_month}/{year}")  # a usual one still fits

@@ -64,6 +64,20 @@ def test_a_number_typed_by_hand_counts_and_two_forums_never_share_one(app, world
         assert free_text.record_seq is None  # outside the format: it takes no running number
 
 
+def test_a_typed_number_of_another_month_is_passed_over_not_a_dead_end(app, tree):
+    """A July number typed on a November forum is not counted (its month is not the forum's): the July forum's
+    next number passes over it instead of failing five times with 'many numbers at the same moment'."""
+    with app.app_context():
+        kota = tree.govs["kota"]
+        update_government(kota, numbering_format=FORMAT)
+        july = _forum(kota, datetime(2025, 7, 10, 2, tzinfo=UTC))
+        numbering.give_number(SYSTEM, july.id)  # 001/.../VII/2025
+        numbering.set_number(SYSTEM, _forum(kota).id, "000.1.5/002/BA-Bappeda/VII/2025")  # typed on a December forum
+        again = _forum(kota, datetime(2025, 7, 11, 2, tzinfo=UTC))
+        assert numbering.proposed_number(again) == "000.1.5/003/BA-Bappeda/VII/2025"
+        assert numbering.give_number(SYSTEM, again.id).record_number == "000.1.5/003/BA-Bappeda/VII/2025"
+
+
 def test_of_two_requests_at_once_the_second_takes_the_next_number(app, world, monkeypatch):
     """The race: both counted the same next number; the unique constraint refuses the second at commit, which
     counts again."""

@@ -12,6 +12,7 @@ from core.extensions import db
 from core.permissions import SYSTEM
 from forum import numbering
 from forum import services as forums
+from forum.models import Forum
 from tests.conftest import as_user, login, update_government
 from tests.forum.helpers import make_forum, participant
 
@@ -172,7 +173,8 @@ def test_the_laporan_holds_this_governments_part_only(app, tree, province_fgd):
     text = _text(response.data)
     assert "PEMERINTAH KABUPATEN SERANG" in text and "NOTA DINAS" in text  # the reader's letterhead, a memo
     assert "Kepada Yth. : Bupati Serang" in text and "Dari : Bappeda Kabupaten Serang" in text
-    assert f"Perihal : Laporan Hasil Focus Group Discussion (FGD) {PROVINCE_FGD}" in text
+    assert f"Perihal : Laporan Hasil {PROVINCE_FGD}" in text  # the title says FGD: not "FGD) FGD Penyusunan"
+    assert "kami laporkan hasil Focus Group Discussion (FGD) yang kami hadiri" in text
     assert "secara hybrid di Aula Bappeda Provinsi Banten dan melalui Google Meet" in text
     assert "Penyelenggara : Bappeda Provinsi Banten" in text
     assert "dr. Rina (kab), Kepala Seksi (Dinas Kesehatan)" in text
@@ -207,3 +209,80 @@ def test_the_signature_blocks_stay_together_on_one_page(app, world, client_as):
     assert (
         "Mengetahui," in signed and "NIP. 19900101 201503 2 001" in signed and "Tangerang, 16 Desember 2025" in signed
     )
+
+
+def test_the_daftar_hadir_says_how_the_meeting_is_held_not_a_venue_it_does_not_use(app, world, online_forum, client_as):
+    with app.app_context():
+        db.session.get(Forum, online_forum).venue = "Ruang Rapat Bappeda"  # typed once, before it moved to Zoom
+        db.session.commit()
+    text = _text(client_as("viewer").get(f"/forums/{online_forum}/daftar-hadir.pdf").data)
+    assert "pukul 09.00 WIB, secara daring melalui Zoom Meeting." in text
+    assert "bertempat di" not in text and "Ruang Rapat Bappeda" not in text
+
+
+def test_a_daftar_hadir_printed_before_anyone_is_listed_has_rows_to_sign(app, world, client_as):
+    with app.app_context():
+        forum_id = make_forum(world).id
+    text = _text(client_as("viewer").get(f"/forums/{forum_id}/daftar-hadir.pdf").data)
+    assert "1. ....." in text and "20. ....." in text and "21. ....." not in text
+
+
+def test_a_forum_of_no_kind_is_a_rapat_in_every_sentence(app, tree, province_fgd):
+    with app.app_context():
+        forum = db.session.get(Forum, province_fgd)
+        forum.kind, forum.title = "other", "Pembahasan Pedoman Keswa"
+        db.session.commit()
+    report = _text(
+        _client(app, tree.users["kab_secretariat"]).get(f"/forums/{province_fgd}/laporan-hasil-rapat.pdf").data
+    )
+    assert "Perihal : Laporan Hasil Rapat Pembahasan Pedoman Keswa" in report
+    assert "kami laporkan hasil rapat yang kami hadiri" in report and "Lainnya" not in report
+    record = _text(_client(app, tree.users["prov_secretariat"]).get(f"/forums/{province_fgd}/berita-acara.pdf").data)
+    assert "telah dilaksanakan rapat secara hybrid" in record and "Lainnya" not in record
+
+
+def test_the_notulen_joins_a_list_items_wrapped_lines_and_has_no_empty_conclusions(app, world, client_as):
+    minutes = (
+        "1. Paparan Bappeda: rasio kematian ibu di\r\n   Provinsi Banten menurun pada 2023–2024.\r\n"
+        "   - sub butir tetap barisnya\r\n2. Diskusi"
+    )
+    with app.app_context():
+        forum = make_forum(world)
+        forums.set_minutes(as_user(world.users["secretariat"].id), forum.id, minutes)
+        forum_id = forum.id
+    data = client_as("viewer").get(f"/forums/{forum_id}/notulen.pdf").data
+    lines = PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+    assert "1. Paparan Bappeda: rasio kematian ibu di Provinsi Banten menurun pada 2023–2024." in lines
+    assert "- sub butir tetap barisnya" in [line.strip() for line in lines]
+    assert "Kesimpulan" not in lines  # no recommendation yet: no heading over nothing
+
+
+LONG_POSITION = (
+    "Kepala Badan Perencanaan Pembangunan, Penelitian dan Pengembangan Daerah Kota Tangerang selaku Ketua Tim "
+    "Koordinasi Penyusunan Dokumen Perencanaan"
+)
+
+
+@pytest.mark.parametrize("document", ["berita-acara", "notulen"])
+def test_signature_blocks_of_long_positions_stay_together_wherever_the_text_ends(app, world, client_as, document):
+    """Positions of four lines make the blocks taller than a guess: measured, they move to the next page whole
+    instead of leaving a name or the 'Mengetahui' block on a page of their own."""
+    with app.app_context():
+        forum = make_forum(
+            world,
+            **(SIGNERS | {"chair_position": LONG_POSITION, "minute_taker_position": LONG_POSITION}),
+        )
+        forum_id = forum.id
+    viewer = client_as("viewer")
+    for number in range(1, 24):
+        with app.app_context():
+            forums.add_recommendation(SYSTEM, forum_id, text=f"Kesimpulan nomor {number} yang cukup panjang.")
+        if number < 10:
+            continue
+        pages = [
+            p.extract_text() for p in PdfReader(io.BytesIO(viewer.get(f"/forums/{forum_id}/{document}.pdf").data)).pages
+        ]
+        [signed] = [page for page in pages if "Pimpinan Rapat," in page]
+        assert "NIP. 19750817 200212 1 003" in signed and "NIP. 19900101 201503 2 001" in signed, number
+        if document == "berita-acara":
+            assert "Mengetahui," in signed and "(......" in signed.split("Mengetahui,")[1], number  # and its name

@@ -308,3 +308,18 @@ def test_a_single_governments_pdf_prints_the_setting_as_before(app, world, clien
     reader = PdfReader(io.BytesIO(data))
     first_line = reader.pages[0].extract_text().splitlines()[0]
     assert first_line == "PEMERINTAH KOTA TANGERANG" and not reader.pages[0].images
+
+
+def test_a_forum_summary_carries_the_owners_letterhead_only_for_those_who_see_all_of_it(app, tree, work):
+    """The kabupaten sees only its own task of the province's FGD: its summary is its own, under its letterhead,
+    not a partial list printed as the province's document."""
+    kabupaten = _pdf_text(
+        _client(app, tree.users["kab_secretariat"]).get(f"/reports/rekapitulasi.pdf?forum={work[FGD]}").data
+    )
+    assert "PEMERINTAH KABUPATEN SERANG" in kabupaten and "PEMERINTAH PROVINSI BANTEN" not in kabupaten
+    assert "Informasikan (kabupaten)" in kabupaten and "Informasikan (provinsi)" not in kabupaten
+    province = _client(app, tree.users["prov_secretariat"])
+    own = _pdf_text(province.get(f"/reports/rekapitulasi.pdf?forum={work[FGD]}").data)
+    assert "PEMERINTAH PROVINSI BANTEN" in own and "Informasikan (kota)" in own  # the owner sees every task
+    below = _pdf_text(province.get(f"/reports/rekapitulasi.pdf?forum={work[PIP]}").data)
+    assert "PEMERINTAH KABUPATEN SERANG" in below  # a parent sees all of its kabupaten's forum: the owner's
