@@ -123,10 +123,16 @@ def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> Sheet:
     header_index, columns, headers, unknown, ignored = _find_header(head, layout)
     rows = []
     too_many = Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
+    header_row = head[header_index]
+    header = {name: header_key(header_row[i]) if i < len(header_row) else "" for name, i in columns.items()}
     for read, cells in enumerate(chain(head[header_index + 1 :], lines), start=1):
         if read > LINES_PER_ROW * max_rows:
             raise too_many
         record = {name: text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
+        # A row that says the header again (a header cell merged over two rows, a header repeated on each page
+        # of a printed list) is no person.
+        if all(header_key(value) == header[name] for name, value in record.items() if value):
+            continue
         if any(record.values()):
             if len(rows) == max_rows:
                 raise too_many
@@ -145,13 +151,14 @@ def text(value) -> str:
 
 
 def _xlsx_lines(data: bytes) -> Iterator[Sequence]:
-    """The first sheet's rows, read as they are asked for (openpyxl's streaming reader)."""
+    """The first visible sheet's rows, read as they are asked for (openpyxl's streaming reader), with the value
+    of a cell merged down over several rows (an institution beside each of its people) in each of those rows."""
     if not data.startswith(b"PK"):
         raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
     workbook = None
     try:
-        workbook, sheet = _open_first_sheet(data)
-        yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        workbook, sheet, merges = _open_first_sheet(data)
+        yield from _filled_down(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), merges)
     except Invalid:
         raise
     except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same to the user
@@ -195,11 +202,65 @@ def _open_first_sheet(data: bytes):
     if sum(size for name, size in sizes.items() if name not in sheets) > MAX_PARTS_UNPACKED:
         raise too_large
     reader.read()
-    for entry, relation in reader.parser.find_sheets():
-        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
-            return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings)
+    worksheets = [
+        (entry, relation)
+        for entry, relation in reader.parser.find_sheets()
+        if relation.target in reader.valid_files and "chartsheet" not in relation.Type
+    ]
+    # A hidden sheet (the lists behind a form's drop-downs, an old copy) is not the list its user sees.
+    visible = [(entry, relation) for entry, relation in worksheets if entry.state not in ("hidden", "veryHidden")]
+    for entry, relation in visible or worksheets:
+        merges = _vertical_merges(reader.archive, relation.target, sizes.get(relation.target, 0))
+        return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings), merges
     reader.wb.close()
     raise Invalid(_l("The file is empty."), field="file")
+
+
+# <mergeCell ref="D5:D7"/>, which a sheet's XML lists after its rows.
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _vertical_merges(archive, path: str, size: int) -> dict[int, list[tuple[int, int, int]]]:
+    """{row: [(column, first row, last row)]} of the sheet's cells merged over several rows, by the row each
+    starts on (columns counted from 0, rows from 1). A sheet larger than MAX_PARTS_UNPACKED is not scanned: its
+    merged cells stay as openpyxl reads them, the value in the first row only."""
+    from openpyxl.utils import column_index_from_string
+
+    if size > MAX_PARTS_UNPACKED:
+        return {}
+    merges: dict[int, list[tuple[int, int, int]]] = {}
+    with archive.open(path) as source:
+        tail = b""
+        while chunk := source.read(1024 * 1024):
+            block = tail + chunk
+            for match in MERGE_CELL.finditer(block):
+                first_column, first_row, _, last_row = match.groups()
+                first, last = int(first_row), int(last_row)
+                merge = (column_index_from_string(first_column.decode()) - 1, first, last)
+                if last > first and merge[0] < MAX_COLUMNS and merge not in merges.get(first, ()):
+                    merges.setdefault(first, []).append(merge)
+            tail = block[-200:]  # a tag cut between two chunks is found whole in the next block
+    return merges
+
+
+def _filled_down(rows: Iterator[Sequence], merges: dict[int, list[tuple[int, int, int]]]) -> Iterator[Sequence]:
+    """The rows with each cell merged down over several rows holding its value in every one of them."""
+    if not merges:
+        yield from rows
+        return
+    open_merges: list[tuple[int, int, object]] = []  # (column, last row, value)
+    for number, row in enumerate(rows, start=1):
+        open_merges = [merge for merge in open_merges if merge[1] >= number]
+        cells = list(row)
+        for column, _, value in open_merges:
+            if column < len(cells) and cells[column] is None:
+                cells[column] = value
+            elif column >= len(cells):
+                cells += [None] * (column - len(cells)) + [value]
+        for column, _, last in merges.get(number, ()):
+            if column < len(cells) and cells[column] is not None:
+                open_merges.append((column, last, cells[column]))
+        yield cells
 
 
 def _csv_lines(data: bytes) -> Iterator[Sequence]:

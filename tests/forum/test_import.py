@@ -386,6 +386,68 @@ def test_control_characters_in_an_imported_name_are_dropped(app, world, client_a
     assert "1 baris siap diimpor." in text and "Budi" in text and "\x0b" not in text
 
 
+def _workbook_bytes(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _put(sheet, row: int, values: list) -> None:
+    for column, value in enumerate(values, start=1):
+        if value is not None:
+            sheet.cell(row=row, column=column, value=value)
+
+
+def test_an_institution_merged_down_beside_its_people_is_each_ones(app, world, client_as):
+    # A daftar hadir as typed in Excel: the title merged, the header merged over two rows, one institution cell
+    # merged down beside the three people who came from it.
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["DAFTAR HADIR FGD PPT KESPRO"])
+    sheet.merge_cells("A1:D2")
+    _put(sheet, 3, ["No", "Nama", "Jabatan", "Instansi"])
+    for column in "ABCD":
+        sheet.merge_cells(f"{column}3:{column}4")
+    _put(sheet, 5, [1, "Dewi Lestari", "Perencana", "DINKES"])
+    _put(sheet, 6, [2, "Budi Santoso", "Staf"])
+    _put(sheet, 7, [3, "Rina Wati", "Kabid"])
+    sheet.merge_cells("D5:D7")
+    _put(sheet, 8, [4, "Andi Saputra", "Staf", "DISDUKCAPIL"])
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", _workbook_bytes(workbook)).get_data(as_text=True)
+    assert "4 baris siap diimpor." in page and "Instansi belum diisi." not in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    with app.app_context():
+        people = {p.name: p.opd_id for p in db.session.query(Participant).filter_by(forum_id=forum_id)}
+    assert people == {
+        "Dewi Lestari": world.opds["DINKES"],
+        "Budi Santoso": world.opds["DINKES"],
+        "Rina Wati": world.opds["DINKES"],
+        "Andi Saputra": world.opds["DISDUKCAPIL"],
+    }
+
+
+def test_a_header_repeated_on_a_printed_lists_next_page_is_no_person(app, world, client_as):
+    data = xlsx([["Nama", "Instansi"], ["Dewi Lestari", "DINKES"], ["Nama", "Instansi"], ["Budi Santoso", "DINKES"]])
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page
+
+
+def test_a_hidden_first_sheet_is_passed_over_for_the_list_its_user_sees(app, world, client_as):
+    workbook = Workbook()
+    lists = workbook.active
+    lists.title = "Pilihan"
+    lists.append(["Hadir", "Izin"])
+    lists.sheet_state = "hidden"
+    sheet = workbook.create_sheet("Daftar Hadir")
+    sheet.append(["Nama", "Instansi"])
+    sheet.append(["Dewi Lestari", "DINKES"])
+    workbook.active = 1
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", _workbook_bytes(workbook))
+    assert "1 baris siap diimpor." in page.get_data(as_text=True)
+
+
 # --- the service, called directly ------------------------------------------------------------------------
 
 
