@@ -238,6 +238,24 @@ def check_rows(
     return [_check_row(line, raw, opds, words) for line, raw in rows]
 
 
+def person_key(name, email, opd_id, institution) -> tuple:
+    """Who a participant is, as two lists of one meeting would both write them: the name, the email and the OPD
+    (or the institution's words), case, spaces and punctuation aside."""
+    return (_word_key(name), (email or "").strip().lower(), opd_id or _word_key(institution))
+
+
+def already_listed(rows: list[ImportRow], participants) -> list[bool]:
+    """Whether each row names a person the forum already lists (a list imported before, the paper list and the
+    Google Form both) or a row above it in the file does (a form sent twice)."""
+    seen = {person_key(p.name, p.email, p.opd_id, p.institution) for p in participants}
+    listed = []
+    for row in rows:
+        key = person_key(row.values["name"], row.values["email"], row.values["opd_id"], row.values["institution"])
+        listed.append(row.ok and bool(key[0]) and key in seen)
+        seen.add(key)
+    return listed
+
+
 def problems_first(rows: list[ImportRow]) -> list[ImportRow]:
     """The rows as the preview lists them: those with problems first, each group in the file's order."""
     return sorted(rows, key=lambda row: row.ok)

@@ -134,6 +134,15 @@ def check_import(forum: Forum, table: list) -> list:
     return attendance_import.check_rows(table, forum_governments(forum))
 
 
+def without_listed_people(forum: Forum, table: list, rows: list) -> tuple[list, list, int]:
+    """The table and its checked rows without the rows of people the forum already lists, or that a row above
+    names again (attendance_import.already_listed); and how many were left out."""
+    participants = db.session.scalars(sa.select(Participant).where(Participant.forum_id == forum.id))
+    listed = attendance_import.already_listed(rows, list(participants))
+    kept = [(entry, row) for entry, row, dropped in zip(table, rows, listed, strict=True) if not dropped]
+    return [entry for entry, _ in kept], [row for _, row in kept], sum(listed)
+
+
 def _scope(forum_id: int) -> str:
     return f"forum:{forum_id}"
 

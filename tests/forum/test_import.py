@@ -318,7 +318,8 @@ def test_a_million_row_workbook_is_refused_after_reading_past_the_limit_only(app
 def test_a_workbook_is_read_to_its_last_row_whatever_size_it_declares(app, world, client_as):
     forum_id = _setup(app, world)
     for dimension in (b'<dimension ref="A1:A1"/>', b'<dimension ref="A1:XFD1048576"/>'):
-        data = _sheet_with(ONE_ROW, 3, dimension)
+        # three people: rows that name one person again are left out (test_a_list_imported_again_adds_nobody_twice)
+        data = _sheet_with(_cells("Ani", "IDI") + _cells("Budi", "IDI") + _cells("Cici", "IDI"), 1, dimension)
         page = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", data).get_data(as_text=True)
         assert "3 baris siap diimpor." in page, dimension
 
@@ -446,6 +447,47 @@ def test_a_hidden_first_sheet_is_passed_over_for_the_list_its_user_sees(app, wor
     workbook.active = 1
     page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", _workbook_bytes(workbook))
     assert "1 baris siap diimpor." in page.get_data(as_text=True)
+
+
+def test_a_list_imported_again_adds_nobody_twice(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    data = xlsx(GOOD_ROWS)
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", data).get_data(as_text=True)
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 4
+    # The same file again (a second try, the list sent by two colleagues): everyone is already there.
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", data).get_data(as_text=True)
+    assert (
+        "4 baris menyebut orang yang sudah ada di daftar peserta, atau di baris di atasnya: baris itu tidak ikut."
+        in page
+    )
+    assert "/participants/import/confirm" not in page
+    # A second list of the same meeting: only who is new is imported; a namesake of another OPD is someone else.
+    more = [
+        HEADER,
+        [1, "DEWI LESTARI", "", "", "DINKES", "", "", "Dewi@Example.org"],
+        [2, "Andi Saputra", "", "BAPPEDA"],
+    ]
+    page = _upload(client, forum_id, "susulan.xlsx", xlsx(more)).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page and "1 baris menyebut orang yang sudah ada" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 5
+
+
+def test_a_google_form_sent_twice_by_one_person_imports_them_once(app, world, client_as):
+    data = (
+        b"Timestamp,Nama Lengkap,Instansi/Unit Kerja,Email Address\n"
+        b"16/12/2025 9:02,Dewi Lestari,DINKES,dewi@example.org\n"
+        b"16/12/2025 9:04,Dewi Lestari,DINKES,dewi@example.org\n"
+        b"16/12/2025 9:05,Budi Santoso,DINKES,\n"
+    )
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "Daftar Hadir (Responses).csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page and "1 baris menyebut orang yang sudah ada" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 2
 
 
 # --- the service, called directly ------------------------------------------------------------------------
