@@ -660,6 +660,7 @@ def add_recommendations(actor: Actor, forum_id: int, items: list[dict], *, seen:
             cleaned.append(_clean_recommendation_values({"text": item.get("text"), "planning_ref": None}))
         except Invalid as error:
             problems[position] = str(error.message)
+    problems = repeated_recommendations(forum.id, [item.get("text") for item in items]) | problems
     if problems:
         raise InvalidItems(_l("Some recommendations have problems; nothing was saved."), problems)
     first = _last_number(forum.id) + 1
@@ -669,6 +670,33 @@ def add_recommendations(actor: Actor, forum_id: int, items: list[dict], *, seen:
     ]
     db.session.commit()
     return added
+
+
+def _said(text: str | None) -> str:
+    """What a recommendation says, case, spaces and punctuation aside."""
+    return "".join(re.findall(r"[^\W_]+", (text or "").lower()))
+
+
+def repeated_recommendations(forum_id: int, texts: list[str | None]) -> dict[int, str]:
+    """{position: problem} of the pasted texts that say what a recommendation of the forum already says (a list
+    pasted again), or what a text above them says; the numbers are those the preview shows."""
+    numbers = {
+        _said(text): number
+        for number, text in db.session.execute(
+            sa.select(Recommendation.number, Recommendation.text).where(Recommendation.forum_id == forum_id)
+        )
+    }
+    first = _last_number(forum_id) + 1
+    problems = {}
+    for position, text in enumerate(texts):
+        said = _said(text)
+        if not said:
+            continue
+        if said in numbers:
+            problems[position] = str(_l("Recommendation %(n)d already says this.", n=numbers[said]))
+        else:
+            numbers[said] = first + position
+    return problems
 
 
 def recommendations_fingerprint(forum_id: int) -> str:

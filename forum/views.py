@@ -442,6 +442,8 @@ def _preview_paste(forum, form) -> int:
         return 422
     for item in items:
         form.items.append_entry({"text": item, "themes": ""})
+    for position, problem in services.repeated_recommendations(forum.id, items).items():
+        form.items[position].form.text.errors = [problem]  # to remove or change before saving
     form.seen.data = services.recommendations_fingerprint(forum.id)
     return 200
 
