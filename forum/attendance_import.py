@@ -625,6 +625,22 @@ TEMPLATE_COLUMNS = PREVIEW_COLUMNS
 TEMPLATE_ROWS = 500  # how far down the drop-downs reach
 
 
+# The template's example row: whoever fills the template below it rather than over it imports it too, unless it
+# is left out (without_example).
+EXAMPLE = {"name": "Dewi Lestari, S.KM", "email": "dewi@contoh.go.id"}
+
+
+def without_example(table: list[tuple[int, dict[str, str]]]) -> tuple[list[tuple[int, dict[str, str]]], int | None]:
+    """The table without the template's example row, if it is there as the template wrote it; and its line."""
+    for position, (line, row) in enumerate(table):
+        if (
+            _word_key(row.get("name")) == _word_key(EXAMPLE["name"])
+            and (row.get("email") or "").lower() == EXAMPLE["email"]
+        ):
+            return table[:position] + table[position + 1 :], line
+    return table, None
+
+
 def template_xlsx() -> bytes:
     """An empty daftar hadir in the reader's language: the header, one example row, and drop-down lists of the
     categories, roles and attendances (kept on a second sheet, which the import does not read)."""
@@ -640,13 +656,13 @@ def template_xlsx() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     example = {
-        "name": "Dewi Lestari, S.KM",
+        "name": EXAMPLE["name"],
         "position": "Perencana Ahli Muda",
         "institution": "Dinas Kesehatan",
         "category": str(PARTICIPANT_CATEGORY_LABELS[ParticipantCategory.OPD]),
         "role": str(PARTICIPANT_ROLE_LABELS[ParticipantRole.PESERTA]),
         "attendance": str(ATTENDANCE_LABELS[Attendance.HADIR]),
-        "email": "dewi@contoh.go.id",
+        "email": EXAMPLE["email"],
         "phone": "0812 3456 7890",
     }
     sheet.append([example[column] for column in TEMPLATE_COLUMNS])

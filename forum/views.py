@@ -310,6 +310,7 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
     """The preview's context: the rows as they would be saved (problems first), the token to confirm them, and
     the columns not saved."""
     table, repeated = attendance_import.mapped_table(sheet, choices)
+    table, example_line = attendance_import.without_example(table)
     table, rows, listed = services.without_listed_people(forum, table, services.check_import(forum, table))
     confirm_form = ImportConfirmForm()
     confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
@@ -319,6 +320,7 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
         "not_saved": attendance_import.not_saved(sheet, choices),
         "repeated": repeated,
         "listed": listed,
+        "example_line": example_line,
         "preview_columns": attendance_import.PREVIEW_COLUMNS,
         "column_labels": attendance_import.COLUMN_LABELS,
     }

@@ -81,6 +81,21 @@ def test_the_template_speaks_english_to_an_english_reader_and_reads_back(app, wo
     assert (ani.category, ani.role, ani.attendance, ani.phone) == ("akademisi", "pimpinan", "tidak_hadir", "0811")
 
 
+def test_the_templates_example_row_left_in_is_not_imported(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    workbook = _template(client, forum_id)
+    sheet = workbook.worksheets[0]
+    sheet.append(["Budi Santoso", "Staf", "DINKES", "OPD", "Peserta", "Hadir", "", ""])  # filled below the example
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", buffer.getvalue()).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page
+    assert "Baris 2 adalah baris contoh templat: baris itu tidak ikut." in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert list(_people(app, forum_id)) == ["Budi Santoso"]
+
+
 def test_a_filled_template_imports_with_labels_of_either_language_and_codes(app, world, client_as):
     forum_id = _setup(app, world)
     client = client_as("secretariat")
