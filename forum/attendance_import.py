@@ -6,6 +6,7 @@ Nothing here writes to the database: the preview shows the rows, and saving goes
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -519,6 +520,22 @@ def _known_columns(sheet: spreadsheets.Sheet) -> dict[str, str]:
 
 # Zoom lists a person once per time they joined: a report with these columns names each person once.
 ZOOM_HEADERS = frozenset({"jointime", "leavetime"})
+# A Zoom report names no institution; meetings ask people to rename themselves "Nama_Instansi" (or "Nama -
+# Instansi"), and that is where the institution is read from. Zoom writes a renamed person as "New name
+# (original name)": the original name in parentheses is dropped.
+ZOOM_RENAMED = re.compile(r"^\s*(?P<name>[^_]*?[^\s_])\s*(?:_+|\s[-–—|]\s)\s*(?P<institution>\S.*?)\s*$")
+ZOOM_ORIGINAL_NAME = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def _zoom_person(row: dict[str, str]) -> dict[str, str]:
+    """A Zoom report's row with the institution its name gives ("Lelih Herawati_Bappeda Banten"), when the row
+    has none."""
+    if row.get("institution") or not row.get("name"):
+        return row
+    match = ZOOM_RENAMED.match(ZOOM_ORIGINAL_NAME.sub("", row["name"]))
+    if match is None:
+        return row
+    return row | {"name": match["name"].strip(), "institution": match["institution"].strip()}
 
 
 def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[list[tuple[int, dict[str, str]]], int]:
@@ -531,6 +548,8 @@ def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[li
     for line, record in sheet.rows:
         row = {name: value for name, value in record.items() if name in COLUMN_ALIASES}
         row.update({renamed[name]: value for name, value in record.items() if name in renamed})
+        if zoom:
+            row = _zoom_person(row)
         person = (_word_key(row.get("name")), row.get("email", "").lower())
         if zoom and person[0] and person in seen:
             repeated += 1

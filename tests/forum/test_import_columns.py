@@ -184,6 +184,34 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     assert {p.attendance for p in people.values()} == {"hadir"} and len(people) == 2
 
 
+def test_a_zoom_report_of_people_renamed_name_underscore_institution_imports_their_institutions(app, world, client_as):
+    # "Rename yourself Nama_Instansi", as meetings ask; Zoom adds the original name in parentheses.
+    forum_id = _setup(app, world)
+    data = _csv(
+        [
+            ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"],
+            [
+                "Dewi Lestari_DINKES (Galaxy A51)",
+                "dewi@example.org",
+                "12/16/2025 09:01",
+                "12/16/2025 10:00",
+                "59",
+                "Yes",
+            ],
+            ["Budi Santoso - Bappeda Provinsi Banten", "", "12/16/2025 09:05", "12/16/2025 12:00", "175", "Yes"],
+            ["Dewi Lestari_DINKES", "dewi@example.org", "12/16/2025 10:05", "12/16/2025 12:00", "115", "Yes"],
+        ]
+    )
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "participants_81234567890.csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page and "Instansi belum diisi." not in page
+    assert "1 baris laporan Zoom mengulang orang yang bergabung lagi" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    people = _people(app, forum_id)
+    assert people["Dewi Lestari"].opd_id == world.opds["DINKES"]
+    assert (people["Budi Santoso"].opd_id, people["Budi Santoso"].institution) == (None, "Bappeda Provinsi Banten")
+
+
 def test_a_google_forms_export_is_read_with_its_timestamp_ignored(app, world, client_as):
     forum_id = _setup(app, world)
     data = _csv(
