@@ -463,6 +463,7 @@ def test_a_list_imported_again_adds_nobody_twice(app, world, client_as):
         in page
     )
     assert "/participants/import/confirm" not in page
+    assert "0 baris siap diimpor." not in page and "<table" not in page  # nothing to show but why
     # A second list of the same meeting: only who is new is imported; a namesake of another OPD is someone else.
     more = [
         HEADER,
