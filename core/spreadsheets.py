@@ -299,24 +299,57 @@ def _decode(data: bytes) -> str:
 
 def _find_header(grid: list[list], layout: Layout) -> tuple[int, dict, dict, list[tuple[str, str]], list[str]]:
     """Find the header among the first rows (lists often start with a title) and map its columns: the known
-    ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers."""
+    ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers. When
+    no row names the required column as Kawal spells it, the first header that holds one of its spellings as
+    words ("Nama/NIP", "Nama Peserta Rapat") is taken for it."""
     index_of = header_columns(layout)
-    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        columns, headers, unknown, ignored = {}, {}, [], []
-        for position, cell in enumerate(cells):
-            header = text(cell)
-            name = index_of.get(header_key(header))
-            if not header:
-                continue
-            if name == IGNORED:
-                ignored.append(header)
-            elif name is None or name in columns:
-                unknown.append((f"{UNKNOWN_PREFIX}{position}", header))
-            else:
-                columns[name], headers[name] = position, header
-        if layout.required in columns:
-            columns.update({column: int(column[len(UNKNOWN_PREFIX) :]) for column, _ in unknown})
-            return index, columns, headers, unknown, ignored
+    for loose in (False, True):
+        for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+            found = _map_header(cells, index_of, layout, loose)
+            if found is not None:
+                return (index, *found)
     if not any(any(text(c) for c in row) for row in grid):
         raise Invalid(_l("The file is empty."), field="file")
     raise Invalid(layout.no_header, field="file")
+
+
+def _words(text: str) -> str:
+    """The text's words, lower-case and single-spaced, between spaces: " nama nip "."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
+
+
+def _holds_spelling(header: str, spellings) -> bool:
+    """Whether one of the spellings stands in the header as whole words."""
+    words = _words(header)
+    return any(_words(spelling) in words for spelling in spellings)
+
+
+def _loosely_required(header: str, layout: Layout) -> bool:
+    """Whether the header holds a spelling of the required column and of no other ("Nama/NIP" does, "Nama OPD"
+    names an institution)."""
+    others = (
+        spelling for column, spellings in layout.columns.items() if column != layout.required for spelling in spellings
+    )
+    return _holds_spelling(header, layout.columns[layout.required]) and not _holds_spelling(header, others)
+
+
+def _map_header(cells, index_of: dict[str, str], layout: Layout, loose: bool):
+    """(columns, headers, unknown, ignored) of a row that is the header, or None."""
+    columns, headers, unknown, ignored = {}, {}, [], []
+    for position, cell in enumerate(cells):
+        header = text(cell)
+        if not header:
+            continue
+        name = index_of.get(header_key(header))
+        if name is None and loose and layout.required not in columns and _loosely_required(header, layout):
+            name = layout.required
+        if name == IGNORED:
+            ignored.append(header)
+        elif name is None or name in columns:
+            unknown.append((f"{UNKNOWN_PREFIX}{position}", header))
+        else:
+            columns[name], headers[name] = position, header
+    if layout.required not in columns:
+        return None
+    columns.update({column: int(column[len(UNKNOWN_PREFIX) :]) for column, _ in unknown})
+    return columns, headers, unknown, ignored

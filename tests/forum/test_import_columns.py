@@ -212,6 +212,20 @@ def test_a_zoom_report_of_people_renamed_name_underscore_institution_imports_the
     assert (people["Budi Santoso"].opd_id, people["Budi Santoso"].institution) == (None, "Bappeda Provinsi Banten")
 
 
+@pytest.mark.parametrize("header", ["NAMA / NIP", "Nama Peserta Rapat", "Nama Lengkap & Gelar", "Nama (wajib diisi)"])
+def test_a_name_header_written_with_more_words_is_the_name_column(app, world, client_as, header):
+    data = _csv([["No", header, "Instansi", "Tanda Tangan"], ["1", "Dewi Lestari", "DINKES", ""]])
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.csv", data).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page and "Dewi Lestari" in page
+
+
+def test_a_header_naming_an_institution_is_not_taken_for_the_name(app, world, client_as):
+    data = _csv([["No", "Nama OPD", "Jabatan"], ["1", "Dinas Kesehatan", "Kepala"]])
+    response = _upload(client_as("secretariat"), _setup(app, world), "daftar.csv", data)
+    assert response.status_code == 422
+    assert "Tidak ditemukan baris judul dengan kolom" in response.get_data(as_text=True)
+
+
 def test_a_google_forms_export_is_read_with_its_timestamp_ignored(app, world, client_as):
     forum_id = _setup(app, world)
     data = _csv(
