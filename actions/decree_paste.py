@@ -134,12 +134,23 @@ def _columns(rows: list[tuple[int, list[str]]]) -> tuple[dict[str, int], list[tu
             name = next((column for column, words in HEADERS.items() if _key(cell) in words), None)
             if name and name not in found:
                 found[name] = index
+        # A header written with more words ("NAMA/NIP", "Unsur / Instansi") is the one column it holds a
+        # spelling of, as whole words.
+        for index, cell in enumerate(rows[0][1]):
+            held = [column for column, words in HEADERS.items() if any(_words(word) in _words(cell) for word in words)]
+            if index not in found.values() and len(held) == 1 and held[0] not in found:
+                found[held[0]] = index
         if "name" in found or len(found) >= 2:
             found.pop("number", None)
             return found, rows[1:]
     numbered = len(rows) > 0 and all(len(cells) > 1 and re.fullmatch(r"\d{1,4}[.)]?", cells[0]) for _, cells in rows)
     offset = 1 if numbered else 0
     return {name: index + offset for index, name in enumerate(COLUMNS)}, rows
+
+
+def _words(text: str) -> str:
+    """The text's words, lower-case, between spaces: " nama nip "."""
+    return " " + " ".join(re.findall(r"[^\W_]+", (text or "").lower())) + " "
 
 
 def _check(line: int, raw: dict[str, str], opds: "_Opds", roles: dict[str, TeamRole]) -> MemberRow:

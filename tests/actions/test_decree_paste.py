@@ -117,6 +117,16 @@ def test_a_person_already_on_the_team_or_named_twice_is_flagged_and_nothing_save
     assert len(_members(app, action_id)) == 1
 
 
+def test_headers_written_with_more_words_as_a_decrees_annex_has_them_are_read(app, world, client_as):
+    action_id = _decree_action(app, world)
+    client = client_as("secretariat")
+    pasted = "NO\tNAMA/NIP\tUNSUR / INSTANSI\tJABATAN\tKEDUDUKAN DALAM TIM\n1\tdr. Ani\tDINKES\tKadis\tKetua\n"
+    page = client.post(_url(action_id), data={"text": pasted, "preview": "1"}).text
+    assert "1 anggota siap ditambahkan." in page
+    client.post(_url(action_id), data={"text": pasted, "seen": _seen(page), "save": "1"})
+    assert _members(app, action_id) == [("dr. Ani", world.opds["DINKES"], "Kadis", "ketua")]
+
+
 def test_english_headers_and_roles_in_english_are_read(app, world, client_as):
     action_id = _decree_action(app, world)
     client = client_as("secretariat")
