@@ -130,8 +130,12 @@ def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> Sheet:
             raise too_many
         record = {name: text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
         # A row that says the header again (a header cell merged over two rows, a header repeated on each page
-        # of a printed list) is no person.
-        if all(header_key(value) == header[name] for name, value in record.items() if value):
+        # of a printed list), or whose required cell does (a two-line header: "Nama" merged down beside
+        # sub-headers), is no row of data.
+        required = record.get(layout.required)
+        if all(header_key(value) == header[name] for name, value in record.items() if value) or (
+            required and header_key(required) == header[layout.required]
+        ):
             continue
         if any(record.values()):
             if len(rows) == max_rows:

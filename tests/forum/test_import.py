@@ -429,6 +429,18 @@ def test_an_institution_merged_down_beside_its_people_is_each_ones(app, world, c
     }
 
 
+def test_a_two_line_header_with_sub_headers_is_no_person(appctx):
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["No", "Nama", "Instansi", "Jenis Kelamin"])
+    _put(sheet, 2, [None, None, None, "L/P"])
+    for column in "ABC":
+        sheet.merge_cells(f"{column}1:{column}2")
+    _put(sheet, 3, [1, "Dewi Lestari", "DINKES", "P"])
+    read = attendance_import.read_sheet("daftar.xlsx", _workbook_bytes(workbook), max_bytes=10**7, max_rows=1000)
+    assert [(line, row["name"], row["institution"]) for line, row in read.rows] == [(3, "Dewi Lestari", "DINKES")]
+
+
 def test_a_header_repeated_on_a_printed_lists_next_page_is_no_person(app, world, client_as):
     data = xlsx([["Nama", "Instansi"], ["Dewi Lestari", "DINKES"], ["Nama", "Instansi"], ["Budi Santoso", "DINKES"]])
     page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", data).get_data(as_text=True)
