@@ -137,13 +137,30 @@ def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> Sheet:
             required and header_key(required) == header[layout.required]
         ):
             continue
-        if any(record.values()):
+        # A row whose only values are merged down from above (a merge reaching past the last person) is empty.
+        own = any(
+            record[name] and not isinstance(cells[i], FilledDown) for name, i in columns.items() if i < len(cells)
+        )
+        if own:
             if len(rows) == max_rows:
                 raise too_many
             rows.append((header_index + 1 + read, record))  # the line number the spreadsheet shows
     if not rows:
         raise Invalid(layout.no_rows, field="file")
     return Sheet(rows=rows, unknown=unknown, ignored=ignored, headers=headers)
+
+
+class FilledDown:
+    """The value of a cell merged down over several rows, in a row below its first: read as the value, but no
+    sign of a row of data by itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return text(self.value)
 
 
 def text(value) -> str:
@@ -258,9 +275,9 @@ def _filled_down(rows: Iterator[Sequence], merges: dict[int, list[tuple[int, int
         cells = list(row)
         for column, _, value in open_merges:
             if column < len(cells) and cells[column] is None:
-                cells[column] = value
+                cells[column] = FilledDown(value)
             elif column >= len(cells):
-                cells += [None] * (column - len(cells)) + [value]
+                cells += [None] * (column - len(cells)) + [FilledDown(value)]
         for column, _, last in merges.get(number, ()):
             if column < len(cells) and cells[column] is not None:
                 open_merges.append((column, last, cells[column]))

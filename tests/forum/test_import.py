@@ -441,6 +441,22 @@ def test_a_two_line_header_with_sub_headers_is_no_person(appctx):
     assert [(line, row["name"], row["institution"]) for line, row in read.rows] == [(3, "Dewi Lestari", "DINKES")]
 
 
+def test_an_institution_merged_far_past_the_last_person_adds_no_empty_rows(appctx):
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["No", "Nama", "Instansi"])
+    _put(sheet, 2, [1, "Dewi Lestari", "DINKES"])
+    _put(sheet, 3, [2, "Budi Santoso"])
+    for row in range(4, 41):
+        _put(sheet, row, [row - 1])  # a numbered form with room for more people
+    sheet.merge_cells("C2:C40")
+    read = attendance_import.read_sheet("daftar.xlsx", _workbook_bytes(workbook), max_bytes=10**7, max_rows=1000)
+    assert [(row["name"], row["institution"]) for _, row in read.rows] == [
+        ("Dewi Lestari", "DINKES"),
+        ("Budi Santoso", "DINKES"),
+    ]
+
+
 def test_a_header_repeated_on_a_printed_lists_next_page_is_no_person(app, world, client_as):
     data = xlsx([["Nama", "Instansi"], ["Dewi Lestari", "DINKES"], ["Nama", "Instansi"], ["Budi Santoso", "DINKES"]])
     page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", data).get_data(as_text=True)
