@@ -538,12 +538,17 @@ def _zoom_person(row: dict[str, str]) -> dict[str, str]:
     return row | {"name": match["name"].strip(), "institution": match["institution"].strip()}
 
 
+def is_zoom_report(sheet: spreadsheets.Sheet) -> bool:
+    """Whether the sheet is a Zoom participants report (it has Zoom's join and leave times)."""
+    return any(spreadsheets.header_key(header) in ZOOM_HEADERS for header in sheet.ignored)
+
+
 def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[list[tuple[int, dict[str, str]]], int]:
     """The sheet's rows with each unknown column read as chosen (checked by column_errors) and the ignored ones
     dropped, a row left with nothing to save being no row; and, for a Zoom report, how many rows repeated a
     person (same name and email) and were left out."""
     renamed = {column: choices[column] for column, _ in sheet.unknown if choices.get(column) in COLUMN_LABELS}
-    zoom = any(spreadsheets.header_key(header) in ZOOM_HEADERS for header in sheet.ignored)
+    zoom = is_zoom_report(sheet)
     table, seen, repeated = [], set(), 0
     for line, record in sheet.rows:
         row = {name: value for name, value in record.items() if name in COLUMN_ALIASES}

@@ -321,6 +321,8 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
         "repeated": repeated,
         "listed": listed,
         "example_line": example_line,
+        "zoom_without_institution": attendance_import.is_zoom_report(sheet)
+        and any(row.problems_of("institution") and not row.raw.get("institution") for row in rows),
         "preview_columns": attendance_import.PREVIEW_COLUMNS,
         "column_labels": attendance_import.COLUMN_LABELS,
     }

@@ -173,6 +173,7 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     assert 'id="columns"' not in page  # every header is known: no mapping step
     assert "Tidak disimpan dari berkas: Join Time, Leave Time, Duration (Minutes), Guest." in page
     assert "Instansi belum diisi." in page  # a Zoom report names no institution: the preview says so per row
+    assert "Laporan Zoom tidak mencantumkan instansi: tulis setiap nama sebagai" in page  # and how to give it
     assert "1 baris laporan Zoom mengulang orang yang bergabung lagi: setiap orang dicantumkan sekali." in page
     assert page.count('<td data-label="Nama"') == 2
     # With the institution added (the mapping of a column, or the file edited), everyone is saved as present.
