@@ -80,10 +80,11 @@ def _key(text: str) -> str:
     return re.sub(r"\s*/\s*", "/", text)
 
 
-def check_rows(forum: Forum, text: str) -> list[MemberRow]:
+def check_rows(forum: Forum, text: str, members=()) -> list[MemberRow]:
     """The pasted rows as members of a decree of this forum's follow-up; Invalid when there are none or too many.
     An OPD is looked for among the active OPDs of the forum's governments (its owner, those under it, those that
-    attended), by code or full name; a role by its code or its label in either language."""
+    attended), by code or full name; a role by its code or its label in either language. A row naming one of
+    the team's `members` (same name and OPD), or a person a row above names, says so: a decree names each once."""
     rows = split_rows(text)
     columns, rows = _columns(rows)
     if not rows:
@@ -97,10 +98,32 @@ def check_rows(forum: Forum, text: str) -> list[MemberRow]:
         )
     opds = _Opds(forum)
     roles = _role_words()
-    return [
+    checked = [
         _check(line, {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}, opds, roles)
         for line, cells in rows
     ]
+    _flag_repeated(checked, members)
+    return checked
+
+
+def _person(name: str, opd_id: int | None) -> tuple[str, int | None]:
+    """Who a member is: the name, case, spaces and punctuation aside, and the OPD."""
+    return "".join(re.findall(r"[^\W_]+", (name or "").lower())), opd_id
+
+
+def _flag_repeated(rows: list[MemberRow], members) -> None:
+    team = {_person(member.name, member.opd_id) for member in members}
+    above: dict[tuple, int] = {}
+    for row in rows:
+        person = _person(row.name, row.opd.id if row.opd else None)
+        if not person[0]:
+            continue
+        if person in team:
+            row.problems.append(str(_l("%(name)s is already on the team.", name=row.name)))
+        elif person in above:
+            row.problems.append(str(_l("%(name)s is already on line %(line)d.", name=row.name, line=above[person])))
+        else:
+            above[person] = row.line
 
 
 def _columns(rows: list[tuple[int, list[str]]]) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
@@ -112,12 +135,23 @@ def _columns(rows: list[tuple[int, list[str]]]) -> tuple[dict[str, int], list[tu
             name = next((column for column, words in HEADERS.items() if _key(cell) in words), None)
             if name and name not in found:
                 found[name] = index
+        # A header written with more words ("NAMA/NIP", "Unsur / Instansi") is the one column it holds a
+        # spelling of, as whole words.
+        for index, cell in enumerate(rows[0][1]):
+            held = [column for column, words in HEADERS.items() if any(_words(word) in _words(cell) for word in words)]
+            if index not in found.values() and len(held) == 1 and held[0] not in found:
+                found[held[0]] = index
         if "name" in found or len(found) >= 2:
             found.pop("number", None)
             return found, rows[1:]
     numbered = len(rows) > 0 and all(len(cells) > 1 and re.fullmatch(r"\d{1,4}[.)]?", cells[0]) for _, cells in rows)
     offset = 1 if numbered else 0
     return {name: index + offset for index, name in enumerate(COLUMNS)}, rows
+
+
+def _words(text: str) -> str:
+    """The text's words, lower-case, between spaces: " nama nip "."""
+    return " " + " ".join(re.findall(r"[^\W_]+", (text or "").lower())) + " "
 
 
 def _check(line: int, raw: dict[str, str], opds: "_Opds", roles: dict[str, TeamRole]) -> MemberRow:

@@ -208,7 +208,7 @@ def add_decree_members(actor: Actor, action_id: int, text: str, *, seen: str | N
 
 def check_member_rows(decree: Decree, text: str) -> list[decree_paste.MemberRow]:
     """The pasted rows as members of this decree would be saved, with what cannot be matched (the preview)."""
-    return decree_paste.check_rows(decree.action.recommendation.forum, text)
+    return decree_paste.check_rows(decree.action.recommendation.forum, text, members=decree.members)
 
 
 def members_fingerprint(decree: Decree) -> str:

@@ -14,7 +14,7 @@ MARKER = re.compile(
         (?:\(\s*(?:\d{1,3}|[a-zA-Z]|[ivxlc]{1,6}|[IVXLC]{1,6})\s*\)       # (1) (a) (iv)
           |(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlc]{2,6}|[IVXLC]{2,6})[.)]  # 1. 1) 1.2. a. A) iv. IV.
         )(?=\s|[A-Z]|$)
-        |[•●○◦▪■□►▸➢➤✓‣⁃]                                          # bullets of word processors
+        |[•●○◦▪■□►▸➢➤✓✔‣⁃❖◆◇♦➔➜→⇒»·★☆✦]                            # bullets of word processors
         |[-*–—+](?=\s|$)                                            # dashes and asterisks
     )\s*""",
     re.VERBOSE,
@@ -45,10 +45,15 @@ SENTENCE_END = re.compile(r"[.!?]['\")]?$")
 LIST_GLUE = re.compile(r"\s*[;,]\s*(?:dan|serta|atau|and|or)?\s*$", re.IGNORECASE)
 
 
+# Characters a web page or a word processor leaves in copied text, unseen: a byte-order mark, zero-width spaces
+# and joiners, and the soft hyphen. At a line's start they would hide its list marker.
+INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+
+
 def lines_of(text: str) -> list[str]:
-    """The text's lines, with Windows and old Mac line ends, control characters and non-breaking spaces made
-    plain."""
-    text = without_controls(text or "").replace("\r\n", "\n").replace("\r", "\n")
+    """The text's lines, with Windows and old Mac line ends, control characters, invisible characters and
+    non-breaking spaces made plain."""
+    text = INVISIBLE.sub("", without_controls(text or "")).replace("\r\n", "\n").replace("\r", "\n")
     return [line.replace("\u00a0", " ").replace("\t", " ").rstrip() for line in text.split("\n")]
 
 
@@ -150,7 +155,7 @@ def split_rows(text: str) -> list[tuple[int, list[str]]]:
     lines = [
         (number, line)
         for number, line in enumerate(
-            (without_controls(raw).replace("\u00a0", " ").rstrip() for raw in _raw_lines(text)), 1
+            (INVISIBLE.sub("", without_controls(raw)).replace("\u00a0", " ").rstrip() for raw in _raw_lines(text)), 1
         )
         if line.strip() and not RULE.match(line)
     ]

@@ -123,17 +123,44 @@ def _records(lines: Iterator[Sequence], layout: Layout, max_rows: int) -> Sheet:
     header_index, columns, headers, unknown, ignored = _find_header(head, layout)
     rows = []
     too_many = Invalid(_l("The file has more than %(n)d rows.", n=max_rows), field="file")
+    header_row = head[header_index]
+    header = {name: header_key(header_row[i]) if i < len(header_row) else "" for name, i in columns.items()}
     for read, cells in enumerate(chain(head[header_index + 1 :], lines), start=1):
         if read > LINES_PER_ROW * max_rows:
             raise too_many
         record = {name: text(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
-        if any(record.values()):
+        # A row that says the header again (a header cell merged over two rows, a header repeated on each page
+        # of a printed list), or whose required cell does (a two-line header: "Nama" merged down beside
+        # sub-headers), is no row of data.
+        required = record.get(layout.required)
+        if all(header_key(value) == header[name] for name, value in record.items() if value) or (
+            required and header_key(required) == header[layout.required]
+        ):
+            continue
+        # A row whose only values are merged down from above (a merge reaching past the last person) is empty.
+        own = any(
+            record[name] and not isinstance(cells[i], FilledDown) for name, i in columns.items() if i < len(cells)
+        )
+        if own:
             if len(rows) == max_rows:
                 raise too_many
             rows.append((header_index + 1 + read, record))  # the line number the spreadsheet shows
     if not rows:
         raise Invalid(layout.no_rows, field="file")
     return Sheet(rows=rows, unknown=unknown, ignored=ignored, headers=headers)
+
+
+class FilledDown:
+    """The value of a cell merged down over several rows, in a row below its first: read as the value, but no
+    sign of a row of data by itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return text(self.value)
 
 
 def text(value) -> str:
@@ -145,13 +172,14 @@ def text(value) -> str:
 
 
 def _xlsx_lines(data: bytes) -> Iterator[Sequence]:
-    """The first sheet's rows, read as they are asked for (openpyxl's streaming reader)."""
+    """The first visible sheet's rows, read as they are asked for (openpyxl's streaming reader), with the value
+    of a cell merged down over several rows (an institution beside each of its people) in each of those rows."""
     if not data.startswith(b"PK"):
         raise Invalid(_l("This file is not a real .xlsx workbook."), field="file")
     workbook = None
     try:
-        workbook, sheet = _open_first_sheet(data)
-        yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        workbook, sheet, merges = _open_first_sheet(data)
+        yield from _filled_down(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), merges)
     except Invalid:
         raise
     except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same to the user
@@ -195,11 +223,65 @@ def _open_first_sheet(data: bytes):
     if sum(size for name, size in sizes.items() if name not in sheets) > MAX_PARTS_UNPACKED:
         raise too_large
     reader.read()
-    for entry, relation in reader.parser.find_sheets():
-        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
-            return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings)
+    worksheets = [
+        (entry, relation)
+        for entry, relation in reader.parser.find_sheets()
+        if relation.target in reader.valid_files and "chartsheet" not in relation.Type
+    ]
+    # A hidden sheet (the lists behind a form's drop-downs, an old copy) is not the list its user sees.
+    visible = [(entry, relation) for entry, relation in worksheets if entry.state not in ("hidden", "veryHidden")]
+    for entry, relation in visible or worksheets:
+        merges = _vertical_merges(reader.archive, relation.target, sizes.get(relation.target, 0))
+        return reader.wb, UnsizedSheet(reader.wb, entry.name, relation.target, reader.shared_strings), merges
     reader.wb.close()
     raise Invalid(_l("The file is empty."), field="file")
+
+
+# <mergeCell ref="D5:D7"/>, which a sheet's XML lists after its rows.
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _vertical_merges(archive, path: str, size: int) -> dict[int, list[tuple[int, int, int]]]:
+    """{row: [(column, first row, last row)]} of the sheet's cells merged over several rows, by the row each
+    starts on (columns counted from 0, rows from 1). A sheet larger than MAX_PARTS_UNPACKED is not scanned: its
+    merged cells stay as openpyxl reads them, the value in the first row only."""
+    from openpyxl.utils import column_index_from_string
+
+    if size > MAX_PARTS_UNPACKED:
+        return {}
+    merges: dict[int, list[tuple[int, int, int]]] = {}
+    with archive.open(path) as source:
+        tail = b""
+        while chunk := source.read(1024 * 1024):
+            block = tail + chunk
+            for match in MERGE_CELL.finditer(block):
+                first_column, first_row, _, last_row = match.groups()
+                first, last = int(first_row), int(last_row)
+                merge = (column_index_from_string(first_column.decode()) - 1, first, last)
+                if last > first and merge[0] < MAX_COLUMNS and merge not in merges.get(first, ()):
+                    merges.setdefault(first, []).append(merge)
+            tail = block[-200:]  # a tag cut between two chunks is found whole in the next block
+    return merges
+
+
+def _filled_down(rows: Iterator[Sequence], merges: dict[int, list[tuple[int, int, int]]]) -> Iterator[Sequence]:
+    """The rows with each cell merged down over several rows holding its value in every one of them."""
+    if not merges:
+        yield from rows
+        return
+    open_merges: list[tuple[int, int, object]] = []  # (column, last row, value)
+    for number, row in enumerate(rows, start=1):
+        open_merges = [merge for merge in open_merges if merge[1] >= number]
+        cells = list(row)
+        for column, _, value in open_merges:
+            if column < len(cells) and cells[column] is None:
+                cells[column] = FilledDown(value)
+            elif column >= len(cells):
+                cells += [None] * (column - len(cells)) + [FilledDown(value)]
+        for column, _, last in merges.get(number, ()):
+            if column < len(cells) and cells[column] is not None:
+                open_merges.append((column, last, cells[column]))
+        yield cells
 
 
 def _csv_lines(data: bytes) -> Iterator[Sequence]:
@@ -238,24 +320,57 @@ def _decode(data: bytes) -> str:
 
 def _find_header(grid: list[list], layout: Layout) -> tuple[int, dict, dict, list[tuple[str, str]], list[str]]:
     """Find the header among the first rows (lists often start with a title) and map its columns: the known
-    ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers."""
+    ones, the unknown ones (kept by position: a second column of a known name is one), the ignored headers. When
+    no row names the required column as Kawal spells it, the first header that holds one of its spellings as
+    words ("Nama/NIP", "Nama Peserta Rapat") is taken for it."""
     index_of = header_columns(layout)
-    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        columns, headers, unknown, ignored = {}, {}, [], []
-        for position, cell in enumerate(cells):
-            header = text(cell)
-            name = index_of.get(header_key(header))
-            if not header:
-                continue
-            if name == IGNORED:
-                ignored.append(header)
-            elif name is None or name in columns:
-                unknown.append((f"{UNKNOWN_PREFIX}{position}", header))
-            else:
-                columns[name], headers[name] = position, header
-        if layout.required in columns:
-            columns.update({column: int(column[len(UNKNOWN_PREFIX) :]) for column, _ in unknown})
-            return index, columns, headers, unknown, ignored
+    for loose in (False, True):
+        for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+            found = _map_header(cells, index_of, layout, loose)
+            if found is not None:
+                return (index, *found)
     if not any(any(text(c) for c in row) for row in grid):
         raise Invalid(_l("The file is empty."), field="file")
     raise Invalid(layout.no_header, field="file")
+
+
+def _words(text: str) -> str:
+    """The text's words, lower-case and single-spaced, between spaces: " nama nip "."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
+
+
+def _holds_spelling(header: str, spellings) -> bool:
+    """Whether one of the spellings stands in the header as whole words."""
+    words = _words(header)
+    return any(_words(spelling) in words for spelling in spellings)
+
+
+def _loosely_required(header: str, layout: Layout) -> bool:
+    """Whether the header holds a spelling of the required column and of no other ("Nama/NIP" does, "Nama OPD"
+    names an institution)."""
+    others = (
+        spelling for column, spellings in layout.columns.items() if column != layout.required for spelling in spellings
+    )
+    return _holds_spelling(header, layout.columns[layout.required]) and not _holds_spelling(header, others)
+
+
+def _map_header(cells, index_of: dict[str, str], layout: Layout, loose: bool):
+    """(columns, headers, unknown, ignored) of a row that is the header, or None."""
+    columns, headers, unknown, ignored = {}, {}, [], []
+    for position, cell in enumerate(cells):
+        header = text(cell)
+        if not header:
+            continue
+        name = index_of.get(header_key(header))
+        if name is None and loose and layout.required not in columns and _loosely_required(header, layout):
+            name = layout.required
+        if name == IGNORED:
+            ignored.append(header)
+        elif name is None or name in columns:
+            unknown.append((f"{UNKNOWN_PREFIX}{position}", header))
+        else:
+            columns[name], headers[name] = position, header
+    if layout.required not in columns:
+        return None
+    columns.update({column: int(column[len(UNKNOWN_PREFIX) :]) for column, _ in unknown})
+    return columns, headers, unknown, ignored

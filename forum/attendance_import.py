@@ -6,6 +6,7 @@ Nothing here writes to the database: the preview shows the rows, and saving goes
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -236,6 +237,24 @@ def check_rows(
     opds = _Opds(accounts.active_opds(), forum_governments)
     words = _Words()
     return [_check_row(line, raw, opds, words) for line, raw in rows]
+
+
+def person_key(name, email, opd_id, institution) -> tuple:
+    """Who a participant is, as two lists of one meeting would both write them: the name, the email and the OPD
+    (or the institution's words), case, spaces and punctuation aside."""
+    return (_word_key(name), (email or "").strip().lower(), opd_id or _word_key(institution))
+
+
+def already_listed(rows: list[ImportRow], participants) -> list[bool]:
+    """Whether each row names a person the forum already lists (a list imported before, the paper list and the
+    Google Form both) or a row above it in the file does (a form sent twice)."""
+    seen = {person_key(p.name, p.email, p.opd_id, p.institution) for p in participants}
+    listed = []
+    for row in rows:
+        key = person_key(row.values["name"], row.values["email"], row.values["opd_id"], row.values["institution"])
+        listed.append(row.ok and bool(key[0]) and key in seen)
+        seen.add(key)
+    return listed
 
 
 def problems_first(rows: list[ImportRow]) -> list[ImportRow]:
@@ -496,6 +515,27 @@ def _known_columns(sheet: spreadsheets.Sheet) -> dict[str, str]:
 
 # Zoom lists a person once per time they joined: a report with these columns names each person once.
 ZOOM_HEADERS = frozenset({"jointime", "leavetime"})
+# A Zoom report names no institution; meetings ask people to rename themselves "Nama_Instansi" (or "Nama -
+# Instansi"), and that is where the institution is read from. Zoom writes a renamed person as "New name
+# (original name)": the original name in parentheses is dropped.
+ZOOM_RENAMED = re.compile(r"^\s*(?P<name>[^_]*?[^\s_])\s*(?:_+|\s[-–—|]\s)\s*(?P<institution>\S.*?)\s*$")
+ZOOM_ORIGINAL_NAME = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def _zoom_person(row: dict[str, str]) -> dict[str, str]:
+    """A Zoom report's row with the institution its name gives ("Lelih Herawati_Bappeda Banten"), when the row
+    has none."""
+    if row.get("institution") or not row.get("name"):
+        return row
+    match = ZOOM_RENAMED.match(ZOOM_ORIGINAL_NAME.sub("", row["name"]))
+    if match is None:
+        return row
+    return row | {"name": match["name"].strip(), "institution": match["institution"].strip()}
+
+
+def is_zoom_report(sheet: spreadsheets.Sheet) -> bool:
+    """Whether the sheet is a Zoom participants report (it has Zoom's join and leave times)."""
+    return any(spreadsheets.header_key(header) in ZOOM_HEADERS for header in sheet.ignored)
 
 
 def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[list[tuple[int, dict[str, str]]], int]:
@@ -503,11 +543,13 @@ def mapped_table(sheet: spreadsheets.Sheet, choices: dict[str, str]) -> tuple[li
     dropped, a row left with nothing to save being no row; and, for a Zoom report, how many rows repeated a
     person (same name and email) and were left out."""
     renamed = {column: choices[column] for column, _ in sheet.unknown if choices.get(column) in COLUMN_LABELS}
-    zoom = any(spreadsheets.header_key(header) in ZOOM_HEADERS for header in sheet.ignored)
+    zoom = is_zoom_report(sheet)
     table, seen, repeated = [], set(), 0
     for line, record in sheet.rows:
         row = {name: value for name, value in record.items() if name in COLUMN_ALIASES}
         row.update({renamed[name]: value for name, value in record.items() if name in renamed})
+        if zoom:
+            row = _zoom_person(row)
         person = (_word_key(row.get("name")), row.get("email", "").lower())
         if zoom and person[0] and person in seen:
             repeated += 1
@@ -602,6 +644,22 @@ TEMPLATE_COLUMNS = PREVIEW_COLUMNS
 TEMPLATE_ROWS = 500  # how far down the drop-downs reach
 
 
+# The template's example row: whoever fills the template below it rather than over it imports it too, unless it
+# is left out (without_example).
+EXAMPLE = {"name": "Dewi Lestari, S.KM", "email": "dewi@contoh.go.id"}
+
+
+def without_example(table: list[tuple[int, dict[str, str]]]) -> tuple[list[tuple[int, dict[str, str]]], int | None]:
+    """The table without the template's example row, if it is there as the template wrote it; and its line."""
+    for position, (line, row) in enumerate(table):
+        if (
+            _word_key(row.get("name")) == _word_key(EXAMPLE["name"])
+            and (row.get("email") or "").lower() == EXAMPLE["email"]
+        ):
+            return table[:position] + table[position + 1 :], line
+    return table, None
+
+
 def template_xlsx() -> bytes:
     """An empty daftar hadir in the reader's language: the header, one example row, and drop-down lists of the
     categories, roles and attendances (kept on a second sheet, which the import does not read)."""
@@ -617,13 +675,13 @@ def template_xlsx() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     example = {
-        "name": "Dewi Lestari, S.KM",
+        "name": EXAMPLE["name"],
         "position": "Perencana Ahli Muda",
         "institution": "Dinas Kesehatan",
         "category": str(PARTICIPANT_CATEGORY_LABELS[ParticipantCategory.OPD]),
         "role": str(PARTICIPANT_ROLE_LABELS[ParticipantRole.PESERTA]),
         "attendance": str(ATTENDANCE_LABELS[Attendance.HADIR]),
-        "email": "dewi@contoh.go.id",
+        "email": EXAMPLE["email"],
         "phone": "0812 3456 7890",
     }
     sheet.append([example[column] for column in TEMPLATE_COLUMNS])

@@ -134,6 +134,15 @@ def check_import(forum: Forum, table: list) -> list:
     return attendance_import.check_rows(table, forum_governments(forum))
 
 
+def without_listed_people(forum: Forum, table: list, rows: list) -> tuple[list, list, int]:
+    """The table and its checked rows without the rows of people the forum already lists, or that a row above
+    names again (attendance_import.already_listed); and how many were left out."""
+    participants = db.session.scalars(sa.select(Participant).where(Participant.forum_id == forum.id))
+    listed = attendance_import.already_listed(rows, list(participants))
+    kept = [(entry, row) for entry, row, dropped in zip(table, rows, listed, strict=True) if not dropped]
+    return [entry for entry, _ in kept], [row for _, row in kept], sum(listed)
+
+
 def _scope(forum_id: int) -> str:
     return f"forum:{forum_id}"
 
@@ -651,6 +660,7 @@ def add_recommendations(actor: Actor, forum_id: int, items: list[dict], *, seen:
             cleaned.append(_clean_recommendation_values({"text": item.get("text"), "planning_ref": None}))
         except Invalid as error:
             problems[position] = str(error.message)
+    problems = repeated_recommendations(forum.id, [item.get("text") for item in items]) | problems
     if problems:
         raise InvalidItems(_l("Some recommendations have problems; nothing was saved."), problems)
     first = _last_number(forum.id) + 1
@@ -660,6 +670,33 @@ def add_recommendations(actor: Actor, forum_id: int, items: list[dict], *, seen:
     ]
     db.session.commit()
     return added
+
+
+def _said(text: str | None) -> str:
+    """What a recommendation says, case, spaces and punctuation aside."""
+    return "".join(re.findall(r"[^\W_]+", (text or "").lower()))
+
+
+def repeated_recommendations(forum_id: int, texts: list[str | None]) -> dict[int, str]:
+    """{position: problem} of the pasted texts that say what a recommendation of the forum already says (a list
+    pasted again), or what a text above them says; the numbers are those the preview shows."""
+    numbers = {
+        _said(text): number
+        for number, text in db.session.execute(
+            sa.select(Recommendation.number, Recommendation.text).where(Recommendation.forum_id == forum_id)
+        )
+    }
+    first = _last_number(forum_id) + 1
+    problems = {}
+    for position, text in enumerate(texts):
+        said = _said(text)
+        if not said:
+            continue
+        if said in numbers:
+            problems[position] = str(_l("Recommendation %(n)d already says this.", n=numbers[said]))
+        else:
+            numbers[said] = first + position
+    return problems
 
 
 def recommendations_fingerprint(forum_id: int) -> str:

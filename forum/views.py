@@ -310,7 +310,8 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
     """The preview's context: the rows as they would be saved (problems first), the token to confirm them, and
     the columns not saved."""
     table, repeated = attendance_import.mapped_table(sheet, choices)
-    rows = services.check_import(forum, table)
+    table, example_line = attendance_import.without_example(table)
+    table, rows, listed = services.without_listed_people(forum, table, services.check_import(forum, table))
     confirm_form = ImportConfirmForm()
     confirm_form.payload.data = attendance_import.seal(forum.id, table, rows)
     return {
@@ -318,6 +319,10 @@ def _preview(forum, sheet, choices: dict[str, str]) -> dict:
         "confirm_form": confirm_form,
         "not_saved": attendance_import.not_saved(sheet, choices),
         "repeated": repeated,
+        "listed": listed,
+        "example_line": example_line,
+        "zoom_without_institution": attendance_import.is_zoom_report(sheet)
+        and any(row.problems_of("institution") and not row.raw.get("institution") for row in rows),
         "preview_columns": attendance_import.PREVIEW_COLUMNS,
         "column_labels": attendance_import.COLUMN_LABELS,
     }
@@ -441,6 +446,8 @@ def _preview_paste(forum, form) -> int:
         return 422
     for item in items:
         form.items.append_entry({"text": item, "themes": ""})
+    for position, problem in services.repeated_recommendations(forum.id, items).items():
+        form.items[position].form.text.errors = [problem]  # to remove or change before saving
     form.seen.data = services.recommendations_fingerprint(forum.id)
     return 200
 

@@ -98,6 +98,35 @@ def test_the_preview_flags_what_it_cannot_match_and_saves_nothing(app, world, cl
     assert _members(app, action_id) == []
 
 
+def test_a_person_already_on_the_team_or_named_twice_is_flagged_and_nothing_saved(app, world, client_as):
+    action_id = _decree_action(app, world)
+    client = client_as("secretariat")
+    page = client.post(_url(action_id), data={"text": "dr. Ani\tDINKES\tKadis\tKetua", "preview": "1"}).text
+    client.post(_url(action_id), data={"text": "dr. Ani\tDINKES\tKadis\tKetua", "seen": _seen(page), "save": "1"})
+    assert len(_members(app, action_id)) == 1
+    # The whole team pasted again after the first row was saved, with one row copied twice.
+    pasted = "dr. ani\tDinas Kesehatan\tKadis\tKetua\nBudi\tBAPPEDA\nCici\tBAPPEDA\nBudi\tBAPPEDA\nBudi\tDINKES\n"
+    response = client.post(_url(action_id), data={"text": pasted, "preview": "1"})
+    assert response.status_code == 422
+    assert "2 baris tidak dapat dicocokkan" in response.text
+    assert "dr. ani sudah ada di tim." in response.text
+    assert "Budi sudah ada di baris 2." in response.text  # a namesake of another OPD is someone else
+    with app.app_context():
+        seen = decrees.members_fingerprint(decrees.get_decree(as_user(world.users["secretariat"].id), action_id))
+    assert client.post(_url(action_id), data={"text": pasted, "seen": seen, "save": "1"}).status_code == 422
+    assert len(_members(app, action_id)) == 1
+
+
+def test_headers_written_with_more_words_as_a_decrees_annex_has_them_are_read(app, world, client_as):
+    action_id = _decree_action(app, world)
+    client = client_as("secretariat")
+    pasted = "NO\tNAMA/NIP\tUNSUR / INSTANSI\tJABATAN\tKEDUDUKAN DALAM TIM\n1\tdr. Ani\tDINKES\tKadis\tKetua\n"
+    page = client.post(_url(action_id), data={"text": pasted, "preview": "1"}).text
+    assert "1 anggota siap ditambahkan." in page
+    client.post(_url(action_id), data={"text": pasted, "seen": _seen(page), "save": "1"})
+    assert _members(app, action_id) == [("dr. Ani", world.opds["DINKES"], "Kadis", "ketua")]
+
+
 def test_english_headers_and_roles_in_english_are_read(app, world, client_as):
     action_id = _decree_action(app, world)
     client = client_as("secretariat")

@@ -45,3 +45,22 @@ def test_pasting_the_follow_ups_and_the_team(live_app, live_server, world, page)
     page.click("button[name=save]")
     expect(page.locator("#members")).to_contain_text("dr. Ani")
     expect(page.locator("#members")).to_contain_text("Kepala Bappeda")
+
+
+def test_a_theme_of_one_long_word_fits_a_phone(live_app, live_server, world, page):
+    # A theme is cut at 80 characters; typed without spaces (a pasted link, a run of hashtags) it is one word,
+    # and its chip on the forum page and in the paste preview must wrap rather than push the page sideways.
+    theme = "pembentukantimpptkespromelaluiskkepalabappedadandinaskesehatankotatangerang2026"
+    with live_app.app_context():
+        action = make_action(world, kind="task", lead="BAPPEDA", support=(), title="Sosialisasi")
+        forum_id = action.recommendation.forum_id
+        forums.add_recommendation(as_user(world.users["secretariat"].id), forum_id, text="X", themes=[theme])
+    login(page, live_server, "secretariat@example.org")
+    page.goto(f"{live_server}/forums/{forum_id}")
+    expect(page.locator(".chip", has_text=theme).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.goto(f"{live_server}/forums/{forum_id}/recommendations/paste")
+    page.fill("#text", "1. Satu\n2. Dua")
+    page.click("button[name=preview]")
+    expect(page.locator(f"#item-0 [data-theme={theme}]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -69,6 +69,10 @@ def test_the_forum_renstra_conclusions_with_word_processor_bullets():
         ("* Satu\n* Dua", ["Satu", "Dua"]),
         ("– Satu\n– Dua", ["Satu", "Dua"]),
         ("1.Satu\n2.Dua", ["Satu", "Dua"]),
+        # the other bullets Word and Google Docs lists copy as, and invisible characters before a marker
+        ("❖ Satu\n➔ Dua\n→ Tiga\n· Empat", ["Satu", "Dua", "Tiga", "Empat"]),
+        ("✔ Satu\n◆ Dua\n» Tiga\n★ Empat", ["Satu", "Dua", "Tiga", "Empat"]),
+        ("\ufeff1. Satu\n\u200b2. Dua", ["Satu", "Dua"]),
         ("1.1. Satu\n1.2. Dua", ["Satu", "Dua"]),
         # wrapped lines join the item above, whatever their case, while its sentence goes on
         (
@@ -165,6 +169,8 @@ def test_a_thousand_items_are_split_and_a_four_digit_number_is_no_marker():
         ("Ani\r\n\r\nBudi\r\n", [["Ani"], ["Budi"]]),
         # a name with a semicolon in a tab-separated paste stays whole
         ("Ani; S.KM\tDINKES", [["Ani; S.KM", "DINKES"]]),
+        # a byte-order mark or zero-width space copied along does not hide the header's first cell
+        ("\ufeffNama\tOPD\nAni\u200b\tDINKES", [["Nama", "OPD"], ["Ani", "DINKES"]]),
         ("", []),
     ],
 )

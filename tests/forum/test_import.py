@@ -318,7 +318,8 @@ def test_a_million_row_workbook_is_refused_after_reading_past_the_limit_only(app
 def test_a_workbook_is_read_to_its_last_row_whatever_size_it_declares(app, world, client_as):
     forum_id = _setup(app, world)
     for dimension in (b'<dimension ref="A1:A1"/>', b'<dimension ref="A1:XFD1048576"/>'):
-        data = _sheet_with(ONE_ROW, 3, dimension)
+        # three people: rows that name one person again are left out (test_a_list_imported_again_adds_nobody_twice)
+        data = _sheet_with(_cells("Ani", "IDI") + _cells("Budi", "IDI") + _cells("Cici", "IDI"), 1, dimension)
         page = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", data).get_data(as_text=True)
         assert "3 baris siap diimpor." in page, dimension
 
@@ -384,6 +385,138 @@ def test_control_characters_in_an_imported_name_are_dropped(app, world, client_a
     page = _upload(client_as("secretariat"), forum_id, "hadir.csv", b"Nama,Instansi\nBu\x0bdi\x1b,DINKES\n")
     text = page.get_data(as_text=True)
     assert "1 baris siap diimpor." in text and "Budi" in text and "\x0b" not in text
+
+
+def _workbook_bytes(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _put(sheet, row: int, values: list) -> None:
+    for column, value in enumerate(values, start=1):
+        if value is not None:
+            sheet.cell(row=row, column=column, value=value)
+
+
+def test_an_institution_merged_down_beside_its_people_is_each_ones(app, world, client_as):
+    # A daftar hadir as typed in Excel: the title merged, the header merged over two rows, one institution cell
+    # merged down beside the three people who came from it.
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["DAFTAR HADIR FGD PPT KESPRO"])
+    sheet.merge_cells("A1:D2")
+    _put(sheet, 3, ["No", "Nama", "Jabatan", "Instansi"])
+    for column in "ABCD":
+        sheet.merge_cells(f"{column}3:{column}4")
+    _put(sheet, 5, [1, "Dewi Lestari", "Perencana", "DINKES"])
+    _put(sheet, 6, [2, "Budi Santoso", "Staf"])
+    _put(sheet, 7, [3, "Rina Wati", "Kabid"])
+    sheet.merge_cells("D5:D7")
+    _put(sheet, 8, [4, "Andi Saputra", "Staf", "DISDUKCAPIL"])
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", _workbook_bytes(workbook)).get_data(as_text=True)
+    assert "4 baris siap diimpor." in page and "Instansi belum diisi." not in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    with app.app_context():
+        people = {p.name: p.opd_id for p in db.session.query(Participant).filter_by(forum_id=forum_id)}
+    assert people == {
+        "Dewi Lestari": world.opds["DINKES"],
+        "Budi Santoso": world.opds["DINKES"],
+        "Rina Wati": world.opds["DINKES"],
+        "Andi Saputra": world.opds["DISDUKCAPIL"],
+    }
+
+
+def test_a_two_line_header_with_sub_headers_is_no_person(appctx):
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["No", "Nama", "Instansi", "Jenis Kelamin"])
+    _put(sheet, 2, [None, None, None, "L/P"])
+    for column in "ABC":
+        sheet.merge_cells(f"{column}1:{column}2")
+    _put(sheet, 3, [1, "Dewi Lestari", "DINKES", "P"])
+    read = attendance_import.read_sheet("daftar.xlsx", _workbook_bytes(workbook), max_bytes=10**7, max_rows=1000)
+    assert [(line, row["name"], row["institution"]) for line, row in read.rows] == [(3, "Dewi Lestari", "DINKES")]
+
+
+def test_an_institution_merged_far_past_the_last_person_adds_no_empty_rows(appctx):
+    workbook = Workbook()
+    sheet = workbook.active
+    _put(sheet, 1, ["No", "Nama", "Instansi"])
+    _put(sheet, 2, [1, "Dewi Lestari", "DINKES"])
+    _put(sheet, 3, [2, "Budi Santoso"])
+    for row in range(4, 41):
+        _put(sheet, row, [row - 1])  # a numbered form with room for more people
+    sheet.merge_cells("C2:C40")
+    read = attendance_import.read_sheet("daftar.xlsx", _workbook_bytes(workbook), max_bytes=10**7, max_rows=1000)
+    assert [(row["name"], row["institution"]) for _, row in read.rows] == [
+        ("Dewi Lestari", "DINKES"),
+        ("Budi Santoso", "DINKES"),
+    ]
+
+
+def test_a_header_repeated_on_a_printed_lists_next_page_is_no_person(app, world, client_as):
+    data = xlsx([["Nama", "Instansi"], ["Dewi Lestari", "DINKES"], ["Nama", "Instansi"], ["Budi Santoso", "DINKES"]])
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page
+
+
+def test_a_hidden_first_sheet_is_passed_over_for_the_list_its_user_sees(app, world, client_as):
+    workbook = Workbook()
+    lists = workbook.active
+    lists.title = "Pilihan"
+    lists.append(["Hadir", "Izin"])
+    lists.sheet_state = "hidden"
+    sheet = workbook.create_sheet("Daftar Hadir")
+    sheet.append(["Nama", "Instansi"])
+    sheet.append(["Dewi Lestari", "DINKES"])
+    workbook.active = 1
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.xlsx", _workbook_bytes(workbook))
+    assert "1 baris siap diimpor." in page.get_data(as_text=True)
+
+
+def test_a_list_imported_again_adds_nobody_twice(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    data = xlsx(GOOD_ROWS)
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", data).get_data(as_text=True)
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 4
+    # The same file again (a second try, the list sent by two colleagues): everyone is already there.
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", data).get_data(as_text=True)
+    assert (
+        "4 baris menyebut orang yang sudah ada di daftar peserta, atau di baris di atasnya: baris itu tidak ikut."
+        in page
+    )
+    assert "/participants/import/confirm" not in page
+    assert "0 baris siap diimpor." not in page and "<table" not in page  # nothing to show but why
+    # A second list of the same meeting: only who is new is imported; a namesake of another OPD is someone else.
+    more = [
+        HEADER,
+        [1, "DEWI LESTARI", "", "", "DINKES", "", "", "Dewi@Example.org"],
+        [2, "Andi Saputra", "", "BAPPEDA"],
+    ]
+    page = _upload(client, forum_id, "susulan.xlsx", xlsx(more)).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page and "1 baris menyebut orang yang sudah ada" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 5
+
+
+def test_a_google_form_sent_twice_by_one_person_imports_them_once(app, world, client_as):
+    data = (
+        b"Timestamp,Nama Lengkap,Instansi/Unit Kerja,Email Address\n"
+        b"16/12/2025 9:02,Dewi Lestari,DINKES,dewi@example.org\n"
+        b"16/12/2025 9:04,Dewi Lestari,DINKES,dewi@example.org\n"
+        b"16/12/2025 9:05,Budi Santoso,DINKES,\n"
+    )
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "Daftar Hadir (Responses).csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page and "1 baris menyebut orang yang sudah ada" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert _count(app, forum_id) == 2
 
 
 # --- the service, called directly ------------------------------------------------------------------------

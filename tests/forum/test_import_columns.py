@@ -81,6 +81,21 @@ def test_the_template_speaks_english_to_an_english_reader_and_reads_back(app, wo
     assert (ani.category, ani.role, ani.attendance, ani.phone) == ("akademisi", "pimpinan", "tidak_hadir", "0811")
 
 
+def test_the_templates_example_row_left_in_is_not_imported(app, world, client_as):
+    forum_id = _setup(app, world)
+    client = client_as("secretariat")
+    workbook = _template(client, forum_id)
+    sheet = workbook.worksheets[0]
+    sheet.append(["Budi Santoso", "Staf", "DINKES", "OPD", "Peserta", "Hadir", "", ""])  # filled below the example
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = _upload(client, forum_id, "daftar-hadir.xlsx", buffer.getvalue()).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page
+    assert "Baris 2 adalah baris contoh templat: baris itu tidak ikut." in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    assert list(_people(app, forum_id)) == ["Budi Santoso"]
+
+
 def test_a_filled_template_imports_with_labels_of_either_language_and_codes(app, world, client_as):
     forum_id = _setup(app, world)
     client = client_as("secretariat")
@@ -158,6 +173,7 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     assert 'id="columns"' not in page  # every header is known: no mapping step
     assert "Tidak disimpan dari berkas: Join Time, Leave Time, Duration (Minutes), Guest." in page
     assert "Instansi belum diisi." in page  # a Zoom report names no institution: the preview says so per row
+    assert "Laporan Zoom tidak mencantumkan instansi: tulis setiap nama sebagai" in page  # and how to give it
     assert "1 baris laporan Zoom mengulang orang yang bergabung lagi: setiap orang dicantumkan sekali." in page
     assert page.count('<td data-label="Nama"') == 2
     # With the institution added (the mapping of a column, or the file edited), everyone is saved as present.
@@ -167,6 +183,48 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
     people = _people(app, forum_id)
     assert {p.attendance for p in people.values()} == {"hadir"} and len(people) == 2
+
+
+def test_a_zoom_report_of_people_renamed_name_underscore_institution_imports_their_institutions(app, world, client_as):
+    # "Rename yourself Nama_Instansi", as meetings ask; Zoom adds the original name in parentheses.
+    forum_id = _setup(app, world)
+    data = _csv(
+        [
+            ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"],
+            [
+                "Dewi Lestari_DINKES (Galaxy A51)",
+                "dewi@example.org",
+                "12/16/2025 09:01",
+                "12/16/2025 10:00",
+                "59",
+                "Yes",
+            ],
+            ["Budi Santoso - Bappeda Provinsi Banten", "", "12/16/2025 09:05", "12/16/2025 12:00", "175", "Yes"],
+            ["Dewi Lestari_DINKES", "dewi@example.org", "12/16/2025 10:05", "12/16/2025 12:00", "115", "Yes"],
+        ]
+    )
+    client = client_as("secretariat")
+    page = _upload(client, forum_id, "participants_81234567890.csv", data).get_data(as_text=True)
+    assert "2 baris siap diimpor." in page and "Instansi belum diisi." not in page
+    assert "1 baris laporan Zoom mengulang orang yang bergabung lagi" in page
+    client.post(f"/forums/{forum_id}/participants/import/confirm", data={"payload": _payload(page)})
+    people = _people(app, forum_id)
+    assert people["Dewi Lestari"].opd_id == world.opds["DINKES"]
+    assert (people["Budi Santoso"].opd_id, people["Budi Santoso"].institution) == (None, "Bappeda Provinsi Banten")
+
+
+@pytest.mark.parametrize("header", ["NAMA / NIP", "Nama Peserta Rapat", "Nama Lengkap & Gelar", "Nama (wajib diisi)"])
+def test_a_name_header_written_with_more_words_is_the_name_column(app, world, client_as, header):
+    data = _csv([["No", header, "Instansi", "Tanda Tangan"], ["1", "Dewi Lestari", "DINKES", ""]])
+    page = _upload(client_as("secretariat"), _setup(app, world), "daftar.csv", data).get_data(as_text=True)
+    assert "1 baris siap diimpor." in page and "Dewi Lestari" in page
+
+
+def test_a_header_naming_an_institution_is_not_taken_for_the_name(app, world, client_as):
+    data = _csv([["No", "Nama OPD", "Jabatan"], ["1", "Dinas Kesehatan", "Kepala"]])
+    response = _upload(client_as("secretariat"), _setup(app, world), "daftar.csv", data)
+    assert response.status_code == 422
+    assert "Tidak ditemukan baris judul dengan kolom" in response.get_data(as_text=True)
 
 
 def test_a_google_forms_export_is_read_with_its_timestamp_ignored(app, world, client_as):

@@ -126,6 +126,22 @@ def test_one_empty_item_saves_nothing_and_shows_its_problem_beside_it(app, world
     assert 'value="tetap di sini"' in page and "Percepatan sarana visum" in page
 
 
+def test_a_list_pasted_again_is_flagged_item_by_item_and_saves_nothing_twice(app, world, client_as):
+    forum_id = _forum_with_one(app, world)
+    client = client_as("secretariat")
+    data = _fields(_preview(client, forum_id).text)
+    assert client.post(f"/forums/{forum_id}/recommendations/paste", data={**data, "save": "1"}).status_code == 302
+    # The same list pasted again a day later, one of its items twice, and one new item.
+    again = PASTED + "4. Percepatan sarana visum dan tenaga psikolog\n5. yang sudah ada.\n6. Sesuatu yang baru.\n"
+    page = _preview(client, forum_id, again).text
+    assert page.count("Rekomendasi 2 sudah menyatakan ini.") == 1
+    assert page.count("Rekomendasi 4 sudah menyatakan ini.") == 2  # a repeat within the paste, case and dot aside
+    assert "Rekomendasi 1 sudah menyatakan ini." in page
+    response = client.post(f"/forums/{forum_id}/recommendations/paste", data={**_fields(page), "save": "1"})
+    assert response.status_code == 422 and "Rekomendasi 3 sudah menyatakan ini." in response.text
+    assert len(_texts(app, forum_id)) == 4
+
+
 def test_the_service_refuses_every_item_when_one_is_invalid(appctx, world):
     forum = make_forum(world)
     secretariat = as_user(world.users["secretariat"].id)
