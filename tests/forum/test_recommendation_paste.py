@@ -63,6 +63,17 @@ def test_the_forum_page_offers_paste_a_list_to_its_editors_only(app, world, clie
     assert "/recommendations/paste" not in client_as("viewer").get(f"/forums/{forum_id}").text
 
 
+def test_a_forum_without_recommendations_and_its_minutes_point_to_the_paste(app, world, client_as):
+    """Where the conclusions stand (the minutes) and where they are missing (no recommendation yet), the editor is
+    told how they become recommendations; a reader is not."""
+    with app.app_context():
+        forum_id = make_forum(world).id
+    page = client_as("secretariat").get(f"/forums/{forum_id}").text
+    assert "Tempel kesimpulan sebagaimana tercantum dalam notulen atau laporan." in page
+    assert "Tempel kesimpulan" not in client_as("viewer").get(f"/forums/{forum_id}").text
+    assert '"Tempel daftar" di halaman forum' in client_as("secretariat").get(f"/forums/{forum_id}/minutes").text
+
+
 def test_a_pasted_list_previews_numbered_after_the_existing_ones_and_saves_all(app, world, client_as):
     forum_id = _forum_with_one(app, world)
     client = client_as("secretariat")
