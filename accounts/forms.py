@@ -149,24 +149,12 @@ class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
-class GovernmentForm(Form):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
-    name = StringField(
-        _l("Name as printed"),
-        validators=[DataRequired(), Length(max=200)],
-        description=_l('For example "Pemerintah Provinsi Banten".'),
-    )
-    short_name = StringField(
-        _l("Short name"),
-        validators=[Optional(), Length(max=80)],
-        description=_l(
-            'Shown beside an OPD of this government, as in "DINKES · Kab. Serang". Left empty, it is '
-            "made from the name."
-        ),
-    )
-    kind = SelectField(_l("Kind"), choices=enum_choices(GOVERNMENT_KIND_LABELS))
-    parent_id = OptionalIntSelectField(_l("Under (parent government)"))
-    time_zone = SelectField(_l("Time zone"), choices=list(TIME_ZONE_LABELS.items()))
+class DocumentSettingsForm(Form):
+    """A government's letterhead, numbering format and signers: what its own admin sets (GovernmentForm adds
+    the rest, the instance admin's)."""
+
+    FIELDS = services.DOCUMENT_FIELDS
+
     letterhead_name = StringField(_l("Name on the letterhead"), validators=[Optional(), Length(max=300)])
     letterhead_address = StringField(_l("Address on the letterhead"), validators=[Optional(), Length(max=500)])
     numbering_format = StringField(
@@ -201,13 +189,6 @@ class GovernmentForm(Form):
     signer_name = StringField(_l("Name of the secretariat's head"), validators=[Optional(), Length(max=200)])
     signer_nip = StringField(_l("NIP of the secretariat's head"), validators=[Optional(), Length(max=30)])
     logo = FileField(_l("Logo (PNG or JPEG)"))
-    active = BooleanField(_l("Active"), default=True)
-
-    def __init__(self, *args, government_id: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        excluded = governments.below(government_id) if government_id else frozenset()
-        nodes = sorted((n for n in governments.tree().values() if n.id not in excluded), key=lambda n: n.name)
-        self.parent_id.choices = [("", "—")] + [(n.id, n.name) for n in nodes]
 
     def validate_numbering_format(self, field):
         try:
@@ -216,4 +197,33 @@ class GovernmentForm(Form):
             raise ValidationError(error.message) from None
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in services.GOVERNMENT_FIELDS}
+        return {name: getattr(self, name).data for name in self.FIELDS}
+
+
+class GovernmentForm(DocumentSettingsForm):
+    FIELDS = services.GOVERNMENT_FIELDS
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
+    name = StringField(
+        _l("Name as printed"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l('For example "Pemerintah Provinsi Banten".'),
+    )
+    short_name = StringField(
+        _l("Short name"),
+        validators=[Optional(), Length(max=80)],
+        description=_l(
+            'Shown beside an OPD of this government, as in "DINKES · Kab. Serang". Left empty, it is '
+            "made from the name."
+        ),
+    )
+    kind = SelectField(_l("Kind"), choices=enum_choices(GOVERNMENT_KIND_LABELS))
+    parent_id = OptionalIntSelectField(_l("Under (parent government)"))
+    time_zone = SelectField(_l("Time zone"), choices=list(TIME_ZONE_LABELS.items()))
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, government_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        excluded = governments.below(government_id) if government_id else frozenset()
+        nodes = sorted((n for n in governments.tree().values() if n.id not in excluded), key=lambda n: n.name)
+        self.parent_id.choices = [("", "—")] + [(n.id, n.name) for n in nodes]

@@ -14,7 +14,7 @@ from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, U
 from core import attachments, audit, clock, numbering
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
-from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, works_for
+from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, require_works_for, works_for
 
 MIN_PASSWORD_LENGTH = 8
 USER_FIELDS = ("email", "name", "position", "role", "opd_id", "locale", "active")
@@ -499,13 +499,9 @@ def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
 
 # --- administration of governments (the instance admin) ----------------------------------------------------
 
-GOVERNMENT_FIELDS = (
-    "code",
-    "name",
-    "short_name",
-    "kind",
-    "parent_id",
-    "time_zone",
+# What a government's admin sets for its documents: the letterhead, the Berita Acara's numbering, the date line's
+# place and the signers. The code, name, kind, place in the tree, time zone and active flag stay the instance admin's.
+DOCUMENT_FIELDS = (
     "letterhead_name",
     "letterhead_address",
     "numbering_format",
@@ -515,8 +511,8 @@ GOVERNMENT_FIELDS = (
     "signer_title",
     "signer_name",
     "signer_nip",
-    "active",
 )
+GOVERNMENT_FIELDS = ("code", "name", "short_name", "kind", "parent_id", "time_zone", *DOCUMENT_FIELDS, "active")
 # The texts of a government, trimmed, and None when empty.
 GOVERNMENT_TEXTS = tuple(name for name in GOVERNMENT_FIELDS if name not in ("kind", "parent_id", "time_zone", "active"))
 
@@ -558,7 +554,11 @@ def update_government(actor: Actor, government_id: int, *, logo_upload=None, **v
     whether it is active."""
     _require_instance_admin(actor)
     government = get_government(government_id)
-    values = _clean_government_values(values, government)
+    return _save_government(actor, government, _clean_government_values(values, government), logo_upload)
+
+
+def _save_government(actor: Actor, government: Government, values: dict, logo_upload) -> Government:
+    """Set the cleaned values (and a new logo) on the government, with one audit row of what changed."""
     changes = audit.diff(government, values)
     old_logo = government.logo
     _store_logo(government, logo_upload, actor)
@@ -569,6 +569,39 @@ def update_government(actor: Actor, government_id: int, *, logo_upload=None, **v
         governments.forget()
         db.session.commit()
     return government
+
+
+# --- a government's own document settings (its admin) -------------------------------------------------------
+
+
+def document_government(actor: Actor, government_id: int | None = None) -> Government:
+    """Whose document settings an admin reads or changes: its own government's, or, for the instance admin, the
+    one it picked. An unknown government is not found; another government's is refused."""
+    require(actor, Permission.ADMINISTER)
+    if government_id is None:
+        government_id = governments.acting_government_id(actor)
+    if governments.node(government_id) is None:  # a tampered or huge id never reaches the database
+        raise NotFound(_l("No such government."))
+    require_works_for(actor, government_id)
+    return get_government(government_id)
+
+
+def document_governments(actor: Actor) -> list[tuple[int, str]]:
+    """The governments whose document settings the actor may pick, by name: every one for the instance admin when
+    there are several, else none (the page shows the admin's own without a picker)."""
+    require(actor, Permission.ADMINISTER)
+    if not governments.several() or not getattr(actor, "manages_instance", False):
+        return []
+    return [(n.id, n.name) for n in sorted(governments.tree().values(), key=lambda n: (n.name, n.id))]
+
+
+def update_document_settings(actor: Actor, government_id: int | None, *, logo_upload=None, **values) -> Government:
+    """Change a government's letterhead (a new logo replaces the old one), numbering format, place, head, secretariat
+    and the secretariat head who signs: its own admin may, and the instance admin for any government."""
+    government = document_government(actor, government_id)
+    values = {name: (values.get(name) or "").strip() or None for name in DOCUMENT_FIELDS}
+    values["numbering_format"] = numbering.check(values["numbering_format"])
+    return _save_government(actor, government, values, logo_upload)
 
 
 LOGO_EXTENSIONS = {"png", "jpg", "jpeg"}

@@ -51,6 +51,13 @@ def proposed_number(forum: Forum) -> str:
     return _next_free(forum, clock.to_local(forum.starts_at).date())[1]
 
 
+def next_number(government_id: int, fmt: str | None, zone=None) -> str:
+    """The number the government's next Berita Acara held today would get with this format (nothing is reserved):
+    the preview beside the format on the document settings page."""
+    day = clock.to_local(clock.now(), zone).date()
+    return numbering.render(fmt, _next_seq(government_id, day.year), day)
+
+
 def give_number(actor: Actor, forum_id: int) -> Forum:
     """Give the forum the next number of its government's year and keep it; a forum that has one keeps it
     (idempotent: a double click gives one number)."""

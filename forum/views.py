@@ -1,11 +1,14 @@
 """Pages of the meeting log: series, forums, participants, the attendance import, minutes, recommendations."""
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
+from accounts.forms import DocumentSettingsForm
 from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
 from core.paste import split_items
@@ -522,3 +525,37 @@ def recommendation_move(forum_id: int, recommendation_id: int):
     if ConfirmForm().validate_on_submit():
         services.move_recommendation(current_user, forum_id, recommendation_id, request.form.get("direction", ""))
     return _forum_page(forum_id, "recommendations")
+
+
+# --- a government's document settings (its admin) -----------------------------------------------------------
+
+
+def _picked_government() -> int | None:
+    """`?government=` (the instance admin's picker), else the admin's own; the service refuses another's."""
+    return request.args.get("government", type=int)
+
+
+@bp.route("/admin/documents", methods=["GET", "POST"])
+@permission_required(Permission.ADMINISTER)
+def document_settings():
+    """The letterhead, the Berita Acara's numbering format and the signers of the admin's own government."""
+    picked = _picked_government()
+    government = accounts.document_government(current_user, picked)
+    form = DocumentSettingsForm(obj=government)
+    if form.validate_on_submit():
+        try:
+            accounts.update_document_settings(current_user, picked, logo_upload=form.logo.data, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Document settings of %(name)s saved.", name=government.name), "success")
+            return redirect(url_for("forum.document_settings", **({"government": picked} if picked else {})))
+    choices = accounts.document_governments(current_user)
+    return render_template(
+        "forum/document_settings.html",
+        form=form,
+        government=government,
+        next_number=numbering.next_number(government.id, government.numbering_format, ZoneInfo(government.time_zone)),
+        government_choices=choices,
+        picked={"government": government.id} if choices else {},
+    ), form_status(form)

@@ -413,18 +413,25 @@ def test_a_sibling_reaches_nothing_of_the_other(csrf_app, estate, direction, cra
     )
 
 
+def _kab_admins_form(csrf_app, estate, path: str, endpoint: str):
+    """The kabupaten admin's client and the valid values of the form its page posts back to itself; the page shows
+    nothing of the kota's."""
+    kab, kota = estate.sides["kab"], estate.sides["kota"]
+    client = client_for(csrf_app, kab.users["admin"])
+    page = client.get(path)
+    assert page.status_code == 200
+    assert leaked(page, endpoint, kota) == []
+    _links, forms = parse_page(path, page.get_data(as_text=True))
+    crawler = Crawler(csrf_app, query_variants=False, hostile=False)
+    identity = Identity("kab admin", client, PASSWORD, kab.users["admin"])
+    save = next(f for f in forms if f.method == "POST" and urlsplit(f.action).path == path)
+    return client, MultiDict(crawler.valid_values(save, identity))
+
+
 def test_the_siblings_settings_stay_their_own(csrf_app, estate):
     """The kabupaten's admin saves its reminder policy and cuti bersama; the kota's stay as they were."""
     kab, kota = estate.sides["kab"], estate.sides["kota"]
-    client = client_for(csrf_app, kab.users["admin"])
-    page = client.get("/admin/settings")
-    assert page.status_code == 200
-    assert leaked(page, "notifications.settings", kota) == []
-    _links, forms = parse_page("/admin/settings", page.get_data(as_text=True))
-    crawler = Crawler(csrf_app, query_variants=False, hostile=False)
-    identity = Identity("kab admin", client, PASSWORD, kab.users["admin"])
-    save = next(f for f in forms if f.method == "POST" and urlsplit(f.action).path == "/admin/settings")
-    values = MultiDict(crawler.valid_values(save, identity))
+    client, values = _kab_admins_form(csrf_app, estate, "/admin/settings", "notifications.settings")
     values["send_time"] = "06:15"
     assert client.post("/admin/settings", data=values).status_code in (200, 302, 303)
     leave = [("csrf_token", csrf_token(client)), ("day", "2025-12-29"), ("name", "Cuti Kabupaten")]
@@ -445,6 +452,30 @@ def test_the_siblings_settings_stay_their_own(csrf_app, estate):
         db.session.remove()
     assert days == {"kota": {"Cuti Zamrud"}, "kab": {"Cuti Safir", "Cuti Kabupaten"}}
     assert send_times.get(kab.gov) == "06:15" and send_times.get(kota.gov) != "06:15", send_times
+
+
+def test_the_siblings_document_settings_stay_their_own(csrf_app, estate):
+    """The kabupaten's admin saves its numbering format and the head who signs; the kota's stay as they were, and
+    naming the kota's government in the address is refused."""
+    kota = estate.sides["kota"]
+    client, values = _kab_admins_form(csrf_app, estate, "/admin/documents", "forum.document_settings")
+    values["numbering_format"] = "{seq}/BA/Kab/{year}"
+    values["signer_name"] = "Kepala Kabupaten"
+    values.pop("logo", None)
+    assert client.post("/admin/documents", data=values).status_code == 302
+    assert client.post(f"/admin/documents?government={kota.gov}", data=values).status_code == 403
+    with csrf_app.app_context():
+        from accounts.models import Government
+
+        rows = {
+            key: db.session.execute(
+                sa.select(Government.numbering_format, Government.signer_name).where(Government.id == side.gov)
+            ).one()
+            for key, side in estate.sides.items()
+        }
+        db.session.remove()
+    assert tuple(rows["kab"]) == ("{seq}/BA/Kab/{year}", "Kepala Kabupaten")
+    assert rows["kota"].numbering_format != "{seq}/BA/Kab/{year}" and rows["kota"].signer_name != "Kepala Kabupaten"
 
 
 def test_the_shared_forum_shows_each_sibling_its_own_task(csrf_app, estate):

@@ -101,6 +101,7 @@ EXPECTED = {
     "notifications.delivery_log": VERIFIERS,
     "notifications.requeue": VERIFIERS,
     "notifications.preview": VERIFIERS,
+    "forum.document_settings": ADMIN,
     "notifications.settings": ADMIN,
     "notifications.settings_save": ADMIN,
     "notifications.leave_add": ADMIN,
