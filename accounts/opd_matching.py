@@ -100,9 +100,15 @@ class OpdMatcher:
                 known = self._governments.setdefault(spelling, node.id)
                 if known != node.id:
                     self._governments[spelling] = None  # a spelling two governments share names neither
+        own_spellings = {node.id: government_spellings(node) for node in governments.tree().values()}
         self._opds: dict[str, list[Opd]] = {}
         for opd in opds:
-            for spelling in {key(opd.code), key(opd.name)} - {""}:
+            spellings = {
+                key(opd.code),
+                key(opd.name),
+                *_without_government(opd.name, own_spellings.get(opd.government_id)),
+            }
+            for spelling in spellings - {""}:
                 self._opds.setdefault(spelling, []).append(opd)
         shorts: dict[str, list[Opd]] = {}
         for same in list(self._opds.values()):
@@ -170,3 +176,10 @@ def _union(groups: Iterable[list[Opd]]) -> tuple[Opd, ...]:
         for opd in group:
             found.setdefault(opd.id, opd)
     return tuple(found.values())
+
+
+def _without_government(name: str, spellings: set[str] | None) -> set[str]:
+    """An OPD's name without its own government at its end ("Dinas Kesehatan Kabupaten Serang" → "dinaskesehatan"),
+    as people write it beside the government in any spelling ("Dinas Kesehatan (Kab. Serang)") or alone."""
+    parts = words(name)
+    return {"".join(parts[:cut]) for cut in range(1, len(parts)) if "".join(parts[cut:]) in (spellings or ())}

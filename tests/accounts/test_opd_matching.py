@@ -117,3 +117,15 @@ def test_short_forms_and_government_spellings_are_made_by_rule(appctx, tree):
 
     spellings = government_spellings(governments.node(tree.govs["kab"]))
     assert {"kabserang", "kabupatenserang", "pemerintahkabupatenserang", "pemkabserang"} <= spellings
+
+
+def test_an_opd_whose_name_ends_with_its_government_is_read_without_it_or_with_another_spelling(appctx, tree):
+    # as the demo's province and kabupaten name their OPDs; "Dinas Sosial" alone must not be the kota's only
+    for key, name in (("kab", "Dinas Sosial Kabupaten Serang"), ("prov", "Dinas Sosial Provinsi Banten")):
+        accounts.create_opd(SYSTEM, government_id=tree.govs[key], code="DINSOS", name=name, kind="dinas")
+    accounts.create_opd(SYSTEM, government_id=tree.govs["kota"], code="DINSOS", name="Dinas Sosial", kind="dinas")
+    matcher = OpdMatcher(accounts.active_opds())
+    assert matcher.read("Dinas Sosial (Kab. Serang)").pick().opd.government_id == tree.govs["kab"]
+    assert matcher.read("Dinas Sosial Pemprov Banten").pick().opd.government_id == tree.govs["prov"]
+    assert matcher.read("Dinas Sosial").pick(own=tree.govs["prov"]).opd.government_id == tree.govs["prov"]
+    assert len(matcher.read("Dinas Sosial").pick().several) == 3
