@@ -136,3 +136,14 @@ def test_the_instance_admin_picks_any_government(app, tree):
     assert saved.status_code == 302 and saved.headers["Location"].endswith(f"?government={tree.govs['prov']}")
     assert _settings(app, tree.govs["prov"])["numbering_format"] == FORMAT
     assert _settings(app, tree.govs["kab"])["numbering_format"] is None
+
+
+@pytest.mark.parametrize(("locale", "message"), [("id", "NIP terdiri atas 18 angka"), ("en", "A NIP is 18 digits")])
+@pytest.mark.parametrize("nip", ["abc", "19700101 199503 1 00", "19700101-199503-1-001x"])
+def test_a_nip_that_is_not_18_digits_is_refused_beside_the_field(app, tree, locale, message, nip):
+    client = _client(app, tree.users["kab_admin"], locale)
+    response = client.post("/admin/documents", data={**SETTINGS, "signer_nip": nip})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page and f'value="{nip}"' in page
+    assert _settings(app, tree.govs["kab"])["signer_nip"] is None
