@@ -139,6 +139,10 @@ def test_the_paste_preview_ticks_what_it_matches_flags_the_rest_and_saves_nothin
     assert "Dinas Pariwisata\n</textarea>" in page  # the text is kept
     assert f'name="paste_checked" type="hidden" value="{opd_paste.digest(pasted)}"' in page
     assert _actions(app) == 0
+    # the preview is a new page: the focus goes to its result, which is read out by its summary
+    result = re.search(r'<div class="paste-result"[^>]*>', page).group(0)
+    assert 'tabindex="-1"' in result and "autofocus" in result and 'aria-labelledby="paste-summary"' in result
+    assert '<p id="paste-summary">2 baris cocok' in page
 
 
 def test_creating_with_an_unchecked_paste_that_has_problems_shows_the_preview_then_confirming_saves(
