@@ -59,6 +59,8 @@ def test_pasted_rows_preview_and_save_every_member(app, world, client_as):
     assert response.status_code == 200
     page = response.text
     assert "4 anggota siap ditambahkan." in page
+    # a new page: the focus goes to the preview, named by its heading
+    assert '<section class="card" id="preview" tabindex="-1" autofocus aria-labelledby="preview-title">' in page
     assert "DINKES – Dinas Kesehatan" in page and ">Sekretaris<" in page
     assert _members(app, action_id) == []  # a preview saves nothing
     response = client.post(_url(action_id), data={"text": TEAM, "seen": _seen(page), "save": "1"})

@@ -171,6 +171,7 @@ def test_a_zoom_participants_report_imports_everyone_as_present(app, world, clie
     client = client_as("secretariat")
     page = _upload(client, forum_id, "participants_81234567890.csv", data).get_data(as_text=True)
     assert 'id="columns"' not in page  # every header is known: no mapping step
+    assert 'id="preview" tabindex="-1" autofocus' in page  # the focus goes to the preview
     assert "Tidak disimpan dari berkas: Join Time, Leave Time, Duration (Minutes), Guest." in page
     assert "Instansi belum diisi." in page  # a Zoom report names no institution: the preview says so per row
     assert "Laporan Zoom tidak mencantumkan instansi: tulis setiap nama sebagai" in page  # and how to give it
@@ -259,6 +260,8 @@ def test_an_unknown_header_with_data_asks_what_it_holds_instead_of_dropping_it(a
     forum_id = _setup(app, world)
     page = _upload(client_as("secretariat"), forum_id, "daftar.xlsx", xlsx(UNKNOWN)).get_data(as_text=True)
     assert 'id="columns"' in page and 'id="preview"' not in page
+    # a new page: the focus goes to the mapping step, named by its heading
+    assert '<section class="card" id="columns" tabindex="-1" autofocus aria-labelledby="columns-title">' in page
     assert "Nama Instansi Pengirim" in page and "Golongan darah" in page
     assert "Contoh: DINKES · BPJS Kesehatan" in page  # the column's values, to tell what it is
     assert "Catatan" not in page.split('id="columns"')[1]  # an empty unknown column is not asked about
