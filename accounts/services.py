@@ -1,7 +1,6 @@
 """Operations on users and OPDs. Each takes the acting user, checks permission and writes the audit trail."""
 
 import hashlib
-import re
 import secrets
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, U
 from core import attachments, audit, clock, numbering
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
+from core.nip import check_nip
 from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, require_works_for, works_for
 
 MIN_PASSWORD_LENGTH = 8
@@ -602,19 +602,8 @@ def update_document_settings(actor: Actor, government_id: int | None, *, logo_up
     government = document_government(actor, government_id)
     values = {name: (values.get(name) or "").strip() or None for name in DOCUMENT_FIELDS}
     values["numbering_format"] = numbering.check(values["numbering_format"])
-    values["signer_nip"] = _check_nip(values["signer_nip"])
+    values["signer_nip"] = check_nip(values["signer_nip"], "signer_nip")
     return _save_government(actor, government, values, logo_upload)
-
-
-NIP_DIGITS = 18
-
-
-def _check_nip(nip: str | None) -> str | None:
-    """A civil servant's NIP as printed under the signature: 18 digits, spaced as the secretariat writes them
-    ("19700101 199503 1 001"); letters or a wrong count would print a NIP no one has."""
-    if nip is not None and not (re.fullmatch(r"[\d ]+", nip) and len(nip.replace(" ", "")) == NIP_DIGITS):
-        raise Invalid(_l("A NIP is %(n)d digits, e.g. 19700101 199503 1 001.", n=NIP_DIGITS), field="signer_nip")
-    return nip
 
 
 LOGO_EXTENSIONS = {"png", "jpg", "jpeg"}
@@ -641,7 +630,7 @@ def _clean_government_values(values: dict, government: Government | None) -> dic
     for name in GOVERNMENT_TEXTS:
         values[name] = (values[name] or "").strip() or None
     values["numbering_format"] = numbering.check(values["numbering_format"])
-    values["signer_nip"] = _check_nip(values["signer_nip"])
+    values["signer_nip"] = check_nip(values["signer_nip"], "signer_nip")
     if not values["code"]:
         raise Invalid(_l("A government needs a code."), field="code")
     values["code"] = values["code"].upper()

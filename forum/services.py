@@ -15,6 +15,7 @@ from core import audit
 from core.db import ids_fingerprint, max_length
 from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
+from core.nip import check_nip
 from core.permissions import Actor, Permission, can, may_assign_to, require, require_works_for, works_for
 from core.weblinks import web_link
 from forum import attendance_import
@@ -461,6 +462,8 @@ def _clean_forum_values(government_id: int, values: dict) -> dict:
         values["online_link"] = web_link(
             values["online_link"], max_length=max_length(Forum.online_link), field="online_link"
         )
+    for signer in ("chair_nip", "minute_taker_nip"):
+        values[signer] = check_nip(values[signer], signer)
     return values
 
 

@@ -243,3 +243,14 @@ def test_forum_history_is_for_the_secretariat(appctx, world):
     assert services.forum_history(as_user(world.users["secretariat"].id), forum.id)
     with pytest.raises(NotAllowed):
         services.forum_history(as_user(world.users["viewer"].id), forum.id)
+
+
+@pytest.mark.parametrize("field", ["chair_nip", "minute_taker_nip"])
+@pytest.mark.parametrize("nip", ["abc", "1975 0817", "x" * 18, "19750817 200212 1 0031"])
+def test_a_signers_nip_that_is_not_18_digits_is_refused_on_its_field(appctx, world, field, nip):
+    """The chair's and the minute-taker's NIP follow the one rule of core/nip.py, like the secretariat head's."""
+    with pytest.raises(Invalid) as refused:
+        make_forum(world, **{field: nip})
+    assert refused.value.field == field
+    forum = make_forum(world, **{field: "19750817 200212 1 003"})
+    assert getattr(forum, field) == "19750817 200212 1 003"
