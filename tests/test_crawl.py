@@ -173,6 +173,16 @@ def shown(endpoint: str | None, html: str) -> str:
     return html
 
 
+# POST routes no link or form of the demo leads to: each needs a file the crawler does not make, or a token only an
+# email holds. Their own tests send them: tests/accounts/test_onboarding.py, tests/accounts/test_set_password.py,
+# tests/forum/test_import_columns.py.
+BEHIND_A_FILE_OR_AN_EMAIL = {
+    "accounts.onboarding_confirm",  # after a preview of a valid sheet
+    "accounts.set_password",  # the emailed link's token
+    "forum.participant_import_columns",  # after an upload with a column Kawal does not know
+}
+
+
 def test_no_page_or_form_answers_500_for_any_demo_role(make_app, tmp_path, crawl_summary):
     app = demo_app(make_app, tmp_path)
     kill_some_mail(app)
@@ -208,7 +218,8 @@ def test_no_page_or_form_answers_500_for_any_demo_role(make_app, tmp_path, crawl
     # Floors that hold on the slowest machine, so a crawler that stopped logging in or reading forms fails.
     assert crawler.counts["pages"] >= 150 and crawler.counts["forms submitted"] >= 200, crawler.summary()
     if not crawler.cut:
-        assert all("logout" in endpoint for endpoint in crawler.unsubmitted("POST")), crawler.unsubmitted("POST")
+        missed = {e for e in crawler.unsubmitted("POST") if "logout" not in e} - BEHIND_A_FILE_OR_AN_EMAIL
+        assert not missed, missed
 
 
 def test_the_crawler_follows_the_follow_ups_pager(make_app, tmp_path):
