@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from accounts import governments
+from accounts import governments, reach
 from accounts import services as accounts
 from accounts.models import Opd, User
 from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, Decree, DecreeStage, Status
@@ -111,12 +111,10 @@ def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
         user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
         return row.recipient, user
     opd = db.session.get(Opd, row.opd_id)
-    head = opd.head
-    if head is not None and head.active:
-        return head.email, head
-    if opd.email:
-        return opd.email, None
-    raise NoRecipient(code=opd.code)
+    address, user = reach.recipient(opd)
+    if address is None:
+        raise NoRecipient(code=opd.code)
+    return address, user
 
 
 def _test_mail(row: OutboxMessage, now: datetime) -> Prepared:

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from accounts import governments
-from accounts.models import Opd, User
+from accounts import governments, reach
+from accounts.models import Opd
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
 from core.calendar import WorkingDays
@@ -166,11 +166,9 @@ def unplanned(found: list[Candidate]) -> list[Candidate]:
 
 
 def resolve_recipient(opd: Opd) -> tuple[str | None, int | None]:
-    """The OPD's current active head, else its official inbox, else nobody."""
-    head: User | None = opd.head
-    if head is not None and head.active:
-        return head.email, head.id
-    return (opd.email, None) if opd.email else (None, None)
+    """The OPD's recipient now (accounts.reach), as an address and a user id for an outbox row."""
+    address, user = reach.recipient(opd)
+    return address, user.id if user is not None else None
 
 
 def send_time_today(today: date, policy: policies.Policy, zone: ZoneInfo | None = None) -> datetime:

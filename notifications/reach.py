@@ -1,0 +1,74 @@
+"""The OPDs Kawal cannot reach, and why: nobody to write to (accounts.reach), or a mail server that refuses the
+address Kawal would write to. For the secretariat's digest and the dashboard: shown until someone fixes it."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from accounts import reach
+from accounts.models import Opd
+from core.extensions import db
+from notifications.models import MailError, MailStatus, OutboxMessage
+
+
+class Why(StrEnum):
+    NO_RECIPIENT = "no_recipient"  # no active head and no official inbox
+    REFUSED = "refused"  # the mail server refused the address the OPD's mail goes to
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    opd: Opd
+    why: Why
+    address: str | None = None  # the refused address
+    reply: str | None = None  # the server's words about it
+
+
+def _refusals(addresses: set[str]) -> dict[str, str]:
+    """Of these addresses, those whose last delivery attempt was refused by the mail server: {address: reply}.
+    An address is refused when the newest outbox row that was sent or failed and names it (as recipient, or in the
+    refused list of a row that reached others) says so; a later row delivered to it clears it."""
+    if not addresses:
+        return {}
+    rows = db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.error_code, OutboxMessage.refused)
+        .where(
+            OutboxMessage.status.in_([MailStatus.SENT, MailStatus.DEAD]),
+            sa.or_(OutboxMessage.recipient.in_(sorted(addresses)), OutboxMessage.refused.is_not(None)),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    refused: dict[str, str] = {}
+    for recipient, status, error_code, refused_list in rows:
+        named = {entry["address"]: entry.get("reply") or "" for entry in refused_list or []}
+        for address, reply in named.items():
+            if address in addresses:
+                refused[address] = f"{reply}".strip()
+        if recipient in addresses and recipient not in named:
+            if status == MailStatus.DEAD and error_code == MailError.RECIPIENTS_REFUSED:
+                refused[recipient] = ""
+            elif status == MailStatus.SENT:
+                refused.pop(recipient, None)  # delivered since: fixed
+    return refused
+
+
+def unreachable(government_ids=None) -> list[Unreachable]:
+    """Every active OPD of these governments (None: all) that mail does not reach now, by government and code."""
+    found = [Unreachable(opd, Why.NO_RECIPIENT) for opd in reach.unreachable(government_ids=government_ids)]
+    query = sa.select(Opd).where(Opd.active).options(so.selectinload(Opd.head), so.selectinload(Opd.government))
+    if government_ids is not None:
+        query = query.where(Opd.government_id.in_(list(government_ids)))
+    current = {}
+    for opd in db.session.scalars(query):
+        address = reach.recipient(opd)[0]
+        if address is not None:
+            current[opd] = address
+    refused = _refusals(set(current.values()))
+    found += [
+        Unreachable(opd, Why.REFUSED, address, refused[address])
+        for opd, address in current.items()
+        if address in refused
+    ]
+    return sorted(found, key=lambda u: (u.opd.government_id, u.opd.code))

@@ -1,0 +1,58 @@
+"""Which OPDs Kawal cannot reach: nobody to write to, or an address the mail server refuses."""
+
+import sqlalchemy as sa
+
+from accounts import reach as accounts_reach
+from accounts.models import Opd, User
+from core import clock
+from core.extensions import db
+from notifications import outbox, reach
+from notifications.models import MailError, MailKind, MailStatus, OutboxMessage
+
+
+def _codes(found):
+    return [(u.opd.code, u.why.value) for u in found]
+
+
+def test_an_opd_without_an_active_head_or_an_inbox_is_unreachable(app, world):
+    with app.app_context():
+        assert _codes(reach.unreachable()) == [
+            ("BAPPEDA", "no_recipient"),
+            ("DISDUKCAPIL", "no_recipient"),
+            ("PKM-CIBODAS", "no_recipient"),
+        ]
+        db.session.get(Opd, world.opds["BAPPEDA"]).email = "bappeda@tangerangkota.go.id"
+        db.session.get(User, world.users["opd_head"].id).active = False  # DINKES's head leaves, it has no inbox
+        db.session.commit()
+        assert [o.code for o in accounts_reach.unreachable()] == ["DINKES", "DISDUKCAPIL", "PKM-CIBODAS"]
+        assert accounts_reach.recipient(db.session.get(Opd, world.opds["BAPPEDA"])) == (
+            "bappeda@tangerangkota.go.id",
+            None,
+        )
+
+
+def _attempt(key, recipient, status, **values):
+    now = clock.now()
+    row = outbox.new_row(key, MailKind.DIGEST, recipient, now=now, local_date=now.date()) | {"status": status} | values
+    db.session.execute(sa.insert(OutboxMessage), [row])
+    db.session.commit()
+
+
+def test_a_refused_address_is_unreachable_until_mail_to_it_is_delivered(app, world):
+    head = world.users["opd_head"].email
+    with app.app_context():
+        _attempt("a", head, MailStatus.DEAD, error_code=MailError.RECIPIENTS_REFUSED, last_error="550 no such user")
+        assert ("DINKES", "refused") in _codes(reach.unreachable())
+        _attempt("b", head, MailStatus.SENT)
+        assert ("DINKES", "refused") not in _codes(reach.unreachable())
+        # A copy refused while the head got the mail: the inbox is refused, the head is not.
+        opd = db.session.get(Opd, world.opds["DP3AP2KB"])
+        opd.email = "dp3a@tangerangkota.go.id"
+        db.session.get(User, world.users["other_head"].id).active = False
+        db.session.commit()
+        refusal = [{"address": "dp3a@tangerangkota.go.id", "code": 550, "reply": "mailbox full"}]
+        _attempt("c", "someone@example.org", MailStatus.SENT, refused=refusal)
+        found = [u for u in reach.unreachable() if u.opd.code == "DP3AP2KB"]
+        assert [(u.why.value, u.address, u.reply) for u in found] == [
+            ("refused", "dp3a@tangerangkota.go.id", "mailbox full")
+        ]
