@@ -70,6 +70,7 @@ def test_a_long_subject_stays_on_one_line_and_utf_8_survives(appctx):
     raw = message.as_bytes()
     # Not folded at 78 characters: "[Kawal]" never stands on a line of its own.
     assert f"\r\nSubject: {LONG_SUBJECT}\r\n".encode() in raw
+    assert b"\r\nFrom: Kawal <kawal@localhost>\r\n" in raw  # an ASCII name is not encoded
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()  # bodies quoted-printable
     parsed = message_from_bytes(raw, policy=email_policy.default)
     assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # CRLF on the wire
