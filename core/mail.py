@@ -39,8 +39,9 @@ MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 class Message(flask_mail.Message):
     """Flask-Mail's message, written out with lines up to RFC 5322's 998 characters: folding a long Subject that
     starts with "[Kawal]" at 78 would put the rest on a line of its own, which some mail clients show with a
-    leading space. The From header is written by the standard library's policy, which encodes a display name only
-    when it is not ASCII: Flask-Mail encodes every one ("=?utf-8?q?Kawal?="), which spam filters hold against it."""
+    leading space. The address headers are written by the standard library's policy, which encodes a display name
+    only when it is not ASCII (Flask-Mail encodes every one, "=?utf-8?q?Kawal?=", which spam filters hold against
+    a message), and keep the order given (Flask-Mail's passes through a set)."""
 
     def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
         return MIMEText(text or "", _subtype=subtype, _charset=_BODY_CHARSET)
@@ -49,6 +50,9 @@ class Message(flask_mail.Message):
         message = super()._message()
         message.policy = MAIL_POLICY
         message.replace_header("From", self.sender)
+        message.replace_header("To", ", ".join(self.recipients))
+        if self.cc:
+            message.replace_header("Cc", ", ".join(self.cc))
         return message
 
 

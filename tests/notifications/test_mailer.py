@@ -64,13 +64,17 @@ LONG_SUBJECT = "[Kawal] Tugas baru untuk DINKES: Layanan kesehatan jiwa tersedia
 def test_a_long_subject_stays_on_one_line_and_utf_8_survives(appctx):
     text = "Yth. Kepala Dinas — Ibu Ni Luh Putu Ayu Ṣalīḥah\n" + "isi " * 400 + "\n"
     message = build(
-        Rendered(LONG_SUBJECT, text, "<p>Sarana visum — segera</p>"), to=["a@example.org"], cc=[], dedup_key="k:1"
+        Rendered(LONG_SUBJECT, text, "<p>Sarana visum — segera</p>"),
+        to=["a@example.org"],
+        cc=["z@example.org", "b@example.org", "m@example.org"],
+        dedup_key="k:1",
     )
     assert isinstance(message, flask_mail.Message)
     raw = message.as_bytes()
     # Not folded at 78 characters: "[Kawal]" never stands on a line of its own.
     assert f"\r\nSubject: {LONG_SUBJECT}\r\n".encode() in raw
     assert b"\r\nFrom: Kawal <kawal@localhost>\r\n" in raw  # an ASCII name is not encoded
+    assert b"\r\nCc: z@example.org, b@example.org, m@example.org\r\n" in raw  # in the order given
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()  # bodies quoted-printable
     parsed = message_from_bytes(raw, policy=email_policy.default)
     assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # CRLF on the wire
