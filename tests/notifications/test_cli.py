@@ -102,6 +102,17 @@ def test_the_health_check_fails_on_a_late_email_only(app, filled):
     assert "--max-pending-minutes" in _status(app, "--max-pending-minutes", "soon").output
 
 
+def test_status_covers_every_government(app, tree):
+    with app.app_context():
+        kab = _row("kab", MailStatus.PENDING, waited=timedelta(hours=2), government_id=tree.govs["kab"])
+        _row("kota", MailStatus.PENDING, waited=timedelta(minutes=5), government_id=tree.govs["kota"])
+        _row("prov", MailStatus.DEAD, waited=timedelta(days=1), government_id=tree.govs["prov"])
+    result = _status(app, "--max-pending-minutes", "60")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[:4] == ["pending: 2", "sending: 0", "sent: 0", "dead: 1"]
+    assert f"oldest pending: #{kab} new_task, waiting 120 min," in result.stdout
+
+
 def test_send_now_reads_a_local_time_without_a_zone_and_any_zone_given(app, monkeypatch):
     from notifications import dispatcher
 
