@@ -65,10 +65,14 @@ class Connection(flask_mail.Connection):
         # The timeout must reach the constructor: it connects and reads the greeting at once.
         host = kind(state.server, state.port, timeout=state.timeout)
         host.set_debuglevel(int(state.debug))
-        if state.use_tls:
-            host.starttls()
-        if state.username:
-            host.login(state.username, state.password or "")
+        try:
+            if state.use_tls:
+                host.starttls()
+            if state.username:
+                host.login(state.username, state.password or "")
+        except Exception:
+            host.close()  # no connection is kept to hold the socket: close it before the error goes on
+            raise
         return host
 
     def send(self, message: flask_mail.Message, envelope_from: str | None = None) -> Refused:
