@@ -95,13 +95,14 @@ def register_extensions(app: Flask) -> None:
 
     from core import attachments, clock, formatting, markdown, security, static, weblinks
     from core.db import register_sqlite_functions
-    from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")

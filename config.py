@@ -27,6 +27,21 @@ def env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_positive(name: str, default: float) -> float:
+    """Read a setting that must be a number above zero, refusing anything else at start with its name and value,
+    rather than as a traceback deep inside the library that meets it later (APScheduler, for the intervals)."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise RuntimeError(f"{name} must be a number above zero, not {text!r}.")
+    return value
+
+
 def web_concurrency() -> int:
     """The number of gunicorn worker processes, read as gunicorn.conf.py reads it (default: 2 per core, at least 2)."""
     return int(os.environ.get("WEB_CONCURRENCY") or max(2, 2 * (os.cpu_count() or 1)))
@@ -101,7 +116,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")
-    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 15))
+    MAIL_TIMEOUT = env_positive("MAIL_TIMEOUT", 15)
+    # Flask-Mail sends nothing when TESTING is set unless told otherwise; Kawal's tests talk to a real SMTP server.
+    MAIL_SUPPRESS_SEND = env_flag("MAIL_SUPPRESS_SEND")
     # Temporary failures (4xx, refused connection, timeout) are retried, with capped backoff, while the email is
     # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
     # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
@@ -111,8 +128,10 @@ class Config:
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None
-    REMINDER_PLAN_EVERY_MINUTES = 10
-    REMINDER_SEND_EVERY_SECONDS = 15
+    # How often the worker (`flask reminders worker`) runs the planner, which itself waits for each government's
+    # send time, and the dispatcher, which sends what is due.
+    REMINDER_PLAN_EVERY_MINUTES = env_positive("REMINDER_PLAN_EVERY_MINUTES", 10)
+    REMINDER_SEND_EVERY_SECONDS = env_positive("REMINDER_SEND_EVERY_SECONDS", 15)
 
 
 class DevelopmentConfig(Config):

@@ -157,7 +157,7 @@ def _transport_rate(app, count: int = 2000) -> float:
 
     rendered = Rendered(subject="[Kawal] Benchmark", text="Isi pesan.\n" * 40, html="<p>Isi pesan.</p>" * 40)
     messages = [build(rendered, to=["opd@example.org"], cc=[], dedup_key=f"bench:{n}") for n in range(count)]
-    session = SmtpSession(app.config)
+    session = SmtpSession()
     started = time.perf_counter()
     try:
         for message in messages:

@@ -1,34 +1,63 @@
-"""`flask reminders …`: plan, send, run the worker, and (for development) catch mail locally."""
+"""`flask reminders …`: plan, send, run the worker, report the outbox, and (for development) catch mail locally."""
 
 import contextlib
 import gc
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 from flask import Blueprint, current_app
+from flask_babel import force_locale
 
 from core import clock
 
 bp = Blueprint("reminders", __name__, cli_group="reminders")
+bp.cli.help = (
+    "The reminders: plan the day's digests, send what is due, run both on a schedule (the worker), report the "
+    "outbox for cron or a health check, and catch mail locally in development."
+)
 
 
-def _moment(text: str | None) -> datetime | None:
-    if not text:
+class Moment(click.ParamType):
+    """A moment in ISO 8601, with or without a zone; refused with an example, not a traceback."""
+
+    name = "moment"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not ISO 8601: write 2025-12-22T07:30, or 2025-12-22T07:30+08:00.", param, ctx)
+
+
+def _moment(moment: datetime | None) -> datetime | None:
+    """A moment without a zone is the Pemda's wall-clock time (the default government's zone)."""
+    if moment is None:
         return None
-    moment = datetime.fromisoformat(text)
     return clock.from_local(moment) if moment.tzinfo is None else moment
 
 
+def now_option(what: str):
+    """--now, for trying a day out or catching up by hand."""
+    return click.option(
+        "--now",
+        type=Moment(),
+        help=f"{what} as of this moment instead of the clock's: ISO 8601, e.g. 2025-12-22T07:30 (the Pemda's local "
+        "time) or 2025-12-22T07:30+08:00.",
+    )
+
+
 @bp.cli.command("plan")
-@click.option("--now", "now_text", help="Plan as of this moment (ISO 8601; without a zone, the Pemda's local time).")
-def plan_command(now_text):
+@now_option("Plan")
+def plan_command(now):
     """Plan today's reminder digests into the outbox."""
     from accounts import governments
     from notifications import planner
 
-    result = planner.plan(_moment(now_text))
+    result = planner.plan(_moment(now))
     if governments.several():
         for government_id, day in sorted(result.days.items()):
             if not day.working_day:
@@ -47,22 +76,23 @@ def plan_command(now_text):
 
 
 @bp.cli.command("send")
-@click.option("--now", "now_text", help="Send as of this moment (ISO 8601).")
+@now_option("Send what is due")
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="Rows claimed at a time.")
-def send_command(now_text, batch):
+def send_command(now, batch):
     """Send what is due in the outbox, once."""
     from notifications import dispatcher
 
-    result = dispatcher.dispatch(_moment(now_text), batch=batch)
+    result = dispatcher.dispatch(_moment(now), batch=batch)
     click.echo(
         f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}, "
         f"taken over by another sender {result.lost}"
     )
 
 
-@bp.cli.command("worker")
+@bp.cli.command("worker", short_help="Run the planner and the dispatcher on their schedule.")
 def worker_command():
-    """Run the planner and the dispatcher on their schedule until stopped."""
+    """Run the planner every REMINDER_PLAN_EVERY_MINUTES (default 10) and the dispatcher every
+    REMINDER_SEND_EVERY_SECONDS (default 15) until stopped. Several workers may run at once."""
     from notifications.worker import build_scheduler
 
     scheduler = build_scheduler(current_app._get_current_object())
@@ -74,7 +104,54 @@ def worker_command():
         scheduler.start()
 
 
-@bp.cli.command("sink")
+@bp.cli.command("status", short_help="Print the outbox by status and its oldest waiting email.")
+@click.option(
+    "--max-pending-minutes",
+    type=click.IntRange(1),
+    help="Exit with status 1 when an email that should have gone already has waited longer than this.",
+)
+def status_command(max_pending_minutes):
+    """Print the outbox by status and its oldest waiting email, for every government (for cron or a health
+    check: exit status 0 when healthy, 1 when --max-pending-minutes is exceeded)."""
+    from core.permissions import SYSTEM
+    from notifications import services
+
+    now = clock.now()
+    health = services.outbox_health(SYSTEM, now)
+    for status, count in health.counts.items():
+        click.echo(f"{status.value}: {count}")
+    row = health.oldest
+    if row is None:
+        click.echo("oldest pending: none")
+    else:
+        due = "due now" if row.next_attempt_at <= now else f"in {_minutes(row.next_attempt_at - now)} min"
+        click.echo(
+            f"oldest pending: #{row.id} {row.kind.value}, waiting {_minutes(now - row.created_at)} min, "
+            f"attempts {row.attempts}, next attempt {row.next_attempt_at:%Y-%m-%d %H:%M} UTC ({due})"
+        )
+        if row.error_code is not None:
+            with force_locale("en"):
+                why = row.error_text
+            click.echo(f"last error: {why}" + (f" ({row.last_error})" if row.last_error else ""))
+    late = health.oldest_late
+    if (
+        max_pending_minutes is not None
+        and late is not None
+        and now - late.created_at > timedelta(minutes=max_pending_minutes)
+    ):
+        click.echo(
+            f"UNHEALTHY: email #{late.id} has waited {_minutes(now - late.created_at)} min, "
+            f"more than {max_pending_minutes}.",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+@bp.cli.command("sink", short_help="A local SMTP server for development.")
 @click.option("--port", default=None, type=int, help="Defaults to MAIL_PORT.")
 def sink_command(port):
     """A local SMTP server for development: every email it receives is kept as a .eml file."""

@@ -91,7 +91,7 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
     """Send what is due as of `now`, in batches over one reused SMTP connection; returns the counts."""
     result = DispatchResult()
     owner = owner_name()
-    session = SmtpSession(current_app.config)
+    session = SmtpSession()
     book = content.book()  # once per run, not once per email
     handled = 0
     try:

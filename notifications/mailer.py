@@ -1,27 +1,24 @@
-"""Email bodies and the SMTP connection.
+"""Email bodies, and the SMTP session the dispatcher sends them over.
 
-Messages are built with the standard library's EmailMessage from the paired templates under templates/email/,
-and sent with smtplib. We tried Flask-Mail first and left it: its connection has no timeout, so a server that
-never answers would hang the worker, and its connection context raises on a failed QUIT after the server has
-accepted the message, where we must count the message as sent.
+Messages are built as Flask-Mail `Message`s from the paired templates under templates/email/, and sent over a
+Flask-Mail connection (`core/mail.py`: Flask-Mail gives the settings, the message and the connection; that module
+adds the timeout, the refused recipients and the quiet QUIT the outbox relies on). Here: the content and the
+headers every retry shares, a session that opens its connection only when there is something to send and keeps
+it for the whole run, and the sorting of every way SMTP fails into a code (`_classify`).
 """
 
-import contextlib
-import email.policy
 import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core import clock
+from core.extensions import mail
+from core.mail import Connection, Message
 from notifications.models import MailError
-
-SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass
@@ -50,21 +47,19 @@ def message_id(dedup_key: str) -> str:
     return f"<kawal.{digest}@{domain}>"
 
 
-def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> EmailMessage:
-    """A multipart (text and HTML) message with a Message-ID that every retry shares."""
-    # Lines up to RFC 5322's 998 characters: folding a long Subject that starts with "[Kawal]" would otherwise put
-    # it on a line of its own, which some mail clients show with a leading space.
-    message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = rendered.subject
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = message_id(dedup_key)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> Message:
+    """A text message with an HTML alternative, dated by the clock, with a Message-ID that every retry shares."""
+    message = Message(
+        subject=rendered.subject,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        recipients=list(to),
+        cc=list(cc),
+        body=rendered.text,
+        html=rendered.html,
+        date=clock.now().timestamp(),
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.msgId = message_id(dedup_key)
     return message
 
 
@@ -121,54 +116,33 @@ def _classify(error: Exception) -> MailFailure:
 
 
 class SmtpSession:
-    """One SMTP connection reused for many messages; opened on first use."""
+    """One connection reused for every message of a dispatcher run. It is opened on the first message, not at the
+    start of the run (the worker runs every few seconds, mostly with nothing to send), and opened again after an
+    error broke it; so it is not one `with mail.connect()` block."""
 
-    def __init__(self, config):
-        if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
-            raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set.")
-        self.config = config
-        self.connection: smtplib.SMTP | None = None
+    def __init__(self):
+        self.connection: Connection | None = None
 
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config
-        timeout = c["MAIL_TIMEOUT"]
-        if c.get("MAIL_USE_SSL"):
-            connection = smtplib.SMTP_SSL(c["MAIL_SERVER"], c["MAIL_PORT"], timeout=timeout)
-        else:
-            connection = smtplib.SMTP(c["MAIL_SERVER"], c["MAIL_PORT"], timeout=timeout)
-            if c.get("MAIL_USE_TLS"):
-                connection.starttls()
-        if c.get("MAIL_USERNAME"):
-            connection.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
-        return connection
-
-    def send(self, message: EmailMessage) -> list[dict]:
+    def send(self, message: Message) -> list[dict]:
         """Hand one message to the server; returns the recipients it refused while accepting others
         ([{"address", "code", "reply"}]). Raises TemporaryFailure or PermanentFailure when nobody got it."""
         try:
             if self.connection is None:
-                self.connection = self._connect()
-            # smtplib raises only when every recipient is refused; a partial refusal comes back as a dict.
-            refused = self.connection.send_message(message)
+                self.connection = mail.connect().__enter__()
+            refused = self.connection.send(message)
         except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
-            self.reset()
+            self._end(error)
             raise _classify(error) from error
         return [
             {"address": address, "code": code, "reply": _text(reply)}
             for address, (code, reply) in sorted(refused.items())
         ]
 
-    def reset(self) -> None:
-        """Drop a broken connection; the next send opens a new one."""
+    def _end(self, error: Exception | None) -> None:
         if self.connection is not None:
-            # Closing a broken socket may fail too; there is nothing left to save.
-            with contextlib.suppress(Exception):
-                self.connection.close()
+            self.connection.__exit__(type(error) if error else None, error, None)
         self.connection = None
 
     def close(self) -> None:
-        """Say QUIT. The messages were accepted already, so a failure here changes nothing."""
-        if self.connection is not None:
-            with contextlib.suppress(Exception):
-                self.connection.quit()
-        self.reset()
+        """Say QUIT; the messages were accepted already, so a failure here changes nothing."""
+        self._end(None)

@@ -2,7 +2,7 @@
 the preview, a test email."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -201,6 +201,37 @@ def refused_addresses(actor: Actor) -> list[RefusedAddress]:
             if address not in found:
                 found[address] = RefusedAddress(address, f"{refusal['code']} {refusal['reply']}", row.opd, row.sent_at)
     return sorted(found.values(), key=lambda r: (r.opd.code if r.opd else "", r.address))
+
+
+@dataclass
+class OutboxHealth:
+    """The outbox as an operator's cron or health check reads it."""
+
+    counts: dict[MailStatus, int]  # every status, zeros too
+    oldest: OutboxMessage | None  # the pending row waiting longest
+    oldest_late: OutboxMessage | None  # the one waiting longest of those that should have gone already
+
+
+def outbox_health(actor: Actor, now: datetime) -> OutboxHealth:
+    """The count of rows by status and the oldest pending rows, over the governments the actor sees (every one,
+    for the command line). A row waits from when it was written (the planner writes a digest at its send time).
+    It is late when it is due, or was tried and waits for its retry: a digest planned ahead of its send time is
+    not late, and a row between two retries during an outage still is."""
+    counts = dict.fromkeys(MailStatus, 0) | dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id))
+            .where(visible_mail(actor))
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    pending = (
+        sa.select(OutboxMessage)
+        .where(visible_mail(actor), OutboxMessage.status == MailStatus.PENDING)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(1)
+    )
+    late = pending.where(sa.or_(OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts > 0))
+    return OutboxHealth(counts, db.session.scalar(pending), db.session.scalar(late))
 
 
 def requeue(actor: Actor, message_id: int) -> OutboxMessage:

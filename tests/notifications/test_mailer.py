@@ -3,10 +3,14 @@ own words, and a permanent or a temporary failure."""
 
 import smtplib
 import ssl
+from email import message_from_bytes
+from email import policy as email_policy
 
+import flask_mail
 import pytest
 
-from notifications.mailer import PermanentFailure, TemporaryFailure, _classify
+from core import clock
+from notifications.mailer import PermanentFailure, Rendered, TemporaryFailure, _classify, build, message_id
 from notifications.models import MAIL_ERROR_LABELS, MailError
 
 
@@ -52,3 +56,28 @@ def test_each_smtp_failure_becomes_a_code_and_the_servers_words(error, kind, cod
 
 def test_every_mail_error_has_a_label():
     assert set(MAIL_ERROR_LABELS) == set(MailError)
+
+
+LONG_SUBJECT = "[Kawal] Tugas baru untuk DINKES: Layanan kesehatan jiwa tersedia di setiap Puskesmas dan rumah sakit"
+
+
+def test_a_long_subject_stays_on_one_line_and_utf_8_survives(appctx):
+    text = "Yth. Kepala Dinas — Ibu Ni Luh Putu Ayu Ṣalīḥah\n" + "isi " * 400 + "\n"
+    message = build(
+        Rendered(LONG_SUBJECT, text, "<p>Sarana visum — segera</p>"),
+        to=["a@example.org"],
+        cc=["z@example.org", "b@example.org", "m@example.org"],
+        dedup_key="k:1",
+    )
+    assert isinstance(message, flask_mail.Message)
+    raw = message.as_bytes()
+    # Not folded at 78 characters: "[Kawal]" never stands on a line of its own.
+    assert f"\r\nSubject: {LONG_SUBJECT}\r\n".encode() in raw
+    assert b"\r\nFrom: Kawal <kawal@localhost>\r\n" in raw  # an ASCII name is not encoded
+    assert b"\r\nCc: z@example.org, b@example.org, m@example.org\r\n" in raw  # in the order given
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()  # bodies quoted-printable
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # CRLF on the wire
+    assert parsed.get_body(("html",)).get_content() == "<p>Sarana visum — segera</p>"
+    assert parsed["Message-ID"] == message_id("k:1") and parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["Date"].datetime.timestamp() == clock.now().timestamp()  # the injected clock, not the machine's
