@@ -36,7 +36,7 @@ from notifications import decisions, links
 from notifications import policy as policies
 from notifications.decisions import Decision
 from notifications.mailer import Rendered, render
-from notifications.models import MailError, MailKind, OutboxItem, OutboxMessage, Reason
+from notifications.models import MailError, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
 # A digest stays readable on a phone: beyond this many tasks it gives the count and a link to "My tasks".
 LISTED_PER_DIGEST = 25
@@ -81,13 +81,16 @@ class Prepared:
     rendered: Rendered
 
 
-def still_worth_saying(item: OutboxItem, today) -> bool:
-    """Whether an item should still be in the email, judged on the task's state now."""
+def still_worth_saying(item: OutboxItem, today, opd_id: int | None = None) -> bool:
+    """Whether an item should still be in the email to `opd_id`, judged on the task's state now: a task moved to
+    another OPD since is that OPD's news, not this one's (the old OPD is told of the move by its own email)."""
     if item.decree is not None:
         decree = item.decree
         return decree.stage == DecreeStage.SIGNED and decree.valid_until is not None and decree.valid_until >= today
     assignment = item.assignment
     if assignment is None or assignment.status not in OPEN:
+        return False
+    if opd_id is not None and assignment.opd_id != opd_id:
         return False
     if item.reason == Reason.UNACKNOWLEDGED:
         return assignment.status == Status.ASSIGNED
@@ -265,6 +268,27 @@ def _a_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _told(assignment_id: int, opd_id: int) -> bool:
+    """Whether the OPD has heard of the task: an email that carried it went to the OPD, or someone of the OPD acted
+    on it. A task given and cancelled (or moved to another OPD) before its new-task email went is news to nobody:
+    that email is cancelled, and so is the decision's."""
+    sent = (
+        sa.select(OutboxItem.id)
+        .join(OutboxMessage, OutboxItem.message_id == OutboxMessage.id)
+        .where(
+            OutboxItem.assignment_id == assignment_id,
+            OutboxMessage.opd_id == opd_id,
+            OutboxMessage.status == MailStatus.SENT,
+        )
+    )
+    acted = (
+        sa.select(AssignmentEvent.id)
+        .join(User, AssignmentEvent.actor_id == User.id)
+        .where(AssignmentEvent.assignment_id == assignment_id, User.opd_id == opd_id)
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(sent), sa.exists(acted)))))
+
+
 def _decision(row: OutboxMessage, now: datetime) -> Prepared:
     """A decision on a task, said from the history row it names, in the reader's language and signed by the
     government that gave the task. The task may be finished by now (accepted, cancelled): it is said all the same."""
@@ -272,7 +296,7 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
     event_id = decisions.event_id_of(item.occasion) if item is not None else None
     event = db.session.get(AssignmentEvent, event_id) if event_id is not None else None
     decision = decisions.decision_of(event) if event is not None else None
-    if decision is None:  # the task was deleted, and its history with it
+    if decision is None or not _told(event.assignment_id, row.opd_id):  # deleted; or news of a task never heard of
         raise NothingToSay()
     to, user = _recipient(row)
     locale = user.locale if user is not None else "id"
@@ -324,7 +348,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     items = _load_items(row)
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
-        if newest[_family(item)] != item.id or not still_worth_saying(item, today):
+        if newest[_family(item)] != item.id or not still_worth_saying(item, today, row.opd_id):
             dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from accounts import services as accounts
 from actions import events
 from actions import services as actions
-from actions.models import Assignment, Status
+from actions.models import Action, Assignment, Status
 from core.extensions import db
 from core.permissions import SYSTEM
 from notifications import dispatcher, subscribers
@@ -212,18 +212,34 @@ def test_no_mail_to_whoever_made_the_decision(mail_app, world, smtp):
     assert [m["To"] for m in smtp.messages[before:]] == ["opd.head@example.org"]
 
 
-def test_an_opd_nobody_hears_for_ends_dead_with_its_code(mail_app, world, smtp):
+def test_an_opd_nobody_hears_for_any_more_ends_dead_with_its_code(mail_app, world, smtp):
     with mail_app.app_context():
-        action_id = make_action(world, lead="DISDUKCAPIL", support=(), title=TITLE).id
-        dispatcher.dispatch()
+        action_id = make_action(world, support=(), title=TITLE).id
+        assert dispatcher.dispatch().sent == 1  # DINKES heard of the task; then its head leaves, and no inbox
+        accounts.set_user_active(SYSTEM, world.users["opd_head"].id, False)
         actions.cancel_action(_secretariat(world), action_id, "Tidak relevan lagi.")
         assert dispatcher.dispatch().dead == 1
         [row] = _decision_rows()
         assert (row.status, row.error_code, row.error_params) == (
             MailStatus.DEAD,
             MailError.NO_RECIPIENT,
-            {"code": "DISDUKCAPIL"},
+            {"code": "DINKES"},
         )
+
+
+def test_news_of_a_task_never_heard_of_is_not_sent(mail_app, world, smtp):
+    """Given by mistake and cancelled (or moved to another OPD) before its new-task email went: the OPD hears
+    nothing, neither the new task nor its end. The new OPD of the reassignment gets its new task."""
+    with mail_app.app_context():
+        cancelled = make_action(world, support=(), title="Salah input").id
+        actions.cancel_action(_secretariat(world), cancelled, "Salah input.")
+        moved = dinkes_assignment(make_action(world, support=(), title=TITLE)).id
+        actions.reassign(_secretariat(world), moved, world.opds["DP3AP2KB"], "Salah OPD.")
+        result = dispatcher.dispatch()
+        assert len(_decision_rows()) == 2 and all(r.status == MailStatus.CANCELLED for r in _decision_rows())
+    assert [m["To"] for m in smtp.messages] == ["other.head@example.org"]
+    assert smtp.messages[0]["Subject"] == f"[Kawal] Tugas baru untuk DP3AP2KB: {TITLE}"
+    assert result.sent == 1
 
 
 def test_a_failing_subscriber_never_undoes_the_decision(mail_app, world, smtp, monkeypatch, caplog):
@@ -246,6 +262,8 @@ def test_a_decision_keeps_being_retried_past_the_new_task_window(make_app, world
     clock = app.extensions["kawal.clock"]
     with app.app_context():
         action_id = make_action(world, support=(), title=TITLE).id
+        assignment_id = dinkes_assignment(db.session.get(Action, action_id)).id
+        actions.acknowledge(as_user(world.users["opd_head"].id), assignment_id)  # DINKES knows of it from its page
         actions.cancel_action(_secretariat(world), action_id, "Tidak relevan lagi.")
         make_action(world, support=(), title="Sarana visum")  # open: its new-task email is still worth saying
         clock.set(clock.now() + timedelta(days=5))  # the mail server was down all along
@@ -265,6 +283,7 @@ def test_a_decision_keeps_being_retried_past_the_new_task_window(make_app, world
 def test_the_delivery_log_names_the_kind_in_both_languages(mail_app, world, smtp, client_as):
     with mail_app.app_context():
         action_id = make_action(world, support=(), title=TITLE).id
+        dispatcher.dispatch()
         actions.cancel_action(_secretariat(world), action_id, "Tidak relevan lagi.")
         dispatcher.dispatch()
     client = client_as("secretariat")

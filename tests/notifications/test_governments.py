@@ -164,9 +164,9 @@ def test_a_decision_is_signed_by_the_government_that_gave_the_task(app, tree, sm
     app.config.update(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, KAWAL_BASE_URL="http://kawal.test")
     with app.app_context():
         assignment_id = _task(tree, "prov", "kab:DINKES").id  # Provinsi Banten gives Serang's Dinkes a task
+        dispatcher.dispatch()
         actions.cancel_assignment(_secretariat(tree, "prov"), assignment_id, "Dicakup program nasional.")
-        result = dispatcher.dispatch()
-        assert (result.sent, result.cancelled) == (1, 1)  # the cancellation; the new task has nothing left to say
+        assert dispatcher.dispatch().sent == 1
     decision = smtp.messages[-1]
     assert decision["To"] == "head.kab@example.org" and decision["Subject"].startswith("[Kawal] Tugas dibatalkan:")
     text = decision.get_body(("plain",)).get_content()
