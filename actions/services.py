@@ -556,7 +556,8 @@ def reassign(actor: Actor, assignment: Assignment | int, opd_id: int, reason: st
         assignment,
         Status.ASSIGNED,
         note=reason,
-        data={"from": assignment.opd.code, "to": opd.code},
+        # The ids beside the codes: a code names an OPD only within its government, and the old OPD is told.
+        data={"from": assignment.opd.code, "to": opd.code, "from_opd_id": assignment.opd_id, "to_opd_id": opd.id},
         kind=HistoryKind.REASSIGN,
         verb="reassign",
         changes={"opd": [assignment.opd.code, opd.code], "reason": reason},

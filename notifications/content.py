@@ -4,26 +4,39 @@ A task acknowledged or finished since planning drops out; a row with nothing lef
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments, reach
 from accounts import services as accounts
 from accounts.models import Opd, User
-from actions.models import OPEN, STATUS_LABELS, WITH_OPD, Action, Assignment, Decree, DecreeStage, Status
+from actions.models import (
+    OPEN,
+    STATUS_LABELS,
+    WITH_OPD,
+    Action,
+    Assignment,
+    AssignmentEvent,
+    Decree,
+    DecreeStage,
+    Status,
+)
 from core import clock
 from core.extensions import db
+from core.formatting import long_date
 from core.permissions import Role
 from core.views import absolute_url
 from forum.models import Recommendation
-from notifications import links
+from notifications import decisions, links
 from notifications import policy as policies
+from notifications.decisions import Decision
 from notifications.mailer import Rendered, render
-from notifications.models import MailError, MailKind, OutboxItem, OutboxMessage, Reason
+from notifications.models import MailError, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
 # A digest stays readable on a phone: beyond this many tasks it gives the count and a link to "My tasks".
 LISTED_PER_DIGEST = 25
@@ -68,13 +81,16 @@ class Prepared:
     rendered: Rendered
 
 
-def still_worth_saying(item: OutboxItem, today) -> bool:
-    """Whether an item should still be in the email, judged on the task's state now."""
+def still_worth_saying(item: OutboxItem, today, opd_id: int | None = None) -> bool:
+    """Whether an item should still be in the email to `opd_id`, judged on the task's state now: a task moved to
+    another OPD since is that OPD's news, not this one's (the old OPD is told of the move by its own email)."""
     if item.decree is not None:
         decree = item.decree
         return decree.stage == DecreeStage.SIGNED and decree.valid_until is not None and decree.valid_until >= today
     assignment = item.assignment
     if assignment is None or assignment.status not in OPEN:
+        return False
+    if opd_id is not None and assignment.opd_id != opd_id:
         return False
     if item.reason == Reason.UNACKNOWLEDGED:
         return assignment.status == Status.ASSIGNED
@@ -133,10 +149,6 @@ def _welcome(row: OutboxMessage, now: datetime) -> Prepared:
     rendered = render("welcome", user.locale, user=user, url=url, hours=int(accounts.password_link_hours()))
     row.recipient, row.subject = user.email, rendered.subject
     return Prepared([user.email], [], rendered)
-
-
-# Emails that say one thing to one person, and carry no tasks.
-ONE_OFF = {MailKind.TEST: _test_mail, MailKind.WELCOME: _welcome}
 
 
 @dataclass
@@ -226,8 +238,100 @@ def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
     government_id = opd.government_id
     if row.kind == MailKind.NEW_TASK and groups.get(Reason.NEW_TASK):
         government_id = groups[Reason.NEW_TASK][0][1].assignment.action.recommendation.forum.government_id
+    return _government_name(government_id)
+
+
+def _government_name(government_id: int | None) -> str:
     found = governments.node(government_id)
     return found.name if found is not None else current_app.config["KAWAL_PEMDA_NAME"]
+
+
+def _inbox_copy(opd: Opd, to: str) -> list[str]:
+    """The OPD's official inbox is copied on what goes to its head, as on a new task."""
+    return [opd.email] if opd.email and opd.email != to else []
+
+
+def _said(decision: Decision, event: AssignmentEvent) -> str:
+    """The sentence that says the decision, in the current locale (dates and the OPD that now holds the task)."""
+    params = {}
+    if decision == Decision.DUE_DATE:
+        old, new = decisions.moved_dates(event) or (None, None)
+        params = {"old": long_date(_a_date(old)), "new": long_date(_a_date(new))}
+    elif decision == Decision.REASSIGNED:
+        data = event.data or {}
+        holder = db.session.get(Opd, data["to_opd_id"]) if data.get("to_opd_id") else None
+        params = {"opd": f"{holder.code} ({holder.name})" if holder is not None else data.get("to", "")}
+    return str(decisions.SAID[decision]) % params if params else str(decisions.SAID[decision])
+
+
+def _a_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _told(assignment_id: int, opd_id: int) -> bool:
+    """Whether the OPD has heard of the task: an email that carried it went to the OPD, or someone of the OPD acted
+    on it. A task given and cancelled (or moved to another OPD) before its new-task email went is news to nobody:
+    that email is cancelled, and so is the decision's."""
+    sent = (
+        sa.select(OutboxItem.id)
+        .join(OutboxMessage, OutboxItem.message_id == OutboxMessage.id)
+        .where(
+            OutboxItem.assignment_id == assignment_id,
+            OutboxMessage.opd_id == opd_id,
+            OutboxMessage.status == MailStatus.SENT,
+        )
+    )
+    acted = (
+        sa.select(AssignmentEvent.id)
+        .join(User, AssignmentEvent.actor_id == User.id)
+        .where(AssignmentEvent.assignment_id == assignment_id, User.opd_id == opd_id)
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(sent), sa.exists(acted)))))
+
+
+def _decision(row: OutboxMessage, now: datetime) -> Prepared:
+    """A decision on a task, said from the history row it names, in the reader's language and signed by the
+    government that gave the task. The task may be finished by now (accepted, cancelled): it is said all the same."""
+    item = db.session.scalar(sa.select(OutboxItem).where(OutboxItem.message_id == row.id).limit(1))
+    event_id = decisions.event_id_of(item.occasion) if item is not None else None
+    event = db.session.get(AssignmentEvent, event_id) if event_id is not None else None
+    decision = decisions.decision_of(event) if event is not None else None
+    if decision is None or not _told(event.assignment_id, row.opd_id):  # deleted; or news of a task never heard of
+        raise NothingToSay()
+    to, user = _recipient(row)
+    locale = user.locale if user is not None else "id"
+    opd = db.session.get(Opd, row.opd_id)
+    assignment = event.assignment
+    forum = assignment.action.recommendation.forum
+    with force_locale(locale):
+        said = _said(decision, event)
+    rendered = render(
+        "decision",
+        locale,
+        pemda_name=_government_name(forum.government_id),
+        opd=opd,
+        head=user,
+        headline=decisions.HEADLINES[decision],
+        said=said,
+        note=event.note,
+        note_heading=decisions.NOTE_HEADINGS[decision],
+        ask=decisions.ASKS.get(decision),
+        task={
+            "title": assignment.action.title,
+            "forum": forum.title,
+            "due_date": assignment.due_date,
+            "url": absolute_url("actions.assignment_view", assignment_id=assignment.id),
+        },
+        tasks_url=absolute_url("actions.my_tasks"),
+    )
+    item.state = {"decision": decision.value, "status": assignment.status.value}
+    cc = _inbox_copy(opd, to)
+    row.recipient, row.recipient_user_id, row.cc, row.subject = to, user.id if user else None, cc, rendered.subject
+    return Prepared([to], cc, rendered)
+
+
+# Emails that say one thing to one person, and carry no list of tasks.
+ONE_OFF = {MailKind.TEST: _test_mail, MailKind.WELCOME: _welcome, MailKind.DECISION: _decision}
 
 
 def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
@@ -244,7 +348,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     items = _load_items(row)
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
-        if newest[_family(item)] != item.id or not still_worth_saying(item, today):
+        if newest[_family(item)] != item.id or not still_worth_saying(item, today, row.opd_id):
             dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)
@@ -268,9 +372,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     new_tasks = [_add_links(view, item, user) for view, item in groups.get(Reason.NEW_TASK, [])]
     not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
     opd = db.session.get(Opd, row.opd_id)
-    cc = []
-    if opd.email and opd.email != to:
-        cc.append(opd.email)
+    cc = _inbox_copy(opd, to)
     if Reason.ESCALATION in groups:
         assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
         cc += book.escalation_copies(assigning, opd.government_id)

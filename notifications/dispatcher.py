@@ -109,9 +109,11 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
 
 def still_useful(row: OutboxMessage, now: datetime) -> bool:
     """Whether a temporary failure is worth another try. A digest is, until the planner supersedes it with a newer
-    one or its tasks are settled (both cancel it). A new-task or test email is bound in age: after
+    one or its tasks are settled (both cancel it). So is a decision: no digest repeats it, and a later decision
+    on the same task does not make it untrue (a task returned, then accepted, was returned first), so it is kept
+    until it is sent, however long the server is down. A new-task or test email is bound in age: after
     MAIL_GIVE_UP_AFTER_HOURS the daily reminder's "not yet acknowledged" already says what it would."""
-    if row.kind == MailKind.DIGEST:
+    if row.kind in (MailKind.DIGEST, MailKind.DECISION):
         return True
     return now - row.created_at < timedelta(hours=current_app.config["MAIL_GIVE_UP_AFTER_HOURS"])
 

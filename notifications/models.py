@@ -41,6 +41,7 @@ class MailKind(StrEnum):
     DIGEST = "digest"
     TEST = "test"
     WELCOME = "welcome"  # a link to set one's password: a new account, or an admin's "send a link"
+    DECISION = "decision"  # the secretariat's decision on a task, one per history row (notifications.decisions)
 
 
 MAIL_KIND_LABELS = {
@@ -48,6 +49,7 @@ MAIL_KIND_LABELS = {
     MailKind.DIGEST: _l("Daily reminder"),
     MailKind.TEST: _l("Test email"),
     MailKind.WELCOME: _l("Link to set the password"),
+    MailKind.DECISION: _l("Decision on a task"),
 }
 
 
@@ -139,6 +141,7 @@ class Reason(StrEnum):
     DUE_SOON = "due_soon"
     UNACKNOWLEDGED = "unacknowledged"
     DECREE_EXPIRY = "decree_expiry"
+    DECISION = "decision"
 
 
 class OutboxMessage(db.Model):

@@ -131,7 +131,12 @@ def test_reassigning_and_re_adding_leave_history_and_audit(appctx, world):
         (HistoryKind.STATUS, Status.ASSIGNED, Status.CANCELLED, "Tidak relevan"),
         (HistoryKind.STATUS, Status.CANCELLED, Status.ASSIGNED, "Ternyata relevan"),
     ]
-    assert history[1].data == {"from": "DP3AP2KB", "to": "DISDUKCAPIL"}
+    assert history[1].data == {
+        "from": "DP3AP2KB",
+        "to": "DISDUKCAPIL",
+        "from_opd_id": world.opds["DP3AP2KB"],
+        "to_opd_id": world.opds["DISDUKCAPIL"],
+    }
     audits = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.entity_type == "assignment", AuditEvent.entity_id == task.id)

@@ -160,6 +160,19 @@ def test_a_new_task_is_signed_by_the_government_that_gave_it_and_a_digest_by_the
     assert "Pemerintah Kabupaten Serang" in digest and "Kota Tangerang" not in digest
 
 
+def test_a_decision_is_signed_by_the_government_that_gave_the_task(app, tree, smtp):
+    app.config.update(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, KAWAL_BASE_URL="http://kawal.test")
+    with app.app_context():
+        assignment_id = _task(tree, "prov", "kab:DINKES").id  # Provinsi Banten gives Serang's Dinkes a task
+        dispatcher.dispatch()
+        actions.cancel_assignment(_secretariat(tree, "prov"), assignment_id, "Dicakup program nasional.")
+        assert dispatcher.dispatch().sent == 1
+    decision = smtp.messages[-1]
+    assert decision["To"] == "head.kab@example.org" and decision["Subject"].startswith("[Kawal] Tugas dibatalkan:")
+    text = decision.get_body(("plain",)).get_content()
+    assert "Pemerintah Provinsi Banten" in text and "Kabupaten Serang" not in text and "Kota Tangerang" not in text
+
+
 def test_the_kabupaten_admin_cannot_read_or_change_the_kota_s_settings(app, tree, client):
     kota = tree.govs["kota"]
     with app.app_context():
