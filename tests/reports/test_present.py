@@ -309,3 +309,37 @@ def test_a_closed_meeting_takes_no_more_lines(app, world, late, clock):
 def test_the_dashboard_links_to_the_presentation_with_its_filters(app, world, client_as):
     page = client_as("secretariat").get("/dashboard?kind=fgd").get_data(as_text=True)
     assert 'id="present-link" href="/dashboard/present?kind=fgd"' in page
+
+
+def test_the_dashboards_filters_narrow_the_presentation(app, world, late, client_as):
+    """The late tasks all come from an FGD: filtered to coordination meetings (rakor), nothing is late."""
+    client = client_as("secretariat")
+    assert [row[1] for row in _ranking(client.get("/dashboard/present?kind=fgd").get_data(as_text=True))] == [
+        "DINKES",
+        "DP3AP2KB",
+        "PKM-CIBODAS",
+    ]
+    assert 'id="nothing-late"' in client.get("/dashboard/present?kind=rakor").get_data(as_text=True)
+
+
+def test_the_presentation_runs_a_fixed_number_of_queries(app, world, late, clock, client_as):
+    """However many OPDs are late and however many tasks each has, with the forms of who may record."""
+    from tests.conftest import QueryCounter
+
+    client = client_as("secretariat")
+
+    def queries():
+        with app.app_context(), QueryCounter(db.engine) as counter:
+            assert client.get(f"/dashboard/present?opd={world.opds['DINKES']}").status_code == 200
+        return counter.count
+
+    few = queries()
+    clock.set(REVIEW_DAY - timedelta(days=10))
+    with app.app_context():
+        for number in range(6):
+            make_action(world, lead="DISDUKCAPIL", support=("DP3AP2KB",), due_in=5, title=f"Tugas {number}")
+        db.session.remove()
+    clock.set(REVIEW_DAY)
+    page = client.get("/dashboard/present").get_data(as_text=True)
+    assert [row[1] for row in _ranking(page)] == ["DP3AP2KB", "DISDUKCAPIL", "DINKES", "PKM-CIBODAS"]
+    assert queries() == few
