@@ -21,12 +21,14 @@ audit.VERB_LABELS.update(
     reassign=_l("moved"),
     cancel=_l("cancelled"),
     carry_over=_l("recorded the outcome of"),
+    review=_l("recorded a review meeting's discussion of"),
     change_stage=_l("changed the stage of"),
     add_member=_l("added a member to"),
     remove_member=_l("removed a member from"),
 )
 audit.FIELD_LABELS.update(
     due_date=_l("Due date"),
+    forum=_l("Meeting"),
     opds=_l("OPDs"),
     opd=_l("OPD"),
     outcome=_l("Outcome"),
@@ -248,6 +250,7 @@ class HistoryKind(StrEnum):
     REASSIGN = "reassign"
     EDIT = "edit"
     PIC = "pic"
+    REVIEW = "review"  # what the OPD said of the task at a review meeting (actions/reviews.py)
 
 
 # The key of a history row's data that says which later meeting moved the task, and how.

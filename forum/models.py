@@ -138,6 +138,7 @@ PRESENT = (Attendance.HADIR, Attendance.DIWAKILKAN)
 audit.ENTITY_LABELS.update(
     forum=_l("forum"), series=_l("series"), participant=_l("participant"), recommendation=_l("recommendation")
 )
+audit.VERB_LABELS.update(append_minutes=_l("added a line to the minutes of"))
 audit.FIELD_LABELS.update(
     kind=_l("Kind"),
     title=_l("Title"),
@@ -162,6 +163,7 @@ audit.FIELD_LABELS.update(
     period_end=_l("Planning period to"),
     status=_l("Status"),
     minutes_length=_l("Length of the minutes"),
+    minutes_line=_l("Line added to the minutes"),
     name=_l("Name"),
     position=_l("Position"),
     opd_id=_l("OPD"),

@@ -377,6 +377,43 @@ def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
     return forum
 
 
+def append_to_minutes(actor: Actor, forum: Forum, line: str) -> None:
+    """Add a line at the end of an open forum's minutes, loaded by the caller (get_open_forum), which commits it
+    with the change the line records. The database appends it in one UPDATE, so two people writing down a review
+    meeting at the same moment keep both their lines."""
+    require(actor, Permission.EDIT_FORUMS)
+    require_works_for(actor, forum.government_id)
+    if forum.is_closed:
+        raise InvalidTransition(_l("This forum is closed. Re-open it to change it."))
+    line = line.strip()
+    db.session.execute(
+        sa.update(Forum)
+        .where(Forum.id == forum.id)
+        .values(minutes=sa.func.coalesce(Forum.minutes + "\n", "") + line)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(forum, ["minutes"])
+    audit.record(actor, "append_minutes", "forum", forum.id, scope=_scope(forum.id), changes={"minutes_line": line})
+
+
+def review_forums(actor: Actor, limit: int = 50) -> list[Forum]:
+    """The meetings a review of follow-ups may be written down in: the open forums of the actor's own government
+    (only its people edit their minutes), the latest first."""
+    require(actor, Permission.EDIT_FORUMS)
+    return list(
+        db.session.scalars(
+            sa.select(Forum)
+            .where(
+                Forum.government_id == governments.acting_government_id(actor),
+                Forum.status != ForumStatus.CLOSED,
+                visible_forums(actor),
+            )
+            .order_by(Forum.starts_at.desc(), Forum.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str | None = None) -> Forum:
     """Move a forum along scheduled → held → closed, or re-open it; the one place its status changes."""
     require(actor, Permission.EDIT_FORUMS)

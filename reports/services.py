@@ -280,6 +280,76 @@ def _bucket(days: int) -> str:
     return AGE_BUCKETS[0][2]
 
 
+# --- the review meeting's presentation ------------------------------------------------------------------
+
+
+@dataclass
+class LateOpd:
+    """One OPD on the presentation's ranking: how many of its tasks are late, and their days late added up."""
+
+    opd_id: int
+    code: str  # as the viewer reads it: "DINKES", or "DINKES · Kab. Serang"
+    name: str
+    overdue: int = 0
+    days_late: int = 0
+
+
+@dataclass
+class Presentation:
+    """What a review meeting puts on the screen: the OPDs with late tasks, most behind first, and per OPD its late
+    tasks, latest due date last (`tasks` may hold fewer than `overdue` when more than PRESENTED_TASKS are late)."""
+
+    today: date
+    ranking: list[LateOpd]
+    tasks: dict[int, list[Assignment]]
+    truncated: bool
+
+
+PRESENTED_TASKS = 2000
+
+
+def neighbours(rows: list, index: int) -> tuple:
+    """The rows before and after one of a list (None at either end): a slide's previous and next."""
+    return (rows[index - 1] if index else None, rows[index + 1] if index + 1 < len(rows) else None)
+
+
+def presentation(actor: Actor, filters: ReportFilters) -> Presentation:
+    """The overdue tasks the actor may see under the dashboard's filters, by OPD: ranked by the number late, then by
+    the days late added up, then by code. Three queries whatever the number of tasks: the ranking is counted per
+    (OPD, due date), so that a long tail of late tasks never shifts it."""
+    require(actor, Permission.READ)
+    today = clock.today_local()
+    per_due_date = db.session.execute(
+        _scoped(actor, filters, Assignment.opd_id, Assignment.due_date, sa.func.count())
+        .where(overdue_clause(today))
+        .group_by(Assignment.opd_id, Assignment.due_date)
+    )
+    late: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for opd_id, due_date, number in per_due_date:
+        late[opd_id][0] += number
+        late[opd_id][1] += number * (today - due_date).days
+    opds = db.session.execute(sa.select(Opd.id, Opd.code, Opd.name, Opd.government_id).where(Opd.id.in_(late)))
+    ranking = [
+        LateOpd(opd_id, governments.opd_name(code, government, actor), name, *late[opd_id])
+        for opd_id, code, name, government in opds
+    ]
+    ranking.sort(key=lambda row: (-row.overdue, -row.days_late, row.code))
+    loaded = db.session.scalars(
+        _scoped(actor, filters, Assignment)
+        .where(overdue_clause(today))
+        .options(
+            so.joinedload(Assignment.opd),
+            so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
+        .order_by(Assignment.due_date, Assignment.id)
+        .limit(PRESENTED_TASKS + 1)
+    ).all()
+    tasks: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in loaded[:PRESENTED_TASKS]:
+        tasks[assignment.opd_id].append(assignment)
+    return Presentation(today, ranking, dict(tasks), truncated=len(loaded) > PRESENTED_TASKS)
+
+
 # --- compliance per OPD, and per government ------------------------------------------------------------
 
 

@@ -10,18 +10,21 @@ from flask_login import current_user, login_required
 
 from accounts import governments
 from accounts import services as accounts
-from actions import queries
+from actions import queries, reviews
+from actions import services as actions
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
 from core import clock
 from core.errors import Invalid, NotFound
-from core.forms import ConfirmForm
+from core.formatting import to_local_date
+from core.forms import ConfirmForm, attach_error
 from core.permissions import Permission, can
 from core.views import absolute_url, date_arg, id_arg, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import services as notifications
 from reports import charts, services
+from reports.forms import ReviewForm
 
 bp = Blueprint("reports", __name__)
 # The charts' macros (templates/reports/_charts.html) draw what these compute.
@@ -91,6 +94,98 @@ def dashboard():
         refused_days=notifications.REFUSED_ALERT_DAYS,
         **_choices(),
     )
+
+
+# --- the review meeting's presentation ------------------------------------------------------------------
+
+
+@bp.get("/dashboard/present")
+@login_required
+def present():
+    """The dashboard's late tasks on a screen, one slide per OPD (?opd=), for a review meeting."""
+    return _present_page()
+
+
+@bp.post("/dashboard/present/tasks/<int:assignment_id>")
+@login_required
+def present_review(assignment_id: int):
+    """Record what the OPD said of a task, in its timeline and the minutes of the meeting (?forum=); back to the
+    same slide, or the slide again with the errors and what was typed."""
+    assignment = actions.assignment_for(current_user, assignment_id, Permission.EDIT_FORUMS)
+    form = ReviewForm(prefix=_review_prefix(assignment.id))
+    if form.validate_on_submit():
+        try:
+            reviews.record_review(
+                current_user, assignment, id_arg("forum"), said=form.said.data, due_date=form.due_date.data
+            )
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Recorded in the task's history and in the minutes."), "success")
+            return redirect(url_with("reports.present", request.args, opd=assignment.opd_id))
+    return _present_page(failed=(assignment.id, form), opd_id=assignment.opd_id), 422
+
+
+# The ranking slide lists this many OPDs in large type, above the fold at 1920×1080; the others follow by name.
+RANKED_ON_SLIDE = 10
+
+
+def _review_prefix(assignment_id: int) -> str:
+    return f"t{assignment_id}"
+
+
+def _present_page(failed: tuple[int, ReviewForm] | None = None, opd_id: int | None = None):
+    """The presentation, on the slide of ?opd= (or the ranking); for who writes the minutes, the review meetings
+    to choose from (?forum=, by default one held today) and a form per task they may change."""
+    filters = report_filters()
+    deck = services.presentation(current_user, filters)
+    slides = [row.opd_id for row in deck.ranking]
+    opd_id = opd_id or id_arg("opd")
+    current = opd_id if opd_id in slides else None
+    review_forums, forum, forms = [], None, {}
+    if can(current_user, Permission.EDIT_FORUMS):
+        review_forums = forums.review_forums(current_user)
+        forum = _review_forum(review_forums, deck.today)
+    if forum is not None:
+        recordable = [a for tasks in deck.tasks.values() for a in tasks if actions.may_change(current_user, a)]
+        forms = {a.id: ReviewForm(prefix=_review_prefix(a.id), formdata=None) for a in recordable}
+    if failed is not None:
+        forms[failed[0]] = failed[1]  # shown again with its errors and what was typed
+    forum_id = forum.id if forum else None
+
+    def slide_url(opd: int | None = None) -> str:
+        return url_with("reports.present", request.args, opd=opd, forum=forum_id)
+
+    def review_url(assignment_id: int) -> str:
+        return url_with("reports.present_review", request.args, assignment_id=assignment_id, opd=None, forum=forum_id)
+
+    return render_template(
+        "reports/present.html",
+        deck=deck,
+        steps=[(row, *services.neighbours(deck.ranking, i)) for i, row in enumerate(deck.ranking)],
+        presented_tasks=services.PRESENTED_TASKS,
+        ranked=deck.ranking[:RANKED_ON_SLIDE],
+        more=deck.ranking[RANKED_ON_SLIDE:],
+        current=current,
+        review_forums=review_forums,
+        forum=forum,
+        forms=forms,
+        slide_url=slide_url,
+        review_url=review_url,
+        exit_url=url_with("reports.dashboard", request.args, opd=None, forum=None),
+    )
+
+
+def _review_forum(choices: list, today):
+    """The meeting being held: the one chosen (?forum=) among the actor's government's open forums, else the
+    first held today; a forum not among them is said, and none is chosen."""
+    chosen = id_arg("forum")
+    if chosen is not None:
+        forum = next((f for f in choices if f.id == chosen), None)
+        if forum is None:
+            flash(_("That meeting is not an open forum of your government; choose the review meeting below."), "error")
+        return forum
+    return next((f for f in choices if to_local_date(f.starts_at) == today), None)
 
 
 def _refused_addresses() -> list:

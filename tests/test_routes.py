@@ -111,6 +111,8 @@ EXPECTED = {
     "notifications.dev_mail_view": VERIFIERS,
     "notifications.dev_mail_html": VERIFIERS,
     "reports.dashboard": EVERYONE,
+    "reports.present": EVERYONE,
+    "reports.present_review": EDITORS,
     "reports.compliance": EVERYONE,
     "reports.opd_page": EVERYONE,
     "reports.followups_xlsx": EVERYONE,

@@ -1,0 +1,110 @@
+"""A review meeting run from Kawal (issue 14, point 8): the presentation on a 1920×1080 projector, its ranking
+above the fold in type read from the back of the room, the keyboard stepping through the OPDs, and one note
+recorded into the task's history and the meeting's minutes."""
+
+import pytest
+from playwright.sync_api import expect
+
+from core.extensions import db
+from forum.models import Forum
+from tests.actions.helpers import make_action
+from tests.browser.conftest import _audited_page
+from tests.browser.test_forum_journey import login
+from tests.forum.helpers import make_forum
+from tests.reports.test_present import REVIEW_DAY, review_forum
+
+pytestmark = pytest.mark.browser
+
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+@pytest.fixture
+def projector_page(request, browser, monkeypatch):
+    """A 1920×1080 page, the projector's screen, checked by axe-core."""
+    yield from _audited_page(request, browser, monkeypatch, PROJECTOR)
+
+
+@pytest.fixture
+def late_opds(live_app, world):
+    """On the review day DINKES has two late tasks, DP3AP2KB one and PKM-CIBODAS one (ranked by days late); the
+    review meeting, a rakor, is held that day."""
+    clock = live_app.extensions["kawal.clock"]
+    with live_app.app_context():
+        forum = make_forum(world, title="FGD Pembahasan PPT Kespro")
+        make_action(world, forum=forum, support=("DP3AP2KB",), due_in=1, title="Layanan keswa di Puskesmas")
+        make_action(world, forum=forum, support=(), due_in=2, title="Sarana visum di RSUD")
+        make_action(world, forum=forum, lead="PKM-CIBODAS", support=(), due_in=5, title="Posyandu remaja")
+        review_id = review_forum(world).id
+        db.session.remove()
+    clock.set(REVIEW_DAY)
+    return review_id
+
+
+def _visible_slide(page):
+    return page.locator("#deck .slide:not([hidden]) h1")
+
+
+def test_a_review_meeting_steps_through_the_opds_and_records_a_note(
+    live_app, live_server, projector_page, late_opds, tmp_path, request
+):
+    page = projector_page
+    login(page, live_server, "secretariat@example.org")
+    page.click("#present-link")
+    expect(page).to_have_url(f"{live_server}/dashboard/present")
+    ranking = page.locator("#ranking")
+    expect(ranking).to_be_visible()
+    page.screenshot(path=tmp_path / "present-ranking.png")
+    box = ranking.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"]  # above the fold
+    body_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('#ranking td')).fontSize)")
+    assert body_size >= 28
+    assert [name.strip() for name in ranking.locator("tbody td:nth-child(2) a").all_inner_texts()] == [
+        "DINKES",
+        "DP3AP2KB",
+        "PKM-CIBODAS",
+    ]
+    expect(page.locator("#fullscreen")).to_be_visible()
+
+    page.keyboard.press("ArrowRight")
+    expect(_visible_slide(page)).to_contain_text("DINKES")
+    expect(page).to_have_url(f"{live_server}/dashboard/present?opd={_opd(live_app, 'DINKES')}&forum={late_opds}")
+    page.keyboard.press("ArrowRight")
+    expect(_visible_slide(page)).to_contain_text("DP3AP2KB")
+    page.keyboard.press("ArrowLeft")
+    expect(_visible_slide(page)).to_contain_text("DINKES")
+    slide = page.locator("#deck .slide:not([hidden])")
+    expect(slide.locator(".late-tasks > li")).to_have_count(2)
+    expect(slide.locator(".late-tasks > li").first).to_contain_text("terlambat 9 hari · tenggat 17 Des 2025")
+    page.reload()  # the address holds the slide
+    expect(_visible_slide(page)).to_contain_text("DINKES")
+    page.keyboard.press("Home")
+    expect(_visible_slide(page)).to_contain_text("Tindak lanjut terlambat per OPD")
+    page.keyboard.press("ArrowRight")
+
+    task = page.locator("#deck .slide:not([hidden]) .late-tasks > li").first
+    task.locator("summary").click()
+    task.locator("textarea").fill("Psikolog sudah direkrut, menunggu SK")
+    task.locator("input[type=date]").fill("2026-01-31")
+    assert request.node.axe_audit.check() == []  # the OPD's slide with its form open, shown by the script
+    page.screenshot(path=tmp_path / "present-opd.png")
+    task.locator("button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("Dicatat dalam riwayat tugas dan dalam notulen.")
+    expect(_visible_slide(page)).to_contain_text("DINKES")  # back on the same slide
+    expect(page.locator("#deck .slide:not([hidden]) .late-tasks > li")).to_have_count(1)
+    with live_app.app_context():
+        minutes = db.session.get(Forum, late_opds).minutes
+        db.session.remove()
+    assert minutes == (
+        "- DINKES — Layanan keswa di Puskesmas: Psikolog sudah direkrut, menunggu SK; tenggat baru Sabtu, 31 Januari 2026"
+    )
+    page.keyboard.press("Escape")  # not in full screen: Esc leaves the presentation
+    expect(page).to_have_url(f"{live_server}/dashboard")
+
+
+def _opd(app, code: str) -> int:
+    from accounts.models import Opd
+
+    with app.app_context():
+        opd_id = db.session.query(Opd.id).filter(Opd.code == code).scalar()
+        db.session.remove()
+    return opd_id
