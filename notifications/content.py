@@ -37,6 +37,15 @@ GROUP_LABELS = {
     Reason.UNACKNOWLEDGED: _l("Not yet acknowledged"),
     Reason.DECREE_EXPIRY: _l("Decrees nearing the end of their validity"),
 }
+# A task's one line in a digest names its other reasons after its most urgent one, in these words.
+URGENCY = [Reason.NEW_TASK, *GROUPS]
+ALSO_LABELS = {
+    Reason.ESCALATION: _l("escalated"),
+    Reason.OVERDUE: _l("overdue"),
+    Reason.DUE_SOON: _l("due soon"),
+    Reason.UNACKNOWLEDGED: _l("not yet acknowledged"),
+    Reason.DECREE_EXPIRY: _l("decree nearing the end of its validity"),
+}
 
 
 # Items carried over from a superseded digest may say what a newer item of the same task says better ("due in 3
@@ -98,6 +107,7 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
                 .joinedload(Action.recommendation)
                 .joinedload(Recommendation.forum),
                 so.joinedload(OutboxItem.decree).joinedload(Decree.action),
+                so.joinedload(OutboxItem.decree).joinedload(Decree.lead_opd),
             )
             .order_by(OutboxItem.id)
         ).unique()
@@ -105,16 +115,11 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
 
 
 def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
-    if row.opd_id is None:
-        if not row.recipient:
-            raise NoRecipient()
-        user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
-        return row.recipient, user
-    opd = db.session.get(Opd, row.opd_id)
-    address, user = reach.recipient(opd)
-    if address is None:
-        raise NoRecipient(code=opd.code)
-    return address, user
+    """The address of an email for no OPD (a test email), and the user it belongs to, if any."""
+    if not row.recipient:
+        raise NoRecipient()
+    user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
+    return row.recipient, user
 
 
 def _test_mail(row: OutboxMessage, now: datetime) -> Prepared:
@@ -199,7 +204,8 @@ def _item_view(item: OutboxItem, today) -> dict:
 
 
 def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
-    """The item's page, and for an unacknowledged task of the head's own OPD the one-click acknowledgement.
+    """The item's page, and for an unacknowledged task of an OPD the recipient heads now (a Plt. head's too) the
+    one-click acknowledgement.
     Only for the items the email lists: signing a token costs more than the rest of an item."""
     if item.decree is not None:
         view["url"] = absolute_url("actions.decree_view", action_id=item.decree.action_id)
@@ -207,7 +213,7 @@ def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
     assignment = item.assignment
     view["url"] = absolute_url("actions.assignment_view", assignment_id=assignment.id)
     view["acknowledge_url"] = None
-    if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
+    if assignment.status == Status.ASSIGNED and head is not None and assignment.opd.head_id == head.id:
         view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id, assignment.opd_id)
     return view
 
@@ -216,7 +222,7 @@ def _snapshot(view: dict) -> dict:
     return {
         k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
         for k, v in view.items()
-        if k not in ("url", "acknowledge_url", "status_label")
+        if k not in ("url", "acknowledge_url", "status_label", "also", "opd_label")
     }
 
 
@@ -230,18 +236,80 @@ def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
     return found.name if found is not None else current_app.config["KAWAL_PEMDA_NAME"]
 
 
+def _opd_of(item: OutboxItem) -> Opd:
+    return item.decree.lead_opd if item.decree is not None else item.assignment.opd
+
+
+def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None, list[Opd]]:
+    """Who the row goes to now, and the OPDs it still speaks for. Mail goes to whoever hears for each OPD now
+    (accounts.reach): the recipient it was planned for while one of its OPDs is still theirs, else whoever hears
+    for the OPD it is filed under. Items of an OPD that someone else hears for now are given back to the planner
+    (deleted: no longer planned), which puts them in that recipient's next digest; so a task changing hands
+    between planning and sending is neither lost nor said twice."""
+    opds = {opd.id: opd for opd in map(_opd_of, items)} or {row.opd_id: db.session.get(Opd, row.opd_id)}
+    now_for = {opd_id: reach.recipient(opd) for opd_id, opd in opds.items()}
+    planned = row.recipient_user_id if row.recipient_user_id is not None else row.recipient
+
+    def who(found: tuple[str | None, User | None]):
+        return found[1].id if found[1] is not None else found[0]  # None: nobody hears for it
+
+    if planned is None or not any(who(found) == planned for found in now_for.values()):
+        home = opds.get(row.opd_id) or next(iter(opds.values()))
+        planned = who(now_for[home.id])
+        if planned is None:
+            raise NoRecipient(code=home.code)
+    keep = [opds[opd_id] for opd_id, found in now_for.items() if who(found) == planned]
+    gone = [item.id for item in items if who(now_for[_opd_of(item).id]) != planned]
+    if gone:
+        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(gone)))
+        items[:] = [item for item in items if item.id not in set(gone)]
+    address, user = now_for[keep[0].id]
+    return address, user, sorted(keep, key=lambda opd: (opd.id != row.opd_id, opd.code))
+
+
+def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[dict, OutboxItem]]]:
+    """Each task once, in its most urgent group (GROUPS order), its other reasons said beside it: "due in 3 days"
+    and "not yet acknowledged" are one line, not two."""
+    tasks: dict[str, list[tuple[dict, OutboxItem]]] = {}
+    for view, item in pairs:
+        tasks.setdefault(item.subject_key, []).append((view, item))
+    groups: dict[Reason, list[tuple[dict, OutboxItem]]] = {}
+    for same in tasks.values():
+        same.sort(key=lambda pair: URGENCY.index(pair[1].reason))
+        view, item = same[0]
+        view["also"] = [ALSO_LABELS[other.reason] for _, other in same[1:] if other.reason != item.reason]
+        groups.setdefault(item.reason, []).append((view, item))
+    return groups
+
+
+def _opd_label(opd: Opd, head: User | None) -> str:
+    """An OPD as a digest covering several names it: "(Plt.)" where its head's own post is another OPD."""
+    if head is not None and head.opd_id != opd.id:
+        return str(_l("%(name)s (acting head)", name=opd.name))
+    return opd.name
+
+
+def _copies(opds: list[Opd], groups: dict, to: str, book: Book) -> list[str]:
+    """Who is copied: each OPD's own inbox, as for one, and for escalated tasks the escalation copies."""
+    cc = [each.email for each in opds if each.email]
+    if Reason.ESCALATION in groups:
+        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
+        cc += book.escalation_copies(assigning, opds[0].government_id)
+    return [address for address in dict.fromkeys(cc) if address != to]
+
+
 def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
-    """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
-    the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way. Dates and
-    the policy are those of the government the row is for (the OPD's)."""
+    """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest covers
+    every OPD its recipient hears for, each task once; it lists the most urgent LISTED_PER_DIGEST tasks and counts
+    the rest; every item's state is kept either way. Dates and the policy are those of the row's government."""
     if row.kind in ONE_OFF:
         return ONE_OFF[row.kind](row, now)
     policy = book.policy(row.government_id)
     today = clock.to_local(now, policies.zone_of(row.government_id)).date()
-    to, user = _recipient(row)
-    locale = user.locale if user is not None else "id"
-    groups, dropped, states = {}, [], []
     items = _load_items(row)
+    to, user, opds = _whom(row, items)
+    locale = user.locale if user is not None else "id"
+    pairs, dropped, states = [], [], []
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
         if newest[_family(item)] != item.id or not still_worth_saying(item, today):
@@ -249,15 +317,20 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
             continue
         view = _item_view(item, today)
         states.append({"id": item.id, "state": _snapshot(view)})
-        groups.setdefault(item.reason, []).append((view, item))
+        pairs.append((view, item))
     # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
     for changes in (dropped, states):
         if changes:
             db.session.execute(sa.update(OutboxItem), changes)
     if not states:
         raise NothingToSay()
-    for pairs in groups.values():
-        pairs.sort(
+    groups = _by_task(pairs)
+    if len(opds) > 1:
+        labels = {opd.id: _opd_label(opd, user) for opd in opds}
+        for view, item in pairs:
+            view["opd_label"] = labels[_opd_of(item).id]
+    for found in groups.values():
+        found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))
         )
     listed, room = [], LISTED_PER_DIGEST
@@ -267,17 +340,12 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
             room -= len(listed[-1][1])
     new_tasks = [_add_links(view, item, user) for view, item in groups.get(Reason.NEW_TASK, [])]
     not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
-    opd = db.session.get(Opd, row.opd_id)
-    cc = []
-    if opd.email and opd.email != to:
-        cc.append(opd.email)
-    if Reason.ESCALATION in groups:
-        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
-        cc += book.escalation_copies(assigning, opd.government_id)
-    cc = [address for address in dict.fromkeys(cc) if address != to]
+    opd = opds[0]
+    cc = _copies(opds, groups, to, book)
     context = dict(
         pemda_name=_signed_by(row, groups, opd),
         opd=opd,
+        opds=opds,
         head=user,
         groups=listed,
         not_listed=not_listed,
@@ -285,7 +353,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         group_labels=GROUP_LABELS,
         policy=policy,
         today=today,
-        counts={reason: len(pairs) for reason, pairs in groups.items()},
+        counts={reason: len(found) for reason, found in groups.items()},
         tasks_url=absolute_url("actions.my_tasks"),
     )
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)
