@@ -236,35 +236,44 @@ def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
     return found.name if found is not None else current_app.config["KAWAL_PEMDA_NAME"]
 
 
-def _opd_of(item: OutboxItem) -> Opd:
-    return item.decree.lead_opd if item.decree is not None else item.assignment.opd
+def _opd_of(item: OutboxItem, row: OutboxMessage) -> Opd:
+    """The OPD an item is for now: its task's (which may have moved since), or its decree's lead."""
+    opd = item.decree.lead_opd if item.decree is not None else item.assignment.opd
+    return opd if opd is not None else row.opd
 
 
 def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None, list[Opd]]:
-    """Who the row goes to now, and the OPDs it still speaks for. Mail goes to whoever hears for each OPD now
-    (accounts.reach): the recipient it was planned for while one of its OPDs is still theirs, else whoever hears
-    for the OPD it is filed under. Items of an OPD that someone else hears for now are given back to the planner
-    (deleted: no longer planned), which puts them in that recipient's next digest; so a task changing hands
-    between planning and sending is neither lost nor said twice."""
-    opds = {opd.id: opd for opd in map(_opd_of, items)} or {row.opd_id: db.session.get(Opd, row.opd_id)}
-    now_for = {opd_id: reach.recipient(opd) for opd_id, opd in opds.items()}
+    """Who the row goes to now, and the OPDs it still speaks for (the row's own first). Mail goes to whoever hears
+    for each OPD now (accounts.reach): the recipient it was planned for while one of its OPDs is still theirs,
+    else whoever hears for the OPD the row is filed under. Items of an OPD that someone else hears for now (a new
+    head, a task moved to another OPD) are given back to the planner, deleted from the row in the commit that
+    sends it: the planner's next run puts a reminder in that recipient's digest, and a moved task has its own new
+    mail. So a task changing hands between planning and sending is neither lost nor said twice."""
+    home = row.opd
+    opds = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    now_for = {opd_id: reach.recipient(opd) for opd_id, opd in (opds | {home.id: home}).items()}
+
+    def who(opd_id: int):
+        address, user = now_for[opd_id]
+        return user.id if user is not None else address  # None: nobody hears for it
+
     planned = row.recipient_user_id if row.recipient_user_id is not None else row.recipient
-
-    def who(found: tuple[str | None, User | None]):
-        return found[1].id if found[1] is not None else found[0]  # None: nobody hears for it
-
-    if planned is None or not any(who(found) == planned for found in now_for.values()):
-        home = opds.get(row.opd_id) or next(iter(opds.values()))
-        planned = who(now_for[home.id])
-        if planned is None:
-            raise NoRecipient(code=home.code)
-    keep = [opds[opd_id] for opd_id, found in now_for.items() if who(found) == planned]
-    gone = [item.id for item in items if who(now_for[_opd_of(item).id]) != planned]
+    if planned is None or not any(who(opd_id) == planned for opd_id in opds):
+        planned = who(home.id)
+    # Nobody hears for the row's own OPD: its items fail visibly (the delivery log, the secretariat's digest), the
+    # other OPDs' go back to the planner for their own recipients.
+    keeps = (lambda opd_id: opd_id == home.id) if planned is None else (lambda opd_id: who(opd_id) == planned)
+    gone = {item.id for item in items if not keeps(_opd_of(item, row).id)}
     if gone:
-        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(gone)))
-        items[:] = [item for item in items if item.id not in set(gone)]
-    address, user = now_for[keep[0].id]
-    return address, user, sorted(keep, key=lambda opd: (opd.id != row.opd_id, opd.code))
+        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(sorted(gone))))
+        items[:] = [item for item in items if item.id not in gone]
+    if planned is None:
+        raise NoRecipient(code=home.code)
+    if gone and not items:
+        raise NothingToSay()
+    kept = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    address, user = now_for[next(iter(kept))]
+    return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
 
 
 def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[dict, OutboxItem]]]:
@@ -328,7 +337,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     if len(opds) > 1:
         labels = {opd.id: _opd_label(opd, user) for opd in opds}
         for view, item in pairs:
-            view["opd_label"] = labels[_opd_of(item).id]
+            view["opd_label"] = labels[_opd_of(item, row).id]
     for found in groups.values():
         found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))

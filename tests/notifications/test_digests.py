@@ -6,12 +6,13 @@ from datetime import date
 import sqlalchemy as sa
 
 from accounts.models import Opd
+from actions import services as actions
 from actions.models import Assignment, Status
 from core.extensions import db
 from notifications import dispatcher, planner
 from notifications.models import MailStatus, OutboxItem
 from tests.actions.helpers import make_action
-from tests.conftest import login
+from tests.conftest import as_user, login
 from tests.notifications.helpers import at, digests, items_of
 
 PLT = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak (Plt.)"
@@ -134,3 +135,14 @@ def test_a_head_changed_before_sending_gets_the_task_and_nothing_is_said_twice(m
     texts = [m.get_body(("plain",)).get_content() for m in (plt, definitive)]
     assert "Layanan keswa di Puskesmas" in texts[0] and "Rumah aman korban kekerasan" not in texts[0]
     assert "Rumah aman korban kekerasan" in texts[1] and "Layanan keswa di Puskesmas" not in texts[1]
+
+
+def test_a_task_moved_before_its_mail_goes_is_told_once_to_its_new_opd(mail_app, world, smtp):
+    with mail_app.app_context():
+        assignment = make_action(world, lead="DINKES", support=(), title="Rumah aman").assignments[0]
+        secretariat = as_user(world.users["secretariat"].id)
+        actions.reassign(secretariat, assignment.id, world.opds["DP3AP2KB"], "Kewenangan DP3AP2KB")
+        result = dispatcher.dispatch()
+        assert (result.sent, result.cancelled) == (1, 1)  # DINKES's "new task" has nothing left to say
+    [mail] = smtp.messages
+    assert mail["To"] == "other.head@example.org" and "Rumah aman" in mail["Subject"]
