@@ -224,7 +224,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
                 recipient,
                 now=now,
                 local_date=day_of[whose].today,
-                opd_id=_home_opd(groups[whose], opds[groups[whose][0]].head if user_id is not None else None),
+                opd_id=_home_opd(groups[whose], opds),
                 government_id=day_of[whose].government_id,
                 recipient_user_id=user_id,
                 next_attempt_at=max(now, day_of[whose].send_at),
@@ -277,9 +277,10 @@ def digest_of(government_id: int, address: str | None, user_id: int | None, opd_
     return f"digest:{government_id}:{whose}"
 
 
-def _home_opd(opd_ids: list[int], head) -> int:
-    """The OPD a digest covering several is filed under (its row's opd_id): the head's own OPD when it is one of
-    them (a Plt. head's definitive post), else the first."""
+def _home_opd(opd_ids: list[int], opds: dict[int, Opd]) -> int:
+    """The OPD a digest covering several is filed under (its row's opd_id): its head's own OPD when it is one of
+    them (a Plt. head's definitive post), else the first. The send-time check starts from it."""
+    head = opds[opd_ids[0]].head
     if head is not None and head.opd_id in opd_ids:
         return head.opd_id
     return opd_ids[0]

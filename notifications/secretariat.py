@@ -86,14 +86,13 @@ def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Po
     # Escalation is judged by each OPD's government's policy, as the OPD's own reminders are: the query narrows to
     # the smallest threshold of any policy, and each task is then held against its own.
     thresholds = [p.escalate_after_days for p in map(policy_of, governments.tree()) if p.escalate_after_days > 0]
-    late_since = max(today_of.values()) - timedelta(days=min(thresholds, default=0))
-    waiting = sa.or_(
-        Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED]),
-        sa.and_(Assignment.status.in_(WITH_OPD), Assignment.due_date <= late_since, sa.literal(bool(thresholds))),
-    )
+    waiting = [Assignment.status.in_([Status.SUBMITTED, Status.CANNOT_REQUESTED])]
+    if thresholds:
+        late_since = max(today_of.values()) - timedelta(days=min(thresholds))
+        waiting.append(sa.and_(Assignment.status.in_(WITH_OPD), Assignment.due_date <= late_since))
     rows = db.session.execute(
         _owned_tasks(ids)
-        .where(waiting)
+        .where(sa.or_(*waiting))
         .options(so.joinedload(Assignment.opd), so.joinedload(Assignment.action))
         .order_by(Assignment.due_date, Assignment.id)
     )
