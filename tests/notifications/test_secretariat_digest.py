@@ -151,3 +151,21 @@ def test_a_day_the_sender_missed_gives_one_secretariat_digest(mail_app, world, s
         assert db.session.get(OutboxMessage, thursday_id).status == MailStatus.SENT
     [mail] = _own(smtp)
     assert "Sarana visum tersedia" in mail.get_body(("plain",)).get_content()
+
+
+def test_an_officer_who_reads_english_gets_it_in_english(mail_app, world, smtp):
+    from accounts import services as accounts
+
+    with mail_app.app_context():
+        accounts.set_locale(as_user(world.users["secretariat"].id), "en")
+        submitted = _submitted(world)
+        dispatcher.dispatch()
+        smtp.messages.clear()
+        at(mail_app, 2025, 12, 17, 8, 0)
+        planner.plan()
+        dispatcher.dispatch()
+    [mail] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] Secretariat:")]
+    assert mail["Subject"] == "[Kawal] Secretariat: 1 awaiting verification"
+    assert mail.get_body(("plain",)).get_content().startswith("Dear Test secretariat,")
+    html = mail.get_body(("html",)).get_content()
+    assert f'href="http://kawal.test/assignments/{submitted}#verify"' in html and "<script" not in html
