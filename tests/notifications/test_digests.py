@@ -146,3 +146,66 @@ def test_a_task_moved_before_its_mail_goes_is_told_once_to_its_new_opd(mail_app,
         assert (result.sent, result.cancelled) == (1, 1)  # DINKES's "new task" has nothing left to say
     [mail] = smtp.messages
     assert mail["To"] == "other.head@example.org" and "Rumah aman" in mail["Subject"]
+
+
+def test_a_head_of_opds_of_two_governments_gets_each_government_s_digest_in_its_own_log(app, tree, clock):
+    from notifications import services as notifications
+    from tests.notifications.test_governments import _task
+
+    with app.app_context():
+        head = tree.users["kab_head"]  # Serang's Dinkes head, also Plt. head of the kota's Dinkes
+        db.session.execute(sa.update(Opd).where(Opd.id == tree.opds["kota:DINKES"]).values(head_id=head))
+        db.session.commit()
+        _task(tree, "kab", "kab:DINKES", title="Tugas Serang")
+        _task(tree, "kota", "kota:DINKES", title="Tugas Tangerang")
+        assert planner.plan().messages == 2
+        rows = digests()
+        assert sorted((row.government_id, row.opd_id, row.recipient_user_id) for row in rows) == sorted(
+            [(tree.govs["kab"], tree.opds["kab:DINKES"], head), (tree.govs["kota"], tree.opds["kota:DINKES"], head)]
+        )
+        kota_log = notifications.delivery_log(
+            as_user(tree.world.users["secretariat"].id), notifications.DeliveryFilters()
+        )
+        assert [m.opd_id for m in kota_log.items if m.kind == "digest"] == [tree.opds["kota:DINKES"]]
+
+
+def test_a_digest_planned_per_opd_before_the_upgrade_is_superseded_by_its_head_s(mail_app, world, smtp):
+    from notifications import outbox
+    from notifications.models import MailKind, OutboxMessage
+
+    with mail_app.app_context():
+        assignment_id = make_action(world, support=(), due_in=3, title="Sarana visum").assignments[0].id
+        dispatcher.dispatch()
+        smtp.messages.clear()
+        old = outbox.new_row(  # yesterday's, in the old shape, still waiting with its item
+            f"digest:{world.opds['DINKES']}:2025-12-15",
+            MailKind.DIGEST,
+            "opd.head@example.org",
+            now=at(mail_app, 2025, 12, 15, 8, 0),
+            local_date=date(2025, 12, 15),
+            opd_id=world.opds["DINKES"],
+            government_id=db.session.get(Opd, world.opds["DINKES"]).government_id,
+            recipient_user_id=world.users["opd_head"].id,
+        )
+        db.session.add(OutboxMessage(**old))
+        db.session.flush()
+        legacy = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == old["dedup_key"]))
+        db.session.add(
+            OutboxItem(
+                message_id=legacy.id,
+                subject_key=f"assignment:{assignment_id}",
+                occasion="unack:legacy:1",
+                reason="unacknowledged",
+                assignment_id=assignment_id,
+                state={},
+            )
+        )
+        db.session.commit()
+        at(mail_app, 2025, 12, 16, 9, 0)
+        planner.plan()
+        legacy, today = digests()
+        assert (legacy.status, legacy.cancel_reason) == (MailStatus.CANCELLED, "superseded")
+        assert len(items_of(today)) == 2  # its item came along
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    assert mail.get_body(("plain",)).get_content().count("Sarana visum") == 1
