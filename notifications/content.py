@@ -286,7 +286,8 @@ def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[di
     for same in tasks.values():
         same.sort(key=lambda pair: URGENCY.index(pair[1].reason))
         view, item = same[0]
-        view["also"] = [ALSO_LABELS[other.reason] for _, other in same[1:] if other.reason != item.reason]
+        others = dict.fromkeys(other.reason for _, other in same[1:] if other.reason != item.reason)
+        view["also"] = [ALSO_LABELS[reason] for reason in others if reason in ALSO_LABELS]
         groups.setdefault(item.reason, []).append((view, item))
     return groups
 
