@@ -175,10 +175,18 @@ def _guard(actor: Actor, assignment: Assignment, permission: Permission) -> None
     secretariat's work the government that gave the task."""
     require(actor, permission)
     if permission in OWN_OPD:
-        if getattr(actor, "opd_id", None) != assignment.opd_id:
+        if not acts_for(actor, assignment):
             raise NotAllowed(_l("This task belongs to another OPD."))
     else:
         require_works_for(actor, owner_of(assignment))
+
+
+def acts_for(actor: Actor, assignment: Assignment) -> bool:
+    """Whether the actor does an OPD's part of this task: a user of its OPD, or the user who heads it now while
+    holding another post (Plt.), whom its reminders and one-click links reach as well."""
+    if getattr(actor, "opd_id", None) == assignment.opd_id:
+        return True
+    return getattr(actor, "id", None) is not None and assignment.opd.head_id == actor.id
 
 
 def _owned_forum(actor: Actor, forum: Forum) -> Forum:
@@ -238,7 +246,7 @@ def may(actor: Actor, assignment: Assignment, to: Status) -> bool:
     if permission is None or not can(actor, permission):
         return False
     if permission in OWN_OPD:
-        return getattr(actor, "opd_id", None) == assignment.opd_id
+        return acts_for(actor, assignment)
     return works_for(actor, owner_of(assignment))
 
 

@@ -72,7 +72,10 @@ def plan_command(now):
     elif result.before_send_time:
         click.echo(f"It is before today's send time: nothing planned yet for {result.today}.")
     else:
-        click.echo(f"{result.today}: {result.messages} digests, {result.items} items planned.")
+        click.echo(
+            f"{result.today}: {result.messages} digests, {result.items} items, "
+            f"{result.secretariat} secretariat digests planned."
+        )
 
 
 @bp.cli.command("send")

@@ -50,6 +50,15 @@ GROUP_LABELS = {
     Reason.UNACKNOWLEDGED: _l("Not yet acknowledged"),
     Reason.DECREE_EXPIRY: _l("Decrees nearing the end of their validity"),
 }
+# A task's one line in a digest names its other reasons after its most urgent one, in these words.
+URGENCY = [Reason.NEW_TASK, *GROUPS]
+ALSO_LABELS = {
+    Reason.ESCALATION: _l("escalated"),
+    Reason.OVERDUE: _l("overdue"),
+    Reason.DUE_SOON: _l("due soon"),
+    Reason.UNACKNOWLEDGED: _l("not yet acknowledged"),
+    Reason.DECREE_EXPIRY: _l("decree nearing the end of its validity"),
+}
 
 
 # Items carried over from a superseded digest may say what a newer item of the same task says better ("due in 3
@@ -81,16 +90,14 @@ class Prepared:
     rendered: Rendered
 
 
-def still_worth_saying(item: OutboxItem, today, opd_id: int | None = None) -> bool:
-    """Whether an item should still be in the email to `opd_id`, judged on the task's state now: a task moved to
-    another OPD since is that OPD's news, not this one's (the old OPD is told of the move by its own email)."""
+def still_worth_saying(item: OutboxItem, today) -> bool:
+    """Whether an item should still be in the email, judged on the task's state now. (A task moved to another OPD
+    since planning is not judged here: `_whom` gives it back to the planner, for whoever hears for that OPD.)"""
     if item.decree is not None:
         decree = item.decree
         return decree.stage == DecreeStage.SIGNED and decree.valid_until is not None and decree.valid_until >= today
     assignment = item.assignment
     if assignment is None or assignment.status not in OPEN:
-        return False
-    if opd_id is not None and assignment.opd_id != opd_id:
         return False
     if item.reason == Reason.UNACKNOWLEDGED:
         return assignment.status == Status.ASSIGNED
@@ -114,6 +121,7 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
                 .joinedload(Action.recommendation)
                 .joinedload(Recommendation.forum),
                 so.joinedload(OutboxItem.decree).joinedload(Decree.action),
+                so.joinedload(OutboxItem.decree).joinedload(Decree.lead_opd),
             )
             .order_by(OutboxItem.id)
         ).unique()
@@ -121,16 +129,11 @@ def _load_items(row: OutboxMessage) -> list[OutboxItem]:
 
 
 def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
-    if row.opd_id is None:
-        if not row.recipient:
-            raise NoRecipient()
-        user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
-        return row.recipient, user
-    opd = db.session.get(Opd, row.opd_id)
-    address, user = reach.recipient(opd)
-    if address is None:
-        raise NoRecipient(code=opd.code)
-    return address, user
+    """The address of an email for no OPD (a test email), and the user it belongs to, if any."""
+    if not row.recipient:
+        raise NoRecipient()
+    user = db.session.scalar(sa.select(User).where(User.email == row.recipient))
+    return row.recipient, user
 
 
 def _test_mail(row: OutboxMessage, now: datetime) -> Prepared:
@@ -211,7 +214,8 @@ def _item_view(item: OutboxItem, today) -> dict:
 
 
 def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
-    """The item's page, and for an unacknowledged task of the head's own OPD the one-click acknowledgement.
+    """The item's page, and for an unacknowledged task of an OPD the recipient heads now (a Plt. head's too) the
+    one-click acknowledgement.
     Only for the items the email lists: signing a token costs more than the rest of an item."""
     if item.decree is not None:
         view["url"] = absolute_url("actions.decree_view", action_id=item.decree.action_id)
@@ -219,7 +223,7 @@ def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
     assignment = item.assignment
     view["url"] = absolute_url("actions.assignment_view", assignment_id=assignment.id)
     view["acknowledge_url"] = None
-    if assignment.status == Status.ASSIGNED and head is not None and head.opd_id == assignment.opd_id:
+    if assignment.status == Status.ASSIGNED and head is not None and assignment.opd.head_id == head.id:
         view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id, assignment.opd_id)
     return view
 
@@ -228,7 +232,7 @@ def _snapshot(view: dict) -> dict:
     return {
         k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
         for k, v in view.items()
-        if k not in ("url", "acknowledge_url", "status_label")
+        if k not in ("url", "acknowledge_url", "status_label", "also", "opd_label")
     }
 
 
@@ -269,15 +273,18 @@ def _a_date(value: str | None) -> date | None:
 
 
 def _told(assignment_id: int, opd_id: int) -> bool:
-    """Whether the OPD has heard of the task: an email that carried it went to the OPD, or someone of the OPD acted
-    on it. A task given and cancelled (or moved to another OPD) before its new-task email went is news to nobody:
-    that email is cancelled, and so is the decision's."""
+    """Whether the OPD has heard of the task: an email that carried it went to the OPD (filed under it, or to its
+    head, whose one digest may be filed under another OPD it heads), or someone of the OPD acted on it. A task given
+    and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
+    cancelled, and so is the decision's."""
+    head_id = sa.select(Opd.head_id).where(Opd.id == opd_id).scalar_subquery()
     sent = (
         sa.select(OutboxItem.id)
         .join(OutboxMessage, OutboxItem.message_id == OutboxMessage.id)
         .where(
             OutboxItem.assignment_id == assignment_id,
-            OutboxMessage.opd_id == opd_id,
+            OutboxItem.dropped.is_(False),
+            sa.or_(OutboxMessage.opd_id == opd_id, OutboxMessage.recipient_user_id == head_id),
             OutboxMessage.status == MailStatus.SENT,
         )
     )
@@ -298,9 +305,11 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
     decision = decisions.decision_of(event) if event is not None else None
     if decision is None or not _told(event.assignment_id, row.opd_id):  # deleted; or news of a task never heard of
         raise NothingToSay()
-    to, user = _recipient(row)
-    locale = user.locale if user is not None else "id"
     opd = db.session.get(Opd, row.opd_id)
+    to, user = reach.recipient(opd)  # whoever hears for the OPD now
+    if to is None:
+        raise NoRecipient(code=opd.code)
+    locale = user.locale if user is not None else "id"
     assignment = event.assignment
     forum = assignment.action.recommendation.forum
     with force_locale(locale):
@@ -334,34 +343,111 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
 ONE_OFF = {MailKind.TEST: _test_mail, MailKind.WELCOME: _welcome, MailKind.DECISION: _decision}
 
 
+def _opd_of(item: OutboxItem, row: OutboxMessage) -> Opd:
+    """The OPD an item is for now: its task's (which may have moved since), or its decree's lead."""
+    opd = item.decree.lead_opd if item.decree is not None else item.assignment.opd
+    return opd if opd is not None else row.opd
+
+
+def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None, list[Opd]]:
+    """Who the row goes to now, and the OPDs it still speaks for (the row's own first). Mail goes to whoever hears
+    for each OPD now (accounts.reach): the recipient it was planned for while one of its OPDs is still theirs,
+    else whoever hears for the OPD the row is filed under. Items of an OPD that someone else hears for now (a new
+    head, a task moved to another OPD) are given back to the planner, deleted from the row in the commit that
+    sends it: the planner's next run puts a reminder in that recipient's digest, and a moved task has its own new
+    mail. So a task changing hands between planning and sending is neither lost nor said twice."""
+    home = row.opd
+    opds = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    now_for = {opd_id: reach.recipient(opd) for opd_id, opd in (opds | {home.id: home}).items()}
+
+    def who(opd_id: int):
+        address, user = now_for[opd_id]
+        return user.id if user is not None else address  # None: nobody hears for it
+
+    planned = row.recipient_user_id if row.recipient_user_id is not None else row.recipient
+    if planned is None or not any(who(opd_id) == planned for opd_id in opds):
+        planned = who(home.id)
+    # Nobody hears for the row's own OPD: its items fail visibly (the delivery log, the secretariat's digest), the
+    # other OPDs' go back to the planner for their own recipients.
+    keeps = (lambda opd_id: opd_id == home.id) if planned is None else (lambda opd_id: who(opd_id) == planned)
+    gone = {item.id for item in items if not keeps(_opd_of(item, row).id)}
+    if gone:
+        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(sorted(gone))))
+        items[:] = [item for item in items if item.id not in gone]
+    if planned is None:
+        raise NoRecipient(code=home.code)
+    if gone and not items:
+        raise NothingToSay()
+    kept = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    address, user = now_for[next(iter(kept))]
+    return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
+
+
+def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[dict, OutboxItem]]]:
+    """Each task once, in its most urgent group (GROUPS order), its other reasons said beside it: "due in 3 days"
+    and "not yet acknowledged" are one line, not two."""
+    tasks: dict[str, list[tuple[dict, OutboxItem]]] = {}
+    for view, item in pairs:
+        tasks.setdefault(item.subject_key, []).append((view, item))
+    groups: dict[Reason, list[tuple[dict, OutboxItem]]] = {}
+    for same in tasks.values():
+        same.sort(key=lambda pair: URGENCY.index(pair[1].reason))
+        view, item = same[0]
+        others = dict.fromkeys(other.reason for _, other in same[1:] if other.reason != item.reason)
+        view["also"] = [ALSO_LABELS[reason] for reason in others if reason in ALSO_LABELS]
+        groups.setdefault(item.reason, []).append((view, item))
+    return groups
+
+
+def _opd_label(opd: Opd, head: User | None) -> str:
+    """An OPD as a digest covering several names it: "(Plt.)" where its head's own post is another OPD."""
+    if head is not None and head.opd_id != opd.id:
+        return str(_l("%(name)s (acting head)", name=opd.name))
+    return opd.name
+
+
+def _copies(opds: list[Opd], groups: dict, to: str, book: Book) -> list[str]:
+    """Who is copied: each OPD's own inbox, as for one, and for escalated tasks the escalation copies."""
+    cc = [each.email for each in opds if each.email]
+    if Reason.ESCALATION in groups:
+        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
+        cc += book.escalation_copies(assigning, opds[0].government_id)
+    return [address for address in dict.fromkeys(cc) if address != to]
+
+
 def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
-    """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest lists
-    the most urgent LISTED_PER_DIGEST tasks and counts the rest; every item's state is kept either way. Dates and
-    the policy are those of the government the row is for (the OPD's)."""
+    """Check the row's items against the tasks' state now, choose its recipients, and render it. A digest covers
+    every OPD its recipient hears for, each task once; it lists the most urgent LISTED_PER_DIGEST tasks and counts
+    the rest; every item's state is kept either way. Dates and the policy are those of the row's government."""
     if row.kind in ONE_OFF:
         return ONE_OFF[row.kind](row, now)
     policy = book.policy(row.government_id)
     today = clock.to_local(now, policies.zone_of(row.government_id)).date()
-    to, user = _recipient(row)
-    locale = user.locale if user is not None else "id"
-    groups, dropped, states = {}, [], []
     items = _load_items(row)
+    to, user, opds = _whom(row, items)
+    locale = user.locale if user is not None else "id"
+    pairs, dropped, states = [], [], []
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
-        if newest[_family(item)] != item.id or not still_worth_saying(item, today, row.opd_id):
+        if newest[_family(item)] != item.id or not still_worth_saying(item, today):
             dropped.append({"id": item.id, "dropped": True})
             continue
         view = _item_view(item, today)
         states.append({"id": item.id, "state": _snapshot(view)})
-        groups.setdefault(item.reason, []).append((view, item))
+        pairs.append((view, item))
     # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
     for changes in (dropped, states):
         if changes:
             db.session.execute(sa.update(OutboxItem), changes)
     if not states:
         raise NothingToSay()
-    for pairs in groups.values():
-        pairs.sort(
+    groups = _by_task(pairs)
+    if len(opds) > 1:
+        labels = {opd.id: _opd_label(opd, user) for opd in opds}
+        for view, item in pairs:
+            view["opd_label"] = labels[_opd_of(item, row).id]
+    for found in groups.values():
+        found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))
         )
     listed, room = [], LISTED_PER_DIGEST
@@ -371,15 +457,12 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
             room -= len(listed[-1][1])
     new_tasks = [_add_links(view, item, user) for view, item in groups.get(Reason.NEW_TASK, [])]
     not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
-    opd = db.session.get(Opd, row.opd_id)
-    cc = _inbox_copy(opd, to)
-    if Reason.ESCALATION in groups:
-        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
-        cc += book.escalation_copies(assigning, opd.government_id)
-    cc = [address for address in dict.fromkeys(cc) if address != to]
+    opd = opds[0]
+    cc = _copies(opds, groups, to, book)
     context = dict(
         pemda_name=_signed_by(row, groups, opd),
         opd=opd,
+        opds=opds,
         head=user,
         groups=listed,
         not_listed=not_listed,
@@ -387,7 +470,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         group_labels=GROUP_LABELS,
         policy=policy,
         today=today,
-        counts={reason: len(pairs) for reason, pairs in groups.items()},
+        counts={reason: len(found) for reason, found in groups.items()},
         tasks_url=absolute_url("actions.my_tasks"),
     )
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)

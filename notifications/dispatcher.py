@@ -16,7 +16,7 @@ from flask import current_app
 
 from core import clock
 from core.extensions import db
-from notifications import content, outbox
+from notifications import content, outbox, secretariat
 from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
 from notifications.mailer import message_id as message_id_for
 from notifications.models import CancelReason, MailError, MailKind, MailStatus, OutboxMessage
@@ -108,14 +108,19 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
 
 
 def still_useful(row: OutboxMessage, now: datetime) -> bool:
-    """Whether a temporary failure is worth another try. A digest is, until the planner supersedes it with a newer
-    one or its tasks are settled (both cancel it). So is a decision: no digest repeats it, and a later decision
-    on the same task does not make it untrue (a task returned, then accepted, was returned first), so it is kept
-    until it is sent, however long the server is down. A new-task or test email is bound in age: after
-    MAIL_GIVE_UP_AFTER_HOURS the daily reminder's "not yet acknowledged" already says what it would."""
-    if row.kind in (MailKind.DIGEST, MailKind.DECISION):
+    """Whether a temporary failure is worth another try. A digest (an OPD head's or a secretariat officer's) is,
+    until the planner supersedes it with a newer one or its tasks are settled (both cancel it). So is a decision: no
+    digest repeats it, and a later decision on the same task does not make it untrue (a task returned, then accepted,
+    was returned first), so it is kept until it is sent, however long the server is down. A new-task or test email
+    is bound in age: after MAIL_GIVE_UP_AFTER_HOURS the daily reminder's "not yet acknowledged" already says what it
+    would."""
+    if row.kind in (MailKind.DIGEST, MailKind.SECRETARIAT_DIGEST, MailKind.DECISION):
         return True
     return now - row.created_at < timedelta(hours=current_app.config["MAIL_GIVE_UP_AFTER_HOURS"])
+
+
+# What a row says, by kind: the secretariat's digest is its own subject; every other kind is content's.
+PREPARE = {MailKind.SECRETARIAT_DIGEST: secretariat.prepare}
 
 
 def _send_one(
@@ -128,7 +133,7 @@ def _send_one(
         return
     mine = outbox.held(row.id, token)
     try:
-        prepared = content.prepare(row, now, book)
+        prepared = PREPARE.get(row.kind, content.prepare)(row, now, book)
     except content.NothingToSay:
         result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.NOTHING_TO_SAY)
         return

@@ -42,6 +42,7 @@ class MailKind(StrEnum):
     TEST = "test"
     WELCOME = "welcome"  # a link to set one's password: a new account, or an admin's "send a link"
     DECISION = "decision"  # the secretariat's decision on a task, one per history row (notifications.decisions)
+    SECRETARIAT_DIGEST = "secretariat_digest"  # a secretariat officer's day: what waits on it, what mail misses
 
 
 MAIL_KIND_LABELS = {
@@ -50,6 +51,7 @@ MAIL_KIND_LABELS = {
     MailKind.TEST: _l("Test email"),
     MailKind.WELCOME: _l("Link to set the password"),
     MailKind.DECISION: _l("Decision on a task"),
+    MailKind.SECRETARIAT_DIGEST: _l("Secretariat's daily digest"),
 }
 
 
@@ -185,6 +187,16 @@ class OutboxMessage(db.Model):
     opd: so.Mapped[Opd | None] = so.relationship()
     recipient_user: so.Mapped[User | None] = so.relationship()
     items: so.Mapped[list["OutboxItem"]] = so.relationship(back_populates="message", order_by="OutboxItem.id")
+
+    @property
+    def listed_items(self) -> list["OutboxItem"]:
+        """Its items, one per task (or decree): an email says each task once, however many reasons it had, so the
+        delivery log lists it once too; the one said (not dropped) is the one shown."""
+        found: dict[str, OutboxItem] = {}
+        for item in self.items:
+            if item.subject_key not in found or found[item.subject_key].dropped:
+                found[item.subject_key] = item
+        return list(found.values())
 
     @property
     def error_text(self) -> str | None:

@@ -6,6 +6,7 @@ not planned again. So a missed run loses nothing, a second run adds nothing, and
 digest holding everything.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,13 +16,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from accounts import governments, reach
-from accounts.models import Opd
+from accounts.models import Opd, User
 from actions.models import WITH_OPD, Assignment, Decree, DecreeStage, Status
 from core import clock
 from core.calendar import WorkingDays
 from core.db import bulk_insert_or_ignore, in_batches, insert_or_ignore
 from core.extensions import db
-from notifications import outbox
+from core.permissions import Role
+from notifications import outbox, secretariat
 from notifications import policy as policies
 from notifications.models import CancelReason, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
@@ -64,6 +66,7 @@ class PlanResult:
     by_opd: dict[int, list[Candidate]] = field(default_factory=dict)
     days: dict[int, Day] = field(default_factory=dict)
     planned: frozenset[int] = frozenset()  # the governments planned in this run
+    secretariat: int = 0  # secretariat digests planned (their content is chosen at send time)
 
 
 def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
@@ -201,34 +204,43 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if by_opd:
         query = sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
         opds = {o.id: o for o in db.session.scalars(query)}
-    day_of = {opd_id: due[opds[opd_id].government_id] for opd_id in by_opd}
-    keys = {opd_id: f"digest:{opd_id}:{day_of[opd_id].today.isoformat()}" for opd_id in by_opd}
+    groups: dict[str, list[int]] = defaultdict(list)  # whose digest → the OPDs it covers
+    heads: dict[str, tuple[str | None, int | None]] = {}
+    for opd_id in sorted(by_opd):
+        opd = opds[opd_id]
+        recipient, user_id = resolve_recipient(opd)
+        whose = digest_of(opd.government_id, recipient, user_id, opd_id)
+        groups[whose].append(opd_id)
+        heads[whose] = (recipient, user_id)
+    day_of = {whose: due[opds[opd_ids[0]].government_id] for whose, opd_ids in groups.items()}
+    keys = {whose: f"{whose}:{day_of[whose].today.isoformat()}" for whose in groups}
     messages = []
-    for opd_id, key in keys.items():
-        recipient, user_id = resolve_recipient(opds[opd_id])
+    for whose, key in keys.items():
+        recipient, user_id = heads[whose]
         messages.append(
             outbox.new_row(
                 key,
                 MailKind.DIGEST,
                 recipient,
                 now=now,
-                local_date=day_of[opd_id].today,
-                opd_id=opd_id,
-                government_id=day_of[opd_id].government_id,
+                local_date=day_of[whose].today,
+                opd_id=_home_opd(groups[whose], opds),
+                government_id=day_of[whose].government_id,
                 recipient_user_id=user_id,
-                next_attempt_at=max(now, day_of[opd_id].send_at),
+                next_attempt_at=max(now, day_of[whose].send_at),
             )
         )
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
     todays = _waiting(keys)
-    _supersede(todays, {opd_id: day.today for opd_id, day in day_of.items()})
+    _supersede(todays, {whose: day.today for whose, day in day_of.items()})
     items = []
-    for opd_id, found in by_opd.items():
-        if opd_id not in todays:
+    for whose, opd_ids in groups.items():
+        if whose not in todays:
             continue  # today's digest is being sent or went already: these wait for tomorrow's
+        found = [c for opd_id in opd_ids for c in by_opd[opd_id]]
         items += [
             dict(
-                message_id=todays[opd_id],
+                message_id=todays[whose],
                 subject_key=c.subject_key,
                 occasion=c.occasion,
                 reason=c.reason,
@@ -242,38 +254,69 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         result.messages += 1
         result.items += len(found)
     bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
+    result.secretariat = _plan_secretariat(due, days, now)
     db.session.commit()
     return result
 
 
-def _waiting(keys: dict[int, str]) -> dict[int, int]:
-    """Today's digests that no sender holds, locked until this run commits: {opd_id: row id}. A dispatcher's
+def digest_of(government_id: int, address: str | None, user_id: int | None, opd_id: int | None) -> str:
+    """Whose daily digest an OPD's reminders join, as the start of its dedup key: the person who hears for the OPD
+    (a head of two OPDs, Plt. included, gets one digest), else the address (two OPDs sharing one inbox get one),
+    else the OPD itself (nobody to write to: its row fails visibly in the delivery log, as before).
+
+    A digest stays within one government: a person heading OPDs of two governments (rare) gets one from each. Each
+    is on its government's day, send time and working days, signed by its secretariat, and the delivery log keeps
+    scoping rows by their government, so each secretariat still sees its own OPDs' mail and nothing of the other's.
+    """
+    if user_id is not None:
+        whose = f"user:{user_id}"
+    elif address:
+        whose = f"addr:{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}"
+    else:
+        whose = f"opd:{opd_id}"
+    return f"digest:{government_id}:{whose}"
+
+
+def _home_opd(opd_ids: list[int], opds: dict[int, Opd]) -> int:
+    """The OPD a digest covering several is filed under (its row's opd_id): its head's own OPD when it is one of
+    them (a Plt. head's definitive post), else the first. The send-time check starts from it."""
+    head = opds[opd_ids[0]].head
+    if head is not None and head.opd_id in opd_ids:
+        return head.opd_id
+    return opd_ids[0]
+
+
+def _waiting(keys: dict[str, str]) -> dict[str, int]:
+    """Today's digests that no sender holds, locked until this run commits: {whose: row id}. A dispatcher's
     claim skips locked rows (SKIP LOCKED), and a row it claimed before is not pending any more, so no item is ever
     added to a digest that is being sent. (On SQLite this run holds the only write lock since its INSERT.)"""
+    whose_of = {key: whose for whose, key in keys.items()}
     todays = {}
     for condition in in_batches(OutboxMessage.dedup_key, list(keys.values())):
         waiting = (
-            sa.select(OutboxMessage.opd_id, OutboxMessage.id)
+            sa.select(OutboxMessage.dedup_key, OutboxMessage.id)
             .where(condition, OutboxMessage.status == MailStatus.PENDING, OutboxMessage.lease_token.is_(None))
             .order_by(OutboxMessage.id)  # one locking order for concurrent planners
             .with_for_update()
         )
-        todays.update(db.session.execute(waiting).tuples().all())
+        todays.update({whose_of[key]: row_id for key, row_id in db.session.execute(waiting).tuples()})
     return todays
 
 
-def _supersede(todays: dict[int, int], today_of: dict[int, date]) -> None:
-    """Cancel the older digests of these OPDs that still wait (a worker down since then), moving their items into
-    today's: one digest goes out, never a stale one beside it. Rows a sender holds are left to it. Each OPD's
-    "today" is its government's; the OPDs are taken by date (as many as there are time zones)."""
+def _supersede(todays: dict[str, int], today_of: dict[str, date]) -> None:
+    """Cancel the older digests of these recipients that still wait (a worker down since then), moving their items
+    into today's: one digest goes out, never a stale one beside it. Rows a sender holds are left to it. Each
+    recipient's "today" is its government's; the governments are taken by date (as many as there are time zones)."""
     if not todays:
         return
-    by_date: dict[date, list[int]] = defaultdict(list)
-    for opd_id in todays:
-        by_date[today_of[opd_id]].append(opd_id)
+    by_date: dict[date, set[int]] = defaultdict(set)
+    for whose in todays:
+        by_date[today_of[whose]].add(int(whose.split(":")[1]))
     older: dict[int, int] = {}
-    for today, opd_ids in sorted(by_date.items()):
-        older.update(_stale(opd_ids, today))
+    for today, government_ids in sorted(by_date.items()):
+        for row_id, whose in _stale(sorted(government_ids), today).items():
+            if whose in todays:
+                older[row_id] = todays[whose]
     if not older:
         return
     cancelled = outbox.move(
@@ -282,28 +325,83 @@ def _supersede(todays: dict[int, int], today_of: dict[int, date]) -> None:
     items = OutboxItem.__table__
     db.session.execute(
         sa.update(items).where(items.c.message_id == sa.bindparam("old")).values(message_id=sa.bindparam("new")),
-        [{"old": row_id, "new": todays[older[row_id]]} for row_id in cancelled],
+        [{"old": row_id, "new": older[row_id]} for row_id in cancelled],
     )
 
 
-def _stale(opd_ids: list[int], today: date) -> dict[int, int]:
-    """The digests of these OPDs from before `today` that still wait, locked: {row id: opd_id}."""
-    older: dict[int, int] = {}
-    for condition in in_batches(OutboxMessage.opd_id, opd_ids):
-        stale = (
-            sa.select(OutboxMessage.id, OutboxMessage.opd_id)
-            .where(
+def _stale(government_ids: list[int], today: date) -> dict[int, str]:
+    """The digests of these governments from before `today` that still wait, locked: {row id: whose}. Whose a row
+    is comes from its recipient columns, so that rows planned one per OPD before digests were per person are
+    superseded as well."""
+    stale = (
+        sa.select(
+            OutboxMessage.id,
+            OutboxMessage.government_id,
+            OutboxMessage.recipient,
+            OutboxMessage.recipient_user_id,
+            OutboxMessage.opd_id,
+        )
+        .where(
+            OutboxMessage.government_id.in_(government_ids),
+            OutboxMessage.kind == MailKind.DIGEST,
+            OutboxMessage.local_date < today,
+            OutboxMessage.status == MailStatus.PENDING,
+            OutboxMessage.lease_token.is_(None),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update()
+    )
+    return {
+        row_id: digest_of(government_id, recipient, user_id, opd_id)
+        for row_id, government_id, recipient, user_id, opd_id in db.session.execute(stale)
+    }
+
+
+def _plan_secretariat(due: dict[int, Day], days: dict[int, Day], now: datetime) -> int:
+    """Today's digest for each active secretariat officer of these governments that has something waiting on it,
+    on its government's day and send time. Its content is the state at send time (notifications.secretariat), so
+    the row carries no items. A second run adds nothing (the key), and a missed day loses nothing: the next day's
+    says what is still open. An older one still waiting (a worker down since) is cancelled, as today's says the
+    same and newer."""
+    waiting = secretariat.waiting_on({gid: day.today for gid, day in due.items()}, lambda gid: days[gid].policy)
+    busy = sorted(gid for gid, found in waiting.items() if any(found.values()))
+    if not busy:
+        return 0
+    officers = db.session.execute(
+        sa.select(User.id, User.government_id, User.email).where(
+            User.role == Role.SECRETARIAT, User.active, User.government_id.in_(busy)
+        )
+    ).all()
+    if not officers:
+        return 0
+    keys = {user_id: f"secretariat:{user_id}:{due[gid].today.isoformat()}" for user_id, gid, _ in officers}
+    rows = [
+        outbox.new_row(
+            keys[user_id],
+            MailKind.SECRETARIAT_DIGEST,
+            email,
+            now=now,
+            local_date=due[government_id].today,
+            government_id=government_id,
+            recipient_user_id=user_id,
+            next_attempt_at=max(now, due[government_id].send_at),
+        )
+        for user_id, government_id, email in officers
+    ]
+    insert_or_ignore(OutboxMessage, rows, ["dedup_key"])
+    for condition in in_batches(OutboxMessage.recipient_user_id, sorted(keys)):
+        outbox.move(
+            sa.and_(
                 condition,
-                OutboxMessage.kind == MailKind.DIGEST,
-                OutboxMessage.local_date < today,
+                OutboxMessage.kind == MailKind.SECRETARIAT_DIGEST,
+                OutboxMessage.dedup_key.not_in(list(keys.values())),
                 OutboxMessage.status == MailStatus.PENDING,
                 OutboxMessage.lease_token.is_(None),
-            )
-            .order_by(OutboxMessage.id)
-            .with_for_update()
+            ),
+            MailStatus.CANCELLED,
+            cancel_reason=CancelReason.SUPERSEDED,
         )
-        older.update(db.session.execute(stale).tuples().all())
-    return older
+    return len(rows)
 
 
 def next_run_time(now: datetime, government_ids: frozenset[int] | None = None) -> datetime:

@@ -21,8 +21,14 @@ log = logging.getLogger("kawal.reminders")
 def run_planner(app) -> None:
     with app.app_context():
         result = planner.plan()
-        if result.messages:
-            log.info("Planned %d digests with %d items for %s", result.messages, result.items, result.today)
+        if result.messages or result.secretariat:
+            log.info(
+                "Planned %d digests with %d items, and %d secretariat digests, for %s",
+                result.messages,
+                result.items,
+                result.secretariat,
+                result.today,
+            )
 
 
 def run_dispatcher(app) -> None:

@@ -80,7 +80,7 @@ def test_a_wita_government_s_digest_goes_at_0730_wita_and_a_wib_one_an_hour_late
         [digest] = _digests()
         assert (digest.opd_id, digest.government_id) == (tree.opds["kab:DINKES"], tree.govs["kab"])
         assert digest.local_date == date(2025, 12, 17)  # the WITA date: 16th still in no zone of the planner's
-        assert digest.dedup_key == f"digest:{tree.opds['kab:DINKES']}:2025-12-17"
+        assert digest.dedup_key == f"digest:{tree.govs['kab']}:user:{tree.users['kab_head']}:2025-12-17"
         assert digest.next_attempt_at == datetime(2025, 12, 16, 23, 30, tzinfo=UTC)
         assert planner.next_run_time(clock.now()) == datetime(2025, 12, 17, 0, 30, tzinfo=UTC)
         assert dispatcher.dispatch().sent == 1
@@ -140,8 +140,11 @@ def test_escalation_copies_the_assigning_government_s_secretariat_and_the_opd_go
         dispatcher.dispatch()
         clock.set(datetime(2026, 1, 2, 1, 0, tzinfo=UTC))  # 16 days late
         planner.plan()
-        assert dispatcher.dispatch().sent == 1
-    digest = smtp.messages[-1]
+        # The head's digest, and the escalation in the digest of Banten's secretariat (which gave the task) alone.
+        assert dispatcher.dispatch().sent == 2
+    [digest] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:")]
+    [own] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] Sekretariat:")]
+    assert own["To"] == "secretariat.prov@example.org"
     assert digest["To"] == "head.kab@example.org"
     # Banten assigned it: its secretariat, not Serang's nor the kota's; Serang's escalation address, not Banten's.
     assert set(digest["Cc"].split(", ")) == {"secretariat.prov@example.org", "sekda@serangkab.go.id"}

@@ -1,0 +1,212 @@
+"""One digest per person per day: a head of two OPDs (Plt.) gets one email covering both, each task once."""
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+
+from accounts.models import Opd
+from actions import services as actions
+from actions.models import Assignment, Status
+from core.extensions import db
+from notifications import dispatcher, planner
+from notifications.models import MailStatus, OutboxItem
+from tests.actions.helpers import make_action
+from tests.conftest import as_user, login
+from tests.notifications.helpers import at, digests, items_of
+
+PLT = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak (Plt.)"
+
+
+def _heads(world, opd: str, user: str) -> None:
+    """Make `user` the head of `opd` (a Plt. when it is not their own OPD: the OPD form offers only its own users,
+    so this is set on the row as an acting appointment would be)."""
+    db.session.execute(sa.update(Opd).where(Opd.id == world.opds[opd]).values(head_id=world.users[user].id))
+    db.session.commit()
+
+
+def _inbox(world, opd: str, email: str) -> None:
+    db.session.execute(sa.update(Opd).where(Opd.id == world.opds[opd]).values(email=email))
+    db.session.commit()
+
+
+def _two_tasks(world):
+    """The DINKES head is also Plt. head of DP3AP2KB; one task each, due Friday 19 December."""
+    _heads(world, "DP3AP2KB", "opd_head")
+    make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
+    make_action(world, lead="DP3AP2KB", support=(), due_in=3, title="Rumah aman korban kekerasan")
+    dispatcher.dispatch()  # the new-task emails
+
+
+def _digest_mails(smtp):
+    return [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES") or "DP3AP2KB:" in m["Subject"]]
+
+
+def test_a_plt_head_of_two_opds_gets_one_email_listing_both_and_each_link_acknowledges(mail_app, world, smtp):
+    with mail_app.app_context():
+        _inbox(world, "DP3AP2KB", "dp3ap2kb@example.org")
+        _two_tasks(world)
+        smtp.messages.clear()
+        first = planner.plan()
+        assert (first.messages, first.items) == (1, 2)
+        again = planner.plan()
+        assert (again.messages, again.items) == (0, 0)  # a second run adds nothing
+        [digest] = digests()
+        assert digest.opd_id == world.opds["DINKES"]  # filed under the head's own OPD
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    assert mail["To"] == "opd.head@example.org" and mail["Cc"] == "dp3ap2kb@example.org"  # each OPD's inbox copied
+    assert mail["Subject"] == "[Kawal] DINKES, DP3AP2KB: 2 jatuh tempo minggu ini"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Layanan keswa di Puskesmas" in text and "Rumah aman korban kekerasan" in text
+    assert f"OPD: {PLT}" in text and re.search(r"OPD: Dinas Kesehatan\s*$", text, re.M)
+    # One one-click link per task, and the Plt.'s works: it acknowledges the other OPD's task as its head.
+    acknowledge = re.findall(r"http://kawal\.test(/a/\S+)", text)
+    assert len(acknowledge) == 2
+    client = mail_app.test_client()
+    assert all(client.get(path).status_code == 200 for path in acknowledge)
+    for path in acknowledge:
+        assert client.post(path, data={"pic_name": "Rina"}).status_code == 200
+    with mail_app.app_context():
+        statuses = db.session.scalars(sa.select(Assignment.status)).all()
+    assert statuses == [Status.ACKNOWLEDGED, Status.ACKNOWLEDGED]
+
+
+def test_a_task_due_soon_and_unacknowledged_is_said_once_in_its_most_urgent_group(mail_app, world, smtp, client):
+    with mail_app.app_context():
+        make_action(world, support=(), due_in=9, title="Sarana visum")  # due 25 December
+        dispatcher.dispatch()
+        smtp.messages.clear()
+        at(mail_app, 2025, 12, 18, 8, 0)  # two working days unacknowledged, and 7 days left
+        assert planner.plan().items == 2
+        [digest] = digests()
+        assert sorted(item.reason for item in items_of(digest)) == ["due_soon", "unacknowledged"]
+        dispatcher.dispatch()
+        [assignment_id] = db.session.scalars(sa.select(Assignment.id)).all()
+    [mail] = smtp.messages
+    assert mail["Subject"] == "[Kawal] DINKES: 1 jatuh tempo minggu ini"
+    text = mail.get_body(("plain",)).get_content()
+    assert text.count("Sarana visum") == 1
+    assert "== Segera jatuh tempo ==" in text and "== Belum dikonfirmasi ==" not in text
+    assert "Juga: belum dikonfirmasi" in text
+    assert mail.get_body(("html",)).get_content().count("Sarana visum") == 1
+    login(client, world.users["secretariat"].id)
+    log = client.get("/admin/delivery?kind=digest").get_data(as_text=True)
+    assert log.count(f">#{assignment_id}</a>") == 1  # the delivery log lists the task once for this email
+
+
+def test_a_missed_day_catches_up_in_one_email_for_both_opds(mail_app, world, smtp):
+    with mail_app.app_context():
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()  # Tuesday's digest is planned, then the sender is down until Friday, the due day
+        at(mail_app, 2025, 12, 19, 8, 0)
+        planner.plan()
+        tuesday, friday = digests()
+        assert (tuesday.status, tuesday.cancel_reason) == (MailStatus.CANCELLED, "superseded")
+        # Of each task: Tuesday's "3 days left", Friday's "due today" and "not yet acknowledged".
+        assert len(items_of(friday)) == 6 and friday.local_date == date(2025, 12, 19)
+        assert dispatcher.dispatch().sent == 1
+    [mail] = _digest_mails(smtp)
+    text = mail.get_body(("plain",)).get_content()
+    assert text.count("Layanan keswa di Puskesmas") == text.count("Rumah aman korban kekerasan") == 1
+
+
+def test_a_head_changed_before_sending_gets_the_task_and_nothing_is_said_twice(mail_app, world, smtp):
+    with mail_app.app_context():
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()
+        [digest] = digests()
+        assert len(items_of(digest)) == 2
+        _heads(world, "DP3AP2KB", "other_head")  # the definitive head is installed before 07.30's email goes
+        assert dispatcher.dispatch().sent == 1
+        # DP3AP2KB's task went back to the planner, which puts it in its new head's digest of today.
+        assert len(items_of(digest)) == 1
+        assert planner.plan().items == 1
+        assert dispatcher.dispatch().sent == 1
+        assert planner.plan().items == 0
+        planned = db.session.execute(
+            sa.select(OutboxItem.subject_key, OutboxItem.occasion).where(OutboxItem.reason != "new_task")
+        ).all()
+        assert len(planned) == len(set(planned)) == 2
+    plt, definitive = smtp.messages
+    assert plt["To"] == "opd.head@example.org" and definitive["To"] == "other.head@example.org"
+    texts = [m.get_body(("plain",)).get_content() for m in (plt, definitive)]
+    assert "Layanan keswa di Puskesmas" in texts[0] and "Rumah aman korban kekerasan" not in texts[0]
+    assert "Rumah aman korban kekerasan" in texts[1] and "Layanan keswa di Puskesmas" not in texts[1]
+
+
+def test_a_task_moved_before_its_mail_goes_is_told_once_to_its_new_opd(mail_app, world, smtp):
+    with mail_app.app_context():
+        assignment = make_action(world, lead="DINKES", support=(), title="Rumah aman").assignments[0]
+        secretariat = as_user(world.users["secretariat"].id)
+        actions.reassign(secretariat, assignment.id, world.opds["DP3AP2KB"], "Kewenangan DP3AP2KB")
+        result = dispatcher.dispatch()
+        # DINKES's "new task" has nothing left to say, and nor has its notice of the move: it never heard of the task
+        assert (result.sent, result.cancelled) == (1, 2)
+    [mail] = smtp.messages
+    assert mail["To"] == "other.head@example.org" and "Rumah aman" in mail["Subject"]
+
+
+def test_a_head_of_opds_of_two_governments_gets_each_government_s_digest_in_its_own_log(app, tree, clock):
+    from notifications import services as notifications
+    from tests.notifications.test_governments import _task
+
+    with app.app_context():
+        head = tree.users["kab_head"]  # Serang's Dinkes head, also Plt. head of the kota's Dinkes
+        db.session.execute(sa.update(Opd).where(Opd.id == tree.opds["kota:DINKES"]).values(head_id=head))
+        db.session.commit()
+        _task(tree, "kab", "kab:DINKES", title="Tugas Serang")
+        _task(tree, "kota", "kota:DINKES", title="Tugas Tangerang")
+        assert planner.plan().messages == 2
+        rows = digests()
+        assert sorted((row.government_id, row.opd_id, row.recipient_user_id) for row in rows) == sorted(
+            [(tree.govs["kab"], tree.opds["kab:DINKES"], head), (tree.govs["kota"], tree.opds["kota:DINKES"], head)]
+        )
+        kota_log = notifications.delivery_log(
+            as_user(tree.world.users["secretariat"].id), notifications.DeliveryFilters()
+        )
+        assert [m.opd_id for m in kota_log.items if m.kind == "digest"] == [tree.opds["kota:DINKES"]]
+
+
+def test_a_digest_planned_per_opd_before_the_upgrade_is_superseded_by_its_head_s(mail_app, world, smtp):
+    from notifications import outbox
+    from notifications.models import MailKind, OutboxMessage
+
+    with mail_app.app_context():
+        assignment_id = make_action(world, support=(), due_in=3, title="Sarana visum").assignments[0].id
+        dispatcher.dispatch()
+        smtp.messages.clear()
+        old = outbox.new_row(  # yesterday's, in the old shape, still waiting with its item
+            f"digest:{world.opds['DINKES']}:2025-12-15",
+            MailKind.DIGEST,
+            "opd.head@example.org",
+            now=at(mail_app, 2025, 12, 15, 8, 0),
+            local_date=date(2025, 12, 15),
+            opd_id=world.opds["DINKES"],
+            government_id=db.session.get(Opd, world.opds["DINKES"]).government_id,
+            recipient_user_id=world.users["opd_head"].id,
+        )
+        db.session.add(OutboxMessage(**old))
+        db.session.flush()
+        legacy = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == old["dedup_key"]))
+        db.session.add(
+            OutboxItem(
+                message_id=legacy.id,
+                subject_key=f"assignment:{assignment_id}",
+                occasion="unack:legacy:1",
+                reason="unacknowledged",
+                assignment_id=assignment_id,
+                state={},
+            )
+        )
+        db.session.commit()
+        at(mail_app, 2025, 12, 16, 9, 0)
+        planner.plan()
+        legacy, today = digests()
+        assert (legacy.status, legacy.cancel_reason) == (MailStatus.CANCELLED, "superseded")
+        assert len(items_of(today)) == 2  # its item came along
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    assert mail.get_body(("plain",)).get_content().count("Sarana visum") == 1
