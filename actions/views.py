@@ -313,6 +313,7 @@ def _render_assignment(assignment, status: int = 200, **forms):
         "actions/assignment.html",
         assignment=assignment,
         events=queries.timeline(current_user, assignment.id),
+        return_note=queries.return_note(current_user, assignment),
         may=lambda to: services.may(current_user, assignment, Status(to)),
         may_report=services.may_report(current_user, assignment),
         may_set_pic=services.may_set_pic(current_user, assignment),
