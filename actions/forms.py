@@ -75,7 +75,7 @@ class _WarnsOfSilentOpds:
 
 class _OneOpdForm(_WarnsOfSilentOpds, Form):
     """A form that gives a task to one OPD chosen in a list (adding an OPD, reassigning): the list marks the OPDs
-    nobody would hear for, and `chosen_silent` is the chosen one when it is such."""
+    nobody would hear for, and `silent_chosen` is the chosen one when it is such."""
 
     def _offer(self, forum) -> None:
         opds = forums.assignable_opds(forum) if forum is not None else accounts.active_opds()

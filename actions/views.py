@@ -170,6 +170,7 @@ def _warn_silent(opd_ids) -> None:
 
 
 def _silent_message(silent) -> Markup:
+    """The names of these OPDs, linked for whoever may fix them, in a message of the catalogue (names escaped)."""
     names, fixable = [], 0
     for opd in silent:
         name = governments.opd_name(opd.code, opd.government_id, current_user)
