@@ -15,7 +15,17 @@ from core import attachments, audit, clock, numbering
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
 from core.nip import check_nip
-from core.permissions import ROLES_WITH_OPD, Actor, Permission, Reach, Role, require, require_works_for, works_for
+from core.permissions import (
+    ROLES_WITH_OPD,
+    Actor,
+    Permission,
+    Reach,
+    Role,
+    can,
+    require,
+    require_works_for,
+    works_for,
+)
 
 MIN_PASSWORD_LENGTH = 8
 USER_FIELDS = ("email", "name", "position", "role", "opd_id", "locale", "active")
@@ -62,6 +72,12 @@ def get_opd(opd_id: int, actor: Actor | None = None) -> Opd:
     if opd is None or (actor is not None and not works_for(actor, opd.government_id)):
         raise NotFound(_l("No such OPD."))
     return opd
+
+
+def may_edit_opd(actor: Actor | None, opd: Opd) -> bool:
+    """Whether the actor may change this OPD (its head, its inbox): its own government's admin, or the instance
+    admin. Pages that say an OPD cannot be told link to its edit page for them, and name who can for the others."""
+    return can(actor, Permission.ADMINISTER) and works_for(actor, opd.government_id)
 
 
 def administered(actor: Actor | None) -> Reach:

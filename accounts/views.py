@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import onboarding, services
+from accounts import onboarding, reach, services
 from accounts.forms import (
     GovernmentForm,
     ImportConfirmForm,
@@ -272,7 +272,9 @@ def opd_edit(opd_id: int):
         else:
             flash(_("OPD %(code)s saved.", code=opd.code), "success")
             return redirect(url_for("accounts.opds"))
-    return render_template("accounts/opd_form.html", form=form, opd=opd), form_status(form)
+    return render_template("accounts/opd_form.html", form=form, opd=opd, silent=not reach.reachable(opd)), form_status(
+        form
+    )
 
 
 # --- governments (the instance admin) ----------------------------------------------------------------------

@@ -19,7 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from accounts import governments
+from accounts import governments, reach
+from accounts import services as accounts
+from accounts.models import Opd
 from actions import opd_paste
 from actions.models import (
     ACTION_KIND_LABELS,
@@ -41,6 +43,49 @@ def _opd_choices(empty=None, forum=None):
     return opd_choices(forums.assignable_opds(forum) if forum is not None else None, empty)
 
 
+# Beside an OPD in a list of those a task may go to, when nobody would hear of it (accounts.reach).
+NO_RECIPIENT = _l("no email recipient")
+
+
+def silent_opds(opds) -> dict[int, Opd]:
+    """Of the OPDs a form offers, those nobody would hear for (no active head, no official inbox), by id: the form
+    marks them in its list and warns, before saving, about those chosen. Saving is still allowed: the head can be
+    set later."""
+    ids = [opd.id for opd in opds]
+    return {opd.id: opd for opd in reach.unreachable(opd_ids=ids)} if ids else {}
+
+
+def marked(choices, silent: dict[int, Opd]) -> list:
+    """Select choices with "(no email recipient)" after each OPD nobody would hear for."""
+    return [(value, f"{label} ({NO_RECIPIENT})" if value in silent else label) for value, label in choices]
+
+
+class _WarnsOfSilentOpds:
+    """A form giving tasks to OPDs it offers; `silent` holds those of them nobody would hear for."""
+
+    silent: dict[int, Opd]
+
+    def chosen_ids(self, present=()) -> set[int]:
+        raise NotImplementedError
+
+    def silent_chosen(self, present=()) -> set[int]:
+        """The chosen OPDs nobody would hear for: the warning above the button names them."""
+        return set(self.silent) & self.chosen_ids(present)
+
+
+class _OneOpdForm(_WarnsOfSilentOpds, Form):
+    """A form that gives a task to one OPD chosen in a list (adding an OPD, reassigning): the list marks the OPDs
+    nobody would hear for, and `silent_chosen` is the chosen one when it is such."""
+
+    def _offer(self, forum) -> None:
+        opds = forums.assignable_opds(forum) if forum is not None else accounts.active_opds()
+        self.silent = silent_opds(opds)
+        self.opd_id.choices = marked(opd_choices(opds, _l("(choose)")), self.silent)
+
+    def chosen_ids(self, present=()) -> set[int]:
+        return {self.opd_id.data} if self.opd_id.data else set()
+
+
 def _at_most_lines(most: int):
     """A text field's check: no more than `most` non-empty lines."""
 
@@ -59,15 +104,16 @@ class OpdGroup:
     opds: list[tuple[int, str]]
 
 
-def opd_groups(opds) -> list[OpdGroup]:
-    """OPDs (in the order given, a government's together) grouped by government for a checklist."""
+def opd_groups(opds, silent: dict[int, Opd] | None = None) -> list[OpdGroup]:
+    """OPDs (in the order given, a government's together) grouped by government for a checklist, each nobody would
+    hear for marked so."""
     return [
-        OpdGroup(governments.node(government_id), [(o.id, f"{o.code} – {o.name}") for o in group])
+        OpdGroup(governments.node(government_id), marked([(o.id, f"{o.code} – {o.name}") for o in group], silent or {}))
         for government_id, group in groupby(opds, key=lambda opd: opd.government_id)
     ]
 
 
-class ActionForm(Form):
+class ActionForm(_WarnsOfSilentOpds, Form):
     kind = SelectField(_l("Kind of follow-up"), choices=enum_choices(ACTION_KIND_LABELS))
     title = StringField(_l("Follow-up"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -86,9 +132,10 @@ class ActionForm(Form):
     def __init__(self, *args, forum, **kwargs):
         super().__init__(*args, **kwargs)
         opds = forums.assignable_opds(forum)
-        self.lead_opd_id.choices = opd_choices(opds, _l("(choose)"))
+        self.silent = silent_opds(opds)
+        self.lead_opd_id.choices = marked(opd_choices(opds, _l("(choose)")), self.silent)
         self.support_opd_ids.choices = opd_choices(opds)
-        self.opd_groups = opd_groups(opds)
+        self.opd_groups = opd_groups(opds, self.silent)
 
     def paste_unchecked(self) -> bool:
         """Whether OPDs were pasted and not yet checked (by the preview) as they stand."""
@@ -100,6 +147,19 @@ class ActionForm(Form):
 
     def government_ticked(self, government_id: int) -> bool:
         return government_id in (self.support_government_ids.data or ())
+
+    def chosen_ids(self, present=()) -> set[int]:
+        """The OPDs the follow-up would go to as the form stands: the lead, the ticked supporters, every OPD of a
+        ticked government, and those present when "all present" is ticked (the service decides in the end)."""
+        chosen = set(self.support_opd_ids.data or ())
+        if self.lead_opd_id.data:
+            chosen.add(self.lead_opd_id.data)
+        for group in self.opd_groups:
+            if self.government_ticked(group.government.id):
+                chosen.update(opd_id for opd_id, _label in group.opds)
+        if self.all_present.data:
+            chosen.update(present)
+        return chosen
 
     def values(self) -> dict:
         return {
@@ -121,14 +181,14 @@ class ActionEditForm(Form):
     reason = StringField(_l("Reason for the change"), validators=REASON)
 
 
-class AddOpdForm(Form):
+class AddOpdForm(_OneOpdForm):
     opd_id = OptionalIntSelectField(_l("OPD"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=enum_choices(ASSIGNMENT_ROLE_LABELS), default="support")
     reason = StringField(_l("Reason"), validators=REASON)
 
     def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
+        self._offer(forum)
 
 
 class ReasonForm(Form):
@@ -140,13 +200,13 @@ class DueDateForm(Form):
     reason = StringField(_l("Reason"), validators=REASON)
 
 
-class ReassignForm(Form):
+class ReassignForm(_OneOpdForm):
     opd_id = OptionalIntSelectField(_l("New OPD"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=REASON)
 
     def __init__(self, *args, forum=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.opd_id.choices = _opd_choices(_l("(choose)"), forum)
+        self._offer(forum)
 
 
 class AcknowledgeForm(Form):

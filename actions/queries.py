@@ -157,15 +157,53 @@ def _with_context(query):
     )
 
 
+# The moves that hand a task over between the OPD and the secretariat. The latest of them says whose turn it is:
+# the secretariat sent it back for fixing when it is a return, or the rejection of a "cannot follow up" request
+# (the only move into "in progress" among them).
+_TURNS = sa.or_(
+    AssignmentEvent.to_status.in_([Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED, Status.CANNOT_REQUESTED]),
+    sa.and_(AssignmentEvent.from_status == Status.CANNOT_REQUESTED, AssignmentEvent.to_status == Status.IN_PROGRESS),
+)
+_SENT_BACK = (Status.RETURNED, Status.IN_PROGRESS)
+
+
+def _last_turn(assignment_id):
+    """The latest hand-over of this assignment (a column or a value), as a select to finish."""
+    return (
+        sa.select(AssignmentEvent)
+        .where(AssignmentEvent.assignment_id == assignment_id, _TURNS)
+        .order_by(AssignmentEvent.at.desc(), AssignmentEvent.id.desc())
+        .limit(1)
+    )
+
+
+def sent_back_clause() -> sa.ColumnElement[bool]:
+    """Tasks the secretariat sent back for fixing and the OPD has not handed in again: returned, or back at work
+    after a refused "cannot follow up" request (still so after a progress report, until it is submitted)."""
+    last = _last_turn(Assignment.id).with_only_columns(AssignmentEvent.to_status).scalar_subquery()
+    return sa.and_(Assignment.status.in_(_SENT_BACK), last.in_(_SENT_BACK))
+
+
+def return_note(actor: Actor, assignment: Assignment) -> AssignmentEvent | None:
+    """The secretariat's decision that sent this task back for fixing (its note), while the fix is awaited; None
+    otherwise. For the top of the task page."""
+    require(actor, P.READ)
+    if assignment.status not in _SENT_BACK:
+        return None
+    last = db.session.scalar(_last_turn(assignment.id).options(so.joinedload(AssignmentEvent.actor)))
+    return last if last is not None and last.to_status in _SENT_BACK else None
+
+
 @dataclass
 class TaskCounts:
-    """What an OPD's "My tasks" holds: the open tasks (of which overdue and unacknowledged) and the recently
-    finished."""
+    """What an OPD's "My tasks" holds: the open tasks (of which overdue, unacknowledged and sent back for fixing)
+    and the recently finished."""
 
     overdue: int = 0
     unacknowledged: int = 0
     open: int = 0
     finished: int = 0
+    returned: int = 0
 
     @property
     def listed(self) -> int:
@@ -173,8 +211,8 @@ class TaskCounts:
 
 
 def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
-    """A page of the OPD's tasks by urgency: overdue (most late first), unacknowledged, then due soonest; finished
-    last. With the counts, from one aggregate query."""
+    """A page of the OPD's tasks by urgency: those sent back for fixing first, then overdue (most late first),
+    unacknowledged, then due soonest; finished last. With the counts, from one aggregate query."""
     require(actor, P.READ)
     today = clock.today_local()
     mine = sa.and_(
@@ -182,6 +220,7 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
         sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
     )
     counts = TaskCounts()
+    sent_back = sent_back_clause()
     if actor.opd_id is not None:
         count = sa.func.count()
         counts = TaskCounts(
@@ -191,14 +230,16 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
                     count.filter(Assignment.status == Status.ASSIGNED),
                     count.filter(Assignment.status.in_(OPEN)),
                     count.filter(Assignment.status.not_in(OPEN)),
+                    count.filter(sent_back),
                 ).where(mine)
             ).one()
         )
     urgency = sa.case(
-        (overdue_clause(today), 0),
-        (Assignment.status == Status.ASSIGNED, 1),
-        (Assignment.status.in_(OPEN), 2),
-        else_=3,
+        (sent_back, 0),
+        (overdue_clause(today), 1),
+        (Assignment.status == Status.ASSIGNED, 2),
+        (Assignment.status.in_(OPEN), 3),
+        else_=4,
     )
     query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
     return paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page), counts

@@ -5,8 +5,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
-from accounts import governments
+from accounts import governments, reach
+from accounts import services as accounts
 from actions import decrees, opd_paste, queries, services
 from actions.carry_over import carry_over_items, record_carry_over
 from actions.evidence import evidence_file, may_download
@@ -125,6 +127,7 @@ def action_new(forum_id: int, recommendation_id: int):
                 attach_error(form, error)
             else:
                 flash(_("Follow-up created and given to %(n)d OPDs.", n=len(action.assignments)), "success")
+                _warn_silent([a.opd_id for a in action.assignments])
                 if form.all_present.data and fan.left_out:
                     flash(_left_out_message(fan.left_out), "warning")
                 return redirect(
@@ -156,6 +159,46 @@ def _tick_pasted(form: ActionForm, forum) -> list | None:
 def _left_out_message(opds) -> str:
     names = ", ".join(governments.opd_name(o.code, o.government_id, current_user) for o in opds)
     return _("Not given to the attending OPDs of governments this forum cannot give tasks to: %(opds)s.", opds=names)
+
+
+def _warn_silent(opd_ids) -> None:
+    """After a task is given: which of these OPDs Kawal cannot email (accounts.reach), each a link to its edit page
+    for whoever may set its head or inbox; the others are told who can."""
+    silent = reach.unreachable(opd_ids=opd_ids)
+    if silent:
+        flash(_silent_message(silent), "warning")
+
+
+def _silent_message(silent) -> Markup:
+    """The names of these OPDs, linked for whoever may fix them, in a message of the catalogue (names escaped)."""
+    names, fixable = [], 0
+    for opd in silent:
+        name = governments.opd_name(opd.code, opd.government_id, current_user)
+        if accounts.may_edit_opd(current_user, opd):
+            names.append(Markup('<a href="{}">{}</a>').format(url_for("accounts.opd_edit", opd_id=opd.id), name))
+            fixable += 1
+        else:
+            names.append(escape(name))
+    opds, n = Markup(", ").join(names), len(silent)
+    if fixable == n:
+        return Markup(
+            ngettext(
+                "%(num)d OPD will receive no email: %(opds)s. Open it to set an active head or an official email.",
+                "%(num)d OPDs will receive no email: %(opds)s. Open each to set an active head or an official email.",
+                n,
+                opds=opds,
+            )
+        )
+    return Markup(
+        ngettext(
+            "%(num)d OPD will receive no email: %(opds)s. The administrator of its government can set an active head "
+            "or an official email.",
+            "%(num)d OPDs will receive no email: %(opds)s. The administrator of each one's government can set an "
+            "active head or an official email.",
+            n,
+            opds=opds,
+        )
+    )
 
 
 def _render_action(action, status: int = 200, add_form=None, cancel_form=None):
@@ -216,6 +259,7 @@ def action_add_opd(action_id: int):
             attach_error(form, error)
         else:
             flash(_("%(code)s now has this follow-up.", code=assignment.opd.code), "success")
+            _warn_silent([assignment.opd_id])
             return redirect(url_for("actions.action_view", action_id=action_id))
     return _render_action(action, 422, add_form=form)
 
@@ -270,6 +314,7 @@ def _render_assignment(assignment, status: int = 200, **forms):
         "actions/assignment.html",
         assignment=assignment,
         events=queries.timeline(current_user, assignment.id),
+        return_note=queries.return_note(current_user, assignment),
         may=lambda to: services.may(current_user, assignment, Status(to)),
         may_report=services.may_report(current_user, assignment),
         may_set_pic=services.may_set_pic(current_user, assignment),
@@ -402,6 +447,7 @@ def assignment_due_date(assignment_id: int):
 def assignment_reassign(assignment_id: int):
     def run(assignment, form):
         services.reassign(current_user, assignment, form.opd_id.data, form.reason.data)
+        _warn_silent([form.opd_id.data])
 
     return _handle(assignment_id, Permission.EDIT_FORUMS, "reassign_form", run, _("Task moved to another OPD."))
 

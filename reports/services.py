@@ -35,6 +35,7 @@ from core.permissions import ROLES_WITH_OPD, Actor, Permission, require, sees
 from core.types import UtcDateTime
 from forum.models import Forum, Recommendation
 from forum.services import visible_forums
+from notifications import reach as mail_reach
 
 AGE_BUCKETS = [(0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, ">90")]
 
@@ -183,6 +184,48 @@ def _headless(actor: Actor, filters: ReportFilters) -> list[Opd]:
         opd
         for opd in accounts.opds_without_active_head()
         if sees(reach, opd.government_id) and filters.government_id in (None, opd.government_id)
+    ]
+
+
+@dataclass(frozen=True)
+class UnreachableOpd:
+    """An OPD Kawal's email does not reach now (notifications.reach), its open tasks, and whether the viewer may
+    fix it (set its head or its inbox)."""
+
+    opd: Opd
+    why: mail_reach.Why
+    address: str | None
+    reply: str | None
+    open_tasks: int
+    may_fix: bool
+
+
+def unreachable_opds(actor: Actor, filters: ReportFilters) -> list[UnreachableOpd]:
+    """The OPDs of the actor's reach (of the filter's government, if any) that mail does not reach now, with the
+    open tasks the actor sees of each: the dashboard lists them until someone fixes them. Two queries and the
+    outbox's refusals, whatever the number of OPDs."""
+    require(actor, Permission.DELIVERY_LOG)
+    reach = governments.reach(actor)
+    ids = {filters.government_id} if filters.government_id else reach
+    found = mail_reach.unreachable(government_ids=ids)
+    if not found:
+        return []
+    open_tasks = dict(
+        db.session.execute(
+            sa.select(Assignment.opd_id, sa.func.count())
+            .where(
+                Assignment.opd_id.in_([u.opd.id for u in found]),
+                Assignment.status.in_(OPEN),
+                visible_assignments(actor),
+            )
+            .group_by(Assignment.opd_id)
+        ).all()
+    )
+    return [
+        UnreachableOpd(
+            u.opd, u.why, u.address, u.reply, open_tasks.get(u.opd.id, 0), accounts.may_edit_opd(actor, u.opd)
+        )
+        for u in found
     ]
 
 

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts import governments
+from accounts import governments, reach
 from accounts import services as accounts
 from actions import queries, reviews
 from actions import services as actions
@@ -90,7 +90,7 @@ def dashboard():
         bpk_parts=bpk_parts,
         forum_rows=forum_rows,
         forums_charted=services.FORUMS_CHARTED,
-        refused=_refused_addresses(),
+        **_reach_alert(filters),
         refused_days=notifications.REFUSED_ALERT_DAYS,
         **_choices(),
     )
@@ -188,9 +188,15 @@ def _review_forum(choices: list, today):
     return next((f for f in choices if to_local_date(f.starts_at) == today), None)
 
 
-def _refused_addresses() -> list:
-    """For those who keep the delivery log: the addresses whose mail servers refused Kawal's email lately."""
-    return notifications.refused_addresses(current_user) if can(current_user, Permission.DELIVERY_LOG) else []
+def _reach_alert(filters: services.ReportFilters) -> dict:
+    """For those who keep the delivery log, one section: the OPDs Kawal's email does not reach now, then the other
+    addresses a mail server refused lately while the rest of the email went out (an inbox in Cc, say)."""
+    if not can(current_user, Permission.DELIVERY_LOG):
+        return {"unreachable": [], "refused": []}
+    unreachable = services.unreachable_opds(current_user, filters)
+    listed = {u.address for u in unreachable}
+    refused = [r for r in notifications.refused_addresses(current_user) if r.address not in listed]
+    return {"unreachable": unreachable, "refused": refused}
 
 
 @bp.get("/reports/compliance")
@@ -215,6 +221,8 @@ def opd_page(opd_id: int):
     return render_template(
         "reports/opd.html",
         opd=opd,
+        silent=not reach.reachable(opd),
+        may_fix=accounts.may_edit_opd(current_user, opd),
         row=row,
         month_rows=month_rows,
         open_tasks=[a for a in open_tasks if a.is_open],

@@ -62,6 +62,8 @@ class _Module:
             return self.translated(expr.body, depth + 1) and self.translated(expr.orelse, depth + 1)
         if isinstance(expr, ast.BoolOp):
             return all(self.translated(value, depth + 1) for value in expr.values)
+        if isinstance(expr, ast.Call) and _name(expr.func) == "Markup" and len(expr.args) == 1:
+            return self.translated(expr.args[0], depth + 1)  # a message of the catalogue holding escaped links
         if isinstance(expr, ast.Call) and _name(expr.func) == "str" and len(expr.args) == 1:
             return self._error_message(expr.args[0]) or self.translated(expr.args[0], depth + 1)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
@@ -163,6 +165,8 @@ def test_every_flash_domain_error_and_validator_says_a_message_from_the_catalogu
         ('def f(message):\n    flash(message)\nf(_("Saved."))', False),
         ('try:\n    go()\nexcept Invalid as error:\n    flash(str(error.message), "error")', False),
         ('def say():\n    return _("Done.")\nflash(say())', False),
+        ('flash(Markup(_("Open %(link)s.", link=link)))', False),
+        ('flash(Markup("<b>Saved.</b>"))', True),
         ('raise Invalid(_l("The name is missing."), field="name")', False),
         ('name = StringField(validators=[DataRequired("Give a name.")])', True),
         ('time = StringField(validators=[Regexp(r"^\\d+$", message="Use digits.")])', True),

@@ -75,8 +75,12 @@ def test_assign_acknowledge_report_return_resubmit_accept(live_server, page, rec
     logout(page)
 
     login(page, base, "opd.head@example.org")
+    expect(page.locator(".task-list h2").first).to_have_text("Layanan keswa tersedia di setiap Puskesmas")
+    expect(page.locator("#badge-returned")).to_have_text("1 perlu perbaikan")
     page.goto(assignment_url)
+    expect(page.locator("#return-note")).to_contain_text("Lampirkan daftar hadir pelatihan.")
     page.click("#submit button[type=submit]")
+    expect(page.locator("#return-note")).to_have_count(0)
     expect(page.locator("#assignment-status")).to_contain_text("Dilaporkan selesai")
     logout(page)
 

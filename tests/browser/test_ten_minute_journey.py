@@ -177,7 +177,7 @@ def test_the_fgd_of_16_december_2025_is_logged_in_under_ten_minutes(live_app, de
     effort.type("#due_date", "2026-01-31")
     effort.tick("#all_present")
     page.click("button[type=submit].primary")
-    expect(page.locator(".flash")).to_contain_text("6 OPD")
+    expect(page.locator(".flash-success")).to_contain_text("6 OPD")
 
     page.goto(forum_url)
     effort._add("page", -1)  # the redirect already showed the forum: going back to it is a click, not a new page

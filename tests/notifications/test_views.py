@@ -143,10 +143,16 @@ def test_a_head_refused_while_the_inbox_got_it_is_recorded_and_shown(make_app, w
     assert "Belum ada email." in secretariat.get("/admin/delivery?refused=1&kind=digest").get_data(as_text=True)
     assert note in secretariat.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     dashboard = secretariat.get("/dashboard").get_data(as_text=True)
-    assert 'id="refused-alert"' in dashboard
-    alert = dashboard[dashboard.index('id="refused-alert"') :]
-    assert "DINKES" in alert[:600] and "opd.head@example.org" in alert[:600]
-    assert 'id="refused-alert"' not in client_as("viewer").get("/dashboard").get_data(as_text=True)
+    assert 'id="unreachable-alert"' in dashboard  # one section for every OPD Kawal cannot reach
+    alert = dashboard[
+        dashboard.index('id="unreachable-alert"') : dashboard.index(
+            "</section>", dashboard.index('id="unreachable-alert"')
+        )
+    ]
+    line = alert[alert.index(f'id="unreachable-{world.opds["DINKES"]}"') :]
+    assert "DINKES" in line[:600] and "opd.head@example.org" in line[:600]
+    assert alert.count("opd.head@example.org") == 1  # not again among the other refused addresses
+    assert 'id="unreachable-alert"' not in client_as("viewer").get("/dashboard").get_data(as_text=True)
 
 
 def test_a_row_sent_after_a_failure_shows_no_error(mail_app, world, smtp, client_as):

@@ -1,0 +1,91 @@
+""" "Tugas saya" puts the tasks the secretariat sent back for fixing first and counts them; the task page shows the
+secretariat's note above its forms while the fix is awaited (issue 14, point 4)."""
+
+import re
+from datetime import timedelta
+
+from actions import queries, services
+from actions.models import CannotReason, Status
+from tests.actions.helpers import dinkes_assignment, link_report, make_action
+from tests.conftest import as_user
+
+TITLES = re.compile(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>')
+
+
+def _returned(world, title, note="Lampirkan SK penetapan tim.", due_in=20):
+    """A DINKES task reported done and sent back by the secretariat with a note; its id."""
+    head, secretariat = as_user(world.users["opd_head"].id), as_user(world.users["secretariat"].id)
+    assignment = dinkes_assignment(make_action(world, title=title, due_in=due_in))
+    services.acknowledge(head, assignment.id)
+    link_report(world, assignment.id, percent=100)
+    services.submit(head, assignment.id)
+    services.verify(secretariat, assignment.id, accept=False, note=note)
+    return assignment.id
+
+
+def _badges(page: str) -> str:
+    return re.search(r'<p class="task-counts" id="task-counts">(.*?)</p>', page, re.S).group(1)
+
+
+def test_returned_tasks_come_first_and_are_counted_until_handed_in_again(app, world, client_as, clock):
+    with app.app_context():
+        head = as_user(world.users["opd_head"].id)
+        late = dinkes_assignment(make_action(world, title="Terlambat", due_in=1))
+        services.acknowledge(head, late.id)
+        dinkes_assignment(make_action(world, title="Belum dikonfirmasi", due_in=3))
+        returned_id = _returned(world, "Dikembalikan")
+        worked_on = _returned(world, "Dikembalikan lalu dikerjakan", due_in=25)
+        link_report(world, worked_on, percent=60)  # back "in progress", still awaiting the fix
+        assert queries.get_assignment(head, worked_on).status == Status.IN_PROGRESS
+    clock.set(clock.now() + timedelta(days=3))
+    client = client_as("opd_head")
+    page = client.get("/tasks").get_data(as_text=True)
+    assert TITLES.findall(page) == ["Dikembalikan", "Dikembalikan lalu dikerjakan", "Terlambat", "Belum dikonfirmasi"]
+    assert "2 perlu perbaikan" in _badges(page) and "1 terlambat" in _badges(page)
+
+    with app.app_context():
+        services.submit(as_user(world.users["opd_head"].id), returned_id)
+    page = client.get("/tasks").get_data(as_text=True)
+    assert TITLES.findall(page)[0] == "Dikembalikan lalu dikerjakan"
+    assert "1 perlu perbaikan" in _badges(page)
+    with app.app_context():
+        services.submit(as_user(world.users["opd_head"].id), worked_on)
+    assert 'id="badge-returned"' not in client.get("/tasks").get_data(as_text=True)
+
+
+def test_a_refused_cannot_follow_up_request_is_sent_back_too(app, world, client_as):
+    with app.app_context():
+        head, secretariat = as_user(world.users["opd_head"].id), as_user(world.users["secretariat"].id)
+        dinkes_assignment(make_action(world, title="Biasa", due_in=2))
+        asked = dinkes_assignment(make_action(world, title="Ditolak", due_in=30))
+        services.acknowledge(head, asked.id)
+        services.request_cannot(head, asked.id, category=CannotReason.BUDGET, reason="Tidak ada anggaran")
+        services.decide_cannot(secretariat, asked.id, approve=False, note="Gunakan dana BOK.")
+        asked_id = asked.id
+    page = client_as("opd_head").get("/tasks").get_data(as_text=True)
+    assert TITLES.findall(page) == ["Ditolak", "Biasa"] and "1 perlu perbaikan" in _badges(page)
+    task = client_as("opd_head").get(f"/assignments/{asked_id}").get_data(as_text=True)
+    assert "Gunakan dana BOK." in task[task.index('id="return-note"') :][:800]
+
+
+def test_the_return_note_is_at_the_top_above_the_forms_while_the_fix_is_awaited(app, world, client_as):
+    with app.app_context():
+        assignment_id = _returned(world, "Dikembalikan", note="Lampirkan SK penetapan tim.")
+    client = client_as("opd_head")
+    page = client.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    main = page[page.index("<main") :]
+    assert 'id="return-note"' in main
+    assert main.index('id="return-note"') < main.index("<form")  # above every form of the task
+    note = main[main.index('id="return-note"') : main.index("</aside>")]
+    assert "Perlu perbaikan: catatan dari Sekretariat" in note and "Lampirkan SK penetapan tim." in note
+    assert "Test secretariat" in note
+
+    with app.app_context():
+        services.submit(as_user(world.users["opd_head"].id), assignment_id)
+    assert 'id="return-note"' not in client.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+
+
+def test_no_return_note_on_a_task_never_returned(app, world, client_as):
+    with app.app_context():
+        assignment_id = dinkes_assignment(make_action(world)).id
+    assert 'id="return-note"' not in client_as("opd_head").get(f"/assignments/{assignment_id}").get_data(as_text=True)
