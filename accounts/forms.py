@@ -58,6 +58,14 @@ def _opd_label(opd) -> str:
     return opd.label
 
 
+def _head_label(user, opd_id: int) -> str:
+    """A head in the OPD form's choice list: the name, and for the head of another OPD "(Plt., Head of <their
+    OPD>)", so the admin sees they would be acting head here."""
+    if user.opd_id == opd_id:
+        return user.name
+    return _l("%(name)s (Plt., Head of %(opd)s)", name=user.name, opd=user.opd.name)
+
+
 class _GovernmentPicker:
     """The government field of the user and OPD forms: shown, and read, only when the admin manages more than
     one government (the instance admin of a Kawal with several); otherwise the admin's own government."""
@@ -126,8 +134,8 @@ class OpdForm(_GovernmentPicker, Form):
             scope = services.administered(actor)
         parents = [o for o in services.active_opds(scope) if o.id != opd_id]
         self.parent_id.choices = [("", "—")] + [(o.id, _opd_label(o)) for o in parents]
-        heads = services.opd_heads(opd_id) if opd_id else []
-        self.head_id.choices = [("", _l("(no head)"))] + [(u.id, u.name) for u in heads]
+        heads = services.opd_heads(services.get_opd(opd_id)) if opd_id else []
+        self.head_id.choices = [("", _l("(no head)"))] + [(u.id, _head_label(u, opd_id)) for u in heads]
 
     def validate_code(self, field):
         government_id = self.government_id.data if self.picks_government else self.government

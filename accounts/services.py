@@ -115,13 +115,50 @@ def opd_choices(government_ids: Reach = None) -> list[sa.Row]:
     )
 
 
-def opd_heads(opd_id: int) -> list[User]:
-    """Active users of an OPD who may be named its head."""
-    return list(
-        db.session.scalars(
-            sa.select(User).where(User.opd_id == opd_id, User.role == Role.OPD_HEAD, User.active).order_by(User.name)
-        )
+def opd_heads(opd: Opd) -> list[User]:
+    """Who may be named this OPD's head, by name: its active OPD heads, and the active head of another OPD of its
+    government who heads their own (Plt.). `head_refusal` is the rule; this lists those it lets through."""
+    candidates = db.session.scalars(
+        sa.select(User)
+        .join(Opd, User.opd_id == Opd.id)
+        .where(User.role == Role.OPD_HEAD, User.active, Opd.government_id == opd.government_id)
+        .options(so.contains_eager(User.opd))
+        .order_by(User.name, User.id)
     )
+    return [user for user in candidates if head_refusal(user, opd) is None]
+
+
+def head_refusal(user: User, opd: Opd) -> str | None:
+    """Why this user may not head this OPD, or None when they may: an active OPD head of the OPD itself, or of
+    another OPD of the same government that they head now, who then heads this one as Plt. (acting head)."""
+    if user.opd_id is None or Role(user.role) != Role.OPD_HEAD:
+        return _l("Only an OPD head account can head an OPD; staff and other roles cannot.")
+    if not user.active:
+        return _l("This account is inactive: it cannot head an OPD.")
+    if user.government_id != opd.government_id:
+        return _l("The head must be of this OPD's government.")
+    if user.opd_id != opd.id and user.opd.head_id != user.id:
+        return _l("A head of another OPD can be acting head (Plt.) here only while heading their own OPD.")
+    return None
+
+
+def is_acting_head(user: User, opd: Opd) -> bool:
+    """Whether the user heads this OPD while their own post is another OPD (Plt.)."""
+    return opd.head_id == user.id and user.opd_id != opd.id
+
+
+def opds_acted_for(actor: Actor) -> frozenset[int]:
+    """The OPDs this user acts for: their own and every one they head now (Plt.). The one rule of "own OPD": My
+    tasks, evidence downloads, the calendar feed and who does an OPD's part of a task all ask here."""
+    own = {actor.opd_id} if getattr(actor, "opd_id", None) is not None else set()
+    user_id = getattr(actor, "id", None)
+    if user_id is None:
+        return frozenset(own)
+    # Asked in the middle of a service's work (acts_for, before a status move): it must not flush what the
+    # service is still building (evidence files wait for the one commit that keeps or drops them all).
+    with db.session.no_autoflush:
+        headed = db.session.scalars(sa.select(Opd.id).where(Opd.head_id == user_id))
+        return frozenset(own | set(headed))
 
 
 def opds_without_active_head(government_ids: Reach = None) -> list[Opd]:
@@ -350,9 +387,10 @@ def update_user(actor: Actor, user_id: int, **values) -> User:
         raise Invalid(_l("This email is already in use."), field="email")
     if actor is not None and getattr(actor, "id", None) == user.id and not values["active"]:
         raise Invalid(_l("You cannot deactivate your own account."), field="active")
+    moved = values["opd_id"] != user.opd_id
     changes = audit.diff(user, values)
     if changes:
-        _release_headship_if_no_longer_head(user)
+        _release_headship_if_no_longer_head(user, moved)
         _adopt_as_head_if_vacant(user)
         audit.record(actor, "update", "user", user.id, scope=f"user:{user.id}", changes=changes)
         if not user.active:
@@ -429,10 +467,12 @@ def _adopt_as_head_if_vacant(user: User) -> None:
         user.opd.head = user
 
 
-def _release_headship_if_no_longer_head(user: User) -> None:
-    """An OPD whose head left the role, the OPD or Kawal has no head until one is named."""
+def _release_headship_if_no_longer_head(user: User, moved: bool = False) -> None:
+    """An OPD whose head left the role, the OPD or Kawal has no head until one is named. A head who moved to
+    another OPD (mutasi) heads nothing until named again, Plt. posts included; one who stays keeps them while
+    `head_refusal` allows."""
     for opd in db.session.scalars(sa.select(Opd).where(Opd.head_id == user.id)):
-        if not user.active or user.role != Role.OPD_HEAD or user.opd_id != opd.id:
+        if moved or head_refusal(user, opd) is not None:
             opd.head = None
 
 
@@ -508,9 +548,12 @@ def _clean_opd_values(values: dict, opd: Opd | None) -> dict:
                 raise Invalid(_l("An OPD cannot sit under itself."), field="parent_id")
             parent = parent.parent
     if values["head_id"]:
-        head = get_user(values["head_id"])
-        if opd is None or head.opd_id != opd.id or head.role != Role.OPD_HEAD or not head.active:
+        head = db.session.get(User, values["head_id"])
+        if opd is None or head is None:
             raise Invalid(_l("The head must be an active OPD head of this OPD."), field="head_id")
+        refusal = head_refusal(head, opd)
+        if refusal is not None:
+            raise Invalid(refusal, field="head_id")
     return values
 
 

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from accounts import services as accounts
 from actions.models import Assignment, Evidence
 from actions.queries import get_assignment
 from core.attachments import Attachment
@@ -19,11 +20,11 @@ def evidence_count(assignment_id: int) -> int:
 
 
 def may_download(actor: Actor, assignment: Assignment) -> bool:
-    """Evidence files: the secretariat sees all, an OPD its own, a viewer none."""
+    """Evidence files: the secretariat sees all, an OPD user those of the OPDs they act for, a viewer none."""
     if not can(actor, P.DOWNLOAD_EVIDENCE):
         return False
     if Role(actor.role) in (Role.OPD_HEAD, Role.OPD_STAFF):
-        return actor.opd_id == assignment.opd_id
+        return assignment.opd_id in accounts.opds_acted_for(actor)
     return True
 
 

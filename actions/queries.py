@@ -204,6 +204,7 @@ class TaskCounts:
     open: int = 0
     finished: int = 0
     returned: int = 0
+    opds: tuple[Opd, ...] = ()  # the OPDs the list covers, own first, when they are several (a Plt. head's)
 
     @property
     def listed(self) -> int:
@@ -211,17 +212,20 @@ class TaskCounts:
 
 
 def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
-    """A page of the OPD's tasks by urgency: those sent back for fixing first, then overdue (most late first),
-    unacknowledged, then due soonest; finished last. With the counts, from one aggregate query."""
+    """A page of the tasks of the OPDs the actor acts for (a Plt. head's two), by urgency: those sent back for
+    fixing first, then overdue (most late first), unacknowledged, then due soonest; finished last. With the counts,
+    from one aggregate query."""
     require(actor, P.READ)
     today = clock.today_local()
+    opd_ids = tuple(sorted(accounts.opds_acted_for(actor)))
     mine = sa.and_(
-        Assignment.opd_id == actor.opd_id,
+        Assignment.opd_id.in_(opd_ids),
+        visible_assignments(actor),
         sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
     )
     counts = TaskCounts()
     sent_back = sent_back_clause()
-    if actor.opd_id is not None:
+    if opd_ids:
         count = sa.func.count()
         counts = TaskCounts(
             *db.session.execute(
@@ -232,7 +236,8 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
                     count.filter(Assignment.status.not_in(OPEN)),
                     count.filter(sent_back),
                 ).where(mine)
-            ).one()
+            ).one(),
+            opds=_several_opds(actor, opd_ids),
         )
     urgency = sa.case(
         (sent_back, 0),
@@ -243,6 +248,15 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
     )
     query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
     return paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page), counts
+
+
+def _several_opds(actor: Actor, opd_ids: tuple[int, ...]) -> tuple[Opd, ...]:
+    """The OPDs a list of several OPDs' tasks names, the actor's own first: none for one OPD, whose page names it
+    already."""
+    if len(opd_ids) < 2:
+        return ()
+    opds = db.session.scalars(sa.select(Opd).where(Opd.id.in_(opd_ids)))
+    return tuple(sorted(opds, key=lambda opd: (opd.id != actor.opd_id, opd.code)))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from accounts import services as accounts
 from accounts.models import Opd
 from actions import events
 from actions.evidence import evidence_count
@@ -182,11 +183,9 @@ def _guard(actor: Actor, assignment: Assignment, permission: Permission) -> None
 
 
 def acts_for(actor: Actor, assignment: Assignment) -> bool:
-    """Whether the actor does an OPD's part of this task: a user of its OPD, or the user who heads it now while
-    holding another post (Plt.), whom its reminders and one-click links reach as well."""
-    if getattr(actor, "opd_id", None) == assignment.opd_id:
-        return True
-    return getattr(actor, "id", None) is not None and assignment.opd.head_id == actor.id
+    """Whether the actor does an OPD's part of this task: its OPD is one the actor acts for (a user of it, or the
+    user who heads it now while holding another post, Plt., whom its reminders and one-click links reach as well)."""
+    return assignment.opd_id in accounts.opds_acted_for(actor)
 
 
 def _owned_forum(actor: Actor, forum: Forum) -> Forum:

@@ -274,7 +274,8 @@ def _a_date(value: str | None) -> date | None:
 
 def _told(assignment_id: int, opd_id: int) -> bool:
     """Whether the OPD has heard of the task: an email that carried it went to the OPD (filed under it, or to its
-    head, whose one digest may be filed under another OPD it heads), or someone of the OPD acted on it. A task given
+    head, whose one digest may be filed under another OPD it heads), or someone of the OPD or its head (a Plt.
+    head's own post is another OPD) acted on it. A task given
     and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
     cancelled, and so is the decision's."""
     head_id = sa.select(Opd.head_id).where(Opd.id == opd_id).scalar_subquery()
@@ -291,7 +292,7 @@ def _told(assignment_id: int, opd_id: int) -> bool:
     acted = (
         sa.select(AssignmentEvent.id)
         .join(User, AssignmentEvent.actor_id == User.id)
-        .where(AssignmentEvent.assignment_id == assignment_id, User.opd_id == opd_id)
+        .where(AssignmentEvent.assignment_id == assignment_id, sa.or_(User.opd_id == opd_id, User.id == head_id))
     )
     return bool(db.session.scalar(sa.select(sa.or_(sa.exists(sent), sa.exists(acted)))))
 
@@ -401,9 +402,22 @@ def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[di
 
 def _opd_label(opd: Opd, head: User | None) -> str:
     """An OPD as a digest covering several names it: "(Plt.)" where its head's own post is another OPD."""
-    if head is not None and head.opd_id != opd.id:
+    if head is not None and accounts.is_acting_head(head, opd):
         return str(_l("%(name)s (acting head)", name=opd.name))
     return opd.name
+
+
+def _heads_of(opds: list[Opd], head: User | None) -> list:
+    """Whom a digest covering several OPDs greets: the head of each, "Plt." before those that are not the head's
+    own post ("Kepala Dinas Kesehatan / Plt. Kepala DP3AP2KB"); empty for one OPD, greeted as before."""
+    if head is None or len(opds) < 2:
+        return []
+    return [
+        _l("Acting Head of %(opd)s", opd=opd.name)
+        if accounts.is_acting_head(head, opd)
+        else _l("Head of %(opd)s", opd=opd.name)
+        for opd in opds
+    ]
 
 
 def _copies(opds: list[Opd], groups: dict, to: str, book: Book) -> list[str]:
@@ -464,6 +478,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         opd=opd,
         opds=opds,
         head=user,
+        heads_of=_heads_of(opds, user),
         groups=listed,
         not_listed=not_listed,
         new_tasks=new_tasks,

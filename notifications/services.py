@@ -1,7 +1,7 @@
 """The secretariat's and admin's operations on reminders: settings, cuti bersama, the delivery log, re-queueing,
 the preview, a test email."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,6 +9,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments
+from accounts import services as accounts
 from accounts.models import Opd, User
 from actions import services as actions
 from actions.models import OPEN, Assignment, AssignmentEvent, HistoryKind, Status
@@ -271,31 +272,47 @@ def reminders_of(actor: Actor, assignment_id: int) -> list[OutboxMessage]:
 
 @dataclass
 class PreviewRow:
-    opd: Opd
+    """One digest the next run would plan: its recipient, the OPDs it covers (the recipient's own first, then the
+    Plt. posts), and how many items of each reason."""
+
+    opds: list[Opd]
     recipient: str | None
     reasons: dict
-    escalate_after_days: int  # of the OPD's government's policy, for the escalation group's label
+    escalate_after_days: int  # of the OPDs' government's policy, for the escalation group's label
+    acting: set[int] = field(default_factory=set)  # the OPDs its recipient heads as Plt.
+
+    @property
+    def opd(self) -> Opd:
+        """The OPD the digest is filed under: the first it covers."""
+        return self.opds[0]
 
 
 def preview(actor: Actor) -> tuple[planner.PlanResult, list[PreviewRow], object]:
-    """What the next run would plan for the OPDs of the governments in the actor's reach, by recipient, without
-    writing anything."""
+    """What the next run would plan for the OPDs of the governments in the actor's reach, one row per digest (per
+    recipient, as `planner.digest_of` joins them: a Plt. head of two OPDs is one row), without writing anything."""
     require(actor, Permission.DELIVERY_LOG)
     reach = governments.reach(actor)
     next_run = planner.next_run_time(clock.now(), reach)
     result = planner.plan(next_run, dry_run=True)
-    opds = {o.id: o for o in db.session.scalars(sa.select(Opd).where(Opd.id.in_(list(result.by_opd))))}
-    rows = []
-    for opd_id, found in sorted(result.by_opd.items(), key=lambda kv: (opds[kv[0]].government_id, opds[kv[0]].code)):
-        opd = opds[opd_id]
+    query = sa.select(Opd).where(Opd.id.in_(list(result.by_opd))).options(so.selectinload(Opd.head))
+    opds = sorted(db.session.scalars(query), key=lambda opd: (opd.government_id, opd.code))
+    rows: dict[str, PreviewRow] = {}
+    for opd in opds:
         if not sees(reach, opd.government_id):
             continue
-        reasons: dict = {}
-        for candidate in found:
-            reasons[candidate.reason] = reasons.get(candidate.reason, 0) + 1
+        recipient, user_id = planner.resolve_recipient(opd)
+        whose = planner.digest_of(opd.government_id, recipient, user_id, opd.id)
         policy = result.days[opd.government_id].policy
-        rows.append(PreviewRow(opd, planner.resolve_recipient(opd)[0], reasons, policy.escalate_after_days))
-    return result, rows, next_run
+        row = rows.setdefault(whose, PreviewRow([], recipient, {}, policy.escalate_after_days))
+        row.opds.append(opd)
+        for candidate in result.by_opd[opd.id]:
+            row.reasons[candidate.reason] = row.reasons.get(candidate.reason, 0) + 1
+    for row in rows.values():
+        head = row.opds[0].head
+        if head is not None and head.active and len(row.opds) > 1:
+            row.acting = {opd.id for opd in row.opds if accounts.is_acting_head(head, opd)}
+        row.opds.sort(key=lambda opd: opd.id in row.acting)  # the head's own post first
+    return result, list(rows.values()), next_run
 
 
 def visible_caught_mail(actor: Actor, message_ids: list[str]) -> set[str]:

@@ -622,7 +622,7 @@ def calendar_events(user) -> tuple[list[Assignment], list[Forum]]:
         .limit(2000)
     )
     if user.role in ROLES_WITH_OPD:
-        query = query.where(Assignment.opd_id == user.opd_id)
+        query = query.where(Assignment.opd_id.in_(sorted(accounts.opds_acted_for(user))))
     forums = db.session.scalars(
         sa.select(Forum).where(visible_forums(user)).order_by(Forum.starts_at.desc()).limit(200)
     )

@@ -125,14 +125,72 @@ def test_opd_codes_are_unique(appctx, world):
     assert error.value.field == "code"
 
 
-def test_the_head_of_an_opd_must_be_one_of_its_heads(appctx, world):
+DINKES_VALUES = dict(code="DINKES", name="Dinas Kesehatan", kind="dinas", parent_id=None, email=None, active=True)
+
+
+def _refusal(admin, opd_id, head_id) -> str:
+    with pytest.raises(Invalid) as error:
+        services.update_opd(admin, opd_id, head_id=head_id, **DINKES_VALUES)
+    assert error.value.field == "head_id"
+    return str(error.value)
+
+
+def test_the_head_of_an_opd_is_one_of_its_heads_or_another_opds_head_as_plt(appctx, world):
     admin = as_user(world.users["admin"].id)
-    values = dict(code="DINKES", name="Dinas Kesehatan", kind="dinas", parent_id=None, email=None, active=True)
-    with pytest.raises(Invalid):
-        services.update_opd(admin, world.opds["DINKES"], head_id=world.users["other_head"].id, **values)
-    with pytest.raises(Invalid):
-        services.update_opd(admin, world.opds["DINKES"], head_id=world.users["opd_staff"].id, **values)
-    services.update_opd(admin, world.opds["DINKES"], head_id=world.users["opd_head"].id, **values)
+    dinkes = world.opds["DINKES"]
+    assert "staf" in _refusal(admin, dinkes, world.users["opd_staff"].id)
+    assert "staf" in _refusal(admin, dinkes, world.users["secretariat"].id)
+    # A head of DP3AP2KB who does not head it (DP3AP2KB has its head already) cannot be Plt. elsewhere.
+    second = services.create_user(
+        admin,
+        password=PASSWORD,
+        email="wakil@example.org",
+        name="Wakil",
+        role="opd_head",
+        opd_id=world.opds["DP3AP2KB"],
+    )
+    assert db.session.get(Opd, world.opds["DP3AP2KB"]).head_id == world.users["other_head"].id
+    assert "selama masih menjabat kepala OPD-nya sendiri" in _refusal(admin, dinkes, second.id)
+    assert [u.id for u in services.opd_heads(db.session.get(Opd, dinkes))] == [
+        world.users["opd_head"].id,
+        world.users["other_head"].id,
+    ]
+    services.update_opd(admin, dinkes, head_id=world.users["opd_head"].id, **DINKES_VALUES)
+    # The head of DP3AP2KB becomes Plt. head of Dinkes, and the trail says so.
+    services.update_opd(admin, dinkes, head_id=world.users["other_head"].id, **DINKES_VALUES)
+    assert db.session.get(Opd, dinkes).head_id == world.users["other_head"].id
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.entity_type == "opd", AuditEvent.entity_id == dinkes)
+    ).all()[-1]
+    assert (event.actor_id, event.changes["head_id"]) == (
+        admin.id,
+        [world.users["opd_head"].id, world.users["other_head"].id],
+    )
+    services.set_user_active(admin, world.users["other_head"].id, False)
+    assert db.session.get(Opd, dinkes).head_id is None  # an inactive head heads nothing
+    assert "tidak aktif" in _refusal(admin, dinkes, world.users["other_head"].id)
+
+
+def test_another_governments_head_cannot_head_an_opd(appctx, tree, instance_admin):
+    admin = as_user(instance_admin)
+    kab_head = tree.users["kab_head"]
+    assert "pemerintah daerah yang sama" in _refusal(admin, tree.opds["kota:DINKES"], kab_head)
+    opd = db.session.get(Opd, tree.opds["kota:DINKES"])
+    assert kab_head not in {u.id for u in services.opd_heads(opd)}
+    assert opd.head_id == tree.world.users["opd_head"].id
+
+
+def test_a_plt_head_keeps_the_post_through_an_edit_and_loses_it_on_moving(appctx, world):
+    admin = as_user(world.users["admin"].id)
+    disdukcapil = world.opds["DISDUKCAPIL"]
+    values = dict(code="DISDUKCAPIL", name="Dinas Kependudukan", kind="dinas", parent_id=None, email=None, active=True)
+    services.update_opd(admin, disdukcapil, head_id=world.users["opd_head"].id, **values)
+    head = as_user(world.users["opd_head"].id)
+    fields = {name: getattr(head, name) for name in services.USER_FIELDS}
+    services.update_user(admin, head.id, **(fields | {"position": "Kepala Dinas"}))
+    assert db.session.get(Opd, disdukcapil).head_id == head.id
+    services.update_user(admin, head.id, **(fields | {"opd_id": world.opds["PKM-CIBODAS"]}))
+    assert db.session.get(Opd, disdukcapil).head_id is None  # mutasi: a new post, no acting one carried along
 
 
 def test_the_language_choice_is_kept(appctx, world):

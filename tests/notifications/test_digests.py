@@ -19,8 +19,8 @@ PLT = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak (Plt.)"
 
 
 def _heads(world, opd: str, user: str) -> None:
-    """Make `user` the head of `opd` (a Plt. when it is not their own OPD: the OPD form offers only its own users,
-    so this is set on the row as an acting appointment would be)."""
+    """Make `user` the head of `opd` (a Plt. when it is not their own OPD), on the row: the OPD form's way is
+    tested in test_acting_head.py."""
     db.session.execute(sa.update(Opd).where(Opd.id == world.opds[opd]).values(head_id=world.users[user].id))
     db.session.commit()
 

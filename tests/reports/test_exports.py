@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from accounts import services as accounts
 from actions import services as actions
 from forum import services as forums
+from reports import services as reports
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user
 from tests.forum.helpers import make_forum, participant
@@ -133,6 +134,25 @@ def test_calendar_feed_is_secret_revocable_and_parses(app, world, client_as):
     assert any(str(e.get("summary")) == "FGD Pembahasan PPT Kespro" for e in calendar.walk("VEVENT"))
     client_as("opd_head").post("/account/calendar")  # make a new address
     assert anonymous.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_a_plt_heads_calendar_lists_the_deadlines_of_both_opds(app, world):
+    with app.app_context():
+        make_action(world, support=(), due_in=5, title="Layanan keswa")
+        make_action(world, lead="DP3AP2KB", support=(), title="Rumah aman")
+        make_action(world, lead="DISDUKCAPIL", support=(), title="Milik OPD lain")
+        accounts.update_opd(
+            as_user(world.users["admin"].id),
+            world.opds["DP3AP2KB"],
+            code="DP3AP2KB",
+            name="Dinas Pemberdayaan Perempuan dan Perlindungan Anak",
+            kind="dinas",
+            head_id=world.users["opd_head"].id,
+        )
+        deadlines, _ = reports.calendar_events(as_user(world.users["opd_head"].id))
+        assert sorted(a.action.title for a in deadlines) == ["Layanan keswa", "Rumah aman"]
+        deadlines, _ = reports.calendar_events(as_user(world.users["opd_staff"].id))
+        assert [a.action.title for a in deadlines] == ["Layanan keswa"]  # the staff act for their own OPD only
 
 
 HYPERLINK = '=HYPERLINK("http://evil.example","Lihat bukti")'
