@@ -443,7 +443,8 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         raise NothingToSay()
     groups = _by_task(pairs)
     if len(opds) > 1:
-        labels = {opd.id: _opd_label(opd, user) for opd in opds}
+        with force_locale(locale):  # "(Plt.)" is a word of the reader's language
+            labels = {opd.id: _opd_label(opd, user) for opd in opds}
         for view, item in pairs:
             view["opd_label"] = labels[_opd_of(item, row).id]
     for found in groups.values():

@@ -210,3 +210,18 @@ def test_a_digest_planned_per_opd_before_the_upgrade_is_superseded_by_its_head_s
         assert dispatcher.dispatch().sent == 1
     [mail] = smtp.messages
     assert mail.get_body(("plain",)).get_content().count("Sarana visum") == 1
+
+
+def test_an_english_reading_plt_head_reads_acting_head_in_english(mail_app, world, smtp):
+    from accounts import services as accounts
+
+    with mail_app.app_context():
+        accounts.set_locale(as_user(world.users["opd_head"].id), "en")
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()
+        dispatcher.dispatch()
+    [mail] = smtp.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "OPD: Dinas Pemberdayaan Perempuan dan Perlindungan Anak (acting head)" in text
+    assert "(Plt.)" not in text and "(Plt.)" not in mail.get_body(("html",)).get_content()
