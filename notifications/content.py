@@ -361,10 +361,10 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     now_for = {opd_id: reach.recipient(opd) for opd_id, opd in (opds | {home.id: home}).items()}
 
     def who(opd_id: int):
-        address, user = now_for[opd_id]
-        return user.id if user is not None else address  # None: nobody hears for it
+        # By address: an OPD's inbox that is a head's own address is that head, as the planner counts it.
+        return now_for[opd_id][0]  # None: nobody hears for it
 
-    planned = row.recipient_user_id if row.recipient_user_id is not None else row.recipient
+    planned = row.recipient
     if planned is None or not any(who(opd_id) == planned for opd_id in opds):
         planned = who(home.id)
     # Nobody hears for the row's own OPD: its items fail visibly (the delivery log, the secretariat's digest), the
@@ -379,7 +379,10 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     if gone and not items:
         raise NothingToSay()
     kept = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
-    address, user = now_for[next(iter(kept))]
+    # The person behind the address, where one of the OPDs has them as its head (an inbox alone has none).
+    address, user = next(
+        (now_for[opd_id] for opd_id in kept if now_for[opd_id][1] is not None), now_for[next(iter(kept))]
+    )
     return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
 
 
@@ -401,7 +404,7 @@ def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[di
 
 def _opd_label(opd: Opd, head: User | None) -> str:
     """An OPD as a digest covering several names it: "(Plt.)" where its head's own post is another OPD."""
-    if head is not None and head.opd_id != opd.id:
+    if head is not None and opd.head_id == head.id and head.opd_id != opd.id:
         return str(_l("%(name)s (acting head)", name=opd.name))
     return opd.name
 
