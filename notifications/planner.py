@@ -290,7 +290,7 @@ def _as_persons(recipients: dict[int, tuple[str | None, int | None]]) -> dict[in
 def _home_opd(opd_ids: list[int], opds: dict[int, Opd]) -> int:
     """The OPD a digest covering several is filed under (its row's opd_id): its head's own OPD when it is one of
     them (a Plt. head's definitive post), else the first. The send-time check starts from it."""
-    head = opds[opd_ids[0]].head
+    head = next((opds[opd_id].head for opd_id in opd_ids if opds[opd_id].head is not None), None)
     if head is not None and head.opd_id in opd_ids:
         return head.opd_id
     return opd_ids[0]

@@ -229,21 +229,22 @@ def test_an_english_reading_plt_head_reads_acting_head_in_english(mail_app, worl
 
 def test_an_inbox_that_is_a_head_s_own_address_shares_the_head_s_one_digest(mail_app, world, smtp):
     with mail_app.app_context():
-        _inbox(world, "DISDUKCAPIL", "opd.head@example.org")  # no head of its own: its inbox is the DINKES head's
+        _inbox(world, "BAPPEDA", "opd.head@example.org")  # no head of its own: its inbox is the DINKES head's
         make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
-        make_action(world, lead="DISDUKCAPIL", support=(), due_in=3, title="Data kependudukan korban")
+        make_action(world, lead="BAPPEDA", support=(), due_in=3, title="Data perencanaan korban")
         dispatcher.dispatch()  # the new-task emails
         smtp.messages.clear()
         assert planner.plan().messages == 1
         [digest] = digests()
         assert len(items_of(digest)) == 2
+        assert digest.opd_id == world.opds["DINKES"]  # filed under the OPD its reader heads
         assert dispatcher.dispatch().sent == 1
         assert planner.plan().items == 0  # nothing went back to the planner
     [mail] = smtp.messages
     assert mail["To"] == "opd.head@example.org" and mail["Cc"] is None
-    assert mail["Subject"] == "[Kawal] DINKES, DISDUKCAPIL: 2 jatuh tempo minggu ini"
+    assert mail["Subject"] == "[Kawal] DINKES, BAPPEDA: 2 jatuh tempo minggu ini"
     text = mail.get_body(("plain",)).get_content()
-    assert "Layanan keswa di Puskesmas" in text and "Data kependudukan korban" in text
+    assert "Layanan keswa di Puskesmas" in text and "Data perencanaan korban" in text
     # Its head is nobody's: no "(Plt.)", and the one-click link only for the task of the OPD the reader heads.
-    assert "OPD: Dinas Kependudukan dan Pencatatan Sipil\r\n" in text and "(Plt.)" not in text
+    assert "OPD: Badan Perencanaan Pembangunan Daerah\r\n" in text and "(Plt.)" not in text
     assert len(re.findall(r"http://kawal\.test(/a/\S+)", text)) == 1
