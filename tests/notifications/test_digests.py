@@ -248,3 +248,23 @@ def test_an_inbox_that_is_a_head_s_own_address_shares_the_head_s_one_digest(mail
     # Its head is nobody's: no "(Plt.)", and the one-click link only for the task of the OPD the reader heads.
     assert "OPD: Badan Perencanaan Pembangunan Daerah\r\n" in text and "(Plt.)" not in text
     assert len(re.findall(r"http://kawal\.test(/a/\S+)", text)) == 1
+
+
+def test_a_task_a_digest_left_out_does_not_list_that_digest_among_its_emails(mail_app, world, smtp, client):
+    with mail_app.app_context():
+        quiet_id = make_action(world, lead="DINKES", support=(), due_in=30, title="Layanan keswa di Puskesmas")
+        quiet_id = quiet_id.assignments[0].id
+        make_action(world, lead="DINKES", support=(), due_in=3, title="Rumah aman korban kekerasan")
+        dispatcher.dispatch()  # the new-task emails
+        at(mail_app, 2025, 12, 18, 8, 0)  # Thursday: the first task's "not yet acknowledged", the second's "due soon"
+        planner.plan()
+        [digest] = digests()
+        assert quiet_id in {item.assignment_id for item in items_of(digest)}
+        actions.acknowledge(as_user(world.users["opd_head"].id), quiet_id)  # before 07.30's email goes
+        assert dispatcher.dispatch().sent == 1
+    [mail] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:")]
+    assert "Layanan keswa di Puskesmas" not in mail.get_body(("plain",)).get_content()
+    login(client, world.users["secretariat"].id)
+    page = client.get(f"/assignments/{quiet_id}").get_data(as_text=True)
+    emails = page.split('id="reminders"')[1].split("</section>")[0]
+    assert "Tugas baru" in emails and "Pengingat harian" not in emails
