@@ -268,3 +268,24 @@ def test_a_task_a_digest_left_out_does_not_list_that_digest_among_its_emails(mai
     page = client.get(f"/assignments/{quiet_id}").get_data(as_text=True)
     emails = page.split('id="reminders"')[1].split("</section>")[0]
     assert "Tugas baru" in emails and "Pengingat harian" not in emails
+
+
+def test_a_plt_head_s_tasks_link_lists_the_tasks_of_both_opds_the_digest_covers(mail_app, world, smtp, client):
+    with mail_app.app_context():
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()
+        dispatcher.dispatch()
+    [mail] = smtp.messages
+    [tasks_url] = set(re.findall(r"http://kawal\.test(/tasks)\b", mail.get_body(("plain",)).get_content()))
+    login(client, world.users["opd_head"].id)
+    page = client.get(tasks_url).get_data(as_text=True)
+    titles = re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page)
+    assert sorted(titles) == ["Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"]
+    assert page.count("DP3AP2KB (Plt.)") == 1 and "2 belum dikonfirmasi" in page
+    # Those who are not heading another OPD see their own OPD's alone: its staff, and the other OPD's own user.
+    for user, title in [("opd_staff", "Layanan keswa di Puskesmas"), ("other_head", "Rumah aman korban kekerasan")]:
+        login(client, world.users[user].id)
+        page = client.get("/tasks").get_data(as_text=True)
+        assert re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page) == [title]
+        assert "(Plt.)" not in page
