@@ -362,10 +362,10 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     now_for = {opd_id: reach.recipient(opd) for opd_id, opd in (opds | {home.id: home}).items()}
 
     def who(opd_id: int):
-        address, user = now_for[opd_id]
-        return user.id if user is not None else address  # None: nobody hears for it
+        # By address: an OPD's inbox that is a head's own address is that head, as the planner counts it.
+        return now_for[opd_id][0]  # None: nobody hears for it
 
-    planned = row.recipient_user_id if row.recipient_user_id is not None else row.recipient
+    planned = row.recipient
     if planned is None or not any(who(opd_id) == planned for opd_id in opds):
         planned = who(home.id)
     # Nobody hears for the row's own OPD: its items fail visibly (the delivery log, the secretariat's digest), the
@@ -380,7 +380,10 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     if gone and not items:
         raise NothingToSay()
     kept = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
-    address, user = now_for[next(iter(kept))]
+    # The person behind the address, where one of the OPDs has them as its head (an inbox alone has none).
+    address, user = next(
+        (now_for[opd_id] for opd_id in kept if now_for[opd_id][1] is not None), now_for[next(iter(kept))]
+    )
     return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
 
 
@@ -457,7 +460,8 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         raise NothingToSay()
     groups = _by_task(pairs)
     if len(opds) > 1:
-        labels = {opd.id: _opd_label(opd, user) for opd in opds}
+        with force_locale(locale):  # "(Plt.)" is a word of the reader's language
+            labels = {opd.id: _opd_label(opd, user) for opd in opds}
         for view, item in pairs:
             view["opd_label"] = labels[_opd_of(item, row).id]
     for found in groups.values():

@@ -206,9 +206,9 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         opds = {o.id: o for o in db.session.scalars(query)}
     groups: dict[str, list[int]] = defaultdict(list)  # whose digest → the OPDs it covers
     heads: dict[str, tuple[str | None, int | None]] = {}
-    for opd_id in sorted(by_opd):
+    recipients = {opd_id: resolve_recipient(opds[opd_id]) for opd_id in sorted(by_opd)}
+    for opd_id, (recipient, user_id) in _as_persons(recipients).items():
         opd = opds[opd_id]
-        recipient, user_id = resolve_recipient(opd)
         whose = digest_of(opd.government_id, recipient, user_id, opd_id)
         groups[whose].append(opd_id)
         heads[whose] = (recipient, user_id)
@@ -277,10 +277,20 @@ def digest_of(government_id: int, address: str | None, user_id: int | None, opd_
     return f"digest:{government_id}:{whose}"
 
 
+def _as_persons(recipients: dict[int, tuple[str | None, int | None]]) -> dict[int, tuple[str | None, int | None]]:
+    """The OPDs' recipients, an official inbox that is the address of a head written to in this run counted as that
+    head (a kepala whose own address is also the inbox of an OPD without a head): one person, one digest."""
+    person = {address: user_id for address, user_id in recipients.values() if address and user_id is not None}
+    return {
+        opd_id: (address, user_id if user_id is not None else person.get(address))
+        for opd_id, (address, user_id) in recipients.items()
+    }
+
+
 def _home_opd(opd_ids: list[int], opds: dict[int, Opd]) -> int:
     """The OPD a digest covering several is filed under (its row's opd_id): its head's own OPD when it is one of
     them (a Plt. head's definitive post), else the first. The send-time check starts from it."""
-    head = opds[opd_ids[0]].head
+    head = next((opds[opd_id].head for opd_id in opd_ids if opds[opd_id].head is not None), None)
     if head is not None and head.opd_id in opd_ids:
         return head.opd_id
     return opd_ids[0]

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments
@@ -150,14 +151,16 @@ def _task_line(task: Assignment, officer: User, anchor: str = "", days_late: int
 
 
 def _unreachable_line(missing: reach.Unreachable, officer: User) -> Line:
-    """An OPD's line, linking to its page in the administration, where a head or an official email is set."""
+    """An OPD's line, linking to its page (reports.opd_page), which every officer may open: it says the OPD cannot
+    be emailed and links its administrator to the form where a head or an official email is set. (The edit form
+    itself is the administrator's alone: an officer following the link there was refused.)"""
     if missing.why == reach.Why.NO_RECIPIENT:
         note = str(_l("No active head and no official email."))
     else:
         note = str(_l("The mail server refused %(address)s.", address=missing.address))
         note += f" {missing.reply}" if missing.reply else ""
     opd = governments.opd_name(missing.opd.code, missing.opd.government_id, officer)
-    return Line(missing.opd.name, opd, absolute_url("accounts.opd_edit", opd_id=missing.opd.id), note=note)
+    return Line(missing.opd.name, opd, absolute_url("reports.opd_page", opd_id=missing.opd.id), note=note)
 
 
 def sections(officer: User, today: date, book: Book) -> list[Section]:
@@ -184,7 +187,8 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     if officer is None or not officer.active or officer.role != Role.SECRETARIAT:
         raise NothingToSay()
     today = clock.to_local(now, policies.zone_of(officer.government_id)).date()
-    found = sections(officer, today, book)
+    with force_locale(officer.locale):  # the titles and notes are words of the officer's language
+        found = sections(officer, today, book)
     if not found:
         raise NothingToSay()
     node = governments.node(officer.government_id)

@@ -257,14 +257,16 @@ def dead_count(actor: Actor) -> int:
 
 
 def reminders_of(actor: Actor, assignment_id: int) -> list[OutboxMessage]:
-    """The emails that carried this task, with their status: for the assignment page, of a task the actor sees."""
+    """The emails that carried this task, with their status: for the assignment page, of a task the actor sees. An
+    item the email left out at send time (the task acknowledged or settled meanwhile) does not count: that email
+    said nothing of this task."""
     require(actor, Permission.READ)
     return list(
         db.session.scalars(
             sa.select(OutboxMessage)
             .join(OutboxItem, OutboxItem.message_id == OutboxMessage.id)
             .join(Assignment, OutboxItem.assignment_id == Assignment.id)
-            .where(OutboxItem.assignment_id == assignment_id, visible_assignments(actor))
+            .where(OutboxItem.assignment_id == assignment_id, OutboxItem.dropped.is_(False), visible_assignments(actor))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
         ).unique()
     )

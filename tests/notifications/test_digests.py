@@ -210,3 +210,83 @@ def test_a_digest_planned_per_opd_before_the_upgrade_is_superseded_by_its_head_s
         assert dispatcher.dispatch().sent == 1
     [mail] = smtp.messages
     assert mail.get_body(("plain",)).get_content().count("Sarana visum") == 1
+
+
+def test_an_english_reading_plt_head_reads_acting_head_in_english(mail_app, world, smtp):
+    from accounts import services as accounts
+
+    with mail_app.app_context():
+        accounts.set_locale(as_user(world.users["opd_head"].id), "en")
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()
+        dispatcher.dispatch()
+    [mail] = smtp.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "OPD: Dinas Pemberdayaan Perempuan dan Perlindungan Anak (acting head)" in text
+    assert "(Plt.)" not in text and "(Plt.)" not in mail.get_body(("html",)).get_content()
+
+
+def test_an_inbox_that_is_a_head_s_own_address_shares_the_head_s_one_digest(mail_app, world, smtp):
+    with mail_app.app_context():
+        _inbox(world, "BAPPEDA", "opd.head@example.org")  # no head of its own: its inbox is the DINKES head's
+        make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
+        make_action(world, lead="BAPPEDA", support=(), due_in=3, title="Data perencanaan korban")
+        dispatcher.dispatch()  # the new-task emails
+        smtp.messages.clear()
+        assert planner.plan().messages == 1
+        [digest] = digests()
+        assert len(items_of(digest)) == 2
+        assert digest.opd_id == world.opds["DINKES"]  # filed under the OPD its reader heads
+        assert dispatcher.dispatch().sent == 1
+        assert planner.plan().items == 0  # nothing went back to the planner
+    [mail] = smtp.messages
+    assert mail["To"] == "opd.head@example.org" and mail["Cc"] is None
+    assert mail["Subject"] == "[Kawal] DINKES, BAPPEDA: 2 jatuh tempo minggu ini"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Layanan keswa di Puskesmas" in text and "Data perencanaan korban" in text
+    # Its head is nobody's: no "(Plt.)", and the one-click link only for the task of the OPD the reader heads.
+    assert "OPD: Badan Perencanaan Pembangunan Daerah\r\n" in text and "(Plt.)" not in text
+    assert len(re.findall(r"http://kawal\.test(/a/\S+)", text)) == 1
+
+
+def test_a_task_a_digest_left_out_does_not_list_that_digest_among_its_emails(mail_app, world, smtp, client):
+    with mail_app.app_context():
+        quiet_id = make_action(world, lead="DINKES", support=(), due_in=30, title="Layanan keswa di Puskesmas")
+        quiet_id = quiet_id.assignments[0].id
+        make_action(world, lead="DINKES", support=(), due_in=3, title="Rumah aman korban kekerasan")
+        dispatcher.dispatch()  # the new-task emails
+        at(mail_app, 2025, 12, 18, 8, 0)  # Thursday: the first task's "not yet acknowledged", the second's "due soon"
+        planner.plan()
+        [digest] = digests()
+        assert quiet_id in {item.assignment_id for item in items_of(digest)}
+        actions.acknowledge(as_user(world.users["opd_head"].id), quiet_id)  # before 07.30's email goes
+        assert dispatcher.dispatch().sent == 1
+    [mail] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:")]
+    assert "Layanan keswa di Puskesmas" not in mail.get_body(("plain",)).get_content()
+    login(client, world.users["secretariat"].id)
+    page = client.get(f"/assignments/{quiet_id}").get_data(as_text=True)
+    emails = page.split('id="reminders"')[1].split("</section>")[0]
+    assert "Tugas baru" in emails and "Pengingat harian" not in emails
+
+
+def test_a_plt_head_s_tasks_link_lists_the_tasks_of_both_opds_the_digest_covers(mail_app, world, smtp, client):
+    with mail_app.app_context():
+        _two_tasks(world)
+        smtp.messages.clear()
+        planner.plan()
+        dispatcher.dispatch()
+    [mail] = smtp.messages
+    [tasks_url] = set(re.findall(r"http://kawal\.test(/tasks)\b", mail.get_body(("plain",)).get_content()))
+    login(client, world.users["opd_head"].id)
+    page = client.get(tasks_url).get_data(as_text=True)
+    titles = re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page)
+    assert sorted(titles) == ["Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"]
+    # Each task names its OPD, the user acting for two.
+    assert len(re.findall(r'<p class="task-opd">OPD: DP3AP2KB · ', page)) == 1 and "2 belum dikonfirmasi" in page
+    # Those who are not heading another OPD see their own OPD's alone: its staff, and the other OPD's own user.
+    for user, title in [("opd_staff", "Layanan keswa di Puskesmas"), ("other_head", "Rumah aman korban kekerasan")]:
+        login(client, world.users[user].id)
+        page = client.get("/tasks").get_data(as_text=True)
+        assert re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page) == [title]
+        assert "(Plt.)" not in page

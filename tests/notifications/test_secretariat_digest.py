@@ -85,14 +85,18 @@ def test_the_secretariat_digest_lists_four_sections_with_links_that_work(mail_ap
     assert f"/assignments/{submitted}#verify" in links
     assert f"/assignments/{cannot}#cannot-decision" in links
     assert f"/assignments/{late}" in links
-    assert f"/admin/opds/{disdukcapil}" in links
+    assert f"/reports/opds/{disdukcapil}" in links
     verifier = mail_app.test_client()
     login(verifier, world.users["secretariat"].id)
     page = verifier.get(f"/assignments/{submitted}")
     assert page.status_code == 200 and 'id="verify"' in page.get_data(as_text=True)
+    # Every link opens for the officer it was written to (the OPD's admin form would refuse them).
+    assert all(verifier.get(link.split("#")[0]).status_code == 200 for link in links)
+    silent = verifier.get(f"/reports/opds/{disdukcapil}").get_data(as_text=True)
+    assert 'id="silent-opd"' in silent
     admin = mail_app.test_client()
     login(admin, world.users["admin"].id)
-    assert admin.get(f"/admin/opds/{disdukcapil}").status_code == 200
+    assert f'href="/admin/opds/{disdukcapil}"' in admin.get(f"/reports/opds/{disdukcapil}").get_data(as_text=True)
 
 
 def test_each_government_s_secretariat_hears_of_its_own_tasks_only(app, tree, clock, smtp):
@@ -154,18 +158,32 @@ def test_a_day_the_sender_missed_gives_one_secretariat_digest(mail_app, world, s
 
 
 def test_an_officer_who_reads_english_gets_it_in_english(mail_app, world, smtp):
+    """Every word of it: the section titles and notes too, which are made before the email is rendered."""
     from accounts import services as accounts
 
     with mail_app.app_context():
         accounts.set_locale(as_user(world.users["secretariat"].id), "en")
-        submitted = _submitted(world)
+        submitted = _four_sections(world)[0]
         dispatcher.dispatch()
         smtp.messages.clear()
-        at(mail_app, 2025, 12, 17, 8, 0)
+        at(mail_app, 2026, 1, 2, 8, 0)
         planner.plan()
         dispatcher.dispatch()
     [mail] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] Secretariat:")]
-    assert mail["Subject"] == "[Kawal] Secretariat: 1 awaiting verification"
-    assert mail.get_body(("plain",)).get_content().startswith("Dear Test secretariat,")
+    assert mail["Subject"] == (
+        '[Kawal] Secretariat: 1 awaiting verification, 1 request for "cannot be followed up", 1 escalated, '
+        "1 OPD not reached"
+    )
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("Dear Test secretariat,")
+    for title in [
+        "Reported as done, awaiting verification",
+        'Requests for "cannot be followed up"',
+        "Escalated: overdue past the policy's threshold",
+        "OPDs that Kawal's mail does not reach",
+    ]:
+        assert f"== {title} ==" in text
+    assert "No active head and no official email." in text
+    assert "Dilaporkan selesai" not in text and "Tidak ada kepala aktif" not in text
     html = mail.get_body(("html",)).get_content()
     assert f'href="http://kawal.test/assignments/{submitted}#verify"' in html and "<script" not in html
