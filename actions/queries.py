@@ -210,13 +210,23 @@ class TaskCounts:
         return self.open + self.finished
 
 
+def acted_for(actor: Actor) -> sa.ColumnElement[bool]:
+    """The tasks whose OPD's part the actor does, as SQL (services.acts_for, row by row): its own OPD's, and those
+    of each OPD it heads now while holding another post (Plt.), whose digest and one-click links it gets too."""
+    own = Assignment.opd_id == getattr(actor, "opd_id", None)
+    if getattr(actor, "id", None) is None:
+        return own
+    return sa.or_(own, Assignment.opd_id.in_(sa.select(Opd.id).where(Opd.head_id == actor.id)))
+
+
 def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
-    """A page of the OPD's tasks by urgency: those sent back for fixing first, then overdue (most late first),
-    unacknowledged, then due soonest; finished last. With the counts, from one aggregate query."""
+    """A page of the tasks of the actor's OPD (and of those it heads as Plt.) by urgency: those sent back for
+    fixing first, then overdue (most late first), unacknowledged, then due soonest; finished last. With the
+    counts, from one aggregate query."""
     require(actor, P.READ)
     today = clock.today_local()
     mine = sa.and_(
-        Assignment.opd_id == actor.opd_id,
+        acted_for(actor),
         sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
     )
     counts = TaskCounts()

@@ -183,7 +183,8 @@ def _guard(actor: Actor, assignment: Assignment, permission: Permission) -> None
 
 def acts_for(actor: Actor, assignment: Assignment) -> bool:
     """Whether the actor does an OPD's part of this task: a user of its OPD, or the user who heads it now while
-    holding another post (Plt.), whom its reminders and one-click links reach as well."""
+    holding another post (Plt.), whom its reminders and one-click links reach as well ("Tugas saya" asks the same
+    in SQL: queries.acted_for)."""
     if getattr(actor, "opd_id", None) == assignment.opd_id:
         return True
     return getattr(actor, "id", None) is not None and assignment.opd.head_id == actor.id
