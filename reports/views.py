@@ -207,7 +207,9 @@ def _reach_alert(filters: services.ReportFilters) -> dict:
         return {"unreachable": [], "refused": []}
     unreachable = services.unreachable_opds(current_user, filters)
     listed = {u.address for u in unreachable}
-    refused = [r for r in notifications.refused_addresses(current_user) if r.address not in listed]
+    refused = [
+        r for r in notifications.refused_addresses(current_user, filters.government_id) if r.address not in listed
+    ]
     return {"unreachable": unreachable, "refused": refused}
 
 
