@@ -115,3 +115,26 @@ def test_a_plt_head_finds_the_other_opds_returned_task_first_among_my_tasks(app,
     assert "1 perlu perbaikan" in _badges(page) and "2 masih berjalan" in _badges(page)
     assert "DP3AP2KB (Plt.)" in page
     assert TITLES.findall(client_as("opd_staff").get("/tasks").get_data(as_text=True)) == ["Tugas DINKES"]
+
+
+def test_each_task_counted_as_needing_rework_says_so_on_its_card(app, world, client_as):
+    """A returned task the OPD has reported progress on since is "in progress", and still awaits its fix: it is
+    counted under "Perlu perbaikan", so its card says "Perlu perbaikan" too, once; the others' cards do not."""
+    with app.app_context():
+        make_action(world, title="Biasa", support=(), due_in=2)
+        _returned(world, "Dikembalikan")
+        worked_on = _returned(world, "Dikembalikan lalu dikerjakan", due_in=25)
+        link_report(world, worked_on, percent=60)
+    page = client_as("opd_head").get("/tasks").get_data(as_text=True)
+    assert "2 perlu perbaikan" in _badges(page)
+    cards = dict(
+        (title, card)
+        for card in re.findall(r'<li class="card task.*?</li>', page, re.S)
+        for title in TITLES.findall(card)
+    )
+    assert [title for title, card in cards.items() if "Perlu perbaikan" in card] == [
+        "Dikembalikan",
+        "Dikembalikan lalu dikerjakan",
+    ]
+    assert cards["Dikembalikan lalu dikerjakan"].count("Perlu perbaikan") == 1
+    assert "Sedang ditindaklanjuti" in cards["Dikembalikan lalu dikerjakan"]
