@@ -57,5 +57,9 @@
       if (document.fullscreenElement) document.exitFullscreen();
       else document.documentElement.requestFullscreen();
     });
+    // A toggle: a screen reader says whether the deck is in full screen (Esc leaves it without this button).
+    document.addEventListener("fullscreenchange", () => {
+      fullscreen.setAttribute("aria-pressed", String(Boolean(document.fullscreenElement)));
+    });
   }
 })();

@@ -181,3 +181,16 @@ def test_words_typed_and_not_saved_are_not_lost_to_esc(live_app, live_server, pr
     page.keyboard.press("Escape")
     expect(page).to_have_url(f"{live_server}/dashboard")
     assert asked == ["beforeunload"]  # nothing typed: not asked
+
+
+def test_the_full_screen_button_says_whether_the_deck_is_in_full_screen(live_server, projector_page, late_opds):
+    """A toggle with the same label both ways: aria-pressed tells a screen reader which way it stands."""
+    page = projector_page
+    login(page, live_server, "secretariat@example.org")
+    page.goto(f"{live_server}/dashboard/present")
+    button = page.locator("#fullscreen")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
