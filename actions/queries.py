@@ -205,6 +205,7 @@ class TaskCounts:
     finished: int = 0
     returned: int = 0
     opds: tuple[Opd, ...] = ()  # the OPDs the list covers, own first, when they are several (a Plt. head's)
+    returned_ids: frozenset[int] = frozenset()  # of the page's tasks, those sent back: each card says so
 
     @property
     def listed(self) -> int:
@@ -247,7 +248,14 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
         else_=4,
     )
     query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
-    return paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page), counts
+    pagination = paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page)
+    if counts.returned and pagination.items:
+        # A task back at work after being sent back shows "in progress"; the count above names it, so must its card.
+        listed = [a.id for a in pagination.items]
+        counts.returned_ids = frozenset(
+            db.session.scalars(sa.select(Assignment.id).where(Assignment.id.in_(listed), sent_back))
+        )
+    return pagination, counts
 
 
 def _several_opds(actor: Actor, opd_ids: tuple[int, ...]) -> tuple[Opd, ...]:

@@ -3,14 +3,16 @@ task, and the new due date agreed, go into the task's timeline and into the minu
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from actions import events
-from actions.models import Assignment, HistoryKind
+from actions.models import Assignment, AssignmentEvent, HistoryKind
 from actions.queries import get_assignment
 from actions.services import change_due_date, check_due_date, history_row, owner_of
 from core import audit
 from core.errors import Invalid, InvalidTransition
+from core.extensions import db
 from core.formatting import long_date
 from core.permissions import Actor, Permission, require, require_works_for
 from forum import services as forums
@@ -30,11 +32,13 @@ def minutes_line(assignment: Assignment, said: str, due_date: date | None) -> st
 
 def record_review(
     actor: Actor, assignment: Assignment | int, forum_id: int | None, *, said: str | None, due_date: date | None
-) -> Assignment:
+) -> bool:
     """Record what an OPD said of its task at the review meeting `forum_id` (an open forum of the actor's own
     government): a note in the task's timeline, a line in the meeting's minutes and, when a new due date was
     agreed, the move through change_due_date with what was said as its reason (so it sends its own event). Every
-    input is checked before anything is written, and all of it is committed at once."""
+    input is checked before anything is written, and all of it is committed at once. Idempotent: the same words
+    sent again for the same meeting, with no other due date (a double click, a form sent twice), write nothing
+    and return False."""
     require(actor, Permission.EDIT_FORUMS)
     if not isinstance(assignment, Assignment):
         assignment = get_assignment(actor, assignment)
@@ -53,6 +57,8 @@ def record_review(
         due_date = None
     if due_date is not None:
         check_due_date(due_date)
+    elif _latest_review(assignment) == (forum.id, said):
+        return False
     history_row(
         actor,
         assignment,
@@ -72,4 +78,15 @@ def record_review(
     if due_date is not None:
         change_due_date(actor, assignment, due_date, said)
     events.commit()
-    return assignment
+    return True
+
+
+def _latest_review(assignment: Assignment) -> tuple[int | None, str | None] | None:
+    """The meeting and the words of the task's latest review note, if any."""
+    latest = db.session.scalar(
+        sa.select(AssignmentEvent)
+        .where(AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == HistoryKind.REVIEW)
+        .order_by(AssignmentEvent.id.desc())
+        .limit(1)
+    )
+    return None if latest is None else ((latest.data or {}).get("forum_id"), latest.note)

@@ -185,16 +185,17 @@ class RefusedAddress:
     sent_at: object
 
 
-def refused_addresses(actor: Actor) -> list[RefusedAddress]:
+def refused_addresses(actor: Actor, government_id: int | None = None) -> list[RefusedAddress]:
     """Addresses that a mail server refused in the last REFUSED_ALERT_DAYS days while it accepted the rest of the
-    email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each."""
+    email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each; of one government's
+    email when given (the dashboard's government filter, already checked against the actor's reach)."""
     since = clock.now() - timedelta(days=REFUSED_ALERT_DAYS)
-    rows = db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(visible_mail(actor), OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since)
-        .options(so.joinedload(OutboxMessage.opd))
-        .order_by(OutboxMessage.sent_at.desc())
+    query = sa.select(OutboxMessage).where(
+        visible_mail(actor), OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since
     )
+    if government_id is not None:
+        query = query.where(OutboxMessage.government_id == government_id)
+    rows = db.session.scalars(query.options(so.joinedload(OutboxMessage.opd)).order_by(OutboxMessage.sent_at.desc()))
     found: dict[str, RefusedAddress] = {}
     for row in rows:
         for refusal in row.refused:

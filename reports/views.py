@@ -15,7 +15,7 @@ from actions import services as actions
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
 from core import clock
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, InvalidTransition, NotFound
 from core.formatting import to_local_date
 from core.forms import ConfirmForm, attach_error
 from core.permissions import Permission, can
@@ -115,15 +115,21 @@ def present_review(assignment_id: int):
     form = ReviewForm(prefix=_review_prefix(assignment.id))
     if form.validate_on_submit():
         try:
-            reviews.record_review(
+            written = reviews.record_review(
                 current_user, assignment, id_arg("forum"), said=form.said.data, due_date=form.due_date.data
             )
         except Invalid as error:
             attach_error(form, error)
+        except InvalidTransition as error:
+            # A meeting closed, or a task finished, since the slide was shown: said above what was typed, kept.
+            attach_error(form, Invalid(error.message))
         else:
-            flash(_("Recorded in the task's history and in the minutes."), "success")
+            if written:
+                flash(_("Recorded in the task's history and in the minutes."), "success")
+            else:
+                flash(_("This was already recorded; nothing changed."), "success")
             return redirect(url_with("reports.present", request.args, opd=assignment.opd_id))
-    return _present_page(failed=(assignment.id, form), opd_id=assignment.opd_id), 422
+    return _present_page(failed=(assignment, form), opd_id=assignment.opd_id), 422
 
 
 # The ranking slide lists this many OPDs in large type, above the fold at 1920×1080; the others follow by name.
@@ -134,9 +140,11 @@ def _review_prefix(assignment_id: int) -> str:
     return f"t{assignment_id}"
 
 
-def _present_page(failed: tuple[int, ReviewForm] | None = None, opd_id: int | None = None):
+def _present_page(failed: tuple | None = None, opd_id: int | None = None):
     """The presentation, on the slide of ?opd= (or the ranking); for who writes the minutes, the review meetings
-    to choose from (?forum=, by default one held today) and a form per task they may change."""
+    to choose from (?forum=, by default one held today) and a form per task they may change. A form `failed`
+    (the assignment and its form) is shown again with its errors; when its task is on no slide any more (moved
+    or finished meanwhile), above the slides, so that what was typed is never lost."""
     filters = report_filters()
     deck = services.presentation(current_user, filters)
     slides = [row.opd_id for row in deck.ranking]
@@ -149,8 +157,11 @@ def _present_page(failed: tuple[int, ReviewForm] | None = None, opd_id: int | No
     if forum is not None:
         recordable = [a for tasks in deck.tasks.values() for a in tasks if actions.may_change(current_user, a)]
         forms = {a.id: ReviewForm(prefix=_review_prefix(a.id), formdata=None) for a in recordable}
+    unsaved = None
     if failed is not None:
-        forms[failed[0]] = failed[1]  # shown again with its errors and what was typed
+        forms[failed[0].id] = failed[1]  # shown again with its errors and what was typed
+        if not any(failed[0] in tasks for tasks in deck.tasks.values()):
+            unsaved = failed[0]
     forum_id = forum.id if forum else None
 
     def slide_url(opd: int | None = None) -> str:
@@ -170,6 +181,7 @@ def _present_page(failed: tuple[int, ReviewForm] | None = None, opd_id: int | No
         review_forums=review_forums,
         forum=forum,
         forms=forms,
+        unsaved=unsaved,
         slide_url=slide_url,
         review_url=review_url,
         exit_url=url_with("reports.dashboard", request.args, opd=None, forum=None),
@@ -195,7 +207,9 @@ def _reach_alert(filters: services.ReportFilters) -> dict:
         return {"unreachable": [], "refused": []}
     unreachable = services.unreachable_opds(current_user, filters)
     listed = {u.address for u in unreachable}
-    refused = [r for r in notifications.refused_addresses(current_user) if r.address not in listed]
+    refused = [
+        r for r in notifications.refused_addresses(current_user, filters.government_id) if r.address not in listed
+    ]
     return {"unreachable": unreachable, "refused": refused}
 
 

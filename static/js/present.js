@@ -37,12 +37,29 @@
     show(target);
   });
 
+  // Words typed into a review form and not saved are not lost to a key (Esc), a link or a closed tab: the browser
+  // asks first. A form shown again with its errors (data-unsaved) holds such words from the start.
+  const unsaved = () => [...deck.querySelectorAll("form[method=post]")].some((form) =>
+    form.hasAttribute("data-unsaved") ||
+    [...form.querySelectorAll("textarea, input:not([type=hidden])")].some((input) => input.value !== input.defaultValue));
+  let saving = false;
+  deck.addEventListener("submit", (event) => { saving = event.target.method === "post"; });
+  window.addEventListener("beforeunload", (event) => {
+    if (saving || !unsaved()) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   const fullscreen = document.getElementById("fullscreen");
   if (fullscreen && document.fullscreenEnabled) {
     fullscreen.hidden = false;
     fullscreen.addEventListener("click", () => {
       if (document.fullscreenElement) document.exitFullscreen();
       else document.documentElement.requestFullscreen();
+    });
+    // A toggle: a screen reader says whether the deck is in full screen (Esc leaves it without this button).
+    document.addEventListener("fullscreenchange", () => {
+      fullscreen.setAttribute("aria-pressed", String(Boolean(document.fullscreenElement)));
     });
   }
 })();

@@ -4,8 +4,12 @@ secretariat's note above its forms while the fix is awaited (issue 14, point 4).
 import re
 from datetime import timedelta
 
+import sqlalchemy as sa
+
+from accounts.models import Opd
 from actions import queries, services
 from actions.models import CannotReason, Status
+from core.extensions import db
 from tests.actions.helpers import dinkes_assignment, link_report, make_action
 from tests.conftest import as_user
 
@@ -89,3 +93,48 @@ def test_no_return_note_on_a_task_never_returned(app, world, client_as):
     with app.app_context():
         assignment_id = dinkes_assignment(make_action(world)).id
     assert 'id="return-note"' not in client_as("opd_head").get(f"/assignments/{assignment_id}").get_data(as_text=True)
+
+
+def test_a_plt_head_finds_the_other_opds_returned_task_first_among_my_tasks(app, world, client_as):
+    """The DINKES head is also Plt. head of DP3AP2KB: its digest and one-click links cover both OPDs, and so does
+    "Tugas saya", each task of the other OPD named so; the staff of DINKES see only DINKES's."""
+    with app.app_context():
+        db.session.execute(
+            sa.update(Opd).where(Opd.id == world.opds["DP3AP2KB"]).values(head_id=world.users["opd_head"].id)
+        )
+        db.session.commit()
+        head, secretariat = as_user(world.users["opd_head"].id), as_user(world.users["secretariat"].id)
+        make_action(world, title="Tugas DINKES", support=(), due_in=3)
+        other = make_action(world, lead="DP3AP2KB", support=(), title="Rumah aman korban kekerasan", due_in=20)
+        services.acknowledge(head, other.assignments[0].id)
+        link_report(world, other.assignments[0].id, percent=100)
+        services.submit(head, other.assignments[0].id)
+        services.verify(secretariat, other.assignments[0].id, accept=False, note="Lampirkan foto.")
+    page = client_as("opd_head").get("/tasks").get_data(as_text=True)
+    assert TITLES.findall(page) == ["Rumah aman korban kekerasan", "Tugas DINKES"]
+    assert "1 perlu perbaikan" in _badges(page) and "2 masih berjalan" in _badges(page)
+    assert "DP3AP2KB (Plt.)" in page
+    assert TITLES.findall(client_as("opd_staff").get("/tasks").get_data(as_text=True)) == ["Tugas DINKES"]
+
+
+def test_each_task_counted_as_needing_rework_says_so_on_its_card(app, world, client_as):
+    """A returned task the OPD has reported progress on since is "in progress", and still awaits its fix: it is
+    counted under "Perlu perbaikan", so its card says "Perlu perbaikan" too, once; the others' cards do not."""
+    with app.app_context():
+        make_action(world, title="Biasa", support=(), due_in=2)
+        _returned(world, "Dikembalikan")
+        worked_on = _returned(world, "Dikembalikan lalu dikerjakan", due_in=25)
+        link_report(world, worked_on, percent=60)
+    page = client_as("opd_head").get("/tasks").get_data(as_text=True)
+    assert "2 perlu perbaikan" in _badges(page)
+    cards = dict(
+        (title, card)
+        for card in re.findall(r'<li class="card task.*?</li>', page, re.S)
+        for title in TITLES.findall(card)
+    )
+    assert [title for title, card in cards.items() if "Perlu perbaikan" in card] == [
+        "Dikembalikan",
+        "Dikembalikan lalu dikerjakan",
+    ]
+    assert cards["Dikembalikan lalu dikerjakan"].count("Perlu perbaikan") == 1
+    assert "Sedang ditindaklanjuti" in cards["Dikembalikan lalu dikerjakan"]

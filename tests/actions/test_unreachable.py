@@ -141,3 +141,14 @@ def test_an_opd_with_an_official_inbox_is_not_warned_of(app, world, client_as):
     assert f"DISDUKCAPIL – Dinas Kependudukan dan Pencatatan Sipil {MARK}" not in page
     assert f'data-reach-opd="{world.opds["DISDUKCAPIL"]}"' not in page
     assert f'data-reach-opd="{world.opds["BAPPEDA"]}"' in page
+
+
+def test_the_warning_is_said_by_a_live_region_that_is_there_before_it_shows(app, world, client_as):
+    """A screen reader announces a change inside a live region already on the page; one that appears out of
+    display:none is often not heard. So the role="status" box is never hidden, and the warning shows inside it."""
+    with app.app_context():
+        url = _new_action_url(world)
+    page = client_as("secretariat").get(url).get_data(as_text=True)
+    live = re.search(r'<div role="status" id="reach-warning-live"([^>]*)>\s*<div class="notice reach-warning"', page)
+    assert live and "hidden" not in live.group(1)
+    assert _warned(page) is None  # the warning inside it is hidden until an OPD nobody hears for is chosen

@@ -70,7 +70,7 @@ def test_a_plt_head_set_in_the_admin_gets_one_line_one_email_and_both_opds_tasks
     tasks = head.get("/tasks").get_data(as_text=True)
     assert "Layanan keswa di Puskesmas" in tasks and "Rumah aman korban kekerasan" in tasks
     assert re.search(r'id="task-opds">DINKES · DP3AP2KB<', tasks)
-    assert f"OPD: DP3AP2KB · {DP3AP2KB_NAME}" in tasks
+    assert f"OPD: DP3AP2KB (Plt.) · {DP3AP2KB_NAME}" in tasks
     assert "2 belum dikonfirmasi" in tasks and "2 masih berjalan" in tasks
 
     # One email greeting both posts; its one-click links acknowledge both tasks.

@@ -283,7 +283,9 @@ def test_a_plt_head_s_tasks_link_lists_the_tasks_of_both_opds_the_digest_covers(
     titles = re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page)
     assert sorted(titles) == ["Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"]
     # Each task names its OPD, the user acting for two.
-    assert len(re.findall(r'<p class="task-opd">OPD: DP3AP2KB · ', page)) == 1 and "2 belum dikonfirmasi" in page
+    assert (
+        len(re.findall(r'<p class="task-opd">OPD: DP3AP2KB \(Plt\.\) · ', page)) == 1 and "2 belum dikonfirmasi" in page
+    )
     # Those who are not heading another OPD see their own OPD's alone: its staff, and the other OPD's own user.
     for user, title in [("opd_staff", "Layanan keswa di Puskesmas"), ("other_head", "Rumah aman korban kekerasan")]:
         login(client, world.users[user].id)

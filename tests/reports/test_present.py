@@ -343,3 +343,46 @@ def test_the_presentation_runs_a_fixed_number_of_queries(app, world, late, clock
     page = client.get("/dashboard/present").get_data(as_text=True)
     assert [row[1] for row in _ranking(page)] == ["DP3AP2KB", "DISDUKCAPIL", "DINKES", "PKM-CIBODAS"]
     assert queries() == few
+
+
+def test_a_form_sent_twice_writes_one_note_and_one_line(app, world, late, client_as):
+    """A double click, or the form sent again after the due date moved: the second answer says nothing changed."""
+    client = client_as("secretariat")
+    first = _post(client, late.keswa, late.review, said="Sudah SK", due="2026-01-31")
+    again = _post(client, late.keswa, late.review, said="Sudah SK", due="2026-01-31")
+    assert first.status_code == again.status_code == 302
+    assert "Sudah dicatat; tidak ada yang berubah." in client.get(again.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Forum, late.review).minutes.count("Sudah SK") == 1
+        kinds = db.session.scalars(
+            sa.select(AssignmentEvent.kind).where(AssignmentEvent.assignment_id == late.keswa)
+        ).all()
+        assert kinds.count(HistoryKind.REVIEW) == 1 and kinds.count(HistoryKind.DUE_DATE) == 1
+    # other words, or the same words with another due date, are another decision
+    assert _post(client, late.keswa, late.review, said="Sudah SK", due="2026-02-27").status_code == 302
+    with app.app_context():
+        assert db.session.get(Forum, late.review).minutes.count("Sudah SK") == 2
+
+
+def test_a_meeting_closed_since_the_slide_was_shown_keeps_what_was_typed(app, world, late, client_as):
+    client = client_as("secretariat")
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        forums.change_status(secretariat, late.review, "held")
+        forums.change_status(secretariat, late.review, "closed")
+    response = _post(client, late.keswa, late.review, said="Psikolog menunggu SK bupati", due="2026-01-31")
+    assert response.status_code == 422
+    slide = _slide(response.get_data(as_text=True), world.opds["DINKES"])
+    assert "Forum ini sudah ditutup" in slide and "Psikolog menunggu SK bupati" in slide
+    assert 'value="2026-01-31"' in slide
+
+
+def test_a_task_no_longer_late_shows_its_refused_form_above_the_slides(app, world, late, client_as):
+    """Another laptop moved the due date: the task left the slides, and its refused form is shown on its own."""
+    client = client_as("secretariat")
+    assert _post(client, late.keswa, late.review, said="Sudah SK", due="2026-01-31").status_code == 302
+    response = _post(client, late.keswa, late.review, said="Kata lain dari laptop kedua", due="2025-12-01")
+    assert response.status_code == 422
+    [unsaved] = re.findall(rf'<section class="unsaved" id="unsaved-{late.keswa}".*?</section>', response.text, re.S)
+    assert "Layanan keswa di Puskesmas" in unsaved and "Tenggat sudah lewat." in unsaved
+    assert "Kata lain dari laptop kedua" in unsaved

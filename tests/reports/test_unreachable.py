@@ -1,8 +1,14 @@
 """The OPD pages and the dashboard say which OPDs Kawal cannot email, until someone fixes it, and never another
 government's (issue 14, point 3). In `world`, BAPPEDA, DISDUKCAPIL and PKM-CIBODAS have no head and no inbox."""
 
+import sqlalchemy as sa
+
 from accounts import services as accounts
+from core import clock
+from core.extensions import db
 from core.permissions import SYSTEM, Role
+from notifications import outbox
+from notifications.models import MailKind, MailStatus, OutboxMessage
 from tests.actions.helpers import make_action
 from tests.conftest import PASSWORD, login
 
@@ -84,3 +90,29 @@ def test_the_dashboard_shows_no_opd_outside_the_users_reach(app, tree):
     client = app.test_client()
     login(client, tree.users["kab_secretariat"])
     assert client.get(f"/reports/opds/{kota_bappeda}").status_code == 404  # nor its page
+
+
+def test_the_dashboards_government_filter_narrows_the_refused_addresses_too(app, tree):
+    """A province's secretariat filtering its dashboard to Kab. Serang sees Kab. Serang's refused copies only: the
+    unreachable OPDs above them were narrowed already, the refused addresses were not."""
+    with app.app_context():
+        now = clock.now()
+        for government, address in (("kab", "dinkes@serangkab.go.id"), ("kota", "dinkes@tangerangkota.go.id")):
+            refusal = [{"address": address, "code": 550, "reply": "mailbox full"}]
+            row = outbox.new_row(
+                f"copy-{government}", MailKind.DIGEST, "head@example.org", now=now, local_date=now.date()
+            )
+            row |= {
+                "status": MailStatus.SENT,
+                "sent_at": now,
+                "refused": refusal,
+                "government_id": tree.govs[government],
+            }
+            db.session.execute(sa.insert(OutboxMessage), [row])
+        db.session.commit()
+    client = app.test_client()
+    login(client, tree.users["prov_secretariat"])
+    everything = _alert(client.get("/dashboard").get_data(as_text=True))
+    assert "dinkes@serangkab.go.id" in everything and "dinkes@tangerangkota.go.id" in everything
+    kab = _alert(client.get(f"/dashboard?government={tree.govs['kab']}").get_data(as_text=True))
+    assert "dinkes@serangkab.go.id" in kab and "dinkes@tangerangkota.go.id" not in kab
