@@ -42,6 +42,21 @@ def env_positive(name: str, default: float) -> float:
     return value
 
 
+def env_port(name: str, default: int) -> int:
+    """Read a TCP port (1 to 65535), refusing anything else at start with its name and value: a bad MAIL_PORT
+    would otherwise stop Kawal with a bare "invalid literal for int()" that names no setting."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < 65536:
+        raise RuntimeError(f"{name} must be a port number from 1 to 65535, not {text!r}.")
+    return value
+
+
 def web_concurrency() -> int:
     """The number of gunicorn worker processes, read as gunicorn.conf.py reads it (default: 2 per core, at least 2)."""
     return int(os.environ.get("WEB_CONCURRENCY") or max(2, 2 * (os.cpu_count() or 1)))
@@ -110,7 +125,7 @@ class Config:
 
     # Mail: the development default is the local sink that `make run` starts (`flask reminders sink`).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 8025))
+    MAIL_PORT = env_port("MAIL_PORT", 8025)
     MAIL_USE_TLS = env_flag("MAIL_USE_TLS")
     MAIL_USE_SSL = env_flag("MAIL_USE_SSL")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
@@ -122,9 +137,9 @@ class Config:
     # Temporary failures (4xx, refused connection, timeout) are retried, with capped backoff, while the email is
     # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
     # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
-    MAIL_GIVE_UP_AFTER_HOURS = float(os.environ.get("MAIL_GIVE_UP_AFTER_HOURS", 72))
+    MAIL_GIVE_UP_AFTER_HOURS = env_positive("MAIL_GIVE_UP_AFTER_HOURS", 72)
     # How long a claim holds its rows; a sender renews it before each message. Keep it well above MAIL_TIMEOUT.
-    MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
+    MAIL_LEASE_SECONDS = env_positive("MAIL_LEASE_SECONDS", 300)
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None

@@ -149,6 +149,24 @@ def test_a_bad_interval_in_the_environment_is_refused_at_start_by_name(value):
     assert f"REMINDER_SEND_EVERY_SECONDS must be a number above zero, not {value!r}." in started.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("MAIL_PORT", "smtp", "a port number from 1 to 65535"),
+        ("MAIL_PORT", "70000", "a port number from 1 to 65535"),
+        ("MAIL_GIVE_UP_AFTER_HOURS", "3 hari", "a number above zero"),
+        ("MAIL_LEASE_SECONDS", "-1", "a number above zero"),
+    ],
+)
+def test_a_bad_mail_setting_in_the_environment_is_refused_at_start_by_name(name, value, said):
+    env = {**os.environ, name: value, "KAWAL_ENV": "test"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert started.returncode != 0
+    assert f"{name} must be {said}, not {value!r}." in started.stderr
+
+
 def test_intervals_come_from_the_environment(monkeypatch):
     import config
 

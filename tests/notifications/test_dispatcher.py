@@ -262,6 +262,23 @@ def test_tls_and_ssl_together_are_refused_at_start_up(make_app):
         make_app(MAIL_USE_TLS=True, MAIL_USE_SSL=True)
 
 
+@pytest.mark.parametrize("sender", ["Bappeda Kota Tangerang, Sekretariat <kawal@tangerang.go.id>", "kawal", ""])
+def test_a_from_that_is_not_one_address_is_refused_at_start_up(make_app, sender):
+    with pytest.raises(RuntimeError, match="MAIL_DEFAULT_SENDER must be one address"):
+        make_app(MAIL_DEFAULT_SENDER=sender)
+
+
+def test_a_quoted_non_ascii_name_with_a_comma_is_one_sender(make_app, world, smtp):
+    sender = '"Bappéda Kota Tangerang, Sekretariat" <kawal@tangerang.go.id>'
+    app = make_app(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, MAIL_DEFAULT_SENDER=sender)
+    with app.app_context():
+        dinkes_assignment(make_action(world, support=(), title="Sarana visum"))
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    [address] = mail["From"].addresses
+    assert (address.display_name, address.addr_spec) == ("Bappéda Kota Tangerang, Sekretariat", "kawal@tangerang.go.id")
+
+
 DRAIN = """
 import sys
 from app import create_app
