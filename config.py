@@ -27,34 +27,30 @@ def env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_positive(name: str, default: float) -> float:
-    """Read a setting that must be a number above zero, refusing anything else at start with its name and value,
-    rather than as a traceback deep inside the library that meets it later (APScheduler, for the intervals)."""
+def env_number(name: str, default, read, fits, what: str):
+    """Read a numeric setting, refusing at start with its name and value what `read` cannot parse or `fits`
+    refuses, rather than as a traceback deep inside the library that meets it later (APScheduler for the
+    intervals, smtplib for the port), or a bare "invalid literal for int()" that names no setting."""
     text = os.environ.get(name)
     if text is None or not text.strip():
         return default
     try:
-        value = float(text)
+        value = read(text)
     except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise RuntimeError(f"{name} must be a number above zero, not {text!r}.")
+        value = None
+    if value is None or not fits(value):
+        raise RuntimeError(f"{name} must be {what}, not {text!r}.")
     return value
+
+
+def env_positive(name: str, default: float) -> float:
+    """A number above zero (and finite)."""
+    return env_number(name, default, float, lambda value: 0 < value < float("inf"), "a number above zero")
 
 
 def env_port(name: str, default: int) -> int:
-    """Read a TCP port (1 to 65535), refusing anything else at start with its name and value: a bad MAIL_PORT
-    would otherwise stop Kawal with a bare "invalid literal for int()" that names no setting."""
-    text = os.environ.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 0 < value < 65536:
-        raise RuntimeError(f"{name} must be a port number from 1 to 65535, not {text!r}.")
-    return value
+    """A TCP port."""
+    return env_number(name, default, int, lambda value: 0 < value < 65536, "a port number from 1 to 65535")
 
 
 def web_concurrency() -> int:

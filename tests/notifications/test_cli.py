@@ -139,26 +139,17 @@ def test_the_worker_runs_at_the_configured_intervals(make_app):
     assert jobs["send"].trigger.interval == timedelta(seconds=7.5)
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])
-def test_a_bad_interval_in_the_environment_is_refused_at_start_by_name(value):
-    env = {**os.environ, "REMINDER_SEND_EVERY_SECONDS": value, "KAWAL_ENV": "test"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert started.returncode != 0
-    assert f"REMINDER_SEND_EVERY_SECONDS must be a number above zero, not {value!r}." in started.stderr
-
-
 @pytest.mark.parametrize(
     ("name", "value", "said"),
     [
+        *(("REMINDER_SEND_EVERY_SECONDS", value, "a number above zero") for value in ["abc", "0", "-5", "nan"]),
         ("MAIL_PORT", "smtp", "a port number from 1 to 65535"),
         ("MAIL_PORT", "70000", "a port number from 1 to 65535"),
         ("MAIL_GIVE_UP_AFTER_HOURS", "3 hari", "a number above zero"),
         ("MAIL_LEASE_SECONDS", "-1", "a number above zero"),
     ],
 )
-def test_a_bad_mail_setting_in_the_environment_is_refused_at_start_by_name(name, value, said):
+def test_a_bad_number_in_the_environment_is_refused_at_start_by_name(name, value, said):
     env = {**os.environ, name: value, "KAWAL_ENV": "test"}
     started = subprocess.run(
         [sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
