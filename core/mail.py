@@ -41,7 +41,16 @@ class Message(flask_mail.Message):
     starts with "[Kawal]" at 78 would put the rest on a line of its own, which some mail clients show with a
     leading space. The address headers are written by the standard library's policy, which encodes a display name
     only when it is not ASCII (Flask-Mail encodes every one, "=?utf-8?q?Kawal?=", which spam filters hold against
-    a message), and keep the order given (Flask-Mail's passes through a set)."""
+    a message), and keep the order given (Flask-Mail's passes through a set).
+
+    `envelope`, when set, is whom the server is asked to deliver to (RCPT TO), while To and Cc still name everyone
+    the message is for: a retry for the recipients a server put off (4xx) reaches them alone, not again the others."""
+
+    envelope: list[str] | None = None
+
+    @property
+    def send_to(self) -> set:
+        return set(self.envelope) if self.envelope is not None else super().send_to
 
     def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
         return MIMEText(text or "", _subtype=subtype, _charset=_BODY_CHARSET)

@@ -20,12 +20,13 @@ def free_port() -> int:
 
 class Collector:
     """Keeps every message; can be told to answer the next DATA commands with an error, to refuse some
-    recipients (RCPT) with 550, and to take `delay` seconds over each message, as a slow server does."""
+    recipients (RCPT) with 550 or put them off with 452, and to take `delay` seconds over each message, as a slow server does."""
 
     def __init__(self, delay: float = 0.0):
         self.messages = []
         self.replies: list[str] = []
         self.refuse: set[str] = set()
+        self.put_off: set[str] = set()  # answered 452 (try again later), as a full mailbox or greylisting does
         self.delay = delay
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -33,6 +34,8 @@ class Collector:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 Kotak surat tidak ada"
+        if address in self.put_off:
+            return "452 4.2.2 Kotak surat penuh"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

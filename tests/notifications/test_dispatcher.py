@@ -106,6 +106,52 @@ def test_outbox_first_smtp_later_and_the_message_id_survives_retries(make_app, w
     assert smtp.messages[0]["Message-ID"] == expected
 
 
+def _new_task_with_inbox(world):
+    """A DINKES task, whose email goes to the head with the OPD's inbox in Cc."""
+    opd = accounts.get_opd(world.opds["DINKES"])
+    values = opd_values(opd, parent_id=None, email="dinkes@example.org", head_id=opd.head_id, active=True)
+    accounts.update_opd(SYSTEM, opd.id, **values)
+    make_action(world, support=(), title="Layanan keswa")
+
+
+def test_a_head_put_off_by_the_server_gets_the_email_later_and_the_inbox_once(mail_app, world, smtp):
+    smtp.put_off.add("opd.head@example.org")  # the inbox is accepted, the head's mailbox is full
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        _new_task_with_inbox(world)
+        assert dispatcher.dispatch().retried == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING and row.error_code == MailError.RECIPIENTS_REFUSED
+        assert row.last_error == "opd.head@example.org: 452 4.2.2 Kotak surat penuh"
+        smtp.put_off.clear()
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.SENT and row.refused is None and row.error_code is None
+        assert dispatcher.dispatch().sent == 0
+    first, again = smtp.messages
+    assert first.envelope_recipients == ["dinkes@example.org"]
+    assert again.envelope_recipients == ["opd.head@example.org"]  # the inbox is not sent it twice
+    assert again["To"] == "opd.head@example.org" and again["Cc"] == "dinkes@example.org"
+    assert again["Message-ID"] == first["Message-ID"]
+
+
+def test_a_head_put_off_then_refused_for_good_leaves_the_email_sent_to_the_inbox(mail_app, world, smtp):
+    smtp.put_off.add("opd.head@example.org")
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        _new_task_with_inbox(world)
+        assert dispatcher.dispatch().retried == 1
+        smtp.put_off.clear()
+        smtp.refuse.add("opd.head@example.org")
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.SENT
+        assert row.refused == [{"address": "opd.head@example.org", "code": 550, "reply": "5.1.1 Kotak surat tidak ada"}]
+    assert [mail.envelope_recipients for mail in smtp.messages] == [["dinkes@example.org"]]
+
+
 def test_temporary_failure_retries_then_a_permanent_one_is_dead(mail_app, world, smtp):
     smtp.replies = ["451 4.3.0 Coba lagi nanti", "550 5.1.1 Kotak surat tidak ada"]
     clock = mail_app.extensions["kawal.clock"]
