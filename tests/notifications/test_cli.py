@@ -132,6 +132,14 @@ def test_send_now_reads_a_local_time_without_a_zone_and_any_zone_given(app, monk
     assert bad.exit_code == 2 and "ISO 8601" in bad.output
 
 
+def test_a_moment_at_the_end_of_time_is_refused_not_a_traceback(app):
+    runner = app.test_cli_runner()
+    for command in ("send", "plan"):
+        for text in ("9999-12-31T23:59-12:00", "0001-01-01T00:00"):
+            result = runner.invoke(args=["reminders", command, "--now", text])
+            assert result.exit_code == 2 and "out of range" in result.output, result.output
+
+
 def test_the_worker_runs_at_the_configured_intervals(make_app):
     app = make_app(REMINDER_PLAN_EVERY_MINUTES=3, REMINDER_SEND_EVERY_SECONDS=7.5)
     jobs = {job.id: job for job in build_scheduler(app).get_jobs()}
