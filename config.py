@@ -19,12 +19,21 @@ def normalize_database_url(url: str | None) -> str | None:
     return url
 
 
+YES = {"1", "true", "yes", "on"}
+NO = {"0", "false", "no", "off"}
+
+
 def env_flag(name: str, default: bool = False) -> bool:
-    """Read a yes/no setting: 1, true, yes and on count as yes."""
-    value = os.environ.get(name)
-    if value is None:
+    """Read a yes/no setting: 1, true, yes and on count as yes; 0, false, no and off as no; empty as not set.
+    Anything else is refused at start with its name: "MAIL_USE_TLS=ya" read as no would log in to the mail server
+    in the clear, and "SESSION_COOKIE_SECURE=ya" in production would send the session cookie over plain HTTP."""
+    text = os.environ.get(name)
+    value = (text or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in YES | NO:
+        raise RuntimeError(f"{name} must be one of 1, true, yes, on or 0, false, no, off, not {text!r}.")
+    return value in YES
 
 
 def env_number(name: str, default, read, fits, what: str):

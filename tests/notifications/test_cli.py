@@ -158,12 +158,31 @@ def test_the_worker_runs_at_the_configured_intervals(make_app):
     ],
 )
 def test_a_bad_number_in_the_environment_is_refused_at_start_by_name(name, value, said):
-    env = {**os.environ, name: value, "KAWAL_ENV": "test"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    started = _import_config(name, value)
     assert started.returncode != 0
     assert f"{name} must be {said}, not {value!r}." in started.stderr
+
+
+def _import_config(name: str, value: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, name: value, "KAWAL_ENV": "test"}
+    return subprocess.run(
+        [sys.executable, "-c", "import config; print(config.Config.MAIL_USE_TLS)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("value", "read"), [("ya", None), ("enabled", None), (" Yes ", "True"), ("", "False")])
+def test_a_flag_that_is_neither_yes_nor_no_is_refused_at_start_by_name(value, read):
+    started = _import_config("MAIL_USE_TLS", value)
+    if read is None:
+        assert started.returncode != 0
+        assert f"MAIL_USE_TLS must be one of 1, true, yes, on or 0, false, no, off, not {value!r}." in started.stderr
+    else:
+        assert started.returncode == 0 and started.stdout.strip() == read
 
 
 def test_intervals_come_from_the_environment(monkeypatch):
