@@ -274,8 +274,9 @@ def _a_date(value: str | None) -> date | None:
 
 def _told(assignment_id: int, opd_id: int) -> bool:
     """Whether the OPD has heard of the task: an email that carried it went to the OPD (filed under it, or to its
-    head, whose one digest may be filed under another OPD it heads), or someone of the OPD acted on it. A task given
-    and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
+    head, whose one digest may be filed under another OPD it heads), or someone of the OPD, or its head, acted on it
+    (an outage may hold the new-task email back while a Plt. head works on the task from "Tugas saya"). A task
+    given and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
     cancelled, and so is the decision's."""
     head_id = sa.select(Opd.head_id).where(Opd.id == opd_id).scalar_subquery()
     sent = (
@@ -288,10 +289,10 @@ def _told(assignment_id: int, opd_id: int) -> bool:
             OutboxMessage.status == MailStatus.SENT,
         )
     )
-    acted = (
+    acted = (  # by one of its people, or its head (a Plt.'s own post is another OPD)
         sa.select(AssignmentEvent.id)
         .join(User, AssignmentEvent.actor_id == User.id)
-        .where(AssignmentEvent.assignment_id == assignment_id, User.opd_id == opd_id)
+        .where(AssignmentEvent.assignment_id == assignment_id, sa.or_(User.opd_id == opd_id, User.id == head_id))
     )
     return bool(db.session.scalar(sa.select(sa.or_(sa.exists(sent), sa.exists(acted)))))
 
