@@ -272,6 +272,13 @@ def _a_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _due_date_said(decision: Decision, event: AssignmentEvent, assignment: Assignment) -> date:
+    """The due date an email gives its task: the one a moved due date set (the task may have moved again since,
+    and that move has its own email), else the task's own now."""
+    moved = decisions.moved_dates(event) if decision == Decision.DUE_DATE else None
+    return _a_date(moved[1]) if moved and moved[1] else assignment.due_date
+
+
 def _told(assignment_id: int, opd_id: int) -> bool:
     """Whether the OPD has heard of the task: an email that carried it went to the OPD (filed under it, or to its
     head, whose one digest may be filed under another OPD it heads), or someone of the OPD, or its head, acted on it
@@ -329,7 +336,7 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
         task={
             "title": assignment.action.title,
             "forum": forum.title,
-            "due_date": assignment.due_date,
+            "due_date": _due_date_said(decision, event, assignment),
             "url": absolute_url("actions.assignment_view", assignment_id=assignment.id),
         },
         tasks_url=absolute_url("actions.my_tasks"),

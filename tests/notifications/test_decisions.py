@@ -132,6 +132,23 @@ def test_a_moved_due_date_gives_the_old_and_new_date_and_the_reason(mail_app, wo
     assert "Alasan:\nMenunggu DPA." in text
 
 
+def test_a_due_date_moved_twice_before_sending_says_each_move_with_its_own_date(mail_app, world, smtp):
+    """Moved to 6 January, then (a typo) to 7 January, before the dispatcher ran: each email's task box gives the
+    date that move set, not the newest, which would contradict the sentence above it."""
+    with mail_app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=(), title=TITLE, due_in=14)).id
+        dispatcher.dispatch()
+        before = len(smtp.messages)
+        for days, reason in ((21, "Menunggu DPA."), (22, "Salah tanggal.")):
+            actions.change_due_date(_secretariat(world), assignment_id, TODAY + timedelta(days=days), reason)
+        assert dispatcher.dispatch().sent == 2
+    first, second = (_text(mail) for mail in smtp.messages[before:])
+    assert "diubah dari Selasa, 30 Desember 2025 menjadi Selasa, 6 Januari 2026." in first
+    assert "Tenggat: Selasa, 6 Januari 2026\n" in first
+    assert "diubah dari Selasa, 6 Januari 2026 menjadi Rabu, 7 Januari 2026." in second
+    assert "Tenggat: Rabu, 7 Januari 2026\n" in second
+
+
 def test_a_follow_ups_new_due_date_tells_each_opd_it_moved(mail_app, world, smtp):
     with mail_app.app_context():
         action_id = make_action(world, title=TITLE, due_in=14).id  # DINKES and DP3AP2KB
