@@ -17,7 +17,7 @@ from notifications.mailer import message_id
 from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, opd_values
-from tests.notifications.conftest import free_port
+from tests.notifications.conftest import TEST_CERT, free_port
 from tests.notifications.helpers import at, digests, items_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,6 +301,32 @@ def test_escalation_copies_the_secretariat_and_the_escalation_address(mail_app, 
     digest = next(m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:"))
     assert set(digest["Cc"].split(", ")) == {"secretariat@example.org", "sekda@example.org"}
     assert "Terlambat lebih dari 14 hari (dieskalasi)" in digest.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("setting", "server"), [("MAIL_USE_TLS", "starttls_smtp"), ("MAIL_USE_SSL", "implicit_tls_smtp")]
+)
+def test_tls_to_a_server_whose_certificate_is_not_trusted_sends_nothing(make_app, world, request, setting, server):
+    """Someone between Kawal and the mail server could otherwise read the login and every one-click link."""
+    smtp = request.getfixturevalue(server)
+    app = make_app(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, **{setting: True})
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().retried == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING and row.error_code == MailError.TLS
+        assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
+    assert smtp.messages == []
+
+
+def test_starttls_to_a_server_trusted_through_ssl_cert_file_sends(make_app, world, starttls_smtp, monkeypatch):
+    """A Pemda's own certificate authority is trusted the standard way: SSL_CERT_FILE names its certificate."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(TEST_CERT))
+    app = make_app(MAIL_PORT=starttls_smtp.port, MAIL_USE_TLS=True, MAIL_TIMEOUT=2)
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().sent == 1
+    assert len(starttls_smtp.messages) == 1
 
 
 def test_tls_and_ssl_together_are_refused_at_start_up(make_app):
