@@ -163,10 +163,11 @@ def test_a_bad_number_in_the_environment_is_refused_at_start_by_name(name, value
     assert f"{name} must be {said}, not {value!r}." in started.stderr
 
 
-def _import_config(name: str, value: str) -> subprocess.CompletedProcess:
+def _import_config(name: str, value: str, setting: str = "MAIL_USE_TLS") -> subprocess.CompletedProcess:
+    """Import config.py in a process of its own, with `name` set to `value`; it prints `setting`."""
     env = {**os.environ, name: value, "KAWAL_ENV": "test"}
     return subprocess.run(
-        [sys.executable, "-c", "import config; print(config.Config.MAIL_USE_TLS)"],
+        [sys.executable, "-c", f"import config; print(config.Config.{setting})"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -183,6 +184,14 @@ def test_a_flag_that_is_neither_yes_nor_no_is_refused_at_start_by_name(value, re
         assert f"MAIL_USE_TLS must be one of 1, true, yes, on or 0, false, no, off, not {value!r}." in started.stderr
     else:
         assert started.returncode == 0 and started.stdout.strip() == read
+
+
+@pytest.mark.parametrize(
+    ("name", "default"), [("MAIL_SERVER", "127.0.0.1"), ("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")]
+)
+def test_an_empty_mail_setting_is_not_set(name, default):
+    started = _import_config(name, "", setting=name)
+    assert started.returncode == 0 and started.stdout.strip() == default
 
 
 def test_intervals_come_from_the_environment(monkeypatch):
