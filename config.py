@@ -129,13 +129,15 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
 
     # Mail: the development default is the local sink that `make run` starts (`flask reminders sink`).
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    # An empty value (MAIL_SERVER= in a .env) is not set: smtplib given "" never connects, and says so only as
+    # "please run connect() first" on every email.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or "127.0.0.1"
     MAIL_PORT = env_port("MAIL_PORT", 8025)
     MAIL_USE_TLS = env_flag("MAIL_USE_TLS")
     MAIL_USE_SSL = env_flag("MAIL_USE_SSL")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "Kawal <kawal@localhost>"
     MAIL_TIMEOUT = env_positive("MAIL_TIMEOUT", 15)
     # Flask-Mail sends nothing when TESTING is set unless told otherwise; Kawal's tests talk to a real SMTP server.
     MAIL_SUPPRESS_SEND = env_flag("MAIL_SUPPRESS_SEND")

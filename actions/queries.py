@@ -210,24 +210,13 @@ class TaskCounts:
         return self.open + self.finished
 
 
-def _of_own_opds(actor: Actor) -> sa.ColumnElement[bool]:
-    """The condition "the task is of an OPD whose part the actor does": its own, and those it heads while holding
-    another post (Plt.), as services.acts_for says of one task."""
-    own = Assignment.opd_id == actor.opd_id
-    if getattr(actor, "id", None) is None:
-        return own
-    return sa.or_(own, Assignment.opd_id.in_(sa.select(Opd.id).where(Opd.head_id == actor.id)))
-
-
 def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
-    """A page of the tasks of the OPDs the actor does the part of (its own, and those it heads as Plt., as
-    services.acts_for: the digest covering both links here) by urgency: those sent back for fixing first, then
-    overdue (most late first), unacknowledged, then due soonest; finished last. With the counts, from one aggregate
-    query."""
+    """A page of the OPD's tasks by urgency: those sent back for fixing first, then overdue (most late first),
+    unacknowledged, then due soonest; finished last. With the counts, from one aggregate query."""
     require(actor, P.READ)
     today = clock.today_local()
     mine = sa.and_(
-        _of_own_opds(actor),
+        Assignment.opd_id == actor.opd_id,
         sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
     )
     counts = TaskCounts()
