@@ -1,5 +1,6 @@
 """create_app(): the one place that knows every package."""
 
+import email.policy
 import logging
 from contextlib import suppress
 from pathlib import Path
@@ -66,6 +67,7 @@ def configure(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config.get("MAIL_USE_TLS") and app.config.get("MAIL_USE_SSL"):
         raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be set: choose STARTTLS or implicit TLS.")
+    check_sender(app.config.get("MAIL_DEFAULT_SENDER"))
     if not app.config.get("MAIL_MESSAGE_ID_DOMAIN"):
         app.config["MAIL_MESSAGE_ID_DOMAIN"] = urlsplit(app.config["KAWAL_BASE_URL"]).hostname or "kawal.local"
     if not app.config.get("SECRET_KEY"):
@@ -81,6 +83,17 @@ def configure(app: Flask) -> None:
         raise RuntimeError(
             f"With {app.config['WEB_CONCURRENCY']} web workers (WEB_CONCURRENCY) each would count failed logins on "
             "its own: set RATELIMIT_STORAGE_URI to a shared store, e.g. redis://127.0.0.1:6379/0, or WEB_CONCURRENCY=1."
+        )
+
+
+def check_sender(sender) -> None:
+    """Refuse a From that is not one address: a display name with a comma and no quotes ("Bappeda Kota Tangerang,
+    Sekretariat <kawal@…>") reads as two addresses, one of them without a domain, and every email would carry it."""
+    parsed = email.policy.default.header_factory("From", str(sender or ""))
+    if len(parsed.addresses) != 1 or not parsed.addresses[0].domain or parsed.defects:
+        raise RuntimeError(
+            f'MAIL_DEFAULT_SENDER must be one address, e.g. "Bappeda, Sekretariat" <kawal@example.go.id> (quote a '
+            f"name with a comma), not {sender!r}."
         )
 
 

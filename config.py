@@ -19,27 +19,47 @@ def normalize_database_url(url: str | None) -> str | None:
     return url
 
 
+YES = {"1", "true", "yes", "on"}
+NO = {"0", "false", "no", "off"}
+
+
 def env_flag(name: str, default: bool = False) -> bool:
-    """Read a yes/no setting: 1, true, yes and on count as yes."""
-    value = os.environ.get(name)
-    if value is None:
+    """Read a yes/no setting: 1, true, yes and on count as yes; 0, false, no and off as no; empty as not set.
+    Anything else is refused at start with its name: "MAIL_USE_TLS=ya" read as no would log in to the mail server
+    in the clear, and "SESSION_COOKIE_SECURE=ya" in production would send the session cookie over plain HTTP."""
+    text = os.environ.get(name)
+    value = (text or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in YES | NO:
+        raise RuntimeError(f"{name} must be one of 1, true, yes, on or 0, false, no, off, not {text!r}.")
+    return value in YES
 
 
-def env_positive(name: str, default: float) -> float:
-    """Read a setting that must be a number above zero, refusing anything else at start with its name and value,
-    rather than as a traceback deep inside the library that meets it later (APScheduler, for the intervals)."""
+def env_number(name: str, default, read, fits, what: str):
+    """Read a numeric setting, refusing at start with its name and value what `read` cannot parse or `fits`
+    refuses, rather than as a traceback deep inside the library that meets it later (APScheduler for the
+    intervals, smtplib for the port), or a bare "invalid literal for int()" that names no setting."""
     text = os.environ.get(name)
     if text is None or not text.strip():
         return default
     try:
-        value = float(text)
+        value = read(text)
     except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise RuntimeError(f"{name} must be a number above zero, not {text!r}.")
+        value = None
+    if value is None or not fits(value):
+        raise RuntimeError(f"{name} must be {what}, not {text!r}.")
     return value
+
+
+def env_positive(name: str, default: float) -> float:
+    """A number above zero (and finite)."""
+    return env_number(name, default, float, lambda value: 0 < value < float("inf"), "a number above zero")
+
+
+def env_port(name: str, default: int) -> int:
+    """A TCP port."""
+    return env_number(name, default, int, lambda value: 0 < value < 65536, "a port number from 1 to 65535")
 
 
 def web_concurrency() -> int:
@@ -109,22 +129,24 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
 
     # Mail: the development default is the local sink that `make run` starts (`flask reminders sink`).
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 8025))
+    # An empty value (MAIL_SERVER= in a .env) is not set: smtplib given "" never connects, and says so only as
+    # "please run connect() first" on every email.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or "127.0.0.1"
+    MAIL_PORT = env_port("MAIL_PORT", 8025)
     MAIL_USE_TLS = env_flag("MAIL_USE_TLS")
     MAIL_USE_SSL = env_flag("MAIL_USE_SSL")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "Kawal <kawal@localhost>"
     MAIL_TIMEOUT = env_positive("MAIL_TIMEOUT", 15)
     # Flask-Mail sends nothing when TESTING is set unless told otherwise; Kawal's tests talk to a real SMTP server.
     MAIL_SUPPRESS_SEND = env_flag("MAIL_SUPPRESS_SEND")
     # Temporary failures (4xx, refused connection, timeout) are retried, with capped backoff, while the email is
     # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
     # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
-    MAIL_GIVE_UP_AFTER_HOURS = float(os.environ.get("MAIL_GIVE_UP_AFTER_HOURS", 72))
+    MAIL_GIVE_UP_AFTER_HOURS = env_positive("MAIL_GIVE_UP_AFTER_HOURS", 72)
     # How long a claim holds its rows; a sender renews it before each message. Keep it well above MAIL_TIMEOUT.
-    MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
+    MAIL_LEASE_SECONDS = env_positive("MAIL_LEASE_SECONDS", 300)
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None

@@ -1,10 +1,11 @@
-"""Flask-Mail, with the three things Kawal's outbox relies on and Flask-Mail 0.10 lacks.
+"""Flask-Mail, with what Kawal's outbox relies on and Flask-Mail 0.10 lacks.
 
 Flask-Mail gives the `MAIL_*` settings (server, port, STARTTLS or implicit TLS, login, default sender), the
 message (`Message`: headers, a text body with an HTML alternative, addresses and a Subject encoded for UTF-8),
 and the connection that sends it. Its connection is made to be extended (`Mail.connect`, `Connection`'s
 `configure_host`, `send` and `__exit__`), and this module uses those points for:
 
+- the server's certificate checked, for STARTTLS and implicit TLS alike (Flask-Mail, like smtplib, checks none);
 - a timeout (`MAIL_TIMEOUT`) on the connection: Flask-Mail opens smtplib's with none, so a server that accepts the
   connection and never answers would hang the reminder worker for good;
 - the recipients refused while others were accepted: smtplib's `sendmail` returns them, and Flask-Mail's `send`
@@ -19,6 +20,7 @@ Nothing here knows the outbox: sorting failures into codes is `notifications/mai
 import contextlib
 import email.policy
 import smtplib
+import ssl
 from email.charset import QP, Charset
 from email.mime.text import MIMEText
 
@@ -41,7 +43,16 @@ class Message(flask_mail.Message):
     starts with "[Kawal]" at 78 would put the rest on a line of its own, which some mail clients show with a
     leading space. The address headers are written by the standard library's policy, which encodes a display name
     only when it is not ASCII (Flask-Mail encodes every one, "=?utf-8?q?Kawal?=", which spam filters hold against
-    a message), and keep the order given (Flask-Mail's passes through a set)."""
+    a message), and keep the order given (Flask-Mail's passes through a set).
+
+    `envelope`, when set, is whom the server is asked to deliver to (RCPT TO), while To and Cc still name everyone
+    the message is for: a retry for the recipients a server put off (4xx) reaches them alone, not again the others."""
+
+    envelope: list[str] | None = None
+
+    @property
+    def send_to(self) -> set:
+        return set(self.envelope) if self.envelope is not None else super().send_to
 
     def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
         return MIMEText(text or "", _subtype=subtype, _charset=_BODY_CHARSET)
@@ -61,13 +72,19 @@ class Connection(flask_mail.Connection):
 
     def configure_host(self) -> smtplib.SMTP:
         state = self.mail
-        kind = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        # The server's certificate and name are checked (smtplib's own default checks neither, so anyone on the way
+        # could read the login and the emails' one-click links); a Pemda's own authority is trusted by naming its
+        # certificate in SSL_CERT_FILE, as for any OpenSSL program.
+        context = ssl.create_default_context()
         # The timeout must reach the constructor: it connects and reads the greeting at once.
-        host = kind(state.server, state.port, timeout=state.timeout)
+        if state.use_ssl:
+            host = smtplib.SMTP_SSL(state.server, state.port, timeout=state.timeout, context=context)
+        else:
+            host = smtplib.SMTP(state.server, state.port, timeout=state.timeout)
         host.set_debuglevel(int(state.debug))
         try:
             if state.use_tls:
-                host.starttls()
+                host.starttls(context=context)
             if state.username:
                 host.login(state.username, state.password or "")
         except Exception:

@@ -3,7 +3,7 @@
 import contextlib
 import gc
 import time
-from datetime import datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -28,9 +28,14 @@ class Moment(click.ParamType):
         if isinstance(value, datetime):
             return value
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not ISO 8601: write 2025-12-22T07:30, or 2025-12-22T07:30+08:00.", param, ctx)
+        # The first and the last year cannot take a zone, nor the lease and the days added to them: refused here,
+        # not as an OverflowError from deep in the planner or the dispatcher.
+        if not MINYEAR < moment.year < MAXYEAR:
+            self.fail(f"{value!r} is out of range: give a year from 2 to 9998.", param, ctx)
+        return moment
 
 
 def _moment(moment: datetime | None) -> datetime | None:

@@ -272,11 +272,18 @@ def _a_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _due_date_said(decision: Decision, event: AssignmentEvent, assignment: Assignment) -> date:
+    """The due date an email gives its task: the one a moved due date set (the task may have moved again since,
+    and that move has its own email), else the task's own now."""
+    moved = decisions.moved_dates(event) if decision == Decision.DUE_DATE else None
+    return _a_date(moved[1]) if moved and moved[1] else assignment.due_date
+
+
 def _told(assignment_id: int, opd_id: int) -> bool:
     """Whether the OPD has heard of the task: an email that carried it went to the OPD (filed under it, or to its
-    head, whose one digest may be filed under another OPD it heads), or someone of the OPD or its head (a Plt.
-    head's own post is another OPD) acted on it. A task given
-    and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
+    head, whose one digest may be filed under another OPD it heads), or someone of the OPD, or its head, acted on it
+    (an outage may hold the new-task email back while a Plt. head works on the task from "Tugas saya"). A task
+    given and cancelled (or moved to another OPD) before its new-task email went is news to nobody: that email is
     cancelled, and so is the decision's."""
     head_id = sa.select(Opd.head_id).where(Opd.id == opd_id).scalar_subquery()
     sent = (
@@ -289,7 +296,7 @@ def _told(assignment_id: int, opd_id: int) -> bool:
             OutboxMessage.status == MailStatus.SENT,
         )
     )
-    acted = (
+    acted = (  # by one of its people, or its head (a Plt.'s own post is another OPD)
         sa.select(AssignmentEvent.id)
         .join(User, AssignmentEvent.actor_id == User.id)
         .where(AssignmentEvent.assignment_id == assignment_id, sa.or_(User.opd_id == opd_id, User.id == head_id))
@@ -329,7 +336,7 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
         task={
             "title": assignment.action.title,
             "forum": forum.title,
-            "due_date": assignment.due_date,
+            "due_date": _due_date_said(decision, event, assignment),
             "url": absolute_url("actions.assignment_view", assignment_id=assignment.id),
         },
         tasks_url=absolute_url("actions.my_tasks"),

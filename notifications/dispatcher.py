@@ -17,7 +17,7 @@ from flask import current_app
 from core import clock
 from core.extensions import db
 from notifications import content, outbox, secretariat
-from notifications.mailer import PermanentFailure, SmtpSession, TemporaryFailure, build
+from notifications.mailer import MailFailure, PermanentFailure, SmtpSession, build, said
 from notifications.mailer import message_id as message_id_for
 from notifications.models import CancelReason, MailError, MailKind, MailStatus, OutboxMessage
 
@@ -132,6 +132,7 @@ def _send_one(
         db.session.rollback()
         return
     mine = outbox.held(row.id, token)
+    reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
         prepared = PREPARE.get(row.kind, content.prepare)(row, now, book)
     except content.NothingToSay:
@@ -155,24 +156,63 @@ def _send_one(
         result.lost += 1
         return
     db.session.commit()
-    message = build(prepared.rendered, to=prepared.to, cc=prepared.cc, dedup_key=row.dedup_key)
+    envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
+    earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
+    if not envelope:  # everyone it is for now was reached by an earlier attempt
+        result.sent += _finish(
+            mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=earlier or None
+        )
+        return
+    message = build(
+        prepared.rendered,
+        to=prepared.to,
+        cc=prepared.cc,
+        dedup_key=row.dedup_key,
+        envelope=envelope if reached else None,
+    )
     attempts, useful = row.attempts, still_useful(row, now)
     db.session.remove()  # no transaction, and no connection, is held while talking to the SMTP server
     try:
         refused = session.send(message)
-    except PermanentFailure as error:
-        result.dead += _finish(mine, MailStatus.DEAD, result, **failed(error.code, words=error.words))
-        return
-    except TemporaryFailure as error:
-        result.errors.append(str(error))
-        why = failed(error.code, words=error.words)
-        if useful:
-            result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
-        else:
-            result.cancelled += _finish(mine, MailStatus.CANCELLED, result, **why, cancel_reason=CancelReason.TOO_OLD)
+    except MailFailure as error:
+        if not (reached and error.refused):
+            _failed(mine, error, useful, now, attempts, result)
+            return
+        refused = error.refused  # only those put off before were asked, and refused: the others have it
+    put_off = [entry for entry in refused if entry["code"] < 500]
+    refused = earlier + refused
+    if put_off and useful:
+        # The server accepted the message for some and put others off (a full mailbox, greylisting): they are
+        # tried again, alone (`_reached`), and the row is sent once they have it or are refused for good.
+        result.errors.append(said(put_off))
+        why = failed(MailError.RECIPIENTS_REFUSED, words=said(put_off))
+        values = dict(refused=refused, next_attempt_at=now + backoff(attempts))
+        result.retried += _finish(mine, MailStatus.PENDING, result, **why, **values)
         return
     # Sent: the error of an earlier attempt is history now, not the row's state.
     result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=refused or None)
+
+
+def _failed(mine, error: MailFailure, useful: bool, now: datetime, attempts: int, result: DispatchResult) -> None:
+    """Nobody got the message: dead for good (5xx), else tried again later while it is still useful."""
+    why = failed(error.code, words=error.words)
+    if isinstance(error, PermanentFailure):
+        result.dead += _finish(mine, MailStatus.DEAD, result, **why)
+        return
+    result.errors.append(str(error))
+    if useful:
+        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
+    else:
+        result.cancelled += _finish(mine, MailStatus.CANCELLED, result, **why, cancel_reason=CancelReason.TOO_OLD)
+
+
+def _reached(row: OutboxMessage) -> set[str]:
+    """Whom an earlier attempt of this row delivered to already, or gave up on (a 5xx refusal): everyone it was
+    addressed to but those the server put off (4xx). Empty for a row never partly delivered."""
+    if not row.refused:
+        return set()
+    put_off = {entry["address"] for entry in row.refused if entry["code"] < 500}
+    return {address for address in [row.recipient, *(row.cc or [])] if address and address not in put_off}
 
 
 def failed(code: MailError | None, params: dict | None = None, words: str | None = None) -> dict:

@@ -47,8 +47,11 @@ def message_id(dedup_key: str) -> str:
     return f"<kawal.{digest}@{domain}>"
 
 
-def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -> Message:
-    """A text message with an HTML alternative, dated by the clock, with a Message-ID that every retry shares."""
+def build(
+    rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str, envelope: list[str] | None = None
+) -> Message:
+    """A text message with an HTML alternative, dated by the clock, with a Message-ID that every retry shares;
+    delivered to `envelope` alone when given (the recipients an earlier attempt did not reach)."""
     message = Message(
         subject=rendered.subject,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -60,15 +63,17 @@ def build(rendered: Rendered, *, to: list[str], cc: list[str], dedup_key: str) -
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     message.msgId = message_id(dedup_key)
+    message.envelope = envelope
     return message
 
 
 class MailFailure(Exception):
     """Nobody got the message: why, as a code (`MailError`), and the server's or the socket's own words."""
 
-    def __init__(self, code: MailError, words: str):
+    def __init__(self, code: MailError, words: str, refused: list[dict] | None = None):
         super().__init__(words)
         self.code, self.words = code, words
+        self.refused = refused or []  # every recipient refused: each one, as `refusals` gives them
 
 
 class TemporaryFailure(MailFailure):
@@ -94,14 +99,23 @@ _SOCKET_ERRORS = (
 )
 
 
+def refusals(refused: dict) -> list[dict]:
+    """smtplib's refused recipients ({address: (code, reply)}) as the outbox keeps them, by address."""
+    return [
+        {"address": address, "code": code, "reply": _text(reply)} for address, (code, reply) in sorted(refused.items())
+    ]
+
+
+def said(refused: list[dict]) -> str:
+    """Refused recipients in the server's own words, for the delivery log."""
+    return "; ".join(f"{entry['address']}: {entry['code']} {entry['reply']}" for entry in refused)
+
+
 def _classify(error: Exception) -> MailFailure:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        words = "; ".join(
-            f"{address}: {code} {_text(reply)}" for address, (code, reply) in sorted(error.recipients.items())
-        )
-        kind = PermanentFailure if all(code >= 500 for code in codes) else TemporaryFailure
-        return kind(MailError.RECIPIENTS_REFUSED, words)
+        refused = refusals(error.recipients)
+        kind = PermanentFailure if all(entry["code"] >= 500 for entry in refused) else TemporaryFailure
+        return kind(MailError.RECIPIENTS_REFUSED, said(refused), refused)
     if isinstance(error, smtplib.SMTPResponseException):
         code = MailError.AUTHENTICATION if isinstance(error, smtplib.SMTPAuthenticationError) else None
         kind = PermanentFailure if error.smtp_code >= 500 else TemporaryFailure
@@ -133,10 +147,7 @@ class SmtpSession:
         except Exception as error:  # every SMTP, socket and TLS error is sorted into one of our two kinds
             self._end(error)
             raise _classify(error) from error
-        return [
-            {"address": address, "code": code, "reply": _text(reply)}
-            for address, (code, reply) in sorted(refused.items())
-        ]
+        return refusals(refused)
 
     def _end(self, error: Exception | None) -> None:
         if self.connection is not None:

@@ -2,10 +2,12 @@
 
 import asyncio
 import socket
+import ssl
 import threading
 from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,12 +22,13 @@ def free_port() -> int:
 
 class Collector:
     """Keeps every message; can be told to answer the next DATA commands with an error, to refuse some
-    recipients (RCPT) with 550, and to take `delay` seconds over each message, as a slow server does."""
+    recipients (RCPT) with 550 or put them off with 452, and to take `delay` seconds over each message, as a slow server does."""
 
     def __init__(self, delay: float = 0.0):
         self.messages = []
         self.replies: list[str] = []
         self.refuse: set[str] = set()
+        self.put_off: set[str] = set()  # answered 452 (try again later), as a full mailbox or greylisting does
         self.delay = delay
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -33,6 +36,8 @@ class Collector:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 Kotak surat tidak ada"
+        if address in self.put_off:
+            return "452 4.2.2 Kotak surat penuh"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -91,6 +96,43 @@ def smtp_drop_on_quit():
     class _Controller(Controller):
         def factory(self):
             return DropOnQuit(self.handler)
+
+    with serving(Collector(), _Controller) as collector:
+        yield collector
+
+
+# A self-signed certificate for 127.0.0.1 (valid for a century), made for these tests only: a server offering it
+# is one Kawal has no reason to trust.
+TEST_CERT = Path(__file__).with_name("smtp-test-cert.pem")
+
+
+def _server_context() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TEST_CERT, TEST_CERT.with_name("smtp-test-key.pem"))
+    return context
+
+
+@pytest.fixture
+def starttls_smtp():
+    """A server that offers STARTTLS with the self-signed certificate above."""
+    context = _server_context()
+
+    class _Controller(Controller):
+        def factory(self):
+            return SMTP(self.handler, tls_context=context)
+
+    with serving(Collector(), _Controller) as collector:
+        yield collector
+
+
+@pytest.fixture
+def implicit_tls_smtp():
+    """A server that speaks TLS from the first byte (port 465 style), with the self-signed certificate above."""
+    context = _server_context()
+
+    class _Controller(Controller):
+        def __init__(self, handler, **kwargs):
+            super().__init__(handler, ssl_context=context, **kwargs)
 
     with serving(Collector(), _Controller) as collector:
         yield collector

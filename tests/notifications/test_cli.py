@@ -132,6 +132,14 @@ def test_send_now_reads_a_local_time_without_a_zone_and_any_zone_given(app, monk
     assert bad.exit_code == 2 and "ISO 8601" in bad.output
 
 
+def test_a_moment_at_the_end_of_time_is_refused_not_a_traceback(app):
+    runner = app.test_cli_runner()
+    for command in ("send", "plan"):
+        for text in ("9999-12-31T23:59-12:00", "0001-01-01T00:00"):
+            result = runner.invoke(args=["reminders", command, "--now", text])
+            assert result.exit_code == 2 and "out of range" in result.output, result.output
+
+
 def test_the_worker_runs_at_the_configured_intervals(make_app):
     app = make_app(REMINDER_PLAN_EVERY_MINUTES=3, REMINDER_SEND_EVERY_SECONDS=7.5)
     jobs = {job.id: job for job in build_scheduler(app).get_jobs()}
@@ -139,14 +147,51 @@ def test_the_worker_runs_at_the_configured_intervals(make_app):
     assert jobs["send"].trigger.interval == timedelta(seconds=7.5)
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])
-def test_a_bad_interval_in_the_environment_is_refused_at_start_by_name(value):
-    env = {**os.environ, "REMINDER_SEND_EVERY_SECONDS": value, "KAWAL_ENV": "test"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        *(("REMINDER_SEND_EVERY_SECONDS", value, "a number above zero") for value in ["abc", "0", "-5", "nan"]),
+        ("MAIL_PORT", "smtp", "a port number from 1 to 65535"),
+        ("MAIL_PORT", "70000", "a port number from 1 to 65535"),
+        ("MAIL_GIVE_UP_AFTER_HOURS", "3 hari", "a number above zero"),
+        ("MAIL_LEASE_SECONDS", "-1", "a number above zero"),
+    ],
+)
+def test_a_bad_number_in_the_environment_is_refused_at_start_by_name(name, value, said):
+    started = _import_config(name, value)
     assert started.returncode != 0
-    assert f"REMINDER_SEND_EVERY_SECONDS must be a number above zero, not {value!r}." in started.stderr
+    assert f"{name} must be {said}, not {value!r}." in started.stderr
+
+
+def _import_config(name: str, value: str, setting: str = "MAIL_USE_TLS") -> subprocess.CompletedProcess:
+    """Import config.py in a process of its own, with `name` set to `value`; it prints `setting`."""
+    env = {**os.environ, name: value, "KAWAL_ENV": "test"}
+    return subprocess.run(
+        [sys.executable, "-c", f"import config; print(config.Config.{setting})"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("value", "read"), [("ya", None), ("enabled", None), (" Yes ", "True"), ("", "False")])
+def test_a_flag_that_is_neither_yes_nor_no_is_refused_at_start_by_name(value, read):
+    started = _import_config("MAIL_USE_TLS", value)
+    if read is None:
+        assert started.returncode != 0
+        assert f"MAIL_USE_TLS must be one of 1, true, yes, on or 0, false, no, off, not {value!r}." in started.stderr
+    else:
+        assert started.returncode == 0 and started.stdout.strip() == read
+
+
+@pytest.mark.parametrize(
+    ("name", "default"), [("MAIL_SERVER", "127.0.0.1"), ("MAIL_DEFAULT_SENDER", "Kawal <kawal@localhost>")]
+)
+def test_an_empty_mail_setting_is_not_set(name, default):
+    started = _import_config(name, "", setting=name)
+    assert started.returncode == 0 and started.stdout.strip() == default
 
 
 def test_intervals_come_from_the_environment(monkeypatch):

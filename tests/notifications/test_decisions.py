@@ -16,6 +16,7 @@ from notifications.models import MailError, MailKind, MailStatus, OutboxMessage
 from tests.actions.helpers import TODAY, dinkes_assignment, link_report, make_action
 from tests.conftest import as_user, opd_values
 from tests.notifications.conftest import free_port
+from tests.notifications.test_digests import _heads
 
 TITLE = "Layanan keswa tersedia di setiap Puskesmas"
 
@@ -131,6 +132,23 @@ def test_a_moved_due_date_gives_the_old_and_new_date_and_the_reason(mail_app, wo
     assert "Alasan:\nMenunggu DPA." in text
 
 
+def test_a_due_date_moved_twice_before_sending_says_each_move_with_its_own_date(mail_app, world, smtp):
+    """Moved to 6 January, then (a typo) to 7 January, before the dispatcher ran: each email's task box gives the
+    date that move set, not the newest, which would contradict the sentence above it."""
+    with mail_app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=(), title=TITLE, due_in=14)).id
+        dispatcher.dispatch()
+        before = len(smtp.messages)
+        for days, reason in ((21, "Menunggu DPA."), (22, "Salah tanggal.")):
+            actions.change_due_date(_secretariat(world), assignment_id, TODAY + timedelta(days=days), reason)
+        assert dispatcher.dispatch().sent == 2
+    first, second = (_text(mail) for mail in smtp.messages[before:])
+    assert "diubah dari Selasa, 30 Desember 2025 menjadi Selasa, 6 Januari 2026." in first
+    assert "Tenggat: Selasa, 6 Januari 2026\n" in first
+    assert "diubah dari Selasa, 6 Januari 2026 menjadi Rabu, 7 Januari 2026." in second
+    assert "Tenggat: Rabu, 7 Januari 2026\n" in second
+
+
 def test_a_follow_ups_new_due_date_tells_each_opd_it_moved(mail_app, world, smtp):
     with mail_app.app_context():
         action_id = make_action(world, title=TITLE, due_in=14).id  # DINKES and DP3AP2KB
@@ -240,6 +258,29 @@ def test_news_of_a_task_never_heard_of_is_not_sent(mail_app, world, smtp):
     assert [m["To"] for m in smtp.messages] == ["other.head@example.org"]
     assert smtp.messages[0]["Subject"] == f"[Kawal] Tugas baru untuk DP3AP2KB: {TITLE}"
     assert result.sent == 1
+
+
+def test_a_plt_head_who_worked_on_the_task_during_an_outage_hears_of_the_return(make_app, world, smtp):
+    """The head of DP3AP2KB is acting head (Plt.) of DINKES too. The mail server is down when DINKES is given a
+    task; the Plt. head finds it in "Tugas saya" and hands it in, and the secretariat returns it. When the server
+    is back, the return is news to someone who worked on the task: it is sent, not cancelled as never heard of."""
+    down = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1)  # nothing listens there: connection refused
+    with down.app_context():
+        _heads(world, "DINKES", "other_head")
+        assignment_id = dinkes_assignment(make_action(world, support=(), title=TITLE)).id
+        assert dispatcher.dispatch().retried == 1
+        plt = as_user(world.users["other_head"].id)
+        actions.acknowledge(plt, assignment_id)
+        link_report(world, assignment_id, role="other_head")
+        actions.submit(plt, assignment_id)
+        actions.verify(_secretariat(world), assignment_id, accept=False, note="Lampirkan daftar hadir.")
+    up = make_app(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2)
+    with up.app_context():
+        dispatcher.dispatch()
+        [row] = _decision_rows()
+        assert row.status == MailStatus.SENT
+    assert [m["To"] for m in smtp.messages] == ["other.head@example.org"]
+    assert smtp.messages[0]["Subject"] == f"[Kawal] Dikembalikan untuk perbaikan: {TITLE}"
 
 
 def test_a_failing_subscriber_never_undoes_the_decision(mail_app, world, smtp, monkeypatch, caplog):

@@ -17,7 +17,7 @@ from notifications.mailer import message_id
 from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, opd_values
-from tests.notifications.conftest import free_port
+from tests.notifications.conftest import TEST_CERT, free_port
 from tests.notifications.helpers import at, digests, items_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +104,52 @@ def test_outbox_first_smtp_later_and_the_message_id_survives_retries(make_app, w
         expected = message_id(key)
         assert db.session.scalar(sa.select(OutboxMessage)).message_id == expected
     assert smtp.messages[0]["Message-ID"] == expected
+
+
+def _new_task_with_inbox(world):
+    """A DINKES task, whose email goes to the head with the OPD's inbox in Cc."""
+    opd = accounts.get_opd(world.opds["DINKES"])
+    values = opd_values(opd, parent_id=None, email="dinkes@example.org", head_id=opd.head_id, active=True)
+    accounts.update_opd(SYSTEM, opd.id, **values)
+    make_action(world, support=(), title="Layanan keswa")
+
+
+def test_a_head_put_off_by_the_server_gets_the_email_later_and_the_inbox_once(mail_app, world, smtp):
+    smtp.put_off.add("opd.head@example.org")  # the inbox is accepted, the head's mailbox is full
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        _new_task_with_inbox(world)
+        assert dispatcher.dispatch().retried == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING and row.error_code == MailError.RECIPIENTS_REFUSED
+        assert row.last_error == "opd.head@example.org: 452 4.2.2 Kotak surat penuh"
+        smtp.put_off.clear()
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.SENT and row.refused is None and row.error_code is None
+        assert dispatcher.dispatch().sent == 0
+    first, again = smtp.messages
+    assert first.envelope_recipients == ["dinkes@example.org"]
+    assert again.envelope_recipients == ["opd.head@example.org"]  # the inbox is not sent it twice
+    assert again["To"] == "opd.head@example.org" and again["Cc"] == "dinkes@example.org"
+    assert again["Message-ID"] == first["Message-ID"]
+
+
+def test_a_head_put_off_then_refused_for_good_leaves_the_email_sent_to_the_inbox(mail_app, world, smtp):
+    smtp.put_off.add("opd.head@example.org")
+    clock = mail_app.extensions["kawal.clock"]
+    with mail_app.app_context():
+        _new_task_with_inbox(world)
+        assert dispatcher.dispatch().retried == 1
+        smtp.put_off.clear()
+        smtp.refuse.add("opd.head@example.org")
+        clock.set(clock.now() + timedelta(hours=1))
+        assert dispatcher.dispatch().sent == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.SENT
+        assert row.refused == [{"address": "opd.head@example.org", "code": 550, "reply": "5.1.1 Kotak surat tidak ada"}]
+    assert [mail.envelope_recipients for mail in smtp.messages] == [["dinkes@example.org"]]
 
 
 def test_temporary_failure_retries_then_a_permanent_one_is_dead(mail_app, world, smtp):
@@ -257,9 +303,52 @@ def test_escalation_copies_the_secretariat_and_the_escalation_address(mail_app, 
     assert "Terlambat lebih dari 14 hari (dieskalasi)" in digest.get_body(("plain",)).get_content()
 
 
+@pytest.mark.parametrize(
+    ("setting", "server"), [("MAIL_USE_TLS", "starttls_smtp"), ("MAIL_USE_SSL", "implicit_tls_smtp")]
+)
+def test_tls_to_a_server_whose_certificate_is_not_trusted_sends_nothing(make_app, world, request, setting, server):
+    """Someone between Kawal and the mail server could otherwise read the login and every one-click link."""
+    smtp = request.getfixturevalue(server)
+    app = make_app(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, **{setting: True})
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().retried == 1
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == MailStatus.PENDING and row.error_code == MailError.TLS
+        assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
+    assert smtp.messages == []
+
+
+def test_starttls_to_a_server_trusted_through_ssl_cert_file_sends(make_app, world, starttls_smtp, monkeypatch):
+    """A Pemda's own certificate authority is trusted the standard way: SSL_CERT_FILE names its certificate."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(TEST_CERT))
+    app = make_app(MAIL_PORT=starttls_smtp.port, MAIL_USE_TLS=True, MAIL_TIMEOUT=2)
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        assert dispatcher.dispatch().sent == 1
+    assert len(starttls_smtp.messages) == 1
+
+
 def test_tls_and_ssl_together_are_refused_at_start_up(make_app):
     with pytest.raises(RuntimeError, match="MAIL_USE_TLS and MAIL_USE_SSL"):
         make_app(MAIL_USE_TLS=True, MAIL_USE_SSL=True)
+
+
+@pytest.mark.parametrize("sender", ["Bappeda Kota Tangerang, Sekretariat <kawal@tangerang.go.id>", "kawal", ""])
+def test_a_from_that_is_not_one_address_is_refused_at_start_up(make_app, sender):
+    with pytest.raises(RuntimeError, match="MAIL_DEFAULT_SENDER must be one address"):
+        make_app(MAIL_DEFAULT_SENDER=sender)
+
+
+def test_a_quoted_non_ascii_name_with_a_comma_is_one_sender(make_app, world, smtp):
+    sender = '"Bappéda Kota Tangerang, Sekretariat" <kawal@tangerang.go.id>'
+    app = make_app(MAIL_PORT=smtp.port, MAIL_TIMEOUT=2, MAIL_DEFAULT_SENDER=sender)
+    with app.app_context():
+        dinkes_assignment(make_action(world, support=(), title="Sarana visum"))
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    [address] = mail["From"].addresses
+    assert (address.display_name, address.addr_spec) == ("Bappéda Kota Tangerang, Sekretariat", "kawal@tangerang.go.id")
 
 
 DRAIN = """
