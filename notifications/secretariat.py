@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments
+from accounts import services as accounts
 from accounts.models import Opd, User
 from actions.models import OPEN, WITH_OPD, Action, Assignment, Status
 from core import clock
@@ -31,7 +32,7 @@ class Line:
 
     title: str
     opd: str
-    url: str
+    url: str | None  # None: the reader may not act on it there (an OPD only its government's admin can fix)
     due_date: date | None = None
     days_late: int = 0
     note: str | None = None  # a refused address and the server's words
@@ -150,14 +151,19 @@ def _task_line(task: Assignment, officer: User, anchor: str = "", days_late: int
 
 
 def _unreachable_line(missing: reach.Unreachable, officer: User) -> Line:
-    """An OPD's line, linking to its page in the administration, where a head or an official email is set."""
+    """An OPD's line. For a reader who may fix it (accounts.may_edit_opd) it links to its page in the
+    administration, where a head or an official email is set; that page refuses the others, so they are told who
+    can instead."""
     if missing.why == reach.Why.NO_RECIPIENT:
         note = str(_l("No active head and no official email."))
     else:
         note = str(_l("The mail server refused %(address)s.", address=missing.address))
         note += f" {missing.reply}" if missing.reply else ""
     opd = governments.opd_name(missing.opd.code, missing.opd.government_id, officer)
-    return Line(missing.opd.name, opd, absolute_url("accounts.opd_edit", opd_id=missing.opd.id), note=note)
+    if accounts.may_edit_opd(officer, missing.opd):
+        return Line(missing.opd.name, opd, absolute_url("accounts.opd_edit", opd_id=missing.opd.id), note=note)
+    note += " " + str(_l("The administrator of its government can set an active head or an official email."))
+    return Line(missing.opd.name, opd, None, note=note)
 
 
 def sections(officer: User, today: date, book: Book) -> list[Section]:

@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from accounts.models import User
 from actions import services as actions
 from core.extensions import db
 from notifications import content, dispatcher, planner, secretariat
@@ -85,11 +86,32 @@ def test_the_secretariat_digest_lists_four_sections_with_links_that_work(mail_ap
     assert f"/assignments/{submitted}#verify" in links
     assert f"/assignments/{cannot}#cannot-decision" in links
     assert f"/assignments/{late}" in links
-    assert f"/admin/opds/{disdukcapil}" in links
+    # The OPD's page in the administration refuses a secretariat officer: the mail names who can fix it instead.
+    assert f"/admin/opds/{disdukcapil}" not in links and "/admin/opds/" not in mail.get_body(("html",)).get_content()
+    assert "Administrator pemerintahnya dapat menetapkan kepala aktif atau email resmi." in text
     verifier = mail_app.test_client()
     login(verifier, world.users["secretariat"].id)
     page = verifier.get(f"/assignments/{submitted}")
     assert page.status_code == 200 and 'id="verify"' in page.get_data(as_text=True)
+    assert verifier.get(f"/admin/opds/{disdukcapil}").status_code == 403
+
+
+def test_an_unreachable_opd_links_to_its_page_only_for_a_reader_who_may_fix_it(mail_app, world):
+    with mail_app.app_context():
+        make_action(world, lead="DISDUKCAPIL", support=(), due_in=30, title="Data kependudukan korban")
+        disdukcapil = world.opds["DISDUKCAPIL"]
+        book = content.book()
+        lines = {}
+        for role in ("admin", "secretariat"):
+            [section] = secretariat.sections(db.session.get(User, world.users[role].id), date(2025, 12, 17), book)
+            assert section.key == "unreachable"
+            [lines[role]] = section.lines
+        assert lines["admin"].url == f"http://kawal.test/admin/opds/{disdukcapil}"
+        assert lines["admin"].note == "Tidak ada kepala aktif dan tidak ada email resmi."
+        assert lines["secretariat"].url is None
+        assert lines["secretariat"].note.endswith(
+            "Administrator pemerintahnya dapat menetapkan kepala aktif atau email resmi."
+        )
     admin = mail_app.test_client()
     login(admin, world.users["admin"].id)
     assert admin.get(f"/admin/opds/{disdukcapil}").status_code == 200
