@@ -113,7 +113,7 @@ def translated(labels: dict) -> dict[str, str]:
 
 
 def line_breaks(text: str | None) -> Markup:
-    """A text typed on several lines (what to fix), escaped, with a <br> at each line's end: an email client that
+    """A text typed on several lines (what to fix), escaped, with a <br> between its lines: an email client that
     ignores white-space: pre-wrap (Outlook's) still shows it as lines."""
     return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
