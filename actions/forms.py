@@ -239,7 +239,8 @@ class CannotForm(Form):
 
 class DecisionForm(Form):
     decision = RadioField(choices=[("yes", "yes"), ("no", "no")], validators=[DataRequired()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    # Several lines: what to fix, as a list, when a task is returned or a request rejected.
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
 class DecreeForm(Form):

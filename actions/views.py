@@ -331,9 +331,10 @@ def assignment_view(assignment_id: int):
     return _render_assignment(assignment_id)
 
 
-def _handle(assignment_id: int, permission: Permission, form_name: str, run, success: str):
+def _handle(assignment_id: int, permission: Permission, form_name: str, run, success: str, warn=None):
     """Load the assignment once, refusing whoever may not do this before the form is read; validate the form, run
-    the service on the loaded assignment, and redirect; or show the page again with the errors."""
+    the service on the loaded assignment, and redirect; or show the page again with the errors. `warn(form)`, when
+    given, flashes what the change leaves to watch, after the success as every other form says it."""
     assignment = services.assignment_for(current_user, assignment_id, permission)
     form = _assignment_form(form_name, assignment)
     if form.validate_on_submit():
@@ -343,6 +344,8 @@ def _handle(assignment_id: int, permission: Permission, form_name: str, run, suc
             attach_error(form, error)
         else:
             flash(result if isinstance(result, str) else success, "success")
+            if warn is not None:
+                warn(form)
             return _assignment_page(assignment_id)
     return _render_assignment(assignment, 422, **{form_name: form})
 
@@ -447,9 +450,12 @@ def assignment_due_date(assignment_id: int):
 def assignment_reassign(assignment_id: int):
     def run(assignment, form):
         services.reassign(current_user, assignment, form.opd_id.data, form.reason.data)
+
+    def warn(form):
         _warn_silent([form.opd_id.data])
 
-    return _handle(assignment_id, Permission.EDIT_FORUMS, "reassign_form", run, _("Task moved to another OPD."))
+    moved = _("Task moved to another OPD.")
+    return _handle(assignment_id, Permission.EDIT_FORUMS, "reassign_form", run, moved, warn)
 
 
 @bp.get("/evidence/<int:evidence_id>")

@@ -179,4 +179,10 @@ def ids_fingerprint(ids) -> str:
     """A few characters that change when a list of ids does: a preview carries the rows it was made against
     (a forum's recommendations, a decree's members), and saving refuses a list that changed since, which is how
     one preview saves once."""
-    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+    return text_fingerprint(",".join(map(str, ids)))
+
+
+def text_fingerprint(text: str | None) -> str:
+    """A few characters that change when a text does: a form carries the text it was opened on (a forum's
+    minutes), and saving refuses a text someone changed since, so nobody overwrites lines they never saw."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:20]

@@ -7,6 +7,7 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal, format_percent, get_group_symbol
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from core import clock
 
@@ -111,7 +112,14 @@ def translated(labels: dict) -> dict[str, str]:
     return {key: str(label) for key, label in labels.items()}
 
 
+def line_breaks(text: str | None) -> Markup:
+    """A text typed on several lines (what to fix), escaped, with a <br> between its lines: an email client that
+    ignores white-space: pre-wrap (Outlook's) still shows it as lines."""
+    return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
+
+
 FILTERS = {
+    "line_breaks": line_breaks,
     "file_size": file_size,
     "long_date": long_date,
     "short_date": short_date,

@@ -92,6 +92,8 @@ class ForumForm(Form):
 
 class MinutesForm(Form):
     minutes = TextAreaField(_l("Minutes (Markdown)"), validators=[Optional(), Length(max=200000)])
+    # The minutes_fingerprint of the text the form was opened on: saving refuses minutes changed since.
+    seen = HiddenField()
 
 
 class RecordNumberForm(Form):

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from accounts import governments
 from accounts.models import Opd
 from core import audit
-from core.db import ids_fingerprint, max_length
+from core.db import ids_fingerprint, max_length, text_fingerprint
 from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
 from core.nip import check_nip
@@ -357,12 +357,25 @@ def update_forum(actor: Actor, forum_id: int, **values) -> Forum:
     return forum
 
 
-def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
-    """Write the minutes (notulen), in Markdown."""
+def set_minutes(actor: Actor, forum_id: int, minutes: str | None, *, seen: str | None = None) -> Forum:
+    """Write the minutes (notulen), in Markdown. `seen` is the minutes_fingerprint of the text the form was
+    opened on; a text changed since (a line a review meeting appended from /dashboard/present, another tab's
+    save) is refused (Invalid), so a save never erases lines its writer did not see."""
     require(actor, Permission.EDIT_FORUMS)
     forum = get_open_forum(actor, forum_id)
+    # Read again under the row's lock (on PostgreSQL; SQLite has one writer): append_to_minutes writes in one
+    # UPDATE that waits for this transaction, so what is compared is what is overwritten.
+    current = db.session.scalar(sa.select(Forum.minutes).where(Forum.id == forum.id).with_for_update())
+    if seen is not None and minutes_fingerprint(current) != seen:
+        db.session.expire(forum, ["minutes"])  # the caller shows the minutes as they are now
+        raise Invalid(
+            _l(
+                "Someone changed the minutes since you opened them, so nothing was saved. Your text is kept in the "
+                "field; copy into it what is missing from the minutes as they are now, shown above it, and save again."
+            )
+        )
     minutes = (minutes or "").strip() or None
-    if forum.minutes != minutes:
+    if current != minutes:
         # The text itself can be long; the trail keeps its sizes, and the forum keeps the text.
         audit.record(
             actor,
@@ -370,11 +383,16 @@ def set_minutes(actor: Actor, forum_id: int, minutes: str | None) -> Forum:
             "forum",
             forum.id,
             scope=_scope(forum.id),
-            changes={"minutes_length": [len(forum.minutes or ""), len(minutes or "")]},
+            changes={"minutes_length": [len(current or ""), len(minutes or "")]},
         )
         forum.minutes = minutes
         db.session.commit()
     return forum
+
+
+def minutes_fingerprint(minutes: str | None) -> str:
+    """The minutes as read when a form opened them, in a few characters (core.db.text_fingerprint)."""
+    return text_fingerprint(minutes)
 
 
 def append_to_minutes(actor: Actor, forum: Forum, line: str) -> None:

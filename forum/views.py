@@ -191,13 +191,25 @@ def forum_number(forum_id: int):
 @bp.route("/forums/<int:forum_id>/minutes", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FORUMS)
 def forum_minutes(forum_id: int):
+    """The minutes form. It carries the fingerprint of the minutes it was opened on; when someone changed them
+    meanwhile (a review meeting appending lines), the save is refused and the page shows the minutes as they are
+    now above the writer's own text, kept in the field."""
     forum = services.get_open_forum(current_user, forum_id)
     form = MinutesForm(obj=forum)
-    if form.validate_on_submit():
-        services.set_minutes(current_user, forum.id, form.minutes.data)
-        flash(_("Minutes saved."), "success")
-        return _forum_page(forum.id, "minutes")
-    return render_template("forum/minutes_form.html", form=form, forum=forum), form_status(form)
+    changed = None
+    if not form.is_submitted():
+        form.seen.data = services.minutes_fingerprint(forum.minutes)
+    elif form.validate():
+        try:
+            services.set_minutes(current_user, forum.id, form.minutes.data, seen=form.seen.data or "")
+        except Invalid as error:
+            attach_error(form, error)
+            changed = forum.minutes or ""
+            form.seen.data = services.minutes_fingerprint(forum.minutes)  # saving again keeps what is shown
+        else:
+            flash(_("Minutes saved."), "success")
+            return _forum_page(forum.id, "minutes")
+    return render_template("forum/minutes_form.html", form=form, forum=forum, changed=changed), form_status(form)
 
 
 @bp.post("/forums/<int:forum_id>/status")

@@ -189,6 +189,12 @@ class OutboxMessage(db.Model):
     items: so.Mapped[list["OutboxItem"]] = so.relationship(back_populates="message", order_by="OutboxItem.id")
 
     @property
+    def task_subject(self) -> str | None:
+        """Its subject, once written (at send time), for a task's page to say what the email said: only of a new
+        task or a decision, which speak of that one task; a digest's subject counts the reader's other tasks."""
+        return self.subject if self.kind in (MailKind.NEW_TASK, MailKind.DECISION) else None
+
+    @property
     def listed_items(self) -> list["OutboxItem"]:
         """Its items, one per task (or decree): an email says each task once, however many reasons it had, so the
         delivery log lists it once too; the one said (not dropped) is the one shown."""

@@ -32,7 +32,7 @@ class Line:
 
     title: str
     opd: str
-    url: str
+    url: str | None  # None: the reader may not act on it there (an OPD only its government's admin can fix)
     due_date: date | None = None
     days_late: int = 0
     note: str | None = None  # a refused address and the server's words

@@ -132,6 +132,33 @@ def test_adding_an_opd_and_reassigning_warn_and_name_it(app, world, client_as):
     assert "1 OPD tidak akan menerima email: BAPPEDA." in moved
 
 
+def _flashes(page: str) -> list[str]:
+    return re.findall(r'<div class="flash flash-(\w+)" role="status">', page)
+
+
+def test_every_form_that_gives_a_task_says_it_was_done_before_warning_of_the_silent_opd(app, world, client_as):
+    """Reassigning flashed its warning above "Tugas dipindahkan ke OPD lain."; it now comes after, as on the
+    follow-up forms."""
+    with app.app_context():
+        action = make_action(world, support=())
+        action_id, assignment_id = action.id, dinkes_assignment(action).id
+    client = client_as("secretariat")
+    added = client.post(
+        f"/actions/{action_id}/opds",
+        data={"opd_id": world.opds["DISDUKCAPIL"], "role": "support", "reason": "Data kependudukan"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert _flashes(added) == ["success", "warning"]
+    assert added.index("DISDUKCAPIL sekarang mendapat tindak lanjut ini.") < added.index("tidak akan menerima email")
+    moved = client.post(
+        f"/assignments/{assignment_id}/reassign",
+        data={"opd_id": world.opds["BAPPEDA"], "reason": "Salah OPD"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert _flashes(moved) == ["success", "warning"]
+    assert moved.index("Tugas dipindahkan ke OPD lain.") < moved.index("1 OPD tidak akan menerima email: BAPPEDA.")
+
+
 def test_an_opd_with_an_official_inbox_is_not_warned_of(app, world, client_as):
     with app.app_context():
         opd = accounts.get_opd(world.opds["DISDUKCAPIL"])

@@ -123,19 +123,46 @@ def test_a_forbidden_transition_by_url_is_a_409_page(app, world, client_as):
     assert "tidak dapat menjadi" in response.get_data(as_text=True)
 
 
-def test_a_return_without_a_note_is_reshown(app, world, client_as):
+def _submitted(app, world) -> int:
+    """A DINKES task acknowledged, reported with evidence and handed in for verification; its id."""
     with app.app_context():
         assignment = dinkes_assignment(make_action(world))
         head = as_user(world.users["opd_head"].id)
         services.acknowledge(head, assignment.id)
         link_report(world, assignment.id)
         services.submit(head, assignment.id)
-        assignment_id = assignment.id
+        return assignment.id
+
+
+def test_a_return_without_a_note_is_reshown(app, world, client_as):
+    assignment_id = _submitted(app, world)
     response = client_as("secretariat").post(
         f"/assignments/{assignment_id}/verify", data={"decision": "no", "note": ""}
     )
     assert response.status_code == 422
     assert "Isi alasannya." in response.get_data(as_text=True)
+
+
+def test_what_to_fix_is_written_as_a_list_and_shown_as_its_lines(app, world, client_as):
+    """The return note is a labelled textarea, so the secretariat can list several points; the task page shows
+    them escaped, on the lines they were typed on."""
+    assignment_id = _submitted(app, world)
+    secretariat = client_as("secretariat")
+    page = secretariat.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    form = page[page.index('id="verify"') : page.index("</form>", page.index('id="verify"'))]
+    assert re.search(r'<label for="verify-note">Catatan</label>\s*<textarea[^>]* id="verify-note"', form)
+    assert 'aria-describedby="verify-note-hint"' in form and "satu poin per baris" in form
+    note = "1. Lampirkan daftar hadir.\r\n2. Foto kegiatan <di Puskesmas>."
+    refused = secretariat.post(f"/assignments/{assignment_id}/verify", data={"decision": "no", "note": "  "})
+    assert refused.status_code == 422 and "Isi alasannya." in refused.get_data(as_text=True)
+    response = secretariat.post(f"/assignments/{assignment_id}/verify", data={"decision": "no", "note": note})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).status == Status.RETURNED
+    page = client_as("opd_head").get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    aside = page[page.index('id="return-note"') : page.index("</aside>")]
+    shown = re.search(r'<p class="prewrap note">(.*?)</p>', aside, re.S).group(1)
+    assert shown.splitlines() == ["1. Lampirkan daftar hadir.", "2. Foto kegiatan &lt;di Puskesmas&gt;."]
 
 
 def test_action_list_filters(app, world, client_as, clock):

@@ -16,7 +16,8 @@ from tests.notifications.conftest import smtp  # noqa: F401  (the SMTP server fi
 
 pytestmark = pytest.mark.browser
 TITLE = "Layanan keswa tersedia di setiap Puskesmas"
-NOTE = "Lampirkan daftar hadir pelatihan."
+# What to fix, as a list: typed on several lines, kept as lines in the email and atop the task page.
+NOTE = "1. Lampirkan daftar hadir pelatihan.\n2. Unggah foto kegiatan <di 12 Puskesmas>."
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_a_returned_then_accepted_task_is_told_to_the_head_each_time(live_app, p
 
     login(page, base, "secretariat@example.org")
     page.goto(task_url)
-    page.fill("#verify input[name=note]", NOTE)
+    page.fill("#verify textarea[name=note]", NOTE)
     page.click("#verify button[value=no]")
     expect(page.locator("#assignment-status")).to_contain_text("Perlu perbaikan")
     logout(page)
@@ -55,13 +56,16 @@ def test_a_returned_then_accepted_task_is_told_to_the_head_each_time(live_app, p
     assert returned["To"] == "opd.head@example.org"
     assert returned["Subject"] == f"[Kawal] Dikembalikan untuk perbaikan: {TITLE}"
     assert f"Yang perlu diperbaiki:\n{NOTE}\n" in text
+    html = returned.get_body(("html",)).get_content()
+    assert "1. Lampirkan daftar hadir pelatihan.<br>2. Unggah foto kegiatan &lt;di 12 Puskesmas&gt;." in html
     link = re.search(r'href="([^"]+/assignments/\d+)"', returned.get_body(("html",)).get_content()).group(1)
     assert link == task_url
 
     login(page, base, "opd.head@example.org")
     page.goto(link)  # from the email
     expect(page.locator("#assignment-status")).to_contain_text("Perlu perbaikan")
-    expect(page.locator("#timeline")).to_contain_text(NOTE)
+    assert page.inner_text("#return-note .note") == NOTE  # shown as the lines it was typed on
+    expect(page.locator("#timeline")).to_contain_text("Lampirkan daftar hadir pelatihan.")
     page.click("#submit button[type=submit]")
     expect(page.locator("#assignment-status")).to_contain_text("Dilaporkan selesai")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

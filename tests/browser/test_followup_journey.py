@@ -68,7 +68,7 @@ def test_assign_acknowledge_report_return_resubmit_accept(live_server, page, rec
     login(page, base, "secretariat@example.org")
     page.goto(f"{base}/actions?status=submitted")
     page.click("text=Layanan keswa tersedia di setiap Puskesmas")
-    page.fill("#verify input[name=note]", "Lampirkan daftar hadir pelatihan.")
+    page.fill("#verify textarea[name=note]", "Lampirkan daftar hadir pelatihan.")
     page.click("#verify button[value=no]")
     expect(page.locator("#assignment-status")).to_contain_text("Perlu perbaikan")
     assignment_url = page.url

@@ -86,6 +86,23 @@ def _closed_forum(world):
     return forum
 
 
+def test_minutes_changed_since_the_form_opened_them_are_not_overwritten(appctx, world):
+    forum = make_forum(world)
+    secretariat = as_user(world.users["secretariat"].id)
+    services.set_minutes(secretariat, forum.id, "Pembukaan")
+    opened = services.minutes_fingerprint(forum.minutes)
+    services.append_to_minutes(secretariat, forum, "Rapat evaluasi: tenggat diundur.")
+    db.session.commit()
+    with pytest.raises(Invalid):
+        services.set_minutes(secretariat, forum.id, "Pembukaan, diperbaiki", seen=opened)
+    db.session.rollback()
+    assert forum.minutes == "Pembukaan\nRapat evaluasi: tenggat diundur."
+    assert _events(forum.id, "update_minutes")[-1].changes == {"minutes_length": [0, 9]}
+    now = services.minutes_fingerprint(forum.minutes)
+    services.set_minutes(secretariat, forum.id, "Pembukaan\nRapat evaluasi: tenggat diundur.\nPenutup", seen=now)
+    assert forum.minutes.endswith("diundur.\nPenutup")
+
+
 def test_closing_locks_minutes_attendance_and_recommendations(appctx, world):
     forum = _closed_forum(world)
     secretariat = as_user(world.users["secretariat"].id)

@@ -68,16 +68,50 @@ def test_edit_forum_and_minutes(app, world, client_as):
     client = client_as("secretariat")
     assert 'value="2025-12-16T09:00"' in client.get(f"/forums/{forum_id}/edit").get_data(as_text=True)
     assert client.post(f"/forums/{forum_id}/edit", data={**NEW_FORUM, "venue": "Aula Bappeda"}).status_code == 302
-    assert client.post(f"/forums/{forum_id}/minutes", data={"minutes": "**Kesimpulan** rapat"}).status_code == 302
+    minutes = {"minutes": "**Kesimpulan** rapat", "seen": _seen_minutes(client, forum_id)}
+    assert client.post(f"/forums/{forum_id}/minutes", data=minutes).status_code == 302
     page = client.get(f"/forums/{forum_id}").get_data(as_text=True)
     assert "Aula Bappeda" in page
     assert "<strong>Kesimpulan</strong>" in page
 
 
+def _seen_minutes(client, forum_id) -> str:
+    """The fingerprint the minutes form carries of the minutes it opened."""
+    page = client.get(f"/forums/{forum_id}/minutes").get_data(as_text=True)
+    return re.search(r'name="seen" type="hidden" value="([^"]*)"', page).group(1)
+
+
+def test_a_minutes_form_opened_before_a_line_was_appended_keeps_both_texts(app, world, client_as):
+    """A review meeting appends a line while the form is open in another tab: saving refuses to erase it, shows
+    the minutes as they are now and keeps the writer's text; saving again from that page goes through."""
+    forum_id = _forum_id(app, world)
+    client = client_as("secretariat")
+    opened = _seen_minutes(client, forum_id)
+    with app.app_context():
+        secretariat = as_user(world.users["secretariat"].id)
+        forum = services.get_open_forum(secretariat, forum_id)
+        services.append_to_minutes(secretariat, forum, "Rapat evaluasi: tenggat diundur.")
+        db.session.commit()
+    response = client.post(f"/forums/{forum_id}/minutes", data={"minutes": "Kesimpulan <b>saya</b>", "seen": opened})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Notulen telah diubah orang lain sejak Anda membukanya" in page
+    assert re.search(r'id="minutes-now-text">Rapat evaluasi: tenggat diundur.</div>', page)
+    assert re.search(r"<textarea[^>]*>\s*Kesimpulan &lt;b&gt;saya&lt;/b&gt;</textarea>", page)
+    with app.app_context():
+        assert db.session.get(Forum, forum_id).minutes == "Rapat evaluasi: tenggat diundur."
+    again = re.search(r'name="seen" type="hidden" value="([^"]*)"', page).group(1)
+    kept = "Rapat evaluasi: tenggat diundur.\nKesimpulan saya"
+    assert client.post(f"/forums/{forum_id}/minutes", data={"minutes": kept, "seen": again}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Forum, forum_id).minutes == kept
+
+
 def test_minutes_and_recommendations_with_script_render_inert(app, world, client_as):
     forum_id = _forum_id(app, world)
     client = client_as("secretariat")
-    client.post(f"/forums/{forum_id}/minutes", data={"minutes": "<script>alert('notulen')</script>"})
+    minutes = {"minutes": "<script>alert('notulen')</script>", "seen": _seen_minutes(client, forum_id)}
+    assert client.post(f"/forums/{forum_id}/minutes", data=minutes).status_code == 302
     client.post(
         f"/forums/{forum_id}/recommendations/new",
         data={"text": "<script>alert('rekomendasi')</script>", "themes": "<img src=x onerror=alert(1)>"},

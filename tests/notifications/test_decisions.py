@@ -1,6 +1,7 @@
 """Every decision on a task is mailed to its OPD at once, through a real SMTP server on loopback: what it says,
 to whom, in which language, once per decision, never to the person who made it, and never undoing the decision."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -74,7 +75,8 @@ def test_a_returned_task_tells_the_head_what_to_fix_once(mail_app, world, smtp):
     assert f"Yang perlu diperbaiki:\n{note}\n" in text  # the note in full, its lines kept
     assert "laporkan kembali tugas ini sebagai selesai" in text
     assert f"http://kawal.test/assignments/{assignment_id}" in text and f"/assignments/{assignment_id}" in html
-    assert "Tambahkan foto kegiatan di Puskesmas Cibodas." in html
+    # Each point on its own line in the HTML too, even where a mail client ignores white-space: pre-wrap.
+    assert "Lampirkan daftar hadir pelatihan.<br>Tambahkan foto kegiatan di Puskesmas Cibodas." in html
 
 
 def test_an_accepted_task_says_done_as_recommended(mail_app, world, smtp):
@@ -334,3 +336,27 @@ def test_the_delivery_log_names_the_kind_in_both_languages(mail_app, world, smtp
     with mail_app.app_context():
         accounts.set_locale(as_user(world.users["secretariat"].id), "en")
     assert "Decision on a task" in client.get("/admin/delivery?kind=decision").get_data(as_text=True)
+
+
+def test_the_task_page_says_what_each_decision_email_said(mail_app, world, smtp, client_as):
+    """ "Emails about this task" gives a decision's subject, as the delivery log does, so the reader sees what was
+    decided and not only "Keputusan atas tugas"."""
+    with mail_app.app_context():
+        assignment_id = _submitted(world)
+        actions.verify(_secretariat(world), assignment_id, accept=False, note="Lampirkan daftar hadir.")
+        dispatcher.dispatch()
+        head = as_user(world.users["opd_head"].id)
+        actions.submit(head, assignment_id)
+        actions.verify(_secretariat(world), assignment_id, accept=True)
+        dispatcher.dispatch()
+    page = client_as("opd_head").get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    section = page[page.index('id="reminders"') : page.index("</section>", page.index('id="reminders"'))]
+    items = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in section.split("<li>")[1:]]
+    decisions = [item for item in items if item.startswith("Keputusan atas tugas")]
+    assert len(decisions) == 2
+    assert f"[Kawal] Dikembalikan untuk perbaikan: {TITLE}" in decisions[0]
+    assert f"[Kawal] Selesai — sesuai rekomendasi: {TITLE}" in decisions[1]
+    [new_task] = [item for item in items if item.startswith("Tugas baru")]
+    assert f"[Kawal] Tugas baru untuk DINKES: {TITLE}" in new_task
+    # A digest's subject counts the head's other tasks and OPDs: the task's page keeps it to itself.
+    assert OutboxMessage(kind=MailKind.DIGEST, subject="[Kawal] DINKES, DP3AP2KB: 3 terlambat").task_subject is None
