@@ -117,9 +117,13 @@ def _classify(error: Exception) -> MailFailure:
         kind = PermanentFailure if all(entry["code"] >= 500 for entry in refused) else TemporaryFailure
         return kind(MailError.RECIPIENTS_REFUSED, said(refused), refused)
     if isinstance(error, smtplib.SMTPResponseException):
-        code = MailError.AUTHENTICATION if isinstance(error, smtplib.SMTPAuthenticationError) else None
+        words = f"{error.smtp_code} {_text(error.smtp_error)}"
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            # A refused login (535) says nothing of the message: it is Kawal's settings, fixed by an operator, and
+            # every email waits for that (the dispatcher stops its run at once) instead of each ending dead.
+            return TemporaryFailure(MailError.AUTHENTICATION, words)
         kind = PermanentFailure if error.smtp_code >= 500 else TemporaryFailure
-        return kind(code or MailError.SERVER_REFUSED, f"{error.smtp_code} {_text(error.smtp_error)}")
+        return kind(MailError.SERVER_REFUSED, words)
     words = f"{type(error).__name__}: {error}"
     if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, TimeoutError):
         return TemporaryFailure(MailError.TIMEOUT, words)  # smtplib reports a reply that never came so

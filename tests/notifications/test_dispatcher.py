@@ -209,13 +209,75 @@ def test_a_new_task_mail_is_given_up_after_its_window_but_a_digest_keeps_trying(
         later = at(app, 2025, 12, 22, 7, 30)  # six days on: the digest says it is late and unacknowledged
         planner.plan()
         result = dispatcher.dispatch(later)
-        assert (result.retried, result.cancelled, result.dead) == (1, 1, 0)
+        # The new-task mail, tried first, is too old; the server being down, the digest is given back untried.
+        assert (result.retried, result.cancelled, result.dead, result.put_back) == (0, 1, 0, 1)
         new_task, digest = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert (new_task.status, new_task.cancel_reason) == (MailStatus.CANCELLED, "too_old")
         assert digest.status == MailStatus.PENDING
         clock.set(later + timedelta(days=2))
         dispatcher.dispatch()
         assert db.session.get(OutboxMessage, digest.id).status == MailStatus.PENDING
+
+
+def test_a_server_that_is_down_stops_the_run_at_the_first_email_and_gives_the_rest_back(make_app, world):
+    """Each email would wait its own MAIL_TIMEOUT on a server that is down: a morning's thousand digests would hold
+    the worker for hours. The first failure of the server itself ends the run; the rest wait, their attempt not
+    counted, and all go once it is back."""
+    port = free_port()
+    app = make_app(MAIL_PORT=port, MAIL_TIMEOUT=1)
+    with app.app_context():
+        for title in ("Layanan keswa", "Sarana visum", "Tim SK"):
+            make_action(world, support=(), title=title)
+        result = dispatcher.dispatch()
+        assert (result.retried, result.put_back, result.stopped) == (1, 2, MailError.CONNECTION_REFUSED)
+        rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(row.status, row.attempts) for row in rows] == [(MailStatus.PENDING, 1), *[(MailStatus.PENDING, 0)] * 2]
+
+
+def test_a_refused_login_waits_for_the_operator_instead_of_killing_every_email(make_app, world, smtp, monkeypatch):
+    """A wrong MAIL_PASSWORD (535) is Kawal's settings, not the emails' fault: they wait, and the run stops."""
+    import smtplib
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials")
+
+    monkeypatch.setattr(smtplib.SMTP, "login", refuse)
+    app = make_app(MAIL_PORT=smtp.port, MAIL_USERNAME="kawal", MAIL_PASSWORD="salah")
+    with app.app_context():
+        make_action(world, support=(), title="Layanan keswa")
+        make_action(world, support=(), title="Sarana visum")
+        result = dispatcher.dispatch()
+        assert (result.dead, result.retried, result.put_back) == (0, 1, 1)
+        assert result.stopped == MailError.AUTHENTICATION
+        monkeypatch.undo()
+        app.config["MAIL_USERNAME"] = app.config["MAIL_PASSWORD"] = None  # the operator fixes the settings
+        app.extensions["kawal.clock"].set(app.extensions["kawal.clock"].now() + timedelta(hours=2))
+        assert dispatcher.dispatch().sent == 2
+    assert len(smtp.messages) == 2
+
+
+def test_an_email_that_cannot_be_made_does_not_hold_up_the_others(mail_app, world, smtp, monkeypatch):
+    """An error of ours in one row's content (a bug, a template) is logged and the row waits its backoff; the rows
+    behind it go. Claims take the oldest first, so one such row used to block every run."""
+    from notifications import content
+
+    real = content.prepare
+    with mail_app.app_context():
+        first = dinkes_assignment(make_action(world, support=(), title="Layanan keswa"))
+        make_action(world, support=(), title="Sarana visum")
+
+        def broken(row, now, book):
+            if any(item.assignment_id == first.id for item in row.items):
+                raise KeyError("a template's missing value")
+            return real(row, now, book)
+
+        monkeypatch.setattr(content, "prepare", broken)
+        result = dispatcher.dispatch()
+        assert (result.sent, result.retried) == (1, 1)
+        poisoned = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert (poisoned.status, poisoned.error_code) == (MailStatus.PENDING, MailError.OTHER)
+        assert poisoned.next_attempt_at > mail_app.extensions["kawal.clock"].now()
+    assert [m["Subject"].endswith("Sarana visum") for m in smtp.messages] == [True]
 
 
 def test_a_server_that_never_answers_cannot_hang_the_worker(make_app, world, silent_server):

@@ -33,7 +33,7 @@ from notifications.models import MAIL_ERROR_LABELS, MailError
         (smtplib.SMTPSenderRefused(451, b"4.7.1 later", "k@x"), TemporaryFailure, MailError.SERVER_REFUSED, None),
         (
             smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"),
-            PermanentFailure,
+            TemporaryFailure,  # Kawal's settings, not the message: it waits until an operator fixes them
             MailError.AUTHENTICATION,
             "535 5.7.8 bad credentials",
         ),
