@@ -95,6 +95,11 @@ def send_command(now, batch):
         f"sent {result.sent}, retrying {result.retried}, failed {result.dead}, cancelled {result.cancelled}, "
         f"taken over by another sender {result.lost}"
     )
+    if result.stopped is not None:
+        click.echo(
+            f"stopped: the mail server failed ({result.stopped.value}); {result.put_back} emails wait for the next run",
+            err=True,
+        )
 
 
 @bp.cli.command("worker", short_help="Run the planner and the dispatcher on their schedule.")

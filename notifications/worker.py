@@ -36,6 +36,8 @@ def run_dispatcher(app) -> None:
         result = dispatcher.dispatch()
         if result.sent or result.dead or result.retried:
             log.info("Sent %d, retrying %d, failed %d", result.sent, result.retried, result.dead)
+        if result.stopped is not None:
+            log.warning("The mail server failed (%s): %d emails wait for the next run", result.stopped, result.put_back)
 
 
 def build_scheduler(app) -> BlockingScheduler:

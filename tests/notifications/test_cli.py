@@ -201,3 +201,13 @@ def test_intervals_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("REMINDER_SEND_EVERY_SECONDS", raising=False)
     assert config.env_positive("REMINDER_PLAN_EVERY_MINUTES", 10) == 2.5
     assert config.env_positive("REMINDER_SEND_EVERY_SECONDS", 15) == 15
+
+
+def test_send_says_when_the_mail_server_stopped_the_run(app, monkeypatch):
+    from notifications import dispatcher
+
+    stopped = dispatcher.DispatchResult(retried=1, put_back=4, stopped=MailError.CONNECTION_REFUSED)
+    monkeypatch.setattr(dispatcher, "dispatch", lambda now, batch: stopped)
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert result.exit_code == 0 and "retrying 1" in result.output
+    assert "stopped: the mail server failed (connection_refused); 4 emails wait for the next run" in result.output
