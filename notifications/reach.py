@@ -2,6 +2,7 @@
 address Kawal would write to. For the secretariat's digest and the dashboard: shown until someone fixes it."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ import sqlalchemy.orm as so
 
 from accounts import reach
 from accounts.models import Opd
+from core import clock
 from core.extensions import db
 from notifications.models import MailError, MailStatus, OutboxMessage
 
@@ -26,23 +28,35 @@ class Unreachable:
     reply: str | None = None  # the server's words about it
 
 
+# How far back a refusal is remembered: an OPD's mail goes out every working day it has something due, so a
+# refusal still true is younger than this; and the dashboard does not read the whole outbox on every load.
+REFUSAL_MEMORY_DAYS = 30
+
+
 def _refusals(addresses: set[str]) -> dict[str, str]:
-    """Of these addresses, those whose last delivery attempt was refused by the mail server: {address: reply}.
-    An address is refused when the newest outbox row that was sent or failed and names it (as recipient, or in the
-    refused list of a row that reached others) says so; a later row delivered to it clears it."""
+    """Of these addresses, those whose last delivery attempt was refused by the mail server for good (5xx):
+    {address: reply}. An address is refused when the newest outbox row of the last REFUSAL_MEMORY_DAYS that was sent
+    or failed and names it (as recipient, or in the refused list of a row that reached others) says so; a later row
+    delivered to it clears it. A recipient only put off (4xx: a full mailbox) is tried again, not refused."""
     if not addresses:
         return {}
+    since = clock.now() - timedelta(days=REFUSAL_MEMORY_DAYS)
     rows = db.session.execute(
         sa.select(OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.error_code, OutboxMessage.refused)
         .where(
             OutboxMessage.status.in_([MailStatus.SENT, MailStatus.DEAD]),
+            OutboxMessage.created_at >= since,
             sa.or_(OutboxMessage.recipient.in_(sorted(addresses)), OutboxMessage.refused.is_not(None)),
         )
         .order_by(OutboxMessage.id)
     )
     refused: dict[str, str] = {}
     for recipient, status, error_code, refused_list in rows:
-        named = {entry["address"]: entry.get("reply") or "" for entry in refused_list or []}
+        named = {
+            entry["address"]: entry.get("reply") or ""
+            for entry in refused_list or []
+            if (entry.get("code") or 500) >= 500
+        }
         for address, reply in named.items():
             if address in addresses:
                 refused[address] = f"{reply}".strip()

@@ -56,3 +56,17 @@ def test_a_refused_address_is_unreachable_until_mail_to_it_is_delivered(app, wor
         assert [(u.why.value, u.address, u.reply) for u in found] == [
             ("refused", "dp3a@tangerangkota.go.id", "mailbox full")
         ]
+
+
+def test_a_refusal_is_remembered_for_a_month_and_a_recipient_only_put_off_is_not_refused(app, world, clock):
+    from datetime import timedelta
+
+    head = world.users["opd_head"].email
+    with app.app_context():
+        _attempt("a", head, MailStatus.DEAD, error_code=MailError.RECIPIENTS_REFUSED, last_error="550 no such user")
+        assert ("DINKES", "refused") in _codes(reach.unreachable())
+        clock.set(clock.now() + timedelta(days=reach.REFUSAL_MEMORY_DAYS + 1))
+        assert ("DINKES", "refused") not in _codes(reach.unreachable())  # older than any digest since
+        put_off = [{"address": head, "code": 452, "reply": "mailbox full"}]
+        _attempt("b", "dinkes@example.org", MailStatus.SENT, refused=put_off)
+        assert ("DINKES", "refused") not in _codes(reach.unreachable())
