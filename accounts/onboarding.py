@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from accounts import events, governments
+from accounts import events, governments, services
 from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, OpdKind, User, normalize_email
 from core import audit, spreadsheets
 from core.errors import Invalid
@@ -618,8 +618,9 @@ class _Saving:
         return [users[values["email"]].id for values in new]
 
     def _heads(self, users: dict[str, User], planned: list) -> None:
-        """The file names the heads: each OPD head heads their OPD now; a head who is no longer one (another
-        role, another OPD) heads nothing."""
+        """The file names the heads: each OPD head heads their OPD now; a head who may no longer head an OPD
+        (another role, another OPD, or a Plt. no longer heading their own: accounts.services.head_refusal) heads it
+        no more. A Plt. post the admin gave, while the person still heads their own OPD, is kept."""
         for email, opd in planned:
             user = users[email]
             if user.role == Role.OPD_HEAD and opd is not None and opd.head_id != user.id:
@@ -627,6 +628,6 @@ class _Saving:
                 opd.head_id = user.id
         for user in self.known.users.values():
             for opd in self.opds_by_key.values():
-                if opd.head_id == user.id and (user.role != Role.OPD_HEAD or user.opd_id != opd.id):
+                if opd.head_id == user.id and services.head_refusal(user, opd) is not None:
                     self._audit("update", "opd", opd.id, {"head_id": [user.id, None]})
                     opd.head_id = None

@@ -137,7 +137,8 @@ def head_refusal(user: User, opd: Opd) -> str | None:
         return _l("This account is inactive: it cannot head an OPD.")
     if user.government_id != opd.government_id:
         return _l("The head must be of this OPD's government.")
-    if user.opd_id != opd.id and user.opd.head_id != user.id:
+    own = db.session.get(Opd, user.opd_id)  # as changed in this session (an import names heads as it goes)
+    if user.opd_id != opd.id and (own is None or own.head_id != user.id):
         return _l("A head of another OPD can be acting head (Plt.) here only while heading their own OPD.")
     return None
 

@@ -152,6 +152,27 @@ def test_a_changed_file_updates_what_changed(app, tree, instance_admin):
         assert db.session.query(User).filter_by(email="rina@pandeglang.example").one().position == "Plt. Kepala Dinas"
 
 
+def test_the_same_file_again_keeps_a_plt_post_the_admin_gave_and_ends_it_with_the_own_post(app, tree, instance_admin):
+    """dr. Rina heads Dinkes and, named by the admin, the Puskesmas as Plt.: importing the file again (which names her
+    head of Dinkes only) keeps the Plt. post; a file that makes her Dinkes's staff ends both."""
+    client = app.test_client()
+    login(client, instance_admin)
+    confirm(client, preview(client, xlsx(PANDEGLANG)).get_data(as_text=True))
+    with app.app_context():
+        rina = db.session.query(User).filter_by(email="rina@pandeglang.example").one().id
+        db.session.execute(sa.update(Opd).where(Opd.code == "PKM-LABUAN").values(head_id=rina))
+        db.session.commit()
+    confirm(client, preview(client, xlsx(PANDEGLANG)).get_data(as_text=True))
+    with app.app_context():
+        assert db.session.query(Opd).filter_by(code="PKM-LABUAN").one().head_id == rina
+    staff = [list(row) for row in PANDEGLANG]
+    staff[3][9] = "staf"
+    confirm(client, preview(client, xlsx(staff)).get_data(as_text=True))
+    with app.app_context():
+        heads = {opd.code: opd.head_id for opd in db.session.query(Opd).filter(Opd.code.in_(["DINKES", "PKM-LABUAN"]))}
+        assert rina not in heads.values()
+
+
 def test_a_preview_with_problems_shows_them_beside_the_cells_and_saves_nothing(app, tree, instance_admin):
     client = app.test_client()
     login(client, instance_admin)
