@@ -328,6 +328,7 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
         pemda_name=_government_name(forum.government_id),
         opd=opd,
         head=user,
+        heads_of=_heads_of([opd], user),
         headline=decisions.HEADLINES[decision],
         said=said,
         note=event.note,
@@ -418,9 +419,10 @@ def _opd_label(opd: Opd, head: User | None) -> str:
 
 
 def _heads_of(opds: list[Opd], head: User | None) -> list:
-    """Whom a digest covering several OPDs greets: the head of each, "Plt." before those that are not the head's
-    own post ("Kepala Dinas Kesehatan / Plt. Kepala DP3AP2KB"); empty for one OPD, greeted as before."""
-    if head is None or len(opds) < 2:
+    """Whom an email greets by post: the head of each OPD it covers, "Plt." before those that are not the head's own
+    post ("Kepala Dinas Kesehatan / Plt. Kepala DP3AP2KB", or "Plt. Kepala DP3AP2KB" alone); empty for the head of
+    one OPD, their own, greeted as before."""
+    if head is None or (len(opds) < 2 and not any(accounts.is_acting_head(head, opd) for opd in opds)):
         return []
     return [
         _l("Acting Head of %(opd)s", opd=opd.name)

@@ -113,3 +113,24 @@ def test_another_governments_head_cannot_be_chosen(app, tree, client):
     assert DP3AP2KB_NAME in page  # the typed form is kept
     with app.app_context():
         assert db.session.get(Opd, world.opds["DP3AP2KB"]).head_id == world.users["other_head"].id
+
+
+def test_a_plt_head_is_greeted_as_plt_on_a_new_task_and_a_decision_of_the_acting_opd(mail_app, world, smtp):
+    from actions import services as actions
+    from tests.conftest import as_user
+
+    _name_plt_head(mail_app, world)
+    with mail_app.app_context():
+        action_id = make_action(world, lead="DP3AP2KB", support=(), title="Rumah aman korban kekerasan").id
+        dispatcher.dispatch()
+        actions.cancel_action(as_user(world.users["secretariat"].id), action_id, "Tidak relevan lagi.")
+        make_action(world, support=(), title="Layanan keswa")  # of Dinkes, the head's own post
+        dispatcher.dispatch()
+    greetings = [m.get_body(("plain",)).get_content().splitlines()[0] for m in smtp.messages]
+    assert greetings == [
+        f"Yth. Plt. Kepala {DP3AP2KB_NAME},",
+        f"Yth. Plt. Kepala {DP3AP2KB_NAME},",
+        "Yth. Kepala Dinas Kesehatan,",
+    ]
+    html = smtp.messages[1].get_body(("html",)).get_content()
+    assert f"Yth. Plt. Kepala {DP3AP2KB_NAME}," in html
