@@ -144,6 +144,15 @@ def register_extensions(app: Flask) -> None:
                 cursor.close()
                 register_sqlite_functions(dbapi_connection)
 
+        @sa.event.listens_for(db.engine, "handle_error")
+        def _a_failed_ping_is_a_dead_connection(context):
+            """Whatever makes the pre-ping fail, the pooled connection is not usable: count it as a disconnect, so
+            the pool opens a new one instead of the request failing. psycopg's ping of a backend killed while it
+            answers (a PostgreSQL restart at that moment) ends in a ProgrammingError, which SQLAlchemy does not
+            count as one on its own."""
+            if context.is_pre_ping:
+                context.is_disconnect = True
+
 
 def select_locale() -> str:
     """The user's language, or the one chosen on the login page; Indonesian by default."""

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from core.extensions import db
+
 
 def _stylesheet_url(client):
     page = client.get("/login").get_data(as_text=True)
@@ -66,6 +68,28 @@ def test_a_request_after_postgresql_dropped_its_connections_succeeds(app, client
     assert client.get("/dashboard").status_code == 200  # the pool now holds a connection
     assert _drop_every_other_connection(app) >= 1
     assert client.get("/dashboard").status_code == 200  # pre_ping found it dead and reconnected
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_ping_that_fails_in_any_way_gets_a_new_connection_not_an_error(app, client_as, monkeypatch):
+    """A backend killed while it answers the ping leaves psycopg's connection "active", and restoring autocommit
+    then raises a ProgrammingError (seen once when CI killed the connections mid-ping): still a dead connection."""
+    import psycopg
+
+    client = client_as("secretariat")
+    assert client.get("/dashboard").status_code == 200
+    with app.app_context():
+        dialect = type(db.engine.dialect)
+    real, failed = dialect.do_ping, []
+
+    def dying_ping(self, dbapi_connection):
+        if not failed:
+            failed.append(True)
+            raise psycopg.ProgrammingError("can't change 'autocommit' now: connection in transaction status ACTIVE")
+        return real(self, dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", dying_ping)
+    assert client.get("/dashboard").status_code == 200 and failed
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
