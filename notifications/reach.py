@@ -69,20 +69,19 @@ def _refusals(addresses: set[str]) -> dict[str, str]:
 
 
 def unreachable(government_ids=None) -> list[Unreachable]:
-    """Every active OPD of these governments (None: all) that mail does not reach now, by government and code."""
-    found = [Unreachable(opd, Why.NO_RECIPIENT) for opd in reach.unreachable(government_ids=government_ids)]
+    """Every active OPD of these governments (None: all) that mail does not reach now, by government and code: one
+    read of the OPDs with their heads, each asked who hears for it (accounts.reach), then the outbox's refusals of
+    the addresses found."""
     query = sa.select(Opd).where(Opd.active).options(so.selectinload(Opd.head), so.selectinload(Opd.government))
     if government_ids is not None:
         query = query.where(Opd.government_id.in_(list(government_ids)))
-    current = {}
-    for opd in db.session.scalars(query):
-        address = reach.recipient(opd)[0]
-        if address is not None:
-            current[opd] = address
-    refused = _refusals(set(current.values()))
-    found += [
-        Unreachable(opd, Why.REFUSED, address, refused[address])
+    current = {opd: reach.recipient(opd)[0] for opd in db.session.scalars(query)}
+    refused = _refusals({address for address in current.values() if address is not None})
+    found = [
+        Unreachable(opd, Why.NO_RECIPIENT)
+        if address is None
+        else Unreachable(opd, Why.REFUSED, address, refused[address])
         for opd, address in current.items()
-        if address in refused
+        if address is None or address in refused
     ]
     return sorted(found, key=lambda u: (u.opd.government_id, u.opd.code))
