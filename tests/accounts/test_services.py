@@ -160,7 +160,9 @@ def test_the_head_of_an_opd_is_one_of_its_heads_or_another_opds_head_as_plt(appc
     services.update_opd(admin, dinkes, head_id=world.users["other_head"].id, **DINKES_VALUES)
     assert db.session.get(Opd, dinkes).head_id == world.users["other_head"].id
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity_type == "opd", AuditEvent.entity_id == dinkes)
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == "opd", AuditEvent.entity_id == dinkes)
+        .order_by(AuditEvent.id)
     ).all()[-1]
     assert (event.actor_id, event.changes["head_id"]) == (
         admin.id,

@@ -49,7 +49,9 @@ def test_a_plt_head_set_in_the_admin_gets_one_line_one_email_and_both_opds_tasks
     with mail_app.app_context():
         assert db.session.get(Opd, world.opds["DP3AP2KB"]).head_id == world.users["opd_head"].id
         event = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.entity_type == "opd", AuditEvent.entity_id == world.opds["DP3AP2KB"])
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity_type == "opd", AuditEvent.entity_id == world.opds["DP3AP2KB"])
+            .order_by(AuditEvent.id)
         ).all()[-1]
         assert event.changes["head_id"] == [world.users["other_head"].id, world.users["opd_head"].id]
         make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
