@@ -158,6 +158,9 @@ def select_locale() -> str:
     """The user's language, or the one chosen on the login page; Indonesian by default."""
     if not has_request_context():
         return app_default_locale()
+    if request.path.startswith(API_PREFIX) and "api_token" not in g:
+        # The API keeps no session: before its token is read (or without one), the client's Accept-Language.
+        return request.accept_languages.best_match(["id", "en"]) or "id"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("locale", "id")
@@ -168,6 +171,7 @@ def app_default_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    import api
     from accounts.views import bp as accounts_bp
     from actions import queries as action_queries
     from actions.views import bp as actions_bp
@@ -187,6 +191,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(actions_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
+    api.init_app(app)
     app.jinja_env.globals["download_links"] = download_links
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["url_with"] = url_with
@@ -212,30 +217,40 @@ def register_blueprints(app: Flask) -> None:
         return redirect(url_for("reports.dashboard"))
 
 
-def register_errorhandlers(app: Flask) -> None:
+def rollback() -> None:
+    """Roll the request's transaction back, if its connection still can."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from core.extensions import db
+
+    with suppress(SQLAlchemyError):  # a connection that is gone cannot roll back; the pool replaces it
+        db.session.rollback()
+
+
+def user_for_error_page() -> None:
+    """The error page shows the user's menu in the user's language, both read from the database. When the
+    database cannot answer (it may be what failed), the page is shown as to a visitor: in the language
+    chosen on the login page, or the default, and never failing again on the same database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.extensions import login_manager
+
+    try:
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            user.locale  # noqa: B018 (after a rollback the row is expired: this reloads it)
+    except SQLAlchemyError:
+        rollback()
+        g._login_user = login_manager.anonymous_user()
+
+
+def register_errorhandlers(app: Flask) -> None:
     from core.errors import DomainError
-    from core.extensions import db, login_manager
-
-    def rollback() -> None:
-        with suppress(SQLAlchemyError):  # a connection that is gone cannot roll back; the pool replaces it
-            db.session.rollback()
-
-    def user_for_error_page() -> None:
-        """The error page shows the user's menu in the user's language, both read from the database. When the
-        database cannot answer (it may be what failed), the page is shown as to a visitor: in the language
-        chosen on the login page, or the default, and never failing again on the same database."""
-        try:
-            user = current_user._get_current_object()
-            if user.is_authenticated:
-                user.locale  # noqa: B018 (after a rollback the row is expired: this reloads it)
-        except SQLAlchemyError:
-            rollback()
-            g._login_user = login_manager.anonymous_user()
 
     def render_error(status: int, message):
         """Kawal's error page, or JSON for a client that asks for it; `message` is translated here."""
+        if request.path.startswith(API_PREFIX):
+            return api_problem(status, message)
         user_for_error_page()
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error=str(message)), status
@@ -274,6 +289,17 @@ def register_errorhandlers(app: Flask) -> None:
         rollback()
         app.logger.exception("Unhandled error")
         return render_error(500, _l("Something went wrong on our side. The error has been logged."))
+
+
+API_PREFIX = "/api/"
+
+
+def api_problem(status: int, message):
+    """An address under the API that no resource answers (or not with that method): a problem, like the API's own
+    errors, rather than a page."""
+    from api.problems import problem
+
+    return problem(status, message)
 
 
 # The pages of emailed links (the one-click acknowledgement, setting a password): a stale form there is answered with

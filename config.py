@@ -106,6 +106,8 @@ class Config:
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "kawal")
     RATELIMIT_ALLOW_PER_WORKER = env_flag("RATELIMIT_ALLOW_PER_WORKER")  # benchmarks only: accept per-worker counts
     RATELIMIT_HEADERS_ENABLED = True
+    # Requests per token (or per address without one) to the API, in Flask-Limiter's notation.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     WEB_CONCURRENCY = web_concurrency()
     # Three ceilings on failed logins: one account from one address (the usual guessing), one address over every
     # account, and one account from every address together, higher, so that someone guessing from one address

@@ -192,3 +192,42 @@ class User(UserMixin, db.Model):
 def normalize_email(email: str) -> str:
     """The form in which emails are stored and compared."""
     return email.strip().lower()
+
+
+class TokenScope(StrEnum):
+    """What a personal access token may do: read, or read and write."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+TOKEN_SCOPE_LABELS = {
+    TokenScope.READ: _l("Read"),
+    TokenScope.WRITE: _l("Read and write"),
+}
+
+
+class ApiToken(db.Model):
+    """A personal access token for the API (`Authorization: Bearer …`). Only a hash of the secret is stored; the
+    secret is shown once, when it is made. A token never does more than its user may on the pages."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    # The first characters of the secret, shown in the list so its owner can tell tokens apart.
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # SHA-256 of the whole secret: a token is 32 random bytes, so a slow hash would add nothing but latency.
+    secret_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    scope: so.Mapped[TokenScope] = so.mapped_column(enum_column(TokenScope))
+    created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime, default=clock.now)
+    expires_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == TokenScope.WRITE

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from accounts import events, governments
+from accounts import tokens as api_tokens
 from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, User, normalize_email
 from core import attachments, audit, clock, numbering
 from core.errors import Invalid, NotAllowed, NotFound
@@ -207,15 +208,26 @@ def user_by_session_id(session_id: str) -> User | None:
     return user
 
 
-def end_sessions(actor: Actor, user: User) -> None:
-    """End every session and remember cookie of `user`, on every device; the caller commits."""
+def end_sessions(actor: Actor, user: User, *, tokens: bool = True) -> None:
+    """End every session and remember cookie of `user`, on every device, and (unless `tokens` is false, as when
+    one logs out) every API token too: deactivating an account or resetting its password ends them all. The
+    caller commits."""
     user.session_version = (user.session_version or 0) + 1
-    audit.record(actor, "end_sessions", "user", user.id, scope=f"user:{user.id}")
+    revoked = tokens and api_tokens.revoke_all(user)
+    audit.record(
+        actor,
+        "end_sessions",
+        "user",
+        user.id,
+        scope=f"user:{user.id}",
+        changes={"tokens": [revoked, 0]} if revoked else None,
+    )
 
 
 def log_out(user: User) -> None:
-    """Log out: a session is a signed cookie, so ending it for good (a copy replayed later) ends them all."""
-    end_sessions(user, user)
+    """Log out: a session is a signed cookie, so ending it for good (a copy replayed later) ends them all. The
+    user's API tokens, made for scripts, stay."""
+    end_sessions(user, user, tokens=False)
     db.session.commit()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from core import clock
@@ -55,6 +55,8 @@ class AuditEvent(db.Model):
     scope: so.Mapped[str | None] = so.mapped_column(sa.String(60), index=True)
     changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+    # How the change came in when not through the pages: "api:<token id>" for a personal access token.
+    via: so.Mapped[str | None] = so.mapped_column(sa.String(40))
 
     @property
     def description(self) -> str:
@@ -62,6 +64,13 @@ class AuditEvent(db.Model):
         verb = VERB_LABELS.get(self.verb, self.verb)
         entity = ENTITY_LABELS.get(self.entity_type, self.entity_type)
         return f"{verb} {entity}"
+
+
+def _channel() -> tuple[str | None, str | None]:
+    """Where a change came from: the IP, and "api:<token id>" when the API's authentication put it in g for the
+    request. Infrastructure, not business input, so read here rather than passed by every service."""
+    ip = request.remote_addr if has_request_context() else None
+    return ip, (g.get("audit_via") if has_app_context() else None)
 
 
 def record(
@@ -74,8 +83,7 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit row to the session; the caller's commit makes it durable with the change itself."""
-    # The IP is infrastructure, not a business input, so it is read here rather than passed by every service.
-    ip = request.remote_addr if has_request_context() else None
+    ip, via = _channel()
     event = AuditEvent(
         at=clock.now(),
         actor_id=getattr(actor, "id", None),
@@ -85,6 +93,7 @@ def record(
         scope=scope,
         changes=jsonable(changes or {}),
         ip=ip,
+        via=via,
     )
     db.session.add(event)
     return event
@@ -95,7 +104,7 @@ def record_all(actor, verb: str, entity_type: str, changes_by_id: dict[int, dict
     scoped to the thing itself ("opd:12"). The caller commits."""
     if not changes_by_id:
         return
-    ip = request.remote_addr if has_request_context() else None
+    ip, via = _channel()
     at, actor_id = clock.now(), getattr(actor, "id", None)
     db.session.execute(
         sa.insert(AuditEvent),
@@ -109,6 +118,7 @@ def record_all(actor, verb: str, entity_type: str, changes_by_id: dict[int, dict
                 scope=f"{entity_type}:{entity_id}",
                 changes=jsonable(changes),
                 ip=ip,
+                via=via,
             )
             for entity_id, changes in changes_by_id.items()
         ],

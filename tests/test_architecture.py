@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["bench", "demo", "reports", "notifications", "actions", "forum", "accounts", "core"]
+PACKAGES = ["bench", "demo", "api", "reports", "notifications", "actions", "forum", "accounts", "core"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
