@@ -274,6 +274,10 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith(API_PREFIX):
+            from api.base import http_problem
+
+            return http_problem(error)  # with the API's wording, and a 405's Allow header
         messages = {
             400: _l("The request could not be understood."),
             403: _l("You are not allowed to see this page."),

@@ -6,6 +6,8 @@ reads that document as a page."""
 from flask import Flask
 from flask_smorest import Api
 
+from api.problems import PROBLEM_CONTENT_TYPE
+from api.schemas import ProblemSchema
 from core.extensions import csrf
 
 
@@ -13,8 +15,19 @@ class KawalApi(Api):
     """flask-smorest's Api, without its app-wide error handler: the pages keep their error pages, and each API
     blueprint answers its own errors as problems (api/base.py)."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """The error responses every operation documents carry application/problem+json, as api/base.py answers
+        them (flask-smorest would document them as application/json)."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_CONTENT_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # the class's application/json again, for the successes
 
 
 rest = KawalApi()

@@ -96,12 +96,16 @@ class ApiBlueprint(Blueprint):
 
 
 def paged(query: sa.Select, pagination_parameters) -> list:
-    """One page of a select's rows, and their total for the headers: two queries, whatever the data's size."""
+    """One page of a select's rows, and their total for the headers: two queries whatever the data's size (one for
+    a page past the last)."""
     pagination_parameters.item_count = db.session.scalar(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
     size = pagination_parameters.page_size
-    return list(db.session.scalars(query.limit(size).offset((pagination_parameters.page - 1) * size)))
+    offset = (pagination_parameters.page - 1) * size
+    if offset >= pagination_parameters.item_count:
+        return []  # past the last page; an offset past SQLite's 64 bits would be a 500
+    return list(db.session.scalars(query.limit(size).offset(offset)))
 
 
 def page_url(page: int) -> str:

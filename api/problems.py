@@ -13,6 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 PROBLEM_TYPE = "about:blank"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # marshmallow's messages, as it words them (fields, validators and the schema itself); {name} is a value it fills.
 MARSHMALLOW_MESSAGES = (
@@ -105,7 +106,7 @@ def problem(status: int, detail, *, errors: dict | None = None, headers: dict | 
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_CONTENT_TYPE
     response.headers.update(headers or {})
     response.headers.setdefault("Cache-Control", "no-store")
     return response

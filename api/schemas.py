@@ -8,12 +8,18 @@ MAX_ID = 2**31 - 1
 
 
 class Id(ma.fields.Integer):
-    """An id in a query or a body."""
+    """An id in a query (its digits, as a query string carries every value) or a body (a JSON integer: 1.0 and
+    true are refused)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID))
         kwargs.setdefault("strict", True)
         super().__init__(**kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        return super()._validated(value)
 
 
 class Moment(ma.fields.AwareDateTime):
@@ -29,3 +35,17 @@ class Schema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class ProblemSchema(Schema):
+    """An error, as application/problem+json (RFC 9457): what every operation answers when it refuses."""
+
+    type = ma.fields.String(required=True, metadata={"description": "Always about:blank: the status says it."})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True, metadata={"description": "In the user's language."})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "The messages of each field refused, by its name (nested: dotted)."},
+    )
