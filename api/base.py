@@ -61,6 +61,7 @@ class ApiBlueprint(Blueprint):
         kwargs.setdefault("url_prefix", "/api/v1")
         super().__init__(name, import_name, **kwargs)
         self.before_request(authenticate)
+        self.after_request(private_answer)
         self.register_error_handler(HTTPException, http_problem)
         self.register_error_handler(DomainError, domain_problem)
         self.register_error_handler(StaleDataError, lambda _error: domain_problem(Conflict()))
@@ -112,6 +113,13 @@ def page_url(page: int) -> str:
     """This request's URL on another page, every other query parameter kept."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
     return f"{request.base_url}?{urlencode([*args, ('page', page)])}"
+
+
+def private_answer(response):
+    """An answer is its token's user's: a shared cache keeps none, a client revalidates with its ETag."""
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    response.vary.update(("Authorization", "Accept-Language"))
+    return response
 
 
 def authenticate() -> None:
