@@ -1,0 +1,252 @@
+"""The role × operation matrix of the API: every operation of the OpenAPI document, every role of `world` and of
+the governments of `tree`, on the things of the user's own government, a sibling's, a parent's and a child's, and
+an id that does not exist. An operation may do only what the page that does the same allows the same user on the
+same ids; a read answers 404 exactly where the page refuses (403 or 404).
+
+The oracle is the pages themselves, asked with the user's session, never a copy of the rules: EXPECTED maps each
+operation to the page (or the page's own service) that does the same, and an operation missing from it fails the
+test. A list is checked through its items: each row it gives (whatever the filters name) must be one the user may
+open through the item operation, which is itself checked against its page."""
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from flask import url_for
+from werkzeug.datastructures import FileStorage
+
+from core.extensions import db
+from tests.api.conftest import ApiClient, make_token
+from tests.conftest import as_user, login
+from tests.forum.helpers import FGD, participant
+
+GOVERNMENTS = ("kota", "kab", "prov")
+MISSING = 2**31 - 1  # an id that names nothing
+READ_REFUSED = {403, 404}
+
+
+@dataclass(frozen=True)
+class Page:
+    """The page that does what the operation does: its endpoint and method, and its URL's arguments from the
+    operation's path parameters (by default the same names)."""
+
+    endpoint: str
+    method: str = "GET"
+    args: dict[str, str] = field(default_factory=dict)
+
+    def refuses(self, app, user_id: int, ids: dict) -> bool:
+        with app.test_request_context():
+            url = url_for(self.endpoint, **{self.args.get(name, name): value for name, value in ids.items()})
+        client = app.test_client()
+        login(client, user_id)
+        response = client.open(url, method=self.method)
+        assert response.status_code < 500, f"{self.method} {url}: {response.status_code}"
+        assert response.status_code not in (301, 302, 303) or "/login" not in response.headers["Location"], url
+        return response.status_code in READ_REFUSED
+
+
+@dataclass(frozen=True)
+class PageService:
+    """A page that takes the thing as a filter rather than in its address (the dashboard's government picker):
+    the function of the page's own service that accepts or refuses it, called as the user."""
+
+    name: str
+    refuses_as: Callable[[object, dict], bool]
+
+    def refuses(self, app, user_id: int, ids: dict) -> bool:
+        with app.app_context():
+            refused = self.refuses_as(as_user(user_id), ids)
+            db.session.remove()
+        return refused
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list: each row it gives must be one the item operation (`GET {path}/{id}`) opens for the same user."""
+
+
+def _government_refused(user, ids) -> bool:
+    from core.errors import Invalid
+    from reports import services
+
+    try:
+        services.government_filter(user, ids["government_id"])
+    except Invalid:
+        return True
+    return False
+
+
+# "METHOD path" of every operation → what the pages do the same with.
+EXPECTED = {
+    "GET /api/v1/governments": ListOf(),
+    "GET /api/v1/governments/{government_id}": PageService("reports.services.government_filter", _government_refused),
+    "GET /api/v1/opds": ListOf(),
+    "GET /api/v1/opds/{opd_id}": Page("reports.opd_page"),
+}
+
+
+def operations(app) -> list[tuple[str, str, dict]]:
+    """(method, path, operation) of every operation the OpenAPI document describes."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    return [
+        (method.upper(), path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def _pdf(name: str) -> FileStorage:
+    return FileStorage(io.BytesIO(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n%%EOF\n"), filename=name)
+
+
+def _users(tree) -> dict[str, tuple[str, int]]:
+    """Every user to try, by a label, with their government: world's roles (kota) and tree's (kab, prov)."""
+    users = {name: ("kota", user.id) for name, user in tree.world.users.items()}
+    users |= {name: (name.split("_")[0], user_id) for name, user_id in tree.users.items()}
+    return users
+
+
+def _things(tree, key: str) -> dict[str, int]:
+    """One of each thing of a government, made as its own secretariat and head would: a forum with a participant
+    and a recommendation, a follow-up given to its Dinkes (acknowledged, with progress and evidence), a decree."""
+    from actions import services as actions
+    from forum import services as forums
+
+    world = tree.world.users
+    secretariat = as_user(world["secretariat"].id if key == "kota" else tree.users[f"{key}_secretariat"])
+    head = as_user(world["opd_head"].id if key == "kota" else tree.users[f"{key}_head"])
+    dinkes = tree.opds[f"{key}:DINKES"]
+    forum = forums.create_forum(
+        secretariat, **{**FGD, "title": f"Rapat {key}", "organiser_opd_id": tree.opds[f"{key}:BAPPEDA"]}
+    )
+    person = forums.add_participant(secretariat, forum.id, **participant(tree.world, opd=None, opd_id=dinkes))
+    recommendation = forums.add_recommendation(secretariat, forum.id, text=f"Rekomendasi {key}")
+    due = date(2025, 12, 16) + timedelta(days=5)
+    action = actions.create_action(
+        secretariat, recommendation.id, kind="task", title=f"Tugas {key}", due_date=due, lead_opd_id=dinkes
+    )
+    assignment = next(a for a in action.assignments if a.opd_id == dinkes)
+    actions.acknowledge(head, assignment.id, pic_name="Pelaksana")
+    report = actions.report_progress(head, assignment.id, percent=10, note="Catatan", files=[_pdf("bukti.pdf")])
+    decree = actions.create_action(
+        secretariat, recommendation.id, kind="decree", title=f"SK {key}", due_date=due, lead_opd_id=dinkes
+    )
+    return {
+        "government_id": tree.govs[key],
+        "opd_id": dinkes,
+        "forum_id": forum.id,
+        "participant_id": person.id,
+        "recommendation_id": recommendation.id,
+        "action_id": action.id,
+        "decree_id": decree.id,
+        "assignment_id": assignment.id,
+        "evidence_id": report.evidence[0].id,
+    }
+
+
+@dataclass
+class Tally:
+    attempts: int = 0
+    refused: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+    def judge(self, where: str, status: int, page_refuses: bool, *, read: bool) -> None:
+        """One attempt: a read is refused (404) exactly where the page refuses; a change is done (2xx) only
+        where the page does not refuse."""
+        self.attempts += 1
+        done = 200 <= status < 300 or status == 304
+        self.refused += not done
+        if status >= 500:
+            self.wrong.append(f"{where}: {status}")
+        elif read and page_refuses != (status == 404):
+            self.wrong.append(f"{where}: {status}, the page {'refuses' if page_refuses else 'allows'}")
+        elif done and page_refuses:
+            self.wrong.append(f"{where}: {status} where the page refuses")
+
+
+def _path_with(path: str, ids: dict) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+def _id_query_parameters(operation: dict, samples: dict) -> list[str]:
+    return [
+        parameter["name"]
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "query" and parameter.get("name") in samples
+    ]
+
+
+@pytest.fixture
+def estate(app, tree):
+    with app.app_context():
+        things = {key: _things(tree, key) for key in GOVERNMENTS}
+        db.session.remove()
+    return things
+
+
+def test_every_operation_is_in_the_matrix(app):
+    described = {f"{method} {path}" for method, path, _operation in operations(app)}
+    assert described - set(EXPECTED) == set(), "add the new operations to EXPECTED, with the page that does the same"
+    assert set(EXPECTED) - described == set(), "EXPECTED names operations the document no longer describes"
+
+
+def test_the_api_allows_nothing_the_pages_refuse(app, tree, estate, backend, crawl_summary):
+    users = _users(tree)
+    clients = {name: ApiClient(app, make_token(app, user_id)[1]) for name, (_gov, user_id) in users.items()}
+    tally = Tally()
+    items = {(method, path): op for method, path, op in operations(app)}
+    for method, path, operation in operations(app):
+        oracle = EXPECTED[f"{method} {path}"]
+        params = re.findall(r"\{(\w+)\}", path)
+        for name, (_gov, user_id) in users.items():
+            api = clients[name]
+            if isinstance(oracle, ListOf):
+                _check_list(app, api, name, user_id, path, operation, items, estate, tally)
+                continue
+            for key in (*GOVERNMENTS, None):
+                ids = {param: estate[key][param] if key else MISSING for param in params}
+                missing = [param for param in params if key and param not in estate[key]]
+                assert not missing, f"add a sample of {missing} to _things"
+                url = _path_with(path, ids)
+                response = api.client.open(url, method=method, headers=api._headers({}))
+                page_refuses = oracle.refuses(app, user_id, ids)
+                tally.judge(f"{method} {url} as {name}", response.status_code, page_refuses, read=method == "GET")
+    crawl_summary(
+        f"api matrix ({backend.name}): {tally.attempts} attempts, {tally.refused} refused, "
+        f"{len(tally.wrong)} allowed beyond the pages"
+    )
+    assert tally.wrong == [], "\n".join(tally.wrong)
+    assert tally.attempts >= len(EXPECTED) * len(users)
+
+
+def _check_list(app, api, name, user_id, path, operation, items, estate, tally):
+    """The list, unfiltered and with each id filter naming each government's thing: every row must open through
+    the item operation, whose answer is itself checked against the page."""
+    item_path = next(
+        (p for (m, p) in items if m == "GET" and p.startswith(path + "/{") and p.count("/") == path.count("/") + 1),
+        None,
+    )
+    assert item_path is not None, f"{path}: a list with no item operation needs its own page in EXPECTED"
+    item_param = item_path[len(path) + 2 : -1]
+    filters = [{}] + [
+        {param: estate[key][param]} for param in _id_query_parameters(operation, estate["kota"]) for key in GOVERNMENTS
+    ]
+    oracle = EXPECTED[f"GET {item_path}"]
+    for query in filters:
+        response = api.get(path, query_string={**query, "page_size": 200})
+        tally.attempts += 1
+        where = f"GET {path}?{query} as {name}"
+        if response.status_code != 200:
+            tally.refused += 1
+            if response.status_code >= 500:
+                tally.wrong.append(f"{where}: {response.status_code}")
+            continue
+        for row in response.get_json():
+            if oracle.refuses(app, user_id, {item_param: row["id"]}):
+                tally.wrong.append(f"{where} gives {item_param}={row['id']}, which the page refuses")
