@@ -66,7 +66,8 @@ class ApiBlueprint(Blueprint):
         self.register_error_handler(DomainError, domain_problem)
         self.register_error_handler(StaleDataError, lambda _error: domain_problem(Conflict()))
         self.register_error_handler(IntegrityError, same_change_twice)
-        limiter.limit(
+        # Shared: one count per token over every operation of every resource (a plain limit counts per endpoint).
+        limiter.shared_limit(
             lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key, scope="api", per_method=False
         )(self)
 

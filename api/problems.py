@@ -2,8 +2,8 @@
 
 marshmallow and webargs write their messages in English, already filled in ("Must be one of: a, b."). Each is
 matched here against the catalogue's copy of its template, translated, and filled in again with the same values, so
-a field error reads like the pages' own (`tests/api/test_problems.py` lists every message of the installed
-marshmallow, and fails on one missing here)."""
+a field error reads like the pages' own (`tests/api/test_behaviour.py` walks every message of the installed
+marshmallow, and fails on one missing here or not translated)."""
 
 import re
 from functools import cache
@@ -53,6 +53,19 @@ MARSHMALLOW_MESSAGES = (
     _l("Length must be between {min} and {max}."),
     _l("Length must be {equal}."),
     _l("Must be equal to {other}."),
+    _l("Must be greater than {min} and less than {max}."),
+    _l("Must be greater than {min} and less than or equal to {max}."),
+    _l("Must be greater than or equal to {min} and less than {max}."),
+    _l("Invalid input."),
+    _l("String does not match expected pattern."),
+    _l("One or more of the choices you made was not in: {choices}."),
+    _l("One or more of the choices you made was in: {values}."),
+    _l("Not a valid IP address."),
+    _l("Not a valid IPv4 address."),
+    _l("Not a valid IPv6 address."),
+    _l("Not a valid IP interface."),
+    _l("Not a valid IPv4 interface."),
+    _l("Not a valid IPv6 interface."),
 )
 
 

@@ -2,6 +2,17 @@
 application/problem+json in the user's language, times with their offset, and a fixed number of queries per
 request. The operations are read from the OpenAPI document, so a new one is covered without editing this file."""
 
+import inspect
+import re
+
+import marshmallow as ma
+from flask_babel import force_locale, gettext
+
+from api.problems import MARSHMALLOW_MESSAGES, say
+from core.extensions import db
+from core.permissions import SYSTEM
+from tests.api.conftest import ApiClient, make_token
+
 
 def spec_of(app) -> dict:
     return app.test_client().get("/api/v1/openapi.json").get_json()
@@ -47,3 +58,141 @@ def test_the_document_says_errors_are_problems(app):
         assert list(response["content"]) == ["application/problem+json"], name
     problem = spec["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["required"])
+
+
+# A rate limit per token, answered 429 with Retry-After.
+
+
+def test_a_token_over_its_rate_limit_gets_429_with_retry_after_and_another_token_is_still_served(make_app, world):
+    limited = make_app(API_RATE_LIMIT="3 per minute")
+    busy = ApiClient(limited, make_token(limited, world.users["viewer"].id)[1])
+    other = ApiClient(limited, make_token(limited, world.users["opd_head"].id)[1])
+    assert [busy.get("/api/v1/opds").status_code for _ in range(3)] == [200, 200, 200]
+    refused = busy.get("/api/v1/opds", headers={"Accept-Language": "en"})
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.get_json()["detail"] == "Too many requests with this token. Wait and try again."
+    assert busy.get("/api/v1/governments").status_code == 429  # the limit is the token's, over every operation
+    assert other.get("/api/v1/opds").status_code == 200
+
+
+# ETag and If-None-Match.
+
+
+def test_a_changed_resource_gets_a_new_etag_and_the_old_one_no_longer_answers_304(app, world, api_as):
+    from accounts import services as accounts
+    from tests.conftest import opd_values
+
+    viewer = api_as("viewer")
+    url = f"/api/v1/opds/{world.opds['DINKES']}"
+    first = viewer.get(url)
+    etag = first.headers["ETag"]
+    assert viewer.get(url, headers={"If-None-Match": etag}).status_code == 304
+    listed = viewer.get("/api/v1/opds").headers["ETag"]
+    with app.app_context():
+        opd = accounts.get_opd(world.opds["DINKES"])
+        accounts.update_opd(SYSTEM, opd.id, **opd_values(opd, name="Dinas Kesehatan Kota"))
+        db.session.remove()
+    changed = viewer.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.get_json()["name"] == "Dinas Kesehatan Kota"
+    assert changed.headers["ETag"] != etag
+    assert viewer.get("/api/v1/opds", headers={"If-None-Match": listed}).status_code == 200
+
+
+# marshmallow's messages, each in MARSHMALLOW_MESSAGES and in Indonesian.
+
+
+def field_messages(field_class) -> set[str]:
+    """A field's messages as it says them, its own and its parents' (with the kind of value it names filled in:
+    "Not a valid {obj_type}." is "Not a valid date." for a Date). A "format" message is raised while a response is
+    written, a bug of ours shown to no client, and is left out."""
+    messages = {}
+    for parent in reversed(field_class.__mro__):
+        messages |= vars(parent).get("default_error_messages", {})
+    filled = set()
+    for key, text in messages.items():
+        for placeholder, attribute in (("{obj_type}", "OBJ_TYPE"), ("{awareness}", "AWARENESS")):
+            if placeholder in text and getattr(field_class, attribute, None):
+                text = text.replace(placeholder, getattr(field_class, attribute))
+        if key != "format" and "{obj_type}" not in text and "{awareness}" not in text:
+            filled.add(text)
+    return filled
+
+
+def marshmallow_templates() -> set[str]:
+    """Every message the installed marshmallow can say: each field's default_error_messages, the schema's own,
+    and each validator's message templates (Range's with each of its comparisons filled in)."""
+    found = set(ma.Schema._default_error_messages.values())
+    for value in vars(ma.fields).values():
+        if inspect.isclass(value) and issubclass(value, ma.fields.Field):
+            found |= field_messages(value)
+    for value in vars(ma.validate).values():
+        if not (inspect.isclass(value) and issubclass(value, ma.validate.Validator)):
+            continue
+        texts = {name: text for name, text in vars(value).items() if isinstance(text, str) and "message" in name}
+        comparisons = {name: texts.pop(name) for name in list(texts) if re.fullmatch(r"message_(gt|gte|lt|lte)", name)}
+        for text in texts.values():
+            if "_op}" not in text:
+                found.add(text)
+                continue
+            lower = [comparisons[name] for name in ("message_gt", "message_gte")]
+            upper = [comparisons[name] for name in ("message_lt", "message_lte")]
+            found |= {text.format(min_op=low, max_op=high) for low in lower for high in upper}
+    return found
+
+
+def test_every_marshmallow_message_is_known_and_said_in_indonesian(app):
+    known = {message._args[0] for message in MARSHMALLOW_MESSAGES}
+    templates = marshmallow_templates()
+    assert len(templates) > 30  # the walk found marshmallow's messages
+    assert templates - known == set(), "add these to api/problems.py MARSHMALLOW_MESSAGES and translate them"
+    with app.test_request_context(), force_locale("id"):
+        untranslated = [template for template in sorted(templates) if gettext(template) == template]
+        lost = [
+            template
+            for template in templates
+            if set(re.findall(r"\{\w+\}", template)) != set(re.findall(r"\{\w+\}", gettext(template)))
+        ]
+    assert untranslated == [] and lost == []
+
+
+def test_a_filled_in_message_is_said_in_indonesian_with_its_values(app):
+    with app.test_request_context(), force_locale("id"):
+        assert say("Must be greater than 1 and less than 5.") == gettext(
+            "Must be greater than {min} and less than {max}."
+        ).format(min="1", max="5")
+        assert say("One or more of the choices you made was not in: a, b.") != (
+            "One or more of the choices you made was not in: a, b."
+        )
+
+
+# Problems: application/problem+json with type, title, status and detail, whatever the status.
+
+
+def test_every_error_status_is_a_problem(make_app, world):
+    from api.base import ApiBlueprint
+
+    app = make_app(API_RATE_LIMIT="5 per minute")
+    probe = ApiBlueprint("probe", __name__, url_prefix="/api/v1/probe")
+    probe.add_url_rule("/change", "change", lambda: {"done": True}, methods=["POST"])
+    app.register_blueprint(probe)  # a write operation, whatever the document holds today
+    reader = ApiClient(app, make_token(app, world.users["viewer"].id, scope="read")[1])
+    writer = ApiClient(app, make_token(app, world.users["admin"].id)[1])
+    answers = {
+        401: ApiClient(app, None).get("/api/v1/opds"),
+        403: reader.post("/api/v1/probe/change"),
+        404: writer.get(f"/api/v1/opds/{2**31 - 1}"),
+        405: writer.delete("/api/v1/opds"),
+        422: writer.get("/api/v1/opds?active=maybe"),
+    }
+    assert writer.post("/api/v1/probe/change").status_code == 200  # the write scope passes
+    answers[429] = next(
+        response for response in (reader.get("/api/v1/opds") for _ in range(6)) if response.status_code == 429
+    )
+    for status, response in answers.items():
+        assert response.status_code == status
+        assert response.mimetype == "application/problem+json", status
+        body = response.get_json()
+        assert {"type", "title", "status", "detail"} <= set(body), status
+        assert body["status"] == status and body["detail"], status
+    assert set(answers[422].get_json()["errors"]) == {"active"}
