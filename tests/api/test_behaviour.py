@@ -6,12 +6,15 @@ import inspect
 import re
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
+from accounts.models import User
 from api.problems import MARSHMALLOW_MESSAGES, say
 from core.extensions import db
 from core.permissions import SYSTEM
 from tests.api.conftest import ApiClient, make_token
+from tests.conftest import QueryCounter, _fresh_database_url
 
 
 def spec_of(app) -> dict:
@@ -196,3 +199,113 @@ def test_every_error_status_is_a_problem(make_app, world):
         assert {"type", "title", "status", "detail"} <= set(body), status
         assert body["status"] == status and body["detail"], status
     assert set(answers[422].get_json()["errors"]) == {"active"}
+
+
+# Reads, walked over the operations of the document.
+
+
+def get_operations(app) -> list[str]:
+    """The path of every GET operation the document describes."""
+    return [path for path, item in spec_of(app)["paths"].items() if "get" in item]
+
+
+def reachable_urls(app, client) -> list[str]:
+    """Every GET operation as a URL: a path parameter is the id of the first row of the list before it
+    (/api/v1/forums/{forum_id}/participants takes the first forum of /api/v1/forums); one with no row is left out."""
+    first_ids: dict[str, int | None] = {}
+
+    def first_id(list_path: str) -> int | None:
+        if list_path not in first_ids:
+            response = client.get(list_path)
+            rows = response.get_json() if response.status_code == 200 else None
+            first_ids[list_path] = rows[0]["id"] if isinstance(rows, list) and rows else None
+        return first_ids[list_path]
+
+    urls = []
+    for path in get_operations(app):
+        url = path
+        for match in re.finditer(r"/\{\w+\}", path):
+            row = first_id(url[: url.index(match.group())])
+            if row is None:
+                break
+            url = url.replace(match.group(), f"/{row}", 1)
+        else:
+            urls.append(url)
+    return urls
+
+
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+
+
+def moments_in(value) -> list[str]:
+    if isinstance(value, dict):
+        return [moment for inner in value.values() for moment in moments_in(inner)]
+    if isinstance(value, list):
+        return [moment for inner in value for moment in moments_in(inner)]
+    return [value] if isinstance(value, str) and MOMENT.match(value) else []
+
+
+def test_every_moment_an_operation_answers_carries_its_offset(make_app, tmp_path, crawl_summary):
+    from demo import data
+
+    app = make_app()
+    with app.app_context():
+        data.load()
+        admin = db.session.scalar(sa.select(User.id).where(User.email == data.INSTANCE_ADMIN))
+        db.session.remove()
+    client = ApiClient(app, make_token(app, admin)[1])
+    urls = reachable_urls(app, client)
+    assert len(urls) >= 4
+    found, naive = 0, []
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        moments = moments_in(response.get_json())
+        found += len(moments)
+        naive += [f"{url}: {moment}" for moment in moments if not OFFSET.search(moment)]
+    assert naive == []
+    crawl_summary(f"api moments: {found} times in {len(urls)} reads of the demo, every one with its offset")
+
+
+# The same number of queries per request, whatever the data's size.
+
+
+def query_counts(app, emails) -> dict[tuple[str, str], int]:
+    """The statements each GET operation without path parameters runs, for each of these accounts."""
+    with app.app_context():
+        users = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(emails))).all())
+        engine = db.engine
+        db.session.remove()
+    counts = {}
+    for email in emails:
+        client = ApiClient(app, make_token(app, users[email])[1])
+        for path in get_operations(app):
+            if "{" in path:
+                continue
+            with QueryCounter(engine) as counter:
+                response = client.get(path)
+            assert response.status_code == 200, f"{path} as {email}"
+            counts[path, email] = counter.count
+    return counts
+
+
+def test_each_list_runs_the_same_number_of_queries_for_a_few_rows_and_for_many(make_app, backend, tmp_path):
+    """The benchmark's data at two sizes (about 1,000 tasks, then 4,000), each on a database of its own; each
+    account sees a different part of them (the province's admin, a kabupaten's secretariat, an OPD head)."""
+    from bench.generate import MEASURED, generate
+
+    emails = ["admin@bench.example", MEASURED["kabupaten"][0], "user2@bench.example"]  # user2 heads OPD 1
+    counts = []
+    for size, scale in (("few", 0.01), ("many", 0.04)):
+        (tmp_path / size).mkdir()
+        app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_database_url(backend, tmp_path / size))
+        with app.app_context():
+            generate(scale=scale, seed=3)
+            db.session.remove()
+        counts.append(query_counts(app, emails))
+        with app.app_context():
+            db.engine.dispose()  # PostgreSQL's database is emptied for the next size
+    few, many = counts
+    assert few and set(many) == set(few)
+    assert {read: (few[read], many[read]) for read in few if few[read] != many[read]} == {}
