@@ -3,6 +3,8 @@ government's as 404, the stage filter, and a fixed number of queries."""
 
 from datetime import timedelta
 
+import pytest
+
 from actions import decrees
 from actions import services as actions
 from core.extensions import db
@@ -136,3 +138,13 @@ def test_the_decree_reads_take_the_same_number_of_queries_whatever_the_size(app,
         return queries_of(app, client, ["/api/v1/decrees", f"/api/v1/decrees/{action_id}"])
 
     assert counts(grow(2)) == counts(grow(18))
+
+
+@pytest.mark.parametrize("role", ["admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"])
+def test_every_role_lists_the_decrees_its_page_lists(app, world, api_as, role):
+    with app.app_context():
+        action_id = _decree(world, **DETAILS).id
+        expected = [decree.action_id for decree in decrees.list_decrees(as_user(world.users[role].id))]
+    client = api_as(role, scope="read")
+    assert [d["action_id"] for d in client.get("/api/v1/decrees").get_json()] == expected == [action_id]
+    assert client.get(f"/api/v1/decrees/{action_id}").status_code == 200

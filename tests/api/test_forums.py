@@ -227,3 +227,24 @@ def test_each_forum_read_takes_the_same_number_of_queries_whatever_the_size(app,
     few = counts(grow(2, 2))
     many = counts(grow(18, 20))
     assert few == many
+
+
+@pytest.mark.parametrize("role", ["admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"])
+def test_every_role_reads_the_forums_of_its_government_as_the_list_page_does(app, world, api_as, role):
+    with app.app_context():
+        forum_id = make_forum(world).id
+        expected = [f.id for f in forums.list_forums(as_user(world.users[role].id), forums.ForumFilters()).items]
+    client = api_as(role, scope="read")
+    assert [f["id"] for f in client.get("/api/v1/forums").get_json()] == expected == [forum_id]
+    assert client.get(f"/api/v1/forums/{forum_id}").status_code == 200
+
+
+def test_a_forum_answers_304_to_its_own_etag_until_it_changes(app, world, api_as):
+    with app.app_context():
+        forum_id = make_forum(world).id
+    viewer = api_as("viewer")
+    etag = viewer.get(f"/api/v1/forums/{forum_id}").headers["ETag"]
+    assert viewer.get(f"/api/v1/forums/{forum_id}", headers={"If-None-Match": etag}).status_code == 304
+    with app.app_context():
+        forums.set_minutes(as_user(world.users["secretariat"].id), forum_id, "Notulen baru")
+    assert viewer.get(f"/api/v1/forums/{forum_id}", headers={"If-None-Match": etag}).status_code == 200

@@ -201,3 +201,29 @@ def test_the_figures_take_the_same_number_of_queries_whatever_the_size(app, worl
             [(code, status, due - index, ack, done) for index, (code, status, due, ack, done) in enumerate(KNOWN * 3)],
         )
     assert queries() == few
+
+
+@pytest.mark.parametrize("role", ["admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"])
+def test_every_role_gets_the_numbers_its_pages_show(app, world, api_as, role):
+    with app.app_context():
+        arrange(world, KNOWN)
+        user_id = world.users[role].id
+        expected = (_service_dashboard(user_id), _service_compliance(user_id, sort="code"))
+    client = api_as(role, scope="read")
+    dashboard = client.get("/api/v1/dashboard").get_json()
+    compliance = client.get("/api/v1/compliance?sort=code").get_json()
+    assert (_api_dashboard(dashboard), _api_compliance(compliance)) == expected
+    assert [row["code"] for row in compliance] == ["DINKES", "DP3AP2KB"]
+
+
+def test_the_figures_answer_304_to_their_own_etag_until_a_number_changes(app, world, api_as):
+    with app.app_context():
+        arrange(world, KNOWN[:1])
+    viewer = api_as("viewer")
+    for path in ("/api/v1/dashboard", "/api/v1/compliance"):
+        etag = viewer.get(path).headers["ETag"]
+        assert viewer.get(path, headers={"If-None-Match": etag}).status_code == 304
+    etag = viewer.get("/api/v1/compliance").headers["ETag"]
+    with app.app_context():
+        arrange(world, KNOWN[1:2])
+    assert viewer.get("/api/v1/compliance", headers={"If-None-Match": etag}).status_code == 200
