@@ -28,12 +28,12 @@ class DecreeSchema(Schema):
         required=True, metadata={"description": "The follow-up that carries the decree; the decree's address."}
     )
     id = ma.fields.Integer(required=True)
-    forum_id = ma.fields.Function(
-        lambda decree: decree.action.recommendation.forum_id,
+    forum_id = ma.fields.Integer(
+        attribute="action.recommendation.forum_id",
         required=True,
         metadata={"description": "The forum whose recommendation asked for it."},
     )
-    recommendation_id = ma.fields.Function(lambda decree: decree.action.recommendation_id, required=True)
+    recommendation_id = ma.fields.Integer(attribute="action.recommendation_id", required=True)
     subject = ma.fields.String(required=True, metadata={"description": "What the team is formed for."})
     number = ma.fields.String(allow_none=True, metadata={"description": "The SK's number, once drafted or signed."})
     stage = ma.fields.Enum(DecreeStage, by_value=True, required=True)
@@ -45,7 +45,7 @@ class DecreeSchema(Schema):
     has_document = ma.fields.Function(
         lambda decree: decree.document_id is not None,
         required=True,
-        metadata={"description": "Whether the signed SK is uploaded."},
+        metadata={"type": "boolean", "description": "Whether the signed SK is uploaded."},
     )
 
 

@@ -122,15 +122,15 @@ class ForumProgressSchema(Schema):
     total = ma.fields.Integer(required=True)
 
 
+BpkSchema = Schema.from_dict(
+    {category.value: ma.fields.Integer(required=True) for category in BpkCategory}, name="BpkSchema"
+)
+
+
 class DashboardSchema(Schema):
     today = ma.fields.Date(required=True, metadata={"description": "The Pemda's local day the figures are of."})
     tiles = ma.fields.Nested(TilesSchema, required=True)
-    bpk = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.OneOf([c.value for c in BpkCategory])),
-        values=ma.fields.Integer(),
-        required=True,
-        metadata={"description": "Tasks per BPK follow-up category."},
-    )
+    bpk = ma.fields.Nested(BpkSchema, required=True, metadata={"description": "Tasks per BPK follow-up category."})
     ages = ma.fields.List(ma.fields.Nested(AgeSchema), required=True)
     per_opd = ma.fields.List(
         ma.fields.Nested(OpdLateSchema),

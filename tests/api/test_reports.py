@@ -227,3 +227,19 @@ def test_the_figures_answer_304_to_their_own_etag_until_a_number_changes(app, wo
     with app.app_context():
         arrange(world, KNOWN[1:2])
     assert viewer.get("/api/v1/compliance", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_document_types_every_figure_and_the_reference_page_lists_the_operations(app, world, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Bpk"]["required"]) == {"sesuai", "belum_sesuai", "belum_ditindaklanjuti", "tidak_dapat"}
+    for name in ("Dashboard", "Compliance", "Decree", "Forum", "Recommendation"):
+        untyped = [
+            f
+            for f, prop in schemas[name]["properties"].items()
+            if not {"type", "enum", "allOf", "anyOf", "$ref"} & set(prop)
+        ]
+        assert untyped == [], name
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    for operation in ("/forums/{forum_id}/recommendations", "/decrees/{action_id}", "/dashboard", "/compliance"):
+        assert f"GET /api/v1{operation}" in page
