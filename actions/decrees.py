@@ -58,20 +58,24 @@ def get_decree(actor: Actor, action_id: int) -> Decree:
     return decree
 
 
+def decrees_query(actor: Actor) -> sa.Select:
+    """The decrees an actor may see with their action, forum and lead OPD, soonest expiry first: the list page
+    reads it whole, the API a page at a time."""
+    require(actor, P.READ)
+    return (
+        sa.select(Decree)
+        .where(_visible_decrees(actor))
+        .options(
+            so.joinedload(Decree.lead_opd),
+            so.joinedload(Decree.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
+        )
+        .order_by(Decree.valid_until.is_(None), Decree.valid_until, Decree.id)
+    )
+
+
 def list_decrees(actor: Actor) -> list[Decree]:
     """Every decree with its action, soonest expiry first."""
-    require(actor, P.READ)
-    return list(
-        db.session.scalars(
-            sa.select(Decree)
-            .where(_visible_decrees(actor))
-            .options(
-                so.joinedload(Decree.lead_opd),
-                so.joinedload(Decree.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
-            )
-            .order_by(Decree.valid_until.is_(None), Decree.valid_until, Decree.id)
-        )
-    )
+    return list(db.session.scalars(decrees_query(actor)))
 
 
 def _editable_decree(actor: Actor, action_id: int) -> Decree:

@@ -1,7 +1,11 @@
 """What every resource's schemas share: ids that an id column can hold, times in ISO 8601 with their offset, and
 the query parameters of a page."""
 
+from datetime import UTC
+
 import marshmallow as ma
+
+from core import clock
 
 # Ids are integers a column can hold: a bigger one is refused as a field error, never reaches the database.
 MAX_ID = 2**31 - 1
@@ -22,12 +26,29 @@ class Id(ma.fields.Integer):
         return super()._validated(value)
 
 
+class QueryId(Id):
+    """An id in a query string, where every value comes as text: "12" is read as 12 (a strict `Id` refuses it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strict", False)
+        super().__init__(**kwargs)
+
+
 class Moment(ma.fields.AwareDateTime):
     """A moment in ISO 8601 with its offset ("2026-12-02T09:30:00+00:00"); a query's moment must carry one."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("format", "iso")
         super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """The moment in UTC; one of the calendar's first or last hours that UTC cannot hold ("0001-01-01T00:00
+        +14:00") is held at that end, as the clock holds a local day's, instead of failing in the database."""
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return clock.FIRST_MOMENT if moment.year == 1 else clock.LAST_MOMENT
 
 
 class Schema(ma.Schema):

@@ -3,6 +3,7 @@
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import governments
 from accounts.models import Opd
-from core import audit
+from core import audit, clock
 from core.db import ids_fingerprint, max_length, text_fingerprint
 from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
@@ -252,7 +253,8 @@ def all_series(actor: Actor) -> list[sa.Row]:
 
 @dataclass
 class ForumFilters:
-    """What the forum list is narrowed to; every field is optional."""
+    """What the forum list is narrowed to; every field is optional. The page offers the first six; the API also
+    the series, the organising government, the days held and the last change (for synchronisation)."""
 
     kind: str | None = None
     status: str | None = None
@@ -260,6 +262,11 @@ class ForumFilters:
     period_end: int | None = None
     organiser_opd_id: int | None = None
     search: str | None = None
+    series_id: int | None = None
+    government_id: int | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+    updated_since: datetime | None = None
 
     @property
     def period(self) -> str | None:
@@ -267,8 +274,9 @@ class ForumFilters:
         return "-".join(str(year) for year in (self.period_start, self.period_end) if year) or None
 
 
-def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
-    """A page of forums, newest first, with series and organiser loaded in the same query."""
+def forums_query(actor: Actor, filters: ForumFilters) -> sa.Select:
+    """The forums an actor may see under the filters, newest first, with series and organiser loaded in the same
+    query: the list page pages it, and so does the API."""
     require(actor, Permission.READ)
     query = (
         sa.select(Forum)
@@ -276,16 +284,22 @@ def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page:
         .options(so.joinedload(Forum.series), so.joinedload(Forum.organiser))
         .order_by(Forum.starts_at.desc(), Forum.id.desc())
     )
-    if filters.kind:
-        query = query.where(Forum.kind == filters.kind)
-    if filters.status:
-        query = query.where(Forum.status == filters.status)
-    if filters.organiser_opd_id:
-        query = query.where(Forum.organiser_opd_id == filters.organiser_opd_id)
-    if filters.period_start:
-        query = query.where(Forum.period_start == filters.period_start)
-    if filters.period_end:
-        query = query.where(Forum.period_end == filters.period_end)
+    equal = {
+        Forum.kind: filters.kind,
+        Forum.status: filters.status,
+        Forum.organiser_opd_id: filters.organiser_opd_id,
+        Forum.period_start: filters.period_start,
+        Forum.period_end: filters.period_end,
+        Forum.series_id: filters.series_id,
+        Forum.government_id: filters.government_id,
+    }
+    query = query.where(*(column == value for column, value in equal.items() if value))
+    if filters.held_from:
+        query = query.where(Forum.starts_at >= clock.start_of_local_day(filters.held_from))
+    if filters.held_to:
+        query = query.where(Forum.starts_at < clock.end_of_local_day(filters.held_to))
+    if filters.updated_since:
+        query = query.where(Forum.updated_at >= filters.updated_since)
     if filters.search:
         pattern = f"%{filters.search.strip().lower()}%"
         query = query.where(
@@ -295,7 +309,12 @@ def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page:
                 sa.func.lower(Forum.host).like(pattern),
             )
         )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return query
+
+
+def list_forums(actor: Actor, filters: ForumFilters, *, page: int = 1, per_page: int = 20):
+    """A page of forums, newest first (`forums_query`)."""
+    return db.paginate(forums_query(actor, filters), page=page, per_page=per_page, error_out=False)
 
 
 def planning_periods(actor: Actor) -> list[str]:

@@ -77,3 +77,12 @@ def test_the_document_and_its_reference_page(app, world, client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
     assert "GET /api/v1/opds" in page.get_data(as_text=True)
+
+
+def test_an_id_in_a_query_string_is_read_from_its_text(app, world, api_as):
+    """A query's values all come as text: "?government_id=1" filters, where a strict integer would refuse it."""
+    admin = api_as("admin")
+    government_id = admin.get("/api/v1/governments").get_json()[0]["id"]
+    response = admin.get(f"/api/v1/opds?government_id={government_id}")
+    assert response.status_code == 200 and response.headers["X-Total-Count"] == "5"
+    assert admin.get(f"/api/v1/opds?government_id={government_id + 1000}").headers["X-Total-Count"] == "0"
