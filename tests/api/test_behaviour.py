@@ -212,23 +212,24 @@ def get_operations(app) -> list[str]:
 def reachable_urls(app, client) -> list[str]:
     """Every GET operation as a URL: a path parameter is the id of the first row of the list before it
     (/api/v1/forums/{forum_id}/participants takes the first forum of /api/v1/forums); one with no row is left out."""
-    first_ids: dict[str, int | None] = {}
+    first_rows: dict[str, dict | None] = {}
 
-    def first_id(list_path: str) -> int | None:
-        if list_path not in first_ids:
+    def first_row(list_path: str) -> dict | None:
+        if list_path not in first_rows:
             response = client.get(list_path)
             rows = response.get_json() if response.status_code == 200 else None
-            first_ids[list_path] = rows[0]["id"] if isinstance(rows, list) and rows else None
-        return first_ids[list_path]
+            first_rows[list_path] = rows[0] if isinstance(rows, list) and rows else None
+        return first_rows[list_path]
 
     urls = []
     for path in get_operations(app):
         url = path
-        for match in re.finditer(r"/\{\w+\}", path):
-            row = first_id(url[: url.index(match.group())])
+        for match in re.finditer(r"/\{(\w+)\}", path):
+            row = first_row(url[: url.index(match.group())])
             if row is None:
                 break
-            url = url.replace(match.group(), f"/{row}", 1)
+            # A row names the id its item takes, when it is not its own (a decree is opened by its action_id).
+            url = url.replace(match.group(), f"/{row.get(match.group(1), row['id'])}", 1)
         else:
             urls.append(url)
     return urls
