@@ -11,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import governments
 from accounts.models import Opd
-from core import audit
+from core import audit, clock
 from core.db import ids_fingerprint, max_length, text_fingerprint
 from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
 from core.nip import check_nip
 from core.permissions import Actor, Permission, can, may_assign_to, require, require_works_for, works_for
 from core.weblinks import web_link
-from forum import attendance_import
+from forum import attendance_import, events
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -457,6 +457,10 @@ def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str 
     )
     forum.status = to
     db.session.commit()
+    if to == ForumStatus.CLOSED:
+        events.forum_closed.send(
+            current_app._get_current_object(), forum_id=forum.id, actor_id=actor.id, occasion=clock.now().isoformat()
+        )
     return forum
 
 
