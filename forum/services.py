@@ -459,7 +459,10 @@ def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str 
     db.session.commit()
     if to == ForumStatus.CLOSED:
         events.forum_closed.send(
-            current_app._get_current_object(), forum_id=forum.id, actor_id=actor.id, occasion=clock.now().isoformat()
+            current_app._get_current_object(),
+            forum_id=forum.id,
+            actor_id=getattr(actor, "id", None),
+            occasion=clock.now().isoformat(),
         )
     return forum
 

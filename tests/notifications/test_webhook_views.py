@@ -27,7 +27,7 @@ def test_a_loopback_address_is_refused_on_its_field_and_the_form_keeps_what_was_
     response = client.post("/admin/webhooks", data=_form(allowed_host=""))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "127.0.0.1 is not a public address" in page
+    assert "127.0.0.1 bukan alamat publik" in page  # the admin reads Indonesian
     assert f'value="{URL}"' in page and 'checked id="events-7" name="events"' in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
@@ -37,9 +37,9 @@ def test_a_scheme_other_than_http_and_no_event_are_refused(app, client_as):
     client = client_as("admin")
     response = client.post("/admin/webhooks", data=_form(url="ftp://example.org/x", events=[]))
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Choose at least one event." in page
+    assert response.status_code == 422 and "Pilih paling sedikit satu peristiwa." in page
     response = client.post("/admin/webhooks", data=_form(url="ftp://example.org/x"))
-    assert response.status_code == 422 and "http:// or https://" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "diawali http:// atau https://" in response.get_data(as_text=True)
 
 
 def test_registering_shows_the_secret_once(app, client_as):

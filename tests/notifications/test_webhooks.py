@@ -417,3 +417,20 @@ def test_system_may_register_for_the_first_government(app, world):
     with app.app_context():
         endpoint, secret = endpoints.create_endpoint(SYSTEM, URL, ["forum.closed"], allowed_host="127.0.0.1")
         assert len(secret) >= 32 and endpoint.events == ["forum.closed"]
+
+
+def test_queueing_overdue_deliveries_takes_the_same_queries_for_2_tasks_as_for_20(app, world, clock):
+    from tests.conftest import QueryCounter
+
+    with app.app_context():
+        register(world, events=["assignment.overdue"])
+        register(world, events=["assignment.overdue"], url=f"http://127.0.0.1:{PORT}/dua")
+        ids = [dinkes_assignment(make_action(world, support=(), due_in=1)).id for _ in range(20)]
+        counts = []
+        for some in (ids[:2], ids[2:]):
+            with QueryCounter(db.engine) as counter:
+                webhooks.enqueue_overdue({assignment_id: "2025-12-17" for assignment_id in some}, clock.now())
+            counts.append(counter.count)
+        db.session.commit()
+        assert counts[0] == counts[1]
+        assert len(deliveries("assignment.overdue")) == 40
