@@ -302,12 +302,15 @@ def request_for(row: OutboxMessage, endpoint: WebhookEndpoint, now: datetime) ->
     return Request(endpoint.url, endpoint.allowed_host, body, headers)
 
 
+def tls_context() -> ssl.SSLContext:
+    """How an https endpoint's certificate is checked: the system's CA store and the host's name. Tests replace it."""
+    return ssl.create_default_context()
+
+
 def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
     """A connection to the checked address that still names the host (Host header, TLS name and certificate)."""
     if target.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=tls_context())
     else:
         connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
 

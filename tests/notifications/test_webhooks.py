@@ -434,3 +434,41 @@ def test_queueing_overdue_deliveries_takes_the_same_queries_for_2_tasks_as_for_2
         db.session.commit()
         assert counts[0] == counts[1]
         assert len(deliveries("assignment.overdue")) == 40
+
+
+def test_an_https_endpoint_is_reached_with_its_certificate_checked(app, world, clock, monkeypatch):
+    import ssl
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    got = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", PORT + 4), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(here / "smtp-test-cert.pem", here / "smtp-test-key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            register(world, url=f"https://127.0.0.1:{PORT + 4}/hook")
+            make_action(world, support=())
+            webhook_rows_only()
+            # The system's CA store does not know the test certificate: refused, and tried again later.
+            assert dispatcher.dispatch().retried == 1 and got.requests == []
+            trusted = ssl.create_default_context(cafile=str(here / "smtp-test-cert.pem"))
+            monkeypatch.setattr(webhooks, "tls_context", lambda: trusted)
+            clock.set(clock.now() + timedelta(hours=2))
+            assert dispatcher.dispatch().sent == 1 and len(got.requests) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
