@@ -17,6 +17,7 @@ from core.extensions import db
 from core.permissions import SYSTEM
 from forum import services as forums
 from notifications import dispatcher, endpoints, planner, webhooks
+from notifications import services as notification_services
 from notifications.models import MailError, MailKind, MailStatus, OutboxMessage, WebhookEvent
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user
@@ -158,6 +159,10 @@ def test_a_delivery_that_keeps_failing_is_dead_after_the_last_attempt(app, world
         row = deliveries()[0]
         assert (row.status, row.attempts) == (MailStatus.DEAD, 3)
         assert dispatcher.dispatch().sent == 0 and len(receiver.requests) == 3
+        # The secretariat sends it again from the delivery log, once the receiver is fixed.
+        receiver.answers = []
+        notification_services.requeue(as_user(world.users["secretariat"].id), row.id)
+        assert dispatcher.dispatch().sent == 1 and len(receiver.requests) == 4
 
 
 @pytest.mark.parametrize("status", [400, 404, 410, 301])
@@ -472,3 +477,19 @@ def test_an_https_endpoint_is_reached_with_its_certificate_checked(app, world, c
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_endpoint_that_never_answers_times_out_and_is_tried_again(app, world):
+    import socket
+
+    app.config["WEBHOOK_TIMEOUT"] = 0.3
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", PORT + 5))
+        silent.listen()  # connections wait in the backlog; nothing ever answers them
+        with app.app_context():
+            register(world, url=f"http://127.0.0.1:{PORT + 5}/hook")
+            make_action(world, support=())
+            webhook_rows_only()
+            assert dispatcher.dispatch().retried == 1
+            row = deliveries()[0]
+            assert (row.status, row.error_code) == (MailStatus.PENDING, MailError.ENDPOINT_TIMEOUT)
