@@ -137,22 +137,19 @@ def moment(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def assignment_data(assignment: Assignment, forum_government_id: int) -> dict:
-    """An assignment as a delivery says it."""
+def assignment_data(assignment: Assignment) -> dict:
+    """An assignment as a delivery says it: the fields, names and formats of the API's assignment (its labels and
+    the overdue figures, which depend on the reader and the day, left out)."""
     action = assignment.action
     return {
         "id": assignment.id,
         "action_id": assignment.action_id,
-        "action_title": action.title,
         "recommendation_id": action.recommendation_id,
         "forum_id": action.recommendation.forum_id,
-        "forum_government_id": forum_government_id,
-        "opd": {
-            "id": assignment.opd_id,
-            "code": assignment.opd.code,
-            "name": assignment.opd.name,
-            "government_id": assignment.opd.government_id,
-        },
+        "title": action.title,
+        "opd_id": assignment.opd_id,
+        "opd_code": assignment.opd.code,
+        "opd_government_id": assignment.opd.government_id,
         "role": assignment.role.value,
         "status": assignment.status.value,
         "due_date": assignment.due_date.isoformat(),
@@ -160,8 +157,11 @@ def assignment_data(assignment: Assignment, forum_government_id: int) -> dict:
         "pic_name": assignment.pic_name,
         "assigned_at": moment(assignment.assigned_at),
         "acknowledged_at": moment(assignment.acknowledged_at),
+        "acknowledged_by_id": assignment.acknowledged_by_id,
         "submitted_at": moment(assignment.submitted_at),
         "verified_at": moment(assignment.verified_at),
+        "verified_by_id": assignment.verified_by_id,
+        "completed_at": moment(assignment.completed_at),
         "updated_at": moment(assignment.updated_at),
         "version": assignment.version,
     }
@@ -225,7 +225,7 @@ def _enqueue_assignments(event: WebhookEvent, occasions: dict[int, str], now: da
         data = None
         for endpoint in endpoints:
             if hears(endpoint, seen_by):
-                data = data or assignment_data(assignment, forum_government)
+                data = data or assignment_data(assignment)
                 key = f"{event.value}:{assignment.id}:{occasions[assignment.id]}"
                 rows.append(delivery_row(endpoint, event.value, key, data, now))
     insert_or_ignore(OutboxMessage, rows, ["dedup_key"])

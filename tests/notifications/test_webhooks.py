@@ -119,7 +119,7 @@ def test_a_delivery_reaches_a_local_server_signed_as_the_readme_checks(app, worl
         assert body["occurred_at"] == clock.now().isoformat() and body["occurred_at"].endswith("+00:00")
         assert body["government_id"] == admin(world).government_id
         assert body["data"]["action_id"] == action_id
-        assert {r["data"]["opd"]["code"] for r in map(lambda q: json.loads(q["body"]), receiver.requests)} == {
+        assert {r["data"]["opd_code"] for r in map(lambda q: json.loads(q["body"]), receiver.requests)} == {
             "DINKES",
             "DP3AP2KB",
         }
