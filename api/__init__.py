@@ -44,12 +44,12 @@ SPEC = {
 
 def init_app(app: Flask) -> None:
     """Register every resource of the API and the document that describes them."""
-    from api import docs, governments
+    from api import actions, assignments, docs, governments
 
     for key, value in SPEC.items():
         app.config.setdefault(key, value)
     rest.init_app(app)
-    for blueprint in (governments.bp,):
+    for blueprint in (governments.bp, actions.bp, assignments.bp):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.register_blueprint(docs.bp)

@@ -16,6 +16,14 @@ class Id(ma.fields.Integer):
         super().__init__(**kwargs)
 
 
+class QueryId(Id):
+    """An id in a query string, where every value is text: "12" is the id 12 (a body's id must be a number)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strict", False)
+        super().__init__(**kwargs)
+
+
 class Moment(ma.fields.AwareDateTime):
     """A moment in ISO 8601 with its offset ("2026-12-02T09:30:00+00:00"); a query's moment must carry one."""
 

@@ -1,0 +1,243 @@
+"""Moving a task through the API: every operation calls the page's service with the token's user, so it does what
+the page does (the transition table, the history, the audit trail marked with the token, the decision email) and
+refuses what the page refuses (another OPD's head, a read token, a move the table has not, another government)."""
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from actions.models import Assignment, AssignmentEvent, Evidence, Status
+from core.audit import AuditEvent
+from core.extensions import db
+from notifications.models import MailKind, OutboxItem, OutboxMessage
+from tests.actions.helpers import TODAY
+from tests.api.conftest import ApiClient, make_token
+from tests.api.followups import PDF, dinkes_task
+
+
+def _task(app, assignment_id) -> Assignment:
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        db.session.expunge(assignment)
+    return assignment
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    return response.get_json()
+
+
+def _decisions(app, assignment_id) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .join(OutboxItem, OutboxItem.message_id == OutboxMessage.id)
+            .where(OutboxMessage.kind == MailKind.DECISION, OutboxItem.assignment_id == assignment_id)
+        )
+
+
+def test_acknowledging_answers_the_task_after_and_the_audit_names_the_token(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    head = api_as("opd_head")
+    response = head.post(f"/api/v1/assignments/{assignment_id}/acknowledge", json={"pic_name": "Dewi", "note": "Siap"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "acknowledged" and body["pic_name"] == "Dewi"
+    assert (
+        body["acknowledged_at"] == "2025-12-16T02:00:00+00:00"
+        and body["acknowledged_by_id"] == world.users["opd_head"].id
+    )
+    assert body["allowed"] == ["progress", "submit"]
+    with app.app_context():
+        [audit] = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.entity_type == "assignment", AuditEvent.entity_id == assignment_id)
+        )
+        assert audit.via == f"api:{head.token_id}" and audit.actor_id == world.users["opd_head"].id
+    again = head.post(f"/api/v1/assignments/{assignment_id}/acknowledge")
+    assert again.status_code == 200 and again.get_json()["version"] == body["version"]  # nothing changed
+
+
+def test_another_opds_head_a_read_token_and_another_government_are_refused(app, world, tree, api_as):
+    assignment_id = dinkes_task(app, world)
+    url = f"/api/v1/assignments/{assignment_id}/acknowledge"
+    assert _problem(api_as("other_head").post(url), 403)["detail"] == "Tugas ini milik OPD lain."
+    assert _problem(api_as("viewer").post(url), 403)
+    assert _problem(api_as("opd_head", scope="read").post(url), 403)
+    _token, secret = make_token(app, tree.users["kab_head"])
+    assert _problem(ApiClient(app, secret).post(url), 404)
+    _token, secret = make_token(app, tree.users["prov_secretariat"])  # sees the city's task, does not act for it
+    assert _problem(
+        ApiClient(app, secret).post(f"/api/v1/assignments/{assignment_id}/cancel", json={"reason": "x"}), 403
+    )
+    assert _problem(api_as("opd_head").post("/api/v1/assignments/9999/acknowledge"), 404)
+    assert _task(app, assignment_id).status == Status.ASSIGNED
+
+
+def test_a_move_the_table_has_not_is_409(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    body = _problem(api_as("opd_head").post(f"/api/v1/assignments/{assignment_id}/submit"), 409)
+    assert "Menunggu konfirmasi" in body["detail"]
+    body = _problem(
+        api_as("secretariat").post(f"/api/v1/assignments/{assignment_id}/verify", json={"accept": True}), 409
+    )
+    assert _task(app, assignment_id).status == Status.ASSIGNED
+
+
+def _upload(client, assignment_id, *files, **fields):
+    data = {"percent": "60", "note": "Pelatihan kader", **fields}
+    if files:
+        data["files"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(f"/api/v1/assignments/{assignment_id}/progress", data=data, content_type="multipart/form-data")
+
+
+def test_progress_with_evidence_files_and_links_as_multipart(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    staff = api_as("opd_staff")  # staff report progress, as on the page
+    response = _upload(
+        staff,
+        assignment_id,
+        ("daftar-hadir.pdf", PDF),
+        ("foto.pdf", PDF),
+        links=["https://example.org/berita", "https://example.org/foto"],
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["percent"] == 60 and response.get_json()["status"] == "in_progress"
+    with app.app_context():
+        evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.assignment_id == assignment_id)))
+        assert sorted(e.attachment.original_name for e in evidence if e.attachment) == ["daftar-hadir.pdf", "foto.pdf"]
+        assert sorted(e.url for e in evidence if e.url) == ["https://example.org/berita", "https://example.org/foto"]
+        assert all(e.attachment.path.read_bytes() == PDF for e in evidence if e.attachment)
+        [audit] = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity_id == assignment_id, AuditEvent.verb == "change_status")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+        assert audit.via == f"api:{staff.token_id}"
+
+
+def test_an_upload_is_checked_as_on_the_page_and_nothing_is_saved_when_one_file_fails(app, world, api_as):
+    app.config["EVIDENCE_MAX_BYTES"] = 1000
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    head = api_as("opd_head")
+    too_large = _problem(_upload(head, assignment_id, ("ok.pdf", PDF), ("besar.pdf", PDF + b"0" * 1000)), 422)
+    assert list(too_large["errors"]) == ["file"] and "melebihi" in too_large["errors"]["file"][0]
+    wrong_type = _problem(_upload(head, assignment_id, ("program.exe", b"MZ\x90\x00")), 422)
+    assert list(wrong_type["errors"]) == ["file"] and "pdf" in wrong_type["errors"]["file"][0]
+    disguised = _problem(_upload(head, assignment_id, ("laporan.pdf", b"MZ\x90\x00 not a pdf")), 422)
+    assert "laporan.pdf" in disguised["errors"]["file"][0]
+    bad_name = _problem(_upload(head, assignment_id, ("../../.pdf", PDF)), 422)
+    assert list(bad_name["errors"]) == ["file"]
+    percent = _problem(_upload(head, assignment_id, percent="150"), 422)
+    assert list(percent["errors"]) == ["percent"]
+    missing = _problem(head.post(f"/api/v1/assignments/{assignment_id}/progress", data={}), 422)
+    assert list(missing["errors"]) == ["percent"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
+        assert db.session.get(Assignment, assignment_id).status == Status.ACKNOWLEDGED
+    attachments = app.config["ATTACHMENT_DIR"]
+    assert not any(path.is_file() for path in Path(attachments).rglob("*"))
+
+
+def test_progress_before_acknowledgement_and_by_another_opd_are_refused(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    assert (
+        "harus menerima tugas" in _problem(_upload(api_as("opd_staff"), assignment_id, ("a.pdf", PDF)), 409)["detail"]
+    )
+    acknowledged = dinkes_task(app, world, "acknowledged")
+    _problem(_upload(api_as("other_head"), acknowledged, ("a.pdf", PDF)), 403)
+    _problem(_upload(api_as("opd_head", scope="read"), acknowledged, ("a.pdf", PDF)), 403)
+
+
+def test_submit_needs_evidence_then_hands_the_task_in(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    head = api_as("opd_head")
+    refused = _problem(head.post(f"/api/v1/assignments/{assignment_id}/submit", json={}), 422)
+    assert "bukti" in refused["detail"]
+    _upload(head, assignment_id, ("bukti.pdf", PDF))
+    _problem(api_as("opd_staff").post(f"/api/v1/assignments/{assignment_id}/submit"), 403)  # staff may not submit
+    response = head.post(f"/api/v1/assignments/{assignment_id}/submit", json={"note": "Selesai"})
+    assert response.status_code == 200 and response.get_json()["status"] == "submitted"
+    assert response.get_json()["submitted_at"] == "2025-12-16T02:00:00+00:00"
+    assert api_as("secretariat").get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"] == [
+        "verify",
+        "return",
+        "cancel",
+        "due_date",
+    ]
+
+
+def test_verify_accepts_and_mails_the_decision(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "submitted")
+    before = _decisions(app, assignment_id)
+    _problem(api_as("opd_head").post(f"/api/v1/assignments/{assignment_id}/verify", json={"accept": True}), 403)
+    response = api_as("secretariat").post(f"/api/v1/assignments/{assignment_id}/verify", json={"accept": True})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "done" and body["percent"] == 100 and body["allowed"] == []
+    assert body["verified_by_id"] == world.users["secretariat"].id
+    assert _decisions(app, assignment_id) == before + 1
+
+
+def test_returning_needs_a_note_and_mails_the_decision(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "submitted")
+    secretariat = api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/verify"
+    assert _problem(secretariat.post(url, json={"accept": False}), 422)["errors"] == {"note": ["Isi alasannya."]}
+    assert list(_problem(secretariat.post(url, json={}), 422)["errors"]) == ["accept"]
+    assert list(_problem(secretariat.post(url, json={"accept": "maybe"}), 422)["errors"]) == ["accept"]
+    before = _decisions(app, assignment_id)
+    response = secretariat.post(url, json={"accept": False, "note": "Lampirkan daftar hadir."})
+    assert response.status_code == 200 and response.get_json()["status"] == "returned"
+    assert _decisions(app, assignment_id) == before + 1
+    with app.app_context():
+        last = db.session.scalar(
+            sa.select(AssignmentEvent)
+            .where(AssignmentEvent.assignment_id == assignment_id)
+            .order_by(AssignmentEvent.id.desc())
+        )
+        assert (last.to_status, last.note) == (Status.RETURNED, "Lampirkan daftar hadir.")
+
+
+def test_cancel_takes_the_task_away_with_a_reason(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    secretariat = api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/cancel"
+    assert list(_problem(secretariat.post(url, json={}), 422)["errors"]) == ["reason"]
+    assert _problem(secretariat.post(url, json={"reason": "   "}), 422)["errors"] == {"reason": ["Isi alasannya."]}
+    _problem(api_as("opd_head").post(url, json={"reason": "Bukan tugas kami"}), 403)
+    response = secretariat.post(url, json={"reason": "Digabung dengan tindak lanjut lain"})
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    assert "Dibatalkan" in _problem(secretariat.post(url, json={"reason": "lagi"}), 409)["detail"]
+
+
+def test_the_due_date_moves_with_a_reason_and_not_into_the_past(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    secretariat = api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/due-date"
+    new = (TODAY + timedelta(days=40)).isoformat()
+    past = (TODAY - timedelta(days=1)).isoformat()
+    assert list(_problem(secretariat.post(url, json={"due_date": past, "reason": "x"}), 422)["errors"]) == ["due_date"]
+    assert list(_problem(secretariat.post(url, json={"due_date": "31-12-2025", "reason": "x"}), 422)["errors"]) == [
+        "due_date"
+    ]
+    _problem(api_as("opd_head").post(url, json={"due_date": new, "reason": "Minta waktu"}), 403)
+    response = secretariat.post(url, json={"due_date": new, "reason": "Menunggu anggaran perubahan"})
+    assert response.status_code == 200 and response.get_json()["due_date"] == new
+    timeline = secretariat.get(f"/api/v1/assignments/{assignment_id}/timeline").get_json()
+    assert timeline[-1]["kind"] == "due_date" and timeline[-1]["note"] == "Menunggu anggaran perubahan"
+    secretariat.post(f"/api/v1/assignments/{assignment_id}/cancel", json={"reason": "Batal"})
+    assert _problem(secretariat.post(url, json={"due_date": new, "reason": "x"}), 409)
+
+
+def test_a_body_with_an_unknown_field_is_refused_before_anything_changes(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    body = _problem(
+        api_as("opd_head").post(f"/api/v1/assignments/{assignment_id}/acknowledge", json={"pic": "Dewi"}), 422
+    )
+    assert body["errors"] == {"pic": ["Kolom tidak dikenal."]}
+    assert _task(app, assignment_id).status == Status.ASSIGNED
