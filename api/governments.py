@@ -10,7 +10,7 @@ from flask_login import current_user
 from accounts import governments
 from accounts.models import Government, GovernmentKind, Opd, OpdKind
 from api.base import ApiBlueprint, paged
-from api.schemas import Id, Schema
+from api.schemas import QueryId, Schema
 from core.errors import NotFound
 from core.extensions import db
 from core.permissions import sees
@@ -40,7 +40,7 @@ class OpdSchema(Schema):
 
 
 class OpdQuery(Schema):
-    government_id = Id(metadata={"description": "Only this government's OPDs."})
+    government_id = QueryId(metadata={"description": "Only this government's OPDs."})
     active = ma.fields.Boolean(metadata={"description": "Only active (true) or inactive (false) OPDs."})
 
 

@@ -77,3 +77,12 @@ def test_the_document_and_its_reference_page(app, world, client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
     assert "GET /api/v1/opds" in page.get_data(as_text=True)
+
+
+def test_an_id_in_the_query_string_is_read_as_a_number(app, world, api_as):
+    """A query string holds text only: "?government_id=1" is the id 1 (a strict Id refused it as not an integer)."""
+    admin = api_as("admin")
+    government_id = admin.get("/api/v1/governments").get_json()[0]["id"]
+    response = admin.get(f"/api/v1/opds?government_id={government_id}")
+    assert response.status_code == 200 and response.headers["X-Total-Count"] == "5"
+    assert admin.get("/api/v1/opds?government_id=1.5").status_code == 422
