@@ -17,11 +17,12 @@ from actions.models import (
     STATUS_LABELS,
     Assignment,
     AssignmentRole,
+    CannotReason,
     HistoryKind,
     Status,
 )
 from api.base import ApiBlueprint, paged
-from api.schemas import Moment, QueryId, Schema
+from api.schemas import Id, Moment, QueryId, Schema
 from core import clock
 from core.permissions import Permission
 from core.views import attachment_download
@@ -90,7 +91,19 @@ class AssignmentSchema(Schema):
         return assignment.days_late(clock.today_local())
 
 
-OPERATIONS = ("acknowledge", "progress", "submit", "verify", "return", "cancel", "due_date")
+OPERATIONS = (
+    "acknowledge",
+    "pic",
+    "progress",
+    "submit",
+    "cannot",
+    "verify",
+    "return",
+    "decide_cannot",
+    "cancel",
+    "due_date",
+    "reassign",
+)
 
 
 class AssignmentDetailSchema(AssignmentSchema):
@@ -105,12 +118,16 @@ def allowed(assignment: Assignment) -> list[str]:
     """The operations the user may do now, asked of the same functions that decide the page's buttons."""
     may = {
         "acknowledge": services.may(current_user, assignment, Status.ACKNOWLEDGED),
+        "pic": services.may_set_pic(current_user, assignment),
         "progress": services.may_report(current_user, assignment),
         "submit": services.may(current_user, assignment, Status.SUBMITTED),
+        "cannot": services.may(current_user, assignment, Status.CANNOT_REQUESTED),
         "verify": services.may(current_user, assignment, Status.DONE),
         "return": services.may(current_user, assignment, Status.RETURNED),
+        "decide_cannot": services.may(current_user, assignment, Status.CANNOT_FOLLOW_UP),
         "cancel": services.may(current_user, assignment, Status.CANCELLED),
         "due_date": services.may_change(current_user, assignment),
+        "reassign": services.may_change(current_user, assignment),
     }
     return [name for name in OPERATIONS if may[name]]
 
@@ -220,6 +237,27 @@ class ProgressBody(Schema):
 class VerifyBody(Schema):
     accept = ma.fields.Boolean(required=True, metadata={"description": "true: done as recommended; false: return."})
     note = ma.fields.String(validate=ma.validate.Length(max=2000), metadata={"description": "Required to return."})
+
+
+class PicBody(Schema):
+    pic_name = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+
+
+class CannotBody(Schema):
+    category = ma.fields.Enum(CannotReason, by_value=True, required=True)
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+
+
+class CannotDecisionBody(Schema):
+    approve = ma.fields.Boolean(
+        required=True, metadata={"description": "true: it cannot be followed up; false: back to work."}
+    )
+    note = ma.fields.String(validate=ma.validate.Length(max=2000), metadata={"description": "Required to reject."})
+
+
+class ReassignBody(Schema):
+    opd_id = Id(required=True, metadata={"description": "The OPD the task moves to; it acknowledges afresh."})
+    reason = ma.fields.String(required=True, validate=NOTE)
 
 
 class ReasonBody(Schema):
@@ -360,3 +398,45 @@ def due_date(body, assignment_id):
         services.change_due_date(current_user, assignment, body["due_date"], body["reason"])
 
     return _moved(assignment_id, P.EDIT_FORUMS, run)
+
+
+@bp.route("/assignments/<int:assignment_id>/pic", methods=["POST"])
+@bp.arguments(PicBody)
+@bp.response(200, AssignmentDetailSchema)
+def pic(body, assignment_id):
+    """Name (or rename) the person in charge: the OPD's head, once the task is acknowledged."""
+    return _moved(assignment_id, P.ACKNOWLEDGE, lambda a: services.set_pic(current_user, a, body["pic_name"]))
+
+
+@bp.route("/assignments/<int:assignment_id>/cannot", methods=["POST"])
+@bp.arguments(CannotBody)
+@bp.response(200, AssignmentDetailSchema)
+def cannot(body, assignment_id):
+    """Ask the secretariat to accept that the task cannot be followed up, and why."""
+
+    def run(assignment):
+        services.request_cannot(current_user, assignment, category=body["category"], reason=body["reason"])
+
+    return _moved(assignment_id, P.SUBMIT, run)
+
+
+@bp.route("/assignments/<int:assignment_id>/cannot-decision", methods=["POST"])
+@bp.arguments(CannotDecisionBody)
+@bp.response(200, AssignmentDetailSchema)
+def cannot_decision(body, assignment_id):
+    """The secretariat's decision on a "cannot follow up" request: approve it, or reject it with a note."""
+
+    def run(assignment):
+        services.decide_cannot(current_user, assignment, approve=body["approve"], note=body.get("note"))
+
+    return _moved(assignment_id, P.VERIFY, run)
+
+
+@bp.route("/assignments/<int:assignment_id>/reassign", methods=["POST"])
+@bp.arguments(ReassignBody)
+@bp.response(200, AssignmentDetailSchema)
+def reassign(body, assignment_id):
+    """Move an open task to another OPD the forum may give tasks to, with the reason."""
+    return _moved(
+        assignment_id, P.EDIT_FORUMS, lambda a: services.reassign(current_user, a, body["opd_id"], body["reason"])
+    )

@@ -51,7 +51,7 @@ def test_acknowledging_answers_the_task_after_and_the_audit_names_the_token(app,
         body["acknowledged_at"] == "2025-12-16T02:00:00+00:00"
         and body["acknowledged_by_id"] == world.users["opd_head"].id
     )
-    assert body["allowed"] == ["progress", "submit"]
+    assert body["allowed"] == ["pic", "progress", "submit", "cannot"]
     with app.app_context():
         [audit] = db.session.scalars(
             sa.select(AuditEvent).where(AuditEvent.entity_type == "assignment", AuditEvent.entity_id == assignment_id)
@@ -168,6 +168,7 @@ def test_submit_needs_evidence_then_hands_the_task_in(app, world, api_as):
         "return",
         "cancel",
         "due_date",
+        "reassign",
     ]
 
 
@@ -241,3 +242,53 @@ def test_a_body_with_an_unknown_field_is_refused_before_anything_changes(app, wo
     )
     assert body["errors"] == {"pic": ["Kolom tidak dikenal."]}
     assert _task(app, assignment_id).status == Status.ASSIGNED
+
+
+def test_the_person_in_charge_is_named_by_the_head_once_acknowledged(app, world, api_as):
+    assignment_id = dinkes_task(app, world)
+    head = api_as("opd_head")
+    url = f"/api/v1/assignments/{assignment_id}/pic"
+    _problem(head.post(url, json={"pic_name": "Dewi"}), 409)  # acknowledge first
+    head.post(f"/api/v1/assignments/{assignment_id}/acknowledge")
+    _problem(api_as("opd_staff").post(url, json={"pic_name": "Dewi"}), 403)
+    assert list(_problem(head.post(url, json={}), 422)["errors"]) == ["pic_name"]
+    response = head.post(url, json={"pic_name": "dr. Dewi Lestari"})
+    assert response.status_code == 200 and response.get_json()["pic_name"] == "dr. Dewi Lestari"
+
+
+def test_a_cannot_follow_up_request_and_the_secretariats_decision(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    head, secretariat = api_as("opd_head"), api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/cannot"
+    wrong = _problem(head.post(url, json={"category": "weather", "reason": "x"}), 422)
+    assert list(wrong["errors"]) == ["category"]
+    _problem(api_as("other_head").post(url, json={"category": "budget", "reason": "Tidak ada anggaran"}), 403)
+    response = head.post(url, json={"category": "budget", "reason": "Tidak ada anggaran tahun ini"})
+    assert response.status_code == 200 and response.get_json()["status"] == "cannot_requested"
+    assert secretariat.get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"][:1] == ["decide_cannot"]
+    decide = f"/api/v1/assignments/{assignment_id}/cannot-decision"
+    assert _problem(secretariat.post(decide, json={"approve": False}), 422)["errors"] == {"note": ["Isi alasannya."]}
+    _problem(head.post(decide, json={"approve": True}), 403)
+    before = _decisions(app, assignment_id)
+    response = secretariat.post(decide, json={"approve": False, "note": "Gunakan anggaran perubahan."})
+    assert response.status_code == 200 and response.get_json()["status"] == "in_progress"
+    assert _decisions(app, assignment_id) == before + 1
+    head.post(url, json={"category": "budget", "reason": "Anggaran perubahan ditolak"})
+    response = secretariat.post(decide, json={"approve": True})
+    assert response.status_code == 200 and response.get_json()["status"] == "cannot_follow_up"
+
+
+def test_reassigning_gives_the_task_to_another_opd_afresh(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    secretariat = api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/reassign"
+    target = world.opds["DISDUKCAPIL"]
+    _problem(api_as("opd_head").post(url, json={"opd_id": target, "reason": "Bukan kewenangan kami"}), 403)
+    assert list(_problem(secretariat.post(url, json={"opd_id": 99999, "reason": "x"}), 422)["errors"]) == [
+        "lead_opd_id"
+    ]
+    response = secretariat.post(url, json={"opd_id": target, "reason": "Kewenangan Disdukcapil"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["opd_id"], body["status"], body["acknowledged_at"]) == (target, "assigned", None)
+    assert _problem(api_as("opd_head").get(f"/api/v1/assignments/{assignment_id}/acknowledge"), 405)

@@ -36,6 +36,7 @@ def test_one_task_says_its_status_due_date_context_and_what_the_user_may_do(app,
     assert api_as("secretariat").get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"] == [
         "cancel",
         "due_date",
+        "reassign",
     ]
     assert api_as("viewer").get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"] == []
     assert api_as("other_head").get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"] == []
