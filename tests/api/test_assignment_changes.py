@@ -292,3 +292,98 @@ def test_reassigning_gives_the_task_to_another_opd_afresh(app, world, api_as):
     body = response.get_json()
     assert (body["opd_id"], body["status"], body["acknowledged_at"]) == (target, "assigned", None)
     assert _problem(api_as("opd_head").get(f"/api/v1/assignments/{assignment_id}/acknowledge"), 405)
+
+
+MOVES = {
+    "acknowledge": ("acknowledge", {"json": {}}),
+    "pic": ("pic", {"json": {"pic_name": "Dewi"}}),
+    "progress": ("progress", None),  # multipart, made fresh for each request
+    "submit": ("submit", {"json": {}}),
+    "cannot": ("cannot", {"json": {"category": "budget", "reason": "Tidak ada anggaran"}}),
+    "verify": ("verify", {"json": {"accept": True}}),
+    "return": ("verify", {"json": {"accept": False, "note": "Lengkapi bukti"}}),
+    "decide_cannot": ("cannot-decision", {"json": {"approve": True}}),
+    "cancel": ("cancel", {"json": {"reason": "Digabung"}}),
+    "due_date": ("due-date", {"json": {"due_date": (TODAY + timedelta(days=60)).isoformat(), "reason": "Anggaran"}}),
+    "reassign": ("reassign", None),  # to DISDUKCAPIL, whose id the world knows
+}
+
+
+def _send(client, world, assignment_id, name):
+    path, kwargs = MOVES[name]
+    url = f"/api/v1/assignments/{assignment_id}/{path}"
+    if name == "progress":
+        data = {"percent": "70", "files": (io.BytesIO(PDF), "bukti.pdf")}
+        return client.post(url, data=data, content_type="multipart/form-data")
+    if name == "reassign":
+        return client.post(url, json={"opd_id": world.opds["DISDUKCAPIL"], "reason": "Kewenangan Disdukcapil"})
+    return client.post(url, **kwargs)
+
+
+def test_allowed_says_exactly_which_moves_succeed_for_every_role_at_every_stage(app, world, api_as):
+    """For each role and each stage of a task, every move is tried: those `allowed` names succeed, every other one
+    is refused (403 or 409) and changes nothing. Acknowledging an acknowledged task is the one idempotent move."""
+    attempts = refusals = 0
+    succeeded = set()
+    for role in ("admin", "secretariat", "opd_head", "opd_staff", "viewer", "other_head"):
+        client = api_as(role)
+        for stage in ("assigned", "reported", "submitted"):
+            assignment_id = dinkes_task(app, world, stage)
+            allowed = client.get(f"/api/v1/assignments/{assignment_id}").get_json()["allowed"]
+            for name in MOVES:
+                before = client.get(f"/api/v1/assignments/{assignment_id}").get_json()
+                response = _send(client, world, assignment_id, name)
+                attempts += 1
+                if name in allowed:
+                    assert response.status_code == 200, (role, stage, name, response.get_json())
+                    succeeded.add((role, stage, name))
+                    assignment_id = dinkes_task(app, world, stage)  # the next move starts from the same stage
+                    continue
+                after = client.get(f"/api/v1/assignments/{assignment_id}").get_json()
+                if name == "acknowledge" and response.status_code == 200:
+                    assert stage != "assigned" and role == "opd_head" and after["version"] == before["version"]
+                    continue
+                refusals += 1
+                assert response.status_code in (403, 409), (role, stage, name, response.get_json())
+                assert after["version"] == before["version"], (role, stage, name)
+    secretariats_work = {
+        (stage, name) for stage in ("assigned", "reported", "submitted") for name in ("cancel", "due_date", "reassign")
+    } | {("submitted", "verify"), ("submitted", "return")}
+    expected = (
+        {(role, *move) for role in ("admin", "secretariat") for move in secretariats_work}
+        | {("opd_head", "assigned", "acknowledge"), ("opd_head", "submitted", "pic")}
+        | {("opd_head", "reported", name) for name in ("pic", "progress", "submit", "cannot")}
+        | {("opd_staff", "reported", "progress")}
+    )
+    assert succeeded == expected  # nothing for the viewer, nor for another OPD's head
+    assert (attempts, refusals) == (198, 198 - len(expected) - 2)
+
+
+def test_no_move_on_a_citys_task_is_open_to_the_province_or_a_sibling_kabupaten(app, world, tree):
+    """Every user of the province (which sees the city's tasks, and acts for none of them) and of the sibling
+    kabupaten (which sees none) tries every move at every stage: the province gets 403 or 409, and the kabupaten
+    exactly what a task that does not exist gets (404, or 403 for a move its role may never make)."""
+    tasks = {stage: dinkes_task(app, world, stage) for stage in ("assigned", "reported", "submitted")}
+    attempts = 0
+    for key in ("prov", "kab"):
+        for who in ("secretariat", "head", "admin", "viewer"):
+            _token, secret = make_token(app, tree.users[f"{key}_{who}"])
+            client = ApiClient(app, secret)
+            for stage, assignment_id in tasks.items():
+                for name in MOVES:
+                    response = _send(client, world, assignment_id, name)
+                    attempts += 1
+                    where = (key, who, stage, name, response.get_json())
+                    if key == "prov":
+                        assert response.status_code in (403, 409), where
+                    else:
+                        nowhere = _send(client, world, 2_000_000, name)
+                        assert (response.status_code, response.get_json()) == (
+                            nowhere.status_code,
+                            nowhere.get_json(),
+                        ), where
+                        assert response.status_code in (403, 404), where
+    assert attempts == 2 * 4 * 3 * len(MOVES)
+    assert _task(app, tasks["assigned"]).status == Status.ASSIGNED
+    assert _task(app, tasks["reported"]).status == Status.IN_PROGRESS
+    assert _task(app, tasks["submitted"]).status == Status.SUBMITTED
