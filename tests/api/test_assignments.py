@@ -271,3 +271,32 @@ def test_a_read_of_a_task_answers_304_until_it_changes(app, world, api_as):
     assert head.get(f"/api/v1/assignments/{assignment_id}", headers={"If-None-Match": etag}).status_code == 304
     head.post(f"/api/v1/assignments/{assignment_id}/acknowledge", json={})
     assert head.get(f"/api/v1/assignments/{assignment_id}", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_document_describes_every_operation_on_tasks_and_the_upload_as_one_multipart_body(app, world, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    task = "/api/v1/assignments/{assignment_id}"
+    moves = ("acknowledge", "pic", "progress", "submit", "cannot", "verify", "cannot-decision", "cancel")
+    expected = {
+        ("get", "/api/v1/assignments"),
+        ("get", task),
+        ("get", f"{task}/timeline"),
+        ("get", "/api/v1/evidence/{evidence_id}"),
+        ("get", "/api/v1/actions"),
+        ("get", "/api/v1/actions/{action_id}"),
+        *(("post", f"{task}/{move}") for move in (*moves, "due-date", "reassign")),
+    }
+    described = {(method, path) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+    assert expected <= described and len(expected) == 16
+    upload = spec["paths"][f"{task}/progress"]["post"]
+    assert "parameters" not in upload or all(p["in"] != "formData" for p in upload["parameters"])
+    [(media, body)] = upload["requestBody"]["content"].items()
+    schema = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert media == "multipart/form-data" and schema["required"] == ["percent"]
+    assert schema["properties"]["files"]["items"] == {"type": "string", "format": "binary"}
+    listed = spec["paths"]["/api/v1/assignments"]["get"]["parameters"]
+    assert {"status", "overdue", "mine", "updated_since", "due_from", "due_to", "opd_id"} <= {
+        p.get("name") for p in listed
+    }
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "POST /api/v1/assignments/{assignment_id}/progress" in page
