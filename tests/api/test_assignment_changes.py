@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from actions import services
 from actions.models import Assignment, AssignmentEvent, Evidence, Status
 from core.audit import AuditEvent
 from core.extensions import db
@@ -387,3 +388,31 @@ def test_no_move_on_a_citys_task_is_open_to_the_province_or_a_sibling_kabupaten(
     assert _task(app, tasks["assigned"]).status == Status.ASSIGNED
     assert _task(app, tasks["reported"]).status == Status.IN_PROGRESS
     assert _task(app, tasks["submitted"]).status == Status.SUBMITTED
+
+
+def test_a_task_changed_by_someone_else_meanwhile_is_a_409_and_nothing_is_saved(app, world, api_as, monkeypatch):
+    """Between the API's read of the task and its write, another request changes it (its version moves on): the
+    move answers 409 as a problem, and neither its history nor its audit row is kept."""
+    assignment_id = dinkes_task(app, world)
+    loaded = services.assignment_for
+
+    def read_then_changed_elsewhere(actor, task_id, permission):
+        assignment = loaded(actor, task_id, permission)
+        # What another request's committed change leaves in the row: its version moved on (written here in this
+        # request's own transaction, since SQLite would lock a second writer out until this one ends).
+        db.session.execute(
+            sa.update(Assignment).where(Assignment.id == task_id).values(version=Assignment.version + 1),
+            execution_options={"synchronize_session": False},
+        )
+        return assignment
+
+    monkeypatch.setattr(services, "assignment_for", read_then_changed_elsewhere)
+    body = _problem(api_as("opd_head").post(f"/api/v1/assignments/{assignment_id}/acknowledge"), 409)
+    assert body["detail"].startswith("Orang lain mengubah tugas ini pada saat yang sama; tidak ada yang disimpan.")
+    task = _task(app, assignment_id)
+    assert task.status == Status.ASSIGNED and task.version == 1  # the rollback took the other change too
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.via.is_not(None)))
+            == 0
+        )
