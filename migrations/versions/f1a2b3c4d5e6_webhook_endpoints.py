@@ -5,7 +5,7 @@ allows although private, and whether it is active. An outbox row of kind "webhoo
 (outbox.webhook_id) and holds the JSON it posts (outbox.payload).
 
 Revision ID: f1a2b3c4d5e6
-Revises: e5f6a7b8c9d0
+Revises: f0a1b2c3d4e5
 Create Date: 2026-12-02 17:45:00
 
 """
@@ -17,7 +17,7 @@ from core.types import UtcDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'f1a2b3c4d5e6'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = 'f0a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 
