@@ -300,3 +300,17 @@ def test_the_document_describes_every_operation_on_tasks_and_the_upload_as_one_m
     }
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "POST /api/v1/assignments/{assignment_id}/progress" in page
+
+
+def test_the_follow_ups_list_takes_the_same_queries_for_2_as_for_20(app, world, api_as):
+    viewer = api_as("viewer")
+    viewer.get("/api/v1/actions")  # a token's first use writes its last use, once
+    for _ in range(2):
+        dinkes_task(app, world, support=("DP3AP2KB", "DISDUKCAPIL"))
+    two, response = _list_queries(app, viewer, "/api/v1/actions")
+    assert response.headers["X-Total-Count"] == "2"
+    for _ in range(18):
+        dinkes_task(app, world, support=("DP3AP2KB",))
+    twenty, response = _list_queries(app, viewer, "/api/v1/actions")
+    assert response.headers["X-Total-Count"] == "20" and twenty == two
+    assert sum(len(row["assignments"]) for row in response.get_json()) == 2 * 3 + 18 * 2
