@@ -152,6 +152,11 @@ class Config:
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None
+    # A webhook delivery (notifications.webhooks) waits this many seconds for the endpoint, and is retried with the
+    # email's backoff after a 5xx, 408, 429, timeout or refused connection; it ends `dead` after this many attempts
+    # (an email has no such count: its usefulness ends it), or at once after another 4xx.
+    WEBHOOK_TIMEOUT = env_positive("WEBHOOK_TIMEOUT", 10)
+    WEBHOOK_MAX_ATTEMPTS = env_positive("WEBHOOK_MAX_ATTEMPTS", 8)
     # How often the worker (`flask reminders worker`) runs the planner, which itself waits for each government's
     # send time, and the dispatcher, which sends what is due.
     REMINDER_PLAN_EVERY_MINUTES = env_positive("REMINDER_PLAN_EVERY_MINUTES", 10)

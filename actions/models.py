@@ -185,6 +185,8 @@ class Assignment(db.Model):
         # The dashboard's "unacknowledged for 2 working days" and "done this month" tiles: index range scans.
         sa.Index("ix_assignments_status_assigned_at", "status", "assigned_at"),
         sa.Index("ix_assignments_status_completed_at", "status", "completed_at"),
+        # A synchronising client's pages (the API's updated_since): read in order from this index.
+        sa.Index("ix_assignments_updated_id", "updated_at", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

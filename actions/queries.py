@@ -377,6 +377,42 @@ def list_assignments(
     return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
 
 
+def filtered_assignments(
+    actor: Actor, filters: AssignmentFilters, *, mine: bool = False, updated_since: datetime | None = None
+) -> sa.Select:
+    """The follow-ups list's select, for a client that pages it itself (the API): `mine` keeps the tasks of the
+    OPDs the actor acts for ("My tasks"), and `updated_since` those changed since then, ordered by that change (then
+    id), so that a synchronising client pages stably and asks again from the last change it saw."""
+    require(actor, P.READ)
+    conditions = [*assignment_conditions(filters), visible_assignments(actor)]
+    if mine:
+        conditions.append(Assignment.opd_id.in_(sorted(accounts.opds_acted_for(actor))))
+    if updated_since is not None:
+        conditions.append(Assignment.updated_at >= updated_since)
+        return _with_context(sa.select(Assignment).where(*conditions)).order_by(Assignment.updated_at, Assignment.id)
+    return assignments_query(conditions)
+
+
+def visible_actions(actor: Actor, *, forum_id: int | None = None) -> sa.Select:
+    """The follow-ups an actor may see (one of their assignments is visible), each with its recommendation and
+    forum and only the assignments the actor sees (a sibling government's stay out), in the order they were made."""
+    require(actor, P.READ)
+    seen = visible_assignments(actor)
+    query = sa.select(Action).where(Action.id.in_(sa.select(Assignment.action_id).where(seen)))
+    if forum_id:
+        query = query.where(
+            Action.recommendation_id.in_(sa.select(Recommendation.id).where(Recommendation.forum_id == forum_id))
+        )
+    return (
+        query.options(
+            so.selectinload(Action.assignments.and_(seen)),
+            so.joinedload(Action.recommendation, innerjoin=True).load_only(Recommendation.id, Recommendation.forum_id),
+        )
+        .order_by(Action.id)
+        .execution_options(populate_existing=True)
+    )
+
+
 def all_assignments(actor: Actor, filters: AssignmentFilters, limit: int = 50_000) -> list[Assignment]:
     """Every filtered assignment, for exports."""
     require(actor, P.READ)

@@ -264,12 +264,8 @@ def may_change(actor: Actor, assignment: Assignment) -> bool:
 
 
 def may_report(actor: Actor, assignment: Assignment) -> bool:
-    """Whether this user may report progress on this assignment now."""
-    return (
-        can(actor, P.REPORT_PROGRESS)
-        and getattr(actor, "opd_id", None) == assignment.opd_id
-        and assignment.status in REPORTABLE
-    )
+    """Whether this user may report progress on this assignment now: a user of its OPD, or its Plt. head."""
+    return can(actor, P.REPORT_PROGRESS) and assignment.status in REPORTABLE and acts_for(actor, assignment)
 
 
 def _check_pic(actor: Actor, assignment: Assignment) -> None:

@@ -1,7 +1,7 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -38,7 +38,7 @@ from core import clock
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
-from core.views import page_number, permission_required
+from core.views import attachment_download, page_number, permission_required
 from forum import services as forums
 
 bp = Blueprint("actions", __name__)
@@ -461,16 +461,7 @@ def assignment_reassign(assignment_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 @login_required
 def evidence_download(evidence_id: int):
-    attachment = evidence_file(current_user, evidence_id)
-    response = send_file(
-        attachment.path,
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.original_name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download(evidence_file(current_user, evidence_id))
 
 
 # --- decrees -------------------------------------------------------------------------------------------

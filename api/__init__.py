@@ -57,12 +57,12 @@ SPEC = {
 
 def init_app(app: Flask) -> None:
     """Register every resource of the API and the document that describes them."""
-    from api import decrees, docs, forums, governments, reports
+    from api import actions, assignments, decrees, docs, forums, governments, reports
 
     for key, value in SPEC.items():
         app.config.setdefault(key, value)
     rest.init_app(app)
-    for blueprint in (governments.bp, forums.bp, decrees.bp, reports.bp):
+    for blueprint in (governments.bp, forums.bp, actions.bp, assignments.bp, decrees.bp, reports.bp):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.register_blueprint(docs.bp)

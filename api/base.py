@@ -15,6 +15,9 @@ from flask_limiter import RateLimitExceeded
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 
 from accounts import tokens
@@ -50,9 +53,24 @@ def rate_limit_key() -> str:
     return f"api-address:{request.remote_addr}"
 
 
+class ApiParser(FlaskParser):
+    """webargs' parser, with one more location: `multipart`, a multipart/form-data body's fields and files read by
+    one schema (an upload with its percent and note), documented as one request body."""
+
+    __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
+
+    def load_multipart(self, req, schema):
+        return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
 class ApiBlueprint(Blueprint):
     """A resource of the API: its views need a token, answer errors as problems, and page with a total."""
 
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": PAGE_SIZE, "max_page_size": MAX_PAGE_SIZE}
     PAGINATION_HEADER_NAME = "X-Total-Count"
     ETAG_INCLUDE_HEADERS = ["X-Total-Count", "Link"]

@@ -7,7 +7,7 @@ from datetime import date
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, request, send_file, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
@@ -146,3 +146,16 @@ def read_upload(form, read):
     except Invalid as error:
         attach_error(form, error)
         return None
+
+
+def attachment_download(attachment):
+    """A stored file as a download under the name it was uploaded with, kept in no cache (it may be private)."""
+    response = send_file(
+        attachment.path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

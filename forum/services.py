@@ -19,7 +19,7 @@ from core.extensions import db
 from core.nip import check_nip
 from core.permissions import Actor, Permission, can, may_assign_to, require, require_works_for, works_for
 from core.weblinks import web_link
-from forum import attendance_import
+from forum import attendance_import, events
 from forum.models import (
     FORUM_STATUS_LABELS,
     PRESENT,
@@ -476,6 +476,13 @@ def change_status(actor: Actor, forum_id: int, to: ForumStatus | str, note: str 
     )
     forum.status = to
     db.session.commit()
+    if to == ForumStatus.CLOSED:
+        events.forum_closed.send(
+            current_app._get_current_object(),
+            forum_id=forum.id,
+            actor_id=getattr(actor, "id", None),
+            occasion=clock.now().isoformat(),
+        )
     return forum
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from core import clock
 from core.extensions import db
-from notifications import content, outbox, secretariat
+from notifications import content, outbox, secretariat, webhooks
 from notifications.mailer import MailFailure, PermanentFailure, SmtpSession, build, said
 from notifications.mailer import message_id as message_id_for
 from notifications.models import CancelReason, MailError, MailKind, MailStatus, OutboxMessage
@@ -50,6 +50,7 @@ SERVER_DOWN = {
 class Claim:
     token: str
     ids: list[int]
+    webhooks: frozenset[int] = frozenset()  # which of them are webhook deliveries
 
 
 def backoff(attempts: int) -> timedelta:
@@ -100,12 +101,13 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     db.session.commit()
     # Sent in the order they were due (not by id): a row given back after a failed run goes before those that
     # failed after it, so none is starved while the server is down.
-    ordered = db.session.scalars(
-        sa.select(OutboxMessage.id)
+    ordered = db.session.execute(
+        sa.select(OutboxMessage.id, OutboxMessage.kind)
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-    )
-    return Claim(token, list(ordered) if ids else [])
+    ).all()
+    rows = ordered if ids else []
+    return Claim(token, [row.id for row in rows], frozenset(row.id for row in rows if row.kind == MailKind.WEBHOOK))
 
 
 def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> DispatchResult:
@@ -120,12 +122,18 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
             taken = claim(now or clock.now(), owner, batch if limit is None else min(batch, limit - handled))
             if not taken.ids:
                 break
-            for position, message_id in enumerate(taken.ids):
+            untried = []
+            for message_id in taken.ids:
+                # Once the mail server failed, the claim's other emails go back untried; its webhook deliveries,
+                # which need no mail server, are still sent.
+                if result.stopped is not None and message_id not in taken.webhooks:
+                    untried.append(message_id)
+                    continue
                 _guarded_send(session, message_id, taken.token, now or clock.now(), book, result)
                 handled += 1
-                if result.stopped is not None:
-                    result.put_back += _put_back(taken.ids[position + 1 :], taken.token, now or clock.now())
-                    return result
+            if result.stopped is not None:
+                result.put_back += _put_back(untried, taken.token, now or clock.now())
+                return result
     finally:
         session.close()
     return result
@@ -187,6 +195,9 @@ def _send_one(
         db.session.rollback()
         return
     mine = outbox.held(row.id, token)
+    if row.kind == MailKind.WEBHOOK:
+        _send_webhook(row, mine, now, result)
+        return
     reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
         prepared = PREPARE.get(row.kind, content.prepare)(row, now, book)
@@ -198,19 +209,8 @@ def _send_one(
         return
     row.message_id = message_id_for(row.dedup_key)
     db.session.flush()
-    # Renewed right before SMTP, in the commit that records what is said and to whom: if another sender took the
-    # row over meanwhile, this one says nothing and rolls its version back.
-    renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(mine)
-        .values(lease_until=now + lease_length())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if renewed != 1:
-        db.session.rollback()
-        result.lost += 1
+    if not _renewed(mine, now, result):
         return
-    db.session.commit()
     envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
     earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
     if not envelope:  # everyone it is for now was reached by an earlier attempt
@@ -246,6 +246,48 @@ def _send_one(
         return
     # Sent: the error of an earlier attempt is history now, not the row's state.
     result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=refused or None)
+
+
+def _renewed(mine, now: datetime, result: DispatchResult) -> bool:
+    """Renew the lease right before talking to the server, in the commit that records what is said and to whom: if
+    another sender took the row over meanwhile, this one says nothing and rolls its version back."""
+    renewed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(mine)
+        .values(lease_until=now + lease_length())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if renewed != 1:
+        db.session.rollback()
+        result.lost += 1
+        return False
+    db.session.commit()
+    return True
+
+
+def _send_webhook(row: OutboxMessage, mine, now: datetime, result: DispatchResult) -> None:
+    """POST one webhook delivery (notifications.webhooks): sent on a 2xx; dead after a refusal that another try
+    cannot change (another 4xx, a private address) or after WEBHOOK_MAX_ATTEMPTS; else retried with the email's
+    backoff. It never stops the run: a failing endpoint holds up no email and no other endpoint."""
+    endpoint = row.webhook
+    if endpoint is None or not endpoint.active:
+        result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.ENDPOINT_GONE)
+        return
+    request = webhooks.request_for(row, endpoint, now)
+    attempts = row.attempts
+    if not _renewed(mine, now, result):
+        return
+    db.session.remove()  # no transaction, and no connection, is held while the endpoint answers
+    outcome = webhooks.post(request)
+    if outcome.sent:
+        result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None))
+        return
+    why = failed(outcome.code, outcome.params, outcome.words)
+    result.errors.append(outcome.words or str(outcome.code))
+    if outcome.permanent or attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+        result.dead += _finish(mine, MailStatus.DEAD, result, **why)
+    else:
+        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
 
 
 def _failed(mine, error: MailFailure, useful: bool, now: datetime, attempts: int, result: DispatchResult) -> None:

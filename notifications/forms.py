@@ -1,10 +1,12 @@
 """Forms of the reminder pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, IntegerField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import DateField, Form, NumberRange
+from notifications.models import WEBHOOK_EVENT_LABELS
 
 
 class SettingsForm(Form):
@@ -48,3 +50,21 @@ class TestEmailForm(Form):
 
 class LinkAcknowledgeForm(Form):
     pic_name = StringField(_l("Person in charge (PIC)"), validators=[Optional(), Length(max=200)])
+
+
+class WebhookForm(Form):
+    """A webhook endpoint: the service checks the address itself (scheme, credentials, where its host points)."""
+
+    url = StringField(_l("Address (URL)"), validators=[DataRequired(), Length(max=500)])
+    events = SelectMultipleField(
+        _l("Events"),
+        choices=[(event.value, label) for event, label in WEBHOOK_EVENT_LABELS.items()],
+        # No DataRequired: it would mark every checkbox `required`; the service says "Choose at least one event."
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    secret = StringField(_l("Secret (made for you when left empty)"), validators=[Optional(), Length(min=16, max=200)])
+    allowed_host = StringField(
+        _l("Allowed host on a private network (optional)"), validators=[Optional(), Length(max=253)]
+    )
+    active = BooleanField(_l("Active"), default=True)

@@ -14,7 +14,10 @@ from core.extensions import db
 from core.types import UtcDateTime, enum_column
 
 audit.ENTITY_LABELS.update(
-    reminder_settings=_l("reminder settings"), holiday=_l("collective leave day"), outbox=_l("email")
+    reminder_settings=_l("reminder settings"),
+    holiday=_l("collective leave day"),
+    outbox=_l("email"),
+    webhook=_l("webhook endpoint"),
 )
 audit.VERB_LABELS.update(requeue=_l("queued again"))
 
@@ -43,6 +46,7 @@ class MailKind(StrEnum):
     WELCOME = "welcome"  # a link to set one's password: a new account, or an admin's "send a link"
     DECISION = "decision"  # the secretariat's decision on a task, one per history row (notifications.decisions)
     SECRETARIAT_DIGEST = "secretariat_digest"  # a secretariat officer's day: what waits on it, what mail misses
+    WEBHOOK = "webhook"  # not an email: a signed HTTP POST to a government's endpoint (notifications.webhooks)
 
 
 MAIL_KIND_LABELS = {
@@ -52,6 +56,7 @@ MAIL_KIND_LABELS = {
     MailKind.WELCOME: _l("Link to set the password"),
     MailKind.DECISION: _l("Decision on a task"),
     MailKind.SECRETARIAT_DIGEST: _l("Secretariat's daily digest"),
+    MailKind.WEBHOOK: _l("Webhook"),
 }
 
 
@@ -95,12 +100,14 @@ class CancelReason(StrEnum):
     NOTHING_TO_SAY = "nothing_to_say"
     SUPERSEDED = "superseded"
     TOO_OLD = "too_old"
+    ENDPOINT_GONE = "endpoint_gone"  # a webhook delivery whose endpoint was deactivated or deleted
 
 
 CANCEL_REASON_LABELS = {
     CancelReason.NOTHING_TO_SAY: _l("every task in it was settled before it could be sent"),
     CancelReason.SUPERSEDED: _l("replaced by a newer daily reminder, which carries its tasks"),
     CancelReason.TOO_OLD: _l("the mail server was unreachable for too long; the daily reminder covers the task"),
+    CancelReason.ENDPOINT_GONE: _l("its webhook endpoint was deactivated or deleted"),
 }
 
 
@@ -118,6 +125,11 @@ class MailError(StrEnum):
     DISCONNECTED = "disconnected"
     TLS = "tls"
     OTHER = "other"
+    # A webhook's delivery (notifications.webhooks): the endpoint's own words stay in last_error.
+    ENDPOINT_ANSWERED = "endpoint_answered"  # params: {"status": the HTTP status it answered}
+    ENDPOINT_UNREACHABLE = "endpoint_unreachable"
+    ENDPOINT_TIMEOUT = "endpoint_timeout"
+    ADDRESS_REFUSED = "address_refused"  # the URL's host is a loopback, private, ... address, or it has no address
 
 
 MAIL_ERROR_LABELS = {
@@ -131,6 +143,10 @@ MAIL_ERROR_LABELS = {
     MailError.DISCONNECTED: _l("The mail server closed the connection."),
     MailError.TLS: _l("The encrypted connection to the mail server failed."),
     MailError.OTHER: _l("Sending failed."),
+    MailError.ENDPOINT_ANSWERED: _l("The endpoint answered with an error."),
+    MailError.ENDPOINT_UNREACHABLE: _l("The endpoint could not be reached."),
+    MailError.ENDPOINT_TIMEOUT: _l("The endpoint did not answer in time."),
+    MailError.ADDRESS_REFUSED: _l("The endpoint's address is not allowed: it is not a public address."),
 }
 
 
@@ -144,6 +160,60 @@ class Reason(StrEnum):
     UNACKNOWLEDGED = "unacknowledged"
     DECREE_EXPIRY = "decree_expiry"
     DECISION = "decision"
+
+
+class WebhookEvent(StrEnum):
+    """What a webhook endpoint may hear of: its name in the payload and the Kawal-Event header."""
+
+    ASSIGNMENT_CREATED = "assignment.created"
+    ASSIGNMENT_ACKNOWLEDGED = "assignment.acknowledged"
+    ASSIGNMENT_SUBMITTED = "assignment.submitted"
+    ASSIGNMENT_VERIFIED = "assignment.verified"
+    ASSIGNMENT_RETURNED = "assignment.returned"
+    ASSIGNMENT_OVERDUE = "assignment.overdue"
+    ASSIGNMENT_CANCELLED = "assignment.cancelled"
+    FORUM_CLOSED = "forum.closed"
+
+
+WEBHOOK_EVENT_LABELS = {
+    WebhookEvent.ASSIGNMENT_CREATED: _l("A task is given to an OPD"),
+    WebhookEvent.ASSIGNMENT_ACKNOWLEDGED: _l("A task is acknowledged"),
+    WebhookEvent.ASSIGNMENT_SUBMITTED: _l("A task is submitted for verification"),
+    WebhookEvent.ASSIGNMENT_VERIFIED: _l("A task is verified"),
+    WebhookEvent.ASSIGNMENT_RETURNED: _l("A task is returned for fixing"),
+    WebhookEvent.ASSIGNMENT_OVERDUE: _l("A task is overdue"),
+    WebhookEvent.ASSIGNMENT_CANCELLED: _l("A task is cancelled"),
+    WebhookEvent.FORUM_CLOSED: _l("A forum is closed"),
+}
+
+# The test ping an admin sends from the endpoint's page: not an event anyone subscribes to.
+PING = "ping"
+
+
+class WebhookEndpoint(db.Model):
+    """A government's webhook endpoint: where Kawal posts the events it subscribed to, signed with its secret.
+
+    The secret is stored in clear, unlike a password or an API token: Kawal needs it itself, to compute each
+    delivery's HMAC-SHA256 signature. It is shown once, when made, and the endpoint's page never shows it again.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    government_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("governments.id"), index=True)
+    url: so.Mapped[str] = so.mapped_column(sa.String(500))
+    secret: so.Mapped[str] = so.mapped_column(sa.String(200))
+    events: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    # A host the admin allows although it resolves to a loopback or private address (a server on the same network).
+    allowed_host: so.Mapped[str | None] = so.mapped_column(sa.String(253))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
+
+    @property
+    def event_labels(self) -> list[str]:
+        """Its events, said in the reader's language."""
+        return [str(WEBHOOK_EVENT_LABELS[WebhookEvent(e)]) for e in self.events if e in WEBHOOK_EVENT_LABELS]
 
 
 class OutboxMessage(db.Model):
@@ -181,11 +251,18 @@ class OutboxMessage(db.Model):
     refused: so.Mapped[list | None] = so.mapped_column(sa.JSON(none_as_null=True))
     cancel_reason: so.Mapped[CancelReason | None] = so.mapped_column(enum_column(CancelReason))
     message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # A webhook delivery (kind WEBHOOK): its endpoint, and the JSON it posts, made when the event happened (its
+    # "id" is the row's, added at send time). `recipient` holds the endpoint's URL and `subject` the event's name.
+    webhook_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="SET NULL"), index=True
+    )
+    payload: so.Mapped[dict | None] = so.mapped_column(sa.JSON(none_as_null=True))
     created_at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UtcDateTime, index=True)
 
     opd: so.Mapped[Opd | None] = so.relationship()
     recipient_user: so.Mapped[User | None] = so.relationship()
+    webhook: so.Mapped[WebhookEndpoint | None] = so.relationship()
     items: so.Mapped[list["OutboxItem"]] = so.relationship(back_populates="message", order_by="OutboxItem.id")
 
     @property
@@ -212,6 +289,9 @@ class OutboxMessage(db.Model):
         code = (self.error_params or {}).get("code")
         if self.error_code == MailError.NO_RECIPIENT and code:
             return str(_l("%(code)s has no active head and no official email.", code=code))
+        status = (self.error_params or {}).get("status")
+        if self.error_code == MailError.ENDPOINT_ANSWERED and status:
+            return str(_l("The endpoint answered with HTTP %(status)s.", status=status))
         return str(MAIL_ERROR_LABELS[self.error_code])
 
 

@@ -23,7 +23,7 @@ from core.calendar import WorkingDays
 from core.db import bulk_insert_or_ignore, in_batches, insert_or_ignore
 from core.extensions import db
 from core.permissions import Role
-from notifications import outbox, secretariat
+from notifications import outbox, secretariat, webhooks
 from notifications import policy as policies
 from notifications.models import CancelReason, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
@@ -67,6 +67,7 @@ class PlanResult:
     days: dict[int, Day] = field(default_factory=dict)
     planned: frozenset[int] = frozenset()  # the governments planned in this run
     secretariat: int = 0  # secretariat digests planned (their content is chosen at send time)
+    webhooks: int = 0  # assignment.overdue deliveries asked for (those already queued add nothing)
 
 
 def _tightest(days_left: int, thresholds: tuple[int, ...]) -> int | None:
@@ -193,8 +194,9 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if not due:
         result.before_send_time = True
         return result
+    found = candidates(due)
     by_opd: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in unplanned(candidates(due)):
+    for candidate in unplanned(found):
         by_opd[candidate.opd_id].append(candidate)
     result.by_opd = dict(by_opd)
     if dry_run:
@@ -255,6 +257,11 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         result.items += len(found)
     bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
     result.secretariat = _plan_secretariat(due, days, now)
+    # A task found overdue is an `assignment.overdue` webhook, once per task and due date (not per overdue week).
+    overdue = {
+        c.assignment_id: c.occasion.split(":")[1] for c in found if c.reason in (Reason.OVERDUE, Reason.ESCALATION)
+    }
+    result.webhooks = webhooks.enqueue_overdue(overdue, now)
     db.session.commit()
     return result
 

@@ -12,9 +12,10 @@ from actions.models import Assignment, AssignmentEvent
 from core import clock
 from core.db import insert_or_ignore
 from core.extensions import db
-from notifications import decisions, outbox
+from forum import events as forum_events
+from notifications import decisions, outbox, webhooks
 from notifications import policy as policies
-from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason
+from notifications.models import MailKind, OutboxItem, OutboxMessage, Reason, WebhookEvent
 from notifications.planner import resolve_recipient
 
 
@@ -146,17 +147,51 @@ def _on_password_link_wanted(app, user_ids: list[int], **_):
         current_app.logger.exception("Could not queue the set-password email for users %s", user_ids)
 
 
+def _webhook(event: WebhookEvent):
+    """A handler queueing the webhook deliveries of one assignment event."""
+
+    def handle(app, assignment_id: int, **_):
+        try:
+            webhooks.enqueue_assignment_event(event, assignment_id)
+        except Exception:  # the change is saved; only its webhook deliveries are missing
+            db.session.rollback()
+            current_app.logger.exception("Could not queue the %s webhooks of assignment %s", event, assignment_id)
+
+    return handle
+
+
+def _on_forum_closed(app, forum_id: int, occasion: str, **_):
+    try:
+        webhooks.enqueue_forum_closed(forum_id, occasion)
+    except Exception:  # the forum is closed; only its webhook deliveries are missing
+        db.session.rollback()
+        current_app.logger.exception("Could not queue the forum.closed webhooks of forum %s", forum_id)
+
+
+# Which action event is which webhook event ("started" is no webhook event: the OPD's first progress report).
+WEBHOOK_EVENTS = {
+    events.assignment_created: WebhookEvent.ASSIGNMENT_CREATED,
+    events.assignment_acknowledged: WebhookEvent.ASSIGNMENT_ACKNOWLEDGED,
+    events.assignment_submitted: WebhookEvent.ASSIGNMENT_SUBMITTED,
+    events.assignment_verified: WebhookEvent.ASSIGNMENT_VERIFIED,
+    events.assignment_returned: WebhookEvent.ASSIGNMENT_RETURNED,
+    events.assignment_cancelled: WebhookEvent.ASSIGNMENT_CANCELLED,
+}
+
+
 def subscribe(app) -> None:
     """Connect this app's handlers (weakly held by blinker, so kept on the app)."""
     decision = decisions.Decision
-    handlers = {
-        events.assignment_created: _on_assignment_created,
-        events.assignment_returned: _listener(decisions.RETURNS),
-        events.assignment_verified: _listener(decisions.VERDICTS),
-        events.assignment_cancelled: _listener(frozenset({decision.CANCELLED})),
-        events.due_date_changed: _listener(frozenset({decision.DUE_DATE})),
-    }
-    app.extensions["notifications.handlers"] = [*handlers.values(), _on_password_link_wanted]
-    for signal, handler in handlers.items():
+    handlers = [
+        (events.assignment_created, _on_assignment_created),
+        (events.assignment_returned, _listener(decisions.RETURNS)),
+        (events.assignment_verified, _listener(decisions.VERDICTS)),
+        (events.assignment_cancelled, _listener(frozenset({decision.CANCELLED}))),
+        (events.due_date_changed, _listener(frozenset({decision.DUE_DATE}))),
+        *((signal, _webhook(event)) for signal, event in WEBHOOK_EVENTS.items()),
+        (forum_events.forum_closed, _on_forum_closed),
+    ]
+    app.extensions["notifications.handlers"] = [*(handler for _, handler in handlers), _on_password_link_wanted]
+    for signal, handler in handlers:
         signal.connect(handler, sender=app)
     account_events.password_link_wanted.connect(_on_password_link_wanted, sender=app)

@@ -13,8 +13,8 @@ from core.errors import Invalid, InvalidTransition
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission
 from core.views import page_number, permission_required, url_with
-from notifications import content, services
-from notifications.forms import LeaveForm, LinkAcknowledgeForm, SettingsForm, TestEmailForm
+from notifications import content, endpoints, services
+from notifications.forms import LeaveForm, LinkAcknowledgeForm, SettingsForm, TestEmailForm, WebhookForm
 from notifications.models import MAIL_KIND_LABELS, MAIL_STATUS_LABELS
 
 bp = Blueprint("notifications", __name__)
@@ -172,6 +172,108 @@ def test_email():
         flash(_("Test email queued; it appears in the delivery log."), "success")
         return redirect(url_for("notifications.delivery_log", kind="test"))
     return _render_settings(form_status(form), test_form=form)
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------
+
+
+def _render_webhooks(form=None, status=200, secret=None):
+    return render_template(
+        "notifications/webhooks.html",
+        endpoints=endpoints.endpoints(current_user),
+        form=form or WebhookForm(formdata=None),
+        secret=secret,
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/admin/webhooks")
+@permission_required(Permission.ADMINISTER)
+def webhooks():
+    return _render_webhooks()
+
+
+@bp.post("/admin/webhooks")
+@permission_required(Permission.ADMINISTER)
+def webhook_add():
+    """A new endpoint's secret is shown on the page answering the form, once; it is never shown again."""
+    form = WebhookForm()
+    if form.validate_on_submit():
+        try:
+            endpoint, secret = endpoints.create_endpoint(
+                current_user, form.url.data, form.events.data, form.allowed_host.data, form.secret.data
+            )
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Webhook endpoint registered. Copy its secret now: it is not shown again."), "success")
+            return _render_webhooks(secret={"endpoint": endpoint, "value": secret})
+    return _render_webhooks(form, form_status(form))
+
+
+def _render_webhook(webhook_id: int, form=None, status=200):
+    endpoint = endpoints.get_endpoint(current_user, webhook_id)
+    if form is None:
+        form = WebhookForm(obj=endpoint, formdata=None)
+        form.secret.data = None  # shown once, when made; never on the page again
+    return render_template(
+        "notifications/webhook.html",
+        endpoint=endpoint,
+        form=form,
+        deliveries=endpoints.recent_deliveries(current_user, webhook_id),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/admin/webhooks/<int:webhook_id>")
+@permission_required(Permission.ADMINISTER)
+def webhook_view(webhook_id: int):
+    return _render_webhook(webhook_id)
+
+
+@bp.post("/admin/webhooks/<int:webhook_id>")
+@permission_required(Permission.ADMINISTER)
+def webhook_save(webhook_id: int):
+    form = WebhookForm()
+    if form.validate_on_submit():
+        try:
+            endpoints.update_endpoint(
+                current_user,
+                webhook_id,
+                form.url.data,
+                form.events.data,
+                form.allowed_host.data,
+                form.active.data,
+                form.secret.data,
+            )
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            flash(_("Webhook endpoint saved."), "success")
+            return redirect(url_for("notifications.webhook_view", webhook_id=webhook_id))
+    return _render_webhook(webhook_id, form, form_status(form))
+
+
+@bp.post("/admin/webhooks/<int:webhook_id>/delete")
+@permission_required(Permission.ADMINISTER)
+def webhook_delete(webhook_id: int):
+    if ConfirmForm().validate_on_submit():
+        endpoints.delete_endpoint(current_user, webhook_id)
+        flash(_("Webhook endpoint deleted."), "success")
+    return redirect(url_for("notifications.webhooks"))
+
+
+@bp.post("/admin/webhooks/<int:webhook_id>/ping")
+@permission_required(Permission.ADMINISTER)
+def webhook_ping(webhook_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            endpoints.send_ping(current_user, webhook_id)
+        except Invalid as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Test delivery queued; it appears below once sent."), "success")
+    return redirect(url_for("notifications.webhook_view", webhook_id=webhook_id))
 
 
 # --- development only ----------------------------------------------------------------------------------

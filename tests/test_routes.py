@@ -107,6 +107,12 @@ EXPECTED = {
     "notifications.leave_add": ADMIN,
     "notifications.leave_delete": ADMIN,
     "notifications.test_email": ADMIN,
+    "notifications.webhooks": ADMIN,
+    "notifications.webhook_add": ADMIN,
+    "notifications.webhook_view": ADMIN,
+    "notifications.webhook_save": ADMIN,
+    "notifications.webhook_delete": ADMIN,
+    "notifications.webhook_ping": ADMIN,
     "notifications.dev_mail": VERIFIERS,
     "notifications.dev_mail_view": VERIFIERS,
     "notifications.dev_mail_html": VERIFIERS,
@@ -162,7 +168,13 @@ def sample_ids(app, world):
 
         leave = notifications.add_collective_leave(SYSTEM, date(2025, 12, 26), "Cuti bersama Natal")
         mail = notifications.queue_test_email(SYSTEM, "uji@example.org")
+        from notifications import endpoints
+
+        webhook, _ = endpoints.create_endpoint(
+            SYSTEM, "http://127.0.0.1:5149/hook", ["assignment.created"], allowed_host="127.0.0.1"
+        )
         return {
+            "webhook_id": webhook.id,
             "message_id": mail.id,
             "leave_id": leave.id,
             "name": "contoh.eml",

@@ -86,3 +86,4 @@ def test_an_id_in_a_query_string_is_read_from_its_text(app, world, api_as):
     response = admin.get(f"/api/v1/opds?government_id={government_id}")
     assert response.status_code == 200 and response.headers["X-Total-Count"] == "5"
     assert admin.get(f"/api/v1/opds?government_id={government_id + 1000}").headers["X-Total-Count"] == "0"
+    assert admin.get("/api/v1/opds?government_id=1.5").status_code == 422

@@ -136,3 +136,18 @@ def test_a_plt_head_is_greeted_as_plt_on_a_new_task_and_a_decision_of_the_acting
     ]
     html = smtp.messages[1].get_body(("html",)).get_content()
     assert f"Yth. Plt. Kepala {DP3AP2KB_NAME}," in html
+
+
+def test_a_plt_head_is_offered_the_progress_form_of_the_acting_opds_task(mail_app, world, smtp):
+    """The service takes a Plt. head's report (acts_for), so the page and the API's `allowed` offer it too: both ask
+    `may_report`, which asked the user's own OPD only."""
+    _name_plt_head(mail_app, world)
+    with mail_app.app_context():
+        make_action(world, lead="DP3AP2KB", support=(), due_in=3, title="Rumah aman korban kekerasan")
+        task = db.session.scalar(sa.select(Assignment.id))
+    head = _signed_in(mail_app, world.users["opd_head"].id)
+    assert head.post(f"/assignments/{task}/acknowledge", data={"pic_name": "Rina"}).status_code == 302
+    page = head.get(f"/assignments/{task}").get_data(as_text=True)
+    assert f'action="/assignments/{task}/progress"' in page
+    staff = _signed_in(mail_app, world.users["opd_staff"].id).get(f"/assignments/{task}").get_data(as_text=True)
+    assert f'action="/assignments/{task}/progress"' not in staff
