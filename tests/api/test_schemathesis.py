@@ -31,7 +31,7 @@ CHECKS = ",".join(
 )
 # Examples per account over all the operations, shared out between them (from 3 to 12 each): the run's time stays
 # about the same as operations are added. The coverage phase adds its own boundary cases on top.
-EXAMPLES_PER_ACCOUNT = 120
+EXAMPLES_PER_ACCOUNT = 240
 METHODS = {"get", "put", "post", "patch", "delete"}
 SEED = 15  # the same cases on every run: a failure in CI is the one a developer replays
 
