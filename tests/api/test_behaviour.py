@@ -265,7 +265,7 @@ def test_every_moment_an_operation_answers_carries_its_offset(make_app, tmp_path
         moments = moments_in(response.get_json())
         found += len(moments)
         naive += [f"{url}: {moment}" for moment in moments if not OFFSET.search(moment)]
-    assert naive == []
+    assert found > 0 and naive == []  # the forums' and tasks' times are among them
     crawl_summary(f"api moments: {found} times in {len(urls)} reads of the demo, every one with its offset")
 
 
