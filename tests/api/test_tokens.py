@@ -50,6 +50,12 @@ def test_every_role_reaches_the_token_page_from_the_user_menu(client_as, role):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+def test_the_api_reference_links_to_the_token_page_for_a_signed_in_user(client, client_as):
+    assert 'href="/account/tokens"' in client_as("opd_staff").get("/api/v1/docs").get_data(as_text=True)
+    anonymous = client.get("/api/v1/docs").get_data(as_text=True)
+    assert 'href="/account/tokens"' not in anonymous and "Token API" in anonymous
+
+
 def test_the_page_needs_a_login(client):
     response = client.get("/account/tokens")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
