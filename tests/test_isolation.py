@@ -82,7 +82,8 @@ def _side_users(tree, key: str) -> dict[str, int]:
 
 
 def _build_side(tree, key: str) -> Side:
-    """A sibling's own forum, series, OPD, follow-ups, progress, decree, leave, mail and calendar token."""
+    """A sibling's own forum, series, OPD, follow-ups, progress, decree, leave, mail, calendar token, API token
+    and webhook."""
     from accounts import services as accounts
     from actions import decrees
     from actions import services as actions
@@ -145,9 +146,14 @@ def _build_side(tree, key: str) -> Side:
     side.token = accounts.calendar_token(as_user(users["head"]))
     from accounts import tokens
 
-    side.ids["token_id"] = tokens.create_token(as_user(users["head"]), name=f"Token {mark}", scope="read", days=30)[
-        0
-    ].id
+    token, _secret = tokens.create_token(as_user(users["head"]), name=f"Token {mark}", scope="read", days=30)
+    side.ids["token_id"] = token.id
+    from notifications import endpoints
+
+    webhook, _secret = endpoints.create_endpoint(
+        admin, f"http://127.0.0.1:5119/{mark}", ["assignment.created"], allowed_host="127.0.0.1"
+    )
+    side.ids["webhook_id"] = webhook.id
     return side
 
 
