@@ -412,12 +412,14 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import bp as users_cli
+    from api.cli import bp as api_cli
     from demo.cli import bp as seed_cli
     from notifications.cli import bp as reminders_cli
 
     app.register_blueprint(users_cli)
     app.register_blueprint(seed_cli)
     app.register_blueprint(reminders_cli)
+    app.register_blueprint(api_cli)
 
 
 def configure_logger(app: Flask) -> None:

@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioF
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from accounts import governments, services
-from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS, TIME_ZONE_LABELS
+from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS, TIME_ZONE_LABELS, TOKEN_SCOPE_LABELS, TokenScope
 from core import numbering
 from core.errors import Invalid
 from core.forms import Form, OptionalIntSelectField, enum_choices
@@ -38,6 +38,36 @@ class SetPasswordForm(Form):
 
 class PasswordResetForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+
+
+NEVER = "never"
+TOKEN_DAYS_CHOICES = [
+    ("30", _l("30 days")),
+    ("90", _l("90 days")),
+    ("365", _l("1 year")),
+    (NEVER, _l("Never (until revoked)")),
+]
+
+
+class TokenForm(Form):
+    """A new personal access token: its name, what it may do, how long it lasts (the service checks each again)."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l('What the token is for, e.g. "SIPD sync" or "Inspektorat dashboard".'),
+    )
+    scope = RadioField(
+        _l("Access"),
+        choices=enum_choices(TOKEN_SCOPE_LABELS),
+        default=TokenScope.READ.value,
+        validators=[DataRequired()],
+    )
+    days = SelectField(_l("Expires after"), choices=TOKEN_DAYS_CHOICES, default="90")
+
+    def values(self) -> dict:
+        days = self.days.data
+        return {"name": self.name.data, "scope": self.scope.data, "days": None if days == NEVER else int(days)}
 
 
 class LanguageForm(Form):

@@ -207,6 +207,22 @@ TOKEN_SCOPE_LABELS = {
 }
 
 
+class TokenState(StrEnum):
+    """Whether a token opens the API now: it works, or it expired, or it was revoked (by hand or with the
+    user's sessions)."""
+
+    WORKING = "working"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+TOKEN_STATE_LABELS = {
+    TokenState.WORKING: _l("Works"),
+    TokenState.EXPIRED: _l("Expired"),
+    TokenState.REVOKED: _l("Revoked"),
+}
+
+
 class ApiToken(db.Model):
     """A personal access token for the API (`Authorization: Bearer …`). Only a hash of the secret is stored; the
     secret is shown once, when it is made. A token never does more than its user may on the pages."""
@@ -231,3 +247,12 @@ class ApiToken(db.Model):
     @property
     def may_write(self) -> bool:
         return self.scope == TokenScope.WRITE
+
+    @property
+    def state(self) -> TokenState:
+        """Revoked before expired: a revoked token says why it ended even once its date has passed too."""
+        if self.revoked_at is not None:
+            return TokenState.REVOKED
+        if self.expires_at is not None and self.expires_at <= clock.now():
+            return TokenState.EXPIRED
+        return TokenState.WORKING

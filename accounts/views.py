@@ -1,11 +1,23 @@
 """Signing in and out, one's own account, and the administration of users and OPDs."""
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import onboarding, reach, services
+from accounts import tokens as api_tokens
 from accounts.forms import (
     GovernmentForm,
     ImportConfirmForm,
@@ -16,9 +28,10 @@ from accounts.forms import (
     PasswordChangeForm,
     PasswordResetForm,
     SetPasswordForm,
+    TokenForm,
     UserForm,
 )
-from accounts.models import TIME_ZONE_LABELS
+from accounts.models import TIME_ZONE_LABELS, TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from core.errors import Invalid, NotAllowed
 from core.extensions import limiter
 from core.forms import ConfirmForm, attach_error, form_status
@@ -115,6 +128,46 @@ def password():
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home"))
     return render_template("accounts/password.html", form=form), form_status(form)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """One's personal access tokens for the API: the list, and a new one, whose secret only this answer shows."""
+    form = TokenForm()
+    created = secret = None
+    if form.validate_on_submit():
+        try:
+            created, secret = api_tokens.create_token(current_user, **form.values())
+        except Invalid as error:
+            attach_error(form, error)
+        else:
+            form = TokenForm(formdata=None)
+    response = make_response(
+        render_template(
+            "accounts/tokens.html",
+            form=form,
+            tokens=api_tokens.user_tokens(current_user),
+            created=created,
+            secret=secret,
+            api_url=url_for("governments.Opds", _external=True),
+            scope_labels=TOKEN_SCOPE_LABELS,
+            state_labels=TOKEN_STATE_LABELS,
+        ),
+        form_status(form),
+    )
+    # The secret must stay in no cache, not even the browser's back button.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    """Revoke one of one's own tokens (CSRFProtect has checked the form); another user's is not found."""
+    token = api_tokens.revoke_token(current_user, token_id)
+    flash(_("The token %(name)s is revoked; it no longer opens the API.", name=token.name), "success")
+    return redirect(url_for("accounts.tokens"))
 
 
 @bp.route("/account/set-password/<token>", methods=["GET", "POST"])

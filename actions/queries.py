@@ -469,11 +469,11 @@ def headless_opds(actor: Actor) -> list[Opd]:
     return [opd for opd in accounts.opds_without_active_head() if sees(reach, opd.government_id)]
 
 
-def active_opd(opd_id: int) -> Opd:
-    """The OPD to give a task to: it must exist and be active."""
+def active_opd(opd_id: int, field: str = "opd_id") -> Opd:
+    """The OPD to give a task to: it must exist and be active; a refusal names the form's `field`."""
     opd = db.session.get(Opd, opd_id)
     if opd is None:
-        raise Invalid(_l("No such OPD."), field="lead_opd_id")
+        raise Invalid(_l("No such OPD."), field=field)
     if not opd.active:
-        raise Invalid(_l("%(code)s is inactive and cannot be given tasks.", code=opd.code), field="lead_opd_id")
+        raise Invalid(_l("%(code)s is inactive and cannot be given tasks.", code=opd.code), field=field)
     return opd

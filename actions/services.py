@@ -209,7 +209,7 @@ def _government_opds(forum: Forum, government_ids) -> list[Opd]:
 
 def assignable_opd(forum: Forum, opd_id: int, field: str = "opd_id") -> Opd:
     """An active OPD that may get this forum's follow-ups: of its government or one under it."""
-    opd = active_opd(opd_id)
+    opd = active_opd(opd_id, field)
     if not forums.may_assign(forum, opd):
         raise Invalid(
             _l("%(code)s belongs to a government this forum cannot give tasks to.", code=opd.code), field=field

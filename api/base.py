@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from accounts import tokens
 from api.problems import problem, say_errors
+from core import audit
 from core.errors import Conflict, DomainError, NotAllowed
 from core.extensions import db, limiter
 
@@ -150,7 +151,7 @@ def authenticate() -> None:
         raise_problem(401)
     g._login_user = token.user  # Flask-Login's current user for this request
     g.api_token = token
-    g.audit_via = f"api:{token.id}"
+    g.audit_via = audit.api_via(token.id)
     if request.method not in SAFE_METHODS and not token.may_write:
         raise NotAllowed(_l("This token may only read; make one with the write scope."))
 

@@ -35,6 +35,8 @@ VERB_LABELS = {
     "activate": _l("activated"),
     "deactivate": _l("deactivated"),
 }
+# `via` of a change made through the API: "api:<token id>" (`api_via`).
+API_VIA = "api"
 # Each domain package adds the names of its own entities and fields, so that core needs to know none of them.
 ENTITY_LABELS: dict[str, Any] = {}
 FIELD_LABELS: dict[str, Any] = {"reason": _l("Reason"), "note": _l("Note")}
@@ -59,11 +61,22 @@ class AuditEvent(db.Model):
     via: so.Mapped[str | None] = so.mapped_column(sa.String(40))
 
     @property
+    def token_id(self) -> int | None:
+        """The personal access token the change came through, or None for the pages and commands."""
+        prefix, _, number = (self.via or "").partition(":")
+        return int(number) if prefix == API_VIA and number.isdigit() else None
+
+    @property
     def description(self) -> str:
         """ "changed participant", in the reader's language."""
         verb = VERB_LABELS.get(self.verb, self.verb)
         entity = ENTITY_LABELS.get(self.entity_type, self.entity_type)
         return f"{verb} {entity}"
+
+
+def api_via(token_id: int) -> str:
+    """What `via` says of a change made with this personal access token."""
+    return f"{API_VIA}:{token_id}"
 
 
 def _channel() -> tuple[str | None, str | None]:

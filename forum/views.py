@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from accounts import services as accounts
+from accounts import tokens as api_tokens
 from accounts.forms import DocumentSettingsForm
 from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
@@ -237,7 +238,8 @@ def forum_history(forum_id: int):
     forum = services.get_forum(current_user, forum_id)
     events = services.forum_history(current_user, forum_id)
     actors = accounts.users_by_id(event.actor_id for event in events)
-    return render_template("forum/history.html", forum=forum, events=events, actors=actors)
+    token_names = api_tokens.names_by_id(event.token_id for event in events)
+    return render_template("forum/history.html", forum=forum, events=events, actors=actors, token_names=token_names)
 
 
 # --- participants --------------------------------------------------------------------------------------

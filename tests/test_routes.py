@@ -30,6 +30,8 @@ EXPECTED = {
     "accounts.logout": EVERYONE,
     "accounts.password": EVERYONE,
     "accounts.logout_everywhere": EVERYONE,
+    "accounts.tokens": EVERYONE,
+    "accounts.token_revoke": EVERYONE,  # one's own tokens only: another's is not found
     "accounts.users": ADMIN,
     "accounts.user_new": ADMIN,
     "accounts.user_edit": ADMIN,
@@ -173,6 +175,9 @@ def sample_ids(app, world):
         webhook, _ = endpoints.create_endpoint(
             SYSTEM, "http://127.0.0.1:5149/hook", ["assignment.created"], allowed_host="127.0.0.1"
         )
+        from accounts import tokens
+
+        token, _secret = tokens.create_token(spare, name="Cadangan", scope="read", days=30)
         return {
             "webhook_id": webhook.id,
             "message_id": mail.id,
@@ -189,6 +194,7 @@ def sample_ids(app, world):
             "recommendation_id": recommendation.id,
             "series_id": series.id,
             "user_id": spare.id,
+            "token_id": token.id,
             "opd_id": world.opds["PKM-CIBODAS"],
             "government_id": accounts.get_user(world.users["admin"].id).government_id,
         }

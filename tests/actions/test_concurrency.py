@@ -174,12 +174,12 @@ def test_two_requests_adding_the_same_opd_at_once_get_a_409_not_a_500(app, world
     client = client_as("secretariat")
     real = services.active_opd
 
-    def another_request_first(opd_id):
+    def another_request_first(opd_id, field="opd_id"):
         monkeypatch.setattr(services, "active_opd", real)
         with app.app_context():  # the admin adds the same OPD meanwhile, in its own session
             services.add_opd(as_user(world.users["admin"].id), action_id, opd_id, "support", "Ikut mendukung")
             db.session.remove()
-        return real(opd_id)
+        return real(opd_id, field)
 
     monkeypatch.setattr(services, "active_opd", another_request_first)
     response = client.post(
