@@ -74,6 +74,7 @@ def run_schemathesis(base: str, secret: str, report, examples: int, phases: str)
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=report.parent,  # schemathesis keeps its cache (.schemathesis/) in the working directory
     )
 
 
