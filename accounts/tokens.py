@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import ApiToken, TokenScope, User
@@ -155,4 +156,5 @@ def token_by_secret(secret: str) -> ApiToken | None:
 def _note_use(token: ApiToken, now: datetime) -> None:
     db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     db.session.commit()
-    token.last_used_at = now
+    # As the row now is, without marking it changed: a plain assignment would write it once more at the next flush.
+    so.attributes.set_committed_value(token, "last_used_at", now)

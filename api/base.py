@@ -46,6 +46,10 @@ HTTP_MESSAGES = {
 }
 
 
+# core.errors.Conflict's page wording ("reload the page") for a client that has no page to reload.
+SAME_MOMENT = _l("Someone changed this task at the same moment; nothing was saved. Read it again and retry.")
+
+
 def rate_limit_key() -> str:
     """Requests are counted per token (a hash of the secret, so no lookup), and per address without one."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
@@ -186,8 +190,9 @@ def domain_problem(error: DomainError):
     """A rule of the domain said no: the same message as the page shows, and the field it concerns."""
     db.session.rollback()
     field = getattr(error, "field", None)
-    errors = {field: [str(error.message)]} if field else None
-    return problem(error.status_code, error.message, errors=errors)
+    message = SAME_MOMENT if getattr(error, "same_moment", False) else error.message
+    errors = {field: [str(message)]} if field else None
+    return problem(error.status_code, message, errors=errors)
 
 
 def same_change_twice(error: IntegrityError):

@@ -39,6 +39,8 @@ class Conflict(InvalidTransition):
             message
             or _l("Someone changed this task at the same moment; nothing was saved. Reload the page and try again.")
         )
+        # The usual race of two requests on one task, worded for a page; the API words it for a client.
+        self.same_moment = not message
 
 
 class Invalid(DomainError):

@@ -408,6 +408,7 @@ def test_a_task_changed_by_someone_else_meanwhile_is_a_409_and_nothing_is_saved(
     monkeypatch.setattr(services, "assignment_for", read_then_changed_elsewhere)
     body = _problem(api_as("opd_head").post(f"/api/v1/assignments/{assignment_id}/acknowledge"), 409)
     assert body["detail"].startswith("Orang lain mengubah tugas ini pada saat yang sama; tidak ada yang disimpan.")
+    assert "halaman" not in body["detail"]  # a client has no page to reload: the API's own wording
     task = _task(app, assignment_id)
     assert task.status == Status.ASSIGNED and task.version == 1  # the rollback took the other change too
     with app.app_context():

@@ -398,3 +398,26 @@ def test_the_history_reads_the_token_names_in_one_query_whatever_their_number(ap
         _change_through_the_api(app, world, forum_id, token_id, f"Rekomendasi {number}")
     assert queries() == with_one
     assert sum("lewat API" in entry for entry in _history_entries(client, forum_id)) == 5
+
+
+def test_a_tokens_first_use_is_written_once(app, world):
+    """The last use is one UPDATE on a token's first request (it was two: the row, marked changed by the
+    assignment after the commit, was written again at the next flush), and none within the minute after."""
+    _token_id, secret = make_token(app, world.users["viewer"].id)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert _opds(secret, app) == 200
+        first = [s for s in statements if s.lstrip().upper().startswith("UPDATE API_TOKENS")]
+        statements.clear()
+        assert _opds(secret, app) == 200
+        again = [s for s in statements if s.lstrip().upper().startswith("UPDATE API_TOKENS")]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert (len(first), len(again)) == (1, 0)
