@@ -8,6 +8,7 @@ unspecified address, IPv4 or IPv6, nor an IPv4 address mapped into IPv6), unless
 and the connect (rebinding) changes nothing; redirects are not followed; only a short excerpt of the answer is kept.
 """
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -15,6 +16,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -321,6 +323,15 @@ def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
     return connection
 
 
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """End a connection whose answer took longer than the timeout: the read blocked on it returns at once."""
+    cut.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 def post(request: Request) -> Outcome:
     """Post one delivery, outside any transaction: the URL checked again, no redirect followed."""
     try:
@@ -328,20 +339,30 @@ def post(request: Request) -> Outcome:
     except UrlRefused as error:
         # A host that does not resolve may come back; one that resolves to a private address is refused for good.
         return Outcome(False, error.code, words=str(error.message), permanent=error.code == MailError.ADDRESS_REFUSED)
-    connection = _connection(target, current_app.config["WEBHOOK_TIMEOUT"])
+    timeout = current_app.config["WEBHOOK_TIMEOUT"]
+    connection = _connection(target, timeout)
+    # The socket's timeout bounds each read, not the whole answer: an endpoint sending one byte a second would hold
+    # the dispatcher (and the emails behind it) past its lease. The watchdog cuts the connection at the deadline.
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (connection, cut))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=request.body, headers=request.headers)
         response = connection.getresponse()
+        if 200 <= response.status < 300:
+            return Outcome(True)  # its body, which nobody reads, cannot make an accepted delivery fail
         excerpt = response.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
     except TimeoutError as error:
         return Outcome(False, MailError.ENDPOINT_TIMEOUT, words=str(error) or "timeout")
     except (OSError, http.client.HTTPException) as error:
+        if cut.is_set():
+            return Outcome(False, MailError.ENDPOINT_TIMEOUT, words=f"no full answer within {timeout} s")
         return Outcome(False, MailError.ENDPOINT_UNREACHABLE, words=f"{type(error).__name__}: {error}"[:EXCERPT])
     finally:
+        watchdog.cancel()
         connection.close()
     status = response.status
-    if 200 <= status < 300:
-        return Outcome(True)
     words = f"HTTP {status} {response.reason}: {excerpt}".strip()[: EXCERPT + 40]
     retry = status >= 500 or status in (408, 429)
     return Outcome(False, MailError.ENDPOINT_ANSWERED, {"status": status}, words, permanent=not retry)

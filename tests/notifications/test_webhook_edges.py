@@ -1,0 +1,58 @@
+"""Webhook deliveries against hostile endpoints and hostile addresses: a real local server that drips its answer,
+and URLs Kawal could never post."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from notifications import webhooks
+from notifications.models import MailError
+
+PORT = 5170
+
+
+@pytest.fixture
+def dripping():
+    """A local server that accepts, then answers one byte every 0.1 s for at most 5 s (so a failing test ends)."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", PORT))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 33
+                for byte in answer:
+                    if stop.wait(0.1):
+                        return
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{PORT}/hook"
+    stop.set()
+    listener.close()
+    thread.join(timeout=2)
+
+
+def test_an_endpoint_answering_one_byte_at_a_time_is_cut_off_at_the_timeout(app, dripping):
+    app.config["WEBHOOK_TIMEOUT"] = 0.5
+    request = webhooks.Request(dripping, "127.0.0.1", b"{}", {"Content-Type": "application/json"})
+    with app.app_context():
+        started = time.monotonic()
+        outcome = webhooks.post(request)
+        took = time.monotonic() - started
+    assert took < 1.5, f"the POST took {took:.1f} s against a timeout of 0.5 s"
+    assert (outcome.sent, outcome.code, outcome.permanent) == (False, MailError.ENDPOINT_TIMEOUT, False)
