@@ -14,12 +14,13 @@ import hmac
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -38,6 +39,9 @@ from notifications.models import MailError, MailKind, OutboxMessage, WebhookEndp
 
 EXCERPT = 200  # characters of an endpoint's answer kept in the delivery log
 USER_AGENT = "Kawal-Webhooks/1"
+# No request line can carry these (http.client refuses them); urlsplit would silently drop a tab or a line break.
+UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+ASCII_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 class UrlRefused(Invalid):
@@ -84,7 +88,10 @@ def forbidden(address: str) -> bool:
 
 def check_url(url: str, allowed_host: str | None = None) -> Target:
     """The target of a webhook URL, its host resolved and every address checked; raises UrlRefused."""
-    parts = urlsplit((url or "").strip())
+    url = (url or "").strip()
+    if UNSENDABLE.search(url):
+        raise UrlRefused(_l("The address may not hold spaces or control characters."))
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlRefused(_l("Enter an address that starts with http:// or https://."))
     if "@" in parts.netloc:
@@ -93,6 +100,8 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:
         raise UrlRefused(_l("The address's port is not a number from 1 to 65535.")) from error
+    if parts.port == 0:
+        raise UrlRefused(_l("The address's port is not a number from 1 to 65535."))
     host = parts.hostname.rstrip(".").lower()
     try:
         addresses = resolve(host, port)
@@ -109,7 +118,8 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
                 host=host,
             )
         )
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # A request line is ASCII: letters beyond it are sent percent-encoded (UTF-8), as a browser sends them.
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=ASCII_PRINTABLE)
     return Target(parts.scheme, host, port, path, addresses[0])
 
 

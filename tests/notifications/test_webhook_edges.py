@@ -56,3 +56,51 @@ def test_an_endpoint_answering_one_byte_at_a_time_is_cut_off_at_the_timeout(app,
         took = time.monotonic() - started
     assert took < 1.5, f"the POST took {took:.1f} s against a timeout of 0.5 s"
     assert (outcome.sent, outcome.code, outcome.permanent) == (False, MailError.ENDPOINT_TIMEOUT, False)
+
+
+@pytest.fixture
+def listening():
+    """A local server on a port of its own that answers 204 and keeps the request lines it got."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    got: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            got.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", PORT + 1), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield got
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_path_with_letters_beyond_ascii_is_sent_percent_encoded(app, listening):
+    url = f"http://127.0.0.1:{PORT + 1}/kawal/café?sumber=é"
+    with app.app_context():
+        webhooks.check_url(url, "127.0.0.1")  # accepted at registration, so it must be sendable
+        outcome = webhooks.post(webhooks.Request(url, "127.0.0.1", b"{}", {"Content-Type": "application/json"}))
+    assert outcome.sent
+    assert listening == ["/kawal/caf%C3%A9?sumber=%C3%A9"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://127.0.0.1:{PORT + 1}/a b",
+        f"http://127.0.0.1:{PORT + 1}/a\x00b",
+        f"http://127.0.0.1:{PORT + 1}/a\x7fb",
+        "http://127.0.0.1:0/hook",
+    ],
+)
+def test_an_address_no_request_could_carry_is_refused_at_registration(app, url):
+    with app.app_context(), pytest.raises(webhooks.UrlRefused):
+        webhooks.check_url(url, "127.0.0.1")
