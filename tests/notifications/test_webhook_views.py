@@ -3,6 +3,7 @@ lost, edit, ping, delete, the deliveries in the delivery log; another government
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -109,3 +110,24 @@ def test_the_delivery_log_of_another_government_does_not_show_its_deliveries(app
     client = app.test_client()
     login(client, tree.users["kab_secretariat"])
     assert URL not in client.get("/admin/delivery?kind=webhook").get_data(as_text=True)
+
+
+def test_a_higher_governments_staff_see_nothing_of_a_lower_ones_webhook_deliveries(app, tree):
+    from core.errors import NotFound
+    from notifications import services
+
+    secret_url = "http://127.0.0.1:5172/hook?token=rahasia-di-alamat"
+    with app.app_context():
+        kota_admin = as_user(tree.world.users["admin"].id)
+        endpoint_id = endpoints.create_endpoint(kota_admin, secret_url, ["assignment.created"], "127.0.0.1")[0].id
+        ping_id = endpoints.send_ping(kota_admin, endpoint_id).id
+    for who in ("prov_admin", "prov_secretariat"):
+        client = app.test_client()
+        login(client, tree.users[who])
+        page = client.get("/admin/delivery").get_data(as_text=True)
+        assert "rahasia-di-alamat" not in page and "127.0.0.1:5172" not in page, who
+        with app.app_context(), pytest.raises(NotFound):
+            services.requeue(as_user(tree.users[who]), ping_id)
+    client = app.test_client()
+    login(client, tree.world.users["admin"].id)
+    assert "rahasia-di-alamat" in client.get("/admin/delivery").get_data(as_text=True)
