@@ -104,3 +104,41 @@ def test_a_path_with_letters_beyond_ascii_is_sent_percent_encoded(app, listening
 def test_an_address_no_request_could_carry_is_refused_at_registration(app, url):
     with app.app_context(), pytest.raises(webhooks.UrlRefused):
         webhooks.check_url(url, "127.0.0.1")
+
+
+def test_an_endpoint_that_never_answers_is_waited_for_once_per_run_and_holds_up_no_email(app, world, clock, smtp):
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from notifications import dispatcher, endpoints
+    from notifications.models import MailStatus, OutboxMessage
+    from tests.actions.helpers import make_action
+    from tests.conftest import as_user
+
+    app.config.update(WEBHOOK_TIMEOUT=0.5, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", PORT + 3))
+        silent.listen(16)  # connections wait in the backlog; nothing ever answers them
+        with app.app_context():
+            admin = as_user(world.users["admin"].id)
+            url = f"http://127.0.0.1:{PORT + 3}/hook"
+            endpoint = endpoints.create_endpoint(admin, url, ["forum.closed"], "127.0.0.1")[0]
+            for _ in range(6):
+                clock.set(clock.now() + _second())
+                endpoints.send_ping(admin, endpoint.id)
+            clock.set(clock.now() + _second())
+            make_action(world, support=())  # a new-task email, due after the six pings
+            started = time.monotonic()
+            result = dispatcher.dispatch()
+            took = time.monotonic() - started
+            pings = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.subject == "ping")))
+    assert took < 2.5, f"the run took {took:.1f} s for six pings to one silent endpoint (timeout 0.5 s)"
+    assert result.retried == 1 and result.sent >= 1 and smtp.wait_for(1, 5)
+    assert sorted(row.attempts for row in pings) == [0, 0, 0, 0, 0, 1]
+    assert {row.status for row in pings} == {MailStatus.PENDING}
+
+
+def _second():
+    from datetime import timedelta
+
+    return timedelta(seconds=1)
