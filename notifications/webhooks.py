@@ -70,11 +70,14 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def forbidden(address: str) -> bool:
-    """Whether an address is no public one: loopback, private, link-local, multicast, reserved, unspecified, or
-    otherwise not global; an IPv4 address mapped into IPv6 is judged as the IPv4 address it is."""
+    """Whether an address is no public one: loopback, private, link-local, site-local, multicast, reserved,
+    unspecified, or otherwise not global; an IPv4 address mapped into IPv6, or carried by 6to4, is judged as the
+    IPv4 address it is."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or (ip.sixtofour is not None and forbidden(str(ip.sixtofour))):
+            return True
+        ip = ip.ipv4_mapped or ip
     return (
         ip.is_loopback
         or ip.is_private

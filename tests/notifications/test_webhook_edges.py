@@ -142,3 +142,16 @@ def _second():
     from datetime import timedelta
 
     return timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a9fe:a9fe::", "2002:c0a8:101::5", "fec0::1"])
+def test_an_ipv6_address_carrying_a_private_ipv4_one_or_site_local_is_refused(app, address):
+    """6to4 (2002::/16) embeds an IPv4 address that a relay reaches; fec0::/10 is the old site-local range."""
+    assert webhooks.forbidden(address)
+    with app.app_context(), pytest.raises(webhooks.UrlRefused):
+        webhooks.check_url(f"http://[{address}]/hook")
+
+
+def test_a_public_ipv6_address_stays_allowed(app):
+    assert not webhooks.forbidden("2002:808:808::1")  # 6to4 of 8.8.8.8
+    assert not webhooks.forbidden("2606:4700:4700::1111")
