@@ -94,8 +94,12 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
     url = (url or "").strip()
     if UNSENDABLE.search(url):
         raise UrlRefused(_l("The address may not hold spaces or control characters."))
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as error:  # an unclosed or invalid [IPv6] host
+        raise UrlRefused(_l("Enter an address that starts with http:// or https://.")) from error
+    if parts.scheme not in ("http", "https") or not hostname:
         raise UrlRefused(_l("Enter an address that starts with http:// or https://."))
     if "@" in parts.netloc:
         raise UrlRefused(_l("The address may not hold a user name or password."))
@@ -105,7 +109,7 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
         raise UrlRefused(_l("The address's port is not a number from 1 to 65535.")) from error
     if parts.port == 0:
         raise UrlRefused(_l("The address's port is not a number from 1 to 65535."))
-    host = parts.hostname.rstrip(".").lower()
+    host = hostname.rstrip(".").lower()
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError) as error:

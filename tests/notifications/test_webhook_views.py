@@ -131,3 +131,12 @@ def test_a_higher_governments_staff_see_nothing_of_a_lower_ones_webhook_deliveri
     client = app.test_client()
     login(client, tree.world.users["admin"].id)
     assert "rahasia-di-alamat" in client.get("/admin/delivery").get_data(as_text=True)
+
+
+def test_an_address_python_cannot_split_is_refused_on_its_field_not_a_500(app, client_as):
+    client = client_as("admin")
+    for url in ("http://[::1", "http://[bukan-alamat]/hook"):
+        response = client.post("/admin/webhooks", data=_form(url=url, allowed_host=""))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert "diawali http:// atau https://" in page and f'value="{url}"' in page
