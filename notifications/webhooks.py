@@ -41,6 +41,7 @@ EXCERPT = 200  # characters of an endpoint's answer kept in the delivery log
 USER_AGENT = "Kawal-Webhooks/1"
 # No request line can carry these (http.client refuses them); urlsplit would silently drop a tab or a line break.
 UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+NOT_IN_A_HOST = re.compile(r"[\s/:@?#\[\]\\%]")
 ASCII_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
@@ -89,6 +90,27 @@ def forbidden(address: str) -> bool:
     )
 
 
+def _plain_host(value: str) -> str:
+    """A host as compared: lower case, no trailing dot, an IPv6 address without its brackets."""
+    host = value.strip().rstrip(".").lower()
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def allowed_host_name(value: str | None) -> str | None:
+    """The allowed host an admin typed, as stored (None for none); Invalid on its field for what is no host alone,
+    which could never equal a URL's host (a scheme, a port, a path, credentials)."""
+    host = _plain_host(value or "")
+    if not host:
+        return None
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host))
+    if NOT_IN_A_HOST.search(host):
+        raise Invalid(
+            _l("Enter the host alone (a name or an address), without http://, a port or a path."), field="allowed_host"
+        )
+    return host
+
+
 def check_url(url: str, allowed_host: str | None = None) -> Target:
     """The target of a webhook URL, its host resolved and every address checked; raises UrlRefused."""
     url = (url or "").strip()
@@ -116,7 +138,7 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
         raise UrlRefused(_l("The address's host could not be found."), MailError.ENDPOINT_UNREACHABLE) from error
     if not addresses:
         raise UrlRefused(_l("The address's host could not be found."), MailError.ENDPOINT_UNREACHABLE)
-    allowed = bool(allowed_host) and host == allowed_host.strip().rstrip(".").lower()
+    allowed = bool(allowed_host) and host == _plain_host(allowed_host)
     if not allowed and any(forbidden(address) for address in addresses):
         raise UrlRefused(
             _l(

@@ -140,3 +140,22 @@ def test_an_address_python_cannot_split_is_refused_on_its_field_not_a_500(app, c
         page = response.get_data(as_text=True)
         assert response.status_code == 422, url
         assert "diawali http:// atau https://" in page and f'value="{url}"' in page
+
+
+def test_an_allowed_host_typed_with_a_scheme_or_port_is_refused_on_its_own_field(app, client_as):
+    client = client_as("admin")
+    for typed in ("127.0.0.1:5143", "http://127.0.0.1", "127.0.0.1/hook"):
+        response = client.post("/admin/webhooks", data=_form(allowed_host=typed))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, typed
+        assert "Isikan nama host atau alamatnya saja" in page and f'value="{typed}"' in page, typed
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
+
+
+def test_an_allowed_ipv6_host_in_brackets_is_the_urls_host(app, world):
+    with app.app_context():
+        endpoint, _ = endpoints.create_endpoint(
+            as_user(world.users["admin"].id), "http://[::1]:5143/hook", ["assignment.created"], allowed_host="[::1]"
+        )
+        assert endpoint.allowed_host == "::1"
