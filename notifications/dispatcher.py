@@ -298,7 +298,8 @@ def _send_webhook(row: OutboxMessage, mine, now: datetime, result: DispatchResul
     if outcome.permanent or attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
         result.dead += _finish(mine, MailStatus.DEAD, result, **why)
     else:
-        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
+        wait = max(backoff(attempts), outcome.retry_after or timedelta(0))
+        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + wait)
 
 
 def _failed(mine, error: MailFailure, useful: bool, now: datetime, attempts: int, result: DispatchResult) -> None:

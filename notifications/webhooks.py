@@ -19,7 +19,8 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from notifications.models import MailError, MailKind, OutboxMessage, WebhookEndp
 
 EXCERPT = 200  # characters of an endpoint's answer kept in the delivery log
 USER_AGENT = "Kawal-Webhooks/1"
+RETRY_AFTER_CAP = timedelta(days=1)  # the longest wait an endpoint's Retry-After may ask of a delivery
 # No request line can carry these (http.client refuses them); urlsplit would silently drop a tab or a line break.
 UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
 NOT_IN_A_HOST = re.compile(r"[\s/:@?#\[\]\\%]")
@@ -327,6 +329,7 @@ class Outcome:
     params: dict | None = None
     words: str | None = None
     permanent: bool = False
+    retry_after: timedelta | None = None  # how long the endpoint asked to be left alone (429, 503)
 
 
 def request_for(row: OutboxMessage, endpoint: WebhookEndpoint, now: datetime) -> Request:
@@ -404,4 +407,19 @@ def post(request: Request) -> Outcome:
     status = response.status
     words = f"HTTP {status} {response.reason}: {excerpt}".strip()[: EXCERPT + 40]
     retry = status >= 500 or status in (408, 429)
-    return Outcome(False, MailError.ENDPOINT_ANSWERED, {"status": status}, words, permanent=not retry)
+    wait = _retry_after(response.getheader("Retry-After")) if status in (429, 503) else None
+    return Outcome(False, MailError.ENDPOINT_ANSWERED, {"status": status}, words, not retry, wait)
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    """A Retry-After header (seconds, or an HTTP date) as a wait from now, at most RETRY_AFTER_CAP; None if absent
+    or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value[:9]))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - clock.now()
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(0)), RETRY_AFTER_CAP)

@@ -58,18 +58,26 @@ def test_an_endpoint_answering_one_byte_at_a_time_is_cut_off_at_the_timeout(app,
     assert (outcome.sent, outcome.code, outcome.permanent) == (False, MailError.ENDPOINT_TIMEOUT, False)
 
 
+class Paths(list):
+    """The paths a local server got; `answers` are what it answers in turn."""
+
+
 @pytest.fixture
 def listening():
     """A local server on a port of its own that answers 204 and keeps the request lines it got."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    got: list[str] = []
+    got = Paths()
+    got_answers: list[tuple[int, dict]] = []  # answers to give in turn (status, headers), then 204
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             got.append(self.path)
-            self.send_response(204)
+            status, headers = got_answers.pop(0) if got_answers else (204, {})
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
 
         def log_message(self, *args):
@@ -78,6 +86,7 @@ def listening():
     server = ThreadingHTTPServer(("127.0.0.1", PORT + 1), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    got.answers = got_answers
     yield got
     server.shutdown()
     server.server_close()
@@ -155,3 +164,27 @@ def test_an_ipv6_address_carrying_a_private_ipv4_one_or_site_local_is_refused(ap
 def test_a_public_ipv6_address_stays_allowed(app):
     assert not webhooks.forbidden("2002:808:808::1")  # 6to4 of 8.8.8.8
     assert not webhooks.forbidden("2606:4700:4700::1111")
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_a_429_with_retry_after_waits_at_least_that_long(app, world, clock, listening, form):
+    from datetime import timedelta
+    from email.utils import format_datetime
+
+    from core.extensions import db
+    from notifications import dispatcher, endpoints
+    from notifications.models import MailStatus, OutboxMessage
+    from tests.conftest import as_user
+
+    with app.app_context():
+        admin = as_user(world.users["admin"].id)
+        now = clock.now()
+        retry_after = "1800" if form == "seconds" else format_datetime(now + timedelta(minutes=30), usegmt=True)
+        url = f"http://127.0.0.1:{PORT + 1}/hook"
+        endpoint = endpoints.create_endpoint(admin, url, ["forum.closed"], "127.0.0.1")[0]
+        row_id = endpoints.send_ping(admin, endpoint.id).id
+        listening.answers.append((429, {"Retry-After": retry_after}))
+        assert dispatcher.dispatch().retried == 1
+        row = db.session.get(OutboxMessage, row_id)
+        assert row.status == MailStatus.PENDING
+        assert row.next_attempt_at >= now + timedelta(minutes=29), row.next_attempt_at - now
