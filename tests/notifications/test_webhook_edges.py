@@ -188,3 +188,61 @@ def test_a_429_with_retry_after_waits_at_least_that_long(app, world, clock, list
         row = db.session.get(OutboxMessage, row_id)
         assert row.status == MailStatus.PENDING
         assert row.next_attempt_at >= now + timedelta(minutes=29), row.next_attempt_at - now
+
+
+def test_every_delivery_verifies_on_the_bytes_received_and_a_new_secret_signs_from_the_next_one(app, world, clock):
+    import hashlib
+    import hmac
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from forum import services as forums
+    from notifications import dispatcher, endpoints
+    from tests.actions.helpers import make_action
+    from tests.conftest import as_user
+
+    got: list[tuple[str, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append((self.headers["Kawal-Signature"], self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    def verifies(secret: str, header: str, body: bytes) -> bool:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        expected = hmac.new(secret.encode(), f"{parts['t']}.{body.decode()}".encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, parts["v1"]) and abs(clock.now().timestamp() - int(parts["t"])) <= 300
+
+    server = ThreadingHTTPServer(("127.0.0.1", PORT + 2), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with app.app_context():
+            admin = as_user(world.users["admin"].id)
+            url = f"http://127.0.0.1:{PORT + 2}/hook"
+            events = ["assignment.created", "forum.closed"]
+            old = "rahasia-lama-é-0123456789"
+            endpoint_id = endpoints.create_endpoint(admin, url, events, "127.0.0.1", secret=old)[0].id
+            action = make_action(world, title="Perbaikan gizi balita — “Posyandu” ✓", support=("DP3AP2KB",))
+            forum_id = action.recommendation.forum_id
+            assert dispatcher.dispatch().sent >= 2
+            first = len(got)
+            admin = as_user(world.users["admin"].id)  # the dispatcher ended the session
+            endpoints.update_endpoint(admin, endpoint_id, url, events, "127.0.0.1", True, "rahasia-baru-0123456789")
+            secretariat = as_user(world.users["secretariat"].id)
+            forums.change_status(secretariat, forum_id, "held")
+            forums.change_status(secretariat, forum_id, "closed")
+            dispatcher.dispatch()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first >= 2 and len(got) > first
+    for header, body in got[:first]:
+        assert verifies("rahasia-lama-é-0123456789", header, body)
+        assert "Posyandu" in json.loads(body)["data"]["title"]
+    for header, body in got[first:]:
+        assert verifies("rahasia-baru-0123456789", header, body)
+        assert not verifies("rahasia-lama-é-0123456789", header, body)
