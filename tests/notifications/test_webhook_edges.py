@@ -2,8 +2,10 @@
 and URLs Kawal could never post."""
 
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,15 +13,29 @@ from notifications import webhooks
 from notifications.models import MailError
 
 PORT = 5170
+HERE = Path(__file__).parent
+
+
+HTTP_DRIP = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 33
+# A TLS handshake record announcing 16 KiB, then its bytes one at a time: the client waits for the server's hello.
+TLS_DRIP = b"\x16\x03\x03\x40\x00" + b"\x02" * 45
 
 
 @pytest.fixture
-def dripping():
+def dripping(request, monkeypatch):
     """A local server that accepts, then answers one byte every 0.1 s for at most 5 s (so a failing test ends)."""
+    kind = getattr(request, "param", "http-answer")
+    answer = TLS_DRIP if kind == "tls-handshake" else HTTP_DRIP
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", PORT))
     listener.listen()
+    if kind == "https-answer":  # a real handshake with the test certificate, then the answer dripped
+        server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_side.load_cert_chain(HERE / "smtp-test-cert.pem", HERE / "smtp-test-key.pem")
+        listener = server_side.wrap_socket(listener, server_side=True)
+        trusted = ssl.create_default_context(cafile=str(HERE / "smtp-test-cert.pem"))
+        monkeypatch.setattr(webhooks, "tls_context", lambda: trusted)
     stop = threading.Event()
 
     def serve():
@@ -30,7 +46,6 @@ def dripping():
                 return
             with connection:
                 connection.recv(65536)
-                answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 33
                 for byte in answer:
                     if stop.wait(0.1):
                         return
@@ -41,12 +56,13 @@ def dripping():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{PORT}/hook"
+    yield f"{'http' if kind == 'http-answer' else 'https'}://127.0.0.1:{PORT}/hook"
     stop.set()
     listener.close()
     thread.join(timeout=2)
 
 
+@pytest.mark.parametrize("dripping", ["http-answer", "tls-handshake", "https-answer"], indirect=True)
 def test_an_endpoint_answering_one_byte_at_a_time_is_cut_off_at_the_timeout(app, dripping):
     app.config["WEBHOOK_TIMEOUT"] = 0.5
     request = webhooks.Request(dripping, "127.0.0.1", b"{}", {"Content-Type": "application/json"})
