@@ -262,3 +262,65 @@ def test_every_delivery_verifies_on_the_bytes_received_and_a_new_secret_signs_fr
     for header, body in got[first:]:
         assert verifies("rahasia-baru-0123456789", header, body)
         assert not verifies("rahasia-lama-é-0123456789", header, body)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_three_sender_processes_post_each_webhook_delivery_once_against_a_slow_endpoint(app, world, smtp):
+    """Real `flask reminders send` processes, a 2 s lease, an endpoint taking 0.2 s a delivery: the rows a sender
+    has not reached when its lease runs out are taken over by a third, and none is posted twice."""
+    from datetime import timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import sqlalchemy as sa
+
+    from core import clock as clocks
+    from core.extensions import db
+    from notifications import endpoints
+    from notifications.models import MailStatus, OutboxMessage
+    from tests.conftest import as_user
+    from tests.notifications.test_outbox_concurrency import _report, _sender
+
+    got: list[str] = []
+    lock = threading.Lock()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.2)
+            with lock:
+                got.append(self.headers["Kawal-Delivery"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", PORT + 6), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with app.app_context():
+            admin = as_user(world.users["admin"].id)
+            url = f"http://127.0.0.1:{PORT + 6}/hook"
+            endpoint_id = endpoints.create_endpoint(admin, url, ["forum.closed"], "127.0.0.1")[0].id
+            for _ in range(50):
+                endpoints.send_ping(admin, endpoint_id)
+                app.extensions["kawal.clock"].set(clocks.now() + timedelta(seconds=1))
+            due = clocks.SYSTEM_CLOCK.now() - timedelta(minutes=1)
+            db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=due))
+            db.session.commit()
+            database = db.engine.url.render_as_string(hide_password=False)
+        first = [_sender(database, smtp.port, "--batch", "25", lease=2) for _ in range(2)]
+        waited = time.monotonic()
+        while len(got) < 24 and time.monotonic() - waited < 30:  # 12 each, 2.4 s: the rest of their leases ran out
+            time.sleep(0.05)
+        late = _sender(database, smtp.port, lease=2)
+        reports = [_report(sender) for sender in [*first, late]]
+        with app.app_context():
+            statuses = set(db.session.scalars(sa.select(OutboxMessage.status)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(got) == sorted(set(got)), "a delivery was posted twice"
+    assert sum(r["lost"] for r in reports[:2]) > 0 and reports[2]["sent"] > 0, reports  # the takeover happened
+    assert len(got) == 50 and sum(r["sent"] for r in reports) == 50, reports
+    assert statuses == {MailStatus.SENT}
