@@ -168,10 +168,16 @@ def _guarded_send(session, message_id: int, token: str, now: datetime, book, res
     except Exception as error:  # any error of preparing or building one email: the others still go
         db.session.rollback()
         current_app.logger.exception("Could not prepare outbox row %s; it is tried again later", message_id)
-        attempts = db.session.scalar(sa.select(OutboxMessage.attempts).where(OutboxMessage.id == message_id)) or 1
+        found = db.session.execute(
+            sa.select(OutboxMessage.attempts, OutboxMessage.kind).where(OutboxMessage.id == message_id)
+        ).first()
+        attempts, kind = (found.attempts or 1, found.kind) if found else (1, None)
         why = failed(MailError.OTHER, words=f"{type(error).__name__}: {error}")
         result.errors.append(why["last_error"])
         mine = outbox.held(message_id, token)
+        if kind == MailKind.WEBHOOK and attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+            result.dead += _finish(mine, MailStatus.DEAD, result, **why)  # a webhook's attempts are counted
+            return
         result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
 
 

@@ -324,3 +324,29 @@ def test_three_sender_processes_post_each_webhook_delivery_once_against_a_slow_e
     assert sum(r["lost"] for r in reports[:2]) > 0 and reports[2]["sent"] > 0, reports  # the takeover happened
     assert len(got) == 50 and sum(r["sent"] for r in reports) == 50, reports
     assert statuses == {MailStatus.SENT}
+
+
+def test_a_delivery_that_cannot_be_prepared_is_dead_after_the_last_attempt(app, world, clock, monkeypatch):
+    from datetime import timedelta
+
+    from core.extensions import db
+    from notifications import dispatcher, endpoints
+    from notifications.models import MailStatus, OutboxMessage
+    from tests.conftest import as_user
+
+    def broken(row, endpoint, now):
+        raise RuntimeError("an error of ours, not the endpoint's")
+
+    monkeypatch.setattr(webhooks, "request_for", broken)
+    app.config["WEBHOOK_MAX_ATTEMPTS"] = 3
+    with app.app_context():
+        admin = as_user(world.users["admin"].id)
+        url = f"http://127.0.0.1:{PORT + 1}/hook"
+        row_id = endpoints.send_ping(
+            admin, endpoints.create_endpoint(admin, url, ["forum.closed"], "127.0.0.1")[0].id
+        ).id
+        for _ in range(5):
+            dispatcher.dispatch()
+            clock.set(clock.now() + timedelta(hours=2))
+        row = db.session.get(OutboxMessage, row_id)
+        assert (row.status, row.attempts) == (MailStatus.DEAD, 3)
