@@ -34,6 +34,9 @@ class DispatchResult:
     # its claim back untried (counted here), instead of trying, and timing out on, every row in turn.
     put_back: int = 0
     stopped: MailError | None = None
+    # Webhook endpoints that did not answer (timeout, no connection) in this run: their other deliveries go back
+    # untried, so one silent endpoint costs the run one WEBHOOK_TIMEOUT, not one per delivery.
+    silent: set[int] = field(default_factory=set)
 
 
 # Failures of the connection, not of a message: the next row would fail the same way.
@@ -50,7 +53,7 @@ SERVER_DOWN = {
 class Claim:
     token: str
     ids: list[int]
-    webhooks: frozenset[int] = frozenset()  # which of them are webhook deliveries
+    webhooks: dict[int, int | None] = field(default_factory=dict)  # the webhook deliveries: row id → endpoint id
 
 
 def backoff(attempts: int) -> timedelta:
@@ -102,12 +105,13 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     # Sent in the order they were due (not by id): a row given back after a failed run goes before those that
     # failed after it, so none is starved while the server is down.
     ordered = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.kind)
+        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.webhook_id)
         .where(OutboxMessage.id.in_(ids))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     ).all()
     rows = ordered if ids else []
-    return Claim(token, [row.id for row in rows], frozenset(row.id for row in rows if row.kind == MailKind.WEBHOOK))
+    webhook_rows = {row.id: row.webhook_id for row in rows if row.kind == MailKind.WEBHOOK}
+    return Claim(token, [row.id for row in rows], webhook_rows)
 
 
 def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> DispatchResult:
@@ -122,15 +126,20 @@ def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None 
             taken = claim(now or clock.now(), owner, batch if limit is None else min(batch, limit - handled))
             if not taken.ids:
                 break
-            untried = []
+            untried, later = [], []
             for message_id in taken.ids:
                 # Once the mail server failed, the claim's other emails go back untried; its webhook deliveries,
-                # which need no mail server, are still sent.
-                if result.stopped is not None and message_id not in taken.webhooks:
+                # which need no mail server, are still sent. A silent endpoint's other deliveries wait its backoff.
+                if message_id in taken.webhooks:
+                    if taken.webhooks[message_id] in result.silent:
+                        later.append(message_id)
+                        continue
+                elif result.stopped is not None:
                     untried.append(message_id)
                     continue
                 _guarded_send(session, message_id, taken.token, now or clock.now(), book, result)
                 handled += 1
+            result.put_back += _put_back(later, taken.token, (now or clock.now()) + backoff(1))
             if result.stopped is not None:
                 result.put_back += _put_back(untried, taken.token, now or clock.now())
                 return result
@@ -159,17 +168,23 @@ def _guarded_send(session, message_id: int, token: str, now: datetime, book, res
     except Exception as error:  # any error of preparing or building one email: the others still go
         db.session.rollback()
         current_app.logger.exception("Could not prepare outbox row %s; it is tried again later", message_id)
-        attempts = db.session.scalar(sa.select(OutboxMessage.attempts).where(OutboxMessage.id == message_id)) or 1
+        found = db.session.execute(
+            sa.select(OutboxMessage.attempts, OutboxMessage.kind).where(OutboxMessage.id == message_id)
+        ).first()
+        attempts, kind = (found.attempts or 1, found.kind) if found else (1, None)
         why = failed(MailError.OTHER, words=f"{type(error).__name__}: {error}")
         result.errors.append(why["last_error"])
         mine = outbox.held(message_id, token)
+        if kind == MailKind.WEBHOOK and attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+            result.dead += _finish(mine, MailStatus.DEAD, result, **why)  # a webhook's attempts are counted
+            return
         result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
 
 
 def _put_back(ids: list[int], token: str, now: datetime) -> int:
-    """Give claimed rows back untried, after the server failed: due again at once, ahead of the row that failed (it
-    waits its backoff), their attempt not counted. So while the server is down each run asks it once, with the
-    next row in turn, and when it is back everything goes."""
+    """Give claimed rows back untried, after the server failed: due again at `now` (for email at once, ahead of the
+    row that failed, which waits its backoff), their attempt not counted. So while the server is down each run asks
+    it once, with the next row in turn, and when it is back everything goes."""
     if not ids:
         return 0
     moved = outbox.move(
@@ -274,7 +289,7 @@ def _send_webhook(row: OutboxMessage, mine, now: datetime, result: DispatchResul
         result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.ENDPOINT_GONE)
         return
     request = webhooks.request_for(row, endpoint, now)
-    attempts = row.attempts
+    attempts, endpoint_id = row.attempts, endpoint.id
     if not _renewed(mine, now, result):
         return
     db.session.remove()  # no transaction, and no connection, is held while the endpoint answers
@@ -284,10 +299,13 @@ def _send_webhook(row: OutboxMessage, mine, now: datetime, result: DispatchResul
         return
     why = failed(outcome.code, outcome.params, outcome.words)
     result.errors.append(outcome.words or str(outcome.code))
+    if outcome.code in (MailError.ENDPOINT_TIMEOUT, MailError.ENDPOINT_UNREACHABLE):
+        result.silent.add(endpoint_id)
     if outcome.permanent or attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
         result.dead += _finish(mine, MailStatus.DEAD, result, **why)
     else:
-        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
+        wait = max(backoff(attempts), outcome.retry_after or timedelta(0))
+        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + wait)
 
 
 def _failed(mine, error: MailFailure, useful: bool, now: datetime, attempts: int, result: DispatchResult) -> None:

@@ -54,7 +54,7 @@ def _checked(url: str, events: list[str], allowed_host: str | None) -> tuple[str
     chosen = [event.value for event in WebhookEvent if event.value in set(events or [])]
     if not chosen or len(chosen) != len(set(events)):
         raise Invalid(_l("Choose at least one event."), field="events")
-    allowed_host = (allowed_host or "").strip().rstrip(".").lower() or None
+    allowed_host = webhooks.allowed_host_name(allowed_host)
     webhooks.check_url(url, allowed_host)
     return url, chosen, allowed_host
 

@@ -143,15 +143,20 @@ class DeliveryFilters:
 def visible_mail(actor: Actor) -> sa.ColumnElement[bool]:
     """The one condition on outbox rows an actor may see: the mail of the governments in its reach (their OPDs'
     digests and new-task emails, their admins' test emails). A row without a government is the first one's, as
-    the migration made every older row."""
+    the migration made every older row. A webhook delivery is its endpoint's government's alone, as the endpoint
+    is (notifications.endpoints): its URL may carry the receiver's credentials."""
     require(actor, Permission.DELIVERY_LOG)
+    own_webhooks = sa.or_(
+        OutboxMessage.kind != MailKind.WEBHOOK,
+        OutboxMessage.government_id == governments.acting_government_id(actor),
+    )
     reach = governments.reach(actor)
     if reach is None:
-        return sa.true()
+        return own_webhooks
     theirs = OutboxMessage.government_id.in_(sorted(reach))
     if governments.default_government_id() in reach:
-        return sa.or_(theirs, OutboxMessage.government_id.is_(None))
-    return theirs
+        theirs = sa.or_(theirs, OutboxMessage.government_id.is_(None))
+    return sa.and_(theirs, own_webhooks)
 
 
 def delivery_log(actor: Actor, filters: DeliveryFilters, *, page: int = 1, per_page: int = 30):

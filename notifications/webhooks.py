@@ -8,16 +8,20 @@ unspecified address, IPv4 or IPv6, nor an IPv4 address mapped into IPv6), unless
 and the connect (rebinding) changes nothing; redirects are not followed; only a short excerpt of the answer is kept.
 """
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -36,6 +40,11 @@ from notifications.models import MailError, MailKind, OutboxMessage, WebhookEndp
 
 EXCERPT = 200  # characters of an endpoint's answer kept in the delivery log
 USER_AGENT = "Kawal-Webhooks/1"
+RETRY_AFTER_CAP = timedelta(days=1)  # the longest wait an endpoint's Retry-After may ask of a delivery
+# No request line can carry these (http.client refuses them); urlsplit would silently drop a tab or a line break.
+UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+NOT_IN_A_HOST = re.compile(r"[\s/:@?#\[\]\\%]")
+ASCII_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 class UrlRefused(Invalid):
@@ -64,11 +73,14 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def forbidden(address: str) -> bool:
-    """Whether an address is no public one: loopback, private, link-local, multicast, reserved, unspecified, or
-    otherwise not global; an IPv4 address mapped into IPv6 is judged as the IPv4 address it is."""
+    """Whether an address is no public one: loopback, private, link-local, site-local, multicast, reserved,
+    unspecified, or otherwise not global; an IPv4 address mapped into IPv6, or carried by 6to4, is judged as the
+    IPv4 address it is."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or (ip.sixtofour is not None and forbidden(str(ip.sixtofour))):
+            return True
+        ip = ip.ipv4_mapped or ip
     return (
         ip.is_loopback
         or ip.is_private
@@ -80,10 +92,38 @@ def forbidden(address: str) -> bool:
     )
 
 
+def _plain_host(value: str) -> str:
+    """A host as compared: lower case, no trailing dot, an IPv6 address without its brackets."""
+    host = value.strip().rstrip(".").lower()
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def allowed_host_name(value: str | None) -> str | None:
+    """The allowed host an admin typed, as stored (None for none); Invalid on its field for what is no host alone,
+    which could never equal a URL's host (a scheme, a port, a path, credentials)."""
+    host = _plain_host(value or "")
+    if not host:
+        return None
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host))
+    if NOT_IN_A_HOST.search(host):
+        raise Invalid(
+            _l("Enter the host alone (a name or an address), without http://, a port or a path."), field="allowed_host"
+        )
+    return host
+
+
 def check_url(url: str, allowed_host: str | None = None) -> Target:
     """The target of a webhook URL, its host resolved and every address checked; raises UrlRefused."""
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    url = (url or "").strip()
+    if UNSENDABLE.search(url):
+        raise UrlRefused(_l("The address may not hold spaces or control characters."))
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as error:  # an unclosed or invalid [IPv6] host
+        raise UrlRefused(_l("Enter an address that starts with http:// or https://.")) from error
+    if parts.scheme not in ("http", "https") or not hostname:
         raise UrlRefused(_l("Enter an address that starts with http:// or https://."))
     if "@" in parts.netloc:
         raise UrlRefused(_l("The address may not hold a user name or password."))
@@ -91,14 +131,16 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:
         raise UrlRefused(_l("The address's port is not a number from 1 to 65535.")) from error
-    host = parts.hostname.rstrip(".").lower()
+    if parts.port == 0:
+        raise UrlRefused(_l("The address's port is not a number from 1 to 65535."))
+    host = hostname.rstrip(".").lower()
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError) as error:
         raise UrlRefused(_l("The address's host could not be found."), MailError.ENDPOINT_UNREACHABLE) from error
     if not addresses:
         raise UrlRefused(_l("The address's host could not be found."), MailError.ENDPOINT_UNREACHABLE)
-    allowed = bool(allowed_host) and host == allowed_host.strip().rstrip(".").lower()
+    allowed = bool(allowed_host) and host == _plain_host(allowed_host)
     if not allowed and any(forbidden(address) for address in addresses):
         raise UrlRefused(
             _l(
@@ -107,7 +149,8 @@ def check_url(url: str, allowed_host: str | None = None) -> Target:
                 host=host,
             )
         )
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # A request line is ASCII: letters beyond it are sent percent-encoded (UTF-8), as a browser sends them.
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=ASCII_PRINTABLE)
     return Target(parts.scheme, host, port, path, addresses[0])
 
 
@@ -286,6 +329,7 @@ class Outcome:
     params: dict | None = None
     words: str | None = None
     permanent: bool = False
+    retry_after: timedelta | None = None  # how long the endpoint asked to be left alone (429, 503)
 
 
 def request_for(row: OutboxMessage, endpoint: WebhookEndpoint, now: datetime) -> Request:
@@ -321,6 +365,15 @@ def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
     return connection
 
 
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """End a connection whose answer took longer than the timeout: the read blocked on it returns at once."""
+    cut.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 def post(request: Request) -> Outcome:
     """Post one delivery, outside any transaction: the URL checked again, no redirect followed."""
     try:
@@ -328,20 +381,45 @@ def post(request: Request) -> Outcome:
     except UrlRefused as error:
         # A host that does not resolve may come back; one that resolves to a private address is refused for good.
         return Outcome(False, error.code, words=str(error.message), permanent=error.code == MailError.ADDRESS_REFUSED)
-    connection = _connection(target, current_app.config["WEBHOOK_TIMEOUT"])
+    timeout = current_app.config["WEBHOOK_TIMEOUT"]
+    connection = _connection(target, timeout)
+    # The socket's timeout bounds each read, not the whole answer: an endpoint sending one byte a second would hold
+    # the dispatcher (and the emails behind it) past its lease. The watchdog cuts the connection at the deadline.
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (connection, cut))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=request.body, headers=request.headers)
         response = connection.getresponse()
+        if 200 <= response.status < 300:
+            return Outcome(True)  # its body, which nobody reads, cannot make an accepted delivery fail
         excerpt = response.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
     except TimeoutError as error:
         return Outcome(False, MailError.ENDPOINT_TIMEOUT, words=str(error) or "timeout")
     except (OSError, http.client.HTTPException) as error:
+        if cut.is_set():
+            return Outcome(False, MailError.ENDPOINT_TIMEOUT, words=f"no full answer within {timeout} s")
         return Outcome(False, MailError.ENDPOINT_UNREACHABLE, words=f"{type(error).__name__}: {error}"[:EXCERPT])
     finally:
+        watchdog.cancel()
         connection.close()
     status = response.status
-    if 200 <= status < 300:
-        return Outcome(True)
     words = f"HTTP {status} {response.reason}: {excerpt}".strip()[: EXCERPT + 40]
     retry = status >= 500 or status in (408, 429)
-    return Outcome(False, MailError.ENDPOINT_ANSWERED, {"status": status}, words, permanent=not retry)
+    wait = _retry_after(response.getheader("Retry-After")) if status in (429, 503) else None
+    return Outcome(False, MailError.ENDPOINT_ANSWERED, {"status": status}, words, not retry, wait)
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    """A Retry-After header (seconds, or an HTTP date) as a wait from now, at most RETRY_AFTER_CAP; None if absent
+    or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value[:9]))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - clock.now()
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(0)), RETRY_AFTER_CAP)

@@ -3,6 +3,7 @@ lost, edit, ping, delete, the deliveries in the delivery log; another government
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -109,3 +110,52 @@ def test_the_delivery_log_of_another_government_does_not_show_its_deliveries(app
     client = app.test_client()
     login(client, tree.users["kab_secretariat"])
     assert URL not in client.get("/admin/delivery?kind=webhook").get_data(as_text=True)
+
+
+def test_a_higher_governments_staff_see_nothing_of_a_lower_ones_webhook_deliveries(app, tree):
+    from core.errors import NotFound
+    from notifications import services
+
+    secret_url = "http://127.0.0.1:5172/hook?token=rahasia-di-alamat"
+    with app.app_context():
+        kota_admin = as_user(tree.world.users["admin"].id)
+        endpoint_id = endpoints.create_endpoint(kota_admin, secret_url, ["assignment.created"], "127.0.0.1")[0].id
+        ping_id = endpoints.send_ping(kota_admin, endpoint_id).id
+    for who in ("prov_admin", "prov_secretariat"):
+        client = app.test_client()
+        login(client, tree.users[who])
+        page = client.get("/admin/delivery").get_data(as_text=True)
+        assert "rahasia-di-alamat" not in page and "127.0.0.1:5172" not in page, who
+        with app.app_context(), pytest.raises(NotFound):
+            services.requeue(as_user(tree.users[who]), ping_id)
+    client = app.test_client()
+    login(client, tree.world.users["admin"].id)
+    assert "rahasia-di-alamat" in client.get("/admin/delivery").get_data(as_text=True)
+
+
+def test_an_address_python_cannot_split_is_refused_on_its_field_not_a_500(app, client_as):
+    client = client_as("admin")
+    for url in ("http://[::1", "http://[bukan-alamat]/hook"):
+        response = client.post("/admin/webhooks", data=_form(url=url, allowed_host=""))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert "diawali http:// atau https://" in page and f'value="{url}"' in page
+
+
+def test_an_allowed_host_typed_with_a_scheme_or_port_is_refused_on_its_own_field(app, client_as):
+    client = client_as("admin")
+    for typed in ("127.0.0.1:5143", "http://127.0.0.1", "127.0.0.1/hook"):
+        response = client.post("/admin/webhooks", data=_form(allowed_host=typed))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, typed
+        assert "Isikan nama host atau alamatnya saja" in page and f'value="{typed}"' in page, typed
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
+
+
+def test_an_allowed_ipv6_host_in_brackets_is_the_urls_host(app, world):
+    with app.app_context():
+        endpoint, _ = endpoints.create_endpoint(
+            as_user(world.users["admin"].id), "http://[::1]:5143/hook", ["assignment.created"], allowed_host="[::1]"
+        )
+        assert endpoint.allowed_host == "::1"
