@@ -116,12 +116,13 @@ class ApiBlueprint(Blueprint):
 
 
 def paged(query: sa.Select, pagination_parameters) -> list:
-    """One page of a select's rows, and their total for the headers: two queries, whatever the data's size."""
-    pagination_parameters.item_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
+    """One page of a select's rows, and their total for the headers: two queries, whatever the data's size. A page
+    past the last is empty; its offset is held at the total, as no database integer holds one of `page=2**63`."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    pagination_parameters.item_count = total
     size = pagination_parameters.page_size
-    return list(db.session.scalars(query.limit(size).offset((pagination_parameters.page - 1) * size)))
+    offset = min((pagination_parameters.page - 1) * size, total)
+    return list(db.session.scalars(query.limit(size).offset(offset)))
 
 
 def page_url(page: int) -> str:
