@@ -60,6 +60,13 @@ class ApiParser(FlaskParser):
 
     __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
 
+    def _raw_load_json(self, req):
+        """A body nested deeper than the parser recurses is no JSON we read, like a malformed one (400)."""
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as error:
+            self._handle_invalid_json_error(error, req)
+
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
 

@@ -52,6 +52,8 @@ MARSHMALLOW_MESSAGES = (
     _l("Length must be between {min} and {max}."),
     _l("Length must be {equal}."),
     _l("Must be equal to {other}."),
+    # webargs' own, for a body that is not JSON
+    _l("Invalid JSON body."),
 )
 
 

@@ -2,6 +2,10 @@
 JSON nested beyond reason, a text where a file belongs, a method the address does not take. Each is refused as a
 problem in the user's language, never a 500."""
 
+from actions.models import Assignment
+from core.extensions import db
+from tests.api.followups import dinkes_task
+
 
 def _problem(response, status):
     assert response.status_code == status, response.get_data(as_text=True)
@@ -17,3 +21,15 @@ def test_a_page_far_past_the_last_is_an_empty_page_not_a_500(app, world, api_as)
         assert response.status_code == 200, response.get_data(as_text=True)
         assert response.get_json() == [] and response.headers["X-Total-Count"] == "5"
         assert 'rel="prev"' in response.headers["Link"]
+
+
+def test_json_nested_beyond_reason_is_a_bad_request_in_the_users_language(app, world, api_as):
+    """The parser's RecursionError answered 500; a body that is not JSON says so in Indonesian."""
+    assignment_id = dinkes_task(app, world)
+    head = api_as("opd_head")
+    url = f"/api/v1/assignments/{assignment_id}/acknowledge"
+    for body in ("[" * 100_000 + "]" * 100_000, '{"a":' * 5000 + "1" + "}" * 5000, "{"):
+        problem = _problem(head.post(url, data=body, content_type="application/json"), 400)
+        assert problem["errors"] == {"_schema": ["Isi JSON tidak valid."]}
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).status == "assigned"
