@@ -8,7 +8,6 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest.fields import Upload
 
 from actions import queries, services
 from actions.evidence import evidence_file
@@ -22,7 +21,7 @@ from actions.models import (
     Status,
 )
 from api.base import ApiBlueprint, paged
-from api.schemas import Id, Moment, QueryId, Schema
+from api.schemas import File, Id, Moment, QueryId, Schema
 from core import clock
 from core.permissions import Permission
 from core.views import attachment_download
@@ -231,7 +230,7 @@ class ProgressBody(Schema):
     links = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=1000)), metadata={"description": "Evidence links."}
     )
-    files = ma.fields.List(Upload(), metadata={"description": "Evidence files: pdf, jpg, png, docx, xlsx."})
+    files = ma.fields.List(File(), metadata={"description": "Evidence files: pdf, jpg, png, docx, xlsx."})
 
 
 class VerifyBody(Schema):

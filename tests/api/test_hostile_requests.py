@@ -2,7 +2,9 @@
 JSON nested beyond reason, a text where a file belongs, a method the address does not take. Each is refused as a
 problem in the user's language, never a 500."""
 
-from actions.models import Assignment
+import sqlalchemy as sa
+
+from actions.models import Assignment, AssignmentEvent
 from core.extensions import db
 from tests.api.followups import dinkes_task
 
@@ -33,3 +35,19 @@ def test_json_nested_beyond_reason_is_a_bad_request_in_the_users_language(app, w
         assert problem["errors"] == {"_schema": ["Isi JSON tidak valid."]}
     with app.app_context():
         assert db.session.get(Assignment, assignment_id).status == "assigned"
+
+
+def test_a_text_sent_as_an_evidence_file_is_a_field_error_and_nothing_is_saved(app, world, api_as):
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    head = api_as("opd_head")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent))
+    response = head.post(
+        f"/api/v1/assignments/{assignment_id}/progress",
+        data={"percent": "50", "note": "Rapat", "files": "bukan berkas"},
+        content_type="multipart/form-data",
+    )
+    problem = _problem(response, 422)
+    assert problem["errors"] == {"files.0": ["Bukan berkas yang valid."]}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent)) == before
