@@ -14,6 +14,7 @@ from flask import (
     has_app_context,
     has_request_context,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -282,7 +283,10 @@ def register_errorhandlers(app: Flask) -> None:
             413: _l("The upload is too large."),
             429: _l("Too many attempts. Wait a few minutes and try again."),
         }
-        return render_error(error.code or 500, messages.get(error.code, error.description or ""))
+        response = make_response(render_error(error.code or 500, messages.get(error.code, error.description or "")))
+        # RFC 9110: a 405 names the methods the address takes.
+        response.headers.extend((key, value) for key, value in error.get_headers() if key == "Allow")
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -51,3 +51,18 @@ def test_a_text_sent_as_an_evidence_file_is_a_field_error_and_nothing_is_saved(a
     assert problem["errors"] == {"files.0": ["Bukan berkas yang valid."]}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent)) == before
+
+
+def test_a_method_an_address_does_not_take_is_405_with_allow(app, world, api_as):
+    """RFC 9110: a 405 names the methods the address takes."""
+    assignment_id = dinkes_task(app, world)
+    reader = api_as("viewer", scope="read")
+    for method, url, allowed in (
+        ("delete", f"/api/v1/assignments/{assignment_id}", {"GET", "HEAD", "OPTIONS"}),
+        ("get", f"/api/v1/assignments/{assignment_id}/acknowledge", {"POST", "OPTIONS"}),
+        ("patch", "/api/v1/opds", {"GET", "HEAD", "OPTIONS"}),
+    ):
+        response = getattr(reader, method)(url)
+        problem = _problem(response, 405)
+        assert problem["detail"] == "Alamat ini tidak menerima permintaan jenis itu."
+        assert set(response.headers["Allow"].split(", ")) == allowed
