@@ -25,6 +25,7 @@ from api.problems import problem, say_errors
 from core import audit
 from core.errors import Conflict, DomainError, NotAllowed
 from core.extensions import db, limiter
+from core.text import without_controls
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PAGE_SIZE = 50
@@ -61,14 +62,28 @@ class ApiParser(FlaskParser):
     __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
 
     def _raw_load_json(self, req):
-        """A body nested deeper than the parser recurses is no JSON we read, like a malformed one (400)."""
+        """A JSON body's text as a page's form reads it (core/requests.py): without control characters. A body
+        nested deeper than the parser recurses, or holding a lone surrogate ("\\ud800") that no text holds, is no
+        JSON we read, like a malformed one (400)."""
         try:
-            return super()._raw_load_json(req)
-        except RecursionError as error:
+            return _form_text(super()._raw_load_json(req))
+        except (RecursionError, UnicodeEncodeError) as error:
             self._handle_invalid_json_error(error, req)
 
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+def _form_text(value):
+    """Every string of a parsed JSON value without control characters; a lone surrogate fails to encode."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+        return without_controls(value)
+    if isinstance(value, list):
+        return [_form_text(item) for item in value]
+    if isinstance(value, dict):
+        return {_form_text(key): _form_text(item) for key, item in value.items()}
+    return value
 
 
 class ApiBlueprint(Blueprint):

@@ -66,3 +66,24 @@ def test_a_method_an_address_does_not_take_is_405_with_allow(app, world, api_as)
         problem = _problem(response, 405)
         assert problem["detail"] == "Alamat ini tidak menerima permintaan jenis itu."
         assert set(response.headers["Allow"].split(", ")) == allowed
+
+
+def test_json_text_is_kept_as_a_form_keeps_it_without_control_characters(app, world, api_as):
+    """A page's form drops NUL and the other C0 controls (core/requests.py); a JSON body kept them, and PostgreSQL
+    refused the NUL with a 500. A lone surrogate ("\\ud800"), which no text holds and no database encodes, is no
+    JSON we read, like invalid UTF-8."""
+    assignment_id = dinkes_task(app, world)
+    head = api_as("opd_head")
+    url = f"/api/v1/assignments/{assignment_id}/acknowledge"
+    lone = head.post(url, data='{"note": "a\\ud800b"}', content_type="application/json")
+    assert _problem(lone, 400)["errors"] == {"_schema": ["Isi JSON tidak valid."]}
+    response = head.post(url, json={"pic_name": "Dewi\x00 L\x1b.", "note": "Siap\x07\n\tya"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["pic_name"] == "Dewi L."
+    with app.app_context():
+        note = db.session.scalar(
+            sa.select(AssignmentEvent.note).where(
+                AssignmentEvent.assignment_id == assignment_id, AssignmentEvent.note.is_not(None)
+            )
+        )
+    assert note == "Siap\n\tya"
