@@ -87,3 +87,15 @@ def test_json_text_is_kept_as_a_form_keeps_it_without_control_characters(app, wo
             )
         )
     assert note == "Siap\n\tya"
+
+
+def test_reassigning_to_an_opd_that_does_not_exist_names_the_bodys_field(app, world, api_as):
+    """The refusal named `lead_opd_id`, a field of the follow-up form, not of this body."""
+    assignment_id = dinkes_task(app, world)
+    secretariat = api_as("secretariat")
+    url = f"/api/v1/assignments/{assignment_id}/reassign"
+    for opd_id in (99_999, 2**31 - 1):
+        problem = _problem(secretariat.post(url, json={"opd_id": opd_id, "reason": "Salah OPD"}), 422)
+        assert problem["errors"] == {"opd_id": ["OPD tidak ditemukan."]}
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).opd_id == world.opds["DINKES"]
