@@ -15,7 +15,7 @@ from flask_limiter import RateLimitExceeded
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
@@ -64,7 +64,9 @@ class ApiParser(FlaskParser):
     def _raw_load_json(self, req):
         """A JSON body's text as a page's form reads it (core/requests.py): without control characters. A body
         nested deeper than the parser recurses, or holding a lone surrogate ("\\ud800") that no text holds, is no
-        JSON we read, like a malformed one (400)."""
+        JSON we read, like a malformed one (400). A body of another type is refused (415), not read as none."""
+        if not is_json_request(req) and (req.content_length or req.headers.get("Transfer-Encoding")):
+            raise_problem(415)
         try:
             return _form_text(super()._raw_load_json(req))
         except (RecursionError, UnicodeEncodeError) as error:

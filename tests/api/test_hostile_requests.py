@@ -99,3 +99,17 @@ def test_reassigning_to_an_opd_that_does_not_exist_names_the_bodys_field(app, wo
         assert problem["errors"] == {"opd_id": ["OPD tidak ditemukan."]}
     with app.app_context():
         assert db.session.get(Assignment, assignment_id).opd_id == world.opds["DINKES"]
+
+
+def test_a_body_that_is_not_json_is_refused_not_read_as_an_empty_one(app, world, api_as):
+    """A JSON body sent as text/plain or as a form was read as no body at all: the task was acknowledged and the
+    person in charge it named silently dropped."""
+    assignment_id = dinkes_task(app, world)
+    head = api_as("opd_head")
+    url = f"/api/v1/assignments/{assignment_id}/acknowledge"
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        problem = _problem(head.post(url, data='{"pic_name": "Dewi"}', content_type=content_type), 415)
+        assert problem["detail"] == "Kirim JSON, atau multipart/form-data untuk unggahan."
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).status == "assigned"
+    assert head.post(url).status_code == 200  # no body at all is an acknowledgement without a note
