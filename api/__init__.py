@@ -3,9 +3,13 @@ the Inspektorat's records, a province's dashboards). flask-smorest writes the Op
 /api/v1/openapi.json, from the marshmallow schemas that read each request and shape each response; /api/v1/docs
 reads that document as a page."""
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
+from api.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from core.extensions import csrf
 
 
@@ -13,8 +17,23 @@ class KawalApi(Api):
     """flask-smorest's Api, without its app-wide error handler: the pages keep their error pages, and each API
     blueprint answers its own errors as problems (api/base.py)."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """The error responses the document names, as they are sent: application/problem+json (flask-smorest's
+        own registers its Error schema as application/json)."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not 100 <= status < 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 rest = KawalApi()

@@ -8,11 +8,13 @@ marshmallow, and fails on one missing here)."""
 import re
 from functools import cache
 
+import marshmallow as ma
 from flask import jsonify
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 PROBLEM_TYPE = "about:blank"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # marshmallow's messages, as it words them (fields, validators and the schema itself); {name} is a value it fills.
 MARSHMALLOW_MESSAGES = (
@@ -107,7 +109,21 @@ def problem(status: int, detail, *, errors: dict | None = None, headers: dict | 
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_CONTENT_TYPE
     response.headers.update(headers or {})
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+class ProblemSchema(ma.Schema):
+    """What `problem` answers, for the OpenAPI document."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Each field's messages, in the user's language; a nested field named with dots."},
+    )

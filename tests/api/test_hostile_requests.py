@@ -113,3 +113,19 @@ def test_a_body_that_is_not_json_is_refused_not_read_as_an_empty_one(app, world,
     with app.app_context():
         assert db.session.get(Assignment, assignment_id).status == "assigned"
     assert head.post(url).status_code == 200  # no body at all is an acknowledgement without a note
+
+
+def test_the_document_describes_every_error_as_the_problem_it_is(app, world, api_as, client):
+    """The document said errors were application/json with flask-smorest's own Error schema (code, message), while
+    every error is an application/problem+json (type, title, status, detail, errors): a client generated from it,
+    or schemathesis, read every refusal as breaking the document."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        assert spec["components"]["responses"][name]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    documented = spec["components"]["schemas"]["Problem"]["properties"]
+    refused = api_as("admin").get("/api/v1/opds?government_id=abc")
+    assert refused.mimetype == "application/problem+json"
+    assert set(refused.get_json()) == set(documented) == {"type", "title", "status", "detail", "errors"}
+    assert documented["errors"]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
