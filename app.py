@@ -160,8 +160,11 @@ def select_locale() -> str:
     if not has_request_context():
         return app_default_locale()
     if request.path.startswith(API_PREFIX) and "api_token" not in g:
-        # The API keeps no session: before its token is read (or without one), the client's Accept-Language.
-        return request.accept_languages.best_match(["id", "en"]) or "id"
+        # The API keeps no session: before a resource reads its token (an address no resource answers), that
+        # token's user's language; without a working token, the client's Accept-Language.
+        from api.base import token_locale
+
+        return token_locale() or request.accept_languages.best_match(["id", "en"]) or "id"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("locale", "id")

@@ -47,11 +47,24 @@ HTTP_MESSAGES = {
 }
 
 
+def bearer_secret() -> str:
+    """The secret of the request's `Authorization: Bearer …`, or "" without one."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def token_locale() -> str | None:
+    """The language of the request token's user, for an error said before (or without) a resource's login: an
+    address or a method no resource answers."""
+    token = tokens.token_by_secret(bearer_secret())
+    return token.user.locale if token is not None else None
+
+
 def rate_limit_key() -> str:
     """Requests are counted per token (a hash of the secret, so no lookup), and per address without one."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return "api-token:" + tokens.secret_digest(secret.strip())[:32]
+    secret = bearer_secret()
+    if secret:
+        return "api-token:" + tokens.secret_digest(secret)[:32]
     return f"api-address:{request.remote_addr}"
 
 
@@ -165,8 +178,7 @@ def private_answer(response):
 def authenticate() -> None:
     """Log the request in as the token's user, for this request only (no session, no cookie): every service then
     sees the same user, with the same permissions, as on the pages. A token of scope `read` may only read."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    token = tokens.token_by_secret(secret.strip()) if scheme.lower() == "bearer" else None
+    token = tokens.token_by_secret(bearer_secret())
     if token is None:
         raise_problem(401)
     g._login_user = token.user  # Flask-Login's current user for this request

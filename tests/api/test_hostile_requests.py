@@ -4,8 +4,10 @@ problem in the user's language, never a 500."""
 
 import sqlalchemy as sa
 
+from accounts.models import User
 from actions.models import Assignment, AssignmentEvent
 from core.extensions import db
+from tests.api.conftest import ApiClient
 from tests.api.followups import dinkes_task
 
 
@@ -129,3 +131,19 @@ def test_the_document_describes_every_error_as_the_problem_it_is(app, world, api
     assert refused.mimetype == "application/problem+json"
     assert set(refused.get_json()) == set(documented) == {"type", "title", "status", "detail", "errors"}
     assert documented["errors"]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+
+
+def test_an_address_no_resource_answers_speaks_the_token_users_language(app, world, api_as):
+    """An unknown address or method never runs a resource's login, so its problem was said in Accept-Language's
+    language (Indonesian without one) to a user who reads English."""
+    with app.app_context():
+        user = db.session.get(User, world.users["viewer"].id)
+        user.locale = "en"
+        db.session.commit()
+    viewer = api_as("viewer", scope="read")
+    assert _problem(viewer.get("/api/v1/nothing-here"), 404)["detail"] == "This page does not exist."
+    refused = _problem(viewer.delete("/api/v1/opds"), 405)
+    assert refused["detail"] == "This address does not accept that kind of request."
+    assert _problem(viewer.get("/api/v1/assignments/999999"), 404)["detail"] == "No such task."
+    stranger = ApiClient(app, "kawal_not-a-real-token")
+    assert _problem(stranger.get("/api/v1/nothing-here"), 404)["detail"] == "Halaman ini tidak ada."
