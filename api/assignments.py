@@ -38,6 +38,15 @@ NOTE = ma.validate.Length(max=500)  # the pages' note and reason fields (actions
 LONG_NOTE = ma.validate.Length(max=5000)
 
 
+def reason_field(max_length: int = 500) -> ma.fields.String:
+    """A required reason: the service refuses a blank one with its own message, so the document only says so."""
+    return ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=max_length),
+        metadata={"pattern": r"\S", "description": "Why; not blank."},
+    )
+
+
 def _label(labels: dict, value) -> str:
     return str(labels[value])
 
@@ -244,7 +253,7 @@ class PicBody(Schema):
 
 class CannotBody(Schema):
     category = ma.fields.Enum(CannotReason, by_value=True, required=True)
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = reason_field(2000)
 
 
 class CannotDecisionBody(Schema):
@@ -256,16 +265,16 @@ class CannotDecisionBody(Schema):
 
 class ReassignBody(Schema):
     opd_id = Id(required=True, metadata={"description": "The OPD the task moves to; it acknowledges afresh."})
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 class ReasonBody(Schema):
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 class DueDateBody(Schema):
     due_date = ma.fields.Date(required=True)
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 # --- reads ---------------------------------------------------------------------------------------------

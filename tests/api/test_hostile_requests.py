@@ -147,3 +147,14 @@ def test_an_address_no_resource_answers_speaks_the_token_users_language(app, wor
     assert _problem(viewer.get("/api/v1/assignments/999999"), 404)["detail"] == "No such task."
     stranger = ApiClient(app, "kawal_not-a-real-token")
     assert _problem(stranger.get("/api/v1/nothing-here"), 404)["detail"] == "Halaman ini tidak ada."
+
+
+def test_the_document_says_a_required_reason_may_not_be_blank(app, world, api_as, client):
+    """The service refuses a blank reason ("Give the reason."); the document allowed "", so a client written from
+    it (and schemathesis, ST202) sent requests it said were valid and got 422."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for body in ("ReasonBody", "DueDateBody", "ReassignBody", "CannotBody"):
+        assert schemas[body]["properties"]["reason"]["pattern"] == r"\S", body
+    assignment_id = dinkes_task(app, world)
+    blank = api_as("secretariat").post(f"/api/v1/assignments/{assignment_id}/cancel", json={"reason": "  "})
+    assert _problem(blank, 422)["errors"] == {"reason": ["Isi alasannya."]}
