@@ -42,6 +42,7 @@ HTTP_MESSAGES = {
     412: _l("The resource changed since you read it."),
     413: _l("The upload is too large."),
     415: _l("Send JSON, or multipart/form-data for an upload."),
+    416: _l("The requested part of the file lies outside its size."),
     422: _l("Some fields are not valid."),
     429: _l("Too many requests with this token. Wait and try again."),
 }

@@ -2,13 +2,15 @@
 JSON nested beyond reason, a text where a file belongs, a method the address does not take. Each is refused as a
 problem in the user's language, never a 500."""
 
+import io
+
 import sqlalchemy as sa
 
 from accounts.models import User
-from actions.models import Assignment, AssignmentEvent
+from actions.models import Assignment, AssignmentEvent, Evidence
 from core.extensions import db
 from tests.api.conftest import ApiClient
-from tests.api.followups import dinkes_task
+from tests.api.followups import PDF, dinkes_task
 
 
 def _problem(response, status):
@@ -158,3 +160,21 @@ def test_the_document_says_a_required_reason_may_not_be_blank(app, world, api_as
     assignment_id = dinkes_task(app, world)
     blank = api_as("secretariat").post(f"/api/v1/assignments/{assignment_id}/cancel", json={"reason": "  "})
     assert _problem(blank, 422)["errors"] == {"reason": ["Isi alasannya."]}
+
+
+def test_a_range_past_an_evidence_files_end_is_refused_in_the_users_language(app, world, api_as):
+    """416 had no message of ours: its problem read werkzeug's "Requested Range Not Satisfiable" to everyone."""
+    assignment_id = dinkes_task(app, world, "acknowledged")
+    head = api_as("opd_head")
+    uploaded = head.post(
+        f"/api/v1/assignments/{assignment_id}/progress",
+        data={"percent": "40", "note": "Notulen", "files": [(io.BytesIO(PDF), "notulen.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 200, uploaded.get_data(as_text=True)
+    with app.app_context():
+        evidence_id = db.session.scalar(sa.select(Evidence.id).where(Evidence.assignment_id == assignment_id))
+    url = f"/api/v1/evidence/{evidence_id}"
+    assert head.get(url, headers={"Range": "bytes=0-3"}).data == PDF[:4]
+    problem = _problem(head.get(url, headers={"Range": f"bytes={len(PDF) + 10}-"}), 416)
+    assert problem["detail"] == "Bagian berkas yang diminta berada di luar ukurannya."
