@@ -14,6 +14,7 @@ from flask import (
     has_app_context,
     has_request_context,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -159,8 +160,11 @@ def select_locale() -> str:
     if not has_request_context():
         return app_default_locale()
     if request.path.startswith(API_PREFIX) and "api_token" not in g:
-        # The API keeps no session: before its token is read (or without one), the client's Accept-Language.
-        return request.accept_languages.best_match(["id", "en"]) or "id"
+        # The API keeps no session: before a resource reads its token (an address no resource answers), that
+        # token's user's language; without a working token, the client's Accept-Language.
+        from api.base import token_locale
+
+        return token_locale() or request.accept_languages.best_match(["id", "en"]) or "id"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("locale", "id")
@@ -286,7 +290,10 @@ def register_errorhandlers(app: Flask) -> None:
             413: _l("The upload is too large."),
             429: _l("Too many attempts. Wait a few minutes and try again."),
         }
-        return render_error(error.code or 500, messages.get(error.code, error.description or ""))
+        response = make_response(render_error(error.code or 500, messages.get(error.code, error.description or "")))
+        # RFC 9110: a 405 names the methods the address takes.
+        response.headers.extend((key, value) for key, value in error.get_headers() if key == "Allow")
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

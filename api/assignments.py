@@ -8,7 +8,6 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest.fields import Upload
 
 from actions import queries, services
 from actions.evidence import evidence_file
@@ -22,7 +21,7 @@ from actions.models import (
     Status,
 )
 from api.base import ApiBlueprint, paged
-from api.schemas import Id, Moment, QueryId, Schema
+from api.schemas import File, Id, Moment, QueryId, Schema
 from core import clock
 from core.permissions import Permission
 from core.views import attachment_download
@@ -37,6 +36,15 @@ bp = ApiBlueprint(
 P = Permission
 NOTE = ma.validate.Length(max=500)  # the pages' note and reason fields (actions/forms.py)
 LONG_NOTE = ma.validate.Length(max=5000)
+
+
+def reason_field(max_length: int = 500) -> ma.fields.String:
+    """A required reason: the service refuses a blank one with its own message, so the document only says so."""
+    return ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=max_length),
+        metadata={"pattern": r"\S", "description": "Why; not blank."},
+    )
 
 
 def _label(labels: dict, value) -> str:
@@ -231,7 +239,7 @@ class ProgressBody(Schema):
     links = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=1000)), metadata={"description": "Evidence links."}
     )
-    files = ma.fields.List(Upload(), metadata={"description": "Evidence files: pdf, jpg, png, docx, xlsx."})
+    files = ma.fields.List(File(), metadata={"description": "Evidence files: pdf, jpg, png, docx, xlsx."})
 
 
 class VerifyBody(Schema):
@@ -245,7 +253,7 @@ class PicBody(Schema):
 
 class CannotBody(Schema):
     category = ma.fields.Enum(CannotReason, by_value=True, required=True)
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = reason_field(2000)
 
 
 class CannotDecisionBody(Schema):
@@ -257,16 +265,16 @@ class CannotDecisionBody(Schema):
 
 class ReassignBody(Schema):
     opd_id = Id(required=True, metadata={"description": "The OPD the task moves to; it acknowledges afresh."})
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 class ReasonBody(Schema):
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 class DueDateBody(Schema):
     due_date = ma.fields.Date(required=True)
-    reason = ma.fields.String(required=True, validate=NOTE)
+    reason = reason_field()
 
 
 # --- reads ---------------------------------------------------------------------------------------------

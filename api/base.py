@@ -15,7 +15,7 @@ from flask_limiter import RateLimitExceeded
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
@@ -25,6 +25,7 @@ from api.problems import problem, say_errors
 from core import audit
 from core.errors import Conflict, DomainError, NotAllowed
 from core.extensions import db, limiter
+from core.text import without_controls
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PAGE_SIZE = 50
@@ -41,6 +42,7 @@ HTTP_MESSAGES = {
     412: _l("The resource changed since you read it."),
     413: _l("The upload is too large."),
     415: _l("Send JSON, or multipart/form-data for an upload."),
+    416: _l("The requested part of the file lies outside its size."),
     422: _l("Some fields are not valid."),
     429: _l("Too many requests with this token. Wait and try again."),
 }
@@ -50,11 +52,24 @@ HTTP_MESSAGES = {
 SAME_MOMENT = _l("Someone changed this task at the same moment; nothing was saved. Read it again and retry.")
 
 
+def bearer_secret() -> str:
+    """The secret of the request's `Authorization: Bearer …`, or "" without one."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def token_locale() -> str | None:
+    """The language of the request token's user, for an error said before (or without) a resource's login: an
+    address or a method no resource answers."""
+    token = tokens.token_by_secret(bearer_secret())
+    return token.user.locale if token is not None else None
+
+
 def rate_limit_key() -> str:
     """Requests are counted per token (a hash of the secret, so no lookup), and per address without one."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return "api-token:" + tokens.secret_digest(secret.strip())[:32]
+    secret = bearer_secret()
+    if secret:
+        return "api-token:" + tokens.secret_digest(secret)[:32]
     return f"api-address:{request.remote_addr}"
 
 
@@ -64,8 +79,31 @@ class ApiParser(FlaskParser):
 
     __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
 
+    def _raw_load_json(self, req):
+        """A JSON body's text as a page's form reads it (core/requests.py): without control characters. A body
+        nested deeper than the parser recurses, or holding a lone surrogate ("\\ud800") that no text holds, is no
+        JSON we read, like a malformed one (400). A body of another type is refused (415), not read as none."""
+        if not is_json_request(req) and (req.content_length or req.headers.get("Transfer-Encoding")):
+            raise_problem(415)
+        try:
+            return _form_text(super()._raw_load_json(req))
+        except (RecursionError, UnicodeEncodeError) as error:
+            self._handle_invalid_json_error(error, req)
+
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+def _form_text(value):
+    """Every string of a parsed JSON value without control characters; a lone surrogate fails to encode."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+        return without_controls(value)
+    if isinstance(value, list):
+        return [_form_text(item) for item in value]
+    if isinstance(value, dict):
+        return {_form_text(key): _form_text(item) for key, item in value.items()}
+    return value
 
 
 class ApiBlueprint(Blueprint):
@@ -149,8 +187,7 @@ def private_answer(response):
 def authenticate() -> None:
     """Log the request in as the token's user, for this request only (no session, no cookie): every service then
     sees the same user, with the same permissions, as on the pages. A token of scope `read` may only read."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    token = tokens.token_by_secret(secret.strip()) if scheme.lower() == "bearer" else None
+    token = tokens.token_by_secret(bearer_secret())
     if token is None:
         raise_problem(401)
     g._login_user = token.user  # Flask-Login's current user for this request

@@ -66,6 +66,8 @@ MARSHMALLOW_MESSAGES = (
     _l("Not a valid IP interface."),
     _l("Not a valid IPv4 interface."),
     _l("Not a valid IPv6 interface."),
+    # webargs' own, for a body that is not JSON
+    _l("Invalid JSON body."),
 )
 
 

@@ -4,6 +4,9 @@ the query parameters of a page."""
 from datetime import UTC
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
+from flask_smorest.fields import Upload
+from werkzeug.datastructures import FileStorage
 
 from core import clock
 
@@ -70,3 +73,12 @@ class ProblemSchema(Schema):
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "The messages of each field refused, by its name (nested: dotted)."},
     )
+
+
+class File(Upload):
+    """A file of a multipart body; a plain field sent under its name (`files=text`) is refused, not read as one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError(str(_l("Not a valid file.")))
+        return value

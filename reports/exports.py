@@ -745,7 +745,8 @@ def calendar(name: str, deadlines, forums, link, opd_label) -> bytes:
         event.add("uid", f"assignment-{a.id}@kawal")
         event.add("summary", f"[{opd_label(a.opd)}] {a.action.title}")
         event.add("dtstart", a.due_date)
-        event.add("dtend", a.due_date + timedelta(days=1))
+        if a.due_date < date.max:  # without DTEND an all-day event is that one day (RFC 5545); no date follows
+            event.add("dtend", a.due_date + timedelta(days=1))
         event.add("description", f"{a.action.recommendation.forum.title}\n{link('assignment', a.id)}")
         event.add("url", link("assignment", a.id))
         cal.add_component(event)

@@ -74,7 +74,8 @@ def test_a_token_over_its_rate_limit_gets_429_with_retry_after_and_another_token
     refused = busy.get("/api/v1/opds", headers={"Accept-Language": "en"})
     assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert refused.get_json()["detail"] == "Too many requests with this token. Wait and try again."
+    # Said in the token's user's language (Indonesian here), which wins over the client's Accept-Language.
+    assert refused.get_json()["detail"] == "Terlalu banyak permintaan dengan token ini. Tunggu lalu coba lagi."
     assert busy.get("/api/v1/governments").status_code == 429  # the limit is the token's, over every operation
     assert other.get("/api/v1/opds").status_code == 200
 

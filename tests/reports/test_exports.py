@@ -273,3 +273,16 @@ def test_every_workbook_shows_labels_in_the_readers_language_never_a_code(
         assert values & codes == set(), url
         seen |= values
     assert {lead, support, decree} <= seen
+
+
+def test_a_deadline_on_the_calendars_last_day_keeps_the_feed_working(app, world):
+    """A due date of 9999-12-31 is accepted (the API's due-date move, or the page's form); the feed's all-day
+    event ended the next day, which no date holds (OverflowError, a 500 for every reader of that feed)."""
+    with app.app_context():
+        assignment_id = dinkes_assignment(make_action(world, support=(), title="Tanpa batas")).id
+        actions.change_due_date(as_user(world.users["secretariat"].id), assignment_id, date.max, "Uji batas")
+        token = accounts.calendar_token(as_user(world.users["opd_head"].id))
+    feed = app.test_client().get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200
+    event = next(e for e in Calendar.from_ical(feed.data).walk("VEVENT") if "Tanpa batas" in str(e.get("summary")))
+    assert event.decoded("dtstart") == date.max
