@@ -44,6 +44,12 @@ def worker_database_url(url: str | None, worker: str | None) -> str | None:
     return given.set(database=f"{given.database}_{worker}").render_as_string(hide_password=False)
 
 
+def worker_port(port: int) -> int:
+    """A fixed test port, moved by 100 for each xdist worker after the first: two workers run a test's SQLite and
+    PostgreSQL cases at once, and both would listen on the same port."""
+    return port + 100 * int((WORKER or "gw0").removeprefix("gw") or 0)
+
+
 POSTGRES_URL = worker_database_url(GIVEN_POSTGRES_URL, WORKER)
 if WORKER and POSTGRES_URL:
     os.environ["TEST_DATABASE_URL"] = POSTGRES_URL

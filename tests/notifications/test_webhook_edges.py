@@ -11,8 +11,9 @@ import pytest
 
 from notifications import webhooks
 from notifications.models import MailError
+from tests.conftest import worker_port
 
-PORT = 5170
+PORT = worker_port(5170)  # and the next few
 HERE = Path(__file__).parent
 
 
@@ -120,9 +121,9 @@ def test_a_path_with_letters_beyond_ascii_is_sent_percent_encoded(app, listening
 @pytest.mark.parametrize(
     "url",
     [
-        f"http://127.0.0.1:{PORT + 1}/a b",
-        f"http://127.0.0.1:{PORT + 1}/a\x00b",
-        f"http://127.0.0.1:{PORT + 1}/a\x7fb",
+        "http://127.0.0.1:5171/a b",
+        "http://127.0.0.1:5171/a\x00b",
+        "http://127.0.0.1:5171/a\x7fb",
         "http://127.0.0.1:0/hook",
     ],
 )

@@ -20,9 +20,9 @@ from notifications import dispatcher, endpoints, planner, webhooks
 from notifications import services as notification_services
 from notifications.models import MailError, MailKind, MailStatus, OutboxMessage, WebhookEvent
 from tests.actions.helpers import dinkes_assignment, make_action
-from tests.conftest import as_user
+from tests.conftest import as_user, worker_port
 
-PORT = 5140
+PORT = worker_port(5140)  # and the next few
 URL = f"http://127.0.0.1:{PORT}/hook"
 EVERY_EVENT = [event.value for event in WebhookEvent]
 
@@ -189,7 +189,7 @@ def test_408_and_429_are_tried_again(app, world, receiver, status):
 def test_connection_refused_is_tried_again_and_stops_no_email(app, world, smtp, clock):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     with app.app_context():
-        register(world, url="http://127.0.0.1:5141/nobody-listens")
+        register(world, url=f"http://127.0.0.1:{PORT + 1}/nobody-listens")
         make_action(world, support=())
         result = dispatcher.dispatch()
         rows = deliveries()
@@ -199,7 +199,7 @@ def test_connection_refused_is_tried_again_and_stops_no_email(app, world, smtp, 
 
 
 def test_a_mail_server_that_is_down_holds_back_no_webhook(app, world, receiver):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=5142)  # nothing listens there
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=PORT + 2)  # nothing listens there
     with app.app_context():
         register(world)
         make_action(world, support=())
