@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from accounts import tokens
 from accounts.models import User
 from core.extensions import db
+from tests.conftest import worker_port
 
 VENV_BIN = Path(sys.executable).parent
-# The ports this suite's live servers may take (one per test running at once).
-PORTS = range(5150, 5160)
+# The ports this suite's live servers may take: ten of this xdist worker's own, so two workers (a test's SQLite and
+# PostgreSQL cases at once) never both find one free and race for it while their servers start.
+PORTS = range(worker_port(5150), worker_port(5150) + 10)
 STARTUP_SECONDS = 60
 
 
