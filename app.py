@@ -107,7 +107,7 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import attachments, clock, formatting, markdown, security, static, weblinks
+    from core import attachments, clock, formatting, i18n, markdown, security, static, weblinks
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -115,6 +115,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    i18n.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
