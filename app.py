@@ -182,7 +182,7 @@ def register_blueprints(app: Flask) -> None:
     from actions.views import bp as actions_bp
     from actions.views import forum_page_context
     from core.permissions import ROLES_WITH_OPD
-    from core.views import IdConverter, select_options, url_with
+    from core.views import IdConverter, id_url, select_options, url_with
     from forum.views import bp as forum_bp
     from notifications import subscribers
     from notifications.views import assignment_page_context
@@ -200,6 +200,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["download_links"] = download_links
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["id_url"] = id_url
     # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]

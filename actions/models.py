@@ -172,7 +172,27 @@ class Action(db.Model):
     decree: so.Mapped["Decree | None"] = so.relationship(back_populates="action")
 
 
-class Assignment(db.Model):
+class Deadline:
+    """What a task's status and due date say on a given day: for an assignment, and for a list's row of one (which
+    has both as attributes)."""
+
+    __slots__ = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def days_late(self, today: date) -> int:
+        """Days past the due date while the next move is the OPD's; 0 when not overdue."""
+        if self.status not in WITH_OPD:
+            return 0
+        return max((today - self.due_date).days, 0)
+
+    def days_left(self, today: date) -> int:
+        return (self.due_date - today).days
+
+
+class Assignment(Deadline, db.Model):
     """One action given to one OPD: the unit that is acknowledged, reported, reminded and verified."""
 
     __tablename__ = "assignments"
@@ -221,19 +241,6 @@ class Assignment(db.Model):
     opd: so.Mapped[Opd] = so.relationship()
     acknowledged_by: so.Mapped[User | None] = so.relationship(foreign_keys=[acknowledged_by_id])
     verified_by: so.Mapped[User | None] = so.relationship(foreign_keys=[verified_by_id])
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN
-
-    def days_late(self, today: date) -> int:
-        """Days past the due date while the next move is the OPD's; 0 when not overdue."""
-        if self.status not in WITH_OPD:
-            return 0
-        return max((today - self.due_date).days, 0)
-
-    def days_left(self, today: date) -> int:
-        return (self.due_date - today).days
 
     @property
     def bpk_category(self) -> BpkCategory | None:

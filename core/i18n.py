@@ -1,6 +1,6 @@
 """Translations found once per request. Flask-Babel looks the catalogue up again for every string it translates
 (through the request's context, naming the locale each time): a page of 50 task cards asks for hundreds of strings,
-and the look-up cost a hundred times the translation itself."""
+and finding the catalogue cost far more than the translation itself."""
 
 from functools import cached_property
 
