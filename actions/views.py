@@ -1,7 +1,7 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -84,15 +84,30 @@ def task_card(card: queries.TaskCard, today, several: bool) -> Markup:
     """A card of "My tasks", rendered once for everyone who sees it alike: kept by the card's row (every column it
     shows), the day, the language and the address prefix. A Plt. head's cards name each OPD as that viewer reads
     it, so they are rendered each time."""
+    locale = locale_name()
 
     def render() -> Markup:
-        macro = current_app.jinja_env.get_template("actions/_macros.html").module.task_card
-        task_url = id_url("actions.assignment_view", "assignment_id")
-        return macro(card, today, translated(STATUS_LABELS), task_url, several, current_user.opd_id)
+        macro, labels, task_url = _card_parts(locale)
+        return macro(card, today, labels, task_url, several, current_user.opd_id)
 
     if several:
         return render()
-    return current_app.extensions[TASK_CARDS].get((card, today, locale_name(), request.script_root), render)
+    return current_app.extensions[TASK_CARDS].get((card, today, locale, request.script_root), render)
+
+
+def _card_parts(locale: str) -> tuple:
+    """The card macro, the status labels in this language and the cards' address pattern: found once a request
+    for the cards not kept yet."""
+    parts = g.get("_task_card_parts")
+    if parts is None or parts[0] != locale:
+        macro = current_app.jinja_env.get_template("actions/_macros.html").module.task_card
+        parts = g._task_card_parts = (
+            locale,
+            macro,
+            translated(STATUS_LABELS),
+            id_url("actions.assignment_view", "assignment_id"),
+        )
+    return parts[1:]
 
 
 TASK_CARDS = "kawal.task_cards"
