@@ -288,9 +288,9 @@ def test_a_kept_task_card_follows_its_title_its_status_the_day_and_the_language(
     first = card()
     assert "Judul lama" in first and "Menunggu konfirmasi" in first and card() == first
     with app.app_context():
-        db.session.execute(sa.update(Action).where(Action.id == action_id).values(title="Judul baru"))
+        db.session.execute(sa.update(Action).where(Action.id == action_id).values(title="Judul <b>baru</b>"))
         db.session.commit()
-    assert "Judul baru" in card()
+    assert "Judul &lt;b&gt;baru&lt;/b&gt;" in card()  # escaped: the kept card is the template's own output
     with app.app_context():
         services.acknowledge(as_user(world.users["opd_head"].id), assignment_id)
     assert "Diterima" in card() and "(1 hari lagi)" in card()
@@ -299,4 +299,4 @@ def test_a_kept_task_card_follows_its_title_its_status_the_day_and_the_language(
     with app.app_context():
         db.session.get(User, world.users["opd_head"].id).locale = "en"
         db.session.commit()
-    assert "(due today)" in card() and "Judul baru" in card()
+    assert "(due today)" in card() and "Judul &lt;b&gt;baru" in card()
