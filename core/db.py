@@ -87,7 +87,7 @@ class CountedPagination(SelectPagination):
         return count if isinstance(count, int) else self._query_args["session"].scalar(count)
 
     def _query_items(self) -> list:
-        make = self._query_args["row"]
+        make = self._query_args.get("row")
         if make is None:
             return super()._query_items()
         select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
