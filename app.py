@@ -107,7 +107,7 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import attachments, clock, formatting, markdown, security, static, weblinks
+    from core import attachments, clock, formatting, i18n, markdown, security, static, weblinks
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -115,6 +115,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    i18n.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
@@ -181,7 +182,7 @@ def register_blueprints(app: Flask) -> None:
     from actions.views import bp as actions_bp
     from actions.views import forum_page_context
     from core.permissions import ROLES_WITH_OPD
-    from core.views import IdConverter, select_options, url_with
+    from core.views import IdConverter, id_url, select_options, url_with
     from forum.views import bp as forum_bp
     from notifications import subscribers
     from notifications.views import assignment_page_context
@@ -199,6 +200,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["download_links"] = download_links
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["id_url"] = id_url
     # Each page shows what later packages add, without importing them: forum/ knows nothing of actions/,
     # actions/ nothing of notifications/. The providers return extra template context.
     app.extensions["forum_page_providers"] = [forum_page_context]

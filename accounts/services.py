@@ -202,7 +202,8 @@ def user_by_session_id(session_id: str) -> User | None:
     version = version or "0"
     if not (user_id.isdigit() and version.isdigit() and 0 < int(user_id) <= 2**31 - 1):
         return None
-    user = db.session.get(User, int(user_id))
+    # Every page's menu names the user's OPD: loaded with the user, not by a second query.
+    user = db.session.get(User, int(user_id), options=[so.joinedload(User.opd)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -172,7 +172,27 @@ class Action(db.Model):
     decree: so.Mapped["Decree | None"] = so.relationship(back_populates="action")
 
 
-class Assignment(db.Model):
+class Deadline:
+    """What a task's status and due date say on a given day: for an assignment, and for a list's row of one (which
+    has both as attributes)."""
+
+    __slots__ = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def days_late(self, today: date) -> int:
+        """Days past the due date while the next move is the OPD's; 0 when not overdue."""
+        if self.status not in WITH_OPD:
+            return 0
+        return max((today - self.due_date).days, 0)
+
+    def days_left(self, today: date) -> int:
+        return (self.due_date - today).days
+
+
+class Assignment(Deadline, db.Model):
     """One action given to one OPD: the unit that is acknowledged, reported, reminded and verified."""
 
     __tablename__ = "assignments"
@@ -223,19 +243,6 @@ class Assignment(db.Model):
     verified_by: so.Mapped[User | None] = so.relationship(foreign_keys=[verified_by_id])
 
     @property
-    def is_open(self) -> bool:
-        return self.status in OPEN
-
-    def days_late(self, today: date) -> int:
-        """Days past the due date while the next move is the OPD's; 0 when not overdue."""
-        if self.status not in WITH_OPD:
-            return 0
-        return max((today - self.due_date).days, 0)
-
-    def days_left(self, today: date) -> int:
-        return (self.due_date - today).days
-
-    @property
     def bpk_category(self) -> BpkCategory | None:
         return BPK_CATEGORY[self.status]
 
@@ -263,9 +270,14 @@ class AssignmentEvent(db.Model):
     """One line of an assignment's timeline: a status change, a due date change, a reassignment, an edit."""
 
     __tablename__ = "assignment_events"
+    __table_args__ = (
+        # An assignment's events in time order, without a sort: its timeline, and its latest hand-over (was it sent
+        # back for fixing?), one row read from the end.
+        sa.Index("ix_assignment_events_assignment_at_id", "assignment_id", "at", "id"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    assignment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    assignment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
     at: so.Mapped[datetime] = so.mapped_column(UtcDateTime)
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     kind: so.Mapped[HistoryKind] = so.mapped_column(enum_column(HistoryKind))

@@ -3,6 +3,7 @@ follow-ups, an assignment's timeline, and the OPD a task may be given to. Nothin
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,6 +17,8 @@ from actions.models import (
     Action,
     Assignment,
     AssignmentEvent,
+    AssignmentRole,
+    Deadline,
     Evidence,
     ProgressReport,
     Status,
@@ -205,11 +208,38 @@ class TaskCounts:
     finished: int = 0
     returned: int = 0
     opds: tuple[Opd, ...] = ()  # the OPDs the list covers, own first, when they are several (a Plt. head's)
-    returned_ids: frozenset[int] = frozenset()  # of the page's tasks, those sent back: each card says so
 
     @property
     def listed(self) -> int:
         return self.open + self.finished
+
+
+class OpdLine(NamedTuple):
+    """The OPD a task card names: what the opd_name filter reads, and its full name."""
+
+    id: int
+    code: str
+    name: str
+    government_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCard(Deadline):
+    """One card of "My tasks", read as a row: no ORM objects (an assignment, its action, recommendation, forum and
+    OPD) built for what the card shows."""
+
+    id: int
+    status: Status
+    role: AssignmentRole
+    due_date: date
+    title: str
+    forum_title: str
+    opd: OpdLine
+    sent_back: bool  # a task back at work after being sent back shows "in progress": its card says so too
+
+    @classmethod
+    def from_row(cls, *, opd_id, opd_code, opd_name, opd_government_id, **card) -> "TaskCard":
+        return cls(opd=OpdLine(opd_id, opd_code, opd_name, opd_government_id), **card)
 
 
 def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[CountedPagination, TaskCounts]:
@@ -247,15 +277,28 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
         (Assignment.status.in_(OPEN), 3),
         else_=4,
     )
-    query = sa.select(Assignment).where(mine).order_by(urgency, Assignment.due_date, Assignment.id)
-    pagination = paginate(_with_context(query), count=counts.listed, page=page, per_page=per_page)
-    if counts.returned and pagination.items:
-        # A task back at work after being sent back shows "in progress"; the count above names it, so must its card.
-        listed = [a.id for a in pagination.items]
-        counts.returned_ids = frozenset(
-            db.session.scalars(sa.select(Assignment.id).where(Assignment.id.in_(listed), sent_back))
+    query = (
+        sa.select(
+            Assignment.id,
+            Assignment.status,
+            Assignment.role,
+            Assignment.due_date,
+            Action.title,
+            Forum.title.label("forum_title"),
+            Opd.id.label("opd_id"),
+            Opd.code.label("opd_code"),
+            Opd.name.label("opd_name"),
+            Opd.government_id.label("opd_government_id"),
+            sa.case((sent_back, True), else_=False).label("sent_back"),
         )
-    return pagination, counts
+        .join(Assignment.action)
+        .join(Action.recommendation)
+        .join(Recommendation.forum)
+        .join(Assignment.opd)
+        .where(mine)
+        .order_by(urgency, Assignment.due_date, Assignment.id)
+    )
+    return paginate(query, count=counts.listed, page=page, per_page=per_page, row=TaskCard.from_row), counts
 
 
 def _several_opds(actor: Actor, opd_ids: tuple[int, ...]) -> tuple[Opd, ...]:

@@ -1,7 +1,7 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -33,12 +33,15 @@ from actions.forms import (
     StageForm,
     SubmitForm,
 )
-from actions.models import CARRY_OUTCOME_LABELS, Assignment, Status
+from actions.models import CARRY_OUTCOME_LABELS, STATUS_LABELS, Assignment, Status
 from core import clock
 from core.errors import Invalid
+from core.formatting import translated
 from core.forms import ConfirmForm, attach_error, form_status
+from core.fragments import FragmentCache
+from core.i18n import locale_name
 from core.permissions import Permission, can
-from core.views import attachment_download, page_number, permission_required
+from core.views import attachment_download, id_url, page_number, permission_required
 from forum import services as forums
 
 bp = Blueprint("actions", __name__)
@@ -74,6 +77,42 @@ def my_tasks():
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
     )
     return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
+
+
+@bp.app_template_global()
+def task_card(card: queries.TaskCard, today, several: bool) -> Markup:
+    """A card of "My tasks", rendered once for everyone who sees it alike: kept by the card's row (every column it
+    shows), the day, the language and the address prefix. A Plt. head's cards name each OPD as that viewer reads
+    it, so they are rendered each time."""
+    locale = locale_name()
+
+    def render() -> Markup:
+        macro, labels, task_url = _card_parts(locale)
+        return macro(card, today, labels, task_url, several, current_user.opd_id)
+
+    if several:
+        return render()
+    return current_app.extensions[TASK_CARDS].get((card, today, locale, request.script_root), render)
+
+
+def _card_parts(locale: str) -> tuple:
+    """The card macro, the status labels in this language and the cards' address pattern: found once a request
+    for the cards not kept yet."""
+    parts = g.get("_task_card_parts")
+    if parts is None or parts[0] != locale:
+        macro = current_app.jinja_env.get_template("actions/_macros.html").module.task_card
+        parts = g._task_card_parts = (
+            locale,
+            macro,
+            translated(STATUS_LABELS),
+            id_url("actions.assignment_view", "assignment_id"),
+        )
+    return parts[1:]
+
+
+TASK_CARDS = "kawal.task_cards"
+# Some 2,000 cards of a few hundred bytes each: a couple of megabytes a worker at most.
+bp.record_once(lambda state: state.app.extensions.setdefault(TASK_CARDS, FragmentCache(size=2048)))
 
 
 @bp.get("/actions")

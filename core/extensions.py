@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -10,6 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from core.i18n import Babel
 from core.mail import Mail
 
 # Stable constraint names, so that Alembic can alter and drop them the same way on SQLite and PostgreSQL.

@@ -5,11 +5,11 @@ from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal, format_percent, get_group_symbol
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from core import clock
+from core.i18n import locale_name
 
 # Indonesia's three zones are named by their abbreviations everywhere, never by an offset.
 ZONE_ABBREVIATIONS = {
@@ -21,7 +21,7 @@ ZONE_ABBREVIATIONS = {
 
 
 def _locale() -> str:
-    return str(get_locale() or "id")
+    return locale_name()
 
 
 def long_date(value: date | datetime | None) -> str:

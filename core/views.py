@@ -116,6 +116,13 @@ def url_with(endpoint: str | None = None, args: Mapping | None = None, /, **chan
     return url_for(endpoint or request.endpoint, **path_args, **query)
 
 
+def id_url(endpoint: str, name: str, **values):
+    """url_for done once for the rows of a list: a function of an id giving the address of `endpoint` with that id
+    as its argument `name` (the other arguments fixed), as url_for would build it for each row."""
+    before, after = url_for(endpoint, **{name: MAX_ID}, **values).rsplit(str(MAX_ID), 1)
+    return lambda value: f"{before}{int(value)}{after}"
+
+
 def select_options(rows, selected) -> Markup:
     """<option>s for rows of (value, label, ...), `selected` marked. Built in Python with the C escape: the
     follow-ups list's filters with 500 OPDs and 500 series cost 15 ms as Jinja loops."""

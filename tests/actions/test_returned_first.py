@@ -11,7 +11,8 @@ from actions import queries, services
 from actions.models import CannotReason, Status
 from core.extensions import db
 from tests.actions.helpers import dinkes_assignment, link_report, make_action
-from tests.conftest import as_user
+from tests.actions.test_loads import reads_until_commit
+from tests.conftest import QueryCounter, as_user
 
 TITLES = re.compile(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>')
 
@@ -138,3 +139,19 @@ def test_each_task_counted_as_needing_rework_says_so_on_its_card(app, world, cli
     ]
     assert cards["Dikembalikan lalu dikerjakan"].count("Perlu perbaikan") == 1
     assert "Sedang ditindaklanjuti" in cards["Dikembalikan lalu dikerjakan"]
+
+
+def test_my_tasks_reads_its_cards_and_what_was_sent_back_in_one_statement(app, world, client_as):
+    """The counts and the page are the two statements on assignments: the cards, with their action, forum and OPD
+    and whether each was sent back, come as rows of one query (no statement of their own, no lazy loads)."""
+    with app.app_context():
+        make_action(world, title="Biasa", support=(), due_in=2)
+        _returned(world, "Dikembalikan")
+    client = client_as("opd_head")
+    client.get("/tasks")
+    with app.app_context(), QueryCounter(db.engine) as counter, reads_until_commit(app) as reads:
+        page = client.get("/tasks").get_data(as_text=True)
+    assert TITLES.findall(page) == ["Dikembalikan", "Biasa"]
+    assert len(reads) == 2, reads
+    # The user with its OPD, the governments, the OPDs the user heads, and those two.
+    assert counter.count == 5

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from actions import services
 from actions.models import Action, Assignment, Status
@@ -266,3 +267,36 @@ def test_a_cancelled_follow_up_offers_no_edit_form(app, world, client_as):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/actions/{action_id}")
     page = client.get(f"/actions/{action_id}").get_data(as_text=True)
     assert "Tindak lanjut ini sudah dibatalkan." in page
+
+
+def test_a_kept_task_card_follows_its_title_its_status_the_day_and_the_language(app, world, client_as, clock):
+    """ "My tasks" keeps each card rendered (actions/views.py:task_card), by all the card shows: a renamed task,
+    an acknowledged one, the next day and the other language each show as they are now."""
+    from accounts.models import User
+
+    with app.app_context():
+        assignment = dinkes_assignment(make_action(world, title="Judul lama", due_in=1))
+        assignment_id, action_id = assignment.id, assignment.action_id
+    client = client_as("opd_head")
+
+    def card() -> str:
+        page = client.get("/tasks").get_data(as_text=True)
+        return re.search(
+            rf'<li class="card task[^"]*">(?:(?!</li>).)*/assignments/{assignment_id}".*?</li>', page, re.S
+        ).group(0)
+
+    first = card()
+    assert "Judul lama" in first and "Menunggu konfirmasi" in first and card() == first
+    with app.app_context():
+        db.session.execute(sa.update(Action).where(Action.id == action_id).values(title="Judul <b>baru</b>"))
+        db.session.commit()
+    assert "Judul &lt;b&gt;baru&lt;/b&gt;" in card()  # escaped: the kept card is the template's own output
+    with app.app_context():
+        services.acknowledge(as_user(world.users["opd_head"].id), assignment_id)
+    assert "Diterima" in card() and "(1 hari lagi)" in card()
+    clock.set(clock.now() + timedelta(days=1))
+    assert "(tenggat hari ini)" in card()
+    with app.app_context():
+        db.session.get(User, world.users["opd_head"].id).locale = "en"
+        db.session.commit()
+    assert "(due today)" in card() and "Judul &lt;b&gt;baru" in card()

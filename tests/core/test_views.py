@@ -1,11 +1,12 @@
-"""core/views.py: addresses that carry the query string over (issue 10, defect 1) and the page-number helpers."""
+"""core/views.py: addresses that carry the query string over (issue 10, defect 1), the page-number helpers, and
+id_url (one url_for for a list's rows)."""
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, url_for
 
 from core.extensions import db
-from core.views import url_with
+from core.views import id_url, url_with
 from tests.conftest import login
 
 
@@ -77,3 +78,13 @@ def test_requeue_with_reserved_names_in_the_query_returns_to_the_log(demo):
     assert response.headers["Location"] == "/admin/delivery?status=dead"
     with app.app_context():
         assert db.session.get(OutboxMessage, row_id).status == MailStatus.PENDING
+
+
+def test_an_id_url_gives_each_row_the_address_url_for_builds(app):
+    with app.test_request_context("/", base_url="http://kawal.local/prefix"):
+        task_url = id_url("actions.assignment_view", "assignment_id")
+        for assignment_id in (1, 42, 2**31 - 1):
+            assert task_url(assignment_id) == url_for("actions.assignment_view", assignment_id=assignment_id)
+        assert task_url(7) == "/prefix/assignments/7"
+        forum_url = id_url("forum.forum_view", "forum_id", tab="minutes")
+        assert forum_url(3) == url_for("forum.forum_view", forum_id=3, tab="minutes") == "/prefix/forums/3?tab=minutes"
