@@ -22,6 +22,7 @@ from actions.models import (
     overdue_clause,
 )
 from core import clock
+from core.audit import AuditEvent
 from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import Invalid, NotFound
@@ -38,10 +39,20 @@ RECENTLY_FINISHED = timedelta(days=30)
 # --- what an actor may see, by government (core.permissions.Reach) ------------------------------------------
 
 
+def _narrowed_reach(actor: Actor) -> frozenset[int] | None:
+    """The governments an actor's sight is narrowed to, or None when it covers every government of this Kawal
+    (the instance admin, or a province over the whole tree): every OPD and forum belongs to one of them, so no
+    condition is needed."""
+    reach = governments.reach(actor)
+    if reach is None or reach >= governments.tree().keys():
+        return None
+    return reach
+
+
 def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
     """The one condition on assignments an actor may see: those of its governments' OPDs, and every one from a
     forum its governments own. A sibling government's tasks from a forum both attended stay out."""
-    reach = governments.reach(actor)
+    reach = _narrowed_reach(actor)
     if reach is None:
         return sa.true()
     ids = sorted(reach)
@@ -58,7 +69,7 @@ def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
 def actions_seen(actor: Actor) -> list[sa.ColumnElement[bool]]:
     """The condition on follow-ups an actor may see (one of its assignments is visible), as a list to unpack into
     a WHERE: empty for whoever sees every one, so their queries stay as they were."""
-    if governments.reach(actor) is None:
+    if _narrowed_reach(actor) is None:
         return []
     return [Action.id.in_(sa.select(Assignment.action_id).where(visible_assignments(actor)))]
 
@@ -72,6 +83,14 @@ def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
         .join(Opd, Assignment.opd_id == Opd.id)
         .where(Opd.government_id.in_(sorted(reach)))
     )
+
+
+def lists_version() -> tuple:
+    """What the task lists show changes only with an audited change or a task's own change: the latest of each,
+    read from their indexes in one query (the ETag of "my tasks" and the follow-ups list)."""
+    latest_change = sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()
+    latest_task = sa.select(sa.func.max(Assignment.updated_at)).scalar_subquery()
+    return tuple(db.session.execute(sa.select(latest_change, latest_task)).one())
 
 
 def get_assignment(actor: Actor, assignment_id: int) -> Assignment:

@@ -35,6 +35,7 @@ from actions.forms import (
 )
 from actions.models import CARRY_OUTCOME_LABELS, Assignment, Status
 from core import clock
+from core.conditional import conditional
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.permissions import Permission, can
@@ -69,6 +70,7 @@ def forum_page_context(actor, forum) -> dict:
 
 @bp.get("/tasks")
 @login_required
+@conditional(queries.lists_version)
 def my_tasks():
     pagination, counts = queries.my_tasks(
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
@@ -78,6 +80,7 @@ def my_tasks():
 
 @bp.get("/actions")
 @login_required
+@conditional(queries.lists_version)
 def action_list():
     filters = filters_from_request()
     pagination = queries.list_assignments(
