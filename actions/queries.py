@@ -22,12 +22,12 @@ from actions.models import (
     overdue_clause,
 )
 from core import clock
-from core.audit import AuditEvent
 from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, may_assign_to, require, sees
+from core.memo import data_version, remembered
+from core.permissions import Actor, Permission, may_assign_to, require
 from forum import services as forums
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
@@ -86,11 +86,9 @@ def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
 
 
 def lists_version() -> tuple:
-    """What the task lists show changes only with an audited change or a task's own change: the latest of each,
-    read from their indexes in one query (the ETag of "my tasks" and the follow-ups list)."""
-    latest_change = sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()
-    latest_task = sa.select(sa.func.max(Assignment.updated_at)).scalar_subquery()
-    return tuple(db.session.execute(sa.select(latest_change, latest_task)).one())
+    """What the task lists show changes with an audited change or a task's own change (core.memo.data_version):
+    the ETag of "my tasks" and the follow-ups list, and the key of what the list remembers."""
+    return data_version("kawal_lists_version", Assignment.updated_at)
 
 
 def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
@@ -393,7 +391,10 @@ def list_assignments(
     # once: the "stale" filter reads the calendar from the database
     conditions = [*assignment_conditions(filters), visible_assignments(actor)]
     count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
-    return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
+    # The total moves only with the data: remembered for this reach, these filters and today.
+    key = ("followups count", governments.reach(actor), repr(filters), clock.today_local())
+    total = remembered(lists_version(), key, lambda: db.session.scalar(count))
+    return paginate(assignments_query(conditions), count=total, page=page, per_page=per_page)
 
 
 def filtered_assignments(
@@ -485,7 +486,7 @@ def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
 def headless_opds(actor: Actor) -> list[Opd]:
     """The OPDs nobody heads now, of the governments the actor sees in full."""
     reach = governments.reach(actor)
-    return [opd for opd in accounts.opds_without_active_head() if sees(reach, opd.government_id)]
+    return accounts.opds_without_active_head(None if reach is None else sorted(reach))
 
 
 def active_opd(opd_id: int, field: str = "opd_id") -> Opd:

@@ -1,6 +1,8 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
+from typing import NamedTuple
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -38,8 +40,9 @@ from core import clock
 from core.conditional import conditional
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
+from core.memo import remembered
 from core.permissions import Permission, can
-from core.views import attachment_download, page_number, permission_required
+from core.views import attachment_download, id_urls, options_html, page_number, permission_required
 from forum import services as forums
 
 bp = Blueprint("actions", __name__)
@@ -90,13 +93,35 @@ def action_list():
         "actions/list.html",
         pagination=pagination,
         filters=filters,
-        opds=forums.filter_opds(current_user),
-        series=forums.all_series(current_user),
-        themes=forums.theme_names(),
-        government_choices=governments.government_choices(current_user),
+        **_filter_choices(current_user),
         today=clock.today_local(),
-        headless=queries.headless_opds(current_user) if can(current_user, Permission.DELIVERY_LOG) else [],
+        task_url=id_urls("actions.assignment_view", "assignment_id"),
+        forum_url=id_urls("forum.forum_view", "forum_id"),
     )
+
+
+class _Headless(NamedTuple):
+    id: int
+    code: str
+    email: str | None
+
+
+def _filter_choices(actor) -> dict:
+    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head:
+    the same for everyone of one reach and government while the data stays as it is, so built once for them."""
+
+    def build():
+        return {
+            "opds": options_html(forums.filter_opds(actor)),
+            "series": options_html(forums.all_series(actor)),
+            "themes": options_html((name, name) for name in forums.theme_names()),
+            "government_choices": options_html(governments.government_choices(actor)),
+            "headless": [_Headless(opd.id, opd.code, opd.email) for opd in queries.headless_opds(actor)],
+        }
+
+    key = ("followups choices", governments.reach(actor), actor.government_id)
+    choices = remembered(queries.lists_version(), key, build)
+    return choices if can(actor, Permission.DELIVERY_LOG) else {**choices, "headless": []}
 
 
 # --- actions -------------------------------------------------------------------------------------------

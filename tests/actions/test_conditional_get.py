@@ -110,3 +110,18 @@ def test_a_new_session_of_the_same_user_gets_its_own_etag(app, task, client_as):
     first = client_as("secretariat").get("/actions")
     again = _again(client_as("secretariat"), "/actions", first)  # another browser: another CSRF token
     assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_list_remembers_its_count_and_choices_until_the_data_changes(app, world, task, client_as):
+    client = client_as("secretariat")
+    with app.app_context(), QueryCounter(db.engine) as first:
+        client.get("/actions")
+    with app.app_context(), QueryCounter(db.engine) as again:
+        page = client.get("/actions").get_data(as_text=True)
+    # Not again: the count, the OPDs, series and themes to filter by, and the OPDs without a head.
+    assert again.count == first.count - 5 and "2 tugas" in page
+    with app.app_context():
+        accounts.create_opd(SYSTEM, code="DISHUB", name="Dinas Perhubungan", kind="dinas")
+        make_action(world, title="Tugas kedua", lead="DISDUKCAPIL", support=())
+    page = client.get("/actions").get_data(as_text=True)
+    assert "3 tugas" in page and "Tugas kedua" in page and ">DISHUB</option>" in page
