@@ -86,18 +86,35 @@ def my_tasks():
 @conditional(queries.lists_version)
 def action_list():
     filters = filters_from_request()
-    pagination = queries.list_assignments(
-        current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
-    )
     return render_template(
         "actions/list.html",
-        pagination=pagination,
         filters=filters,
+        results=_results(current_user, filters),
         **_filter_choices(current_user),
-        today=clock.today_local(),
-        task_url=id_urls("actions.assignment_view", "assignment_id"),
-        forum_url=id_urls("forum.forum_view", "forum_id"),
     )
+
+
+def _results(actor, filters) -> Markup:
+    """The list's count, rows and pager, rendered once for everyone of one reach and government (whose OPDs are
+    named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
+
+    def render():
+        pagination = queries.list_assignments(
+            actor, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
+        )
+        return Markup(
+            render_template(
+                "actions/_list_results.html",
+                pagination=pagination,
+                today=today,
+                task_url=id_urls("actions.assignment_view", "assignment_id"),
+                forum_url=id_urls("forum.forum_view", "forum_id"),
+            )
+        )
+
+    today = clock.today_local()
+    key = ("followups results", governments.reach(actor), actor.government_id, actor.locale, today, request.full_path)
+    return remembered(queries.lists_version(), key, render)
 
 
 class _Headless(NamedTuple):

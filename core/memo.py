@@ -25,14 +25,15 @@ _lock = threading.Lock()
 def data_version(name: str, *latest: sa.ColumnElement) -> tuple:
     """The data's version, read once per request under `name`: the latest audit row (every change of state writes
     one) and the latest value of each of `latest` (a change made without one, e.g. by a job). On PostgreSQL also
-    the oldest transaction still writing: ids are taken before commit, so a change that commits after a later one
-    moves nothing else. SQLite writes one transaction at a time."""
+    the transactions still writing: ids are taken before commit, so a change that commits after a later one moves
+    nothing else, but its end empties that list. SQLite writes one transaction at a time."""
     if has_request_context() and name in g:
         return g.get(name)
     columns = [sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()]
     columns += [sa.select(sa.func.max(column)).scalar_subquery() for column in latest]
     if db.engine.dialect.name == "postgresql":
-        columns.append(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()).cast(sa.Text))
+        # "xmin:xmax:the transactions in progress": only the last part, which is empty while nothing writes.
+        columns.append(sa.func.split_part(sa.func.pg_current_snapshot().cast(sa.Text), ":", 3))
     version = tuple(db.session.execute(sa.select(*columns)).one())
     if has_request_context():
         setattr(g, name, version)

@@ -42,3 +42,24 @@ def test_the_version_moves_with_an_audited_change(app, world):
         before = memo.data_version("test_version")
         accounts.create_opd(SYSTEM, code="DISHUB", name="Dinas Perhubungan", kind="dinas")
         assert memo.data_version("test_version") != before
+
+
+def test_a_change_that_commits_after_a_later_one_still_moves_the_version(app, backend):
+    """An audit id is taken at insert, before commit: the earlier id's commit must move the version too."""
+    import pytest
+    import sqlalchemy as sa
+
+    from core.extensions import db
+
+    if backend.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    insert = sa.text("INSERT INTO audit_events (at, verb, entity_type, changes) VALUES (now(), 'update', 'x', '{}')")
+    with app.app_context():
+        with db.engine.connect() as slow, db.engine.connect() as quick:
+            slow.execute(insert)  # takes the lower id, and stays open
+            quick.execute(insert)
+            quick.commit()
+            while_open = memo.data_version("test_version")
+            db.session.rollback()
+            slow.commit()
+        assert memo.data_version("test_version") != while_open
