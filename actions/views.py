@@ -41,7 +41,7 @@ from core.conditional import conditional
 from core.errors import Invalid
 from core.forms import ConfirmForm, attach_error, form_status
 from core.memo import remembered
-from core.permissions import Permission, can
+from core.permissions import Permission, can, require
 from core.views import attachment_download, id_urls, options_html, page_number, permission_required
 from forum import services as forums
 
@@ -112,6 +112,7 @@ def _results(actor, filters) -> Markup:
             )
         )
 
+    require(actor, Permission.READ)  # each time: a remembered page was rendered for someone else
     today = clock.today_local()
     key = ("followups results", governments.reach(actor), actor.government_id, actor.locale, today, request.full_path)
     return remembered(queries.lists_version(), key, render)
