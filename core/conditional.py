@@ -25,6 +25,7 @@ TOKEN_AGE_SHARE = 10
 def page_etag(version) -> str:
     """The ETag of this request's page for the current user, given the data's `version`."""
     limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    # The real time, not core.clock's: itsdangerous signs the CSRF tokens with it.
     token_period = int(time.time() // max(limit // TOKEN_AGE_SHARE, 1)) if limit else 0
     parts = (
         repr(version),

@@ -20,20 +20,25 @@ T = TypeVar("T")
 MAX_ENTRIES = 500
 _EXTENSION = "kawal.memo"
 _lock = threading.Lock()
+# The transactions of this database that hold a transaction id (have written): none, between writes. Those of the
+# server's other databases stay out, or every write anywhere would move the version.
+_WRITING = sa.literal_column(
+    "(SELECT string_agg(backend_xid::text, ',' ORDER BY backend_xid::text) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
+)
 
 
 def data_version(name: str, *latest: sa.ColumnElement) -> tuple:
     """The data's version, read once per request under `name`: the latest audit row (every change of state writes
     one) and the latest value of each of `latest` (a change made without one, e.g. by a job). On PostgreSQL also
-    the transactions still writing: ids are taken before commit, so a change that commits after a later one moves
-    nothing else, but its end empties that list. SQLite writes one transaction at a time."""
+    the transactions still writing in this database: ids are taken before commit, so a change that commits after
+    a later one moves nothing else, but its end empties that list. SQLite writes one transaction at a time."""
     if has_request_context() and name in g:
         return g.get(name)
     columns = [sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()]
     columns += [sa.select(sa.func.max(column)).scalar_subquery() for column in latest]
     if db.engine.dialect.name == "postgresql":
-        # "xmin:xmax:the transactions in progress": only the last part, which is empty while nothing writes.
-        columns.append(sa.func.split_part(sa.func.pg_current_snapshot().cast(sa.Text), ":", 3))
+        columns.append(_WRITING)
     version = tuple(db.session.execute(sa.select(*columns)).one())
     if has_request_context():
         setattr(g, name, version)
