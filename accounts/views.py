@@ -98,7 +98,10 @@ def _log_out(message: str):
     services.log_out(current_user)
     logout_user()
     flash(message, "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    # The lists a browser keeps to revalidate (core.conditional) go with the session, for a shared computer.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.post("/language")

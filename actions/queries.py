@@ -29,7 +29,8 @@ from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.permissions import Actor, Permission, may_assign_to, require, sees
+from core.memo import data_version, remembered
+from core.permissions import Actor, Permission, may_assign_to, require
 from forum import services as forums
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
 
@@ -41,10 +42,20 @@ RECENTLY_FINISHED = timedelta(days=30)
 # --- what an actor may see, by government (core.permissions.Reach) ------------------------------------------
 
 
+def _narrowed_reach(actor: Actor) -> frozenset[int] | None:
+    """The governments an actor's sight is narrowed to, or None when it covers every government of this Kawal
+    (the instance admin, or a province over the whole tree): every OPD and forum belongs to one of them, so no
+    condition is needed."""
+    reach = governments.reach(actor)
+    if reach is None or reach >= governments.tree().keys():
+        return None
+    return reach
+
+
 def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
     """The one condition on assignments an actor may see: those of its governments' OPDs, and every one from a
     forum its governments own. A sibling government's tasks from a forum both attended stay out."""
-    reach = governments.reach(actor)
+    reach = _narrowed_reach(actor)
     if reach is None:
         return sa.true()
     ids = sorted(reach)
@@ -61,7 +72,7 @@ def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
 def actions_seen(actor: Actor) -> list[sa.ColumnElement[bool]]:
     """The condition on follow-ups an actor may see (one of its assignments is visible), as a list to unpack into
     a WHERE: empty for whoever sees every one, so their queries stay as they were."""
-    if governments.reach(actor) is None:
+    if _narrowed_reach(actor) is None:
         return []
     return [Action.id.in_(sa.select(Assignment.action_id).where(visible_assignments(actor)))]
 
@@ -75,6 +86,12 @@ def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
         .join(Opd, Assignment.opd_id == Opd.id)
         .where(Opd.government_id.in_(sorted(reach)))
     )
+
+
+def lists_version() -> tuple:
+    """What the task lists show changes with an audited change or a task's own change (core.memo.data_version):
+    the ETag of "my tasks" and the follow-ups list, and the key of what the list remembers."""
+    return data_version("kawal_lists_version", Assignment.updated_at)
 
 
 def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
@@ -417,7 +434,10 @@ def list_assignments(
     # once: the "stale" filter reads the calendar from the database
     conditions = [*assignment_conditions(filters), visible_assignments(actor)]
     count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
-    return paginate(assignments_query(conditions), count=count, page=page, per_page=per_page)
+    # The total moves only with the data: remembered for this reach, these filters and today.
+    key = ("followups count", governments.reach(actor), repr(filters), clock.today_local())
+    total = remembered(lists_version(), key, lambda: db.session.scalar(count))
+    return paginate(assignments_query(conditions), count=total, page=page, per_page=per_page)
 
 
 def filtered_assignments(
@@ -509,7 +529,7 @@ def timeline(actor: Actor, assignment_id: int) -> list[AssignmentEvent]:
 def headless_opds(actor: Actor) -> list[Opd]:
     """The OPDs nobody heads now, of the governments the actor sees in full."""
     reach = governments.reach(actor)
-    return [opd for opd in accounts.opds_without_active_head() if sees(reach, opd.government_id)]
+    return accounts.opds_without_active_head(None if reach is None else sorted(reach))
 
 
 def active_opd(opd_id: int, field: str = "opd_id") -> Opd:

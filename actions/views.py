@@ -1,6 +1,8 @@
 """Pages of follow-ups: creating and editing actions, "my tasks", the all-actions list, the assignment page with
 its timeline, evidence downloads, decrees, and the carry-over panel of the forum page."""
 
+from typing import NamedTuple
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -35,13 +37,15 @@ from actions.forms import (
 )
 from actions.models import CARRY_OUTCOME_LABELS, STATUS_LABELS, Assignment, Status
 from core import clock
+from core.conditional import conditional
 from core.errors import Invalid
 from core.formatting import translated
 from core.forms import ConfirmForm, attach_error, form_status
 from core.fragments import FragmentCache
 from core.i18n import locale_name
-from core.permissions import Permission, can
-from core.views import attachment_download, id_url, page_number, permission_required
+from core.memo import remembered
+from core.permissions import Permission, can, require
+from core.views import attachment_download, id_url, options_html, page_number, permission_required
 from forum import services as forums
 
 bp = Blueprint("actions", __name__)
@@ -72,6 +76,7 @@ def forum_page_context(actor, forum) -> dict:
 
 @bp.get("/tasks")
 @login_required
+@conditional(queries.lists_version)
 def my_tasks():
     pagination, counts = queries.my_tasks(
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
@@ -117,22 +122,63 @@ bp.record_once(lambda state: state.app.extensions.setdefault(TASK_CARDS, Fragmen
 
 @bp.get("/actions")
 @login_required
+@conditional(queries.lists_version)
 def action_list():
     filters = filters_from_request()
-    pagination = queries.list_assignments(
-        current_user, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
-    )
     return render_template(
         "actions/list.html",
-        pagination=pagination,
         filters=filters,
-        opds=forums.filter_opds(current_user),
-        series=forums.all_series(current_user),
-        themes=forums.theme_names(),
-        government_choices=governments.government_choices(current_user),
-        today=clock.today_local(),
-        headless=queries.headless_opds(current_user) if can(current_user, Permission.DELIVERY_LOG) else [],
+        results=_results(current_user, filters),
+        **_filter_choices(current_user),
     )
+
+
+def _results(actor, filters) -> Markup:
+    """The list's count, rows and pager, rendered once for everyone of one reach and government (whose OPDs are
+    named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
+
+    def render():
+        pagination = queries.list_assignments(
+            actor, filters, page=page_number(), per_page=current_app.config["PAGE_SIZE"]
+        )
+        return Markup(
+            render_template(
+                "actions/_list_results.html",
+                pagination=pagination,
+                today=today,
+                task_url=id_url("actions.assignment_view", "assignment_id"),
+                forum_url=id_url("forum.forum_view", "forum_id"),
+            )
+        )
+
+    require(actor, Permission.READ)  # each time: a remembered page was rendered for someone else
+    today = clock.today_local()
+    key = ("followups results", governments.reach(actor), actor.government_id, actor.locale, today, request.full_path)
+    return remembered(queries.lists_version(), key, render)
+
+
+class _Headless(NamedTuple):
+    id: int
+    code: str
+    email: str | None
+
+
+def _filter_choices(actor) -> dict:
+    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head:
+    the same for everyone of one reach and government while the data stays as it is, so built once for them."""
+
+    def build():
+        return {
+            "opds": options_html(forums.filter_opds(actor)),
+            "series": options_html(forums.all_series(actor)),
+            "themes": options_html((name, name) for name in forums.theme_names()),
+            "government_choices": options_html(governments.government_choices(actor)),
+            "headless": [_Headless(opd.id, opd.code, opd.email) for opd in queries.headless_opds(actor)],
+        }
+
+    key = ("followups choices", governments.reach(actor), actor.government_id)
+    choices = remembered(queries.lists_version(), key, build)
+    return choices if can(actor, Permission.DELIVERY_LOG) else {**choices, "headless": []}
 
 
 # --- actions -------------------------------------------------------------------------------------------

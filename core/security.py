@@ -18,6 +18,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# The caching of a page that answers conditional GETs: this browser only, and asked again before each use.
+REVALIDATE = "private, no-cache"
+
 
 def add_security_headers(response):
     """CSP, no sniffing, no framing, a strict referrer, HSTS in production, no caching of a logged-in user's pages."""
@@ -26,7 +29,8 @@ def add_security_headers(response):
         headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_MAX_AGE']}")
     # A shared computer's cache or back button must not show someone's pages after they left. The session says
     # who is logged in without asking the database, which may be the very thing that failed on an error page.
-    if request.endpoint != "static" and "_user_id" in session:
+    # A list with an ETag (core.conditional) is kept but revalidated each time; logging out clears the cache.
+    if request.endpoint != "static" and "_user_id" in session and headers.get("Cache-Control") != REVALIDATE:
         headers["Cache-Control"] = "no-store"
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -52,8 +52,13 @@ def test_a_logged_in_users_pages_are_never_cached(client_as, world):
     from tests.conftest import PASSWORD
 
     client = client_as("viewer")
-    for page in ["/forums", "/actions", "/dashboard", "/reports/followups.xlsx", "/account/password"]:
+    for page in ["/forums", "/dashboard", "/reports/followups.xlsx", "/account/password"]:
         assert client.get(page).headers.get("Cache-Control") == "no-store", page
+    # The task lists answer conditional GETs: kept by this browser alone, asked again before each use, and
+    # cleared from its cache when the user logs out.
+    assert client.get("/actions").headers.get("Cache-Control") == "private, no-cache"
+    logged_out = client.post("/logout")
+    assert logged_out.status_code == 302 and logged_out.headers["Clear-Site-Data"] == '"cache"'
     # A browser that comes back with only its remember cookie is a logged-in user too.
     remembered = client_as(None)
     remembered.post("/login", data={"email": world.users["viewer"].email, "password": PASSWORD, "remember": "y"})

@@ -1,0 +1,68 @@
+"""Conditional GET: a list page answers 304 Not Modified, without running its queries or its template, when
+nothing it would show has changed since the copy the browser holds.
+
+The page's ETag is a digest of everything the page depends on: the data (a version the view's package reads in
+one small query), the signed-in user and their session (the CSRF token in the page's forms, pending flashed
+messages), the language, today's date in the viewer's zone, and the address with its filters and page number.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+from core import clock
+from core.security import REVALIDATE
+
+# The CSRF tokens in a page are signed with the moment it was rendered and expire after WTF_CSRF_TIME_LIMIT: a
+# copy is confirmed for at most this share of that time, so that a form on it still posts.
+TOKEN_AGE_SHARE = 10
+
+
+def page_etag(version) -> str:
+    """The ETag of this request's page for the current user, given the data's `version`."""
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    # The real time, not core.clock's: itsdangerous signs the CSRF tokens with it.
+    token_period = int(time.time() // max(limit // TOKEN_AGE_SHARE, 1)) if limit else 0
+    parts = (
+        repr(version),
+        str(current_user.get_id()),
+        str(session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))),
+        repr(session.get("_flashes")),
+        str(token_period),
+        str(getattr(current_user, "locale", None)),
+        clock.today_local().isoformat(),
+        request.full_path,
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def conditional(version: Callable[[], object]):
+    """Answer a GET with 304 when the browser's ETag is this page's; otherwise render it and send its ETag, with
+    `Cache-Control: private, no-cache`, so that the browser keeps it for this user alone and asks each time.
+    `version()` reads what the page's data has become, in one small query."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if request.method not in ("GET", "HEAD"):
+                return view(*args, **kwargs)
+            data_version = version()
+            if request.if_none_match.contains_weak(page_etag(data_version)):
+                response = current_app.response_class(status=304)
+            else:
+                response = current_app.make_response(view(*args, **kwargs))
+                if response.status_code != 200:
+                    return response
+            # Tagged after the view ran: rendering may have made the session's CSRF token and shown the flashes,
+            # and the browser's next request carries that session.
+            response.set_etag(page_etag(data_version))
+            response.headers["Cache-Control"] = REVALIDATE
+            return response
+
+        return wrapped
+
+    return decorator
