@@ -925,8 +925,10 @@ def _themes(names) -> list[Theme]:
 
 
 def theme_names() -> list[str]:
-    """Every theme in use, for suggestions."""
-    return list(db.session.scalars(sa.select(Theme.name).order_by(Theme.name)))
+    """Every theme in use, for suggestions; read again after a write (core.data_version)."""
+    return data_version.cached(
+        "themes", None, lambda: list(db.session.scalars(sa.select(Theme.name).order_by(Theme.name)))
+    )
 
 
 def parse_theme_list(text: str | None) -> list[str]:

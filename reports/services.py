@@ -120,7 +120,7 @@ class Dashboard:
     per_forum: list[tuple[int, str, int, int]]  # id, title, done, total
     upcoming: list["ListedTask"]
     most_overdue: list["ListedTask"]
-    headless: list[Opd]
+    headless: list["HeadlessOpd"]
     today: date
     rollup: list["GovernmentCompliance"]  # empty unless the viewer's reach holds several governments
 
@@ -178,12 +178,21 @@ def _most_behind_opds(actor: Actor, filters: ReportFilters, today: date) -> list
     return [(governments.opd_name(code, government, actor), open_, late) for code, government, open_, late in rows]
 
 
-def headless(actor: Actor, filters: ReportFilters) -> list[Opd]:
+@dataclass(frozen=True)
+class HeadlessOpd:
+    """An OPD without an active head, as the dashboard names it (the `opd_name` filter reads code and government)."""
+
+    id: int
+    code: str
+    government_id: int
+
+
+def headless(actor: Actor, filters: ReportFilters) -> list[HeadlessOpd]:
     """The active OPDs without an active head that the actor's reach holds (of the filter's government, if any)."""
     require(actor, Permission.READ)
     reach = governments.reach(actor)
     return [
-        opd
+        HeadlessOpd(opd.id, opd.code, opd.government_id)
         for opd in accounts.opds_without_active_head()
         if sees(reach, opd.government_id) and filters.government_id in (None, opd.government_id)
     ]
@@ -248,6 +257,7 @@ class DashboardFigures:
     per_forum: list[tuple[int, str, int, int]]
     upcoming: list["ListedTask"]
     most_overdue: list["ListedTask"]
+    headless: list[HeadlessOpd]
     rollup: list["GovernmentCompliance"]
 
 
@@ -292,6 +302,7 @@ def _dashboard_figures(actor: Actor, filters: ReportFilters, today: date) -> Das
             30,
         ),
         most_overdue=_listed_tasks(actor, filters, overdue_clause(today), 10),
+        headless=headless(actor, filters),
         # Narrowed to one government, the dashboard is that government's; the roll-up compares several.
         rollup=rollup(actor, filters) if shows_rollup(actor) and not filters.government_id else [],
     )
@@ -344,8 +355,8 @@ def _listed_tasks(actor: Actor, filters: ReportFilters, condition, limit: int) -
 
 
 def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
-    """Everything the dashboard shows: the figures from dashboard_figures and the headless OPDs, in a fixed number
-    of queries whatever the number of governments."""
+    """Everything the dashboard shows, from dashboard_figures: a fixed number of queries whatever the number of
+    governments, none but the data version's while no write has moved it on."""
     require(actor, Permission.READ)
     today = clock.today_local()
     figures = dashboard_figures(actor, filters, today)
@@ -357,7 +368,7 @@ def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
         per_forum=figures.per_forum,
         upcoming=figures.upcoming,
         most_overdue=figures.most_overdue,
-        headless=headless(actor, filters),
+        headless=figures.headless,
         today=today,
         rollup=figures.rollup,
     )

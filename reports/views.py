@@ -81,15 +81,16 @@ def dashboard():
     filters = report_filters()
     # The figures' HTML is the same for every reader with the same reach, filters, query string and language,
     # until the next write: kept rendered, it is neither computed nor drawn again.
+    today = clock.today_local()
     key = (
-        services.dashboard_key(current_user, filters, clock.today_local()),
+        services.dashboard_key(current_user, filters, today),
         tuple(sorted(request.args.items(multi=True))),
         str(get_locale()),
     )
     return render_template(
         "reports/dashboard.html",
         figures_html=data_version.cached("dashboard-html", key, lambda: _figures_html(filters)),
-        headless=services.headless(current_user, filters),
+        headless=services.dashboard_figures(current_user, filters, today).headless,
         filters=filters,
         **_reach_alert(filters),
         refused_days=notifications.REFUSED_ALERT_DAYS,
