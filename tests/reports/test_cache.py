@@ -113,3 +113,16 @@ def test_the_dashboards_html_is_kept_per_language_and_drawn_again_after_a_write(
         db.session.execute(sa.update(Assignment).values(status=Status.DONE))
         db.session.commit()
     assert tile.search(client.get("/dashboard").get_data(as_text=True))[1] == "0"
+
+
+def test_the_kept_series_and_theme_choices_take_a_new_one_at_once_and_stay_per_reach(app, tree, work, versioned):  # noqa: F811
+    with app.app_context():
+        kab, kota = as_user(tree.users["kab_secretariat"]), as_user(tree.world.users["secretariat"].id)
+        assert [s.title for s in forums.all_series(kab)] == []
+        assert "jiwa" not in forums.theme_names()
+        forums.create_series(kab, title="Rapat Evaluasi Kabupaten")
+        recommendation = forums.add_recommendation(SYSTEM, work[PIP], text="Keswa", themes=["jiwa"])
+        assert recommendation.id
+        assert [s.title for s in forums.all_series(kab)] == ["Rapat Evaluasi Kabupaten"]
+        assert "Rapat Evaluasi Kabupaten" not in [s.title for s in forums.all_series(kota)]
+        assert "jiwa" in forums.theme_names()
