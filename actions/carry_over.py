@@ -24,7 +24,7 @@ from actions.models import (
     HistoryKind,
     Status,
 )
-from actions.queries import actions_seen, get_action, visible_assignments
+from actions.queries import actions_seen, get_action, sees_all_of_forum, visible_assignments
 from actions.services import check_due_date, history_row, move_due_dates, require_not_cancelled, transition
 from core import audit, clock
 from core.errors import NotFound
@@ -64,7 +64,9 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .where(CarryOver.outcome.in_(RESOLVING), CarryOver.forum_id != forum.id)
         .scalar_subquery()
     )
-    seen = visible_assignments(actor)
+    # The earlier meetings are this forum's government's: when the actor's reach owns it, every task is seen.
+    owned = sees_all_of_forum(actor, forum)
+    seen = sa.true() if owned else visible_assignments(actor)
     has_open = sa.exists().where(Assignment.action_id == Action.id, Assignment.status.in_(OPEN))
     # One closed here has no open task left, and still belongs here: this meeting's outcome is shown nowhere else.
     recorded_here = sa.exists().where(CarryOver.action_id == Action.id, CarryOver.forum_id == forum.id)
@@ -74,7 +76,7 @@ def carry_over_items(actor: Actor, forum: Forum) -> list[CarryItem]:
         .where(Recommendation.forum_id.in_(earlier))
         .where(sa.or_(Action.kind == ActionKind.NEXT_MEETING, has_open, recorded_here))
         .where(Action.id.not_in(resolved_elsewhere))
-        .where(*actions_seen(actor))
+        .where(*([] if owned else actions_seen(actor)))
         .options(
             so.contains_eager(Action.recommendation).joinedload(Recommendation.forum),
             # A sibling that attended sees, of the earlier follow-ups, only its own tasks.

@@ -69,6 +69,13 @@ def visible_assignments(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(Assignment.opd_id.in_(theirs), Assignment.action_id.in_(owned))
 
 
+def sees_all_of_forum(actor: Actor, forum: Forum | None) -> bool:
+    """Whether the actor sees every follow-up and task of a forum: one its reach owns (visible_assignments takes
+    every task of such a forum), so its queries need no visibility subqueries, which scan every assignment."""
+    reach = governments.reach(actor)
+    return forum is not None and (reach is None or forum.government_id in reach)
+
+
 def actions_seen(actor: Actor) -> list[sa.ColumnElement[bool]]:
     """The condition on follow-ups an actor may see (one of its assignments is visible), as a list to unpack into
     a WHERE: empty for whoever sees every one, so their queries stay as they were."""
@@ -487,10 +494,13 @@ def forum_followups(actor: Actor, forum_id: int) -> dict[int, list[Action]]:
     """Each recommendation's actions with the assignments and OPDs the actor may see, in two queries: a sibling
     government sees, on a forum both attended, only the follow-ups that gave it a task, and only its tasks."""
     require(actor, P.READ)
-    seen = visible_assignments(actor)
-    scoped = actions_seen(actor)
-    if scoped:
-        scoped.append(Recommendation.forum_id.in_(forums.visible_forum_ids(actor)))
+    if sees_all_of_forum(actor, db.session.get(Forum, forum_id)):
+        seen, scoped = sa.true(), []
+    else:
+        seen = visible_assignments(actor)
+        scoped = actions_seen(actor)
+        if scoped:
+            scoped.append(Recommendation.forum_id.in_(forums.visible_forum_ids(actor)))
     actions = db.session.scalars(
         sa.select(Action)
         .join(Action.recommendation)

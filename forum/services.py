@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import governments
 from accounts.models import Opd
-from core import audit, clock
+from core import audit, clock, data_version
 from core.db import ids_fingerprint, max_length, text_fingerprint
 from core.errors import Invalid, InvalidItems, InvalidTransition, NotFound
 from core.extensions import db
@@ -243,7 +243,12 @@ def get_editable_series(actor: Actor, series_id: int) -> Series:
 
 def all_series(actor: Actor) -> list[sa.Row]:
     """id and title of every series the actor may see, by title: the choices of a forum's series field and of
-    filters."""
+    filters. They depend on the reach alone, and are read again after a write (core.data_version): the visibility
+    of forums behind them costs a scan of the reach's tasks."""
+    return data_version.cached("series", governments.reach(actor), lambda: _series_choices(actor))
+
+
+def _series_choices(actor: Actor) -> list[sa.Row]:
     query = sa.select(Series.id, Series.title, Series.government_id).where(visible_series(actor)).order_by(Series.title)
     return list(db.session.execute(query))
 
@@ -920,8 +925,10 @@ def _themes(names) -> list[Theme]:
 
 
 def theme_names() -> list[str]:
-    """Every theme in use, for suggestions."""
-    return list(db.session.scalars(sa.select(Theme.name).order_by(Theme.name)))
+    """Every theme in use, for suggestions; read again after a write (core.data_version)."""
+    return data_version.cached(
+        "themes", None, lambda: list(db.session.scalars(sa.select(Theme.name).order_by(Theme.name)))
+    )
 
 
 def parse_theme_list(text: str | None) -> list[str]:

@@ -1,9 +1,10 @@
 """Figures for the dashboard, the compliance table, the roll-up per government and the OPD page, each from a fixed
 number of aggregate queries whatever the number of assignments or governments. Every figure counts only what the
-actor may see (`actions.queries.visible_assignments`, `forum.services.visible_forums`); nothing here is cached."""
+actor may see (`actions.queries.visible_assignments`, `forum.services.visible_forums`); the dashboard's aggregates
+are cached per reach and filters until the next write (core.data_version)."""
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from actions.models import (
     overdue_clause,
 )
 from actions.queries import forum_scope, stale_since, visible_assignments
-from core import clock
+from core import clock, data_version
 from core.attachments import Attachment
 from core.db import days_between, local_days_after, median
 from core.errors import Invalid, NotFound
@@ -117,9 +118,9 @@ class Dashboard:
     bpk: dict[BpkCategory, int]
     ages: list[tuple[str, int]]
     per_forum: list[tuple[int, str, int, int]]  # id, title, done, total
-    upcoming: list[Assignment]
-    most_overdue: list[Assignment]
-    headless: list[Opd]
+    upcoming: list["ListedTask"]
+    most_overdue: list["ListedTask"]
+    headless: list["HeadlessOpd"]
     today: date
     rollup: list["GovernmentCompliance"]  # empty unless the viewer's reach holds several governments
 
@@ -177,11 +178,21 @@ def _most_behind_opds(actor: Actor, filters: ReportFilters, today: date) -> list
     return [(governments.opd_name(code, government, actor), open_, late) for code, government, open_, late in rows]
 
 
-def _headless(actor: Actor, filters: ReportFilters) -> list[Opd]:
+@dataclass(frozen=True)
+class HeadlessOpd:
+    """An OPD without an active head, as the dashboard names it (the `opd_name` filter reads code and government)."""
+
+    id: int
+    code: str
+    government_id: int
+
+
+def headless(actor: Actor, filters: ReportFilters) -> list[HeadlessOpd]:
     """The active OPDs without an active head that the actor's reach holds (of the filter's government, if any)."""
+    require(actor, Permission.READ)
     reach = governments.reach(actor)
     return [
-        opd
+        HeadlessOpd(opd.id, opd.code, opd.government_id)
         for opd in accounts.opds_without_active_head()
         if sees(reach, opd.government_id) and filters.government_id in (None, opd.government_id)
     ]
@@ -235,10 +246,37 @@ def shows_rollup(actor: Actor) -> bool:
     return governments.several() and (reach is None or len(reach) > 1)
 
 
-def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries whatever the number of governments."""
-    require(actor, Permission.READ)
-    today = clock.today_local()
+@dataclass(frozen=True)
+class DashboardFigures:
+    """The dashboard's aggregates: plain values, shared by every reader with the same reach and filters."""
+
+    tiles: Tiles
+    per_opd: list[tuple[str, int, int]]
+    bpk: dict[BpkCategory, int]
+    ages: list[tuple[str, int]]
+    per_forum: list[tuple[int, str, int, int]]
+    upcoming: list["ListedTask"]
+    most_overdue: list["ListedTask"]
+    headless: list[HeadlessOpd]
+    rollup: list["GovernmentCompliance"]
+
+
+def dashboard_figures(actor: Actor, filters: ReportFilters, today: date) -> DashboardFigures:
+    """The aggregates of the dashboard, computed again only when the data version moved on (a write anywhere) or
+    the day changed. They depend on the reader only through its reach (what it sees) and its own government (how
+    OPDs and the roll-up are named), which the key holds with the filters."""
+    return data_version.cached(
+        "dashboard", dashboard_key(actor, filters, today), lambda: _dashboard_figures(actor, filters, today)
+    )
+
+
+def dashboard_key(actor: Actor, filters: ReportFilters, today: date) -> tuple:
+    """What the dashboard's figures depend on besides the data: the reach, the reader's own government, the
+    filters and the day."""
+    return (governments.reach(actor), getattr(actor, "government_id", None), astuple(filters), today)
+
+
+def _dashboard_figures(actor: Actor, filters: ReportFilters, today: date) -> DashboardFigures:
     by_status_and_due_date = _by_status_and_due_date(actor, filters)
     bpk: dict[BpkCategory, int] = Counter()
     ages = Counter()
@@ -247,41 +285,92 @@ def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
             bpk[BPK_CATEGORY[status]] += number
         if status in WITH_OPD and due_date < today:
             ages[_bucket((today - due_date).days)] += number
-    per_forum = _latest_forums(actor, filters)
-    with_context = (
-        so.joinedload(Assignment.opd),
-        so.joinedload(Assignment.action).joinedload(Action.recommendation).joinedload(Recommendation.forum),
-    )
-    upcoming = db.session.scalars(
-        _scoped(actor, filters, Assignment)
-        .where(
-            Assignment.status.in_(WITH_OPD),
-            Assignment.due_date >= today,
-            Assignment.due_date <= today + timedelta(days=14),
-        )
-        .options(*with_context)
-        .order_by(Assignment.due_date, Assignment.id)
-        .limit(30)
-    ).all()
-    most_overdue = db.session.scalars(
-        _scoped(actor, filters, Assignment)
-        .where(overdue_clause(today))
-        .options(*with_context)
-        .order_by(Assignment.due_date, Assignment.id)
-        .limit(10)
-    ).all()
-    return Dashboard(
+    return DashboardFigures(
         tiles=tiles(actor, filters, today, by_status_and_due_date),
         per_opd=_most_behind_opds(actor, filters, today),
         bpk={c: bpk.get(c, 0) for c in BpkCategory},
         ages=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS],
-        per_forum=per_forum,
-        upcoming=list(upcoming),
-        most_overdue=list(most_overdue),
-        headless=_headless(actor, filters),
-        today=today,
+        per_forum=_latest_forums(actor, filters),
+        upcoming=_listed_tasks(
+            actor,
+            filters,
+            sa.and_(
+                Assignment.status.in_(WITH_OPD),
+                Assignment.due_date >= today,
+                Assignment.due_date <= today + timedelta(days=14),
+            ),
+            30,
+        ),
+        most_overdue=_listed_tasks(actor, filters, overdue_clause(today), 10),
+        headless=headless(actor, filters),
         # Narrowed to one government, the dashboard is that government's; the roll-up compares several.
         rollup=rollup(actor, filters) if shows_rollup(actor) and not filters.government_id else [],
+    )
+
+
+@dataclass(frozen=True)
+class ListedTask:
+    """A task as the dashboard lists it: plain values, with the OPD named as the viewer reads it."""
+
+    id: int
+    opd_id: int
+    opd_name: str
+    status: Status
+    due_date: date
+    title: str
+    forum_title: str
+    # The same rules as an Assignment's, for the status and due-date macros.
+    is_open = Assignment.is_open
+    days_late = Assignment.days_late
+    days_left = Assignment.days_left
+
+
+def _listed_tasks(actor: Actor, filters: ReportFilters, condition, limit: int) -> list[ListedTask]:
+    """The first tasks in scope that meet the condition, earliest due first."""
+    query = (
+        _scoped(
+            actor,
+            filters,
+            Assignment.id,
+            Assignment.opd_id,
+            Opd.code,
+            Opd.government_id,
+            Assignment.status,
+            Assignment.due_date,
+            Action.title,
+            Forum.title,
+        )
+        .join(Opd, Assignment.opd_id == Opd.id)
+        .join(Action, Assignment.action_id == Action.id)
+        .join(Recommendation, Action.recommendation_id == Recommendation.id)
+        .join(Forum, Recommendation.forum_id == Forum.id)
+        .where(condition)
+        .order_by(Assignment.due_date, Assignment.id)
+        .limit(limit)
+    )
+    return [
+        ListedTask(id_, opd_id, governments.opd_name(code, government, actor), Status(status), due, title, forum)
+        for id_, opd_id, code, government, status, due, title, forum in db.session.execute(query)
+    ]
+
+
+def dashboard(actor: Actor, filters: ReportFilters) -> Dashboard:
+    """Everything the dashboard shows, from dashboard_figures: a fixed number of queries whatever the number of
+    governments, none but the data version's while no write has moved it on."""
+    require(actor, Permission.READ)
+    today = clock.today_local()
+    figures = dashboard_figures(actor, filters, today)
+    return Dashboard(
+        tiles=figures.tiles,
+        per_opd=figures.per_opd,
+        bpk=figures.bpk,
+        ages=figures.ages,
+        per_forum=figures.per_forum,
+        upcoming=figures.upcoming,
+        most_overdue=figures.most_overdue,
+        headless=figures.headless,
+        today=today,
+        rollup=figures.rollup,
     )
 
 

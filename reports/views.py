@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from accounts import governments, reach
 from accounts import services as accounts
@@ -14,7 +15,7 @@ from actions import queries, reviews
 from actions import services as actions
 from actions.filters import filters_from_request
 from actions.models import BPK_LABELS
-from core import clock
+from core import clock, data_version
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.formatting import to_local_date
 from core.forms import ConfirmForm, attach_error
@@ -78,22 +79,39 @@ def opd_labeller(viewer):
 @login_required
 def dashboard():
     filters = report_filters()
+    # The figures' HTML is the same for every reader with the same reach, filters, query string and language,
+    # until the next write: kept rendered, it is neither computed nor drawn again.
+    today = clock.today_local()
+    key = (
+        services.dashboard_key(current_user, filters, today),
+        tuple(sorted(request.args.items(multi=True))),
+        str(get_locale()),
+    )
+    return render_template(
+        "reports/dashboard.html",
+        figures_html=data_version.cached("dashboard-html", key, lambda: _figures_html(filters)),
+        headless=services.dashboard_figures(current_user, filters, today).headless,
+        filters=filters,
+        **_reach_alert(filters),
+        refused_days=notifications.REFUSED_ALERT_DAYS,
+        **_choices(),
+    )
+
+
+def _figures_html(filters: services.ReportFilters) -> Markup:
     figures = services.dashboard(current_user, filters)
     bpk_parts = [(str(BPK_LABELS[category]), number) for category, number in figures.bpk.items()]
     forum_rows = [(title, done, total) for _id, title, done, total in figures.per_forum]
-    return render_template(
-        "reports/dashboard.html",
+    html = render_template(
+        "reports/_dashboard_figures.html",
         d=figures,
-        filters=filters,
         list_args=filters.list_args(),
         month_start=figures.today.replace(day=1),
         bpk_parts=bpk_parts,
         forum_rows=forum_rows,
         forums_charted=services.FORUMS_CHARTED,
-        **_reach_alert(filters),
-        refused_days=notifications.REFUSED_ALERT_DAYS,
-        **_choices(),
     )
+    return Markup(html)
 
 
 # --- the review meeting's presentation ------------------------------------------------------------------

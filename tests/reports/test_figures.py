@@ -60,7 +60,7 @@ def test_tiles_and_charts(appctx, world):
         BpkCategory.TIDAK_DAPAT: 1,
     }
     assert dict(d.ages) == {"0–7": 1, "8–30": 0, "31–90": 1, ">90": 0}
-    assert [a.opd.code for a in d.most_overdue] == ["DP3AP2KB", "DINKES"]
+    assert [a.opd_name for a in d.most_overdue] == ["DP3AP2KB", "DINKES"]
     assert [a.due_date for a in d.upcoming] == [TODAY + timedelta(days=3)]
     [(forum_id, title, done, total)] = d.per_forum
     assert (done, total) == (2, 7)

@@ -1,0 +1,122 @@
+"""The data version: one number that every committed write moves on, in the same transaction as the write, so that
+each web worker learns with one tiny query whether what it computed earlier is still true; and a small cache of
+figures keyed by it. Writes only to the tables no cached figure reads (mail, audit, tokens' last use) leave it."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app, g, has_app_context, has_request_context
+
+from core.extensions import db
+
+# Tables written on every mail sent, API call or audited change: moving the version for them would empty the
+# caches for nothing, since no cached figure reads them.
+UNCACHED_TABLES = frozenset({"outbox", "outbox_items", "audit_events", "api_tokens"})
+CACHE_ENTRIES = 256  # per cache name and web worker; an entry is a page's figures, a few kilobytes
+_WROTE = "kawal_wrote"
+_CACHES = "kawal_version_caches"
+_READ = "kawal_data_version"
+
+
+class DataVersion(db.Model):
+    """The single row (id 1) whose version the writes move on."""
+
+    __tablename__ = "data_version"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int]
+
+
+def current() -> int | None:
+    """The version now; None when the row is missing (then nothing is cached). A request reads it once, before
+    any figure, so that every cache it fills holds figures at least as new as the version they are kept under; a
+    commit of its own forgets it."""
+    if has_request_context() and _READ in g:
+        return g.get(_READ)
+    version = db.session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1))
+    if has_request_context():
+        setattr(g, _READ, version)
+    return version
+
+
+def cached(name: str, key: Hashable, compute: Callable):
+    """What compute() gives, from this worker's cache when it was computed for the same key at the current
+    version. The version is read before computing: a write committed meanwhile moves it on, so the next reader
+    computes again."""
+    version = current()
+    if version is None:
+        return compute()
+    cache = _cache(name)
+    with cache.lock:
+        hit = cache.entries.get(key)
+        if hit is not None and hit[0] == version:
+            cache.entries.move_to_end(key)
+            return hit[1]
+    value = compute()
+    with cache.lock:
+        cache.entries[key] = (version, value)
+        cache.entries.move_to_end(key)
+        while len(cache.entries) > CACHE_ENTRIES:
+            cache.entries.popitem(last=False)
+    return value
+
+
+class _Cache:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: OrderedDict = OrderedDict()
+
+
+def _cache(name: str) -> _Cache:
+    caches = current_app.extensions[_CACHES]
+    with caches["lock"]:
+        return caches.setdefault(name, _Cache())
+
+
+def _note_flush(session: so.Session, _context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(type(row).__table__.name not in UNCACHED_TABLES for row in changed):
+        session.info[_WROTE] = True
+
+
+def _note_statement(state: so.ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) not in UNCACHED_TABLES:
+            state.session.info[_WROTE] = True
+
+
+def _move_on(session: so.Session) -> None:
+    # Flushed here, not by commit after this hook: the version moves last, so its row lock is the last one the
+    # transaction takes and is held only until the commit.
+    session.flush()
+    if session.info.pop(_WROTE, False):
+        table = DataVersion.__table__
+        session.connection().execute(sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1))
+
+
+def _forget(session: so.Session, *_args) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def _committed(_session: so.Session) -> None:
+    if has_app_context():
+        g.pop(_READ, None)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its caches, and make every commit of the session move the version on when it wrote."""
+    app.extensions[_CACHES] = {"lock": threading.Lock()}
+    hooks = [
+        ("after_flush", _note_flush),
+        ("do_orm_execute", _note_statement),
+        ("before_commit", _move_on),
+        ("after_rollback", _forget),
+        ("after_commit", _committed),
+    ]
+    for event, hook in hooks:
+        if not sa.event.contains(db.session, event, hook):
+            sa.event.listen(db.session, event, hook)
