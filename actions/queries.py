@@ -24,12 +24,11 @@ from actions.models import (
     Status,
     overdue_clause,
 )
-from core import clock
+from core import clock, data_version
 from core.calendar import WorkingDays
 from core.db import CountedPagination, paginate
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.memo import data_version, remembered
 from core.permissions import Actor, Permission, may_assign_to, require
 from forum import services as forums
 from forum.models import PRESENT, Forum, Participant, Recommendation, Theme, recommendation_themes
@@ -93,12 +92,6 @@ def forums_with_tasks_for(reach: frozenset[int]) -> sa.Select:
         .join(Opd, Assignment.opd_id == Opd.id)
         .where(Opd.government_id.in_(sorted(reach)))
     )
-
-
-def lists_version() -> tuple:
-    """What the task lists show changes with an audited change or a task's own change (core.memo.data_version):
-    the ETag of "my tasks" and the follow-ups list, and the key of what the list remembers."""
-    return data_version("kawal_lists_version", Assignment.updated_at)
 
 
 def get_assignment(actor: Actor, assignment_id: int) -> Assignment:
@@ -442,8 +435,8 @@ def list_assignments(
     conditions = [*assignment_conditions(filters), visible_assignments(actor)]
     count = sa.select(sa.func.count()).select_from(Assignment).where(*conditions)
     # The total moves only with the data: remembered for this reach, these filters and today.
-    key = ("followups count", governments.reach(actor), repr(filters), clock.today_local())
-    total = remembered(lists_version(), key, lambda: db.session.scalar(count))
+    key = (governments.reach(actor), repr(filters), clock.today_local())
+    total = data_version.cached("followups count", key, lambda: db.session.scalar(count))
     return paginate(assignments_query(conditions), count=total, page=page, per_page=per_page)
 
 

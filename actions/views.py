@@ -36,14 +36,13 @@ from actions.forms import (
     SubmitForm,
 )
 from actions.models import CARRY_OUTCOME_LABELS, STATUS_LABELS, Assignment, Status
-from core import clock
+from core import clock, data_version
 from core.conditional import conditional
 from core.errors import Invalid
 from core.formatting import translated
 from core.forms import ConfirmForm, attach_error, form_status
 from core.fragments import FragmentCache
 from core.i18n import locale_name
-from core.memo import remembered
 from core.permissions import Permission, can, require
 from core.views import attachment_download, id_url, options_html, page_number, permission_required
 from forum import services as forums
@@ -76,7 +75,7 @@ def forum_page_context(actor, forum) -> dict:
 
 @bp.get("/tasks")
 @login_required
-@conditional(queries.lists_version)
+@conditional(data_version.current)
 def my_tasks():
     pagination, counts = queries.my_tasks(
         current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
@@ -122,7 +121,7 @@ bp.record_once(lambda state: state.app.extensions.setdefault(TASK_CARDS, Fragmen
 
 @bp.get("/actions")
 @login_required
-@conditional(queries.lists_version)
+@conditional(data_version.current)
 def action_list():
     filters = filters_from_request()
     return render_template(
@@ -153,8 +152,8 @@ def _results(actor, filters) -> Markup:
 
     require(actor, Permission.READ)  # each time: a remembered page was rendered for someone else
     today = clock.today_local()
-    key = ("followups results", governments.reach(actor), actor.government_id, actor.locale, today, request.full_path)
-    return remembered(queries.lists_version(), key, render)
+    key = (governments.reach(actor), actor.government_id, locale_name(), today, request.full_path)
+    return data_version.cached("followups results", key, render)
 
 
 class _Headless(NamedTuple):
@@ -176,8 +175,8 @@ def _filter_choices(actor) -> dict:
             "headless": [_Headless(opd.id, opd.code, opd.email) for opd in queries.headless_opds(actor)],
         }
 
-    key = ("followups choices", governments.reach(actor), actor.government_id)
-    choices = remembered(queries.lists_version(), key, build)
+    key = (governments.reach(actor), actor.government_id, locale_name())
+    choices = data_version.cached("followups choices", key, build)
     return choices if can(actor, Permission.DELIVERY_LOG) else {**choices, "headless": []}
 
 

@@ -1,8 +1,8 @@
 """Conditional GET: a list page answers 304 Not Modified, without running its queries or its template, when
 nothing it would show has changed since the copy the browser holds.
 
-The page's ETag is a digest of everything the page depends on: the data (a version the view's package reads in
-one small query), the signed-in user and their session (the CSRF token in the page's forms, pending flashed
+The page's ETag is a digest of everything the page depends on: the data (core.data_version: one row that every
+committed write moves on), the signed-in user and their session (the CSRF token in the page's forms, pending flashed
 messages), the language, today's date in the viewer's zone, and the address with its filters and page number.
 """
 
@@ -43,7 +43,7 @@ def page_etag(version) -> str:
 def conditional(version: Callable[[], object]):
     """Answer a GET with 304 when the browser's ETag is this page's; otherwise render it and send its ETag, with
     `Cache-Control: private, no-cache`, so that the browser keeps it for this user alone and asks each time.
-    `version()` reads what the page's data has become, in one small query."""
+    `version()` reads what the page's data has become, in one small query (core.data_version.current)."""
 
     def decorator(view):
         @wraps(view)
@@ -51,6 +51,8 @@ def conditional(version: Callable[[], object]):
             if request.method not in ("GET", "HEAD"):
                 return view(*args, **kwargs)
             data_version = version()
+            if data_version is None:  # no version to trust (core.data_version): the page as it is, untagged
+                return view(*args, **kwargs)
             if request.if_none_match.contains_weak(page_etag(data_version)):
                 response = current_app.response_class(status=304)
             else:

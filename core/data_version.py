@@ -2,6 +2,7 @@
 each web worker learns with one tiny query whether what it computed earlier is still true; and a small cache of
 figures keyed by it. Writes only to the tables no cached figure reads (mail, audit, tokens' last use) leave it."""
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -19,6 +20,7 @@ CACHE_ENTRIES = 256  # per cache name and web worker; an entry is a page's figur
 _WROTE = "kawal_wrote"
 _CACHES = "kawal_version_caches"
 _READ = "kawal_data_version"
+_READS = re.compile(r"\s*(SELECT|WITH|EXPLAIN|SHOW|PRAGMA)\b", re.IGNORECASE)
 
 
 class DataVersion(db.Model):
@@ -87,6 +89,8 @@ def _note_statement(state: so.ORMExecuteState) -> None:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) not in UNCACHED_TABLES:
             state.session.info[_WROTE] = True
+    elif isinstance(state.statement, sa.TextClause) and not _READS.match(state.statement.text):
+        state.session.info[_WROTE] = True  # raw SQL that may write: counted as a write, to be safe
 
 
 def _move_on(session: so.Session) -> None:

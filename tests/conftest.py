@@ -177,9 +177,16 @@ def _empty_postgresql(connection) -> None:
         order = list(graphlib.TopologicalSorter(waits_for).static_order())
     except graphlib.CycleError:  # keys that no order of DELETEs satisfies
         connection.exec_driver_sql(f"TRUNCATE {', '.join(waits_for)} RESTART IDENTITY CASCADE")
+        _seed_as_migrated(connection)
         return
     connection.exec_driver_sql("; ".join(f'DELETE FROM "{table}"' for table in order))
     connection.execute(_RESTART_SEQUENCES)
+    _seed_as_migrated(connection)
+
+
+def _seed_as_migrated(connection) -> None:
+    """The rows the migrations insert and the app needs: the data version's one row (core.data_version)."""
+    connection.exec_driver_sql("INSERT INTO data_version (id, version) VALUES (1, 1)")
 
 
 def _fresh_database_url(backend: Backend, tmp_path) -> str:

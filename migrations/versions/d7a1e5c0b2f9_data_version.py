@@ -1,7 +1,7 @@
 """The data version: one row whose number every committed write moves on, for the caches of the dashboard
 
 Revision ID: d7a1e5c0b2f9
-Revises: f1a2b3c4d5e6
+Revises: a7c1e9d2b4f6
 Create Date: 2026-12-03 12:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7a1e5c0b2f9'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'a7c1e9d2b4f6'
 branch_labels = None
 depends_on = None
 
