@@ -3,6 +3,7 @@
 A task acknowledged or finished since planning drops out; a row with nothing left is cancelled.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -181,6 +182,27 @@ def load_opds(opd_ids) -> dict[int, Opd]:
     return {opd.id: opd for opd in db.session.scalars(query)}
 
 
+# What send time found of each item, as one statement: on PostgreSQL an executemany of a hundred UPDATEs cost the
+# driver more than the rest of the digest.
+_ITEMS_FOUND = sa.text(
+    "UPDATE outbox_items AS item"
+    " SET dropped = coalesce(found.dropped, item.dropped), state = coalesce(found.state, item.state)"
+    " FROM json_to_recordset(CAST(:found AS json)) AS found(id integer, dropped boolean, state json)"
+    " WHERE item.id = found.id"
+)
+
+
+def _write_items(dropped: list[dict], states: list[dict]) -> None:
+    """Mark the dropped items, and keep the state at send time of the others."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if dropped or states:
+            db.session.execute(_ITEMS_FOUND, {"found": json.dumps(dropped + states)})
+        return
+    for changes in (dropped, states):  # one executemany per kind of change, not an ORM flush of dirty objects
+        if changes:
+            db.session.execute(sa.update(OutboxItem), changes)
+
+
 def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
     """The address of an email for no OPD (a test email), and the user it belongs to, if any."""
     if not row.recipient:
@@ -221,6 +243,19 @@ class Book:
     urls: dict[str, str] = field(default_factory=dict)  # endpoint → its absolute URL with "{}" for the id
     items: dict[int, list[Item]] = field(default_factory=dict)  # read ahead for the rows of a claim
     opds: dict[int, Opd] = field(default_factory=dict)
+    labels: dict[str, dict] = field(default_factory=dict)  # locale → the words of `labels_in`
+
+    def labels_in(self, locale: str) -> dict:
+        """The status, group and "also" words of a digest in this language, looked up once per run, not once for
+        each item of each email."""
+        if locale not in self.labels:
+            with force_locale(locale):
+                self.labels[locale] = {
+                    "status": {status: str(label) for status, label in STATUS_LABELS.items()},
+                    "group": {reason: str(label) for reason, label in GROUP_LABELS.items()},
+                    "also": {reason: str(label) for reason, label in ALSO_LABELS.items()},
+                }
+        return self.labels[locale]
 
     def read_ahead(self, rows: list[OutboxMessage]) -> None:
         """Read the items of these rows, and every OPD they name, in two queries for all of them."""
@@ -272,7 +307,7 @@ def book() -> Book:
     return Book(policies.every(), secretariat)
 
 
-def _item_view(item: Item, opd: Opd, today) -> dict:
+def _item_view(item: Item, opd: Opd, today, labels: dict) -> dict:
     """What the template shows of one item, also kept on the item as the state at send time."""
     if item.decree_id is not None:
         return {
@@ -289,7 +324,7 @@ def _item_view(item: Item, opd: Opd, today) -> dict:
         "days_late": item.days_late(today),
         "days_left": (item.due_date - today).days,
         "status": item.status.value,
-        "status_label": STATUS_LABELS[item.status],
+        "status_label": labels["status"][item.status],
     }
 
 
@@ -474,7 +509,7 @@ def _whom(row: OutboxMessage, items: list[Item], book: Book) -> tuple[str, User 
     return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
 
 
-def _by_task(pairs: list[tuple[dict, Item]]) -> dict[Reason, list[tuple[dict, Item]]]:
+def _by_task(pairs: list[tuple[dict, Item]], labels: dict) -> dict[Reason, list[tuple[dict, Item]]]:
     """Each task once, in its most urgent group (GROUPS order), its other reasons said beside it: "due in 3 days"
     and "not yet acknowledged" are one line, not two."""
     tasks: dict[str, list[tuple[dict, Item]]] = {}
@@ -485,7 +520,7 @@ def _by_task(pairs: list[tuple[dict, Item]]) -> dict[Reason, list[tuple[dict, It
         same.sort(key=lambda pair: URGENCY.index(pair[1].reason))
         view, item = same[0]
         others = dict.fromkeys(other.reason for _, other in same[1:] if other.reason != item.reason)
-        view["also"] = [ALSO_LABELS[reason] for reason in others if reason in ALSO_LABELS]
+        view["also"] = [labels["also"][reason] for reason in others if reason in ALSO_LABELS]
         groups.setdefault(item.reason, []).append((view, item))
     return groups
 
@@ -531,22 +566,20 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     items = book.items_of(row)
     to, user, opds = _whom(row, items, book)
     locale = user.locale if user is not None else "id"
+    labels = book.labels_in(locale)
     pairs, dropped, states = [], [], []
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
         if newest[_family(item)] != item.id or not still_worth_saying(item, today):
             dropped.append({"id": item.id, "dropped": True})
             continue
-        view = _item_view(item, _opd_of(item, row, book), today)
+        view = _item_view(item, _opd_of(item, row, book), today, labels)
         states.append({"id": item.id, "state": _snapshot(view)})
         pairs.append((view, item))
-    # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
-    for changes in (dropped, states):
-        if changes:
-            db.session.execute(sa.update(OutboxItem), changes)
+    _write_items(dropped, states)
     if not states:
         raise NothingToSay()
-    groups = _by_task(pairs)
+    groups = _by_task(pairs, labels)
     if len(opds) > 1:
         with force_locale(locale):  # "(Plt.)" is a word of the reader's language
             labels = {opd.id: _opd_label(opd, user) for opd in opds}
@@ -584,7 +617,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         groups=listed,
         not_listed=not_listed,
         new_tasks=new_tasks,
-        group_labels=GROUP_LABELS,
+        group_labels=labels["group"],
         policy=policy,
         today=today,
         counts={reason: len(found) for reason, found in groups.items()},

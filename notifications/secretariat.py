@@ -102,13 +102,28 @@ def _owned_tasks(government_ids: list[int]):
     )
 
 
-def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Policy]) -> dict[int, dict[str, list]]:
+class Waiting(list):
+    """A section's waiting things as a digest lists them: the first LISTED_PER_DIGEST, and the `total` of all (a
+    province's escalated tasks are thousands, and the planner only asks whether there are any)."""
+
+    total: int = 0
+
+    def add(self, thing) -> None:
+        self.total += 1
+        if len(self) < LISTED_PER_DIGEST:
+            self.append(thing)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Policy]) -> dict[int, dict[str, Waiting]]:
     """What waits on each of these governments' secretariats on its day, by section: tasks its forums gave that are
     to verify, asked to be released, or escalated, and the OPDs mail does not reach. The one rule of the digest,
     asked by the planner (whether to plan one) and at send time (what it says). A few queries, whatever the number
     of governments."""
     ids = sorted(today_of)
-    found: dict[int, dict[str, list]] = {gid: {key: [] for key in SECTIONS} for gid in ids}
+    found = {gid: {key: Waiting() for key in SECTIONS} for gid in ids}
     if not ids:
         return found
     # Escalation is judged by each OPD's government's policy, as the OPD's own reminders are: the query narrows to
@@ -118,19 +133,20 @@ def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Po
     if thresholds:
         late_since = max(today_of.values()) - timedelta(days=min(thresholds))
         waiting.append(sa.and_(Assignment.status.in_(WITH_OPD), Assignment.due_date <= late_since))
-    rows = db.session.execute(_owned_tasks(ids).where(sa.or_(*waiting)).order_by(Assignment.due_date, Assignment.id))
+    query = _owned_tasks(ids).where(sa.or_(*waiting)).order_by(Assignment.due_date, Assignment.id)
+    rows = db.session.execute(query.execution_options(yield_per=1000))
     for owner, *values in rows.tuples():
         task = Task(*values)
         if task.status == Status.SUBMITTED:
-            found[owner]["verify"].append(task)
+            found[owner]["verify"].add(task)
         elif task.status == Status.CANNOT_REQUESTED:
-            found[owner]["cannot"].append(task)
+            found[owner]["cannot"].add(task)
         else:
             threshold = policy_of(task.opd_government_id).escalate_after_days
             if threshold > 0 and task.days_late(today_of[owner]) >= threshold:
-                found[owner]["escalated"].append(task)
+                found[owner]["escalated"].add(task)
     for owner, missing in _unreachable(ids):
-        found[owner]["unreachable"].append(missing)
+        found[owner]["unreachable"].add(missing)
     return found
 
 
@@ -200,6 +216,8 @@ def sections(officer: User, today: date, book: Book) -> list[Section]:
         found["escalated"].add(_task_line(task, officer, days_late=task.days_late(today)))
     for missing in waiting["unreachable"]:
         found["unreachable"].add(_unreachable_line(missing, officer))
+    for key, section in found.items():
+        section.more += waiting[key].total - len(waiting[key])  # those waiting_on counted and did not keep
     return [section for section in found.values() if section.count]
 
 
