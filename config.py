@@ -152,7 +152,8 @@ class Config:
     # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
     # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
     MAIL_GIVE_UP_AFTER_HOURS = env_positive("MAIL_GIVE_UP_AFTER_HOURS", 72)
-    # How long a claim holds its rows; a sender renews it before each message. Keep it well above MAIL_TIMEOUT.
+    # How long a claim holds its rows; a sender renews it when it makes their emails, and before a message once half
+    # of it has gone. Keep it well above MAIL_TIMEOUT.
     MAIL_LEASE_SECONDS = env_positive("MAIL_LEASE_SECONDS", 300)
     # How many SMTP connections a dispatcher run sends over at once, each in a thread of its own with its own claims
     # (as several dispatchers would): the server's round trips of one overlap the others' work. Each is a

@@ -582,9 +582,9 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     groups = _by_task(pairs, labels)
     if len(opds) > 1:
         with force_locale(locale):  # "(Plt.)" is a word of the reader's language
-            labels = {opd.id: _opd_label(opd, user) for opd in opds}
+            opd_labels = {opd.id: _opd_label(opd, user) for opd in opds}
         for view, item in pairs:
-            view["opd_label"] = labels[_opd_of(item, row, book).id]
+            view["opd_label"] = opd_labels[_opd_of(item, row, book).id]
     for found in groups.values():
         found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))

@@ -1,8 +1,10 @@
 """The dispatcher: claims outbox rows with a lease, sends them outside any transaction, and marks each one sent
 in its own commit. Safe with several dispatchers on several machines: PostgreSQL hands each row to one of them
 (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so its UPDATE claims atomically. Every claim carries a
-token of its own; a sender renews its lease right before each message and finishes a row only while the token on
-the row is still its own, so a row taken over after its lease ran out is never sent by both."""
+token of its own; a sender renews its lease when it makes the claim's emails (and again right before a message once
+half the lease has gone) and finishes a row only while the token on the row is still its own, so a row taken over
+after its lease ran out is never sent by both. A run sends over MAIL_CONNECTIONS connections, each one such sender
+in a thread of its own."""
 
 import os
 import random

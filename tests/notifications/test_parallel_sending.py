@@ -120,7 +120,7 @@ def test_a_connection_that_fails_loses_nothing_and_doubles_nothing(make_app, wor
 
 
 def test_a_server_that_is_down_stops_every_connection_and_keeps_every_email(make_app, world):
-    app = make_app(MAIL_PORT=_port(3), MAIL_TIMEOUT=2, MAIL_CONNECTIONS=3)  # nothing listens there yet
+    app = make_app(MAIL_PORT=_port(3), MAIL_TIMEOUT=10, MAIL_CONNECTIONS=3)  # nothing listens there yet
     _new_task_emails(app, world, EMAILS)
     with app.app_context():
         down = dispatcher.dispatch(batch=2)
