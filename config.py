@@ -57,6 +57,11 @@ def env_positive(name: str, default: float) -> float:
     return env_number(name, default, float, lambda value: 0 < value < float("inf"), "a number above zero")
 
 
+def env_count(name: str, default: int) -> int:
+    """A whole number from 1."""
+    return env_number(name, default, int, lambda value: value >= 1, "a whole number from 1")
+
+
 def env_port(name: str, default: int) -> int:
     """A TCP port."""
     return env_number(name, default, int, lambda value: 0 < value < 65536, "a port number from 1 to 65535")
@@ -147,8 +152,13 @@ class Config:
     # still useful: a digest until a newer digest supersedes it or its tasks are settled, a new-task or test email
     # for this many hours (then the daily reminder says it). Only permanent failures (5xx) end `dead`.
     MAIL_GIVE_UP_AFTER_HOURS = env_positive("MAIL_GIVE_UP_AFTER_HOURS", 72)
-    # How long a claim holds its rows; a sender renews it before each message. Keep it well above MAIL_TIMEOUT.
+    # How long a claim holds its rows; a sender renews it when it makes their emails, and before a message once half
+    # of it has gone. Keep it well above MAIL_TIMEOUT.
     MAIL_LEASE_SECONDS = env_positive("MAIL_LEASE_SECONDS", 300)
+    # How many SMTP connections a dispatcher run sends over at once, each in a thread of its own with its own claims
+    # (as several dispatchers would): the server's round trips of one overlap the others' work. Each is a
+    # connection to the mail server and to the database, so keep it a few (an SMTP relay may limit them too).
+    MAIL_CONNECTIONS = env_count("MAIL_CONNECTIONS", 4)
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_RETRY_CAP_SECONDS = 3600
     MAIL_SINK_DIR = None

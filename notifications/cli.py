@@ -85,7 +85,13 @@ def plan_command(now):
 
 @bp.cli.command("send")
 @now_option("Send what is due")
-@click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="Rows claimed at a time.")
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Rows each connection (MAIL_CONNECTIONS) claims at a time.",
+)
 def send_command(now, batch):
     """Send what is due in the outbox, once."""
     from notifications import dispatcher

@@ -3,7 +3,8 @@
 A task acknowledged or finished since planning drops out; a row with nothing left is cancelled.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -27,11 +28,12 @@ from actions.models import (
     Status,
 )
 from core import clock
+from core.db import in_batches
 from core.extensions import db
 from core.formatting import long_date
 from core.permissions import Role
 from core.views import absolute_url
-from forum.models import Recommendation
+from forum.models import Forum, Recommendation
 from notifications import decisions, links
 from notifications import policy as policies
 from notifications.decisions import Decision
@@ -66,7 +68,7 @@ ALSO_LABELS = {
 FAMILIES = {Reason.DUE_SOON: "deadline", Reason.OVERDUE: "deadline", Reason.ESCALATION: "deadline"}
 
 
-def _family(item: OutboxItem) -> tuple:
+def _family(item: "Item") -> tuple:
     """What an item says about its task, as one key: a deadline item of any kind, or its own reason."""
     return item.subject_key, FAMILIES.get(item.reason, item.reason)
 
@@ -90,42 +92,115 @@ class Prepared:
     rendered: Rendered
 
 
-def still_worth_saying(item: OutboxItem, today) -> bool:
+@dataclass(slots=True)
+class Item:
+    """One item of a digest and the state now of its task (or decree), read as one row: a digest of a hundred
+    items is a hundred rows, not five hundred ORM objects."""
+
+    id: int
+    message_id: int
+    subject_key: str
+    reason: Reason
+    assignment_id: int | None
+    decree_id: int | None
+    opd_id: int | None  # the task's OPD now, or the decree's lead
+    title: str  # the action's title, or the decree's subject
+    status: Status | None = None
+    due_date: date | None = None
+    forum: str | None = None
+    giver_id: int | None = None  # the government whose forum gave the task
+    stage: DecreeStage | None = None
+    number: str | None = None
+    valid_until: date | None = None
+    decree_action_id: int | None = None
+
+    def days_late(self, today: date) -> int:
+        """As Assignment.days_late."""
+        return max((today - self.due_date).days, 0) if self.status in WITH_OPD else 0
+
+
+def still_worth_saying(item: Item, today) -> bool:
     """Whether an item should still be in the email, judged on the task's state now. (A task moved to another OPD
     since planning is not judged here: `_whom` gives it back to the planner, for whoever hears for that OPD.)"""
-    if item.decree is not None:
-        decree = item.decree
-        return decree.stage == DecreeStage.SIGNED and decree.valid_until is not None and decree.valid_until >= today
-    assignment = item.assignment
-    if assignment is None or assignment.status not in OPEN:
+    if item.decree_id is not None:
+        return item.stage == DecreeStage.SIGNED and item.valid_until is not None and item.valid_until >= today
+    if item.status is None or item.status not in OPEN:
         return False
     if item.reason == Reason.UNACKNOWLEDGED:
-        return assignment.status == Status.ASSIGNED
+        return item.status == Status.ASSIGNED
     if item.reason in (Reason.OVERDUE, Reason.ESCALATION):
-        return assignment.status in WITH_OPD and assignment.due_date < today
+        return item.status in WITH_OPD and item.due_date < today
     if item.reason == Reason.DUE_SOON:
-        return assignment.status in WITH_OPD
+        return item.status in WITH_OPD
     return True
 
 
-def _load_items(row: OutboxMessage) -> list[OutboxItem]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxItem)
-            .where(OutboxItem.message_id == row.id)
-            .options(
-                so.defer(OutboxItem.state),  # written here, never read
-                so.joinedload(OutboxItem.assignment).joinedload(Assignment.opd),
-                so.joinedload(OutboxItem.assignment)
-                .joinedload(Assignment.action)
-                .joinedload(Action.recommendation)
-                .joinedload(Recommendation.forum),
-                so.joinedload(OutboxItem.decree).joinedload(Decree.action),
-                so.joinedload(OutboxItem.decree).joinedload(Decree.lead_opd),
-            )
-            .order_by(OutboxItem.id)
-        ).unique()
+def load_items(message_ids: list[int]) -> dict[int, list[Item]]:
+    """The items of these outbox rows with their tasks' state now, in id order: one query for a whole claim."""
+    task_action = so.aliased(Action)
+    found: dict[int, list[Item]] = {message_id: [] for message_id in message_ids}
+    if not message_ids:
+        return found
+    query = (
+        sa.select(
+            OutboxItem.id,
+            OutboxItem.message_id,
+            OutboxItem.subject_key,
+            OutboxItem.reason,
+            OutboxItem.assignment_id,
+            OutboxItem.decree_id,
+            sa.func.coalesce(Decree.lead_opd_id, Assignment.opd_id),
+            sa.func.coalesce(Decree.subject, task_action.title),
+            Assignment.status,
+            Assignment.due_date,
+            Forum.title,
+            Forum.government_id,
+            Decree.stage,
+            Decree.number,
+            Decree.valid_until,
+            Decree.action_id,
+        )
+        .outerjoin(Assignment, OutboxItem.assignment_id == Assignment.id)
+        .outerjoin(task_action, Assignment.action_id == task_action.id)
+        .outerjoin(Recommendation, task_action.recommendation_id == Recommendation.id)
+        .outerjoin(Forum, Recommendation.forum_id == Forum.id)
+        .outerjoin(Decree, OutboxItem.decree_id == Decree.id)
+        .order_by(OutboxItem.id)
     )
+    for condition in in_batches(OutboxItem.message_id, sorted(message_ids)):
+        for values in db.session.execute(query.where(condition)).tuples():
+            item = Item(*values)
+            if item.decree_id is None and item.assignment_id is None:
+                continue  # its task was deleted since (the foreign key cascades; a race with the delete)
+            found[item.message_id].append(item)
+    return found
+
+
+def load_opds(opd_ids) -> dict[int, Opd]:
+    """These OPDs with their heads, in one query (reach.recipient reads the head)."""
+    query = sa.select(Opd).where(Opd.id.in_(sorted(set(opd_ids)))).options(so.selectinload(Opd.head))
+    return {opd.id: opd for opd in db.session.scalars(query)}
+
+
+# What send time found of each item, as one statement: on PostgreSQL an executemany of a hundred UPDATEs cost the
+# driver more than the rest of the digest.
+_ITEMS_FOUND = sa.text(
+    "UPDATE outbox_items AS item"
+    " SET dropped = coalesce(found.dropped, item.dropped), state = coalesce(found.state, item.state)"
+    " FROM json_to_recordset(CAST(:found AS json)) AS found(id integer, dropped boolean, state json)"
+    " WHERE item.id = found.id"
+)
+
+
+def _write_items(dropped: list[dict], states: list[dict]) -> None:
+    """Mark the dropped items, and keep the state at send time of the others."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if dropped or states:
+            db.session.execute(_ITEMS_FOUND, {"found": json.dumps(dropped + states)})
+        return
+    for changes in (dropped, states):  # one executemany per kind of change, not an ORM flush of dirty objects
+        if changes:
+            db.session.execute(sa.update(OutboxItem), changes)
 
 
 def _recipient(row: OutboxMessage) -> tuple[str, User | None]:
@@ -154,6 +229,10 @@ def _welcome(row: OutboxMessage, now: datetime) -> Prepared:
     return Prepared([user.email], [], rendered)
 
 
+# An id no row has, replaced in a URL pattern by each row's.
+_PLACEHOLDER = 987654321987
+
+
 @dataclass
 class Book:
     """What a dispatch run reads once, not once per email: each government's policy and the addresses of its
@@ -161,6 +240,45 @@ class Book:
 
     policies: dict[int, policies.Policy]
     secretariat: dict[int, list[str]]
+    urls: dict[str, str] = field(default_factory=dict)  # endpoint → its absolute URL with "{}" for the id
+    items: dict[int, list[Item]] = field(default_factory=dict)  # read ahead for the rows of a claim
+    opds: dict[int, Opd] = field(default_factory=dict)
+    labels: dict[str, dict] = field(default_factory=dict)  # locale → the words of `labels_in`
+
+    def labels_in(self, locale: str) -> dict:
+        """The status, group and "also" words of a digest in this language, looked up once per run, not once for
+        each item of each email."""
+        if locale not in self.labels:
+            with force_locale(locale):
+                self.labels[locale] = {
+                    "status": {status: str(label) for status, label in STATUS_LABELS.items()},
+                    "group": {reason: str(label) for reason, label in GROUP_LABELS.items()},
+                    "also": {reason: str(label) for reason, label in ALSO_LABELS.items()},
+                }
+        return self.labels[locale]
+
+    def read_ahead(self, rows: list[OutboxMessage]) -> None:
+        """Read the items of these rows, and every OPD they name, in two queries for all of them."""
+        self.items = load_items([row.id for row in rows if row.kind not in ONE_OFF])
+        named = {item.opd_id for items in self.items.values() for item in items}
+        self.opds = load_opds(named | {row.opd_id for row in rows if row.opd_id is not None})
+
+    def items_of(self, row: OutboxMessage) -> list[Item]:
+        found = self.items.pop(row.id, None)
+        return found if found is not None else load_items([row.id])[row.id]
+
+    def opd(self, opd_id: int | None) -> Opd | None:
+        if opd_id is None:
+            return None
+        if opd_id not in self.opds:
+            self.opds[opd_id] = db.session.get(Opd, opd_id)
+        return self.opds[opd_id]
+
+    def url(self, endpoint: str, name: str, value: int) -> str:
+        """absolute_url(endpoint, name=value) from a pattern built once per run: url_for costs more than an item."""
+        if endpoint not in self.urls:
+            self.urls[endpoint] = absolute_url(endpoint, **{name: _PLACEHOLDER}).replace(str(_PLACEHOLDER), "{}")
+        return self.urls[endpoint].format(value)
 
     def policy(self, government_id: int | None) -> policies.Policy:
         found = self.policies.get(government_id)
@@ -189,42 +307,38 @@ def book() -> Book:
     return Book(policies.every(), secretariat)
 
 
-def _item_view(item: OutboxItem, today) -> dict:
+def _item_view(item: Item, opd: Opd, today, labels: dict) -> dict:
     """What the template shows of one item, also kept on the item as the state at send time."""
-    if item.decree is not None:
-        decree = item.decree
+    if item.decree_id is not None:
         return {
-            "title": decree.subject,
-            "number": decree.number,
-            "valid_until": decree.valid_until,
-            "days_left": (decree.valid_until - today).days,
+            "title": item.title,
+            "number": item.number,
+            "valid_until": item.valid_until,
+            "days_left": (item.valid_until - today).days,
         }
-    assignment = item.assignment
-    forum = assignment.action.recommendation.forum
     return {
-        "title": assignment.action.title,
-        "forum": forum.title,
-        "opd": assignment.opd.code,
-        "due_date": assignment.due_date,
-        "days_late": assignment.days_late(today),
-        "days_left": assignment.days_left(today),
-        "status": assignment.status.value,
-        "status_label": STATUS_LABELS[assignment.status],
+        "title": item.title,
+        "forum": item.forum,
+        "opd": opd.code,
+        "due_date": item.due_date,
+        "days_late": item.days_late(today),
+        "days_left": (item.due_date - today).days,
+        "status": item.status.value,
+        "status_label": labels["status"][item.status],
     }
 
 
-def _add_links(view: dict, item: OutboxItem, head: User | None) -> dict:
+def _add_links(view: dict, item: Item, opd: Opd, head: User | None, book: Book) -> dict:
     """The item's page, and for an unacknowledged task of an OPD the recipient heads now (a Plt. head's too) the
     one-click acknowledgement.
     Only for the items the email lists: signing a token costs more than the rest of an item."""
-    if item.decree is not None:
-        view["url"] = absolute_url("actions.decree_view", action_id=item.decree.action_id)
+    if item.decree_id is not None:
+        view["url"] = book.url("actions.decree_view", "action_id", item.decree_action_id)
         return view
-    assignment = item.assignment
-    view["url"] = absolute_url("actions.assignment_view", assignment_id=assignment.id)
+    view["url"] = book.url("actions.assignment_view", "assignment_id", item.assignment_id)
     view["acknowledge_url"] = None
-    if assignment.status == Status.ASSIGNED and head is not None and assignment.opd.head_id == head.id:
-        view["acknowledge_url"] = links.acknowledge_url(assignment.id, head.id, assignment.opd_id)
+    if item.status == Status.ASSIGNED and head is not None and opd.head_id == head.id:
+        view["acknowledge_url"] = links.acknowledge_url(item.assignment_id, head.id, opd.id)
     return view
 
 
@@ -241,7 +355,7 @@ def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
     which may be a province writing to a kabupaten's OPD), for a digest the OPD's own."""
     government_id = opd.government_id
     if row.kind == MailKind.NEW_TASK and groups.get(Reason.NEW_TASK):
-        government_id = groups[Reason.NEW_TASK][0][1].assignment.action.recommendation.forum.government_id
+        government_id = groups[Reason.NEW_TASK][0][1].giver_id
     return _government_name(government_id)
 
 
@@ -352,21 +466,21 @@ def _decision(row: OutboxMessage, now: datetime) -> Prepared:
 ONE_OFF = {MailKind.TEST: _test_mail, MailKind.WELCOME: _welcome, MailKind.DECISION: _decision}
 
 
-def _opd_of(item: OutboxItem, row: OutboxMessage) -> Opd:
+def _opd_of(item: Item, row: OutboxMessage, book: Book) -> Opd:
     """The OPD an item is for now: its task's (which may have moved since), or its decree's lead."""
-    opd = item.decree.lead_opd if item.decree is not None else item.assignment.opd
-    return opd if opd is not None else row.opd
+    opd = book.opd(item.opd_id)
+    return opd if opd is not None else book.opd(row.opd_id)
 
 
-def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None, list[Opd]]:
+def _whom(row: OutboxMessage, items: list[Item], book: Book) -> tuple[str, User | None, list[Opd]]:
     """Who the row goes to now, and the OPDs it still speaks for (the row's own first). Mail goes to whoever hears
     for each OPD now (accounts.reach): the recipient it was planned for while one of its OPDs is still theirs,
     else whoever hears for the OPD the row is filed under. Items of an OPD that someone else hears for now (a new
     head, a task moved to another OPD) are given back to the planner, deleted from the row in the commit that
     sends it: the planner's next run puts a reminder in that recipient's digest, and a moved task has its own new
     mail. So a task changing hands between planning and sending is neither lost nor said twice."""
-    home = row.opd
-    opds = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    home = book.opd(row.opd_id)
+    opds = {opd.id: opd for opd in (_opd_of(item, row, book) for item in items)} or {home.id: home}
     now_for = {opd_id: reach.recipient(opd) for opd_id, opd in (opds | {home.id: home}).items()}
 
     def who(opd_id: int):
@@ -379,7 +493,7 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     # Nobody hears for the row's own OPD: its items fail visibly (the delivery log, the secretariat's digest), the
     # other OPDs' go back to the planner for their own recipients.
     keeps = (lambda opd_id: opd_id == home.id) if planned is None else (lambda opd_id: who(opd_id) == planned)
-    gone = {item.id for item in items if not keeps(_opd_of(item, row).id)}
+    gone = {item.id for item in items if not keeps(_opd_of(item, row, book).id)}
     if gone:
         db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(sorted(gone))))
         items[:] = [item for item in items if item.id not in gone]
@@ -387,7 +501,7 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
         raise NoRecipient(code=home.code)
     if gone and not items:
         raise NothingToSay()
-    kept = {opd.id: opd for opd in (_opd_of(item, row) for item in items)} or {home.id: home}
+    kept = {opd.id: opd for opd in (_opd_of(item, row, book) for item in items)} or {home.id: home}
     # The person behind the address, where one of the OPDs has them as its head (an inbox alone has none).
     address, user = next(
         (now_for[opd_id] for opd_id in kept if now_for[opd_id][1] is not None), now_for[next(iter(kept))]
@@ -395,18 +509,18 @@ def _whom(row: OutboxMessage, items: list[OutboxItem]) -> tuple[str, User | None
     return address, user, sorted(kept.values(), key=lambda opd: (opd.id != home.id, opd.code))
 
 
-def _by_task(pairs: list[tuple[dict, OutboxItem]]) -> dict[Reason, list[tuple[dict, OutboxItem]]]:
+def _by_task(pairs: list[tuple[dict, Item]], labels: dict) -> dict[Reason, list[tuple[dict, Item]]]:
     """Each task once, in its most urgent group (GROUPS order), its other reasons said beside it: "due in 3 days"
     and "not yet acknowledged" are one line, not two."""
-    tasks: dict[str, list[tuple[dict, OutboxItem]]] = {}
+    tasks: dict[str, list[tuple[dict, Item]]] = {}
     for view, item in pairs:
         tasks.setdefault(item.subject_key, []).append((view, item))
-    groups: dict[Reason, list[tuple[dict, OutboxItem]]] = {}
+    groups: dict[Reason, list[tuple[dict, Item]]] = {}
     for same in tasks.values():
         same.sort(key=lambda pair: URGENCY.index(pair[1].reason))
         view, item = same[0]
         others = dict.fromkeys(other.reason for _, other in same[1:] if other.reason != item.reason)
-        view["also"] = [ALSO_LABELS[reason] for reason in others if reason in ALSO_LABELS]
+        view["also"] = [labels["also"][reason] for reason in others if reason in ALSO_LABELS]
         groups.setdefault(item.reason, []).append((view, item))
     return groups
 
@@ -436,7 +550,7 @@ def _copies(opds: list[Opd], groups: dict, to: str, book: Book) -> list[str]:
     """Who is copied: each OPD's own inbox, as for one, and for escalated tasks the escalation copies."""
     cc = [each.email for each in opds if each.email]
     if Reason.ESCALATION in groups:
-        assigning = {item.assignment.action.recommendation.forum.government_id for _, item in groups[Reason.ESCALATION]}
+        assigning = {item.giver_id for _, item in groups[Reason.ESCALATION]}
         cc += book.escalation_copies(assigning, opds[0].government_id)
     return [address for address in dict.fromkeys(cc) if address != to]
 
@@ -449,30 +563,28 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         return ONE_OFF[row.kind](row, now)
     policy = book.policy(row.government_id)
     today = clock.to_local(now, policies.zone_of(row.government_id)).date()
-    items = _load_items(row)
-    to, user, opds = _whom(row, items)
+    items = book.items_of(row)
+    to, user, opds = _whom(row, items, book)
     locale = user.locale if user is not None else "id"
+    labels = book.labels_in(locale)
     pairs, dropped, states = [], [], []
     newest = {_family(item): item.id for item in items}  # items come in id order: the last one planned wins
     for item in items:
         if newest[_family(item)] != item.id or not still_worth_saying(item, today):
             dropped.append({"id": item.id, "dropped": True})
             continue
-        view = _item_view(item, today)
+        view = _item_view(item, _opd_of(item, row, book), today, labels)
         states.append({"id": item.id, "state": _snapshot(view)})
         pairs.append((view, item))
-    # One executemany per kind of change instead of an ORM flush of a hundred dirty objects.
-    for changes in (dropped, states):
-        if changes:
-            db.session.execute(sa.update(OutboxItem), changes)
+    _write_items(dropped, states)
     if not states:
         raise NothingToSay()
-    groups = _by_task(pairs)
+    groups = _by_task(pairs, labels)
     if len(opds) > 1:
         with force_locale(locale):  # "(Plt.)" is a word of the reader's language
-            labels = {opd.id: _opd_label(opd, user) for opd in opds}
+            opd_labels = {opd.id: _opd_label(opd, user) for opd in opds}
         for view, item in pairs:
-            view["opd_label"] = labels[_opd_of(item, row).id]
+            view["opd_label"] = opd_labels[_opd_of(item, row, book).id]
     for found in groups.values():
         found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))
@@ -480,9 +592,19 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     listed, room = [], LISTED_PER_DIGEST
     for reason in GROUPS:
         if groups.get(reason) and room > 0:
-            listed.append((reason, [_add_links(view, item, user) for view, item in groups[reason][:room]]))
+            listed.append(
+                (
+                    reason,
+                    [
+                        _add_links(view, item, _opd_of(item, row, book), user, book)
+                        for view, item in groups[reason][:room]
+                    ],
+                )
+            )
             room -= len(listed[-1][1])
-    new_tasks = [_add_links(view, item, user) for view, item in groups.get(Reason.NEW_TASK, [])]
+    new_tasks = [
+        _add_links(view, item, _opd_of(item, row, book), user, book) for view, item in groups.get(Reason.NEW_TASK, [])
+    ]
     not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
     opd = opds[0]
     cc = _copies(opds, groups, to, book)
@@ -495,7 +617,7 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         groups=listed,
         not_listed=not_listed,
         new_tasks=new_tasks,
-        group_labels=GROUP_LABELS,
+        group_labels=labels["group"],
         policy=policy,
         today=today,
         counts={reason: len(found) for reason, found in groups.items()},

@@ -1,12 +1,16 @@
 """The dispatcher: claims outbox rows with a lease, sends them outside any transaction, and marks each one sent
 in its own commit. Safe with several dispatchers on several machines: PostgreSQL hands each row to one of them
 (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so its UPDATE claims atomically. Every claim carries a
-token of its own; a sender renews its lease right before each message and finishes a row only while the token on
-the row is still its own, so a row taken over after its lease ran out is never sent by both."""
+token of its own; a sender renews its lease when it makes the claim's emails (and again right before a message once
+half the lease has gone) and finishes a row only while the token on the row is still its own, so a row taken over
+after its lease ran out is never sent by both. A run sends over MAIL_CONNECTIONS connections, each one such sender
+in a thread of its own."""
 
 import os
 import random
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +20,7 @@ from flask import current_app
 
 from core import clock
 from core.extensions import db
+from core.mail import Message
 from notifications import content, outbox, secretariat, webhooks
 from notifications.mailer import MailFailure, PermanentFailure, SmtpSession, build, said
 from notifications.mailer import message_id as message_id_for
@@ -114,38 +119,123 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     return Claim(token, [row.id for row in rows], webhook_rows)
 
 
+class _Shared:
+    """What the connections of one run share: how many rows they may still take, and whether the server failed."""
+
+    def __init__(self, limit: int | None):
+        self.lock = threading.Lock()
+        self.left = limit  # None: no limit
+        self.stopped = threading.Event()
+
+    def take(self, batch: int) -> int:
+        with self.lock:
+            if self.left is None:
+                return batch
+            taken = min(batch, self.left)
+            self.left -= taken
+            return taken
+
+    def give_back(self, count: int) -> None:
+        with self.lock:
+            if self.left is not None:
+                self.left += count
+
+
 def dispatch(now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> DispatchResult:
-    """Send what is due as of `now`, in batches over one reused SMTP connection; returns the counts."""
-    result = DispatchResult()
+    """Send what is due as of `now` over MAIL_CONNECTIONS SMTP connections at once; returns the counts. Each
+    connection is a sender of its own in its own thread: its own claims of `batch` rows, database session and SMTP
+    session, as several dispatchers are. With one connection the run stays in this thread."""
+    connections = current_app.config["MAIL_CONNECTIONS"]
+    shared = _Shared(limit)
+    db.session.commit()  # nothing of the caller's is left open for the senders to wait on (SQLite's one writer)
+    if connections == 1:
+        return _sender(now, batch, shared, DispatchResult())
+    app = current_app._get_current_object()
+    results = [DispatchResult() for _ in range(connections)]
+    errors: list[BaseException] = []
+
+    def run(result: DispatchResult) -> None:
+        with app.app_context():
+            try:
+                _sender(now, batch, shared, result)
+            except BaseException as error:  # said in the caller's thread, as a one-thread run would
+                shared.stopped.set()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(result,), name=f"kawal-mail-{n}") for n, result in enumerate(results)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return _merged(results)
+
+
+def _merged(results: list[DispatchResult]) -> DispatchResult:
+    """The counts of several connections' runs as one run's."""
+    total = DispatchResult()
+    for result in results:
+        for name in ("sent", "retried", "dead", "cancelled", "lost", "put_back"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
+        total.errors += result.errors
+        total.silent |= result.silent
+        total.stopped = total.stopped or result.stopped
+    return total
+
+
+def _sender(now: datetime | None, batch: int, shared: _Shared, result: DispatchResult) -> DispatchResult:
+    """One connection's run: claim, make the claimed emails, send them; until nothing is due, the run's limit is
+    reached, or the mail server failed (for any connection of the run)."""
     owner = owner_name()
     session = SmtpSession()
     book = content.book()  # once per run, not once per email
-    handled = 0
     try:
-        while limit is None or handled < limit:
-            taken = claim(now or clock.now(), owner, batch if limit is None else min(batch, limit - handled))
-            if not taken.ids:
+        while not shared.stopped.is_set():
+            wanted = shared.take(batch)
+            if not wanted:
                 break
-            untried, later = [], []
-            for message_id in taken.ids:
-                # Once the mail server failed, the claim's other emails go back untried; its webhook deliveries,
-                # which need no mail server, are still sent. A silent endpoint's other deliveries wait its backoff.
-                if message_id in taken.webhooks:
-                    if taken.webhooks[message_id] in result.silent:
-                        later.append(message_id)
-                        continue
-                elif result.stopped is not None:
-                    untried.append(message_id)
-                    continue
-                _guarded_send(session, message_id, taken.token, now or clock.now(), book, result)
-                handled += 1
-            result.put_back += _put_back(later, taken.token, (now or clock.now()) + backoff(1))
+            taken = claim(now or clock.now(), owner, wanted)
+            if not taken.ids:
+                shared.give_back(wanted)
+                break
+            given_back = _send_claim(session, taken, now, book, result, shared)
+            shared.give_back(wanted - len(taken.ids) + given_back)
             if result.stopped is not None:
-                result.put_back += _put_back(untried, taken.token, now or clock.now())
-                return result
+                shared.stopped.set()
     finally:
         session.close()
     return result
+
+
+def _send_claim(
+    session: SmtpSession, taken: Claim, now: datetime | None, book, result: DispatchResult, shared: _Shared
+) -> int:
+    """Send one claim's rows: its webhook deliveries one by one, its emails made together and then handed to the
+    server one by one. Returns how many were given back untried."""
+    later, untried = [], []
+    for message_id in taken.ids:
+        if message_id not in taken.webhooks:
+            continue
+        # A silent endpoint's other deliveries wait its backoff; the mail server's failure holds up none of them.
+        if taken.webhooks[message_id] in result.silent:
+            later.append(message_id)
+            continue
+        _guarded_send(session, message_id, taken.token, now or clock.now(), book, result)
+    emails = [message_id for message_id in taken.ids if message_id not in taken.webhooks]
+    made = _make_emails(emails, taken.token, now or clock.now(), book, result)
+    renewed_at = time.monotonic()
+    for email in made:
+        # Once the mail server failed, the claim's other emails go back untried.
+        if result.stopped is not None or shared.stopped.is_set():
+            untried.append(email.row_id)
+            continue
+        _deliver(session, email, taken.token, now or clock.now(), renewed_at, result)
+    result.put_back += _put_back(later, taken.token, (now or clock.now()) + backoff(1))
+    result.put_back += _put_back(untried, taken.token, now or clock.now())
+    return len(later) + len(untried)
 
 
 def still_useful(row: OutboxMessage, now: datetime) -> bool:
@@ -161,24 +251,31 @@ def still_useful(row: OutboxMessage, now: datetime) -> bool:
 
 
 def _guarded_send(session, message_id: int, token: str, now: datetime, book, result: DispatchResult) -> None:
-    """Send one row; a row whose content cannot be made (an error of ours, not the server's) is logged and waits
-    its backoff like a temporary failure, so it never holds up the rows behind it (claims take the oldest first)."""
+    """Send one webhook delivery; one whose request cannot be made (an error of ours) is logged and waits its
+    backoff like a temporary failure, so it never holds up the rows behind it (claims take the oldest first)."""
     try:
         _send_one(session, message_id, token, now, book, result)
-    except Exception as error:  # any error of preparing or building one email: the others still go
+    except Exception as error:  # any error of preparing one delivery: the others still go
         db.session.rollback()
-        current_app.logger.exception("Could not prepare outbox row %s; it is tried again later", message_id)
-        found = db.session.execute(
-            sa.select(OutboxMessage.attempts, OutboxMessage.kind).where(OutboxMessage.id == message_id)
-        ).first()
-        attempts, kind = (found.attempts or 1, found.kind) if found else (1, None)
-        why = failed(MailError.OTHER, words=f"{type(error).__name__}: {error}")
-        result.errors.append(why["last_error"])
-        mine = outbox.held(message_id, token)
-        if kind == MailKind.WEBHOOK and attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
-            result.dead += _finish(mine, MailStatus.DEAD, result, **why)  # a webhook's attempts are counted
-            return
-        result.retried += _finish(mine, MailStatus.PENDING, result, **why, next_attempt_at=now + backoff(attempts))
+        _retry_later(message_id, token, now, error, result)
+        db.session.commit()
+
+
+def _retry_later(message_id: int, token: str, now: datetime, error: Exception, result: DispatchResult) -> None:
+    """A row whose content could not be made waits its backoff (a webhook's attempts are counted). Not committed."""
+    current_app.logger.error("Could not prepare outbox row %s; it is tried again later", message_id, exc_info=error)
+    found = db.session.execute(
+        sa.select(OutboxMessage.attempts, OutboxMessage.kind).where(OutboxMessage.id == message_id)
+    ).first()
+    attempts, kind = (found.attempts or 1, found.kind) if found else (1, None)
+    why = failed(MailError.OTHER, words=f"{type(error).__name__}: {error}")
+    result.errors.append(why["last_error"])
+    mine = outbox.held(message_id, token)
+    if kind == MailKind.WEBHOOK and attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+        result.dead += _finish(mine, MailStatus.DEAD, result, commit=False, **why)
+        return
+    values = dict(next_attempt_at=now + backoff(attempts))
+    result.retried += _finish(mine, MailStatus.PENDING, result, commit=False, **why, **values)
 
 
 def _put_back(ids: list[int], token: str, now: datetime) -> int:
@@ -201,38 +298,82 @@ def _put_back(ids: list[int], token: str, now: datetime) -> int:
 PREPARE = {MailKind.SECRETARIAT_DIGEST: secretariat.prepare}
 
 
-def _send_one(
-    session: SmtpSession, message_id: int, token: str, now: datetime, book: content.Book, result: DispatchResult
-) -> None:
-    row = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    if row is None or row.lease_token != token or row.status != MailStatus.SENDING:
-        result.lost += 1
-        db.session.rollback()
-        return
+@dataclass
+class Email:
+    """An email made from its row, whose lease was renewed in the commit that recorded it: what handing it to the
+    server and recording the answer need, with no database object held."""
+
+    row_id: int
+    message: Message
+    attempts: int
+    useful: bool
+    reached: set[str]  # whom an earlier attempt delivered to (`_reached`)
+    earlier: list[dict]  # the refusals of earlier attempts that still stand
+
+
+def _make_emails(ids: list[int], token: str, now: datetime, book, result: DispatchResult) -> list[Email]:
+    """Renew the lease of these claimed rows and make their emails, in one transaction for all: their items and
+    OPDs are read together (content.Book.read_ahead), and what each says, and to whom, is committed with the lease
+    that lets this sender say it. A row whose content cannot be made (an error of ours, not the server's) is
+    logged and waits its backoff; the others go."""
+    if not ids:
+        return []
+    renewed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
+        )
+        .values(lease_until=now + lease_length())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    held = set(renewed)
+    result.lost += len(ids) - len(held)
+    query = sa.select(OutboxMessage).where(OutboxMessage.id.in_(sorted(held)))
+    rows = {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
+    book.read_ahead([rows[message_id] for message_id in ids if message_id in rows])
+    made, broken = [], []
+    for message_id in ids:
+        if message_id not in rows:
+            continue
+        savepoint = db.session.begin_nested()
+        try:
+            email = _make_email(rows[message_id], token, now, book, result)
+        except Exception as error:  # any error of preparing or building one email: the others still go
+            savepoint.rollback()
+            broken.append((message_id, error))
+            continue
+        savepoint.commit()
+        if email is not None:
+            made.append(email)
+    for message_id, error in broken:
+        _retry_later(message_id, token, now, error, result)
+    db.session.commit()
+    return made
+
+
+def _make_email(row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult) -> Email | None:
+    """Make one row's email; None when there is nothing to send (finished here, not committed)."""
     mine = outbox.held(row.id, token)
-    if row.kind == MailKind.WEBHOOK:
-        _send_webhook(row, mine, now, result)
-        return
     reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
         prepared = PREPARE.get(row.kind, content.prepare)(row, now, book)
     except content.NothingToSay:
-        result.cancelled += _finish(mine, MailStatus.CANCELLED, result, cancel_reason=CancelReason.NOTHING_TO_SAY)
-        return
+        reason = CancelReason.NOTHING_TO_SAY
+        result.cancelled += _finish(mine, MailStatus.CANCELLED, result, commit=False, cancel_reason=reason)
+        return None
     except content.NoRecipient as error:
-        result.dead += _finish(mine, MailStatus.DEAD, result, **failed(MailError.NO_RECIPIENT, error.params))
-        return
+        why = failed(MailError.NO_RECIPIENT, error.params)
+        result.dead += _finish(mine, MailStatus.DEAD, result, commit=False, **why)
+        return None
     row.message_id = message_id_for(row.dedup_key)
     db.session.flush()
-    if not _renewed(mine, now, result):
-        return
     envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
     earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
     if not envelope:  # everyone it is for now was reached by an earlier attempt
-        result.sent += _finish(
-            mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=earlier or None
-        )
-        return
+        values = dict(sent_at=clock.now(), refused=earlier or None)
+        result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **values)
+        return None
     message = build(
         prepared.rendered,
         to=prepared.to,
@@ -240,27 +381,46 @@ def _send_one(
         dedup_key=row.dedup_key,
         envelope=envelope if reached else None,
     )
-    attempts, useful = row.attempts, still_useful(row, now)
-    db.session.remove()  # no transaction, and no connection, is held while talking to the SMTP server
+    return Email(row.id, message, row.attempts, still_useful(row, now), reached, earlier)
+
+
+def _deliver(
+    session: SmtpSession, email: Email, token: str, now: datetime, renewed_at: float, result: DispatchResult
+) -> None:
+    """Hand one email to the server and record its answer. The lease renewed when the email was made covers the
+    claim's first half-lease; later (a slow server) each email renews its own right before it is said."""
+    mine = outbox.held(email.row_id, token)
+    if time.monotonic() - renewed_at > lease_length().total_seconds() / 2 and not _renewed(mine, now, result):
+        return
     try:
-        refused = session.send(message)
+        refused = session.send(email.message)
     except MailFailure as error:
-        if not (reached and error.refused):
-            _failed(mine, error, useful, now, attempts, result)
+        if not (email.reached and error.refused):
+            _failed(mine, error, email.useful, now, email.attempts, result)
             return
         refused = error.refused  # only those put off before were asked, and refused: the others have it
     put_off = [entry for entry in refused if entry["code"] < 500]
-    refused = earlier + refused
-    if put_off and useful:
+    refused = email.earlier + refused
+    if put_off and email.useful:
         # The server accepted the message for some and put others off (a full mailbox, greylisting): they are
         # tried again, alone (`_reached`), and the row is sent once they have it or are refused for good.
         result.errors.append(said(put_off))
         why = failed(MailError.RECIPIENTS_REFUSED, words=said(put_off))
-        values = dict(refused=refused, next_attempt_at=now + backoff(attempts))
+        values = dict(refused=refused, next_attempt_at=now + backoff(email.attempts))
         result.retried += _finish(mine, MailStatus.PENDING, result, **why, **values)
         return
     # Sent: the error of an earlier attempt is history now, not the row's state.
     result.sent += _finish(mine, MailStatus.SENT, result, sent_at=clock.now(), **failed(None), refused=refused or None)
+
+
+def _send_one(session: SmtpSession, message_id: int, token: str, now: datetime, book, result: DispatchResult) -> None:
+    """Send one webhook delivery this sender still holds."""
+    row = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if row is None or row.lease_token != token or row.status != MailStatus.SENDING:
+        result.lost += 1
+        db.session.rollback()
+        return
+    _send_webhook(row, outbox.held(row.id, token), now, result)
 
 
 def _renewed(mine, now: datetime, result: DispatchResult) -> bool:
@@ -338,13 +498,16 @@ def failed(code: MailError | None, params: dict | None = None, words: str | None
     return {"error_code": code, "error_params": params or None, "last_error": words}
 
 
-def _finish(mine, status: MailStatus, result: DispatchResult, **values) -> int:
-    """Move a row this sender holds to `status` and commit; 1 if it still held it, else 0 (counted as lost)."""
+def _finish(mine, status: MailStatus, result: DispatchResult, *, commit: bool = True, **values) -> int:
+    """Move a row this sender holds to `status` and commit (unless within a claim's transaction, which commits
+    them all); 1 if it still held it, else 0 (counted as lost)."""
     moved = outbox.move(mine, status, **values)
     if not moved:
-        db.session.rollback()  # what this sender wrote about the row is not the row's story any more
+        if commit:
+            db.session.rollback()  # what this sender wrote about the row is not the row's story any more
         result.lost += 1
         current_app.logger.warning("An outbox row was taken over before it could be marked %s", status.value)
         return 0
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return 1

@@ -13,7 +13,9 @@ import ssl
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from core import clock
 from core.extensions import mail
@@ -32,12 +34,32 @@ def render(template: str, locale: str, **context) -> Rendered:
     """Render email/<template>.txt and .html, and the subject, in the recipient's language."""
     context["lang"] = locale
     with force_locale(locale):
+        context.update(translators(get_translations()))
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         return Rendered(
             subject=" ".join(subject.split()),
             text=render_template(f"email/{template}.txt", **context),
             html=render_template(f"email/{template}.html", **context),
         )
+
+
+def translators(translations) -> dict:
+    """The templates' gettext and ngettext bound to one catalogue for a whole email (Flask-Babel's find the
+    catalogue again for each of a digest's hundred strings), with Jinja's newstyle meaning: escaped in HTML, and
+    always %-formatted with their keyword arguments (`num` for ngettext)."""
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        text = translations.ugettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def message_id(dedup_key: str) -> str:

@@ -27,6 +27,9 @@ from notifications import outbox, secretariat, webhooks
 from notifications import policy as policies
 from notifications.models import CancelReason, MailKind, MailStatus, OutboxItem, OutboxMessage, Reason
 
+# How many rows the planner reads, or writes, at a time.
+ROWS_AT_A_TIME = 5000
+
 
 @dataclass(slots=True)
 class Candidate:
@@ -108,6 +111,7 @@ def candidates(days: dict[int, Day]) -> list[Candidate]:
         )
         .join(Opd, Assignment.opd_id == Opd.id)
         .where(Assignment.status.in_(WITH_OPD), Opd.government_id.in_(ids))
+        .execution_options(yield_per=ROWS_AT_A_TIME)  # streamed: a province's 60,000 open tasks are never all held
     )
     # (government, assigned on) → first unacknowledged reminder: one calendar walk per day and government
     first_reminder: dict[tuple[int, date], date] = {}
@@ -239,7 +243,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     for whose, opd_ids in groups.items():
         if whose not in todays:
             continue  # today's digest is being sent or went already: these wait for tomorrow's
-        found = [c for opd_id in opd_ids for c in by_opd[opd_id]]
+        digest = [c for opd_id in opd_ids for c in by_opd[opd_id]]
         items += [
             dict(
                 message_id=todays[whose],
@@ -251,10 +255,13 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
                 dropped=False,
                 state={},
             )
-            for c in found
+            for c in digest
         ]
         result.messages += 1
-        result.items += len(found)
+        result.items += len(digest)
+        if len(items) >= ROWS_AT_A_TIME:  # written as they come: the rows of 50,000 items are never all held
+            bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
+            items = []
     bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
     result.secretariat = _plan_secretariat(due, days, now)
     # A task found overdue is an `assignment.overdue` webhook, once per task and due date (not per overdue week).

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -64,24 +63,67 @@ SECTIONS = {
 }
 
 
+@dataclass(slots=True)
+class Task:
+    """What the digest says of a task that waits on a secretariat, read as a row (a province's escalated tasks are
+    thousands: the planner only asks whether there are any)."""
+
+    id: int
+    status: Status
+    due_date: date
+    cannot_reason: str | None
+    title: str
+    opd_code: str
+    opd_government_id: int
+
+    def days_late(self, today: date) -> int:
+        """As Assignment.days_late."""
+        return max((today - self.due_date).days, 0) if self.status in WITH_OPD else 0
+
+
 def _owned_tasks(government_ids: list[int]):
-    """(owner, assignment) for the follow-ups these governments' forums gave."""
+    """(owner, the task's columns for `Task`) for the follow-ups these governments' forums gave."""
     return (
-        sa.select(Forum.government_id, Assignment)
+        sa.select(
+            Forum.government_id,
+            Assignment.id,
+            Assignment.status,
+            Assignment.due_date,
+            Assignment.cannot_reason,
+            Action.title,
+            Opd.code,
+            Opd.government_id,
+        )
         .join(Action, Assignment.action_id == Action.id)
         .join(Recommendation, Action.recommendation_id == Recommendation.id)
         .join(Forum, Recommendation.forum_id == Forum.id)
+        .join(Opd, Assignment.opd_id == Opd.id)
         .where(Forum.government_id.in_(government_ids))
     )
 
 
-def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Policy]) -> dict[int, dict[str, list]]:
+class Waiting(list):
+    """A section's waiting things as a digest lists them: the first LISTED_PER_DIGEST, and the `total` of all (a
+    province's escalated tasks are thousands, and the planner only asks whether there are any)."""
+
+    total: int = 0
+
+    def add(self, thing) -> None:
+        self.total += 1
+        if len(self) < LISTED_PER_DIGEST:
+            self.append(thing)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Policy]) -> dict[int, dict[str, Waiting]]:
     """What waits on each of these governments' secretariats on its day, by section: tasks its forums gave that are
     to verify, asked to be released, or escalated, and the OPDs mail does not reach. The one rule of the digest,
     asked by the planner (whether to plan one) and at send time (what it says). A few queries, whatever the number
     of governments."""
     ids = sorted(today_of)
-    found: dict[int, dict[str, list]] = {gid: {key: [] for key in SECTIONS} for gid in ids}
+    found = {gid: {key: Waiting() for key in SECTIONS} for gid in ids}
     if not ids:
         return found
     # Escalation is judged by each OPD's government's policy, as the OPD's own reminders are: the query narrows to
@@ -91,23 +133,20 @@ def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Po
     if thresholds:
         late_since = max(today_of.values()) - timedelta(days=min(thresholds))
         waiting.append(sa.and_(Assignment.status.in_(WITH_OPD), Assignment.due_date <= late_since))
-    rows = db.session.execute(
-        _owned_tasks(ids)
-        .where(sa.or_(*waiting))
-        .options(so.joinedload(Assignment.opd), so.joinedload(Assignment.action))
-        .order_by(Assignment.due_date, Assignment.id)
-    )
-    for owner, task in rows:
+    query = _owned_tasks(ids).where(sa.or_(*waiting)).order_by(Assignment.due_date, Assignment.id)
+    rows = db.session.execute(query.execution_options(yield_per=1000))
+    for owner, *values in rows.tuples():
+        task = Task(*values)
         if task.status == Status.SUBMITTED:
-            found[owner]["verify"].append(task)
+            found[owner]["verify"].add(task)
         elif task.status == Status.CANNOT_REQUESTED:
-            found[owner]["cannot"].append(task)
+            found[owner]["cannot"].add(task)
         else:
-            threshold = policy_of(task.opd.government_id).escalate_after_days
+            threshold = policy_of(task.opd_government_id).escalate_after_days
             if threshold > 0 and task.days_late(today_of[owner]) >= threshold:
-                found[owner]["escalated"].append(task)
+                found[owner]["escalated"].add(task)
     for owner, missing in _unreachable(ids):
-        found[owner]["unreachable"].append(missing)
+        found[owner]["unreachable"].add(missing)
     return found
 
 
@@ -143,11 +182,11 @@ def _unreachable(ids: list[int]) -> list[tuple[int, reach.Unreachable]]:
     ]
 
 
-def _task_line(task: Assignment, officer: User, anchor: str = "", days_late: int = 0) -> Line:
+def _task_line(task: Task, officer: User, anchor: str = "", days_late: int = 0) -> Line:
     """A task's line, linking to its page where the decision is taken (the section named by `anchor`)."""
     url = absolute_url("actions.assignment_view", assignment_id=task.id) + (f"#{anchor}" if anchor else "")
-    opd = governments.opd_name(task.opd.code, task.opd.government_id, officer)
-    return Line(task.action.title, opd, url, due_date=task.due_date, days_late=days_late)
+    opd = governments.opd_name(task.opd_code, task.opd_government_id, officer)
+    return Line(task.title, opd, url, due_date=task.due_date, days_late=days_late)
 
 
 def _unreachable_line(missing: reach.Unreachable, officer: User) -> Line:
@@ -177,6 +216,8 @@ def sections(officer: User, today: date, book: Book) -> list[Section]:
         found["escalated"].add(_task_line(task, officer, days_late=task.days_late(today)))
     for missing in waiting["unreachable"]:
         found["unreachable"].add(_unreachable_line(missing, officer))
+    for key, section in found.items():
+        section.more += waiting[key].total - len(waiting[key])  # those waiting_on counted and did not keep
     return [section for section in found.values() if section.count]
 
 

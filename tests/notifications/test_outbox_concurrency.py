@@ -55,6 +55,9 @@ def _sender(url: str, port: int, *options: str, lease: float = 300) -> subproces
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),
         "MAIL_LEASE_SECONDS": str(lease),
+        # One connection each: these are senders sharing the outbox, one process each. A run's own connections are
+        # senders of the same kind in threads (tests/notifications/test_parallel_sending.py).
+        "MAIL_CONNECTIONS": "1",
     }
     return subprocess.Popen(
         [str(FLASK), "reminders", "send", *options],

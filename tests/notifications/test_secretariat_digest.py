@@ -187,3 +187,20 @@ def test_an_officer_who_reads_english_gets_it_in_english(mail_app, world, smtp):
     assert "Dilaporkan selesai" not in text and "Tidak ada kepala aktif" not in text
     html = mail.get_body(("html",)).get_content()
     assert f'href="http://kawal.test/assignments/{submitted}#verify"' in html and "<script" not in html
+
+
+def test_a_section_keeps_only_what_it_lists_and_counts_the_rest(app, world, monkeypatch):
+    """waiting_on keeps the first LISTED_PER_DIGEST of a section and counts all of them (a province has thousands
+    of escalated tasks), and the digest's section says the count of all."""
+    monkeypatch.setattr(secretariat, "LISTED_PER_DIGEST", 2)
+    with app.app_context():
+        for n in range(3):
+            _submitted(world, title=f"Sarana visum {n}")
+        officer = db.session.get(secretariat.User, world.users["secretariat"].id)
+        today = date(2025, 12, 17)
+        verify = secretariat.waiting_on({officer.government_id: today}, content.book().policy)[officer.government_id]
+        assert verify["verify"].total == 3 and len(verify["verify"]) == 2 and verify["verify"]
+        assert not verify["cannot"]
+        [section] = secretariat.sections(officer, today, content.book())
+    assert section.key == "verify" and section.count == 3 and len(section.lines) == 2
+    assert [line.title for line in section.lines] == [f"Sarana visum {n}" for n in range(2)]
