@@ -10,6 +10,7 @@ kabupaten/kota, and as the instance admin.
 
 import argparse
 import gc
+import os
 import socket
 import statistics
 import subprocess
@@ -76,9 +77,17 @@ def _client(app, user_id: int):
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free loopback port: the system's choice, or the first free one of BENCH_PORTS ("7500-7599") when set, for
+    a machine whose ports are shared out."""
+    first, _, last = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def main():
