@@ -108,6 +108,9 @@ def report(figures: dict[str, dict], seconds: int, rounds: int, assignments: int
             )
     issues_list = figures[REDMINE_PAGES[1][0]]["rps"]
     print()
+    if not issues_list:
+        print("Redmine's issues list answered no request in time: no ratio")
+        return
     for label, *_ in KAWAL_PAGES[1:]:
         ratio = figures[label]["rps"] / issues_list
         print(f"{label} ÷ Redmine issues list: {ratio:.1f}× (≥ {RATIO_TARGET}×: {verdict(ratio >= RATIO_TARGET)})")
