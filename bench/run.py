@@ -5,7 +5,8 @@
 Run `python -m bench.generate` on the same database first. Prints one table: median and p95 in milliseconds and the
 SQL statements per request. Warm-up requests are not counted. The pages are read as the people of a kabupaten (its
 secretariat, the head of its OPD with 300 tasks) and of the province above it, whose dashboard rolls up its 34
-kabupaten/kota, and as the instance admin.
+kabupaten/kota, and as the instance admin. At the national scale point (`make bench-national`) the same accounts
+read the same pages, and the instance admin's dashboard follows 552 governments.
 """
 
 import argparse
