@@ -134,7 +134,11 @@ def kawal_server(database_url: str):
         yield f"http://127.0.0.1:{port}", server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:  # gunicorn lets its workers finish their requests for graceful_timeout (30 s)
+            server.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def in_rounds(targets: list[tuple[str, str, str | None]], seconds: int, rounds: int) -> dict[str, dict]:
