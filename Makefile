@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run serve test lint format translations clean bench
+.PHONY: run serve test lint format translations clean bench bench-peer bench-national
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,10 +66,29 @@ translations: $(VENV)/.requirements-dev
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-## The benchmark at 100,000 assignments (BENCH_DATABASE_URL, default: a PostgreSQL database named bench)
+## The benchmark at 100,000 assignments (BENCH_DATABASE_URL, default: a PostgreSQL database named bench): the data,
+## the pages in process, the reminder run, then gunicorn under wrk against the issue's targets, and the memory
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+WRK := command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 bench: $(VENV)/.requirements-dev
-	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(WRK)
 	$(BIN)/python -m bench.generate --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.run --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.load --database-url $(BENCH_DATABASE_URL)
+
+## Kawal beside Redmine under the same wrk settings, on the data `make bench` left in BENCH_DATABASE_URL; installs
+## Redmine from REDMINE_PEER_DIR when missing (as root); Redmine is a peer to measure against, never a dependency
+REDMINE_PEER_DIR ?= ../shared/peers/redmine
+bench-peer: $(VENV)/.requirements-dev
+	$(WRK)
+	REDMINE_PEER_DIR=$(REDMINE_PEER_DIR) $(BIN)/python -m bench.peer --database-url $(BENCH_DATABASE_URL)
+
+## The national scale point: 1,000,000 assignments over 552 governments in NATIONAL_DATABASE_URL (some 15 minutes to
+## generate; NATIONAL_GENERATE=0 measures the data already there), then the same pages, reminders and load
+NATIONAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench_national
+NATIONAL_GENERATE ?= 1
+bench-national: $(VENV)/.requirements-dev
+	$(WRK)
+	[ "$(NATIONAL_GENERATE)" = 0 ] || $(BIN)/python -m bench.generate --database-url $(NATIONAL_DATABASE_URL) --scale 10
+	$(BIN)/python -m bench.run --database-url $(NATIONAL_DATABASE_URL)
+	$(BIN)/python -m bench.load --database-url $(NATIONAL_DATABASE_URL)

@@ -10,8 +10,15 @@ government and of those below it.
 
     python -m bench.generate --database-url postgresql://postgres@127.0.0.1:5432/bench [--scale 1.0] [--seed 7]
 
+At --scale 10 (or with --national at any scale) the tree is a country's instead: 1,000,000 assignments over 552
+governments, 38 provinces with 514 kabupaten/kota under them, followed by the instance admin as the ministry.
+Government 1 is still a province, with Kabupaten 2 to 35 under it as at scale 1, so the measured accounts keep
+their meaning; the other 480 kabupaten/kota (36 to 515) are spread over the other 37 provinces (516 to 552). A
+province's forums gather and assign only within its own subtree; a kabupaten's guests come from its province's.
+
 The database is emptied first. Rows go in with bulk INSERTs (SQLAlchemy Core), not through the services: the
-services' rules are tested elsewhere; here we want volume, fast.
+services' rules are tested elsewhere; here we want volume, fast. Rows are written in chunks as they are made, so
+memory stays flat at any scale.
 """
 
 import argparse
@@ -33,6 +40,9 @@ HEAVY_OPD_ASSIGNMENTS = 300
 CHILD_GOVERNMENTS = 34  # the kabupaten/kota under the province (fewer at a scale too small to give each two OPDs)
 PROVINCE = 1
 KABUPATEN = 2  # the kabupaten whose secretariat and OPD head the pages are measured for
+# The national shape (--national, or --scale 10 and above): Indonesia's 38 provinces and 514 kabupaten/kota.
+NATIONAL_PROVINCES, NATIONAL_KABUPATEN = 38, 514
+NATIONAL_FROM_SCALE = 10
 # The accounts bench.run and bench.load measure with, after the generated users: (email, role, government).
 MEASURED = {
     "province": ("sekretariat.provinsi@bench.example", "secretariat", PROVINCE),
@@ -50,14 +60,33 @@ STATUS_MIX = [
 ]
 
 
-def _chunks(rows, size=5000):
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+class _Rows:
+    """Rows waiting to be written, table by table in the order of their foreign keys: whenever one table has a
+    chunk's worth, every table's pending rows go in, parents first. Each row of a table has the same keys."""
+
+    def __init__(self, *models, size: int = 5000):
+        self.size = size
+        self.pending = {model: [] for model in models}
+        self.written = dict.fromkeys(models, 0)
+
+    def add(self, model, row: dict) -> None:
+        self.pending[model].append(row)
+        self.written[model] += 1
+        if len(self.pending[model]) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        for model, rows in self.pending.items():
+            if rows:
+                # Core's INSERT, not the ORM's: the ORM leaves out a row's None values and so splits the batch.
+                db.session.execute(sa.insert(model.__table__), rows)
+                rows.clear()
 
 
 def _insert(model, rows):
-    for chunk in _chunks(rows):
-        db.session.execute(sa.insert(model), chunk)
+    """A few rows whose keys may differ (the ORM's INSERT fills in the defaults of those left out)."""
+    for start in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(model), rows[start : start + 5000])
 
 
 def _government_of(opd_id: int, n_governments: int) -> int:
@@ -73,10 +102,50 @@ def _lead_and_support(rng, heavy: bool, pool: list[int]) -> list[tuple[str, int]
     return [("lead", lead)] + ([("support", support)] if support != lead else [])
 
 
-def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
-    """The province (the migration's first government), its kabupaten/kota and the OPDs spread over them; returns
-    how many governments there are and the OPD ids of each."""
-    n_governments = 1 + max(1, min(CHILD_GOVERNMENTS, n_opds // 2 - 1))
+class Tree:
+    """The governments: the provinces, the kabupaten/kota and the province each belongs to, and the OPDs of each."""
+
+    def __init__(self, provinces: list[int], parent_of: dict[int, int], opds_of: dict[int, list[int]]):
+        self.provinces = provinces
+        self.kabupaten = sorted(parent_of)
+        self.province_of = {province: province for province in provinces} | parent_of
+        self.opds_of = opds_of
+        # The OPDs a province's forum gathers and assigns to, and where a kabupaten's guests come from: those of
+        # the province and of the kabupaten/kota under it.
+        self.subtree_opds = {province: [] for province in provinces}
+        for government, ids in opds_of.items():
+            self.subtree_opds[self.province_of[government]].extend(ids)
+        for ids in self.subtree_opds.values():
+            ids.sort()
+
+    @property
+    def size(self) -> int:
+        return len(self.province_of)
+
+
+def _national_shape(n_opds: int) -> tuple[list[int], dict[int, int]]:
+    """Provinces and the province of each kabupaten/kota, in a country's proportions (38 and 514 at full size,
+    fewer when there are too few OPDs for two a government): province 1 keeps Kabupaten 2 onwards, its share as at
+    scale 1; the others come after the kabupaten/kota in the ids."""
+    total = min(NATIONAL_PROVINCES + NATIONAL_KABUPATEN, max(4, n_opds // 2))
+    n_provinces = max(2, total * NATIONAL_PROVINCES // (NATIONAL_PROVINCES + NATIONAL_KABUPATEN))
+    n_kabupaten = total - n_provinces
+    own = max(1, n_kabupaten * CHILD_GOVERNMENTS // NATIONAL_KABUPATEN)
+    others = list(range(n_kabupaten + 2, total + 1))
+    parent_of = {
+        g: PROVINCE if g <= own + 1 else others[(g - own - 2) % len(others)] for g in range(2, n_kabupaten + 2)
+    }
+    return [PROVINCE] + others, parent_of
+
+
+def _governments_and_opds(n_opds: int, national: bool = False) -> Tree:
+    """The province (the migration's first government), its kabupaten/kota (or a country's provinces and theirs)
+    and the OPDs spread over them."""
+    if national:
+        provinces, parent_of = _national_shape(n_opds)
+    else:
+        n_governments = 1 + max(1, min(CHILD_GOVERNMENTS, n_opds // 2 - 1))
+        provinces, parent_of = [PROVINCE], dict.fromkeys(range(2, n_governments + 1), PROVINCE)
     province = dict(code="PROV", name="Pemerintah Provinsi Bench", short_name="Prov. Bench", kind="provinsi")
     if db.session.get(Government, PROVINCE) is None:  # a database emptied without the migration's first row
         _insert(Government, [dict(id=PROVINCE, time_zone="Asia/Jakarta", active=True, **province)])
@@ -86,18 +155,34 @@ def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
         [
             dict(
                 id=g,
+                code=f"PROV{g:03d}",
+                name=f"Pemerintah Provinsi Bench {g}",
+                short_name=f"Prov. Bench {g}",
+                kind="provinsi",
+                time_zone="Asia/Jakarta",
+                active=True,
+            )
+            for g in provinces[1:]
+        ],
+    )
+    _insert(
+        Government,
+        [
+            dict(
+                id=g,
                 code=f"KAB{g:02d}" if g % 4 else f"KOTA{g:02d}",
                 name=f"Pemerintah Kabupaten Bench {g}" if g % 4 else f"Pemerintah Kota Bench {g}",
                 short_name=f"Kab. Bench {g}" if g % 4 else f"Kota Bench {g}",
                 kind="kabupaten" if g % 4 else "kota",
-                parent_id=PROVINCE,
+                parent_id=parent,
                 time_zone="Asia/Jakarta",
                 active=True,
             )
-            for g in range(2, n_governments + 1)
+            for g, parent in parent_of.items()
         ],
     )
 
+    n_governments = len(provinces) + len(parent_of)
     opds = [
         dict(
             id=i,
@@ -114,22 +199,48 @@ def _governments_and_opds(n_opds: int) -> tuple[int, dict[int, list[int]]]:
     opds_of: dict[int, list[int]] = {}
     for opd in opds:
         opds_of.setdefault(opd["government_id"], []).append(opd["id"])
-    return n_governments, opds_of
+    return Tree(provinces, parent_of, opds_of)
 
 
-def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
-    """Fill the app's database; returns the counts."""
+def _owner_of_forum(rng, forum_id: int, tree: Tree) -> int:
+    """Forum 1, the big one measured, is the kabupaten's; a fifth of the others are a province's."""
+    if forum_id == 1:
+        return KABUPATEN
+    if rng.random() < 0.2:
+        # A lone province draws nothing, so that scale 1's data stay as they were before the national shape.
+        return rng.choice(tree.provinces) if len(tree.provinces) > 1 else PROVINCE
+    return rng.choice(tree.kabupaten)
+
+
+def _after_loading() -> None:
+    """Sequences past the ids given, and the planner's statistics."""
+    if db.engine.dialect.name == "postgresql":
+        for table in ("governments", "opds", "users", "series", "forums", "recommendations", "actions", "assignments"):
+            db.session.execute(
+                sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))  # SQLite plans by these statistics too; without them 4× slower
+        db.session.commit()
+
+
+def generate(scale: float = 1.0, seed: int = 7, national: bool | None = None) -> dict[str, int]:
+    """Fill the app's database; returns the counts. national=None: the country's shape from scale 10 on."""
     rng = random.Random(seed)
     now = clock.now()
     n_opds, n_users, n_forums = int(500 * scale), int(2000 * scale), int(5000 * scale)
     n_assignments = int(100_000 * scale)
     password = generate_password_hash("bench-pass", method="pbkdf2:sha256:1000")
+    if national is None:
+        national = scale >= NATIONAL_FROM_SCALE
 
-    n_governments, opds_of = _governments_and_opds(n_opds)
-    all_opds = [opd_id for ids in opds_of.values() for opd_id in ids]
-    all_opds.sort()
-    others = all_opds[1:]  # every OPD but the heavy one
+    tree = _governments_and_opds(n_opds, national)
+    n_governments, opds_of = tree.size, tree.opds_of
     others_of = {government: [o for o in ids if o != 1] or ids for government, ids in opds_of.items()}
+    # A province's forums assign anywhere in its subtree, the heavy OPD aside.
+    others_under = {province: [o for o in ids if o != 1] for province, ids in tree.subtree_opds.items()}
 
     users = [
         dict(
@@ -188,16 +299,16 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             for i in range(1, n_series + 1)
         ],
     )
-    forums, participants, recommendations = [], [], []
+    rows = _Rows(Forum, Participant, Recommendation, Action, Assignment, AssignmentEvent, ProgressReport)
     recommendation_id = 0
     forum_of_recommendation = [None]  # by recommendation id
     government_of_forum = {}
     for f in range(1, n_forums + 1):
         starts = now - timedelta(days=rng.randint(0, 720), hours=rng.randint(0, 8))
-        # Forum 1, the big one measured, is the kabupaten's; a fifth of the others are the province's.
-        owner = KABUPATEN if f == 1 else PROVINCE if rng.random() < 0.2 else rng.randint(2, n_governments)
+        owner = _owner_of_forum(rng, f, tree)
         government_of_forum[f] = owner
-        forums.append(
+        rows.add(
+            Forum,
             dict(
                 id=f,
                 kind=rng.choice(["fgd", "forum_renstra", "lokakarya", "rakor"]),
@@ -210,32 +321,32 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                 status="closed",
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
         # Forum 1 is the big one measured: 40 participants and 15 recommendations.
         people = 40 if f == 1 else rng.randint(6, 14)
+        region = tree.subtree_opds[tree.province_of[owner]]
         for p in range(people):
-            # The province's forums gather every government; a kabupaten's, its own OPDs and a few guests.
-            guest = owner == PROVINCE or rng.random() < 0.1
-            participants.append(
+            # A province's forums gather its whole subtree; a kabupaten's, its own OPDs and a few guests from there.
+            guest = owner in tree.provinces or rng.random() < 0.1
+            rows.add(
+                Participant,
                 dict(
                     forum_id=f,
                     name=f"Peserta {f}-{p}",
-                    opd_id=rng.choice(all_opds if guest else opds_of[owner]),
+                    opd_id=rng.choice(region if guest else opds_of[owner]),
                     category="opd",
                     role="peserta",
                     attendance="hadir",
-                )
+                ),
             )
         for number in range(1, (15 if f == 1 else 4) + 1):
             recommendation_id += 1
             forum_of_recommendation.append(f)
-            recommendations.append(dict(id=recommendation_id, forum_id=f, number=number, text=f"Rekomendasi {number}"))
-    _insert(Forum, forums)
-    _insert(Participant, participants)
-    _insert(Recommendation, recommendations)
+            rows.add(
+                Recommendation, dict(id=recommendation_id, forum_id=f, number=number, text=f"Rekomendasi {number}")
+            )
 
-    actions, assignments, events, reports = [], [], [], []
     per_action = 2
     n_actions = n_assignments // per_action
     weights = [w for _, w in STATUS_MIX]
@@ -250,10 +361,11 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         heavy = a <= HEAVY_OPD_ASSIGNMENTS
         recommendation = rng.choice(heavy_sources) if heavy else rng.randint(1, recommendation_id)
         owner = government_of_forum[forum_of_recommendation[recommendation]]
-        # A follow-up goes to OPDs of the forum's government and of those below it: the province's, to any. The
-        # heavy OPD has its 300 and no more.
-        pool = others if owner == PROVINCE else others_of[owner]
-        actions.append(
+        # A follow-up goes to OPDs of the forum's government and of those below it. The heavy OPD has its 300 and
+        # no more.
+        pool = others_under[owner] if owner in tree.provinces else others_of[owner]
+        rows.add(
+            Action,
             dict(
                 id=a,
                 recommendation_id=recommendation,
@@ -261,7 +373,7 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                 kind="task",
                 due_date=due,
                 created_at=now,
-            )
+            ),
         )
         for role, opd_id in _lead_and_support(rng, heavy, pool):
             assignment_id += 1
@@ -271,7 +383,8 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
             acknowledged_at = assigned_at + timedelta(days=rng.randint(0, 6)) if acknowledged else None
             completed_at = now - timedelta(days=rng.randint(0, 90)) if status == Status.DONE else None
             touched = completed_at or min(now, (acknowledged_at or assigned_at) + timedelta(days=rng.randint(0, 60)))
-            assignments.append(
+            rows.add(
+                Assignment,
                 dict(
                     id=assignment_id,
                     action_id=a,
@@ -286,13 +399,22 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                     updated_at=max(touched, assigned_at),
                     acknowledged_at=acknowledged_at,
                     completed_at=completed_at,
-                )
+                ),
             )
-            events.append(
-                dict(assignment_id=assignment_id, at=assigned_at, kind="status", to_status="assigned", data={})
+            rows.add(
+                AssignmentEvent,
+                dict(
+                    assignment_id=assignment_id,
+                    at=assigned_at,
+                    kind="status",
+                    from_status=None,
+                    to_status="assigned",
+                    data={},
+                ),
             )
             if acknowledged:
-                events.append(
+                rows.add(
+                    AssignmentEvent,
                     dict(
                         assignment_id=assignment_id,
                         at=assigned_at + timedelta(days=1),
@@ -300,37 +422,27 @@ def generate(scale: float = 1.0, seed: int = 7) -> dict[str, int]:
                         from_status="assigned",
                         to_status=status,
                         data={},
-                    )
+                    ),
                 )
             if status in (Status.IN_PROGRESS, Status.SUBMITTED, Status.DONE):
-                reports.append(
-                    dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=2), percent=50, note="Kemajuan")
+                rows.add(
+                    ProgressReport,
+                    dict(assignment_id=assignment_id, at=assigned_at + timedelta(days=2), percent=50, note="Kemajuan"),
                 )
-    _insert(Action, actions)
-    _insert(Assignment, assignments)
-    _insert(AssignmentEvent, events)
-    _insert(ProgressReport, reports)
+    rows.flush()
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        for table in ("governments", "opds", "users", "series", "forums", "recommendations", "actions", "assignments"):
-            db.session.execute(
-                sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-            )
-        db.session.commit()
-        db.session.execute(sa.text("ANALYZE"))
-    else:
-        db.session.execute(sa.text("ANALYZE"))  # SQLite plans by these statistics too; without them 4× slower
-        db.session.commit()
+    _after_loading()
     return {
         "governments": n_governments,
+        "provinces": len(tree.provinces),
         "opds": n_opds,
         "users": n_users,
         "forums": n_forums,
-        "participants": len(participants),
+        "participants": rows.written[Participant],
         "recommendations": recommendation_id,
         "assignments": assignment_id,
-        "history": len(events),
-        "progress_reports": len(reports),
+        "history": rows.written[AssignmentEvent],
+        "progress_reports": rows.written[ProgressReport],
     }
 
 
@@ -339,13 +451,18 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--national",
+        action=argparse.BooleanOptionalAction,
+        help=f"a country's tree of governments (the default from --scale {NATIONAL_FROM_SCALE} on)",
+    )
     args = parser.parse_args()
     from bench.common import fresh_app
 
     app = fresh_app(args.database_url)
     started = time.perf_counter()
     with app.app_context():
-        counts = generate(args.scale, args.seed)
+        counts = generate(args.scale, args.seed, args.national)
     print(f"generated in {time.perf_counter() - started:.1f} s: {counts}")
 
 
