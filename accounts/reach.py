@@ -36,4 +36,4 @@ def unreachable(opd_ids=None, government_ids=None) -> list[Opd]:
         query = query.where(Opd.id.in_(list(opd_ids)))
     if government_ids is not None:
         query = query.where(Opd.government_id.in_(list(government_ids)))
-    return list(db.session.scalars(query.options(so.selectinload(Opd.government))))
+    return list(db.session.scalars(query.options(so.joinedload(Opd.government))))

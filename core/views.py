@@ -131,7 +131,8 @@ def select_options(rows, selected) -> Markup:
     if selected is None or selected == "":
         return html
     value = escape(selected)
-    return Markup(html.replace(f'<option value="{value}">', f'<option value="{value}" selected>', 1))
+    # Both sides as Markup: Markup.replace escapes a plain str, which would print the mark as text.
+    return html.replace(Markup(f'<option value="{value}">'), Markup(f'<option value="{value}" selected>'), 1)
 
 
 def options_html(rows) -> Markup:

@@ -178,7 +178,7 @@ def load_items(message_ids: list[int]) -> dict[int, list[Item]]:
 
 def load_opds(opd_ids) -> dict[int, Opd]:
     """These OPDs with their heads, in one query (reach.recipient reads the head)."""
-    query = sa.select(Opd).where(Opd.id.in_(sorted(set(opd_ids)))).options(so.selectinload(Opd.head))
+    query = sa.select(Opd).where(Opd.id.in_(sorted(set(opd_ids)))).options(so.joinedload(Opd.head))
     return {opd.id: opd for opd in db.session.scalars(query)}
 
 

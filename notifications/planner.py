@@ -208,7 +208,7 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
         return result
     opds = {}
     if by_opd:
-        query = sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.selectinload(Opd.head))
+        query = sa.select(Opd).where(Opd.id.in_(list(by_opd))).options(so.joinedload(Opd.head))
         opds = {o.id: o for o in db.session.scalars(query)}
     groups: dict[str, list[int]] = defaultdict(list)  # whose digest → the OPDs it covers
     heads: dict[str, tuple[str | None, int | None]] = {}

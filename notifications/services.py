@@ -302,7 +302,7 @@ def preview(actor: Actor) -> tuple[planner.PlanResult, list[PreviewRow], object]
     reach = governments.reach(actor)
     next_run = planner.next_run_time(clock.now(), reach)
     result = planner.plan(next_run, dry_run=True)
-    query = sa.select(Opd).where(Opd.id.in_(list(result.by_opd))).options(so.selectinload(Opd.head))
+    query = sa.select(Opd).where(Opd.id.in_(list(result.by_opd))).options(so.joinedload(Opd.head))
     opds = sorted(db.session.scalars(query), key=lambda opd: (opd.government_id, opd.code))
     rows: dict[str, PreviewRow] = {}
     for opd in opds:

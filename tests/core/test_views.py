@@ -88,3 +88,15 @@ def test_an_id_url_gives_each_row_the_address_url_for_builds(app):
         assert task_url(7) == "/prefix/assignments/7"
         forum_url = id_url("forum.forum_view", "forum_id", tab="minutes")
         assert forum_url(3) == url_for("forum.forum_view", forum_id=3, tab="minutes") == "/prefix/forums/3?tab=minutes"
+
+
+def test_select_options_marks_the_chosen_one_in_options_built_before():
+    """The follow-ups list keeps its choices as built <option>s and marks the chosen one per request; the mark must
+    be markup, not text (Markup.replace escapes a plain str)."""
+    from core.views import options_html, select_options
+
+    built = options_html([(2, "Prov. Banten"), (3, "Kab. <Serang>")])
+    assert select_options(built, 3) == (
+        '<option value="2">Prov. Banten</option><option value="3" selected>Kab. &lt;Serang&gt;</option>'
+    )
+    assert select_options([(2, "Prov. Banten")], "2") == '<option value="2" selected>Prov. Banten</option>'
