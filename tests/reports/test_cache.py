@@ -57,6 +57,32 @@ def test_writing_only_mail_leaves_the_version(app, tree, versioned):
         assert data_version.current() == before
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE outbox_items SET dropped = dropped WHERE id = 0",  # as notifications.content writes items' states
+        '  update "outbox_items" AS item SET dropped = dropped WHERE item.id = 0',
+        "DELETE FROM audit_events WHERE id = 0",
+    ],
+)
+def test_raw_sql_writing_only_mail_leaves_the_version(app, tree, versioned, statement):
+    # Every digest sent on PostgreSQL writes its items' states in one raw UPDATE: moving the version for it
+    # emptied every worker's caches, and changed every list's ETag, for each email of a run.
+    with app.app_context():
+        before = data_version.current()
+        db.session.execute(sa.text(statement))
+        db.session.commit()
+        assert data_version.current() == before
+
+
+def test_raw_sql_that_writes_behind_a_with_moves_the_version_on(app, tree, versioned):
+    with app.app_context():
+        before = data_version.current()
+        db.session.execute(sa.text("WITH late AS (SELECT id FROM assignments) UPDATE assignments SET id = id"))
+        db.session.commit()
+        assert data_version.current() == before + 1
+
+
 def test_a_change_of_a_task_shows_on_the_next_dashboard(app, tree, work, versioned):  # noqa: F811
     kab = tree.users["kab_secretariat"]
     with app.app_context():
