@@ -114,8 +114,11 @@ def _move_on(session: so.Session) -> None:
         session.connection().execute(sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1))
 
 
-def _forget(session: so.Session, *_args) -> None:
-    session.info.pop(_WROTE, None)
+def _forget(session: so.Session, previous_transaction: so.SessionTransaction) -> None:
+    # A savepoint's rollback (the dispatcher's, for an email that cannot be made) leaves what the transaction
+    # around it wrote before: only the outermost rollback forgets.
+    if previous_transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 def _committed(_session: so.Session) -> None:
@@ -130,7 +133,7 @@ def init_app(app: Flask) -> None:
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_statement),
         ("before_commit", _move_on),
-        ("after_rollback", _forget),
+        ("after_soft_rollback", _forget),
         ("after_commit", _committed),
     ]
     for event, hook in hooks:

@@ -49,6 +49,16 @@ def test_a_commit_that_writes_moves_the_version_on_and_a_read_does_not(app, tree
         assert data_version.current() == before + 1
 
 
+def test_a_savepoint_rolled_back_keeps_the_writes_before_it(app, tree, versioned):
+    # As the dispatcher makes each email in a savepoint, rolled back when it cannot be made.
+    with app.app_context():
+        before = data_version.current()
+        db.session.execute(sa.update(Assignment).values(status=Status.ASSIGNED))
+        db.session.begin_nested().rollback()
+        db.session.commit()
+        assert data_version.current() == before + 1
+
+
 def test_writing_only_mail_leaves_the_version(app, tree, versioned):
     with app.app_context():
         before = data_version.current()
