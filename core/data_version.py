@@ -22,6 +22,7 @@ _CACHES = "kawal_version_caches"
 _READ = "kawal_data_version"
 # WITH is not among the reads: "WITH ... UPDATE" writes.
 _READS = re.compile(r"\s*(SELECT|EXPLAIN|SHOW|PRAGMA)\b", re.IGNORECASE)
+_RUNS = re.compile(r"\s*EXPLAIN\s*(\([^)]*)?\bANALY[SZ]E\b", re.IGNORECASE)  # EXPLAIN ANALYZE runs the statement
 _WRITES_TO = re.compile(r'\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?(?:\s|\(|$)', re.IGNORECASE)
 
 
@@ -98,10 +99,10 @@ def _note_statement(state: so.ORMExecuteState) -> None:
 def _may_write_cached(text: str) -> bool:
     """Whether raw SQL may write what a cached figure reads: anything but a read, or one statement that writes
     only a table of UNCACHED_TABLES (as the digests' items' states are written on PostgreSQL)."""
-    if _READS.match(text):
+    one_statement = ";" not in text.strip().rstrip(";")  # "SELECT 1; UPDATE …" writes (a ; in a string: counted)
+    if _READS.match(text) and one_statement and not _RUNS.match(text):
         return False
     target = _WRITES_TO.match(text)
-    one_statement = ";" not in text.strip().rstrip(";")
     return not (target and one_statement and target.group(1).lower() in UNCACHED_TABLES)
 
 
