@@ -111,7 +111,18 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
 
-    from core import attachments, clock, data_version, formatting, i18n, markdown, security, static, weblinks
+    from core import (
+        attachments,
+        clock,
+        conditional,
+        data_version,
+        formatting,
+        i18n,
+        markdown,
+        security,
+        static,
+        weblinks,
+    )
     from core.db import register_sqlite_functions
     from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -129,6 +140,7 @@ def register_extensions(app: Flask) -> None:
     attachments.init_app(app)
     clock.init_app(app)
     data_version.init_app(app)
+    conditional.init_app(app)
     formatting.init_app(app)
     markdown.init_app(app)
     security.init_app(app)

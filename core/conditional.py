@@ -7,6 +7,7 @@ messages), the language, today's date in the viewer's zone, and the address with
 """
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +21,14 @@ from core.security import REVALIDATE
 # The CSRF tokens in a page are signed with the moment it was rendered and expire after WTF_CSRF_TIME_LIMIT: a
 # copy is confirmed for at most this share of that time, so that a form on it still posts.
 TOKEN_AGE_SHARE = 10
+# Drawn once per app (gunicorn's preload_app shares it among the workers): a restart, a new release's templates or
+# a database made anew (whose version starts again at 1) confirms no copy from before it.
+_STARTED = "kawal.conditional_started"
+
+
+def init_app(app) -> None:
+    """Draw the app's token, before gunicorn forks its workers."""
+    app.extensions[_STARTED] = secrets.token_hex(8)
 
 
 def page_etag(version) -> str:
@@ -28,6 +37,7 @@ def page_etag(version) -> str:
     # The real time, not core.clock's: itsdangerous signs the CSRF tokens with it.
     token_period = int(time.time() // max(limit // TOKEN_AGE_SHARE, 1)) if limit else 0
     parts = (
+        current_app.extensions[_STARTED],
         repr(version),
         str(current_user.get_id()),
         str(session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))),

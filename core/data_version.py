@@ -20,7 +20,10 @@ CACHE_ENTRIES = 256  # per cache name and web worker; an entry is a page's figur
 _WROTE = "kawal_wrote"
 _CACHES = "kawal_version_caches"
 _READ = "kawal_data_version"
-_READS = re.compile(r"\s*(SELECT|WITH|EXPLAIN|SHOW|PRAGMA)\b", re.IGNORECASE)
+# WITH is not among the reads: "WITH ... UPDATE" writes.
+_READS = re.compile(r"\s*(SELECT|EXPLAIN|SHOW|PRAGMA)\b", re.IGNORECASE)
+_RUNS = re.compile(r"\s*EXPLAIN\s*(\([^)]*)?\bANALY[SZ]E\b", re.IGNORECASE)  # EXPLAIN ANALYZE runs the statement
+_WRITES_TO = re.compile(r'\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?(?:\s|\(|$)', re.IGNORECASE)
 
 
 class DataVersion(db.Model):
@@ -89,8 +92,18 @@ def _note_statement(state: so.ORMExecuteState) -> None:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) not in UNCACHED_TABLES:
             state.session.info[_WROTE] = True
-    elif isinstance(state.statement, sa.TextClause) and not _READS.match(state.statement.text):
+    elif isinstance(state.statement, sa.TextClause) and _may_write_cached(state.statement.text):
         state.session.info[_WROTE] = True  # raw SQL that may write: counted as a write, to be safe
+
+
+def _may_write_cached(text: str) -> bool:
+    """Whether raw SQL may write what a cached figure reads: anything but a read, or one statement that writes
+    only a table of UNCACHED_TABLES (as the digests' items' states are written on PostgreSQL)."""
+    one_statement = ";" not in text.strip().rstrip(";")  # "SELECT 1; UPDATE …" writes (a ; in a string: counted)
+    if _READS.match(text) and one_statement and not _RUNS.match(text):
+        return False
+    target = _WRITES_TO.match(text)
+    return not (target and one_statement and target.group(1).lower() in UNCACHED_TABLES)
 
 
 def _move_on(session: so.Session) -> None:
@@ -102,8 +115,11 @@ def _move_on(session: so.Session) -> None:
         session.connection().execute(sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1))
 
 
-def _forget(session: so.Session, *_args) -> None:
-    session.info.pop(_WROTE, None)
+def _forget(session: so.Session, previous_transaction: so.SessionTransaction) -> None:
+    # A savepoint's rollback (the dispatcher's, for an email that cannot be made) leaves what the transaction
+    # around it wrote before: only the outermost rollback forgets.
+    if previous_transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 def _committed(_session: so.Session) -> None:
@@ -118,7 +134,7 @@ def init_app(app: Flask) -> None:
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_statement),
         ("before_commit", _move_on),
-        ("after_rollback", _forget),
+        ("after_soft_rollback", _forget),
         ("after_commit", _committed),
     ]
     for event, hook in hooks:

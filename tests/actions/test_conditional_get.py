@@ -138,3 +138,16 @@ def test_the_list_remembers_its_results_and_choices_until_the_data_changes(app, 
         db.session.execute(sa.update(User).where(User.id == world.users["secretariat"].id).values(locale="en"))
         db.session.commit()
     assert "3 tasks" in client.get("/actions").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, role", PAGES)
+def test_a_copy_from_before_a_restart_is_not_confirmed(app, make_app, task, client_as, url, role):
+    # A new release (other templates) or a database made anew (its version starts again at 1, its ids too) comes
+    # with a restart: the browser's copy from before it must not be confirmed by the data's version alone.
+    client = client_as(role)
+    first = client.get(url)
+    restarted = make_app().test_client()
+    restarted.set_cookie("session", client.get_cookie("session").value)
+    again = restarted.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert restarted.get(url, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304

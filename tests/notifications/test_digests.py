@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from accounts.models import Opd
 from actions import services as actions
 from actions.models import Assignment, Status
+from core import data_version
 from core.extensions import db
 from notifications import dispatcher, planner
 from notifications.models import MailStatus, OutboxItem
@@ -93,6 +94,19 @@ def test_a_task_due_soon_and_unacknowledged_is_said_once_in_its_most_urgent_grou
     login(client, world.users["secretariat"].id)
     log = client.get("/admin/delivery?kind=digest").get_data(as_text=True)
     assert log.count(f">#{assignment_id}</a>") == 1  # the delivery log lists the task once for this email
+
+
+def test_planning_and_sending_a_digest_leave_the_data_version(mail_app, world, smtp):
+    # Mail is written to tables no cached page reads (core.data_version): a run of reminders must not empty every
+    # worker's caches and change every list's ETag once for each email.
+    with mail_app.app_context():
+        make_action(world, support=(), due_in=9, title="Sarana visum")
+        dispatcher.dispatch()
+        at(mail_app, 2025, 12, 18, 8, 0)
+        before = data_version.current()
+        assert planner.plan().items == 2
+        assert dispatcher.dispatch().sent == 1
+        assert data_version.current() == before
 
 
 def test_a_missed_day_catches_up_in_one_email_for_both_opds(mail_app, world, smtp):

@@ -49,12 +49,59 @@ def test_a_commit_that_writes_moves_the_version_on_and_a_read_does_not(app, tree
         assert data_version.current() == before + 1
 
 
+def test_a_savepoint_rolled_back_keeps_the_writes_before_it(app, tree, versioned):
+    # As the dispatcher makes each email in a savepoint, rolled back when it cannot be made.
+    with app.app_context():
+        before = data_version.current()
+        db.session.execute(sa.update(Assignment).values(status=Status.ASSIGNED))
+        db.session.begin_nested().rollback()
+        db.session.commit()
+        assert data_version.current() == before + 1
+
+
 def test_writing_only_mail_leaves_the_version(app, tree, versioned):
     with app.app_context():
         before = data_version.current()
         db.session.execute(sa.delete(OutboxItem))
         db.session.commit()
         assert data_version.current() == before
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE outbox_items SET dropped = dropped WHERE id = 0",  # as notifications.content writes items' states
+        '  update "outbox_items" AS item SET dropped = dropped WHERE item.id = 0',
+        "DELETE FROM audit_events WHERE id = 0",
+    ],
+)
+def test_raw_sql_writing_only_mail_leaves_the_version(app, tree, versioned, statement):
+    # Every digest sent on PostgreSQL writes its items' states in one raw UPDATE: moving the version for it
+    # emptied every worker's caches, and changed every list's ETag, for each email of a run.
+    with app.app_context():
+        before = data_version.current()
+        db.session.execute(sa.text(statement))
+        db.session.commit()
+        assert data_version.current() == before
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "WITH late AS (SELECT id FROM assignments) UPDATE assignments SET id = id",
+        "EXPLAIN ANALYZE UPDATE assignments SET id = id",
+        "EXPLAIN (ANALYZE, BUFFERS) UPDATE assignments SET id = id",
+        "SELECT 1; UPDATE assignments SET id = id",
+    ],
+)
+def test_raw_sql_that_writes_behind_a_read_moves_the_version_on(app, tree, versioned, statement):
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite" and not statement.startswith("WITH"):
+            pytest.skip("SQLite runs one statement at a time and has no EXPLAIN ANALYZE")
+        before = data_version.current()
+        db.session.execute(sa.text(statement))
+        db.session.commit()
+        assert data_version.current() == before + 1
 
 
 def test_a_change_of_a_task_shows_on_the_next_dashboard(app, tree, work, versioned):  # noqa: F811
