@@ -152,7 +152,7 @@ def _results(actor, filters) -> Markup:
 
     require(actor, Permission.READ)  # each time: a remembered page was rendered for someone else
     today = clock.today_local()
-    key = (governments.reach(actor), actor.government_id, locale_name(), today, request.full_path)
+    key = (governments.reach(actor), actor.government_id, locale_name(), today, request.script_root, request.full_path)
     return data_version.cached("followups results", key, render)
 
 

@@ -16,7 +16,9 @@ from core.extensions import db
 # Tables written on every mail sent, API call or audited change: moving the version for them would empty the
 # caches for nothing, since no cached figure reads them.
 UNCACHED_TABLES = frozenset({"outbox", "outbox_items", "audit_events", "api_tokens"})
-CACHE_ENTRIES = 256  # per cache name and web worker; an entry is a page's figures, a few kilobytes
+# Per cache name and web worker. An entry is a few kilobytes to some 65 KB (a dashboard's HTML with a long query
+# string in its links): the rendered caches of a worker stay under some 20 MB however many addresses are asked.
+CACHE_ENTRIES = 128
 _WROTE = "kawal_wrote"
 _CACHES = "kawal_version_caches"
 _READ = "kawal_data_version"

@@ -86,6 +86,7 @@ def dashboard():
         services.dashboard_key(current_user, filters, today),
         tuple(sorted(request.args.items(multi=True))),
         str(get_locale()),
+        request.script_root,  # the links' prefix
     )
     return render_template(
         "reports/dashboard.html",
