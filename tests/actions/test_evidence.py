@@ -136,8 +136,8 @@ def test_a_failed_commit_leaves_no_file_behind(storage_app, world, acknowledged,
             raise sa.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
 
     # The failure comes inside the real commit, after the files were written, as a locked SQLite file or a
-    # dropped PostgreSQL connection would.
-    sa.event.listen(db.session, "before_commit", refuse)
+    # dropped PostgreSQL connection would. First among the commit's hooks: the data version's flushes the session.
+    sa.event.listen(db.session, "before_commit", refuse, insert=True)
     try:
         response = _report(_staff(storage_app, world), acknowledged, ("laporan.pdf", PDF), ("foto.png", PNG))
     finally:
