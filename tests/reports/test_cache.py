@@ -97,7 +97,9 @@ def test_raw_sql_writing_only_mail_leaves_the_version(app, tree, versioned, stat
 def test_raw_sql_that_writes_behind_a_read_moves_the_version_on(app, tree, versioned, statement):
     with app.app_context():
         if db.engine.dialect.name == "sqlite" and not statement.startswith("WITH"):
-            pytest.skip("SQLite runs one statement at a time and has no EXPLAIN ANALYZE")
+            # SQLite runs one statement at a time and has no EXPLAIN ANALYZE: the same text is judged a write.
+            assert data_version._may_write_cached(statement)
+            return
         before = data_version.current()
         db.session.execute(sa.text(statement))
         db.session.commit()
