@@ -119,15 +119,16 @@ def register_extensions(app: Flask) -> None:
         formatting,
         i18n,
         markdown,
+        migrations,
         security,
         static,
         weblinks,
     )
     from core.db import register_sqlite_functions
-    from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from core.extensions import babel, csrf, db, limiter, login_manager, mail
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
+    migrations.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     i18n.init_app(app)

@@ -4,11 +4,11 @@ database (make serve and make bench need one on a new machine)."""
 import sys
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from app import create_app
 from config import TestConfig, normalize_database_url
 from core.extensions import db
+from core.migrations import upgrade
 
 
 def ensure_database(url: str) -> None:

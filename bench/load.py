@@ -10,7 +10,8 @@ database, no session, the framework's ceiling) and at each page of PAGES. The pa
 page A, B, C..., so that a burst of load from elsewhere on the machine falls on every page alike, and each figure
 is the median of its rounds. A short run before each page's first round is not counted. Each page's requests per
 second are compared with /health's, and with its target. Then it reads each web worker's peak RSS, and runs the
-reminder jobs (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs.
+reminder jobs (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs, after
+that of `flask reminders status`: the app and one query, where every job starts.
 """
 
 import argparse
@@ -186,7 +187,8 @@ def serve_and_load(database_url: str, seconds: int, rounds: int) -> None:
 
 
 def reminder_jobs_rss(database_url: str) -> None:
-    """Run the worker's two jobs in child processes against 100,000 assignments and read their peak memory."""
+    """Run the worker's two jobs in child processes against 100,000 assignments and read their peak memory, after
+    that of a process that only builds the app and reads the outbox's status."""
     app = fresh_app(database_url, empty=False)
     with app.app_context():
         empty_outbox()
@@ -201,10 +203,11 @@ def reminder_jobs_rss(database_url: str) -> None:
             "SECRET_KEY": secrets.token_hex(32),
             "MAIL_SINK_DIR": "",
         }
-        for job in ("plan", "send"):
+        # `status` builds the app and reads the outbox once: what every job holds before it starts its work.
+        for job, options in (("status", []), ("plan", ["--now", moment]), ("send", ["--now", moment])):
             started = time.perf_counter()
             child = subprocess.Popen(
-                [sys.executable, "-m", "flask", "reminders", job, "--now", moment],
+                [sys.executable, "-m", "flask", "reminders", job, *options],
                 cwd=ROOT,
                 env=environment,
                 stdout=subprocess.DEVNULL,

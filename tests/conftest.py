@@ -21,7 +21,6 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
 
@@ -29,6 +28,7 @@ from app import create_app
 from config import TestConfig, normalize_database_url
 from core.clock import FixedClock
 from core.extensions import db
+from core.migrations import upgrade
 from core.permissions import SYSTEM, Role
 
 REQUIRE_ALL = os.environ.get("KAWAL_REQUIRE_ALL_TESTS") == "1"

@@ -1,6 +1,11 @@
 """The migrations are the schema: upgrading an empty database gives exactly the models, and they go back down."""
 
-from flask_migrate import downgrade, upgrade
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.migrations import downgrade, upgrade
 
 
 def test_upgrade_on_an_empty_database_leaves_no_drift(app):
@@ -204,3 +209,20 @@ def test_a_meetings_decision_in_a_tasks_history_becomes_data_said_in_the_readers
         ).all()
         found = [(row.data, row.note) for row in rows][-3:]
     assert found == list(notes.values())
+
+
+def test_the_web_app_loads_alembic_only_when_asked_to_migrate(tmp_path):
+    # A web worker serves its pages, and the migrations are bound by `flask db …` alone (core/migrations.py).
+    code = (
+        "import sys, wsgi\n"
+        "assert wsgi.app.test_client().get('/health').status_code == 200\n"
+        "print(*sorted({'flask_migrate', 'alembic', 'mako'} & set(sys.modules)))\n"
+        "from core.migrations import bind; bind(wsgi.app)\n"
+        "print(*sorted({'flask_migrate', 'alembic', 'mako'} & set(sys.modules)))\n"
+    )
+    env = {**os.environ, "KAWAL_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'kawal.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).parents[1], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["", "alembic flask_migrate mako"]

@@ -3,6 +3,7 @@ that errs, times out or answers nothing is told apart. wrk itself is replaced by
 
 import math
 import subprocess
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -87,3 +88,33 @@ def test_bench_ports_keeps_the_servers_to_a_range(monkeypatch):
     assert 7500 <= free_port() <= 7599
     monkeypatch.delenv("BENCH_PORTS")
     assert free_port() > 0
+
+
+def test_the_reminder_jobs_memory_is_read_after_that_of_the_app_alone(monkeypatch, capsys):
+    from contextlib import contextmanager, nullcontext
+
+    import bench.load
+
+    @contextmanager
+    def sink():
+        yield 2525
+
+    commands = []
+    peaks = iter([90 * 1024, 120 * 1024, 110 * 1024])  # KB, as ru_maxrss gives them
+    monkeypatch.setattr(bench.load, "fresh_app", lambda url, empty: SimpleNamespace(app_context=nullcontext))
+    monkeypatch.setattr(bench.load, "empty_outbox", lambda: None)
+    monkeypatch.setattr(bench.load, "workday", lambda: date(2026, 12, 3))
+    monkeypatch.setattr(bench.load, "smtp_sink", sink)
+    monkeypatch.setattr(
+        subprocess, "Popen", lambda command, **_options: commands.append(command) or SimpleNamespace(pid=1)
+    )
+    monkeypatch.setattr(bench.load.os, "wait4", lambda pid, options: (pid, 0, SimpleNamespace(ru_maxrss=next(peaks))))
+    bench.load.reminder_jobs_rss("postgresql://x/bench")
+    assert [command[3:5] for command in commands] == [
+        ["reminders", "status"],
+        ["reminders", "plan"],
+        ["reminders", "send"],
+    ]
+    assert "--now" not in commands[0] and all("--now" in command for command in commands[1:])
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split("peak RSS ")[1] for line in printed] == ["90 MB", "120 MB (< 100 MB: MISSED)", "110 MB"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from core.extensions import db
 from notifications import outbox
@@ -211,3 +212,49 @@ def test_send_says_when_the_mail_server_stopped_the_run(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["reminders", "send"])
     assert result.exit_code == 0 and "retrying 1" in result.output
     assert "stopped: the mail server failed (connection_refused); 4 emails wait for the next run" in result.output
+
+
+# What the reminder jobs never use, which would otherwise cost each of their processes its memory: Flask-Migrate
+# with Alembic and Mako (only `flask db …` binds it, core/migrations.py), and the libraries of the exports (only a
+# download imports reports/exports.py).
+NOT_FOR_THE_JOBS = ("flask_migrate", "alembic", "mako", "openpyxl", "fpdf", "icalendar")
+
+# `flask reminders …` as the worker runs it (the flask command, FLASK_APP=wsgi), then the heavy modules it loaded.
+FLASK_COMMAND = f"""
+import sys
+from flask.cli import main
+try:
+    main()
+finally:
+    print("loaded:", *sorted(name for name in {NOT_FOR_THE_JOBS!r} if name in sys.modules), file=sys.stderr)
+"""
+
+
+def test_the_reminder_jobs_load_neither_the_migrations_nor_the_exports_libraries(app, world, smtp):
+    from tests.actions.helpers import make_action
+
+    with app.app_context():
+        make_action(world, support=(), due_in=9)  # due on 25 December: a reminder on the 18th
+        url = db.engine.url.render_as_string(hide_password=False)
+    env = {
+        **os.environ,
+        "KAWAL_ENV": "test",
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp.port),
+    }
+    for job in ("plan", "send"):
+        done = subprocess.run(
+            [sys.executable, "-c", FLASK_COMMAND, "reminders", job, "--now", "2025-12-18T08:00"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.splitlines()[-1] == "loaded:", f"{job}: {done.stderr.splitlines()[-1]}"
+    with app.app_context():  # the jobs did their work: the digest was planned and sent
+        sent = db.session.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.kind == MailKind.DIGEST))
+        assert list(sent) == [MailStatus.SENT]
