@@ -6,12 +6,17 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
+from accounts import governments
 from accounts import services as accounts
 from accounts import tokens as api_tokens
 from accounts.forms import DocumentSettingsForm
+from core import clock, data_version
 from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
+from core.i18n import locale_name
 from core.paste import split_items
 from core.permissions import Permission
 from core.views import bounded_int, id_arg, page_number, permission_required, read_upload
@@ -128,25 +133,56 @@ def forum_new():
 @bp.get("/forums/<int:forum_id>")
 @login_required
 def forum_view(forum_id: int):
+    forum = services.get_forum(current_user, forum_id)  # each time: a kept page was rendered for someone else
+    owns = services.may_edit(current_user, forum)
+    transitions = services.allowed_transitions(current_user, forum)
+    # Below its title the page is the same for every reader who sees, names and may do the same (the reach, the
+    # government, whose zone its times are in and whose OPDs are named bare, the role and what it allows here),
+    # until the next write: kept rendered per language, day and address prefix, the CSRF token put in each time.
+    key = (
+        forum.id,
+        governments.reach(current_user),
+        current_user.government_id,
+        current_user.role,
+        owns,
+        tuple(transitions),
+        locale_name(),
+        clock.today_local(),
+        request.script_root,
+    )
+    content = data_version.cached("forum page", key, lambda: _forum_content(forum.id, owns, transitions))
+    return render_template("forum/forum_view.html", forum=forum, content=with_csrf_token(content))
+
+
+def _forum_content(forum_id: int, owns: bool, transitions: list) -> Markup:
     forum = services.get_forum(current_user, forum_id, full=True)
     # Packages built on the meeting log add to this page without forum/ knowing them: app.py registers
     # providers that take (user, forum) and return extra template context.
-    owns = services.may_edit(current_user, forum)
     extra = {}
     for provider in current_app.extensions.get("forum_page_providers", []):
         extra.update(provider(current_user, forum))
-    return render_template(
-        "forum/forum_view.html",
+    html = render_template(
+        "forum/_forum_content.html",
         **extra,
         forum=forum,
         summary=services.attendance_summary(forum.participants, current_user),
-        transitions=services.allowed_transitions(current_user, forum),
+        transitions=transitions,
         owns_forum=owns,
         can_edit=owns and not forum.is_closed,
         proposed_number=numbering.proposed_number(forum) if owns and not forum.record_number else None,
         status_form=StatusForm(),
         confirm_form=ConfirmForm(),
     )
+    return Markup(html.replace(generate_csrf(), CSRF_TOKEN_SLOT))
+
+
+# Where the session's CSRF token goes in a kept page: the token is the reader's own, never kept.
+CSRF_TOKEN_SLOT = "\x00csrf-token\x00"
+
+
+def with_csrf_token(kept: Markup) -> Markup:
+    """A kept page with this session's CSRF token in every form."""
+    return Markup(str(kept).replace(CSRF_TOKEN_SLOT, generate_csrf()))
 
 
 @bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 
 from accounts import reach
 from accounts.models import Opd
-from core import clock
+from core import clock, data_version
 from core.extensions import db
 from notifications.models import MailError, MailStatus, OutboxMessage
 
@@ -21,8 +21,18 @@ class Why(StrEnum):
 
 
 @dataclass(frozen=True)
+class OpdRow:
+    """The OPD as the alerts name and link it: plain values with an Opd's names, kept from one request to the next."""
+
+    id: int
+    code: str
+    name: str
+    government_id: int
+
+
+@dataclass(frozen=True)
 class Unreachable:
-    opd: Opd
+    opd: OpdRow
     why: Why
     address: str | None = None  # the refused address
     reply: str | None = None  # the server's words about it
@@ -41,13 +51,31 @@ def _refusals(addresses: set[str]) -> dict[str, str]:
     if not addresses:
         return {}
     since = clock.now() - timedelta(days=REFUSAL_MEMORY_DAYS)
+    window = (OutboxMessage.status.in_([MailStatus.SENT, MailStatus.DEAD]), OutboxMessage.created_at >= since)
+    # Only an address some row of the window refused can be refused: those few are followed row by row, rather
+    # than every address of a province's 500 OPDs asked in one IN list.
+    refusals = db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.refused).where(
+            *window,
+            sa.or_(
+                OutboxMessage.refused.is_not(None),
+                sa.and_(
+                    OutboxMessage.status == MailStatus.DEAD,
+                    OutboxMessage.error_code == MailError.RECIPIENTS_REFUSED,
+                ),
+            ),
+        )
+    )
+    candidates = set()
+    for recipient, refused_list in refusals:
+        candidates.add(recipient)
+        candidates.update(entry["address"] for entry in refused_list or [])
+    addresses = addresses & candidates
+    if not addresses:
+        return {}
     rows = db.session.execute(
         sa.select(OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.error_code, OutboxMessage.refused)
-        .where(
-            OutboxMessage.status.in_([MailStatus.SENT, MailStatus.DEAD]),
-            OutboxMessage.created_at >= since,
-            sa.or_(OutboxMessage.recipient.in_(sorted(addresses)), OutboxMessage.refused.is_not(None)),
-        )
+        .where(*window, sa.or_(OutboxMessage.recipient.in_(sorted(addresses)), OutboxMessage.refused.is_not(None)))
         .order_by(OutboxMessage.id)
     )
     refused: dict[str, str] = {}
@@ -69,20 +97,30 @@ def _refusals(addresses: set[str]) -> dict[str, str]:
 
 
 def unreachable(government_ids=None) -> list[Unreachable]:
-    """Every active OPD of these governments (None: all) that mail does not reach now, by government and code: one
-    read of the OPDs with their heads, each asked who hears for it (accounts.reach), then the outbox's refusals of
-    the addresses found."""
-    # Joined, not selectin: selectinload asks 500 ids at a time, so a country's 5,000 OPDs took ten more queries.
-    query = sa.select(Opd).where(Opd.active).options(so.joinedload(Opd.head), so.joinedload(Opd.government))
-    if government_ids is not None:
-        query = query.where(Opd.government_id.in_(list(government_ids)))
-    current = {opd: reach.recipient(opd)[0] for opd in db.session.scalars(query)}
-    refused = _refusals({address for address in current.values() if address is not None})
-    found = [
+    """Every active OPD of these governments (None: all) that mail does not reach now, by government and code: who
+    hears for each OPD (accounts.reach), kept until the next write, then the outbox's refusals of the addresses
+    found, read each time (the outbox's writes leave the data version)."""
+    key = None if government_ids is None else frozenset(government_ids)
+    current = data_version.cached("mail recipients", key, lambda: _recipients(government_ids))
+    refused = _refusals({address for _opd, address in current if address is not None})
+    return [
         Unreachable(opd, Why.NO_RECIPIENT)
         if address is None
         else Unreachable(opd, Why.REFUSED, address, refused[address])
-        for opd, address in current.items()
+        for opd, address in current
         if address is None or address in refused
     ]
-    return sorted(found, key=lambda u: (u.opd.government_id, u.opd.code))
+
+
+def _recipients(government_ids) -> list[tuple[OpdRow, str | None]]:
+    """Each active OPD of these governments (None: all) with the address its mail goes to, by government and code:
+    one read of the OPDs with their heads."""
+    # Joined, not selectin: selectinload asks 500 ids at a time, so a country's 5,000 OPDs took ten more queries.
+    query = sa.select(Opd).where(Opd.active).options(so.joinedload(Opd.head))
+    if government_ids is not None:
+        query = query.where(Opd.government_id.in_(list(government_ids)))
+    rows = [
+        (OpdRow(opd.id, opd.code, opd.name, opd.government_id), reach.recipient(opd)[0])
+        for opd in db.session.scalars(query)
+    ]
+    return sorted(rows, key=lambda row: (row[0].government_id, row[0].code))

@@ -203,7 +203,7 @@ class UnreachableOpd:
     """An OPD Kawal's email does not reach now (notifications.reach), its open tasks, and whether the viewer may
     fix it (set its head or its inbox)."""
 
-    opd: Opd
+    opd: mail_reach.OpdRow
     why: mail_reach.Why
     address: str | None
     reply: str | None

@@ -19,8 +19,9 @@ from core import clock, data_version
 from core.errors import Invalid, InvalidTransition, NotFound
 from core.formatting import to_local_date
 from core.forms import ConfirmForm, attach_error
+from core.i18n import locale_name
 from core.permissions import Permission, can
-from core.views import absolute_url, date_arg, id_arg, url_with
+from core.views import absolute_url, date_arg, id_arg, options_html, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
 from notifications import services as notifications
@@ -62,11 +63,18 @@ def report_filters(*, page: bool = True) -> services.ReportFilters:
 
 
 def _choices():
-    return {
-        "series": forums.all_series(current_user),
-        "themes": forums.theme_names(),
-        "government_choices": governments.government_choices(current_user),
-    }
+    """The report filters' choices as built <option>s (a province's thousands of series): the same for everyone
+    of one reach and government while the data stays as it is, so built once for them, per language."""
+
+    def build():
+        return {
+            "series": options_html(forums.all_series(current_user)),
+            "themes": options_html((name, name) for name in forums.theme_names()),
+            "government_choices": options_html(governments.government_choices(current_user)),
+        }
+
+    key = (governments.reach(current_user), current_user.government_id, locale_name())
+    return data_version.cached("report choices", key, build)
 
 
 def opd_labeller(viewer):

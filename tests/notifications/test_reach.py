@@ -1,5 +1,8 @@
 """Which OPDs Kawal cannot reach: nobody to write to, or an address the mail server refuses."""
 
+import re
+
+import pytest
 import sqlalchemy as sa
 
 from accounts import reach as accounts_reach
@@ -8,6 +11,7 @@ from core import clock
 from core.extensions import db
 from notifications import outbox, reach
 from notifications.models import MailError, MailKind, MailStatus, OutboxMessage
+from tests.reports.test_cache import versioned  # noqa: F401 (a fixture)
 
 
 def _codes(found):
@@ -70,3 +74,38 @@ def test_a_refusal_is_remembered_for_a_month_and_a_recipient_only_put_off_is_not
         put_off = [{"address": head, "code": 452, "reply": "mailbox full"}]
         _attempt("b", "dinkes@example.org", MailStatus.SENT, refused=put_off)
         assert ("DINKES", "refused") not in _codes(reach.unreachable())
+
+
+@pytest.mark.usefixtures("versioned")
+def test_who_hears_for_each_opd_is_kept_until_a_write_and_the_refusals_are_read_each_time(app, world):
+    head = world.users["opd_head"].email
+    with app.app_context():
+        assert ("DINKES", "no_recipient") not in _codes(reach.unreachable())
+        statements = []
+        sa.event.listen(db.engine, "before_cursor_execute", _note := lambda *args: statements.append(args[2]))
+        reach.unreachable()
+        sa.event.remove(db.engine, "before_cursor_execute", _note)
+        # The data version and the outbox's refusals: the OPDs and their heads were kept, and with no refusal in
+        # the outbox no address was asked after.
+        assert [re.search(r"\bFROM (\w+)", statement).group(1) for statement in statements] == [
+            "data_version",
+            "outbox",
+        ]
+        assert "recipient IN" not in statements[1]
+        # A refusal writes only the outbox, which leaves the data version: it shows all the same.
+        _attempt("a", head, MailStatus.DEAD, error_code=MailError.RECIPIENTS_REFUSED, last_error="550 no such user")
+        assert ("DINKES", "refused") in _codes(reach.unreachable())
+        db.session.get(User, world.users["opd_head"].id).active = False  # a write: shown at once
+        db.session.commit()
+        assert ("DINKES", "no_recipient") in _codes(reach.unreachable())
+
+
+@pytest.mark.usefixtures("versioned")
+def test_a_government_never_gets_another_governments_opds_from_the_kept_recipients(app, tree):
+    with app.app_context():
+        kept = {gid: reach.unreachable([gid]) for gid in tree.govs.values()}
+        for gid, found in kept.items():
+            assert found and {u.opd.government_id for u in found} == {gid}
+            assert reach.unreachable([gid]) == found
+        everyone = reach.unreachable()
+        assert sorted(everyone, key=lambda u: u.opd.id) == sorted(sum(kept.values(), []), key=lambda u: u.opd.id)

@@ -12,6 +12,7 @@ from core import data_version
 from core.data_version import DataVersion
 from core.extensions import db
 from core.permissions import SYSTEM
+from core.views import options_html
 from forum import services as forums
 from notifications.models import OutboxItem
 from reports import services
@@ -175,3 +176,24 @@ def test_the_kept_series_and_theme_choices_take_a_new_one_at_once_and_stay_per_r
         assert [s.title for s in forums.all_series(kab)] == ["Rapat Evaluasi Kabupaten"]
         assert "Rapat Evaluasi Kabupaten" not in [s.title for s in forums.all_series(kota)]
         assert "jiwa" in forums.theme_names()
+
+
+def test_the_dashboards_filter_options_are_built_once_until_a_write_and_per_reach(app, tree, versioned, monkeypatch):
+    from reports import views
+
+    built = []
+    monkeypatch.setattr(views, "options_html", lambda rows: built.append(1) or options_html(rows))
+    kab, kota = app.test_client(), app.test_client()
+    login(kab, tree.users["kab_secretariat"])
+    login(kota, tree.world.users["secretariat"].id)
+    with app.app_context():
+        forums.create_series(as_user(tree.users["kab_secretariat"]), title="Rapat Evaluasi Kabupaten")
+    assert "Rapat Evaluasi Kabupaten" in kab.get("/dashboard").get_data(as_text=True)
+    first = len(built)
+    assert "Rapat Evaluasi Kabupaten" in kab.get("/dashboard").get_data(as_text=True)
+    assert len(built) == first  # kept, not built again
+    assert "Rapat Evaluasi Kabupaten" not in kota.get("/dashboard").get_data(as_text=True)
+    with app.app_context():
+        forums.create_series(as_user(tree.users["kab_secretariat"]), title="Musrenbang Kabupaten")
+    page = kab.get("/dashboard?series=1").get_data(as_text=True)
+    assert "Musrenbang Kabupaten" in page and 'value="1" selected' in page
