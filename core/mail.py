@@ -17,12 +17,14 @@ and the connection that sends it. Its connection is made to be extended (`Mail.c
 Nothing here knows the outbox: sorting failures into codes is `notifications/mailer.py:_classify`.
 """
 
+import binascii
 import contextlib
 import email.policy
 import smtplib
 import ssl
 from email.charset import QP, Charset
 from email.mime.text import MIMEText
+from email.utils import formatdate
 
 import flask_mail
 from flask import current_app
@@ -65,6 +67,49 @@ class Message(flask_mail.Message):
         if self.cc:
             message.replace_header("Cc", ", ".join(self.cc))
         return message
+
+    def as_bytes(self) -> bytes:
+        """The message as it goes on the wire. A text body with an optional HTML alternative (every email Kawal
+        sends) is written here: the standard library's message objects spend more on a digest's headers and
+        parts than rendering it does. Anything else (attachments, other alternatives) goes the objects' way."""
+        if self.attachments or set(self.alts) - {"html"} or self.bcc:
+            return super().as_bytes()
+        headers = [("Subject", self.subject)] if self.subject else []
+        headers += [
+            ("From", self.sender),
+            ("To", ", ".join(self.recipients)),
+            ("Date", formatdate(self.date, localtime=True)),
+            ("Message-ID", self.msgId),
+        ]
+        headers += [("Cc", ", ".join(self.cc))] if self.cc else []
+        headers += [("Reply-To", self.reply_to)] if self.reply_to else []
+        headers += list((self.extra_headers or {}).items())
+        head = "MIME-Version: 1.0\r\n" + "".join(_header(name, value) for name, value in headers)
+        parts = [_part("plain", self.body)]
+        if self.html is None:
+            return head.encode() + parts[0] + (b"" if parts[0].endswith(b"\r\n") else b"\r\n")
+        parts.append(_part("html", self.html))
+        # "=_" never occurs in quoted-printable text (an "=" is followed by two hex digits or a line break), so
+        # one fixed boundary cannot be met inside either part. The line break before a boundary is the boundary's.
+        head += 'Content-Type: multipart/alternative; boundary="=_kawal"\r\n\r\n'
+        return head.encode() + b"".join(b"--=_kawal\r\n" + part + b"\r\n" for part in parts) + b"--=_kawal--\r\n"
+
+
+def _header(name: str, value: str) -> str:
+    """One header line. ASCII on one line is written as it is (up to RFC 5322's 998 characters); anything else
+    (a name in another script, a line break) goes through the standard library's policy, which encodes a display
+    name only, or an address header's domain as the policy does."""
+    if value.isascii() and "\r" not in value and "\n" not in value and len(name) + len(value) < 996:
+        return f"{name}: {value}\r\n"
+    return MAIL_POLICY.header_factory(name, value).fold(policy=MAIL_POLICY)
+
+
+def _part(subtype: str, text: str | None) -> bytes:
+    """A UTF-8 text part, quoted-printable (lines of at most 76 characters, 7-bit), CRLF-ended."""
+    body = (text or "").replace("\r\n", "\n").encode()
+    encoded = binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+    return head.encode() + encoded
 
 
 class Connection(flask_mail.Connection):

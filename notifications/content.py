@@ -90,6 +90,9 @@ class Prepared:
     to: list[str]
     cc: list[str]
     rendered: Rendered
+    # What send time found of the row's items ({"id", "dropped"} or {"id", "state"}): written for a whole claim at
+    # once (`write_items`), and only for the emails that were made.
+    found: list[dict] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -192,13 +195,16 @@ _ITEMS_FOUND = sa.text(
 )
 
 
-def _write_items(dropped: list[dict], states: list[dict]) -> None:
-    """Mark the dropped items, and keep the state at send time of the others."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        if dropped or states:
-            db.session.execute(_ITEMS_FOUND, {"found": json.dumps(dropped + states)})
+def write_items(found: list[dict]) -> None:
+    """Mark the dropped items, and keep the state at send time of the others: one statement on PostgreSQL for a
+    whole claim."""
+    if not found:
         return
-    for changes in (dropped, states):  # one executemany per kind of change, not an ORM flush of dirty objects
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_ITEMS_FOUND, {"found": json.dumps(found)})
+        return
+    for key in ("dropped", "state"):  # one executemany per kind of change, not an ORM flush of dirty objects
+        changes = [change for change in found if key in change]
         if changes:
             db.session.execute(sa.update(OutboxItem), changes)
 
@@ -576,8 +582,8 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         view = _item_view(item, _opd_of(item, row, book), today, labels)
         states.append({"id": item.id, "state": _snapshot(view)})
         pairs.append((view, item))
-    _write_items(dropped, states)
     if not states:
+        write_items(dropped)  # a row cancelled says why each item went
         raise NothingToSay()
     groups = _by_task(pairs, labels)
     if len(opds) > 1:
@@ -625,4 +631,4 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
     )
     rendered = render("new_task" if row.kind == MailKind.NEW_TASK else "digest", locale, **context)
     row.recipient, row.recipient_user_id, row.cc, row.subject = to, user.id if user else None, cc, rendered.subject
-    return Prepared([to], cc, rendered)
+    return Prepared([to], cc, rendered, found=dropped + states)

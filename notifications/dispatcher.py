@@ -332,13 +332,13 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
     query = sa.select(OutboxMessage).where(OutboxMessage.id.in_(sorted(held)))
     rows = {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
     book.read_ahead([rows[message_id] for message_id in ids if message_id in rows])
-    made, broken = [], []
+    made, broken, found = [], [], []
     for message_id in ids:
         if message_id not in rows:
             continue
         savepoint = db.session.begin_nested()
         try:
-            email = _make_email(rows[message_id], token, now, book, result)
+            email = _make_email(rows[message_id], token, now, book, result, found)
         except Exception as error:  # any error of preparing or building one email: the others still go
             savepoint.rollback()
             broken.append((message_id, error))
@@ -346,14 +346,18 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
         savepoint.commit()
         if email is not None:
             made.append(email)
+    content.write_items(found)
     for message_id, error in broken:
         _retry_later(message_id, token, now, error, result)
     db.session.commit()
     return made
 
 
-def _make_email(row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult) -> Email | None:
-    """Make one row's email; None when there is nothing to send (finished here, not committed)."""
+def _make_email(
+    row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult, found: list[dict]
+) -> Email | None:
+    """Make one row's email; None when there is nothing to send (finished here, not committed). What it found of
+    its items joins `found` once the email is made, for the claim to write in one statement."""
     mine = outbox.held(row.id, token)
     reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
@@ -373,6 +377,7 @@ def _make_email(row: OutboxMessage, token: str, now: datetime, book, result: Dis
     if not envelope:  # everyone it is for now was reached by an earlier attempt
         values = dict(sent_at=clock.now(), refused=earlier or None)
         result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **values)
+        found += prepared.found
         return None
     message = build(
         prepared.rendered,
@@ -381,6 +386,7 @@ def _make_email(row: OutboxMessage, token: str, now: datetime, book, result: Dis
         dedup_key=row.dedup_key,
         envelope=envelope if reached else None,
     )
+    found += prepared.found
     return Email(row.id, message, row.attempts, still_useful(row, now), reached, earlier)
 
 

@@ -387,7 +387,9 @@ def _plan_secretariat(due: dict[int, Day], days: dict[int, Day], now: datetime) 
     the row carries no items. A second run adds nothing (the key), and a missed day loses nothing: the next day's
     says what is still open. An older one still waiting (a worker down since) is cancelled, as today's says the
     same and newer."""
-    waiting = secretariat.waiting_on({gid: day.today for gid, day in due.items()}, lambda gid: days[gid].policy)
+    waiting = secretariat.waiting_on(
+        {gid: day.today for gid, day in due.items()}, lambda gid: days[gid].policy, whether=True
+    )
     busy = sorted(gid for gid, found in waiting.items() if any(found.values()))
     if not busy:
         return 0

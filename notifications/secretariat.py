@@ -117,15 +117,19 @@ class Waiting(list):
         return self.total > 0
 
 
-def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Policy]) -> dict[int, dict[str, Waiting]]:
+def waiting_on(
+    today_of: dict[int, date], policy_of: Callable[[int], policies.Policy], *, whether: bool = False
+) -> dict[int, dict[str, Waiting]]:
     """What waits on each of these governments' secretariats on its day, by section: tasks its forums gave that are
     to verify, asked to be released, or escalated, and the OPDs mail does not reach. The one rule of the digest,
     asked by the planner (whether to plan one) and at send time (what it says). A few queries, whatever the number
-    of governments."""
+    of governments. With `whether` (the planner's question) the reading stops once each government has something
+    waiting: a province's escalated tasks are thousands, and the first says as much as all of them."""
     ids = sorted(today_of)
     found = {gid: {key: Waiting() for key in SECTIONS} for gid in ids}
     if not ids:
         return found
+    busy: set[int] = set()
     # Escalation is judged by each OPD's government's policy, as the OPD's own reminders are: the query narrows to
     # the smallest threshold of any policy, and each task is then held against its own.
     thresholds = [p.escalate_after_days for p in map(policy_of, governments.tree()) if p.escalate_after_days > 0]
@@ -145,7 +149,12 @@ def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Po
             threshold = policy_of(task.opd_government_id).escalate_after_days
             if threshold > 0 and task.days_late(today_of[owner]) >= threshold:
                 found[owner]["escalated"].add(task)
-    for owner, missing in _unreachable(ids):
+        if whether and any(found[owner].values()):
+            busy.add(owner)
+            if len(busy) == len(ids):
+                rows.close()  # every government has its answer: the rest of the stream is not read
+                return found
+    for owner, missing in _unreachable([gid for gid in ids if gid not in busy]):
         found[owner]["unreachable"].add(missing)
     return found
 
@@ -153,8 +162,15 @@ def waiting_on(today_of: dict[int, date], policy_of: Callable[[int], policies.Po
 def _unreachable(ids: list[int]) -> list[tuple[int, reach.Unreachable]]:
     """(government, OPD) for the OPDs mail does not reach now that have open tasks a government cares for: given
     by its forums, or its own OPDs' (whoever gave them), within what it sees (its own and those below). An OPD
-    with nothing open waits for a task: the follow-up form warns of it then."""
-    open_tasks = Assignment.status.in_(OPEN)
+    with nothing open waits for a task: the follow-up form warns of it then. The OPDs are found first (mail reaches
+    nearly all of them), so the open tasks are read for those few alone."""
+    if not ids:
+        return []
+    seen = {gid: governments.below(gid) for gid in ids}
+    missing = reach.unreachable(sorted(set().union(*seen.values())))
+    if not missing:
+        return []
+    open_tasks = sa.and_(Assignment.status.in_(OPEN), Assignment.opd_id.in_(sorted({m.opd.id for m in missing})))
     given = (
         sa.select(Forum.government_id, Assignment.opd_id)
         .join(Action, Assignment.action_id == Action.id)
@@ -170,15 +186,11 @@ def _unreachable(ids: list[int]) -> list[tuple[int, reach.Unreachable]]:
     concerned: dict[int, set[int]] = {}
     for government_id, opd_id in db.session.execute(sa.union(given, own)):
         concerned.setdefault(opd_id, set()).add(government_id)
-    if not concerned:
-        return []
-    seen = {gid: governments.below(gid) for gid in ids}
-    scope = sorted(set().union(*seen.values()))
     return [
-        (gid, missing)
-        for missing in reach.unreachable(scope)
-        for gid in sorted(concerned.get(missing.opd.id, ()))
-        if sees(seen[gid], missing.opd.government_id)
+        (gid, each)
+        for each in missing
+        for gid in sorted(concerned.get(each.opd.id, ()))
+        if sees(seen[gid], each.opd.government_id)
     ]
 
 

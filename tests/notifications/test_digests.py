@@ -306,3 +306,28 @@ def test_a_plt_head_s_tasks_link_lists_the_tasks_of_both_opds_the_digest_covers(
         page = client.get("/tasks").get_data(as_text=True)
         assert re.findall(r'<h2><a href="/assignments/\d+">([^<]+)</a></h2>', page) == [title]
         assert "(Plt.)" not in page
+
+
+def test_what_send_time_finds_of_a_claims_items_is_written_in_one_statement(mail_app, world, smtp):
+    """Two heads' digests in one claim: their items' states at send time go to the database together (one UPDATE
+    of outbox_items for the claim, not one per email), and each item keeps its own."""
+    with mail_app.app_context():
+        make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
+        make_action(world, lead="DP3AP2KB", support=(), due_in=3, title="Rumah aman korban kekerasan")
+        dispatcher.dispatch()  # the new-task emails
+        smtp.messages.clear()
+        assert planner.plan().messages == 2
+        statements = []
+
+        def note(_connection, _cursor, statement, *_):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert dispatcher.dispatch().sent == 2
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE OUTBOX_ITEMS")]) == 1
+        states = {item.state["title"] for digest in digests() for item in items_of(digest)}
+    assert states == {"Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"}
+    assert len(smtp.messages) == 2

@@ -81,3 +81,35 @@ def test_a_long_subject_stays_on_one_line_and_utf_8_survives(appctx):
     assert parsed.get_body(("html",)).get_content() == "<p>Sarana visum — segera</p>"
     assert parsed["Message-ID"] == message_id("k:1") and parsed["Auto-Submitted"] == "auto-generated"
     assert parsed["Date"].datetime.timestamp() == clock.now().timestamp()  # the injected clock, not the machine's
+
+
+def test_names_and_subjects_in_any_script_are_encoded_and_read_back_as_written(appctx, app):
+    app.config["MAIL_DEFAULT_SENDER"] = "Bappeda Kab. Bulèlèng <kawal@bappeda.example.go.id>"
+    subject = "[Kawal] DINKES: 2 terlambat — Ni Luh Putu Ayu Ṣalīḥah"
+    text = "Yth. Ibu Ṣalīḥah,\n\n" + "Garis = tanda; spasi di ujung \n" + "x" * 300 + "\n.\nFrom the start\n"
+    html = '<p>Yth. Ibu Ṣalīḥah — <a href="https://kawal.example/t/1?a=1&amp;b=2">tugas</a></p>\n'
+    to = ["Ni Luh Ṣalīḥah <ni.luh@example.go.id>"]
+    message = build(
+        Rendered(subject, text, html), to=to, cc=["Dinas Kesehatan <dinkes@example.go.id>"], dedup_key="k:2"
+    )
+    raw = message.as_bytes()
+    assert raw.isascii() and max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # every line ends CRLF, as SMTP wants
+    assert b"\r\nCc: Dinas Kesehatan <dinkes@example.go.id>\r\n" in raw  # ASCII stays readable
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed["From"].addresses[0].display_name == "Bappeda Kab. Bulèlèng"
+    assert parsed["From"].addresses[0].addr_spec == "kawal@bappeda.example.go.id"
+    assert parsed["To"].addresses[0].display_name == "Ni Luh Ṣalīḥah"
+    assert parsed["To"].addresses[0].addr_spec == "ni.luh@example.go.id"
+    assert parsed.get_content_type() == "multipart/alternative" and not parsed.defects
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == html
+
+
+def test_a_text_only_message_is_one_part(appctx):
+    message = build(Rendered("[Kawal] Uji", "Halo — dunia\n", None), to=["a@example.org"], cc=[], dedup_key="k:3")
+    message.html = None
+    parsed = message_from_bytes(message.as_bytes(), policy=email_policy.default)
+    assert parsed.get_content_type() == "text/plain" and not parsed.defects
+    assert parsed.get_content().replace("\r\n", "\n") == "Halo — dunia\n"

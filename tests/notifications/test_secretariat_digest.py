@@ -204,3 +204,31 @@ def test_a_section_keeps_only_what_it_lists_and_counts_the_rest(app, world, monk
         [section] = secretariat.sections(officer, today, content.book())
     assert section.key == "verify" and section.count == 3 and len(section.lines) == 2
     assert [line.title for line in section.lines] == [f"Sarana visum {n}" for n in range(2)]
+
+
+def test_the_planners_question_stops_at_the_first_thing_waiting_and_answers_as_the_digest_would(app, world):
+    """The planner asks only whether something waits (waiting_on(whether=True)): it stops reading at the first,
+    and each government is busy exactly when the full reading finds something for it."""
+    with app.app_context():
+        for n in range(3):
+            _submitted(world, title=f"Sarana visum {n}")
+        officer = db.session.get(secretariat.User, world.users["secretariat"].id)
+        today_of = {officer.government_id: date(2025, 12, 17)}
+        policy = content.book().policy
+        asked = secretariat.waiting_on(today_of, policy, whether=True)[officer.government_id]
+        full = secretariat.waiting_on(today_of, policy)[officer.government_id]
+    assert asked["verify"].total == 1 and full["verify"].total == 3
+    assert any(asked.values()) and any(full.values())
+
+
+def test_the_planners_question_still_finds_an_opd_that_mail_does_not_reach(app, world):
+    """With nothing else waiting, an OPD without a head or an inbox that has an open task is still something
+    waiting on the secretariat, found by the planner's question as by the digest."""
+    with app.app_context():
+        make_action(world, lead="DISDUKCAPIL", support=(), due_in=30, title="Data kependudukan korban")
+        officer = db.session.get(secretariat.User, world.users["secretariat"].id)
+        today_of = {officer.government_id: date(2025, 12, 17)}
+        policy = content.book().policy
+        asked = secretariat.waiting_on(today_of, policy, whether=True)[officer.government_id]
+        full = secretariat.waiting_on(today_of, policy)[officer.government_id]
+    assert [m.opd.code for m in asked["unreachable"]] == [m.opd.code for m in full["unreachable"]] == ["DISDUKCAPIL"]
