@@ -10,6 +10,8 @@ rewritten to it inside the worker, so that anything reading it meets the worker'
 (`make test PYTEST_WORKERS=0`) uses the given database as is.
 """
 
+import copy
+import functools
 import graphlib
 import os
 import shutil
@@ -27,6 +29,7 @@ from werkzeug.routing import Rule
 from app import create_app
 from config import TestConfig, normalize_database_url
 from core.clock import FixedClock
+from core.data_version import DataVersion
 from core.extensions import db
 from core.migrations import upgrade
 from core.permissions import SYSTEM, Role
@@ -194,11 +197,16 @@ def _fresh_database_url(backend: Backend, tmp_path) -> str:
         path = tmp_path / "kawal.db"
         shutil.copyfile(backend.template, path)
         return f"sqlite:///{path}"
-    engine = sa.create_engine(backend.url)
-    with engine.begin() as connection:
+    with _emptying_engine(backend.url).begin() as connection:
         _empty_postgresql(connection)
-    engine.dispose()
     return backend.url
+
+
+@functools.cache
+def _emptying_engine(url: str) -> sa.Engine:
+    """One connection for the worker's emptying, kept between tests: a new engine's first connection cost more
+    than the emptying itself. pre_ping, since a test may end every connection to its database."""
+    return sa.create_engine(url, pool_size=1, pool_pre_ping=True)
 
 
 class _CompiledTemplates(BytecodeCache):
@@ -245,6 +253,10 @@ def _share_url_builders() -> None:
 _share_url_builders()
 
 
+# The settings make_app gives each test its own value of.
+_PER_TEST_SETTINGS = {"SQLALCHEMY_DATABASE_URI", "ATTACHMENT_DIR"}
+
+
 @pytest.fixture
 def make_app(backend, tmp_path):
     """Build apps on this test's fresh database; extra settings override TestConfig."""
@@ -285,42 +297,137 @@ def clock(app) -> FixedClock:
     return app.extensions["kawal.clock"]
 
 
+@dataclass
+class _Snapshot:
+    """Every table's rows after a fixture's services wrote them, the state they were written on, and what the
+    fixture returned."""
+
+    before: tuple
+    rows: list[tuple[sa.Table, list[dict]]]
+    sequences: list[tuple[str, int]]
+    value: object
+
+
+_SNAPSHOTS: dict[tuple, _Snapshot] = {}
+# The columns of a key to a later table (an OPD's head) or to the same one (a parent government) are written once
+# every row is in.
+_DEFERRED = "kawal_deferred"
+
+
+def _state(connection) -> tuple:
+    """Each table's row count and the data version: two databases that differ here are not the same state."""
+    counts = [sa.select(sa.func.count()).select_from(table).scalar_subquery() for table in db.metadata.sorted_tables]
+    version = sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0)).scalar_subquery()
+    return tuple(connection.execute(sa.select(*counts, version)).one())
+
+
+def _take(connection, before: tuple, value) -> _Snapshot:
+    rows = [
+        (table, [dict(row) for row in connection.execute(table.select()).mappings()])
+        for table in db.metadata.sorted_tables
+    ]
+    sequences = []
+    if connection.dialect.name == "postgresql":
+        sequences = list(
+            connection.exec_driver_sql(
+                "SELECT sequencename, last_value FROM pg_sequences"
+                " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        )
+    return _Snapshot(before, [(table, found) for table, found in rows if found], sequences, value)
+
+
+def _restore(connection, snapshot: _Snapshot) -> None:
+    """Put the snapshot's rows in place of the tables' present ones (the state it was taken on)."""
+    tables = db.metadata.sorted_tables
+    for table, count in reversed(list(zip(tables, snapshot.before, strict=False))):
+        if count:
+            connection.execute(table.delete())
+    updates = []
+    for table, rows in snapshot.rows:
+        later = [fk.parent.name for fk in table.foreign_keys if fk.use_alter or fk.column.table is table]
+        connection.execute(table.insert(), [row | dict.fromkeys(later) for row in rows])
+        (key,) = table.primary_key.columns
+        for column in later:
+            deferred = [{_DEFERRED: row[key.name], column: row[column]} for row in rows if row[column] is not None]
+            update = table.update().where(key == sa.bindparam(_DEFERRED)).values({column: sa.bindparam(column)})
+            updates += [(update, deferred)] if deferred else []
+    for update, deferred in updates:  # once every table's rows are in
+        connection.execute(update, deferred)
+    if snapshot.sequences:
+        names, values = zip(*snapshot.sequences, strict=True)
+        connection.execute(
+            sa.text(
+                "SELECT setval(format('public.%I', name)::regclass, value)"
+                " FROM unnest(CAST(:names AS text[]), CAST(:values AS bigint[])) AS restored (name, value)"
+            ),
+            {"names": list(names), "values": list(values)},
+        )
+
+
+def built_once(app, name: str, build):
+    """What `build` makes through the services, made so once per worker, backend and settings: later tests on a
+    database in the same state (fresh, or holding what the fixture beneath built) get the rows it wrote copied in,
+    the same database for a few milliseconds instead of a dozen audited commits. The services themselves are
+    tested on their own (tests/accounts/). Called in an app context; the value is a copy each time."""
+    settings = repr(sorted((key, value) for key, value in app.config.items() if key not in _PER_TEST_SETTINGS))
+    key = (name, db.engine.dialect.name, settings, app.extensions["kawal.clock"].now())
+    with db.engine.connect() as connection:
+        before = _state(connection)
+    snapshot = _SNAPSHOTS.get(key)
+    if snapshot is not None and snapshot.before == before:
+        with db.engine.begin() as connection:
+            _restore(connection, snapshot)
+        return copy.deepcopy(snapshot.value)
+    value = build()
+    db.session.remove()
+    if snapshot is None:
+        with db.engine.connect() as connection:
+            _SNAPSHOTS[key] = _take(connection, before, copy.deepcopy(value))
+    return value
+
+
 @pytest.fixture
 def world(app):
     """A few OPDs and one user per role, as plain ids and emails (no ORM objects outlive the context)."""
+    with app.app_context():
+        return built_once(app, "world", _build_world)
+
+
+def _build_world() -> SimpleNamespace:
     from accounts import services as accounts
 
-    with app.app_context():
-        opds = {}
-        for code, name, kind, parent in [
-            ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah", "badan", None),
-            ("DINKES", "Dinas Kesehatan", "dinas", None),
-            ("DP3AP2KB", "Dinas Pemberdayaan Perempuan dan Perlindungan Anak", "dinas", None),
-            ("DISDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", "dinas", None),
-            ("PKM-CIBODAS", "UPTD Puskesmas Cibodas", "uptd", "DINKES"),
-        ]:
-            opd = accounts.create_opd(SYSTEM, code=code, name=name, kind=kind, parent_id=opds.get(parent))
-            opds[code] = opd.id
-        users = {}
-        for key, role, opd in [
-            ("admin", Role.ADMIN, None),
-            ("secretariat", Role.SECRETARIAT, "BAPPEDA"),
-            ("opd_head", Role.OPD_HEAD, "DINKES"),
-            ("opd_staff", Role.OPD_STAFF, "DINKES"),
-            ("viewer", Role.VIEWER, None),
-            ("other_head", Role.OPD_HEAD, "DP3AP2KB"),
-        ]:
-            user = accounts.create_user(
-                SYSTEM,
-                password=PASSWORD,
-                email=f"{key.replace('_', '.')}@example.org",
-                name=f"Test {key}",
-                role=role,
-                opd_id=opds.get(opd),
-            )
-            users[key] = SimpleNamespace(id=user.id, email=user.email)
-        db.session.remove()
+    opds = {}
+    for code, name, kind, parent in [
+        ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah", "badan", None),
+        ("DINKES", "Dinas Kesehatan", "dinas", None),
+        ("DP3AP2KB", "Dinas Pemberdayaan Perempuan dan Perlindungan Anak", "dinas", None),
+        ("DISDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", "dinas", None),
+        ("PKM-CIBODAS", "UPTD Puskesmas Cibodas", "uptd", "DINKES"),
+    ]:
+        opd = accounts.create_opd(SYSTEM, code=code, name=name, kind=kind, parent_id=opds.get(parent))
+        opds[code] = opd.id
+    users = {}
+    for key, role, opd in [
+        ("admin", Role.ADMIN, None),
+        ("secretariat", Role.SECRETARIAT, "BAPPEDA"),
+        ("opd_head", Role.OPD_HEAD, "DINKES"),
+        ("opd_staff", Role.OPD_STAFF, "DINKES"),
+        ("viewer", Role.VIEWER, None),
+        ("other_head", Role.OPD_HEAD, "DP3AP2KB"),
+    ]:
+        user = _test_user(f"{key.replace('_', '.')}@example.org", f"Test {key}", role, opds.get(opd))
+        users[key] = SimpleNamespace(id=user.id, email=user.email)
     return SimpleNamespace(opds=opds, users=users)
+
+
+def _test_user(email: str, name: str, role: Role, opd_id: int | None, government_id: int | None = None):
+    """An account with the suite's password, made by the system."""
+    from accounts import services as accounts
+
+    return accounts.create_user(
+        SYSTEM, password=PASSWORD, email=email, name=name, role=role, opd_id=opd_id, government_id=government_id
+    )
 
 
 @pytest.fixture
@@ -328,48 +435,46 @@ def tree(app, world):
     """Three governments on top of `world`: Provinsi Banten, with Kabupaten Serang and world's own Kota Tangerang
     (the first government) under it. Each has a Bappeda and a Dinkes with a secretariat and a head; `tree.govs`,
     `tree.opds` ("prov:DINKES", "kab:DINKES", "kota:DINKES", ...) and `tree.users` ("kab_secretariat", ...) are ids."""
+    with app.app_context():
+        built = built_once(app, "tree", lambda: _build_tree(world))
+    return SimpleNamespace(**vars(built), world=world)
+
+
+def _build_tree(world) -> SimpleNamespace:
     from accounts import governments
     from accounts import services as accounts
 
-    with app.app_context():
-        kota = governments.default_government_id()
-        prov = accounts.create_government(
-            SYSTEM, code="BANTEN", name="Pemerintah Provinsi Banten", kind="provinsi", time_zone="Asia/Jakarta"
-        ).id
-        kab = accounts.create_government(
-            SYSTEM, code="KAB-SERANG", name="Pemerintah Kabupaten Serang", kind="kabupaten", parent_id=prov
-        ).id
-        current = accounts.get_government(kota)
-        accounts.update_government(
-            SYSTEM,
-            kota,
-            **({name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS} | {"parent_id": prov}),
-        )
-        govs = {"prov": prov, "kab": kab, "kota": kota}
-        opds = {f"kota:{code}": opd_id for code, opd_id in world.opds.items()}
-        users = {}
-        for key in ("prov", "kab"):
-            for code, name, kind in [("BAPPEDA", "Bappeda", "badan"), ("DINKES", "Dinas Kesehatan", "dinas")]:
-                opd = accounts.create_opd(SYSTEM, government_id=govs[key], code=code, name=name, kind=kind)
-                opds[f"{key}:{code}"] = opd.id
-            for role, who, opd in [
-                (Role.SECRETARIAT, "secretariat", "BAPPEDA"),
-                (Role.OPD_HEAD, "head", "DINKES"),
-                (Role.ADMIN, "admin", None),
-                (Role.VIEWER, "viewer", None),
-            ]:
-                user = accounts.create_user(
-                    SYSTEM,
-                    password=PASSWORD,
-                    email=f"{who}.{key}@example.org",
-                    name=f"Test {who} {key}",
-                    role=role,
-                    opd_id=opds.get(f"{key}:{opd}"),
-                    government_id=govs[key],
-                )
-                users[f"{key}_{who}"] = user.id
-        db.session.remove()
-    return SimpleNamespace(govs=govs, opds=opds, users=users, world=world)
+    kota = governments.default_government_id()
+    prov = accounts.create_government(
+        SYSTEM, code="BANTEN", name="Pemerintah Provinsi Banten", kind="provinsi", time_zone="Asia/Jakarta"
+    ).id
+    kab = accounts.create_government(
+        SYSTEM, code="KAB-SERANG", name="Pemerintah Kabupaten Serang", kind="kabupaten", parent_id=prov
+    ).id
+    current = accounts.get_government(kota)
+    accounts.update_government(
+        SYSTEM,
+        kota,
+        **({name: getattr(current, name) for name in accounts.GOVERNMENT_FIELDS} | {"parent_id": prov}),
+    )
+    govs = {"prov": prov, "kab": kab, "kota": kota}
+    opds = {f"kota:{code}": opd_id for code, opd_id in world.opds.items()}
+    users = {}
+    for key in ("prov", "kab"):
+        for code, name, kind in [("BAPPEDA", "Bappeda", "badan"), ("DINKES", "Dinas Kesehatan", "dinas")]:
+            opd = accounts.create_opd(SYSTEM, government_id=govs[key], code=code, name=name, kind=kind)
+            opds[f"{key}:{code}"] = opd.id
+        for role, who, opd in [
+            (Role.SECRETARIAT, "secretariat", "BAPPEDA"),
+            (Role.OPD_HEAD, "head", "DINKES"),
+            (Role.ADMIN, "admin", None),
+            (Role.VIEWER, "viewer", None),
+        ]:
+            user = _test_user(
+                f"{who}.{key}@example.org", f"Test {who} {key}", role, opds.get(f"{key}:{opd}"), govs[key]
+            )
+            users[f"{key}_{who}"] = user.id
+    return SimpleNamespace(govs=govs, opds=opds, users=users)
 
 
 def login(client, user_id: int) -> None:

@@ -207,6 +207,11 @@ def last_line(exc_info) -> str:
     return f"{type(error).__name__}: {message}{where}"
 
 
+def _request_key(data: list[tuple], action: str | None) -> str:
+    """What a submission sends, to know two variants of a form apart."""
+    return repr((action, data))
+
+
 @dataclass
 class Identity:
     """Who crawls: a label, a logged-in test client, and what it must not submit."""
@@ -444,7 +449,14 @@ class Crawler:
             enqueue(self.submit(identity, form))
             if self.hostile and key not in self._hostile_done:
                 self._hostile_done.add(key)
+                # A form with few fields makes several variants send the same values (no date field to make
+                # "min date" of, no number to make huge, no field at all to empty): each distinct request goes once.
+                sent = set()
                 for variant, data, action in self.hostile_variants(form, identity):
+                    if _request_key(data, action) in sent:
+                        self.counts["hostile repeats not sent"] += 1
+                        continue
+                    sent.add(_request_key(data, action))
                     if self.out_of_time:
                         return
                     self.submit(identity, form, data, variant, action)
@@ -617,7 +629,8 @@ class Crawler:
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
         return (
             f"{self.counts['pages']} pages visited, {self.counts['query variants']} query variants, "
-            f"{self.counts['forms submitted']} forms submitted, {self.counts['requests']} requests "
+            f"{self.counts['forms submitted']} forms submitted ({self.counts['hostile repeats not sent']} repeated "
+            f"hostile variants not sent), {self.counts['requests']} requests "
             f"({statuses}), {len(self.failures)} responses of 500, {len(self.leaks)} pages showing what they must not"
             f"{' (cut short by the time limit)' if self.cut else ''}"
         )

@@ -8,6 +8,7 @@ Its small tests show that it reaches the follow-ups list's second page and that 
 
 import re
 import time
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
@@ -277,6 +278,29 @@ def test_the_crawler_fails_on_a_500_behind_a_pager_or_a_form():
     assert ("GET", "/list?page=2", "ZeroDivisionError: the second page divides by zero") in errors
     assert ("POST", "/echo", "ValueError: a title this long was never expected") in errors
     assert crawler.statuses[200] >= 3 and crawler.statuses[422] >= 1
+
+
+def test_the_crawler_sends_each_distinct_hostile_request_of_a_form_once():
+    app = Flask(__name__)
+    received = Counter()
+
+    @app.get("/")
+    def home():
+        return '<form method="post" action="/close"><button name="go" value="1">Close</button></form>'
+
+    @app.post("/close")
+    def close():
+        received[request.full_path, request.get_data()] += 1
+        return "ok"
+
+    crawler = Crawler(app, query_variants=False)
+    crawler.crawl(Identity("anonymous", app.test_client()))
+    # "missing fields" and "missing go" send the same nothing; the valid values, and "min date" and "max date"
+    # (the form has no date to change), send go=1: once as the valid submission, once among the hostile ones.
+    assert received["/close?", b""] == 1
+    assert received["/close?", b"go=1"] == 2
+    assert crawler.counts["hostile repeats not sent"] == 2
+    assert len(received) >= 8  # the rest still go: empty, overlong, NUL, huge, negative, repeated, reserved...
 
 
 @pytest.mark.parametrize("variant", ["page=2", "endpoint=x", "max date", "overlong"])
