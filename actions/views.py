@@ -77,10 +77,22 @@ def forum_page_context(actor, forum) -> dict:
 @login_required
 @conditional(data_version.current)
 def my_tasks():
-    pagination, counts = queries.my_tasks(
-        current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
-    )
-    return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
+    return render_template("actions/my_tasks.html", tasks=_tasks(current_user))
+
+
+def _tasks(actor) -> Markup:
+    """My tasks' heading, counts, cards and pager, rendered once for this user while the data stays as it is: per
+    language, day and address (the page). Everything else they show (the OPDs the user acts for, the user's own
+    OPD) is data, so a change of it moves the data version on."""
+
+    def render():
+        pagination, counts = queries.my_tasks(actor, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"])
+        return Markup(render_template("actions/_my_tasks.html", pagination=pagination, counts=counts, today=today))
+
+    require(actor, Permission.READ)  # each time, as the list's results
+    today = clock.today_local()
+    key = (actor.id, locale_name(), today, request.script_root, request.full_path)
+    return data_version.cached("my tasks", key, render)
 
 
 @bp.app_template_global()
