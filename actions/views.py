@@ -135,18 +135,16 @@ bp.record_once(lambda state: state.app.extensions.setdefault(TASK_CARDS, Fragmen
 @login_required
 @conditional(data_version.current)
 def action_list():
-    filters = filters_from_request()
+    choices = _filter_choices(current_user)
+    headless = choices["headless"] if can(current_user, Permission.DELIVERY_LOG) else []
     return render_template(
-        "actions/list.html",
-        filters=filters,
-        results=_results(current_user, filters),
-        **_filter_choices(current_user),
+        "actions/list.html", headless=headless, results=_results(current_user, filters_from_request(), choices)
     )
 
 
-def _results(actor, filters) -> Markup:
-    """The list's count, rows and pager, rendered once for everyone of one reach and government (whose OPDs are
-    named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
+def _results(actor, filters, choices: dict) -> Markup:
+    """The list's filters, count, rows and pager, rendered once for everyone of one reach and government (whose
+    OPDs are named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
 
     def render():
         pagination = queries.list_assignments(
@@ -155,10 +153,12 @@ def _results(actor, filters) -> Markup:
         return Markup(
             render_template(
                 "actions/_list_results.html",
+                filters=filters,
                 pagination=pagination,
                 today=today,
                 task_url=id_url("actions.assignment_view", "assignment_id"),
                 forum_url=id_url("forum.forum_view", "forum_id"),
+                **choices,
             )
         )
 
@@ -175,8 +175,9 @@ class _Headless(NamedTuple):
 
 
 def _filter_choices(actor) -> dict:
-    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head:
-    the same for everyone of one reach and government while the data stays as it is, so built once for them."""
+    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head
+    (shown to whoever may read the delivery log): the same for everyone of one reach and government while the data
+    stays as it is, so built once for them."""
 
     def build():
         return {
@@ -188,8 +189,7 @@ def _filter_choices(actor) -> dict:
         }
 
     key = (governments.reach(actor), actor.government_id, locale_name())
-    choices = data_version.cached("followups choices", key, build)
-    return choices if can(actor, Permission.DELIVERY_LOG) else {**choices, "headless": []}
+    return data_version.cached("followups choices", key, build)
 
 
 # --- actions -------------------------------------------------------------------------------------------
