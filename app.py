@@ -362,10 +362,13 @@ def register_conflict_handlers(app: Flask, domain_error) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from markupsafe import Markup
+
     from accounts import governments
     from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS
     from actions import models as action_models
     from core import audit, clock
+    from core.fragments import FragmentCache
     from core.permissions import ROLE_LABELS, Permission, can
     from forum import models as forum_models
     from notifications import models as notification_models
@@ -424,6 +427,16 @@ def register_template_helpers(app: Flask) -> None:
             if found is not None:
                 return found.name
         return app.config["KAWAL_PEMDA_NAME"]
+
+    menus = FragmentCache(size=64)
+
+    @app.template_global()
+    def main_menu() -> Markup:
+        """The signed-in user's main menu, rendered once for everyone of one role alike (with an OPD or not, the
+        instance admin or not) in one language and under one address prefix: those are all that it shows."""
+        user = current_user
+        key = (user.role, user.active, bool(user.opd_id), user.manages_instance, select_locale(), request.script_root)
+        return menus.get(key, lambda: Markup(render_template("_main_menu.html")))
 
     @app.context_processor
     def helpers():

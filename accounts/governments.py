@@ -1,20 +1,23 @@
 """The governments of this Kawal and their tree: who is below whom, and how far a user's sight reaches.
 
 The rules themselves (`core.permissions.sees`, `works_for`) know nothing of the tree; this module gives them the sets.
-The tree is small (a ministry with every province and kabupaten/kota is some 550 rows) and read once per request.
+The tree is small (a ministry with every province and kabupaten/kota is some 550 rows): each web worker keeps it
+while the data stays as it is.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 
 from accounts.models import Government, GovernmentKind, Opd
+from core import data_version
 from core.extensions import db
 from core.permissions import Actor, Reach, sees
 
 _CACHE = "kawal_governments"
+_CHANGED = "kawal_governments_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,20 +88,31 @@ def acting_government_id(actor: Actor | None) -> int:
 
 
 def tree() -> dict[int, Node]:
-    """Every government by id, read once per request (or app context)."""
+    """Every government by id, once per request (or app context): in a request, the web worker's copy while the
+    data stays as it is (a government's change is a write, which moves the data version on), unless this request
+    changed one. Shared by the worker's threads: read it, never change it."""
     if has_app_context() and _CACHE in g:
         return g.get(_CACHE)
-    columns = [getattr(Government, name) for name in Node.__slots__]
-    nodes = {row.id: Node(*row) for row in db.session.execute(sa.select(*columns))}
+    if has_request_context() and _CHANGED not in g:
+        nodes = data_version.cached("governments", None, _read_tree)
+    else:
+        nodes = _read_tree()
     if has_app_context():
         setattr(g, _CACHE, nodes)
     return nodes
 
 
+def _read_tree() -> dict[int, Node]:
+    columns = [getattr(Government, name) for name in Node.__slots__]
+    return {row.id: Node(*row) for row in db.session.execute(sa.select(*columns))}
+
+
 def forget() -> None:
-    """Drop the request's copy of the tree, after a government was added or changed."""
+    """Drop the request's copy of the tree, after a government was added or changed: the rest of the request reads
+    the tree from the database, since the worker's copy is of the version before this request's write."""
     if has_app_context():
         g.pop(_CACHE, None)
+        setattr(g, _CHANGED, True)
 
 
 def node(government_id: int | None) -> Node | None:

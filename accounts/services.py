@@ -1,5 +1,6 @@
 """Operations on users and OPDs. Each takes the acting user, checks permission and writes the audit trail."""
 
+import functools
 import hashlib
 import secrets
 
@@ -202,11 +203,17 @@ def user_by_session_id(session_id: str) -> User | None:
     version = version or "0"
     if not (user_id.isdigit() and version.isdigit() and 0 < int(user_id) <= 2**31 - 1):
         return None
-    # Every page's menu names the user's OPD: loaded with the user, not by a second query.
-    user = db.session.get(User, int(user_id), options=[so.joinedload(User.opd)])
+    user = db.session.execute(_user_with_opd(), {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+@functools.cache
+def _user_with_opd() -> sa.Select:
+    """The statement of every request's first query, built once: session.get builds it and its options anew each
+    time. Every page's menu names the user's OPD: loaded with the user, not by a second query."""
+    return sa.select(User).options(so.joinedload(User.opd)).where(User.id == sa.bindparam("user_id"))
 
 
 def end_sessions(actor: Actor, user: User, *, tokens: bool = True) -> None:

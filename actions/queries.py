@@ -269,7 +269,10 @@ def my_tasks(actor: Actor, *, page: int = 1, per_page: int = 50) -> tuple[Counte
     mine = sa.and_(
         Assignment.opd_id.in_(opd_ids),
         visible_assignments(actor),
-        sa.or_(Assignment.status.in_(OPEN), Assignment.updated_at >= clock.now() - RECENTLY_FINISHED),
+        # From the start of a day, not this moment: the page is the same all day (actions.views keeps it so).
+        sa.or_(
+            Assignment.status.in_(OPEN), Assignment.updated_at >= clock.start_of_local_day(today - RECENTLY_FINISHED)
+        ),
     )
     counts = TaskCounts()
     sent_back = sent_back_clause()

@@ -77,10 +77,22 @@ def forum_page_context(actor, forum) -> dict:
 @login_required
 @conditional(data_version.current)
 def my_tasks():
-    pagination, counts = queries.my_tasks(
-        current_user, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"]
-    )
-    return render_template("actions/my_tasks.html", pagination=pagination, counts=counts, today=clock.today_local())
+    return render_template("actions/my_tasks.html", tasks=_tasks(current_user))
+
+
+def _tasks(actor) -> Markup:
+    """My tasks' heading, counts, cards and pager, rendered once for this user while the data stays as it is: per
+    language, day and address (the page). Everything else they show (the OPDs the user acts for, the user's own
+    OPD) is data, so a change of it moves the data version on."""
+
+    def render():
+        pagination, counts = queries.my_tasks(actor, page=page_number(), per_page=current_app.config["TASKS_PAGE_SIZE"])
+        return Markup(render_template("actions/_my_tasks.html", pagination=pagination, counts=counts, today=today))
+
+    require(actor, Permission.READ)  # each time, as the list's results
+    today = clock.today_local()
+    key = (actor.id, locale_name(), today, request.script_root, request.full_path)
+    return data_version.cached("my tasks", key, render)
 
 
 @bp.app_template_global()
@@ -123,18 +135,16 @@ bp.record_once(lambda state: state.app.extensions.setdefault(TASK_CARDS, Fragmen
 @login_required
 @conditional(data_version.current)
 def action_list():
-    filters = filters_from_request()
+    choices = _filter_choices(current_user)
+    headless = choices["headless"] if can(current_user, Permission.DELIVERY_LOG) else []
     return render_template(
-        "actions/list.html",
-        filters=filters,
-        results=_results(current_user, filters),
-        **_filter_choices(current_user),
+        "actions/list.html", headless=headless, results=_results(current_user, filters_from_request(), choices)
     )
 
 
-def _results(actor, filters) -> Markup:
-    """The list's count, rows and pager, rendered once for everyone of one reach and government (whose OPDs are
-    named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
+def _results(actor, filters, choices: dict) -> Markup:
+    """The list's filters, count, rows and pager, rendered once for everyone of one reach and government (whose
+    OPDs are named bare) while the data stays as it is: per language, day and address (the filters, the page)."""
 
     def render():
         pagination = queries.list_assignments(
@@ -143,10 +153,12 @@ def _results(actor, filters) -> Markup:
         return Markup(
             render_template(
                 "actions/_list_results.html",
+                filters=filters,
                 pagination=pagination,
                 today=today,
                 task_url=id_url("actions.assignment_view", "assignment_id"),
                 forum_url=id_url("forum.forum_view", "forum_id"),
+                **choices,
             )
         )
 
@@ -163,8 +175,9 @@ class _Headless(NamedTuple):
 
 
 def _filter_choices(actor) -> dict:
-    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head:
-    the same for everyone of one reach and government while the data stays as it is, so built once for them."""
+    """The follow-ups list's filter choices as built <option>s (some 1,000 of them), and the OPDs without a head
+    (shown to whoever may read the delivery log): the same for everyone of one reach and government while the data
+    stays as it is, so built once for them."""
 
     def build():
         return {
@@ -176,8 +189,7 @@ def _filter_choices(actor) -> dict:
         }
 
     key = (governments.reach(actor), actor.government_id, locale_name())
-    choices = data_version.cached("followups choices", key, build)
-    return choices if can(actor, Permission.DELIVERY_LOG) else {**choices, "headless": []}
+    return data_version.cached("followups choices", key, build)
 
 
 # --- actions -------------------------------------------------------------------------------------------

@@ -63,15 +63,18 @@ def conditional(version: Callable[[], object]):
             data_version = version()
             if data_version is None:  # no version to trust (core.data_version): the page as it is, untagged
                 return view(*args, **kwargs)
-            if request.if_none_match.contains_weak(page_etag(data_version)):
+            etag = page_etag(data_version)
+            if request.if_none_match.contains_weak(etag):
                 response = current_app.response_class(status=304)
             else:
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
-            # Tagged after the view ran: rendering may have made the session's CSRF token and shown the flashes,
-            # and the browser's next request carries that session.
-            response.set_etag(page_etag(data_version))
+                # Rendering may have made the session's CSRF token or shown the flashes, and the browser's next
+                # request carries that session: the tag is of the session as it is now.
+                if session.modified:
+                    etag = page_etag(data_version)
+            response.set_etag(etag)
             response.headers["Cache-Control"] = REVALIDATE
             return response
 

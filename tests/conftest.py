@@ -547,6 +547,22 @@ class QueryCounter:
         sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
+def page_and_statements(app, client, url: str) -> tuple[str, list[str]]:
+    """A page the client gets, and the SQL statements its request ran (each on one line)."""
+    statements = []
+
+    def note(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            page = client.get(url).get_data(as_text=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+    return page, statements
+
+
 SUMMARY = "kawal_summary"
 _summaries: list[str] = []  # in the process that prints the run's summary
 

@@ -100,3 +100,27 @@ def test_log_out_everywhere_needs_a_csrf_token(make_app, world):
     assert client.post("/login", data=data).status_code == 302
     assert client.post("/account/sessions/end").status_code == 400
     assert _works(client)
+
+
+def test_each_request_loads_its_user_with_the_opd_by_one_statement_built_once(app, world, client_as):
+    import sqlalchemy as sa
+    from flask import g, has_request_context
+
+    from core.extensions import db
+
+    client = client_as("opd_head")
+    firsts = []
+
+    def note(state):
+        if has_request_context() and "_first_noted" not in g:
+            g._first_noted = True
+            firsts.append(state.statement)
+
+    sa.event.listen(db.session, "do_orm_execute", note)
+    try:
+        page = client.get("/account/calendar").get_data(as_text=True)
+        client.get("/account/calendar")
+    finally:
+        sa.event.remove(db.session, "do_orm_execute", note)
+    assert "DINKES" in page  # the menu names the OPD, loaded with the user
+    assert len(firsts) == 2 and firsts[0] is firsts[1]  # not a new select and options on every request

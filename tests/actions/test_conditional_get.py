@@ -151,3 +151,44 @@ def test_a_copy_from_before_a_restart_is_not_confirmed(app, make_app, task, clie
     again = restarted.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
     assert restarted.get(url, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+
+
+def test_the_lists_filter_form_is_kept_with_its_results_and_marks_each_addresss_choice(app, world, task, client_as):
+    counted = []
+    select_options = app.jinja_env.globals["select_options"]
+
+    def counting(*args, **kwargs):
+        counted.append(args)
+        return select_options(*args, **kwargs)
+
+    app.jinja_env.globals["select_options"] = counting
+    try:
+        client = client_as("secretariat")
+        client.get("/actions")
+        drawn = len(counted)
+        kept = client.get("/actions").get_data(as_text=True)
+        assert drawn and len(counted) == drawn  # the form came with the kept results: no choice drawn again
+        opd = world.opds["DINKES"]
+        filtered = client.get(f"/actions?opd={opd}").get_data(as_text=True)
+    finally:
+        app.jinja_env.globals["select_options"] = select_options
+    assert f'<option value="{opd}" selected' in filtered and f'<option value="{opd}" selected' not in kept
+
+
+@pytest.mark.parametrize("url, role", PAGES)
+def test_the_etag_is_digested_again_only_when_rendering_changed_the_session(
+    app, task, client_as, url, role, monkeypatch
+):
+    from core import conditional
+
+    digested = []
+    page_etag = conditional.page_etag
+    monkeypatch.setattr(conditional, "page_etag", lambda version: digested.append(version) or page_etag(version))
+    client = client_as(role)
+    with client.session_transaction() as session:
+        session.pop("csrf_token", None)
+    first = client.get(url)  # the page's forms make the session's CSRF token: tagged with it
+    assert len(digested) == 2
+    again = client.get(url)
+    assert len(digested) == 3 and again.headers["ETag"] == first.headers["ETag"]
+    assert _again(client, url, again).status_code == 304

@@ -155,6 +155,7 @@ def test_the_list_takes_the_same_queries_for_2_tasks_as_for_20(app, world, api_a
     assert len(response.get_json()) == 2
     for _ in range(18):
         dinkes_task(app, world)
+    secretariat.get("/api/v1/assignments")  # the first read after a write reads the government tree, then kept
     twenty, response = _list_queries(app, secretariat, "/api/v1/assignments")
     assert response.headers["X-Total-Count"] == "20" and len(response.get_json()) == 20
     assert twenty == two

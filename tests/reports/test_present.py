@@ -333,6 +333,7 @@ def test_the_presentation_runs_a_fixed_number_of_queries(app, world, late, clock
             assert client.get(f"/dashboard/present?opd={world.opds['DINKES']}").status_code == 200
         return counter.count
 
+    queries()  # the first after a write reads the government tree too, which the web worker then keeps
     few = queries()
     clock.set(REVIEW_DAY - timedelta(days=10))
     with app.app_context():
