@@ -77,3 +77,34 @@ def test_a_plan_of_the_benchmark_data_writes_the_rows_it_always_wrote(app, appct
     assert hashlib.sha256(listing.encode()).hexdigest() == EXPECTED["sha256"][db.session.get_bind().dialect.name]
     assert planner.plan(moment).items == 0  # a second run adds nothing
     assert _listing() == listing
+
+
+def test_the_plan_holds_a_batch_of_candidates_at_a_time_and_the_rest_as_numbers(app, appctx, monkeypatch):
+    """A province's plan holds ~50,000 occasions: as objects with their strings, and the set of every subject key
+    beside them, they took 34 MB above the app, whose job has 100 MB. Now each batch of tasks is judged "already
+    planned" on its own and dropped, what is kept is numbers, and the items' rows are made as they are written."""
+    import gc
+
+    from bench.generate import generate
+
+    at(app, 2026, 3, 4, 6, 0)
+    generate(scale=0.04, seed=7)
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    monkeypatch.setattr(planner, "ROWS_AT_A_TIME", 100)
+    judged, alive = [], []
+    unplanned, insert = planner.unplanned, planner.bulk_insert_or_ignore
+
+    def unplanned_counted(found):
+        judged.append(len({c.subject_key for c in found}))
+        return unplanned(found)
+
+    def insert_counted(*args, **kwargs):
+        alive.append(sum(isinstance(thing, planner.Candidate) for thing in gc.get_objects()))
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "unplanned", unplanned_counted)
+    monkeypatch.setattr(planner, "bulk_insert_or_ignore", insert_counted)
+    assert planner.plan(at(app, 2026, 3, 4, 9, 0)).items == EXPECTED["items"]
+    assert len(judged) > 10 and max(judged) <= 100  # the tasks of one batch at a time (then the decrees)
+    assert alive == [0]  # when the items are written, not one candidate object is held
