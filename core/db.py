@@ -2,7 +2,9 @@
 
 import hashlib
 import statistics
+from collections.abc import Iterable
 from enum import Enum
+from itertools import chain, islice
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import SelectPagination
@@ -30,20 +32,27 @@ def insert_or_ignore(model, rows: list[dict], conflict: list[str]) -> None:
     db.session.execute(dialect.insert(model).on_conflict_do_nothing(index_elements=conflict), rows)
 
 
-def bulk_insert_or_ignore(model, rows: list[dict], conflict: list[str]) -> None:
-    """insert_or_ignore for thousands of rows. On PostgreSQL they are COPied into a temporary table and inserted
-    from there in one statement: 47,673 reminder items take 0.9 s instead of 2.6 s. SQLite's executemany is fast."""
-    if not rows or db.session.get_bind().dialect.name != "postgresql":
-        insert_or_ignore(model, rows, conflict)
+def bulk_insert_or_ignore(model, rows: Iterable[dict], conflict: list[str]) -> None:
+    """insert_or_ignore for thousands of rows, read from `rows` as they come (never all held: pass a generator).
+    On PostgreSQL they are COPied into a temporary table and inserted from there in one statement: 47,673 reminder
+    items take 0.9 s instead of 2.6 s. SQLite's executemany is fast: it takes them 500 at a time (SQLAlchemy's
+    processing of an executemany's parameters holds ~1.5 KB a row meanwhile)."""
+    rows = iter(rows)
+    if db.session.get_bind().dialect.name != "postgresql":
+        while chunk := list(islice(rows, 500)):
+            insert_or_ignore(model, chunk, conflict)
+        return
+    first = next(rows, None)
+    if first is None:
         return
     table = model.__table__.name
-    names = list(rows[0])
+    names = list(first)
     columns = ", ".join(f'"{name}"' for name in names)
     cursor = db.session.connection().connection.driver_connection.cursor()
     with cursor:
         cursor.execute(f'CREATE TEMP TABLE incoming ON COMMIT DROP AS SELECT {columns} FROM "{table}" WITH NO DATA')
         with cursor.copy(f"COPY incoming ({columns}) FROM STDIN") as copy:
-            for row in rows:
+            for row in chain([first], rows):
                 copy.write_row([_copy_value(row[name]) for name in names])
         keys = ", ".join(f'"{name}"' for name in conflict)
         cursor.execute(

@@ -7,7 +7,9 @@ digest holding everything.
 """
 
 import hashlib
+from array import array
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -31,16 +33,102 @@ from notifications.models import CancelReason, MailKind, MailStatus, OutboxItem,
 ROWS_AT_A_TIME = 5000
 
 
-@dataclass(slots=True)
-class Candidate:
-    """A reminder occasion that is due today (slots: a province plans some 50,000 at once)."""
+# An occasion's name starts with what it counts from: the due date, the day assigned, the decree's end.
+PREFIXES = {
+    Reason.UNACKNOWLEDGED: "unack",
+    Reason.OVERDUE: Reason.OVERDUE.value,
+    Reason.ESCALATION: Reason.ESCALATION.value,
+    Reason.DUE_SOON: "due",
+    Reason.DECREE_EXPIRY: "decree",
+}
+REASONS = tuple(PREFIXES)
 
-    subject_key: str
-    occasion: str
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A reminder occasion that is due today: why, the task's (or decree's) id, the date it counts from and its
+    number (the days before, or the week); its subject key and occasion, as outbox_items holds them, are made from
+    these when asked."""
+
     reason: Reason
     opd_id: int
-    assignment_id: int | None = None
-    decree_id: int | None = None
+    subject_id: int
+    day: date
+    number: int
+
+    @property
+    def subject_key(self) -> str:
+        return f"{'decree' if self.reason == Reason.DECREE_EXPIRY else 'assignment'}:{self.subject_id}"
+
+    @property
+    def occasion(self) -> str:
+        return f"{PREFIXES[self.reason]}:{self.day.isoformat()}:{self.number}"
+
+    @property
+    def assignment_id(self) -> int | None:
+        return None if self.reason == Reason.DECREE_EXPIRY else self.subject_id
+
+    @property
+    def decree_id(self) -> int | None:
+        return self.subject_id if self.reason == Reason.DECREE_EXPIRY else None
+
+
+class ByOpd(Mapping):
+    """The candidates of each OPD in the order found, kept as four numbers each in one array per OPD (a province
+    plans some 50,000 at once: 1.5 MB so, 12 MB as objects with their strings). Reads as {opd id: [Candidate]}."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[int, array] = {}
+
+    def add(self, candidate: Candidate) -> None:
+        numbers = self._numbers.setdefault(candidate.opd_id, array("q"))
+        numbers.extend(
+            (REASONS.index(candidate.reason), candidate.subject_id, candidate.day.toordinal(), candidate.number)
+        )
+
+    def count(self, opd_id: int) -> int:
+        return len(self._numbers[opd_id]) // 4
+
+    def __getitem__(self, opd_id: int) -> list[Candidate]:
+        numbers = self._numbers[opd_id]
+        return [
+            Candidate(REASONS[numbers[i]], opd_id, numbers[i + 1], date.fromordinal(numbers[i + 2]), numbers[i + 3])
+            for i in range(0, len(numbers), 4)
+        ]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._numbers)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+
+class DueDates(Mapping):
+    """{task id: its due date as ISO text}, kept as two arrays while the plan streams (a province's 34,000 overdue
+    tasks: 0.5 MB so, 4 MB as a dict of strings) and made a dict when first read: webhooks.enqueue_overdue reads
+    it only when an endpoint listens."""
+
+    def __init__(self) -> None:
+        self._ids, self._days = array("q"), array("q")
+        self._read: dict[int, str] | None = None
+
+    def add(self, task_id: int, due_date: date) -> None:
+        self._ids.append(task_id)
+        self._days.append(due_date.toordinal())
+
+    def _dict(self) -> dict[int, str]:
+        if self._read is None:
+            self._read = {i: date.fromordinal(day).isoformat() for i, day in zip(self._ids, self._days, strict=True)}
+        return self._read
+
+    def __getitem__(self, task_id: int) -> str:
+        return self._dict()[task_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +154,7 @@ class PlanResult:
     before_send_time: bool = False  # every government whose working day it is waits for its send time
     messages: int = 0
     items: int = 0
-    by_opd: dict[int, list[Candidate]] = field(default_factory=dict)
+    by_opd: ByOpd = field(default_factory=ByOpd)
     days: dict[int, Day] = field(default_factory=dict)
     planned: frozenset[int] = frozenset()  # the governments planned in this run
     secretariat: int = 0  # secretariat digests planned (their content is chosen at send time)
@@ -93,12 +181,12 @@ def days_at(now: datetime) -> dict[int, Day]:
     return days
 
 
-def candidates(days: dict[int, Day]) -> list[Candidate]:
+def candidates(days: dict[int, Day]) -> Iterator[list[Candidate]]:
     """Every reminder occasion due today, planned or not, of the OPDs of these governments, each judged on its own
-    government's date, policy and working days."""
-    found: list[Candidate] = []
+    government's date, policy and working days: in batches, those of up to ROWS_AT_A_TIME tasks at a time (a
+    province's 60,000 open tasks are never all held), then the decrees'."""
     if not days:
-        return found
+        return
     ids = sorted(days)
     rows = db.session.execute(
         sa.select(
@@ -111,56 +199,49 @@ def candidates(days: dict[int, Day]) -> list[Candidate]:
         )
         .join(Opd, Assignment.opd_id == Opd.id)
         .where(Assignment.status.in_(WITH_OPD), Opd.government_id.in_(ids))
-        .execution_options(yield_per=ROWS_AT_A_TIME)  # streamed: a province's 60,000 open tasks are never all held
+        .execution_options(yield_per=ROWS_AT_A_TIME)
     )
     # (government, assigned on) → first unacknowledged reminder: one calendar walk per day and government
     first_reminder: dict[tuple[int, date], date] = {}
-    for assignment_id, opd_id, status, due_date, assigned_at, government_id in rows:
-        day = days[government_id]
-        today, policy = day.today, day.policy
-        key = f"assignment:{assignment_id}"
-        if status == Status.ASSIGNED:
-            assigned_on = assigned_at.astimezone(day.zone).date()
-            walk = (government_id, assigned_on)
-            if walk not in first_reminder:
-                first_reminder[walk] = day.workdays.add(assigned_on, policy.unacknowledged_after_working_days)
-            first = first_reminder[walk]
-            if today >= first:
-                week = 1 + (today - first).days // 7
-                found.append(
-                    Candidate(key, f"unack:{assigned_on}:{week}", Reason.UNACKNOWLEDGED, opd_id, assignment_id)
-                )
-        days_left = (due_date - today).days
-        if days_left < 0:
-            late = -days_left
-            period = 1 + (late - 1) // policy.overdue_every_days
-            escalated = late >= policy.escalate_after_days > 0
-            # Crossing into escalation is an occasion of its own, even within an overdue week.
-            reason = Reason.ESCALATION if escalated else Reason.OVERDUE
-            found.append(Candidate(key, f"{reason.value}:{due_date}:{period}", reason, opd_id, assignment_id))
-        else:
-            threshold = _tightest(days_left, policy.due_soon_days)
-            if threshold is not None:
-                found.append(Candidate(key, f"due:{due_date}:{threshold}", Reason.DUE_SOON, opd_id, assignment_id))
+    for batch in rows.partitions():
+        found = []
+        for assignment_id, opd_id, status, due_date, assigned_at, government_id in batch:
+            day = days[government_id]
+            today, policy = day.today, day.policy
+            if status == Status.ASSIGNED:
+                assigned_on = assigned_at.astimezone(day.zone).date()
+                walk = (government_id, assigned_on)
+                if walk not in first_reminder:
+                    first_reminder[walk] = day.workdays.add(assigned_on, policy.unacknowledged_after_working_days)
+                first = first_reminder[walk]
+                if today >= first:
+                    week = 1 + (today - first).days // 7
+                    found.append(Candidate(Reason.UNACKNOWLEDGED, opd_id, assignment_id, assigned_on, week))
+            days_left = (due_date - today).days
+            if days_left < 0:
+                late = -days_left
+                period = 1 + (late - 1) // policy.overdue_every_days
+                escalated = late >= policy.escalate_after_days > 0
+                # Crossing into escalation is an occasion of its own, even within an overdue week.
+                reason = Reason.ESCALATION if escalated else Reason.OVERDUE
+                found.append(Candidate(reason, opd_id, assignment_id, due_date, period))
+            else:
+                threshold = _tightest(days_left, policy.due_soon_days)
+                if threshold is not None:
+                    found.append(Candidate(Reason.DUE_SOON, opd_id, assignment_id, due_date, threshold))
+        yield found
     decrees = db.session.execute(
         sa.select(Decree.id, Decree.lead_opd_id, Decree.valid_until, Opd.government_id)
         .join(Opd, Decree.lead_opd_id == Opd.id)
         .where(Decree.stage == DecreeStage.SIGNED, Decree.valid_until.is_not(None), Opd.government_id.in_(ids))
     )
+    found = []
     for decree_id, opd_id, valid_until, government_id in decrees:
         day = days[government_id]
         threshold = _tightest((valid_until - day.today).days, day.policy.decree_expiry_days)
         if threshold is not None:
-            found.append(
-                Candidate(
-                    f"decree:{decree_id}",
-                    f"decree:{valid_until}:{threshold}",
-                    Reason.DECREE_EXPIRY,
-                    opd_id,
-                    decree_id=decree_id,
-                )
-            )
-    return found
+            found.append(Candidate(Reason.DECREE_EXPIRY, opd_id, decree_id, valid_until, threshold))
+    yield found
 
 
 def unplanned(found: list[Candidate]) -> list[Candidate]:
@@ -171,6 +252,19 @@ def unplanned(found: list[Candidate]) -> list[Candidate]:
             db.session.execute(sa.select(OutboxItem.subject_key, OutboxItem.occasion).where(condition)).tuples()
         )
     return [c for c in found if (c.subject_key, c.occasion) not in planned]
+
+
+def _found(due: dict[int, Day]) -> tuple[ByOpd, DueDates]:
+    """Today's occasions not yet planned, by OPD, and the due dates of the tasks found overdue (planned or not, for
+    the webhooks): each batch of candidates is judged "already planned" on its own, and dropped."""
+    by_opd, overdue = ByOpd(), DueDates()
+    for found in candidates(due):
+        for candidate in found:
+            if candidate.reason in (Reason.OVERDUE, Reason.ESCALATION):
+                overdue.add(candidate.subject_id, candidate.day)
+        for candidate in unplanned(found):
+            by_opd.add(candidate)
+    return by_opd, overdue
 
 
 def resolve_recipient(opd: Opd) -> tuple[str | None, int | None]:
@@ -198,11 +292,8 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     if not due:
         result.before_send_time = True
         return result
-    found = candidates(due)
-    by_opd: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in unplanned(found):
-        by_opd[candidate.opd_id].append(candidate)
-    result.by_opd = dict(by_opd)
+    result.by_opd, overdue = _found(due)
+    by_opd = result.by_opd
     if dry_run:
         db.session.rollback()
         return result
@@ -239,35 +330,28 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
     insert_or_ignore(OutboxMessage, messages, ["dedup_key"])
     todays = _waiting(keys)
     _supersede(todays, {whose: day.today for whose, day in day_of.items()})
-    items = []
-    for whose, opd_ids in groups.items():
-        if whose not in todays:
-            continue  # today's digest is being sent or went already: these wait for tomorrow's
-        digest = [c for opd_id in opd_ids for c in by_opd[opd_id]]
-        items += [
-            dict(
-                message_id=todays[whose],
-                subject_key=c.subject_key,
-                occasion=c.occasion,
-                reason=c.reason,
-                assignment_id=c.assignment_id,
-                decree_id=c.decree_id,
-                dropped=False,
-                state={},
-            )
-            for c in digest
-        ]
-        result.messages += 1
-        result.items += len(digest)
-        if len(items) >= ROWS_AT_A_TIME:  # written as they come: the rows of 50,000 items are never all held
-            bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
-            items = []
-    bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])
+    written = [(todays[whose], opd_ids) for whose, opd_ids in groups.items() if whose in todays]
+    # (A digest not waiting any more is being sent or went already: its OPDs' items wait for tomorrow's.)
+    result.messages = len(written)
+    result.items = sum(by_opd.count(opd_id) for _message_id, opd_ids in written for opd_id in opd_ids)
+    items = (
+        dict(
+            message_id=message_id,
+            subject_key=c.subject_key,
+            occasion=c.occasion,
+            reason=c.reason,
+            assignment_id=c.assignment_id,
+            decree_id=c.decree_id,
+            dropped=False,
+            state={},
+        )
+        for message_id, opd_ids in written
+        for opd_id in opd_ids
+        for c in by_opd[opd_id]
+    )
+    bulk_insert_or_ignore(OutboxItem, items, ["subject_key", "occasion"])  # streamed: never all held
     result.secretariat = _plan_secretariat(due, days, now)
     # A task found overdue is an `assignment.overdue` webhook, once per task and due date (not per overdue week).
-    overdue = {
-        c.assignment_id: c.occasion.split(":")[1] for c in found if c.reason in (Reason.OVERDUE, Reason.ESCALATION)
-    }
     result.webhooks = webhooks.enqueue_overdue(overdue, now)
     db.session.commit()
     return result

@@ -1,0 +1,110 @@
+"""The rows a plan writes on the benchmark's data, at a small scale, are those of the planner before its candidates
+were streamed in batches and kept as numbers (the listing's digest was taken from that code): the same digests, the
+same items in the same order, whatever the batch size."""
+
+import hashlib
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from notifications import planner
+from notifications.models import OutboxItem, OutboxMessage
+from tests.notifications.helpers import at
+
+# sha256 of `_listing()` after the plan below, as the planner wrote it at main's 851a33a.
+EXPECTED = {
+    "digests": 20,
+    "items": 1914,
+    # by database: its own ids and its own words for a moment
+    "sha256": {
+        "sqlite": "3d7a164470d49dd24f362c9662ab0bb7a0339815d141264798af8d6e18b3804f",
+        "postgresql": "3b5a05927ce6864c19ec16ea46b5baf4121cf1811b77a81c69529980a925bcd3",
+    },
+}
+
+
+def _listing() -> str:
+    """Every outbox row the plan wrote, in id order, by the columns that say what is sent to whom, and when."""
+    messages = db.session.execute(
+        sa.select(
+            OutboxMessage.id,
+            OutboxMessage.dedup_key,
+            OutboxMessage.kind,
+            OutboxMessage.recipient,
+            OutboxMessage.recipient_user_id,
+            OutboxMessage.opd_id,
+            OutboxMessage.government_id,
+            OutboxMessage.local_date,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.status,
+        ).order_by(OutboxMessage.id)
+    ).all()
+    key_of = {row.id: row.dedup_key for row in messages}
+    items = db.session.execute(
+        sa.select(
+            OutboxItem.message_id,
+            OutboxItem.subject_key,
+            OutboxItem.occasion,
+            OutboxItem.reason,
+            OutboxItem.assignment_id,
+            OutboxItem.decree_id,
+            OutboxItem.dropped,
+            OutboxItem.state,
+        ).order_by(OutboxItem.id)
+    ).all()
+    listing = {
+        "messages": [[str(value) for value in row[1:]] for row in messages],
+        "items": [[key_of[row[0]], *(str(value) for value in row[1:])] for row in items],
+    }
+    return json.dumps(listing, sort_keys=True)
+
+
+@pytest.mark.parametrize("rows_at_a_time", [5000, 7])
+def test_a_plan_of_the_benchmark_data_writes_the_rows_it_always_wrote(app, appctx, monkeypatch, rows_at_a_time):
+    from bench.generate import generate
+
+    at(app, 2026, 3, 4, 6, 0)  # a Wednesday, before the send time
+    generate(scale=0.04, seed=7)
+    db.session.execute(sa.delete(OutboxMessage))  # the new-task mails are not the subject here
+    db.session.commit()
+    monkeypatch.setattr(planner, "ROWS_AT_A_TIME", rows_at_a_time)
+    moment = at(app, 2026, 3, 4, 9, 0)
+    result = planner.plan(moment)
+    listing = _listing()
+    assert (result.messages, result.items) == (EXPECTED["digests"], EXPECTED["items"])
+    assert hashlib.sha256(listing.encode()).hexdigest() == EXPECTED["sha256"][db.session.get_bind().dialect.name]
+    assert planner.plan(moment).items == 0  # a second run adds nothing
+    assert _listing() == listing
+
+
+def test_the_plan_holds_a_batch_of_candidates_at_a_time_and_the_rest_as_numbers(app, appctx, monkeypatch):
+    """A province's plan holds ~50,000 occasions: as objects with their strings, and the set of every subject key
+    beside them, they took 34 MB above the app, whose job has 100 MB. Now each batch of tasks is judged "already
+    planned" on its own and dropped, what is kept is numbers, and the items' rows are made as they are written."""
+    import gc
+
+    from bench.generate import generate
+
+    at(app, 2026, 3, 4, 6, 0)
+    generate(scale=0.04, seed=7)
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    monkeypatch.setattr(planner, "ROWS_AT_A_TIME", 100)
+    judged, alive = [], []
+    unplanned, insert = planner.unplanned, planner.bulk_insert_or_ignore
+
+    def unplanned_counted(found):
+        judged.append(len({c.subject_key for c in found}))
+        return unplanned(found)
+
+    def insert_counted(*args, **kwargs):
+        alive.append(sum(isinstance(thing, planner.Candidate) for thing in gc.get_objects()))
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "unplanned", unplanned_counted)
+    monkeypatch.setattr(planner, "bulk_insert_or_ignore", insert_counted)
+    assert planner.plan(at(app, 2026, 3, 4, 9, 0)).items == EXPECTED["items"]
+    assert len(judged) > 10 and max(judged) <= 100  # the tasks of one batch at a time (then the decrees)
+    assert alive == [0]  # when the items are written, not one candidate object is held
