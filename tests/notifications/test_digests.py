@@ -310,7 +310,9 @@ def test_a_plt_head_s_tasks_link_lists_the_tasks_of_both_opds_the_digest_covers(
 
 def test_what_send_time_finds_of_a_claims_items_is_written_in_one_statement(mail_app, world, smtp):
     """Two heads' digests in one claim: their items' states at send time go to the database together (one UPDATE
-    of outbox_items for the claim, not one per email), and each item keeps its own."""
+    of outbox_items for the claim, not one per email), and each item keeps its own. One connection: with several,
+    the two rows may be claimed by two senders, each writing its own."""
+    mail_app.config["MAIL_CONNECTIONS"] = 1
     with mail_app.app_context():
         make_action(world, lead="DINKES", support=(), due_in=3, title="Layanan keswa di Puskesmas")
         make_action(world, lead="DP3AP2KB", support=(), due_in=3, title="Rumah aman korban kekerasan")
