@@ -81,17 +81,18 @@ def lease_length() -> timedelta:
 
 def claim(now: datetime, owner: str, batch: int) -> Claim:
     """Take exactly up to `batch` due rows (and rows whose sender's lease ran out) under a new lease token."""
+    rows = outbox.TABLE.c  # Core statements (outbox.TABLE): the ORM's bulk path costs more than the statements
     due = sa.or_(
-        sa.and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-        sa.and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.lease_until < now),
+        sa.and_(rows.status == MailStatus.PENDING, rows.next_attempt_at <= now),
+        sa.and_(rows.status == MailStatus.SENDING, rows.lease_until < now),
     )
     # A materialized CTE picks and locks its n rows once. `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
     # LOCKED)` was planned as a semi-join that rescanned the locked subquery per outer row, so one claim took far
     # more than n rows, and one sender could lease the whole outbox.
     picked = (
-        sa.select(OutboxMessage.id)
+        sa.select(rows.id)
         .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(rows.next_attempt_at, rows.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
         .cte("picked")
@@ -99,24 +100,22 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     )
     token = uuid.uuid4().hex
     ids = outbox.move(
-        sa.and_(OutboxMessage.id == picked.c.id, due),
+        sa.and_(rows.id == picked.c.id, due),
         MailStatus.SENDING,
         lease_owner=owner,
         lease_token=token,
         lease_until=now + lease_length(),
-        attempts=OutboxMessage.attempts + 1,
+        attempts=rows.attempts + 1,
     )
     db.session.commit()
     # Sent in the order they were due (not by id): a row given back after a failed run goes before those that
     # failed after it, so none is starved while the server is down.
     ordered = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.webhook_id)
-        .where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        sa.select(rows.id, rows.kind, rows.webhook_id).where(rows.id.in_(ids)).order_by(rows.next_attempt_at, rows.id)
     ).all()
-    rows = ordered if ids else []
-    webhook_rows = {row.id: row.webhook_id for row in rows if row.kind == MailKind.WEBHOOK}
-    return Claim(token, [row.id for row in rows], webhook_rows)
+    taken = ordered if ids else []
+    webhook_rows = {row.id: row.webhook_id for row in taken if row.kind == MailKind.WEBHOOK}
+    return Claim(token, [row.id for row in taken], webhook_rows)
 
 
 class _Shared:
@@ -284,10 +283,11 @@ def _put_back(ids: list[int], token: str, now: datetime) -> int:
     it once, with the next row in turn, and when it is back everything goes."""
     if not ids:
         return 0
+    rows = outbox.TABLE.c
     moved = outbox.move(
-        sa.and_(OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token),
+        sa.and_(rows.id.in_(ids), rows.lease_token == token),
         MailStatus.PENDING,
-        attempts=OutboxMessage.attempts - 1,
+        attempts=rows.attempts - 1,
         next_attempt_at=now,
     )
     db.session.commit()
@@ -318,14 +318,13 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
     logged and waits its backoff; the others go."""
     if not ids:
         return []
+    loaded_before = set(db.session.identity_map.keys())
+    columns = outbox.TABLE.c
     renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
-        )
+        sa.update(outbox.TABLE)
+        .where(columns.id.in_(ids), columns.lease_token == token, columns.status == MailStatus.SENDING)
         .values(lease_until=now + lease_length())
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(columns.id)
     ).scalars()
     held = set(renewed)
     result.lost += len(ids) - len(held)
@@ -350,7 +349,17 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
     for message_id, error in broken:
         _retry_later(message_id, token, now, error, result)
     db.session.commit()
+    _forget(loaded_before)
     return made
+
+
+def _forget(loaded_before: set) -> None:
+    """Expunge what making a claim's emails alone loaded (its rows, their OPDs and heads): each answer recorded
+    after it is a commit of its own, and a commit expires every object in the session. What the caller held
+    before stays (with one connection the run is in the caller's session)."""
+    for key, instance in list(db.session.identity_map.items()):
+        if key not in loaded_before:
+            db.session.expunge(instance)
 
 
 def _make_email(
@@ -432,12 +441,7 @@ def _send_one(session: SmtpSession, message_id: int, token: str, now: datetime, 
 def _renewed(mine, now: datetime, result: DispatchResult) -> bool:
     """Renew the lease right before talking to the server, in the commit that records what is said and to whom: if
     another sender took the row over meanwhile, this one says nothing and rolls its version back."""
-    renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(mine)
-        .values(lease_until=now + lease_length())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    renewed = db.session.execute(sa.update(outbox.TABLE).where(mine).values(lease_until=now + lease_length())).rowcount
     if renewed != 1:
         db.session.rollback()
         result.lost += 1

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from actions import services as actions
 from core.extensions import db
 from core.permissions import SYSTEM
 from notifications import dispatcher, outbox, planner
-from notifications.mailer import message_id
+from notifications.mailer import SmtpSession, message_id
 from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, opd_values
@@ -509,3 +510,35 @@ def test_planned_on_tuesday_and_sent_on_friday_gives_one_digest_per_opd(mail_app
         text = mail.get_body(("plain",)).get_content()
         assert text.count("Sarana visum") == 1, text  # said once, as due today, not three times
         assert mail["Subject"].endswith(": 1 jatuh tempo minggu ini")
+
+
+def test_a_run_moves_its_rows_with_core_statements_and_keeps_only_the_callers_objects(
+    mail_app, world, smtp, monkeypatch
+):
+    """The outbox moves (claim, renewal, each answer) are Core statements on the table, not the ORM's bulk path,
+    and what a claim alone loaded is expunged before its emails go, so the commit of each answer expires nothing;
+    the caller's own objects stay in its session (with one connection the run is in it)."""
+    updates, in_session = [], []
+
+    def spy(state):
+        if state.is_update and state.statement.table.name == "outbox":
+            updates.append(state.is_orm_statement)
+
+    send = SmtpSession.send
+
+    def counting(session, message):
+        in_session.append([instance for instance in db.session.identity_map.values() if instance is not held])
+        return send(session, message)
+
+    monkeypatch.setattr(SmtpSession, "send", counting)
+    with mail_app.app_context():
+        _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        held = db.session.get(OutboxMessage, db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))))
+        sa.event.listen(Session, "do_orm_execute", spy)
+        result = dispatcher.dispatch()
+        sa.event.remove(Session, "do_orm_execute", spy)
+        assert result.sent == 4 and held in db.session and held.status == MailStatus.SENT  # 3 new tasks, 1 digest
+    assert len(updates) >= 6 and not any(updates)  # claim, renewal, four answers: none of them the ORM's
+    assert in_session == [[]] * 4
