@@ -331,13 +331,13 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
     query = sa.select(OutboxMessage).where(OutboxMessage.id.in_(sorted(held)))
     rows = {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
     book.read_ahead([rows[message_id] for message_id in ids if message_id in rows])
-    made, broken, found = [], [], []
+    made, broken, found, written = [], [], [], []
     for message_id in ids:
         if message_id not in rows:
             continue
         savepoint = db.session.begin_nested()
         try:
-            email = _make_email(rows[message_id], token, now, book, result, found)
+            email = _make_email(rows[message_id], token, now, book, result, found, written)
         except Exception as error:  # any error of preparing or building one email: the others still go
             savepoint.rollback()
             broken.append((message_id, error))
@@ -345,6 +345,9 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
         savepoint.commit()
         if email is not None:
             made.append(email)
+    unwritten = _write_rows(written)
+    broken += [(email.row_id, error) for email in made if (error := unwritten.get(email.row_id))]
+    made = [email for email in made if email.row_id not in unwritten]
     content.write_items(found)
     for message_id, error in broken:
         _retry_later(message_id, token, now, error, result)
@@ -362,11 +365,48 @@ def _forget(loaded_before: set) -> None:
             db.session.expunge(instance)
 
 
+# What making an email writes on its row (the recipients and subject chosen now, the Message-ID): for a whole
+# claim in one statement (`_write_rows`), not in an ORM flush of each row.
+WRITTEN = ("recipient", "recipient_user_id", "cc", "subject", "message_id")
+
+
+def _written(row: OutboxMessage) -> dict:
+    """The row's WRITTEN values, taken out of the ORM's unit of work (expired: read again, they are what
+    `_write_rows` wrote)."""
+    values = {"row_id": row.id} | {key: getattr(row, key) for key in WRITTEN}
+    db.session.expire(row, WRITTEN)
+    return values
+
+
+def _write_rows(written: list[dict]) -> dict[int, Exception]:
+    """Write the WRITTEN values of a claim's rows in one statement; should it fail (a value its column cannot
+    hold), row by row, each in a savepoint of its own. Returns the rows that could not be written, with why."""
+    if not written:
+        return {}
+    columns = outbox.TABLE.c
+    statement = sa.update(outbox.TABLE).where(columns.id == sa.bindparam("row_id"))
+    try:
+        with db.session.begin_nested():
+            db.session.execute(statement, written)
+        return {}
+    except sa.exc.DBAPIError:
+        pass
+    unwritten = {}
+    for values in written:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(statement, [values])
+        except sa.exc.DBAPIError as error:
+            unwritten[values["row_id"]] = error
+    return unwritten
+
+
 def _make_email(
-    row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult, found: list[dict]
+    row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult, found: list[dict], written: list
 ) -> Email | None:
     """Make one row's email; None when there is nothing to send (finished here, not committed). What it found of
-    its items joins `found` once the email is made, for the claim to write in one statement."""
+    its items joins `found`, and what it writes on its row `written`, once the email is made, for the claim to
+    write in one statement each."""
     mine = outbox.held(row.id, token)
     reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
@@ -380,13 +420,15 @@ def _make_email(
         result.dead += _finish(mine, MailStatus.DEAD, result, commit=False, **why)
         return None
     row.message_id = message_id_for(row.dedup_key)
-    db.session.flush()
+    values = _written(row)
+    db.session.flush()  # anything else preparing changed (a decision's item): an error in it is this row's
     envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
     earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
     if not envelope:  # everyone it is for now was reached by an earlier attempt
-        values = dict(sent_at=clock.now(), refused=earlier or None)
-        result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **values)
+        sent = dict(sent_at=clock.now(), refused=earlier or None)
+        result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **sent)
         found += prepared.found
+        written.append(values)
         return None
     message = build(
         prepared.rendered,
@@ -396,6 +438,7 @@ def _make_email(
         envelope=envelope if reached else None,
     )
     found += prepared.found
+    written.append(values)
     return Email(row.id, message, row.attempts, still_useful(row, now), reached, earlier)
 
 

@@ -13,7 +13,7 @@ from accounts import services as accounts
 from actions import services as actions
 from core.extensions import db
 from core.permissions import SYSTEM
-from notifications import dispatcher, outbox, planner
+from notifications import content, dispatcher, outbox, planner
 from notifications.mailer import SmtpSession, message_id
 from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
@@ -542,3 +542,40 @@ def test_a_run_moves_its_rows_with_core_statements_and_keeps_only_the_callers_ob
         assert result.sent == 4 and held in db.session and held.status == MailStatus.SENT  # 3 new tasks, 1 digest
     assert len(updates) >= 6 and not any(updates)  # claim, renewal, four answers: none of them the ORM's
     assert in_session == [[]] * 4
+
+
+def test_a_claims_rows_are_written_in_one_statement_and_one_that_cannot_be_is_tried_again(
+    mail_app, world, smtp, monkeypatch
+):
+    """What making the emails writes on their rows (recipient, subject, Message-ID) is one statement for the
+    claim, not one per email; a row whose values its columns refuse waits its backoff, and the others go."""
+    writes = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE outbox SET recipient"):
+            writes.append(len(parameters) if executemany else 1)
+
+    with mail_app.app_context():
+        _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        first = db.session.scalar(sa.select(sa.func.min(OutboxMessage.id)))
+        prepare = content.prepare
+
+        def refused(row, now, book):
+            prepared = prepare(row, now, book)
+            if row.id == first:
+                row.recipient_user_id = 987654321  # no such user: the foreign key refuses it
+            return prepared
+
+        monkeypatch.setattr(content, "prepare", refused)
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", spy)
+        result = dispatcher.dispatch()
+        sa.event.remove(engine, "before_cursor_execute", spy)
+        rows = {row.id: row for row in db.session.scalars(sa.select(OutboxMessage))}
+    assert result.sent == 3 and result.retried == 1
+    assert writes[0] == 4 and writes[1:] == [1, 1, 1, 1]  # the claim's statement, then row by row once it failed
+    assert rows[first].status == MailStatus.PENDING and rows[first].error_code == MailError.OTHER
+    others = [row for row in rows.values() if row.id != first]
+    assert all(row.status == MailStatus.SENT and row.message_id and row.subject for row in others)
