@@ -1,8 +1,10 @@
 """One digest per person per day: a head of two OPDs (Plt.) gets one email covering both, each task once."""
 
+import json
 import re
 from datetime import date
 
+import jinja2
 import sqlalchemy as sa
 
 from accounts.models import Opd
@@ -10,7 +12,7 @@ from actions import services as actions
 from actions.models import Assignment, Status
 from core import data_version
 from core.extensions import db
-from notifications import dispatcher, planner
+from notifications import content, dispatcher, planner
 from notifications.models import MailStatus, OutboxItem
 from tests.actions.helpers import make_action
 from tests.conftest import as_user, login
@@ -331,3 +333,14 @@ def test_what_send_time_finds_of_a_claims_items_is_written_in_one_statement(mail
         states = {item.state["title"] for digest in digests() for item in items_of(digest)}
     assert states == {"Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"}
     assert len(smtp.messages) == 2
+
+
+def test_an_items_view_is_read_by_attribute_without_an_error_and_kept_as_a_dict():
+    """Jinja reads `item.title` as an attribute first: the view answers it at once (a plain dict raises, and
+    Jinja then tries the key), a key it lacks is still Jinja's undefined, and the state kept is the same dict."""
+    view = content.View(title="Sarana visum", days_late=0)
+    assert view.title == "Sarana visum" and view.days_late == 0
+    assert not hasattr(view, "forum")
+    rendered = jinja2.Environment().from_string("{{ item.title }}|{% if item.forum %}x{% endif %}|{{ item.forum }}")
+    assert rendered.render(item=view) == "Sarana visum||"
+    assert json.dumps(view) == json.dumps({"title": "Sarana visum", "days_late": 0})
