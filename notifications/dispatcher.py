@@ -371,10 +371,11 @@ WRITTEN = ("recipient", "recipient_user_id", "cc", "subject", "message_id")
 
 
 def _written(row: OutboxMessage) -> dict:
-    """The row's WRITTEN values, taken out of the ORM's unit of work (expired: read again, they are what
-    `_write_rows` wrote)."""
+    """The row's WRITTEN values, taken out of the ORM's unit of work: the whole row is expired (read again, it is
+    what `_write_rows` wrote). Expiring only those attributes leaves it flagged as changed, so the savepoint's
+    commit would flush it, and emit the SAVEPOINT that a digest, whose making writes nothing else, never needs."""
     values = {"row_id": row.id} | {key: getattr(row, key) for key in WRITTEN}
-    db.session.expire(row, WRITTEN)
+    db.session.expire(row)
     return values
 
 
@@ -420,10 +421,11 @@ def _make_email(
         result.dead += _finish(mine, MailStatus.DEAD, result, commit=False, **why)
         return None
     row.message_id = message_id_for(row.dedup_key)
-    values = _written(row)
-    db.session.flush()  # anything else preparing changed (a decision's item): an error in it is this row's
     envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
     earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
+    row_id, dedup_key, attempts, useful = row.id, row.dedup_key, row.attempts, still_useful(row, now)
+    values = _written(row)  # the row is expired from here on
+    db.session.flush()  # anything else preparing changed (a decision's item): an error in it is this row's
     if not envelope:  # everyone it is for now was reached by an earlier attempt
         sent = dict(sent_at=clock.now(), refused=earlier or None)
         result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **sent)
@@ -434,12 +436,12 @@ def _make_email(
         prepared.rendered,
         to=prepared.to,
         cc=prepared.cc,
-        dedup_key=row.dedup_key,
+        dedup_key=dedup_key,
         envelope=envelope if reached else None,
     )
     found += prepared.found
     written.append(values)
-    return Email(row.id, message, row.attempts, still_useful(row, now), reached, earlier)
+    return Email(row_id, message, attempts, useful, reached, earlier)
 
 
 def _deliver(

@@ -516,13 +516,17 @@ def test_a_run_moves_its_rows_with_core_statements_and_keeps_only_the_callers_ob
     mail_app, world, smtp, monkeypatch
 ):
     """The outbox moves (claim, renewal, each answer) are Core statements on the table, not the ORM's bulk path,
-    and what a claim alone loaded is expunged before its emails go, so the commit of each answer expires nothing;
+    what a claim alone loaded is expunged before its emails go, so the commit of each answer expires nothing;
     the caller's own objects stay in its session (with one connection the run is in it)."""
-    updates, in_session = [], []
+    updates, in_session, savepoints = [], [], []
 
     def spy(state):
         if state.is_update and state.statement.table.name == "outbox":
             updates.append(state.is_orm_statement)
+
+    def cursor_spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SAVEPOINT"):
+            savepoints.append(statement)
 
     send = SmtpSession.send
 
@@ -537,11 +541,16 @@ def test_a_run_moves_its_rows_with_core_statements_and_keeps_only_the_callers_ob
         planner.plan()
         held = db.session.get(OutboxMessage, db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))))
         sa.event.listen(Session, "do_orm_execute", spy)
+        sa.event.listen(db.engine, "before_cursor_execute", cursor_spy)
         result = dispatcher.dispatch()
         sa.event.remove(Session, "do_orm_execute", spy)
+        sa.event.remove(db.engine, "before_cursor_execute", cursor_spy)
         assert result.sent == 4 and held in db.session and held.status == MailStatus.SENT  # 3 new tasks, 1 digest
     assert len(updates) >= 6 and not any(updates)  # claim, renewal, four answers: none of them the ORM's
     assert in_session == [[]] * 4
+    # Making an email that writes nothing but its row's columns needs no SAVEPOINT of its own: only the claim's
+    # one statement for its rows has one.
+    assert len(savepoints) == 1
 
 
 def test_a_claims_rows_are_written_in_one_statement_and_one_that_cannot_be_is_tried_again(
