@@ -81,17 +81,18 @@ def lease_length() -> timedelta:
 
 def claim(now: datetime, owner: str, batch: int) -> Claim:
     """Take exactly up to `batch` due rows (and rows whose sender's lease ran out) under a new lease token."""
+    rows = outbox.TABLE.c  # Core statements (outbox.TABLE): the ORM's bulk path costs more than the statements
     due = sa.or_(
-        sa.and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-        sa.and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.lease_until < now),
+        sa.and_(rows.status == MailStatus.PENDING, rows.next_attempt_at <= now),
+        sa.and_(rows.status == MailStatus.SENDING, rows.lease_until < now),
     )
     # A materialized CTE picks and locks its n rows once. `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
     # LOCKED)` was planned as a semi-join that rescanned the locked subquery per outer row, so one claim took far
     # more than n rows, and one sender could lease the whole outbox.
     picked = (
-        sa.select(OutboxMessage.id)
+        sa.select(rows.id)
         .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(rows.next_attempt_at, rows.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
         .cte("picked")
@@ -99,24 +100,22 @@ def claim(now: datetime, owner: str, batch: int) -> Claim:
     )
     token = uuid.uuid4().hex
     ids = outbox.move(
-        sa.and_(OutboxMessage.id == picked.c.id, due),
+        sa.and_(rows.id == picked.c.id, due),
         MailStatus.SENDING,
         lease_owner=owner,
         lease_token=token,
         lease_until=now + lease_length(),
-        attempts=OutboxMessage.attempts + 1,
+        attempts=rows.attempts + 1,
     )
     db.session.commit()
     # Sent in the order they were due (not by id): a row given back after a failed run goes before those that
     # failed after it, so none is starved while the server is down.
     ordered = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.webhook_id)
-        .where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        sa.select(rows.id, rows.kind, rows.webhook_id).where(rows.id.in_(ids)).order_by(rows.next_attempt_at, rows.id)
     ).all()
-    rows = ordered if ids else []
-    webhook_rows = {row.id: row.webhook_id for row in rows if row.kind == MailKind.WEBHOOK}
-    return Claim(token, [row.id for row in rows], webhook_rows)
+    taken = ordered if ids else []
+    webhook_rows = {row.id: row.webhook_id for row in taken if row.kind == MailKind.WEBHOOK}
+    return Claim(token, [row.id for row in taken], webhook_rows)
 
 
 class _Shared:
@@ -284,10 +283,11 @@ def _put_back(ids: list[int], token: str, now: datetime) -> int:
     it once, with the next row in turn, and when it is back everything goes."""
     if not ids:
         return 0
+    rows = outbox.TABLE.c
     moved = outbox.move(
-        sa.and_(OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token),
+        sa.and_(rows.id.in_(ids), rows.lease_token == token),
         MailStatus.PENDING,
-        attempts=OutboxMessage.attempts - 1,
+        attempts=rows.attempts - 1,
         next_attempt_at=now,
     )
     db.session.commit()
@@ -318,27 +318,26 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
     logged and waits its backoff; the others go."""
     if not ids:
         return []
+    loaded_before = set(db.session.identity_map.keys())
+    columns = outbox.TABLE.c
     renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
-        )
+        sa.update(outbox.TABLE)
+        .where(columns.id.in_(ids), columns.lease_token == token, columns.status == MailStatus.SENDING)
         .values(lease_until=now + lease_length())
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(columns.id)
     ).scalars()
     held = set(renewed)
     result.lost += len(ids) - len(held)
     query = sa.select(OutboxMessage).where(OutboxMessage.id.in_(sorted(held)))
     rows = {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
     book.read_ahead([rows[message_id] for message_id in ids if message_id in rows])
-    made, broken, found = [], [], []
+    made, broken, found, written = [], [], [], []
     for message_id in ids:
         if message_id not in rows:
             continue
         savepoint = db.session.begin_nested()
         try:
-            email = _make_email(rows[message_id], token, now, book, result, found)
+            email = _make_email(rows[message_id], token, now, book, result, found, written)
         except Exception as error:  # any error of preparing or building one email: the others still go
             savepoint.rollback()
             broken.append((message_id, error))
@@ -346,18 +345,69 @@ def _make_emails(ids: list[int], token: str, now: datetime, book, result: Dispat
         savepoint.commit()
         if email is not None:
             made.append(email)
+    unwritten = _write_rows(written)
+    broken += [(email.row_id, error) for email in made if (error := unwritten.get(email.row_id))]
+    made = [email for email in made if email.row_id not in unwritten]
     content.write_items(found)
     for message_id, error in broken:
         _retry_later(message_id, token, now, error, result)
     db.session.commit()
+    _forget(loaded_before)
     return made
 
 
+def _forget(loaded_before: set) -> None:
+    """Expunge what making a claim's emails alone loaded (its rows, their OPDs and heads): each answer recorded
+    after it is a commit of its own, and a commit expires every object in the session. What the caller held
+    before stays (with one connection the run is in the caller's session)."""
+    for key, instance in list(db.session.identity_map.items()):
+        if key not in loaded_before:
+            db.session.expunge(instance)
+
+
+# What making an email writes on its row (the recipients and subject chosen now, the Message-ID): for a whole
+# claim in one statement (`_write_rows`), not in an ORM flush of each row.
+WRITTEN = ("recipient", "recipient_user_id", "cc", "subject", "message_id")
+
+
+def _written(row: OutboxMessage) -> dict:
+    """The row's WRITTEN values, taken out of the ORM's unit of work: the whole row is expired (read again, it is
+    what `_write_rows` wrote). Expiring only those attributes leaves it flagged as changed, so the savepoint's
+    commit would flush it, and emit the SAVEPOINT that a digest, whose making writes nothing else, never needs."""
+    values = {"row_id": row.id} | {key: getattr(row, key) for key in WRITTEN}
+    db.session.expire(row)
+    return values
+
+
+def _write_rows(written: list[dict]) -> dict[int, Exception]:
+    """Write the WRITTEN values of a claim's rows in one statement; should it fail (a value its column cannot
+    hold), row by row, each in a savepoint of its own. Returns the rows that could not be written, with why."""
+    if not written:
+        return {}
+    columns = outbox.TABLE.c
+    statement = sa.update(outbox.TABLE).where(columns.id == sa.bindparam("row_id"))
+    try:
+        with db.session.begin_nested():
+            db.session.execute(statement, written)
+        return {}
+    except sa.exc.DBAPIError:
+        pass
+    unwritten = {}
+    for values in written:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(statement, [values])
+        except sa.exc.DBAPIError as error:
+            unwritten[values["row_id"]] = error
+    return unwritten
+
+
 def _make_email(
-    row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult, found: list[dict]
+    row: OutboxMessage, token: str, now: datetime, book, result: DispatchResult, found: list[dict], written: list
 ) -> Email | None:
     """Make one row's email; None when there is nothing to send (finished here, not committed). What it found of
-    its items joins `found` once the email is made, for the claim to write in one statement."""
+    its items joins `found`, and what it writes on its row `written`, once the email is made, for the claim to
+    write in one statement each."""
     mine = outbox.held(row.id, token)
     reached = _reached(row)  # read before `prepare` names this attempt's recipients
     try:
@@ -371,23 +421,27 @@ def _make_email(
         result.dead += _finish(mine, MailStatus.DEAD, result, commit=False, **why)
         return None
     row.message_id = message_id_for(row.dedup_key)
-    db.session.flush()
     envelope = [address for address in dict.fromkeys([*prepared.to, *prepared.cc]) if address not in reached]
     earlier = [entry for entry in row.refused or [] if entry["address"] not in envelope]
+    row_id, dedup_key, attempts, useful = row.id, row.dedup_key, row.attempts, still_useful(row, now)
+    values = _written(row)  # the row is expired from here on
+    db.session.flush()  # anything else preparing changed (a decision's item): an error in it is this row's
     if not envelope:  # everyone it is for now was reached by an earlier attempt
-        values = dict(sent_at=clock.now(), refused=earlier or None)
-        result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **values)
+        sent = dict(sent_at=clock.now(), refused=earlier or None)
+        result.sent += _finish(mine, MailStatus.SENT, result, commit=False, **failed(None), **sent)
         found += prepared.found
+        written.append(values)
         return None
     message = build(
         prepared.rendered,
         to=prepared.to,
         cc=prepared.cc,
-        dedup_key=row.dedup_key,
+        dedup_key=dedup_key,
         envelope=envelope if reached else None,
     )
     found += prepared.found
-    return Email(row.id, message, row.attempts, still_useful(row, now), reached, earlier)
+    written.append(values)
+    return Email(row_id, message, attempts, useful, reached, earlier)
 
 
 def _deliver(
@@ -432,12 +486,7 @@ def _send_one(session: SmtpSession, message_id: int, token: str, now: datetime, 
 def _renewed(mine, now: datetime, result: DispatchResult) -> bool:
     """Renew the lease right before talking to the server, in the commit that records what is said and to whom: if
     another sender took the row over meanwhile, this one says nothing and rolls its version back."""
-    renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(mine)
-        .values(lease_until=now + lease_length())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    renewed = db.session.execute(sa.update(outbox.TABLE).where(mine).values(lease_until=now + lease_length())).rowcount
     if renewed != 1:
         db.session.rollback()
         result.lost += 1

@@ -11,6 +11,12 @@ from notifications.models import MAIL_TRANSITIONS, MailKind, MailStatus, OutboxM
 # Leaving SENDING in any direction gives the lease back.
 RELEASED = dict(lease_owner=None, lease_token=None, lease_until=None)
 
+# The moves are Core statements on the table, not ORM bulk UPDATEs of the mapped class: those cost a sender more
+# than the statement itself (a row's answer is recorded thousands of times a run), and the callers hold no object
+# of the rows they move (`synchronize_session=False` before). So their conditions use the table's columns too:
+# a WHERE clause built on the mapped class's attributes keeps the ORM's path.
+TABLE = OutboxMessage.__table__
+
 
 def sources(to: MailStatus) -> list[MailStatus]:
     """The statuses a row may be in to move to `to`."""
@@ -23,20 +29,18 @@ def move(where, to: MailStatus, **values) -> list[int]:
     if to != MailStatus.SENDING:
         values = {**RELEASED, **values}
     statement = (
-        sa.update(OutboxMessage)
-        .where(where, OutboxMessage.status.in_(sources(to)))
+        sa.update(TABLE)
+        .where(where, TABLE.c.status.in_(sources(to)))
         .values(status=to, **values)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(TABLE.c.id)
+        .execution_options(synchronize_session=False)  # for a caller's condition on the mapped class
     )
     return list(db.session.execute(statement).scalars())
 
 
 def held(row_id: int, token: str):
     """The condition that this row is still leased with `token`."""
-    return sa.and_(
-        OutboxMessage.id == row_id, OutboxMessage.lease_token == token, OutboxMessage.status == MailStatus.SENDING
-    )
+    return sa.and_(TABLE.c.id == row_id, TABLE.c.lease_token == token, TABLE.c.status == MailStatus.SENDING)
 
 
 def new_row(key: str, kind: MailKind, recipient: str | None, *, now: datetime, local_date: date, **values) -> dict:

@@ -1,8 +1,10 @@
 """One digest per person per day: a head of two OPDs (Plt.) gets one email covering both, each task once."""
 
+import json
 import re
 from datetime import date
 
+import jinja2
 import sqlalchemy as sa
 
 from accounts.models import Opd
@@ -10,7 +12,7 @@ from actions import services as actions
 from actions.models import Assignment, Status
 from core import data_version
 from core.extensions import db
-from notifications import dispatcher, planner
+from notifications import content, dispatcher, planner
 from notifications.models import MailStatus, OutboxItem
 from tests.actions.helpers import make_action
 from tests.conftest import as_user, login
@@ -333,3 +335,37 @@ def test_what_send_time_finds_of_a_claims_items_is_written_in_one_statement(mail
         states = {item.state["title"] for digest in digests() for item in items_of(digest)}
     assert states == {"Layanan keswa di Puskesmas", "Rumah aman korban kekerasan"}
     assert len(smtp.messages) == 2
+
+
+def test_an_items_view_is_read_by_attribute_without_an_error_and_kept_as_a_dict():
+    """Jinja reads `item.title` as an attribute first: the view answers it at once (a plain dict raises, and
+    Jinja then tries the key), a key it lacks is still Jinja's undefined, and the state kept is the same dict."""
+    view = content.View(title="Sarana visum", days_late=0)
+    assert view.title == "Sarana visum" and view.days_late == 0
+    assert not hasattr(view, "forum")
+    rendered = jinja2.Environment().from_string("{{ item.title }}|{% if item.forum %}x{% endif %}|{{ item.forum }}")
+    assert rendered.render(item=view) == "Sarana visum||"
+    assert json.dumps(view) == json.dumps({"title": "Sarana visum", "days_late": 0})
+
+
+def test_a_digest_calls_its_catalogue_directly_not_through_jinjas_alias(mail_app, world, smtp):
+    """The templates a digest is made of call `gettext` (the email's catalogue, mailer.translators) and not `_`,
+    which is Jinja's alias that looks `gettext` up and calls it: two calls for each of a digest's hundred words."""
+    aliased = []
+    alias = mail_app.jinja_env.globals["_"]
+
+    def counting(*args, **kwargs):
+        aliased.append(args[1] if len(args) > 1 else args)
+        return alias(*args, **kwargs)
+
+    counting.jinja_pass_arg = alias.jinja_pass_arg  # still given the context, as Jinja's alias is
+    mail_app.jinja_env.globals["_"] = counting
+    with mail_app.app_context():
+        _two_tasks(world)
+        smtp.messages.clear()
+        aliased.clear()  # the new-task emails' own templates are not the digest's
+        planner.plan()
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    assert "Rumah aman korban kekerasan" in mail.get_body(("plain",)).get_content()
+    assert aliased == []

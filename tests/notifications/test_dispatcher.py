@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from actions import services as actions
 from core.extensions import db
 from core.permissions import SYSTEM
-from notifications import dispatcher, outbox, planner
-from notifications.mailer import message_id
+from notifications import content, dispatcher, outbox, planner
+from notifications.mailer import SmtpSession, message_id
 from notifications.models import MailError, MailStatus, OutboxMessage
 from tests.actions.helpers import dinkes_assignment, make_action
 from tests.conftest import as_user, opd_values
@@ -509,3 +510,81 @@ def test_planned_on_tuesday_and_sent_on_friday_gives_one_digest_per_opd(mail_app
         text = mail.get_body(("plain",)).get_content()
         assert text.count("Sarana visum") == 1, text  # said once, as due today, not three times
         assert mail["Subject"].endswith(": 1 jatuh tempo minggu ini")
+
+
+def test_a_run_moves_its_rows_with_core_statements_and_keeps_only_the_callers_objects(
+    mail_app, world, smtp, monkeypatch
+):
+    """The outbox moves (claim, renewal, each answer) are Core statements on the table, not the ORM's bulk path,
+    what a claim alone loaded is expunged before its emails go, so the commit of each answer expires nothing;
+    the caller's own objects stay in its session (with one connection the run is in it)."""
+    updates, in_session, savepoints = [], [], []
+
+    def spy(state):
+        if state.is_update and state.statement.table.name == "outbox":
+            updates.append(state.is_orm_statement)
+
+    def cursor_spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SAVEPOINT"):
+            savepoints.append(statement)
+
+    send = SmtpSession.send
+
+    def counting(session, message):
+        in_session.append([instance for instance in db.session.identity_map.values() if instance is not held])
+        return send(session, message)
+
+    monkeypatch.setattr(SmtpSession, "send", counting)
+    with mail_app.app_context():
+        _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        held = db.session.get(OutboxMessage, db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))))
+        sa.event.listen(Session, "do_orm_execute", spy)
+        sa.event.listen(db.engine, "before_cursor_execute", cursor_spy)
+        result = dispatcher.dispatch()
+        sa.event.remove(Session, "do_orm_execute", spy)
+        sa.event.remove(db.engine, "before_cursor_execute", cursor_spy)
+        assert result.sent == 4 and held in db.session and held.status == MailStatus.SENT  # 3 new tasks, 1 digest
+    assert len(updates) >= 6 and not any(updates)  # claim, renewal, four answers: none of them the ORM's
+    assert in_session == [[]] * 4
+    # Making an email that writes nothing but its row's columns needs no SAVEPOINT of its own: only the claim's
+    # one statement for its rows has one.
+    assert len(savepoints) == 1
+
+
+def test_a_claims_rows_are_written_in_one_statement_and_one_that_cannot_be_is_tried_again(
+    mail_app, world, smtp, monkeypatch
+):
+    """What making the emails writes on their rows (recipient, subject, Message-ID) is one statement for the
+    claim, not one per email; a row whose values its columns refuse waits its backoff, and the others go."""
+    writes = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE outbox SET recipient"):
+            writes.append(len(parameters) if executemany else 1)
+
+    with mail_app.app_context():
+        _late_and_soon(world)
+        at(mail_app, 2025, 12, 22, 7, 30)
+        planner.plan()
+        first = db.session.scalar(sa.select(sa.func.min(OutboxMessage.id)))
+        prepare = content.prepare
+
+        def refused(row, now, book):
+            prepared = prepare(row, now, book)
+            if row.id == first:
+                row.recipient_user_id = 987654321  # no such user: the foreign key refuses it
+            return prepared
+
+        monkeypatch.setattr(content, "prepare", refused)
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", spy)
+        result = dispatcher.dispatch()
+        sa.event.remove(engine, "before_cursor_execute", spy)
+        rows = {row.id: row for row in db.session.scalars(sa.select(OutboxMessage))}
+    assert result.sent == 3 and result.retried == 1
+    assert writes[0] == 4 and writes[1:] == [1, 1, 1, 1]  # the claim's statement, then row by row once it failed
+    assert rows[first].status == MailStatus.PENDING and rows[first].error_code == MailError.OTHER
+    others = [row for row in rows.values() if row.id != first]
+    assert all(row.status == MailStatus.SENT and row.message_id and row.subject for row in others)
