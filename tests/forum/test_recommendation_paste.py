@@ -99,7 +99,9 @@ def test_a_pasted_list_previews_numbered_after_the_existing_ones_and_saves_all(a
         saved = db.session.scalars(sa.select(Recommendation).where(Recommendation.number == 4)).one()
         assert [t.name for t in saved.themes] == ["sarana visum", "tenaga psikolog"]
         events = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.scope == f"forum:{forum_id}", AuditEvent.verb == "create")
+            sa.select(AuditEvent)
+            .where(AuditEvent.scope == f"forum:{forum_id}", AuditEvent.verb == "create")
+            .order_by(AuditEvent.id)
         )
         created = [e.changes["number"][1] for e in events if e.entity_type == "recommendation"]
         assert created == [1, 2, 3, 4]  # each one in the history, as one added alone
