@@ -52,9 +52,10 @@ def current() -> int | None:
 def cached(name: str, key: Hashable, compute: Callable):
     """What compute() gives, from this worker's cache when it was computed for the same key at the current
     version. The version is read before computing: a write committed meanwhile moves it on, so the next reader
-    computes again."""
+    computes again. A transaction that wrote computes without keeping: its writes may yet be rolled back, and
+    would then be kept under a version that never moved."""
     version = current()
-    if version is None:
+    if version is None or db.session.info.get(_WROTE):
         return compute()
     cache = _cache(name)
     with cache.lock:

@@ -97,16 +97,20 @@ class Message(flask_mail.Message):
 
 def _header(name: str, value: str) -> str:
     """One header line. ASCII on one line is written as it is (up to RFC 5322's 998 characters); anything else
-    (a name in another script, a line break) goes through the standard library's policy, which encodes a display
-    name only, or an address header's domain as the policy does."""
-    if value.isascii() and "\r" not in value and "\n" not in value and len(name) + len(value) < 996:
+    (a name in another script) goes through the standard library's policy, which encodes a display name only, or an
+    address header's domain as the policy does. A value's line breaks are spaces: the policy of this Python writes
+    them as they are, so that "Subject\r\nBcc: …" would start a header of its own (or the body)."""
+    if "\r" in value or "\n" in value:
+        value = " ".join(value.split())
+    if value.isascii() and len(name) + len(value) < 996:
         return f"{name}: {value}\r\n"
     return MAIL_POLICY.header_factory(name, value).fold(policy=MAIL_POLICY)
 
 
 def _part(subtype: str, text: str | None) -> bytes:
     """A UTF-8 text part, quoted-printable (lines of at most 76 characters, 7-bit), CRLF-ended."""
-    body = (text or "").replace("\r\n", "\n").encode()
+    # A lone CR is a line break too: b2a_qp would pass it through raw, a bare CR that SMTP forbids.
+    body = (text or "").replace("\r\n", "\n").replace("\r", "\n").encode()
     encoded = binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
     return head.encode() + encoded

@@ -154,7 +154,7 @@ def forum_view(forum_id: int):
     return render_template("forum/forum_view.html", forum=forum, content=with_csrf_token(content))
 
 
-def _forum_content(forum_id: int, owns: bool, transitions: list) -> Markup:
+def _forum_content(forum_id: int, owns: bool, transitions: list) -> tuple[str, ...]:
     forum = services.get_forum(current_user, forum_id, full=True)
     # Packages built on the meeting log add to this page without forum/ knowing them: app.py registers
     # providers that take (user, forum) and return extra template context.
@@ -173,16 +173,19 @@ def _forum_content(forum_id: int, owns: bool, transitions: list) -> Markup:
         status_form=StatusForm(),
         confirm_form=ConfirmForm(),
     )
-    return Markup(html.replace(generate_csrf(), CSRF_TOKEN_SLOT))
+    return without_csrf_token(html)
 
 
-# Where the session's CSRF token goes in a kept page: the token is the reader's own, never kept.
-CSRF_TOKEN_SLOT = "\x00csrf-token\x00"
+def without_csrf_token(html: str) -> tuple[str, ...]:
+    """A page to keep: its pieces around this session's CSRF token, which is the reader's own and never kept. Split,
+    not marked with a placeholder text, so that nothing the page shows (a name holding that text) can take the
+    token."""
+    return tuple(html.split(generate_csrf()))
 
 
-def with_csrf_token(kept: Markup) -> Markup:
+def with_csrf_token(kept: tuple[str, ...]) -> Markup:
     """A kept page with this session's CSRF token in every form."""
-    return Markup(str(kept).replace(CSRF_TOKEN_SLOT, generate_csrf()))
+    return Markup(generate_csrf().join(kept))
 
 
 @bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])

@@ -113,3 +113,34 @@ def test_a_text_only_message_is_one_part(appctx):
     parsed = message_from_bytes(message.as_bytes(), policy=email_policy.default)
     assert parsed.get_content_type() == "text/plain" and not parsed.defects
     assert parsed.get_content().replace("\r\n", "\n") == "Halo — dunia\n"
+
+
+def test_a_line_break_in_a_header_value_never_starts_a_header_or_the_body(appctx):
+    # Flask-Mail's check before sending reads the subject and the To addresses, not the Cc: the writer itself must
+    # keep every value on its own header (this Python's policy writes a line break in a value as it is).
+    message = build(
+        Rendered("[Kawal] Uji", "Isi asli\n", None),
+        to=["a@example.org"],
+        cc=["c@example.org\r\nX-Injected: 1\r\n\r\nIsi palsu"],
+        dedup_key="k:5",
+    )
+    message.html = None
+    message.subject = "[Kawal] Uji\r\nX-Injected-Subject: 1"
+    raw = message.as_bytes()
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert "X-Injected" not in parsed and "X-Injected-Subject" not in parsed
+    assert parsed["Subject"] == "[Kawal] Uji X-Injected-Subject: 1"
+    assert parsed.get_content().replace("\r\n", "\n") == "Isi asli\n"
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_a_lone_carriage_return_in_a_body_is_a_line_break_and_the_boundary_text_stays_text(appctx):
+    text = "satu\rdua\r\r\ntiga\n--=_kawal\n--=_kawal--\n=_kawal\n"
+    html = "<p>a\rb</p>\n--=_kawal--\n"
+    raw = build(Rendered("[Kawal] Uji", text, html), to=["a@example.org"], cc=[], dedup_key="k:6").as_bytes()
+    assert b"\r" not in raw.replace(b"\r\n", b"") and b"\n" not in raw.replace(b"\r\n", b"")  # no bare CR or LF
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert not parsed.defects and len(list(parsed.iter_parts())) == 2
+    plain = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == plain
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == html.replace("\r", "\n")

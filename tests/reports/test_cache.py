@@ -197,3 +197,20 @@ def test_the_dashboards_filter_options_are_built_once_until_a_write_and_per_reac
         forums.create_series(as_user(tree.users["kab_secretariat"]), title="Musrenbang Kabupaten")
     page = kab.get("/dashboard?series=1").get_data(as_text=True)
     assert "Musrenbang Kabupaten" in page and 'value="1" selected' in page
+
+
+def test_nothing_is_kept_of_a_transactions_writes_before_they_are_committed(app, world, versioned):
+    # A request that wrote, then rendered a kept piece, then rolled back (a service that flushed and raised, a view
+    # that shows the form again) must leave no piece of what never was: the version did not move.
+    from accounts.models import Opd
+
+    def name():
+        return db.session.scalar(sa.select(Opd.name).where(Opd.id == world.opds["DINKES"]))
+
+    with app.test_request_context():
+        db.session.get(Opd, world.opds["DINKES"]).name = "Dinas yang tidak pernah ada"
+        db.session.flush()
+        assert data_version.cached("names", None, name) == "Dinas yang tidak pernah ada"
+        db.session.rollback()
+    with app.test_request_context():
+        assert data_version.cached("names", None, name) == "Dinas Kesehatan"
