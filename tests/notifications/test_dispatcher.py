@@ -1,4 +1,8 @@
-"""Sending through a real SMTP server on loopback: content, retries, failures, and the state at send time."""
+"""Sending through a real SMTP server on loopback: content, retries, failures, and the state at send time.
+
+The runs that count which email a failed server stopped at use one connection (MAIL_CONNECTIONS=1): with several,
+each connection claims and tries its own rows at once, and on PostgreSQL two claims can split the rows between them.
+Those runs are tests/notifications/test_parallel_sending.py's."""
 
 import subprocess
 import sys
@@ -202,7 +206,7 @@ def test_an_outage_of_six_hours_loses_nothing_and_then_each_email_goes_once(make
 
 
 def test_a_new_task_mail_is_given_up_after_its_window_but_a_digest_keeps_trying(make_app, world):
-    app = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1, MAIL_GIVE_UP_AFTER_HOURS=72)
+    app = make_app(MAIL_PORT=free_port(), MAIL_TIMEOUT=1, MAIL_GIVE_UP_AFTER_HOURS=72, MAIL_CONNECTIONS=1)
     clock = app.extensions["kawal.clock"]
     with app.app_context():
         make_action(world, support=(), due_in=1, title="Layanan keswa")  # the new-task mail, queued on the 16th
@@ -225,7 +229,7 @@ def test_a_server_that_is_down_stops_the_run_at_the_first_email_and_gives_the_re
     the worker for hours. The first failure of the server itself ends the run; the rest wait, their attempt not
     counted, and all go once it is back."""
     port = free_port()
-    app = make_app(MAIL_PORT=port, MAIL_TIMEOUT=1)
+    app = make_app(MAIL_PORT=port, MAIL_TIMEOUT=1, MAIL_CONNECTIONS=1)
     with app.app_context():
         for title in ("Layanan keswa", "Sarana visum", "Tim SK"):
             make_action(world, support=(), title=title)
@@ -243,7 +247,7 @@ def test_a_refused_login_waits_for_the_operator_instead_of_killing_every_email(m
         raise smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials")
 
     monkeypatch.setattr(smtplib.SMTP, "login", refuse)
-    app = make_app(MAIL_PORT=smtp.port, MAIL_USERNAME="kawal", MAIL_PASSWORD="salah")
+    app = make_app(MAIL_PORT=smtp.port, MAIL_USERNAME="kawal", MAIL_PASSWORD="salah", MAIL_CONNECTIONS=1)
     with app.app_context():
         make_action(world, support=(), title="Layanan keswa")
         make_action(world, support=(), title="Sarana visum")
