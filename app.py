@@ -152,7 +152,10 @@ def register_extensions(app: Flask) -> None:
     def load_user(session_id: str):
         from accounts.services import user_by_session_id
 
-        return user_by_session_id(session_id)
+        user, version = user_by_session_id(session_id)
+        if user is not None:
+            data_version.remember(version)
+        return user
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -367,8 +370,8 @@ def register_template_helpers(app: Flask) -> None:
     from accounts import governments
     from accounts.models import GOVERNMENT_KIND_LABELS, OPD_KIND_LABELS
     from actions import models as action_models
-    from core import audit, clock
-    from core.fragments import FragmentCache
+    from core import audit, clock, data_version
+    from core.fragments import FragmentCache, with_csrf_token, without_csrf_token
     from core.permissions import ROLE_LABELS, Permission, can
     from forum import models as forum_models
     from notifications import models as notification_models
@@ -437,6 +440,17 @@ def register_template_helpers(app: Flask) -> None:
         user = current_user
         key = (user.role, user.active, bool(user.opd_id), user.manages_instance, select_locale(), request.script_root)
         return menus.get(key, lambda: Markup(render_template("_main_menu.html")))
+
+    @app.template_global()
+    def user_menu() -> Markup:
+        """The signed-in user's own menu (name, role, OPD, language, account links, logging out), rendered once per
+        user, language and page address while the data stays as it is, kept as the parts around its forms' CSRF
+        token and joined with this session's."""
+        # The language form comes back to the page it was sent from, a GET's.
+        back_to = request.full_path if request.method == "GET" else ""
+        key = (current_user.id, select_locale(), request.script_root, back_to)
+        kept = data_version.cached("user menu", key, lambda: without_csrf_token(render_template("_user_menu.html")))
+        return with_csrf_token(kept)
 
     @app.context_processor
     def helpers():

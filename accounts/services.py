@@ -13,7 +13,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from accounts import events, governments
 from accounts import tokens as api_tokens
 from accounts.models import TIME_ZONE_LABELS, Government, GovernmentKind, Opd, User, normalize_email
-from core import attachments, audit, clock, numbering
+from core import attachments, audit, clock, data_version, numbering
 from core.errors import Invalid, NotAllowed, NotFound
 from core.extensions import db
 from core.nip import check_nip
@@ -196,24 +196,30 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def user_by_session_id(session_id: str) -> User | None:
-    """The active user a session or remember cookie names ("id:version"), if that version is still current."""
+def user_by_session_id(session_id: str) -> tuple[User | None, int | None]:
+    """The active user a session or remember cookie names ("id:version"), if that version is still current, and
+    the data version (core.data_version) read by the same statement: every signed-in request needs both."""
     user_id, _, version = session_id.partition(":")
     # A bare "id" is version 0: cookies made before versions existed last until the user's first revocation.
     version = version or "0"
     if not (user_id.isdigit() and version.isdigit() and 0 < int(user_id) <= 2**31 - 1):
-        return None
-    user = db.session.execute(_user_with_opd(), {"user_id": int(user_id)}).scalar_one_or_none()
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
+        return None, None
+    row = db.session.execute(_user_with_opd(), {"user_id": int(user_id)}).one_or_none()
+    if row is None or not row.User.active or row.User.session_version != int(version):
+        return None, None
+    return row.User, row.data_version
 
 
 @functools.cache
 def _user_with_opd() -> sa.Select:
     """The statement of every request's first query, built once: session.get builds it and its options anew each
-    time. Every page's menu names the user's OPD: loaded with the user, not by a second query."""
-    return sa.select(User).options(so.joinedload(User.opd)).where(User.id == sa.bindparam("user_id"))
+    time. Every page's menu names the user's OPD: loaded with the user, not by a second query; and the data
+    version comes as a column of it, not by a round trip of its own."""
+    return (
+        sa.select(User, data_version.column().label("data_version"))
+        .options(so.joinedload(User.opd))
+        .where(User.id == sa.bindparam("user_id"))
+    )
 
 
 def end_sessions(actor: Actor, user: User, *, tokens: bool = True) -> None:

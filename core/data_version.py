@@ -49,6 +49,19 @@ def current() -> int | None:
     return version
 
 
+def column() -> sa.ScalarSelect:
+    """The version as a column of another statement: a request's first query (its user's) reads it too, and
+    remember() keeps it for current(), instead of a round trip of its own."""
+    return sa.select(DataVersion.version).where(DataVersion.id == 1).scalar_subquery()
+
+
+def remember(version: int | None) -> None:
+    """Keep the version that column() read as this request's, unless the request has read one already: the
+    caches it filled are kept under that one."""
+    if has_request_context() and _READ not in g:
+        setattr(g, _READ, version)
+
+
 def cached(name: str, key: Hashable, compute: Callable):
     """What compute() gives, from this worker's cache when it was computed for the same key at the current
     version. The version is read before computing: a write committed meanwhile moves it on, so the next reader

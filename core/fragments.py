@@ -4,6 +4,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 
@@ -34,3 +35,15 @@ class FragmentCache:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def without_csrf_token(html: str) -> tuple[str, ...]:
+    """A piece to keep: its parts around this session's CSRF token, which is the reader's own and never kept. Split,
+    not marked with a placeholder text, so that nothing the piece shows (a name holding that text) can take the
+    token."""
+    return tuple(html.split(generate_csrf()))
+
+
+def with_csrf_token(kept: tuple[str, ...]) -> Markup:
+    """A kept piece with this session's CSRF token in every form."""
+    return Markup(generate_csrf().join(kept))

@@ -6,8 +6,6 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 from accounts import governments
 from accounts import services as accounts
@@ -16,6 +14,7 @@ from accounts.forms import DocumentSettingsForm
 from core import clock, data_version
 from core.errors import Invalid, InvalidItems
 from core.forms import ConfirmForm, attach_error, form_status
+from core.fragments import with_csrf_token, without_csrf_token
 from core.i18n import locale_name
 from core.paste import split_items
 from core.permissions import Permission
@@ -174,18 +173,6 @@ def _forum_content(forum_id: int, owns: bool, transitions: list) -> tuple[str, .
         confirm_form=ConfirmForm(),
     )
     return without_csrf_token(html)
-
-
-def without_csrf_token(html: str) -> tuple[str, ...]:
-    """A page to keep: its pieces around this session's CSRF token, which is the reader's own and never kept. Split,
-    not marked with a placeholder text, so that nothing the page shows (a name holding that text) can take the
-    token."""
-    return tuple(html.split(generate_csrf()))
-
-
-def with_csrf_token(kept: tuple[str, ...]) -> Markup:
-    """A kept page with this session's CSRF token in every form."""
-    return Markup(generate_csrf().join(kept))
 
 
 @bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])

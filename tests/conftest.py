@@ -10,6 +10,7 @@ rewritten to it inside the worker, so that anything reading it meets the worker'
 (`make test PYTEST_WORKERS=0`) uses the given database as is.
 """
 
+import contextlib
 import copy
 import functools
 import graphlib
@@ -545,6 +546,20 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+@contextlib.contextmanager
+def templates_rendered(app):
+    """The names of the templates rendered inside the block, in order."""
+    from flask import template_rendered
+
+    rendered = []
+
+    def note(_sender, template, **_):
+        rendered.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        yield rendered
 
 
 def page_and_statements(app, client, url: str) -> tuple[str, list[str]]:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from core.extensions import db
+from tests.conftest import templates_rendered
 
 
 def _menu(page: str) -> str:
@@ -34,15 +35,8 @@ def test_the_menu_is_kept_per_language_and_address_prefix(app, world, client_as)
 
 
 def test_the_menu_is_rendered_once_for_a_role_and_language(app, world, client_as):
-    from flask import template_rendered
-
-    rendered = []
-
-    def note(_sender, template, **_):
-        rendered.append(template.name)
-
     client = client_as("secretariat")
-    with template_rendered.connected_to(note, app):
+    with templates_rendered(app) as rendered:
         for _ in range(3):
             assert client.get("/forums").status_code == 200
     assert rendered.count("_main_menu.html") == 1

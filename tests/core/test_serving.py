@@ -102,3 +102,25 @@ def test_without_pre_ping_the_same_request_would_fail(make_app, world):
     assert client.get("/dashboard").status_code == 200
     _drop_every_other_connection(app)
     assert client.get("/dashboard").status_code == 500
+
+
+def test_a_static_files_version_follows_its_content_with_one_stat_a_link(tmp_path, monkeypatch):
+    import os
+
+    from core.static import content_version
+
+    (tmp_path / "css").mkdir()
+    sheet = tmp_path / "css" / "site.css"
+    sheet.write_text("a { color: red }")
+    first = content_version(str(tmp_path), "css/site.css")
+    assert len(first) == 12
+    sheet.write_text("a { color: blue }")
+    os.utime(sheet, (1_000_000, 1_000_000))  # another modification time, as an edit gives
+    assert content_version(str(tmp_path), "css/site.css") not in ("", first)
+    assert content_version(str(tmp_path), "css") == ""  # a folder
+    assert content_version(str(tmp_path), "css/none.css") == ""
+    assert content_version(str(tmp_path), "../outside.css") == ""
+    stats, real = [], os.stat
+    monkeypatch.setattr(os, "stat", lambda *args, **kwargs: stats.append(args) or real(*args, **kwargs))
+    content_version(str(tmp_path), "css/site.css")
+    assert len(stats) == 1
