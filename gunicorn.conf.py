@@ -4,6 +4,7 @@ WEB_CONCURRENCY   worker processes (default: 2 per CPU core, at least 2)
 GUNICORN_THREADS  threads per worker (default 4): one serves while another waits for PostgreSQL or a slow client
 KAWAL_BIND        address to listen on (default 127.0.0.1:8000; put a reverse proxy with TLS in front)
 GUNICORN_TIMEOUT  seconds before a stuck worker is restarted (default 60: the largest Excel export fits)
+GUNICORN_CONTROL_SOCKET  a path for gunicorn's control socket (`gunicornc -s PATH`); without it there is none
 """
 
 import gc
@@ -31,6 +32,11 @@ errorlog = "-"
 # The one-click acknowledgement and calendar-feed tokens are redacted from this log by the filter that
 # create_app() installs on the "gunicorn.access" logger (core.security.RedactTokens).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket defaults to one path per system user ($HOME/.gunicorn/gunicorn.ctl): a second gunicorn
+# on the machine (another instance, the benchmark, the tests) silently took it over, and `gunicornc` then reloaded
+# the wrong one. It opens only where it is named.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or None
+control_socket_disable = control_socket is None
 
 
 def pre_fork(server, worker):

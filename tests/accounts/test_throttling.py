@@ -175,9 +175,11 @@ def _attempt_over_http(base: str, password: str = "salah") -> int:
         return error.code
 
 
-def test_two_servers_sharing_one_redis_count_attempts_together(app, world, redis_url):
+def test_two_servers_sharing_one_redis_count_attempts_together(app, world, redis_url, tmp_path):
     environment = {
         **os.environ,
+        "HOME": str(tmp_path),  # where gunicorn's control socket would go, one path for every server of a user
+        "XDG_RUNTIME_DIR": "",
         "KAWAL_ENV": "production",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "SECRET_KEY": "s" * 32,
@@ -202,6 +204,9 @@ def test_two_servers_sharing_one_redis_count_attempts_together(app, world, redis
             bases.append(f"http://127.0.0.1:{port}")
         for base in bases:
             _wait_for(lambda base=base: urllib.request.urlopen(f"{base}/health", timeout=1).status == 200, base)
+        # Neither opened gunicorn's control socket, which the second would have taken from the first
+        # (gunicorn.conf.py: only GUNICORN_CONTROL_SOCKET opens one).
+        assert not (tmp_path / ".gunicorn").exists()
         for n in range(8):  # four wrong passwords on each server: eight for the account from this address
             assert _attempt_over_http(bases[n % 2]) == 422
         assert _attempt_over_http(bases[0], password=PASSWORD) == 429
