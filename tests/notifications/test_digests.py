@@ -369,3 +369,43 @@ def test_a_digest_calls_its_catalogue_directly_not_through_jinjas_alias(mail_app
     [mail] = smtp.messages
     assert "Rumah aman korban kekerasan" in mail.get_body(("plain",)).get_content()
     assert aliased == []
+
+
+def test_a_digest_translates_its_items_fixed_words_once_and_says_their_days_for_both_parts(
+    mail_app, world, smtp, monkeypatch
+):
+    """The item card's fixed words ("Due") are translated once per part, not once per item, and an item's day
+    count is said once in content (`_add_words`) for both parts, not by an ngettext in each template."""
+    from notifications import mailer
+
+    asked = []
+    make_translators = mailer.translators
+
+    def counting(translations):
+        made = make_translators(translations)
+
+        def counted(name):
+            def call(context, string, *args, **kwargs):
+                asked.append(string)
+                return made[name](context, string, *args, **kwargs)
+
+            call.jinja_pass_arg = made[name].jinja_pass_arg
+            return call
+
+        return {name: counted(name) for name in made}
+
+    monkeypatch.setattr(mailer, "translators", counting)
+    with mail_app.app_context():
+        for title in ("Layanan keswa di Puskesmas", "Sarana visum", "Sosialisasi PPT Kespro"):
+            make_action(world, lead="DINKES", support=(), due_in=3, title=title)
+        dispatcher.dispatch()  # the new-task emails
+        smtp.messages.clear()
+        asked.clear()
+        planner.plan()
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    assert text.count("Tenggat: ") == 3 and html.count("Tenggat: ") == 3
+    assert html.count("3 hari lagi") == 3
+    assert asked.count("Due") == 2  # once for the HTML card, once for the text part
+    assert "%(num)d day left" not in asked
