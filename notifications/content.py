@@ -281,7 +281,7 @@ class Book:
             self.opds[opd_id] = db.session.get(Opd, opd_id)
         return self.opds[opd_id]
 
-    def url(self, endpoint: str, name: str, value: int) -> str:
+    def url(self, endpoint: str, name: str, value: int | str) -> str:
         """absolute_url(endpoint, name=value) from a pattern built once per run: url_for costs more than an item."""
         if endpoint not in self.urls:
             self.urls[endpoint] = absolute_url(endpoint, **{name: _PLACEHOLDER}).replace(str(_PLACEHOLDER), "{}")
@@ -357,7 +357,8 @@ def _add_links(view: dict, item: Item, opd: Opd, head: User | None, book: Book) 
     view["url"] = book.url("actions.assignment_view", "assignment_id", item.assignment_id)
     view["acknowledge_url"] = None
     if item.status == Status.ASSIGNED and head is not None and opd.head_id == head.id:
-        view["acknowledge_url"] = links.acknowledge_url(item.assignment_id, head.id, opd.id)
+        token = links.acknowledge_token(item.assignment_id, head.id, opd.id)  # URL-safe: put in as it is
+        view["acknowledge_url"] = book.url("notifications.acknowledge_link", "token", token)
     return view
 
 
@@ -389,12 +390,14 @@ def _add_words(view: dict, labels: dict) -> dict:
     return view
 
 
+# What of an item's view is the email's words and links, not its task's state.
+_NOT_STATE = frozenset(("url", "acknowledge_url", "status_label", "also", "opd_label"))
+
+
 def _snapshot(view: dict) -> dict:
-    return {
-        k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
-        for k, v in view.items()
-        if k not in ("url", "acknowledge_url", "status_label", "also", "opd_label")
-    }
+    """The item's state at send time, as JSON values: text, its dates in ISO form (a view holds dates, never
+    datetimes, and `str` of a date is its ISO form)."""
+    return {key: None if value is None else str(value) for key, value in view.items() if key not in _NOT_STATE}
 
 
 def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:

@@ -409,3 +409,59 @@ def test_a_digest_translates_its_items_fixed_words_once_and_says_their_days_for_
     assert html.count("3 hari lagi") == 3
     assert asked.count("Due") == 2  # once for the HTML card, once for the text part
     assert "%(num)d day left" not in asked
+
+
+def test_a_digests_links_come_from_patterns_built_once_a_run_and_still_acknowledge(mail_app, world, smtp, monkeypatch):
+    """Each item's page and its one-click acknowledgement are put into a URL pattern built once per run
+    (Book.url), not built by the URL map for each item; the links so made are the URL map's own."""
+    from notifications import links as link_tokens
+
+    built = []
+    build = content.absolute_url
+
+    def counting(endpoint, **values):
+        built.append(endpoint)
+        return build(endpoint, **values)
+
+    monkeypatch.setattr(content, "absolute_url", counting)
+    with mail_app.app_context():
+        for title in ("Layanan keswa di Puskesmas", "Sarana visum", "Sosialisasi PPT Kespro"):
+            make_action(world, lead="DINKES", support=(), due_in=3, title=title)
+        smtp.messages.clear()
+        planner.plan()
+        built.clear()
+        assert dispatcher.dispatch().sent == 4  # the three new-task emails and the digest
+    [digest] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:")]
+    links = re.findall(r"http://kawal\.test/a/\S+", digest.get_body(("plain",)).get_content())
+    assert len(links) == 3
+    assert built.count("notifications.acknowledge_link") == 1  # the pattern, once for the whole run
+    assert built.count("actions.assignment_view") == 1
+    with mail_app.app_context():
+        read = [link_tokens.read_acknowledge_token(link.rsplit("/", 1)[1], max_age_days=7) for link in links]
+        assert [link_tokens.acknowledge_url(*found) for found in read] == links  # as the URL map builds them
+    assert {found.user_id for found in read} == {world.users["opd_head"].id}
+
+
+def test_an_items_state_keeps_its_values_as_text_and_its_dates_in_iso_form_without_the_emails_words():
+    """The state kept at send time, as `_snapshot` made it before it took `str` of every value (the bench's 47,628
+    states were the same, checked by their digest)."""
+    view = content.View(
+        title="Sarana visum",
+        forum=None,
+        opd="DINKES",
+        due_date=date(2025, 12, 19),
+        days_late=0,
+        days_left=3,
+        status="assigned",
+        status_label="Ditugaskan",
+        url="http://kawal.test/assignments/1",
+    )
+    assert content._snapshot(view) == {
+        "title": "Sarana visum",
+        "forum": None,
+        "opd": "DINKES",
+        "due_date": "2025-12-19",
+        "days_late": "0",
+        "days_left": "3",
+        "status": "assigned",
+    }
