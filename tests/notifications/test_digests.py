@@ -411,7 +411,9 @@ def test_a_digest_translates_its_items_fixed_words_once_and_says_their_days_for_
     assert "%(num)d day left" not in asked
 
 
-def test_a_digests_links_come_from_patterns_built_once_a_run_and_still_acknowledge(mail_app, world, smtp, monkeypatch):
+def test_a_digests_links_come_from_patterns_built_once_a_run_and_read_back_as_the_heads(
+    mail_app, world, smtp, monkeypatch
+):
     """Each item's page and its one-click acknowledgement are put into a URL pattern built once per run
     (Book.url), not built by the URL map for each item; the links so made are the URL map's own."""
     from notifications import links as link_tokens
