@@ -10,7 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from accounts import governments, reach
@@ -260,6 +260,7 @@ class Book:
                     "status": {status: str(label) for status, label in STATUS_LABELS.items()},
                     "group": {reason: str(label) for reason, label in GROUP_LABELS.items()},
                     "also": {reason: str(label) for reason, label in ALSO_LABELS.items()},
+                    "translations": get_translations(),
                 }
         return self.labels[locale]
 
@@ -280,7 +281,7 @@ class Book:
             self.opds[opd_id] = db.session.get(Opd, opd_id)
         return self.opds[opd_id]
 
-    def url(self, endpoint: str, name: str, value: int) -> str:
+    def url(self, endpoint: str, name: str, value: int | str) -> str:
         """absolute_url(endpoint, name=value) from a pattern built once per run: url_for costs more than an item."""
         if endpoint not in self.urls:
             self.urls[endpoint] = absolute_url(endpoint, **{name: _PLACEHOLDER}).replace(str(_PLACEHOLDER), "{}")
@@ -356,16 +357,47 @@ def _add_links(view: dict, item: Item, opd: Opd, head: User | None, book: Book) 
     view["url"] = book.url("actions.assignment_view", "assignment_id", item.assignment_id)
     view["acknowledge_url"] = None
     if item.status == Status.ASSIGNED and head is not None and opd.head_id == head.id:
-        view["acknowledge_url"] = links.acknowledge_url(item.assignment_id, head.id, opd.id)
+        token = links.acknowledge_token(item.assignment_id, head.id, opd.id)  # URL-safe: put in as it is
+        view["acknowledge_url"] = book.url("notifications.acknowledge_link", "token", token)
     return view
 
 
+def _add_words(view: dict, labels: dict) -> dict:
+    """The dates and day counts a listed item says, in the reader's language (within its `force_locale`): made once
+    here for both parts of the email, which only place them, not by a filter and an ngettext in each part."""
+    translations = labels["translations"]
+    if "valid_until" in view:  # a decree
+        view["valid_said"] = long_date(view["valid_until"])
+        view["left_said"] = translations.ngettext("%(num)d day left", "%(num)d days left", view["days_left"]) % {
+            "num": view["days_left"]
+        }
+        return view
+    days_late, days_left = view["days_late"], view["days_left"]
+    view["due_said"] = long_date(view["due_date"])
+    view["late_said"] = (
+        translations.ngettext("%(num)d day late", "%(num)d days late", days_late) % {"num": days_late}
+        if days_late
+        else ""
+    )
+    if days_left == 0:
+        view["left_said"] = translations.gettext("due today")
+    elif days_left > 0:
+        view["left_said"] = translations.ngettext("%(num)d day left", "%(num)d days left", days_left) % {
+            "num": days_left
+        }
+    else:
+        view["left_said"] = ""
+    return view
+
+
+# What of an item's view is the email's words and links, not its task's state.
+_NOT_STATE = frozenset(("url", "acknowledge_url", "status_label", "also", "opd_label"))
+
+
 def _snapshot(view: dict) -> dict:
-    return {
-        k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None)
-        for k, v in view.items()
-        if k not in ("url", "acknowledge_url", "status_label", "also", "opd_label")
-    }
+    """The item's state at send time, as JSON values: text, its dates in ISO form (a view holds dates, never
+    datetimes, and `str` of a date is its ISO form)."""
+    return {key: None if value is None else str(value) for key, value in view.items() if key not in _NOT_STATE}
 
 
 def _signed_by(row: OutboxMessage, groups: dict, opd: Opd) -> str:
@@ -607,22 +639,17 @@ def prepare(row: OutboxMessage, now: datetime, book: Book) -> Prepared:
         found.sort(
             key=lambda pair: (-pair[0].get("days_late", 0), pair[0].get("due_date") or pair[0].get("valid_until"))
         )
+
+    def shown(view: dict, item: Item) -> dict:
+        return _add_words(_add_links(view, item, _opd_of(item, row, book), user, book), labels)
+
     listed, room = [], LISTED_PER_DIGEST
-    for reason in GROUPS:
-        if groups.get(reason) and room > 0:
-            listed.append(
-                (
-                    reason,
-                    [
-                        _add_links(view, item, _opd_of(item, row, book), user, book)
-                        for view, item in groups[reason][:room]
-                    ],
-                )
-            )
-            room -= len(listed[-1][1])
-    new_tasks = [
-        _add_links(view, item, _opd_of(item, row, book), user, book) for view, item in groups.get(Reason.NEW_TASK, [])
-    ]
+    with force_locale(locale):  # the listed items' dates in the reader's language
+        for reason in GROUPS:
+            if groups.get(reason) and room > 0:
+                listed.append((reason, [shown(view, item) for view, item in groups[reason][:room]]))
+                room -= len(listed[-1][1])
+        new_tasks = [shown(view, item) for view, item in groups.get(Reason.NEW_TASK, [])]
     not_listed = sum(len(groups.get(reason, [])) for reason in GROUPS) - sum(len(views) for _, views in listed)
     opd = opds[0]
     cc = _copies(opds, groups, to, book)

@@ -369,3 +369,101 @@ def test_a_digest_calls_its_catalogue_directly_not_through_jinjas_alias(mail_app
     [mail] = smtp.messages
     assert "Rumah aman korban kekerasan" in mail.get_body(("plain",)).get_content()
     assert aliased == []
+
+
+def test_a_digest_translates_its_items_fixed_words_once_and_says_their_days_for_both_parts(
+    mail_app, world, smtp, monkeypatch
+):
+    """The item card's fixed words ("Due") are translated once per part, not once per item, and an item's day
+    count is said once in content (`_add_words`) for both parts, not by an ngettext in each template."""
+    from notifications import mailer
+
+    asked = []
+    make_translators = mailer.translators
+
+    def counting(translations):
+        made = make_translators(translations)
+
+        def counted(name):
+            def call(context, string, *args, **kwargs):
+                asked.append(string)
+                return made[name](context, string, *args, **kwargs)
+
+            call.jinja_pass_arg = made[name].jinja_pass_arg
+            return call
+
+        return {name: counted(name) for name in made}
+
+    monkeypatch.setattr(mailer, "translators", counting)
+    with mail_app.app_context():
+        for title in ("Layanan keswa di Puskesmas", "Sarana visum", "Sosialisasi PPT Kespro"):
+            make_action(world, lead="DINKES", support=(), due_in=3, title=title)
+        dispatcher.dispatch()  # the new-task emails
+        smtp.messages.clear()
+        asked.clear()
+        planner.plan()
+        assert dispatcher.dispatch().sent == 1
+    [mail] = smtp.messages
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    assert text.count("Tenggat: ") == 3 and html.count("Tenggat: ") == 3
+    assert html.count("3 hari lagi") == 3
+    assert asked.count("Due") == 2  # once for the HTML card, once for the text part
+    assert "%(num)d day left" not in asked
+
+
+def test_a_digests_links_come_from_patterns_built_once_a_run_and_read_back_as_the_heads(
+    mail_app, world, smtp, monkeypatch
+):
+    """Each item's page and its one-click acknowledgement are put into a URL pattern built once per run
+    (Book.url), not built by the URL map for each item; the links so made are the URL map's own."""
+    from notifications import links as link_tokens
+
+    built = []
+    build = content.absolute_url
+
+    def counting(endpoint, **values):
+        built.append(endpoint)
+        return build(endpoint, **values)
+
+    monkeypatch.setattr(content, "absolute_url", counting)
+    with mail_app.app_context():
+        for title in ("Layanan keswa di Puskesmas", "Sarana visum", "Sosialisasi PPT Kespro"):
+            make_action(world, lead="DINKES", support=(), due_in=3, title=title)
+        smtp.messages.clear()
+        planner.plan()
+        built.clear()
+        assert dispatcher.dispatch().sent == 4  # the three new-task emails and the digest
+    [digest] = [m for m in smtp.messages if m["Subject"].startswith("[Kawal] DINKES:")]
+    links = re.findall(r"http://kawal\.test/a/\S+", digest.get_body(("plain",)).get_content())
+    assert len(links) == 3
+    assert built.count("notifications.acknowledge_link") == 1  # the pattern, once for the whole run
+    assert built.count("actions.assignment_view") == 1
+    with mail_app.app_context():
+        read = [link_tokens.read_acknowledge_token(link.rsplit("/", 1)[1], max_age_days=7) for link in links]
+        assert [link_tokens.acknowledge_url(*found) for found in read] == links  # as the URL map builds them
+    assert {found.user_id for found in read} == {world.users["opd_head"].id}
+
+
+def test_an_items_state_keeps_its_values_as_text_and_its_dates_in_iso_form_without_the_emails_words():
+    """The state kept at send time, as `_snapshot` made it before it took `str` of every value (the bench's 47,628
+    states were the same, checked by their digest)."""
+    view = content.View(
+        title="Sarana visum",
+        forum=None,
+        opd="DINKES",
+        due_date=date(2025, 12, 19),
+        days_late=0,
+        days_left=3,
+        status="assigned",
+        status_label="Ditugaskan",
+        url="http://kawal.test/assignments/1",
+    )
+    assert content._snapshot(view) == {
+        "title": "Sarana visum",
+        "forum": None,
+        "opd": "DINKES",
+        "due_date": "2025-12-19",
+        "days_late": "0",
+        "days_left": "3",
+        "status": "assigned",
+    }
