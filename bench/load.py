@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench.common import empty_outbox, fresh_app
 from bench.generate import MEASURED
+from bench.peak import peak_rss_mb, reported_peak_mb
 from bench.run import free_port, smtp_sink, wait_for_port, workday
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,12 +108,6 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int = 8) -> dic
 def _milliseconds(text: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's high-water mark of resident memory (VmHWM)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def worker_pids(master: int) -> list[int]:
@@ -206,16 +201,18 @@ def reminder_jobs_rss(database_url: str) -> None:
         # `status` builds the app and reads the outbox once: what every job holds before it starts its work.
         for job, options in (("status", []), ("plan", ["--now", moment]), ("send", ["--now", moment])):
             started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "-m", "flask", "reminders", job, *options],
+            # The job writes its own peak as it exits (bench/peak.py says why not ru_maxrss).
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.peak", "flask", "reminders", job, *options],
                 cwd=ROOT,
                 env=environment,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-            _pid, status, usage = os.wait4(child.pid, 0)  # ru_maxrss: the child's peak resident memory, in KB
-            if status != 0:
-                raise RuntimeError(f"flask reminders {job} failed")
-            megabytes = usage.ru_maxrss / 1024
+            if child.returncode != 0:
+                raise RuntimeError(f"flask reminders {job} failed:\n{child.stderr}")
+            megabytes = reported_peak_mb(child.stderr)
             target = f" (< {PLAN_RSS_TARGET_MB} MB: {verdict(megabytes < PLAN_RSS_TARGET_MB)})" if job == "plan" else ""
             print(f"reminder job '{job}': {time.perf_counter() - started:.1f} s, peak RSS {megabytes:.0f} MB{target}")
 
