@@ -194,7 +194,6 @@ def reminder_jobs_rss(database_url: str) -> None:
             "KAWAL_ENV": "development",
             "DATABASE_URL": database_url,
             "MAIL_PORT": str(port),
-            "FLASK_APP": "wsgi",
             "SECRET_KEY": secrets.token_hex(32),
             "MAIL_SINK_DIR": "",
         }
@@ -203,7 +202,7 @@ def reminder_jobs_rss(database_url: str) -> None:
             started = time.perf_counter()
             # The job writes its own peak as it exits (bench/peak.py says why not ru_maxrss).
             child = subprocess.run(
-                [sys.executable, "-m", "bench.peak", "flask", "reminders", job, *options],
+                [sys.executable, "-m", "bench.peak", "jobs", job, *options],
                 cwd=ROOT,
                 env=environment,
                 stdout=subprocess.DEVNULL,
@@ -211,7 +210,7 @@ def reminder_jobs_rss(database_url: str) -> None:
                 text=True,
             )
             if child.returncode != 0:
-                raise RuntimeError(f"flask reminders {job} failed:\n{child.stderr}")
+                raise RuntimeError(f"python -m jobs {job} failed:\n{child.stderr}")
             megabytes = reported_peak_mb(child.stderr)
             target = f" (< {PLAN_RSS_TARGET_MB} MB: {verdict(megabytes < PLAN_RSS_TARGET_MB)})" if job == "plan" else ""
             print(f"reminder job '{job}': {time.perf_counter() - started:.1f} s, peak RSS {megabytes:.0f} MB{target}")
