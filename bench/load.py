@@ -10,8 +10,8 @@ database, no session, the framework's ceiling) and at each page of PAGES. The pa
 page A, B, C..., so that a burst of load from elsewhere on the machine falls on every page alike, and each figure
 is the median of its rounds. A short run before each page's first round is not counted. Each page's requests per
 second are compared with /health's, and with its target. Then it reads each web worker's peak RSS, and runs the
-reminder jobs (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs, after
-that of `flask reminders status`: the app and one query, where every job starts.
+reminder jobs (`python -m jobs plan` and `send`, as the worker runs them) as child processes to read theirs, after
+that of `python -m jobs status`: the app and one query, where every job starts.
 """
 
 import argparse

@@ -113,11 +113,7 @@ def test_the_reminder_jobs_memory_is_read_after_that_of_the_app_alone(monkeypatc
     monkeypatch.setattr(bench.load, "smtp_sink", sink)
     monkeypatch.setattr(subprocess, "run", run)
     bench.load.reminder_jobs_rss("postgresql://x/bench")
-    assert [command[3:6] for command in commands] == [
-        ["flask", "reminders", "status"],
-        ["flask", "reminders", "plan"],
-        ["flask", "reminders", "send"],
-    ]
+    assert [command[3:5] for command in commands] == [["jobs", "status"], ["jobs", "plan"], ["jobs", "send"]]
     assert "--now" not in commands[0] and all("--now" in command for command in commands[1:])
     printed = capsys.readouterr().out.splitlines()
     assert [line.split("peak RSS ")[1] for line in printed] == ["90 MB", "120 MB (< 100 MB: MISSED)", "110 MB"]
