@@ -28,7 +28,7 @@ run: $(VENV)/.requirements
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
 	$(BIN)/flask reminders sink & SINK=$$!; \
-	$(BIN)/flask reminders worker & WORKER=$$!; \
+	$(BIN)/python -m jobs worker & WORKER=$$!; \
 	trap 'kill $$SINK $$WORKER 2>/dev/null' EXIT INT TERM; \
 	echo "Emails Kawal sends: $$KAWAL_BASE_URL/dev/mail"; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
@@ -39,7 +39,7 @@ serve: $(VENV)/.requirements
 	export KAWAL_ENV=production DATABASE_URL=$(SERVE_DATABASE_URL) SESSION_COOKIE_SECURE=0 RATELIMIT_ALLOW_PER_WORKER=1 \
 	  SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}; \
 	$(BIN)/python -m bench.common $(SERVE_DATABASE_URL) && $(BIN)/flask db upgrade && \
-	{ $(BIN)/flask reminders worker & WORKER=$$!; \
+	{ $(BIN)/python -m jobs worker & WORKER=$$!; \
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app; }
 

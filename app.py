@@ -30,8 +30,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config, config_from_environment, instance_secret_key
 
 
-def create_app(config_class: type[Config] | None = None, overrides: dict | None = None) -> Flask:
-    """Build a Kawal application; nothing is created at import time."""
+def create_app(config_class: type[Config] | None = None, overrides: dict | None = None, *, api: bool = True) -> Flask:
+    """Build a Kawal application; nothing is created at import time. The reminder jobs build it without the JSON API
+    (`api=False`, jobs.py): their emails link to the pages, and the API's libraries would cost each job's process
+    its memory."""
     from core.requests import KawalRequest
 
     app = Flask(__name__, instance_relative_config=True)
@@ -41,10 +43,10 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     configure(app)
     register_proxies(app)
     register_extensions(app)
-    register_blueprints(app)
+    register_blueprints(app, api=api)
     register_errorhandlers(app)
     register_template_helpers(app)
-    register_commands(app)
+    register_commands(app, api=api)
     configure_logger(app)
     return app
 
@@ -196,8 +198,7 @@ def app_default_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "id"
 
 
-def register_blueprints(app: Flask) -> None:
-    import api
+def register_blueprints(app: Flask, *, api: bool = True) -> None:
     from accounts.views import bp as accounts_bp
     from actions import queries as action_queries
     from actions.views import bp as actions_bp
@@ -217,7 +218,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(actions_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
-    api.init_app(app)
+    if api:
+        import api as rest
+
+        rest.init_app(app)
     app.jinja_env.globals["download_links"] = download_links
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["url_with"] = url_with
@@ -464,16 +468,18 @@ def register_template_helpers(app: Flask) -> None:
         }
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(app: Flask, *, api: bool = True) -> None:
     from accounts.cli import bp as users_cli
-    from api.cli import bp as api_cli
     from demo.cli import bp as seed_cli
     from notifications.cli import bp as reminders_cli
 
     app.register_blueprint(users_cli)
     app.register_blueprint(seed_cli)
     app.register_blueprint(reminders_cli)
-    app.register_blueprint(api_cli)
+    if api:
+        from api.cli import bp as api_cli
+
+        app.register_blueprint(api_cli)
 
 
 def configure_logger(app: Flask) -> None:

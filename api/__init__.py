@@ -3,6 +3,8 @@ the Inspektorat's records, a province's dashboards). flask-smorest writes the Op
 /api/v1/openapi.json, from the marshmallow schemas that read each request and shape each response; /api/v1/docs
 reads that document as a page."""
 
+from threading import Lock
+
 from flask import Flask
 from flask_smorest import Api
 
@@ -13,9 +15,35 @@ from core.extensions import csrf
 
 class KawalApi(Api):
     """flask-smorest's Api, without its app-wide error handler: the pages keep their error pages, and each API
-    blueprint answers its own errors as problems (api/base.py)."""
+    blueprint answers its own errors as problems (api/base.py). Its OpenAPI document describes the blueprints'
+    operations when it is first read, not as each app is built: describing them is most of create_app's time, and
+    only the document's two addresses read it."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    @property
+    def spec(self):
+        """The OpenAPI document, with every blueprint registered so far described in it."""
+        with self._describing:
+            while self._undescribed:
+                blueprint, name, parameters = self._undescribed.pop(0)
+                blueprint.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                self._spec.tag({"name": name, "description": blueprint.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec):
+        """A new document (init_app makes one per app), with nothing waiting to be described in it."""
+        self._spec = spec
+        self._undescribed = []
+        self._describing = Lock()
+
+    def register_blueprint(self, blueprint, *, parameters=None, **options):
+        """Register the blueprint's routes as flask-smorest does, and describe them when the document is read."""
+        name = options.get("name", blueprint.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blueprint, **options)
+        self._undescribed.append((blueprint, name, parameters))
 
     def _register_error_handlers(self):
         pass

@@ -10,8 +10,8 @@ database, no session, the framework's ceiling) and at each page of PAGES. The pa
 page A, B, C..., so that a burst of load from elsewhere on the machine falls on every page alike, and each figure
 is the median of its rounds. A short run before each page's first round is not counted. Each page's requests per
 second are compared with /health's, and with its target. Then it reads each web worker's peak RSS, and runs the
-reminder jobs (`flask reminders plan` and `send`, as the worker runs them) as child processes to read theirs, after
-that of `flask reminders status`: the app and one query, where every job starts.
+reminder jobs (`python -m jobs plan` and `send`, as the worker runs them) as child processes to read theirs, after
+that of `python -m jobs status`: the app and one query, where every job starts.
 """
 
 import argparse
@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench.common import empty_outbox, fresh_app
 from bench.generate import MEASURED
+from bench.peak import peak_rss_mb, reported_peak_mb
 from bench.run import free_port, smtp_sink, wait_for_port, workday
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,12 +108,6 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int = 8) -> dic
 def _milliseconds(text: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's high-water mark of resident memory (VmHWM)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def worker_pids(master: int) -> list[int]:
@@ -199,23 +194,24 @@ def reminder_jobs_rss(database_url: str) -> None:
             "KAWAL_ENV": "development",
             "DATABASE_URL": database_url,
             "MAIL_PORT": str(port),
-            "FLASK_APP": "wsgi",
             "SECRET_KEY": secrets.token_hex(32),
             "MAIL_SINK_DIR": "",
         }
         # `status` builds the app and reads the outbox once: what every job holds before it starts its work.
         for job, options in (("status", []), ("plan", ["--now", moment]), ("send", ["--now", moment])):
             started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "-m", "flask", "reminders", job, *options],
+            # The job writes its own peak as it exits (bench/peak.py says why not ru_maxrss).
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.peak", "jobs", job, *options],
                 cwd=ROOT,
                 env=environment,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-            _pid, status, usage = os.wait4(child.pid, 0)  # ru_maxrss: the child's peak resident memory, in KB
-            if status != 0:
-                raise RuntimeError(f"flask reminders {job} failed")
-            megabytes = usage.ru_maxrss / 1024
+            if child.returncode != 0:
+                raise RuntimeError(f"python -m jobs {job} failed:\n{child.stderr}")
+            megabytes = reported_peak_mb(child.stderr)
             target = f" (< {PLAN_RSS_TARGET_MB} MB: {verdict(megabytes < PLAN_RSS_TARGET_MB)})" if job == "plan" else ""
             print(f"reminder job '{job}': {time.perf_counter() - started:.1f} s, peak RSS {megabytes:.0f} MB{target}")
 

@@ -1,8 +1,11 @@
 """Indonesian working days: weekdays that are neither public holidays (the `holidays` package) nor the cuti
 bersama days the admin enters."""
 
+import importlib.util
+import sys
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 import holidays
 import sqlalchemy as sa
@@ -24,9 +27,25 @@ class CollectiveLeave(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
 
 
+@cache
+def indonesia() -> type[holidays.HolidayBase]:
+    """The `holidays` package's calendar of Indonesia, loaded from its own module: importing that module by name
+    runs `holidays.countries`' __init__, which imports every one of the package's 200-odd countries to export them,
+    in each process that asks whether a day is a working day."""
+    name = "holidays.countries.indonesia"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(holidays.__file__).parent / "countries" / "indonesia.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name].Indonesia
+
+
 @lru_cache(maxsize=16)
 def _public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("ID", years=year))
+    return frozenset(indonesia()(years=year))
 
 
 class WorkingDays:
@@ -62,4 +81,4 @@ class WorkingDays:
         return day
 
     def holiday_name(self, day: date) -> str | None:
-        return holidays.country_holidays("ID", years=day.year).get(day)
+        return indonesia()(years=day.year).get(day)

@@ -1,11 +1,9 @@
 """Markdown for minutes, rendered safely: raw HTML is escaped by the parser and the output sanitised again."""
 
-import nh3
-from markdown_it import MarkdownIt
+from functools import cache
+
 from markupsafe import Markup
 
-# commonmark with html=False turns any <script> into text; nh3 is the second wall should a rule ever change.
-_parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("table")
 _ALLOWED_TAGS = {
     "p",
     "br",
@@ -34,11 +32,22 @@ _ALLOWED_TAGS = {
 }
 
 
+@cache
+def _parser():
+    """The parser, made on the first render: the reminder jobs never render Markdown, and need not load it.
+    commonmark with html=False turns any <script> into text; nh3 is the second wall should a rule ever change."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("table")
+
+
 def render(text: str | None) -> Markup:
     """Markdown text as sanitised HTML."""
+    import nh3
+
     if not text:
         return Markup("")
-    html = _parser.render(text)
+    html = _parser().render(text)
     clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

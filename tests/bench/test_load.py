@@ -94,27 +94,47 @@ def test_the_reminder_jobs_memory_is_read_after_that_of_the_app_alone(monkeypatc
     from contextlib import contextmanager, nullcontext
 
     import bench.load
+    from bench.peak import PREFIX
 
     @contextmanager
     def sink():
         yield 2525
 
     commands = []
-    peaks = iter([90 * 1024, 120 * 1024, 110 * 1024])  # KB, as ru_maxrss gives them
+    peaks = iter([90 * 1024, 120 * 1024, 110 * 1024])  # KB, as each job writes it
+
+    def run(command, **_options):
+        commands.append(command)
+        return SimpleNamespace(returncode=0, stderr=f"a log line\n{PREFIX}{next(peaks)}\n")
+
     monkeypatch.setattr(bench.load, "fresh_app", lambda url, empty: SimpleNamespace(app_context=nullcontext))
     monkeypatch.setattr(bench.load, "empty_outbox", lambda: None)
     monkeypatch.setattr(bench.load, "workday", lambda: date(2026, 12, 3))
     monkeypatch.setattr(bench.load, "smtp_sink", sink)
-    monkeypatch.setattr(
-        subprocess, "Popen", lambda command, **_options: commands.append(command) or SimpleNamespace(pid=1)
-    )
-    monkeypatch.setattr(bench.load.os, "wait4", lambda pid, options: (pid, 0, SimpleNamespace(ru_maxrss=next(peaks))))
+    monkeypatch.setattr(subprocess, "run", run)
     bench.load.reminder_jobs_rss("postgresql://x/bench")
-    assert [command[3:5] for command in commands] == [
-        ["reminders", "status"],
-        ["reminders", "plan"],
-        ["reminders", "send"],
-    ]
+    assert [command[3:5] for command in commands] == [["jobs", "status"], ["jobs", "plan"], ["jobs", "send"]]
     assert "--now" not in commands[0] and all("--now" in command for command in commands[1:])
     printed = capsys.readouterr().out.splitlines()
     assert [line.split("peak RSS ")[1] for line in printed] == ["90 MB", "120 MB (< 100 MB: MISSED)", "110 MB"]
+
+
+def test_a_jobs_peak_is_its_own_not_the_benchmark_processes():
+    """os.wait4's ru_maxrss of a child started by subprocess holds the parent's peak too: here 200 MB for a
+    process that prints a line."""
+    import os
+    import sys
+
+    from bench.peak import reported_peak_mb
+
+    held = bytearray(200 * 1024 * 1024)
+    held[::4096] = b"x" * len(range(0, len(held), 4096))  # touched, so resident
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.peak", "platform"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    stderr = child.stderr.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    assert status == 0
+    assert usage.ru_maxrss / 1024 > 200
+    assert reported_peak_mb(stderr) < 50
+    del held

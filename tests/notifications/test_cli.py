@@ -215,22 +215,41 @@ def test_send_says_when_the_mail_server_stopped_the_run(app, monkeypatch):
 
 
 # What the reminder jobs never use, which would otherwise cost each of their processes its memory: Flask-Migrate
-# with Alembic and Mako (only `flask db …` binds it, core/migrations.py), and the libraries of the exports (only a
-# download imports reports/exports.py).
-NOT_FOR_THE_JOBS = ("flask_migrate", "alembic", "mako", "openpyxl", "fpdf", "icalendar")
+# with Alembic and Mako (only `flask db …` binds it, core/migrations.py); the libraries of the exports (only a
+# download imports reports/exports.py); the JSON API's (jobs.py builds the app without it); `holidays`' 200-odd other
+# countries (core/calendar.py loads Indonesia's module alone); Markdown's parser and sanitiser (only a page renders
+# Markdown, core/markdown.py); and rich, which Flask-Limiter's plugin of the flask command imports (the jobs run
+# without the flask command).
+NOT_FOR_THE_JOBS = (
+    "flask_migrate",
+    "alembic",
+    "mako",
+    "openpyxl",
+    "fpdf",
+    "icalendar",
+    "flask_smorest",
+    "marshmallow",
+    "apispec",
+    "webargs",
+    "yaml",
+    "holidays.countries",
+    "markdown_it",
+    "nh3",
+    "rich",
+)
 
-# `flask reminders …` as the worker runs it (the flask command, FLASK_APP=wsgi), then the heavy modules it loaded.
-FLASK_COMMAND = f"""
+# `python -m jobs …` as the worker runs it, then the heavy modules it loaded.
+JOBS_COMMAND = f"""
 import sys
-from flask.cli import main
+import jobs
 try:
-    main()
+    jobs.main()
 finally:
     print("loaded:", *sorted(name for name in {NOT_FOR_THE_JOBS!r} if name in sys.modules), file=sys.stderr)
 """
 
 
-def test_the_reminder_jobs_load_neither_the_migrations_nor_the_exports_libraries(app, world, smtp):
+def test_the_reminder_jobs_load_nothing_they_never_use(app, world, smtp):
     from tests.actions.helpers import make_action
 
     with app.app_context():
@@ -239,14 +258,13 @@ def test_the_reminder_jobs_load_neither_the_migrations_nor_the_exports_libraries
     env = {
         **os.environ,
         "KAWAL_ENV": "test",
-        "FLASK_APP": "wsgi",
         "DATABASE_URL": url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp.port),
     }
     for job in ("plan", "send"):
         done = subprocess.run(
-            [sys.executable, "-c", FLASK_COMMAND, "reminders", job, "--now", "2025-12-18T08:00"],
+            [sys.executable, "-c", JOBS_COMMAND, job, "--now", "2025-12-18T08:00"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -258,3 +276,17 @@ def test_the_reminder_jobs_load_neither_the_migrations_nor_the_exports_libraries
     with app.app_context():  # the jobs did their work: the digest was planned and sent
         sent = db.session.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.kind == MailKind.DIGEST))
         assert list(sent) == [MailStatus.SENT]
+
+
+def test_the_jobs_app_has_every_page_of_the_web_app_and_no_api(make_app):
+    from app import create_app
+    from tests.conftest import TestConfig
+
+    web = make_app()
+    jobs = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": web.config["SQLALCHEMY_DATABASE_URI"]}, api=False)
+    pages = {rule.endpoint for rule in web.url_map.iter_rules() if not rule.rule.startswith("/api/")}
+    assert {rule.endpoint for rule in jobs.url_map.iter_rules()} == pages
+    assert any(rule.rule.startswith("/api/v1/") for rule in web.url_map.iter_rules())
+    assert "api" in web.cli.commands and "api" not in jobs.cli.commands
+    with jobs.app_context():
+        db.engine.dispose()
