@@ -190,11 +190,18 @@ class RefusedAddress:
     sent_at: object
 
 
-def refused_addresses(actor: Actor, government_id: int | None = None) -> list[RefusedAddress]:
+def refused_addresses(
+    actor: Actor, government_id: int | None = None, recent: list[sa.Row] | None = None
+) -> list[RefusedAddress]:
     """Addresses that a mail server refused in the last REFUSED_ALERT_DAYS days while it accepted the rest of the
     email (the head in To, say, while the OPD inbox in Cc got it): the newest refusal of each; of one government's
-    email when given (the dashboard's government filter, already checked against the actor's reach)."""
+    email when given (the dashboard's government filter, already checked against the actor's reach). `recent` is
+    the request's notifications.reach.recent_refusals, if read: when none of them is such a refusal, nothing
+    more is asked."""
     since = clock.now() - timedelta(days=REFUSED_ALERT_DAYS)
+    if recent is not None and not any(r.refused is not None and r.sent_at and r.sent_at >= since for r in recent):
+        require(actor, Permission.DELIVERY_LOG)
+        return []
     query = sa.select(OutboxMessage).where(
         visible_mail(actor), OutboxMessage.refused.is_not(None), OutboxMessage.sent_at >= since
     )

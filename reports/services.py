@@ -211,14 +211,15 @@ class UnreachableOpd:
     may_fix: bool
 
 
-def unreachable_opds(actor: Actor, filters: ReportFilters) -> list[UnreachableOpd]:
+def unreachable_opds(actor: Actor, filters: ReportFilters, recent: list | None = None) -> list[UnreachableOpd]:
     """The OPDs of the actor's reach (of the filter's government, if any) that mail does not reach now, with the
     open tasks the actor sees of each: the dashboard lists them until someone fixes them. Two queries and the
-    outbox's refusals, whatever the number of OPDs."""
+    outbox's refusals (`recent`, when the caller read them: notifications.reach.recent_refusals), whatever the
+    number of OPDs."""
     require(actor, Permission.DELIVERY_LOG)
     reach = governments.reach(actor)
     ids = {filters.government_id} if filters.government_id else reach
-    found = mail_reach.unreachable(government_ids=ids)
+    found = mail_reach.unreachable(government_ids=ids, recent=recent)
     if not found:
         return []
     open_tasks = dict(

@@ -24,6 +24,7 @@ from core.permissions import Permission, can
 from core.views import absolute_url, date_arg, id_arg, options_html, url_with
 from forum import services as forums
 from forum.models import FORUM_KIND_LABELS
+from notifications import reach as mail_reach
 from notifications import services as notifications
 from reports import charts, services
 from reports.forms import ReviewForm
@@ -232,11 +233,11 @@ def _reach_alert(filters: services.ReportFilters) -> dict:
     addresses a mail server refused lately while the rest of the email went out (an inbox in Cc, say)."""
     if not can(current_user, Permission.DELIVERY_LOG):
         return {"unreachable": [], "refused": []}
-    unreachable = services.unreachable_opds(current_user, filters)
+    recent = mail_reach.recent_refusals()  # the outbox asked once for both lists
+    unreachable = services.unreachable_opds(current_user, filters, recent)
     listed = {u.address for u in unreachable}
-    refused = [
-        r for r in notifications.refused_addresses(current_user, filters.government_id) if r.address not in listed
-    ]
+    refused = notifications.refused_addresses(current_user, filters.government_id, recent)
+    refused = [r for r in refused if r.address not in listed]
     return {"unreachable": unreachable, "refused": refused}
 
 

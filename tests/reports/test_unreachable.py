@@ -1,6 +1,8 @@
 """The OPD pages and the dashboard say which OPDs Kawal cannot email, until someone fixes it, and never another
 government's (issue 14, point 3). In `world`, BAPPEDA, DISDUKCAPIL and PKM-CIBODAS have no head and no inbox."""
 
+import re
+
 import sqlalchemy as sa
 
 from accounts import services as accounts
@@ -116,3 +118,34 @@ def test_the_dashboards_government_filter_narrows_the_refused_addresses_too(app,
     assert "dinkes@serangkab.go.id" in everything and "dinkes@tangerangkota.go.id" in everything
     kab = _alert(client.get(f"/dashboard?government={tree.govs['kab']}").get_data(as_text=True))
     assert "dinkes@serangkab.go.id" in kab and "dinkes@tangerangkota.go.id" not in kab
+
+
+def test_the_dashboard_asks_the_outbox_once_and_shows_a_new_refusal_at_once(app, world, client_as):
+    """The outbox's writes leave the data version, so the dashboard reads its refusals on every load: one
+    statement when nothing was refused lately, and a refusal written since the last load is listed on the next."""
+    secretariat = client_as("secretariat")
+    secretariat.get("/dashboard")  # the kept figures filled
+    with app.app_context():
+        engine = db.engine
+    outbox_reads = []
+
+    def note(_conn, _cursor, statement, *_):
+        if re.search(r"\bFROM outbox\b", statement):
+            outbox_reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        alert = _alert(secretariat.get("/dashboard").get_data(as_text=True))
+        assert len(outbox_reads) == 1
+        assert "dinkes@tangerangkota.go.id" not in alert
+        with app.app_context():
+            now = clock.now()
+            refusal = [{"address": "dinkes@tangerangkota.go.id", "code": 550, "reply": "mailbox full"}]
+            row = outbox.new_row("copy", MailKind.DIGEST, "head@example.org", now=now, local_date=now.date())
+            row |= {"status": MailStatus.SENT, "sent_at": now, "refused": refusal}
+            db.session.execute(sa.insert(OutboxMessage), [row])
+            db.session.commit()
+        alert = _alert(secretariat.get("/dashboard").get_data(as_text=True))
+        assert "dinkes@tangerangkota.go.id" in alert and "mailbox full" in alert
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
