@@ -63,6 +63,8 @@ def bulk_insert_or_ignore(model, rows: Iterable[dict], conflict: list[str]) -> N
 
 def _copy_value(value):
     """A value as COPY takes it: enums by their value (psycopg would write their name), JSON as JSON."""
+    if value is None or type(value) in (int, str):  # most values of a morning's items: asked first
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict | list):

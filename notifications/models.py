@@ -315,8 +315,9 @@ class OutboxItem(db.Model):
     )
     decree_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("decrees.id", ondelete="CASCADE"))
     # Filled at send time: whether it was still worth saying, and the task's state then.
-    dropped: so.Mapped[bool] = so.mapped_column(default=False)
-    state: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    # Defaults of the database's own too: the planner's COPY of a morning's items leaves both out.
+    dropped: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    state: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict, server_default="{}")
 
     message: so.Mapped[OutboxMessage] = so.relationship(back_populates="items")
     assignment: so.Mapped[Assignment | None] = so.relationship()

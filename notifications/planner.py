@@ -342,8 +342,6 @@ def plan(now: datetime | None = None, *, dry_run: bool = False) -> PlanResult:
             reason=c.reason,
             assignment_id=c.assignment_id,
             decree_id=c.decree_id,
-            dropped=False,
-            state={},
         )
         for message_id, opd_ids in written
         for opd_id in opd_ids
