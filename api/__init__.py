@@ -26,9 +26,12 @@ class KawalApi(Api):
         """The OpenAPI document, with every blueprint registered so far described in it."""
         with self._describing:
             while self._undescribed:
-                blueprint, name, parameters = self._undescribed.pop(0)
+                # Off the list once described, not before: a reading that fails (and answers 500) leaves it for
+                # the next, instead of a document that silently lacks its operations from then on.
+                blueprint, name, parameters = self._undescribed[0]
                 blueprint.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
                 self._spec.tag({"name": name, "description": blueprint.description})
+                self._undescribed.pop(0)
         return self._spec
 
     @spec.setter
