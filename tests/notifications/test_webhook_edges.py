@@ -267,8 +267,9 @@ def test_every_delivery_verifies_on_the_bytes_received_and_a_new_secret_signs_fr
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_three_sender_processes_post_each_webhook_delivery_once_against_a_slow_endpoint(app, world, smtp):
-    """Real `flask reminders send` processes, a 2 s lease, an endpoint taking 0.2 s a delivery: the rows a sender
-    has not reached when its lease runs out are taken over by a third, and none is posted twice."""
+    """Real `flask reminders send` processes, a 2 s lease, an endpoint taking 0.4 s a delivery: the rows a sender
+    has not reached when its lease runs out are taken over by a third, and none is posted twice. (At 0.2 s, on a
+    loaded machine, the first two had posted everything before the third process was up.)"""
     from datetime import timedelta
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -287,7 +288,7 @@ def test_three_sender_processes_post_each_webhook_delivery_once_against_a_slow_e
     class Slow(BaseHTTPRequestHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
-            time.sleep(0.2)
+            time.sleep(0.4)
             with lock:
                 got.append(self.headers["Kawal-Delivery"])
             self.send_response(204)
@@ -312,7 +313,7 @@ def test_three_sender_processes_post_each_webhook_delivery_once_against_a_slow_e
             database = db.engine.url.render_as_string(hide_password=False)
         first = [_sender(database, smtp.port, "--batch", "25", lease=2) for _ in range(2)]
         waited = time.monotonic()
-        while len(got) < 24 and time.monotonic() - waited < 30:  # 12 each, 2.4 s: the rest of their leases ran out
+        while len(got) < 24 and time.monotonic() - waited < 30:  # 12 each, 4.8 s: the rest of their leases ran out
             time.sleep(0.05)
         late = _sender(database, smtp.port, lease=2)
         reports = [_report(sender) for sender in [*first, late]]
