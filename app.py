@@ -446,13 +446,16 @@ def register_template_helpers(app: Flask) -> None:
         return menus.get(key, lambda: Markup(render_template("_main_menu.html")))
 
     @app.template_global()
+    def language_form_next() -> str:
+        """Where the language form sends the user back: the page it was sent from, a GET's."""
+        return request.full_path if request.method == "GET" else ""
+
+    @app.template_global()
     def user_menu() -> Markup:
         """The signed-in user's own menu (name, role, OPD, language, account links, logging out), rendered once per
         user, language and page address while the data stays as it is, kept as the parts around its forms' CSRF
         token and joined with this session's."""
-        # The language form comes back to the page it was sent from, a GET's.
-        back_to = request.full_path if request.method == "GET" else ""
-        key = (current_user.id, select_locale(), request.script_root, back_to)
+        key = (current_user.id, select_locale(), request.script_root, language_form_next())
         kept = data_version.cached("user menu", key, lambda: without_csrf_token(render_template("_user_menu.html")))
         return with_csrf_token(kept)
 

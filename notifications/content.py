@@ -366,11 +366,13 @@ def _add_words(view: dict, labels: dict) -> dict:
     """The dates and day counts a listed item says, in the reader's language (within its `force_locale`): made once
     here for both parts of the email, which only place them, not by a filter and an ngettext in each part."""
     translations = labels["translations"]
+
+    def left(num: int) -> str:
+        return translations.ngettext("%(num)d day left", "%(num)d days left", num) % {"num": num}
+
     if "valid_until" in view:  # a decree
         view["valid_said"] = long_date(view["valid_until"])
-        view["left_said"] = translations.ngettext("%(num)d day left", "%(num)d days left", view["days_left"]) % {
-            "num": view["days_left"]
-        }
+        view["left_said"] = left(view["days_left"])
         return view
     days_late, days_left = view["days_late"], view["days_left"]
     view["due_said"] = long_date(view["due_date"])
@@ -381,12 +383,8 @@ def _add_words(view: dict, labels: dict) -> dict:
     )
     if days_left == 0:
         view["left_said"] = translations.gettext("due today")
-    elif days_left > 0:
-        view["left_said"] = translations.ngettext("%(num)d day left", "%(num)d days left", days_left) % {
-            "num": days_left
-        }
     else:
-        view["left_said"] = ""
+        view["left_said"] = left(days_left) if days_left > 0 else ""
     return view
 
 
